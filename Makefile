@@ -1,0 +1,80 @@
+# mmreplay build, after libbpf-bootstrap's examples/c/Makefile:
+# clang -> bpftool gen object -> bpftool gen skeleton; generated files in
+# $(OUTPUT); quiet unless V=1.
+OUTPUT ?= .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+ARCH := x86
+
+CFLAGS ?= -g -O2 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+INCLUDES := -I$(OUTPUT) -Ibpf -Itraces -Icli -Ireplay $(shell pkg-config --cflags libtraceevent 2>/dev/null)
+LIBS := -lbpf -lelf -lz -ltraceevent
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused-function
+
+BPF_SRC := bpf/mmreplay.bpf.c
+BPF_HDR := bpf/events.h bpf/mmhash.h bpf/core_fixes.bpf.h bpf/vmlinux.h
+TRACES_SRC := $(wildcard traces/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+REPLAY_SRC := $(wildcard replay/*.c)
+APP_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(CLI_SRC) $(TRACES_SRC) $(REPLAY_SRC))
+WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/workloads/%,$(wildcard tests/workloads/*.c))
+TESTS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(wildcard tests/test_*.c))
+TEST_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(TRACES_SRC) cli/kinds.c cli/util.c)
+
+ifeq ($(V),1)
+	Q =
+	msg =
+else
+	Q = @
+	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all clean deps test check-deps
+.DELETE_ON_ERROR:
+
+all: mmreplay $(WORKLOADS) $(TESTS)
+
+DEB_DEPS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libtraceevent-dev \
+	pkg-config make gcc python3 stress-ng bpftrace busybox-static qemu-system-x86
+deps:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEB_DEPS)
+
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/cli $(OUTPUT)/traces $(OUTPUT)/replay $(OUTPUT)/workloads $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bpf/mmreplay.tmp.bpf.o: $(BPF_SRC) $(BPF_HDR) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bpf/mmreplay.bpf.o: $(OUTPUT)/bpf/mmreplay.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUTPUT)/mmreplay.skel.h: $(OUTPUT)/bpf/mmreplay.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name mmreplay_bpf > $@
+
+$(OUTPUT)/%.o: %.c $(OUTPUT)/mmreplay.skel.h $(wildcard */*.h) | $(OUTPUT)/cli $(OUTPUT)/traces $(OUTPUT)/replay
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+mmreplay: $(APP_OBJ)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/workloads/%: tests/workloads/%.c | $(OUTPUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
+
+$(OUTPUT)/tests/%: tests/%.c tests/test.h $(TEST_OBJ) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests $< $(TEST_OBJ) $(LIBS) -o $@
+
+test: all
+	$(Q)tests/run
+
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf $(OUTPUT) mmreplay

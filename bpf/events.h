@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Event records shared by the BPF programs and userspace.
+ *
+ * Every record in the ring buffer (and in a trace file) is a struct mmr_hdr
+ * followed by hdr.len bytes of payload.  The payload always starts with a
+ * struct mmr_common laid out like the ftrace common header, so that the
+ * stored format descriptions decode it with libtraceevent: for events copied
+ * from a tracepoint the payload is the kernel's raw record (common_type
+ * rewritten to our kind id); for our own events it is one of the structs
+ * below, described by a format generated from the same struct (cli/kinds.c).
+ */
+#ifndef MMR_EVENTS_H
+#define MMR_EVENTS_H
+
+enum mmr_kind {
+	MMR_K_NONE = 0,
+	/* syscalls and task lifetime (tp_btf raw_syscalls/sched) */
+	MMR_K_SYS_ENTER,
+	MMR_K_SYS_EXIT,
+	MMR_K_SYS_PATH,
+	MMR_K_TASK_FORK,
+	MMR_K_TASK_EXIT,
+	MMR_K_TASK_EXEC,
+	/* tracepoints copied raw */
+	MMR_K_PAGE_FAULT_USER,
+	MMR_K_RSS_STAT,
+	MMR_K_LRU_INSERTION,
+	MMR_K_SET_MIGRATION_PTE,
+	MMR_K_REMOVE_MIGRATION_PTE,
+	MMR_K_MMAP_LOCK_START,
+	MMR_K_MMAP_LOCK_ACQUIRED,
+	MMR_K_MMAP_LOCK_RELEASED,
+	MMR_K_EXIT_MMAP,
+	/* kernel internals (fentry, else kprobe) */
+	MMR_K_TRY_TO_UNMAP_ONE,
+	MMR_K_FOLIO_REFERENCED_ONE,
+	MMR_K_TRY_TO_MIGRATE_ONE,
+	MMR_K_MLOCK_FOLIO,
+	MMR_K_MUNLOCK_FOLIO,
+	MMR_K_MLOCK_NEW_FOLIO,
+	MMR_K_UNMAP_PAGE_RANGE,
+	MMR_K_ZAP_PAGE_RANGE_SINGLE,
+	MMR_K_UNMAP_MAPPING_PAGES,
+	MMR_K_UNMAP_MAPPING_RANGE,
+	MMR_K_FREE_SWAP_AND_CACHE,
+	MMR_K_DO_SWAP_PAGE,
+	MMR_K_FAULT_DONE,
+	MMR_K_NR,
+};
+
+/* Ring-buffer / trace record header: 24 bytes. */
+struct mmr_hdr {
+	__u64 ts;	/* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 mm;	/* keyed hash of the mm (0: none); see mmhash.h */
+	__u32 tgid;
+	__u16 cpu;
+	__u16 len;	/* payload bytes that follow */
+};
+
+/* ftrace-compatible common header: 8 bytes. */
+struct mmr_common {
+	__u16 type;	/* enum mmr_kind */
+	__u8 flags;
+	__u8 preempt_count;
+	__s32 pid;	/* thread id */
+};
+
+struct mmr_file_id {
+	__u64 ino;
+	__u64 size;	/* i_size in bytes */
+	__u32 dev;	/* s_dev, kernel encoding (MAJOR << 20 | MINOR) */
+	__u32 valid;	/* 1 if the fields above were resolved */
+};
+
+struct mmr_sys_enter {
+	struct mmr_common c;
+	__u32 nr;
+	__u32 pad;
+	__u64 args[6];
+	struct mmr_file_id file;	/* file behind a fd argument */
+};
+
+struct mmr_sys_exit {
+	struct mmr_common c;
+	__u32 nr;
+	__u32 pad;
+	__s64 ret;
+	struct mmr_file_id file;	/* file behind a returned fd or new mapping */
+};
+
+#define MMR_PATH_MAX 128
+struct mmr_sys_path {
+	struct mmr_common c;
+	__u32 nr;
+	__u32 arg;	/* which argument the string came from */
+	char path[MMR_PATH_MAX];
+};
+
+struct mmr_task_fork {
+	struct mmr_common c;
+	__s32 parent_tid;
+	__s32 parent_tgid;
+	__s32 child_tid;
+	__s32 child_tgid;
+	__u64 child_mm;		/* keyed hash; equal to hdr.mm when CLONE_VM */
+};
+
+struct mmr_task_exit {
+	struct mmr_common c;
+	__s32 tid;
+	__s32 exit_code;
+	__u32 group_dead;
+	__u32 pad;
+};
+
+struct mmr_task_exec {
+	struct mmr_common c;
+	__s32 old_tid;
+	__u32 pad;
+	char comm[16];
+};
+
+/* try_to_unmap_one, folio_referenced_one, try_to_migrate_one */
+struct mmr_rmap {
+	struct mmr_common c;
+	__u64 pfn;		/* ~0: unknown */
+	__u64 address;
+	__u64 vm_start;
+	__u64 vm_end;
+	__u64 vm_flags;
+	__u32 nr_pages;
+	__u32 pad;
+};
+
+/* mlock_folio, munlock_folio, mlock_new_folio (and 6.1 page variants) */
+struct mmr_mlock {
+	struct mmr_common c;
+	__u64 pfn;
+	__u64 folio_flags;
+	__u32 nr_pages;
+	__u32 mlock_count;
+};
+
+/* unmap_page_range, zap_page_range_single */
+struct mmr_zap {
+	struct mmr_common c;
+	__u64 vm_start;
+	__u64 vm_end;
+	__u64 start;
+	__u64 end;
+	__u64 vm_flags;
+	__u32 has_details;
+	__u32 even_cows;
+};
+
+/* unmap_mapping_pages (start/nr in pages), unmap_mapping_range (bytes) */
+struct mmr_unmap_mapping {
+	struct mmr_common c;
+	__u64 start;
+	__u64 len;
+	__u64 ino;
+	__u32 dev;
+	__u32 even_cows;
+};
+
+struct mmr_free_swap {
+	struct mmr_common c;
+	__u64 entry;
+	__u32 nr;
+	__u32 pad;
+};
+
+struct mmr_swap_fault {
+	struct mmr_common c;
+	__u64 address;
+	__u64 orig_pte;
+	__u32 flags;
+	__u32 pad;
+};
+
+struct mmr_fault_done {
+	struct mmr_common c;
+	__u64 address;
+	__u32 flags;
+	__u32 ret;		/* vm_fault_t */
+};
+
+/* Largest raw tracepoint record we copy (bytes, incl. common header). */
+#define MMR_RAW_MAX 64
+
+struct mmr_raw {
+	struct mmr_common c;
+	__u8 data[MMR_RAW_MAX - sizeof(struct mmr_common)];
+};
+
+/* Config flags in the BPF object's .rodata. */
+#define MMR_CFG_TRACE_ALL 0x1	/* no task filter */
+
+#endif /* MMR_EVENTS_H */

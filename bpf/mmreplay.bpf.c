@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmreplay recorder: follows a task tree in the kernel and streams its mm
+ * syscalls, faults and mm internals into one ring buffer.
+ *
+ * Programs that must load under lockdown=confidentiality (tp_btf and
+ * tracepoint) read kernel memory only through BTF pointers or their
+ * tracepoint record, never with bpf_probe_read_kernel().  Internals are
+ * attached with fentry or kprobe, chosen by userspace before load.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "events.h"
+#include "mmhash.h"
+#include "core_fixes.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by userspace before load. */
+const volatile __u64 hash_k0;
+const volatile __u64 hash_k1;
+const volatile __u32 cfg_flags;
+const volatile __u32 recorder_tgid;
+
+/* Learned at run time (see tp_lru_insertion). */
+__u64 vmemmap_base;
+__u64 page_struct_size;
+
+/* Syscall table entry flags (map sys_cfg). */
+#define SYS_TRACE	0x1
+#define SYS_RET_FD	0x2	/* resolve the file of the returned fd */
+#define SYS_RET_ADDR	0x4	/* resolve the file mapped at the returned address */
+#define SYS_FD_ARG(v)	(((v) >> 8) & 0xff)	/* 1 + index of a fd argument */
+#define SYS_PATH_ARG(v)	(((v) >> 16) & 0xff)	/* 1 + index of a path argument */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);	/* tgid */
+	__type(value, __u32);
+} traced SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);	/* struct mm_struct * (never leaves the kernel) */
+	__type(value, __u64);	/* keyed hash */
+} traced_mms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);	/* kmem:rss_stat mm_id */
+	__type(value, __u64);	/* keyed hash */
+} rss_mm_ids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 512);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);	/* tid */
+	__type(value, __u64);	/* fault address, for the kretprobe */
+} fault_addr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} scratch SEC(".maps");
+
+/*
+ * The value of a BTF pointer as a plain number.  The verifier allows no
+ * arithmetic on a trusted pointer, even cast; a round trip through map
+ * memory (allowed for CAP_PERFMON) turns it into a scalar.
+ */
+static __always_inline __u64 ptr_value(const void *p)
+{
+	__u32 zero = 0;
+	__u64 *slot = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!slot)
+		return 0;
+	*(const void **)slot = p;
+	return *(volatile __u64 *)slot;
+}
+
+static __always_inline __u64 mm_hash(const void *mm)
+{
+	return mmr_keyed_hash(hash_k0, hash_k1, ptr_value(mm));
+}
+
+static __always_inline int tgid_traced(__u32 tgid)
+{
+	if (cfg_flags & MMR_CFG_TRACE_ALL)
+		return tgid != recorder_tgid;
+	return bpf_map_lookup_elem(&traced, &tgid) != NULL;
+}
+
+static __always_inline void count_drop(void)
+{
+	__u32 zero = 0;
+	__u64 *d = bpf_map_lookup_elem(&drops, &zero);
+
+	if (d)
+		__sync_fetch_and_add(d, 1);
+}
+
+/* Remember a traced mm so that rmap walks from other tasks can be matched. */
+static __always_inline __u64 note_mm(const void *mm)
+{
+	__u64 key = ptr_value(mm), h;
+
+	if (!key)
+		return 0;
+	h = mmr_keyed_hash(hash_k0, hash_k1, key);
+	bpf_map_update_elem(&traced_mms, &key, &h, BPF_ANY);
+	return h;
+}
+
+/* Reserve a record of @size payload bytes and fill both headers. */
+static __always_inline void *reserve(__u32 size, __u16 kind, __u64 mm)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct mmr_hdr *h;
+	struct mmr_common *c;
+
+	h = bpf_ringbuf_reserve(&events, sizeof(*h) + size, 0);
+	if (!h) {
+		count_drop();
+		return NULL;
+	}
+	h->ts = bpf_ktime_get_ns();
+	h->mm = mm;
+	h->tgid = id >> 32;
+	h->cpu = bpf_get_smp_processor_id();
+	h->len = size;
+	c = (void *)(h + 1);
+	c->type = kind;
+	c->flags = 0;
+	c->preempt_count = 0;
+	c->pid = (__u32)id;
+	return c;
+}
+
+/* Submit a record by its payload pointer (the one reserve() returned). */
+static __always_inline void submit(void *payload)
+{
+	bpf_ringbuf_submit((struct mmr_hdr *)payload - 1, 0);
+}
+
+static __always_inline __u64 current_mm_hash(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return mm_hash(t->mm);
+}
+
+/* ---- files ---------------------------------------------------------- */
+
+static __always_inline void inode_id(struct inode *inode, struct mmr_file_id *id)
+{
+	if (!inode)
+		return;
+	id->ino = inode->i_ino;
+	id->size = inode->i_size;
+	id->dev = inode->i_sb->s_dev;
+	id->valid = 1;
+}
+
+static __always_inline void fd_file_id(int fd, struct mmr_file_id *id)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct files_struct *files = t->files;
+	struct file *f = NULL;
+
+	if (!files || fd < 0 || fd >= MMR_FD_ARRAY_LEN)
+		return;
+	if (ptr_value(files->fdt) != ptr_value(&files->fdtab))
+		return;
+#pragma unroll
+	for (int i = 0; i < MMR_FD_ARRAY_LEN; i++) {
+		if (i == fd) {
+			f = files->fd_array[i];
+			break;
+		}
+	}
+	if (f)
+		inode_id(f->f_inode, id);
+}
+
+static long vma_file_cb(struct task_struct *task, struct vm_area_struct *vma,
+			void *data)
+{
+	struct mmr_file_id *id = data;
+	struct file *f = vma->vm_file;
+
+	if (f)
+		inode_id(f->f_inode, id);
+	return 0;
+}
+
+static __always_inline void addr_file_id(__u64 addr, struct mmr_file_id *id)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct mmr_file_id tmp = {};
+
+	bpf_find_vma(t, addr, vma_file_cb, &tmp, 0);	/* callback data must be on the stack */
+	*id = tmp;
+}
+
+/* ---- syscalls ------------------------------------------------------- */
+
+static __always_inline __u32 sys_flags(long nr)
+{
+	__u32 key = nr, *v;
+
+	if (nr < 0 || nr >= 512)
+		return 0;
+	v = bpf_map_lookup_elem(&sys_cfg, &key);
+	return v ? *v : 0;
+}
+
+static __always_inline __u64 reg_arg(struct pt_regs *regs, int i)
+{
+	switch (i) {
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return regs->dx;
+	case 3: return regs->r10;
+	case 4: return regs->r8;
+	default: return regs->r9;
+	}
+}
+
+static __always_inline void emit_path(long nr, __u32 arg, __u64 uptr, __u64 mm)
+{
+	struct mmr_sys_path *p = reserve(sizeof(*p), MMR_K_SYS_PATH, mm);
+
+	if (!p)
+		return;
+	p->nr = nr;
+	p->arg = arg;
+	if (bpf_probe_read_user_str(p->path, sizeof(p->path), (void *)uptr) < 0)
+		p->path[0] = 0;
+	submit(p);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long nr)
+{
+	__u32 fl = sys_flags(nr), fdarg, patharg;
+	struct task_struct *t;
+	struct mmr_sys_enter *e;
+	__u64 mm;
+
+	if (!(fl & SYS_TRACE) || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	t = bpf_get_current_task_btf();
+	mm = note_mm(t->mm);
+	patharg = SYS_PATH_ARG(fl);
+	if (patharg >= 1 && patharg <= 6)
+		emit_path(nr, patharg - 1, reg_arg(regs, patharg - 1), mm);
+	e = reserve(sizeof(*e), MMR_K_SYS_ENTER, mm);
+	if (!e)
+		return 0;
+	e->nr = nr;
+	e->pad = 0;
+	e->args[0] = regs->di;
+	e->args[1] = regs->si;
+	e->args[2] = regs->dx;
+	e->args[3] = regs->r10;
+	e->args[4] = regs->r8;
+	e->args[5] = regs->r9;
+	__builtin_memset(&e->file, 0, sizeof(e->file));
+	fdarg = SYS_FD_ARG(fl);
+	if (fdarg >= 1 && fdarg <= 6)
+		fd_file_id((int)reg_arg(regs, fdarg - 1), &e->file);
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = regs->orig_ax;
+	__u32 fl = sys_flags(nr);
+	struct mmr_sys_exit *e;
+
+	if (!(fl & SYS_TRACE) || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	e = reserve(sizeof(*e), MMR_K_SYS_EXIT, current_mm_hash());
+	if (!e)
+		return 0;
+	e->nr = nr;
+	e->pad = 0;
+	e->ret = ret;
+	__builtin_memset(&e->file, 0, sizeof(e->file));
+	if ((fl & SYS_RET_FD) && ret >= 0)
+		fd_file_id((int)ret, &e->file);
+	else if ((fl & SYS_RET_ADDR) && ret >= 0 && (__u64)ret < 0xffff800000000000ULL)
+		addr_file_id(ret, &e->file);
+	submit(e);
+	return 0;
+}
+
+/* ---- task tree ------------------------------------------------------ */
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid, one = 1;
+	struct mmr_task_fork *e;
+	__u64 pmm;
+
+	if (!tgid_traced(ptgid))
+		return 0;
+	if (ctgid != ptgid)
+		bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY);
+	pmm = note_mm(parent->mm);
+	e = reserve(sizeof(*e), MMR_K_TASK_FORK, pmm);
+	if (!e)
+		return 0;
+	e->parent_tid = parent->pid;
+	e->parent_tgid = ptgid;
+	e->child_tid = child->pid;
+	e->child_tgid = ctgid;
+	e->child_mm = note_mm(child->mm);
+	submit(e);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(task_exit, struct task_struct *task)
+{
+	__u32 tgid = task->tgid;
+	struct mmr_task_exit *e;
+
+	if (!tgid_traced(tgid))
+		return 0;
+	/* exit_mm() already ran: the task has no mm any more. */
+	e = reserve(sizeof(*e), MMR_K_TASK_EXIT, 0);
+	if (e) {
+		e->tid = task->pid;
+		e->exit_code = task->exit_code;
+		e->group_dead = task_group_dead(task);
+		e->pad = 0;
+		submit(e);
+	}
+	if (task_group_dead(task) && !(cfg_flags & MMR_CFG_TRACE_ALL))
+		bpf_map_delete_elem(&traced, &tgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(task_exec, struct task_struct *p, pid_t old_pid)
+{
+	struct mmr_task_exec *e;
+
+	if (!tgid_traced(p->tgid))
+		return 0;
+	e = reserve(sizeof(*e), MMR_K_TASK_EXEC, note_mm(p->mm));
+	if (!e)
+		return 0;
+	e->old_tid = old_pid;
+	e->pad = 0;
+	__builtin_memcpy(e->comm, p->comm, sizeof(e->comm));
+	submit(e);
+	return 0;
+}
+
+/* ---- tracepoints copied raw ---------------------------------------- */
+
+/*
+ * Copy a tracepoint record up to the end of its last field (@end bytes, at
+ * most MMR_RAW_MAX) with constant-offset loads from ctx, and overwrite
+ * common_type with our kind.  Reading past the last field would make the
+ * kernel refuse to attach (perf_event_set_bpf_prog: max_ctx_offset).
+ * Pointers in the record are scrubbed by userspace before they are written.
+ */
+static __always_inline int emit_raw(void *ctx, __u32 end, __u16 kind, __u64 mm)
+{
+	__u8 *dst, *src = ctx;
+	struct mmr_common *c;
+
+	if (end > MMR_RAW_MAX)
+		end = MMR_RAW_MAX;
+	c = reserve((end + 7) & ~7U, kind, mm);
+	if (!c)
+		return 0;
+	dst = (__u8 *)c;
+#pragma unroll
+	for (int i = 1; i < MMR_RAW_MAX / 8; i++) {
+		if (i * 8 + 8 <= end) {
+			*(__u64 *)(dst + i * 8) = *(__u64 *)(src + i * 8);
+		} else if (i * 8 < end) {
+			*(__u64 *)(dst + i * 8) = 0;
+#pragma unroll
+			for (int j = 0; j < 8; j++)
+				if (i * 8 + j < end)
+					dst[i * 8 + j] = src[i * 8 + j];
+		}
+	}
+	submit(c);
+	return 0;
+}
+
+#define RAW_END(rec, last) \
+	(bpf_core_field_offset(struct rec, last) + bpf_core_field_size(struct rec, last))
+
+#define RAW_TP(cat, name, kind, rec, last)                                 \
+SEC("tracepoint/" #cat "/" #name)                                          \
+int tp_##name(void *ctx)                                                   \
+{                                                                          \
+	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32))                \
+		return 0;                                                  \
+	return emit_raw(ctx, RAW_END(rec, last), kind, current_mm_hash()); \
+}
+
+RAW_TP(exceptions, page_fault_user, MMR_K_PAGE_FAULT_USER, trace_event_raw_exceptions, error_code)
+RAW_TP(migrate, set_migration_pte, MMR_K_SET_MIGRATION_PTE, trace_event_raw_migration_pte, order)
+RAW_TP(migrate, remove_migration_pte, MMR_K_REMOVE_MIGRATION_PTE, trace_event_raw_migration_pte, order)
+RAW_TP(mmap_lock, mmap_lock_start_locking, MMR_K_MMAP_LOCK_START, trace_event_raw_mmap_lock, write)
+RAW_TP(mmap_lock, mmap_lock_acquire_returned, MMR_K_MMAP_LOCK_ACQUIRED,
+       trace_event_raw_mmap_lock_acquire_returned, success)
+RAW_TP(mmap_lock, mmap_lock_released, MMR_K_MMAP_LOCK_RELEASED, trace_event_raw_mmap_lock, write)
+RAW_TP(mmap, exit_mmap, MMR_K_EXIT_MMAP, trace_event_raw_exit_mmap, mt)
+
+/*
+ * rss_stat fires in the mm owner's context (curr=1) or, for reclaim and
+ * other remote updates, in another task's (curr=0).  The latter are
+ * matched by the kernel's mm_id, learned from the former.
+ */
+SEC("tracepoint/kmem/rss_stat")
+int tp_rss_stat(struct trace_event_raw_rss_stat *ctx)
+{
+	__u32 id = ctx->mm_id;
+	__u64 mm, *known;
+
+	if (ctx->curr && tgid_traced(bpf_get_current_pid_tgid() >> 32)) {
+		mm = current_mm_hash();
+		bpf_map_update_elem(&rss_mm_ids, &id, &mm, BPF_ANY);
+	} else {
+		known = bpf_map_lookup_elem(&rss_mm_ids, &id);
+		if (!known)
+			return 0;
+		mm = *known;
+	}
+	return emit_raw(ctx, RAW_END(trace_event_raw_rss_stat, size), MMR_K_RSS_STAT, mm);
+}
+
+/*
+ * LRU insertions carry both the folio pointer and its PFN; the first one
+ * seen gives the memmap base that fentry/kprobe handlers need to turn a
+ * folio pointer into a PFN (vmemmap_base is not in BTF).
+ */
+SEC("tracepoint/pagemap/mm_lru_insertion")
+int tp_mm_lru_insertion(struct trace_event_raw_mm_lru_insertion *ctx)
+{
+	if (!vmemmap_base) {
+		page_struct_size = bpf_core_type_size(struct page);
+		vmemmap_base = (__u64)ctx->folio - ctx->pfn * page_struct_size;
+	}
+	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	return emit_raw(ctx, RAW_END(trace_event_raw_mm_lru_insertion, flags),
+			MMR_K_LRU_INSERTION, current_mm_hash());
+}
+
+/* ---- internals: fentry or kprobe ------------------------------------ */
+
+static __always_inline __u64 ptr_pfn(const void *page)
+{
+	if (!vmemmap_base || !page_struct_size)
+		return ~0ULL;
+	return ((__u64)page - vmemmap_base) / page_struct_size;
+}
+
+static __always_inline __u64 vma_mm_hash(struct vm_area_struct *vma, int *traced_mm)
+{
+	__u64 mm = (__u64)BPF_CORE_READ(vma, vm_mm);
+	__u64 *h = bpf_map_lookup_elem(&traced_mms, &mm);
+
+	*traced_mm = h != NULL;
+	return h ? *h : 0;
+}
+
+static __always_inline int emit_rmap(__u16 kind, void *folio,
+				     struct vm_area_struct *vma, __u64 address)
+{
+	struct mmr_rmap *e;
+	int traced_mm;
+	__u64 mm = vma_mm_hash(vma, &traced_mm);
+
+	if (!traced_mm)
+		return 0;
+	e = reserve(sizeof(*e), kind, mm);
+	if (!e)
+		return 0;
+	e->pfn = ptr_pfn(folio);
+	e->address = address;
+	e->vm_start = BPF_CORE_READ(vma, vm_start);
+	e->vm_end = BPF_CORE_READ(vma, vm_end);
+	e->vm_flags = BPF_CORE_READ(vma, vm_flags);
+	e->nr_pages = 1;
+	e->pad = 0;
+	submit(e);
+	return 0;
+}
+
+static __always_inline int emit_mlock(__u16 kind, void *folio)
+{
+	struct mmr_mlock *e;
+
+	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	e = reserve(sizeof(*e), kind, current_mm_hash());
+	if (!e)
+		return 0;
+	e->pfn = ptr_pfn(folio);
+	e->folio_flags = folio_flags_word(folio);
+	e->nr_pages = 1;
+	e->mlock_count = 0;
+	submit(e);
+	return 0;
+}
+
+static __always_inline int emit_zap(__u16 kind, struct vm_area_struct *vma,
+				    __u64 start, __u64 end, struct zap_details *d)
+{
+	struct mmr_zap *e;
+	int traced_mm;
+	__u64 mm = vma_mm_hash(vma, &traced_mm);
+
+	if (!traced_mm)
+		return 0;
+	e = reserve(sizeof(*e), kind, mm);
+	if (!e)
+		return 0;
+	e->vm_start = BPF_CORE_READ(vma, vm_start);
+	e->vm_end = BPF_CORE_READ(vma, vm_end);
+	e->vm_flags = BPF_CORE_READ(vma, vm_flags);
+	e->start = start;
+	e->end = end;
+	e->has_details = d != NULL;
+	e->even_cows = d ? BPF_CORE_READ(d, even_cows) : 0;
+	submit(e);
+	return 0;
+}
+
+static __always_inline int emit_unmap_mapping(__u16 kind, struct address_space *m,
+					      __u64 start, __u64 len, int even_cows)
+{
+	struct mmr_unmap_mapping *e;
+	struct inode *inode;
+
+	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	e = reserve(sizeof(*e), kind, current_mm_hash());
+	if (!e)
+		return 0;
+	inode = BPF_CORE_READ(m, host);
+	e->start = start;
+	e->len = len;
+	e->ino = BPF_CORE_READ(inode, i_ino);
+	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	e->even_cows = even_cows;
+	submit(e);
+	return 0;
+}
+
+static __always_inline int emit_free_swap(__u64 entry, int nr)
+{
+	struct mmr_free_swap *e;
+
+	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	e = reserve(sizeof(*e), MMR_K_FREE_SWAP_AND_CACHE, current_mm_hash());
+	if (!e)
+		return 0;
+	e->entry = entry;
+	e->nr = nr;
+	e->pad = 0;
+	submit(e);
+	return 0;
+}
+
+static __always_inline int emit_swap_fault(struct vm_fault *vmf)
+{
+	struct mmr_swap_fault *e;
+
+	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	e = reserve(sizeof(*e), MMR_K_DO_SWAP_PAGE, current_mm_hash());
+	if (!e)
+		return 0;
+	e->address = BPF_CORE_READ(vmf, address);
+	bpf_core_read(&e->orig_pte, sizeof(e->orig_pte), &vmf->orig_pte);
+	e->flags = BPF_CORE_READ(vmf, flags);
+	e->pad = 0;
+	submit(e);
+	return 0;
+}
+
+static __always_inline int emit_fault_done(__u64 address, __u32 flags, __u32 ret)
+{
+	struct mmr_fault_done *e = reserve(sizeof(*e), MMR_K_FAULT_DONE, current_mm_hash());
+
+	if (!e)
+		return 0;
+	e->address = address;
+	e->flags = flags;
+	e->ret = ret;
+	submit(e);
+	return 0;
+}
+
+/* Each internal hook has a fentry and a kprobe twin; userspace autoloads one. */
+#define HOOK_RMAP(fn, kind)                                                   \
+SEC("fentry/" #fn)                                                            \
+int BPF_PROG(fe_##fn, void *folio, struct vm_area_struct *vma, unsigned long a) \
+{ return emit_rmap(kind, folio, vma, a); }                                    \
+SEC("kprobe/" #fn)                                                            \
+int BPF_KPROBE(kp_##fn, void *folio, struct vm_area_struct *vma, unsigned long a) \
+{ return emit_rmap(kind, folio, vma, a); }
+
+HOOK_RMAP(try_to_unmap_one, MMR_K_TRY_TO_UNMAP_ONE)
+HOOK_RMAP(folio_referenced_one, MMR_K_FOLIO_REFERENCED_ONE)
+HOOK_RMAP(try_to_migrate_one, MMR_K_TRY_TO_MIGRATE_ONE)
+
+#define HOOK_MLOCK(fn, kind)                                                  \
+SEC("fentry/" #fn)                                                            \
+int BPF_PROG(fe_##fn, void *folio) { return emit_mlock(kind, folio); }        \
+SEC("kprobe/" #fn)                                                            \
+int BPF_KPROBE(kp_##fn, void *folio) { return emit_mlock(kind, folio); }
+
+HOOK_MLOCK(mlock_folio, MMR_K_MLOCK_FOLIO)
+HOOK_MLOCK(munlock_folio, MMR_K_MUNLOCK_FOLIO)
+HOOK_MLOCK(mlock_new_folio, MMR_K_MLOCK_NEW_FOLIO)
+/* 6.1 names of the last two (struct page *) */
+HOOK_MLOCK(munlock_page, MMR_K_MUNLOCK_FOLIO)
+HOOK_MLOCK(mlock_new_page, MMR_K_MLOCK_NEW_FOLIO)
+
+SEC("fentry/unmap_page_range")
+int BPF_PROG(fe_unmap_page_range, void *tlb, struct vm_area_struct *vma,
+	     unsigned long addr, unsigned long end, struct zap_details *d)
+{ return emit_zap(MMR_K_UNMAP_PAGE_RANGE, vma, addr, end, d); }
+SEC("kprobe/unmap_page_range")
+int BPF_KPROBE(kp_unmap_page_range, void *tlb, struct vm_area_struct *vma,
+	       unsigned long addr, unsigned long end, struct zap_details *d)
+{ return emit_zap(MMR_K_UNMAP_PAGE_RANGE, vma, addr, end, d); }
+
+SEC("fentry/zap_page_range_single")
+int BPF_PROG(fe_zap_page_range_single, struct vm_area_struct *vma,
+	     unsigned long addr, unsigned long size, struct zap_details *d)
+{ return emit_zap(MMR_K_ZAP_PAGE_RANGE_SINGLE, vma, addr, addr + size, d); }
+SEC("kprobe/zap_page_range_single")
+int BPF_KPROBE(kp_zap_page_range_single, struct vm_area_struct *vma,
+	       unsigned long addr, unsigned long size, struct zap_details *d)
+{ return emit_zap(MMR_K_ZAP_PAGE_RANGE_SINGLE, vma, addr, addr + size, d); }
+
+SEC("fentry/unmap_mapping_pages")
+int BPF_PROG(fe_unmap_mapping_pages, struct address_space *m, unsigned long start,
+	     unsigned long nr, bool even_cows)
+{ return emit_unmap_mapping(MMR_K_UNMAP_MAPPING_PAGES, m, start, nr, even_cows); }
+SEC("kprobe/unmap_mapping_pages")
+int BPF_KPROBE(kp_unmap_mapping_pages, struct address_space *m, unsigned long start,
+	       unsigned long nr, bool even_cows)
+{ return emit_unmap_mapping(MMR_K_UNMAP_MAPPING_PAGES, m, start, nr, even_cows); }
+
+SEC("fentry/unmap_mapping_range")
+int BPF_PROG(fe_unmap_mapping_range, struct address_space *m, long long begin,
+	     long long len, int even_cows)
+{ return emit_unmap_mapping(MMR_K_UNMAP_MAPPING_RANGE, m, begin, len, even_cows); }
+SEC("kprobe/unmap_mapping_range")
+int BPF_KPROBE(kp_unmap_mapping_range, struct address_space *m, long long begin,
+	       long long len, int even_cows)
+{ return emit_unmap_mapping(MMR_K_UNMAP_MAPPING_RANGE, m, begin, len, even_cows); }
+
+/* free_swap_and_cache(entry) up to 6.9, free_swap_and_cache_nr(entry, nr) after */
+SEC("fentry/free_swap_and_cache_nr")
+int BPF_PROG(fe_free_swap_and_cache_nr, __u64 entry, int nr)
+{ return emit_free_swap(entry, nr); }
+SEC("kprobe/free_swap_and_cache_nr")
+int BPF_KPROBE(kp_free_swap_and_cache_nr, __u64 entry, int nr)
+{ return emit_free_swap(entry, nr); }
+SEC("fentry/free_swap_and_cache")
+int BPF_PROG(fe_free_swap_and_cache, __u64 entry)
+{ return emit_free_swap(entry, 1); }
+SEC("kprobe/free_swap_and_cache")
+int BPF_KPROBE(kp_free_swap_and_cache, __u64 entry)
+{ return emit_free_swap(entry, 1); }
+
+SEC("fentry/do_swap_page")
+int BPF_PROG(fe_do_swap_page, struct vm_fault *vmf) { return emit_swap_fault(vmf); }
+SEC("kprobe/do_swap_page")
+int BPF_KPROBE(kp_do_swap_page, struct vm_fault *vmf) { return emit_swap_fault(vmf); }
+
+/* Fault completion: fexit, else a kprobe/kretprobe pair. */
+SEC("fexit/handle_mm_fault")
+int BPF_PROG(fx_handle_mm_fault, struct vm_area_struct *vma, unsigned long address,
+	     unsigned int flags, struct pt_regs *regs, unsigned int ret)
+{
+	if (!(flags & 0x40 /* FAULT_FLAG_USER */) ||
+	    !tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	return emit_fault_done(address, flags, ret);
+}
+
+SEC("kprobe/handle_mm_fault")
+int BPF_KPROBE(kp_handle_mm_fault, struct vm_area_struct *vma, unsigned long address,
+	       unsigned int flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 v = address | ((__u64)(flags & 0xfff));
+
+	if (!(flags & 0x40) || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	bpf_map_update_elem(&fault_addr, &tid, &v, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/handle_mm_fault")
+int BPF_KRETPROBE(kr_handle_mm_fault, unsigned int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *v = bpf_map_lookup_elem(&fault_addr, &tid);
+	__u64 a;
+
+	if (!v)
+		return 0;
+	a = *v;
+	bpf_map_delete_elem(&fault_addr, &tid);
+	return emit_fault_done(a & ~0xfffULL, a & 0xfff, ret);
+}

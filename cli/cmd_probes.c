@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mmreplay probes: what this kernel allows for each event kind, and why not. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include "cmds.h"
+#include "probes.h"
+#include "util.h"
+
+const char usage_probes[] =
+	"usage: mmreplay probes [--json]\n\n"
+	"For each event kind, the attach point this kernel allows (fentry, else\n"
+	"kprobe, else a tracepoint) or why the kind is unavailable.\n\n"
+	"  -j, --json   print a JSON array of {kind, source, attach, status, doc}\n\n"
+	"examples:\n"
+	"  mmreplay probes\n"
+	"  mmreplay probes --json | jq '.[] | select(.status != \"ok\")'\n";
+
+static const char *src_name(enum mmr_kind_source s)
+{
+	return s == MMR_SRC_STRUCT ? "struct" : s == MMR_SRC_TRACEPOINT ? "tracepoint" : "func";
+}
+
+static void print_plain(const struct probe_plan *plans)
+{
+	struct utsname u;
+	int ok = 0;
+
+	uname(&u);
+	printf("kernel %s %s\n", u.release, u.machine);
+	printf("%-27s %-10s %-45s %s\n", "KIND", "SOURCE", "ATTACH", "STATUS");
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		const struct probe_plan *p = &plans[i];
+
+		ok += p->how != ATTACH_NONE;
+		printf("%-27s %-10s %-45s %s\n", p->kind->name, src_name(p->kind->src),
+		       p->attach, p->status);
+	}
+	printf("%d of %d kinds available\n", ok, mmr_nr_kinds);
+}
+
+static void print_json(const struct probe_plan *plans)
+{
+	printf("[");
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		const struct probe_plan *p = &plans[i];
+
+		printf("%s\n  {\"kind\": ", i ? "," : "");
+		json_str(stdout, p->kind->name);
+		printf(", \"source\": \"%s\", \"attach\": ", src_name(p->kind->src));
+		json_str(stdout, p->how == ATTACH_NONE ? NULL : p->attach);
+		printf(", \"available\": %s, \"status\": ", p->how != ATTACH_NONE ? "true" : "false");
+		json_str(stdout, p->status);
+		printf(", \"doc\": ");
+		json_str(stdout, p->kind->doc);
+		printf("}");
+	}
+	printf("\n]\n");
+}
+
+int cmd_probes(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct probe_plan plans[MMR_K_NR];
+	char err[256];
+	int json = 0, c;
+
+	while ((c = mmr_getopt("probes", argc, argv, "jh", opts)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'h': return cmd_help("probes");
+		default: return MMR_EXIT_ERROR;
+		}
+	}
+	if (optind < argc) {
+		mmr_err("probes: unexpected argument '%s'", argv[optind]);
+		return MMR_EXIT_ERROR;
+	}
+	if (probes_detect(plans, err, sizeof(err))) {
+		mmr_err("probes: %s", err);
+		return MMR_EXIT_ERROR;
+	}
+	if (json)
+		print_json(plans);
+	else
+		print_plain(plans);
+	return 0;
+}

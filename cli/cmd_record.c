@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmreplay record: load the recorder (open -> set rodata/autoload -> load ->
+ * attach), follow a task tree, and stream its events into a trace file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "mmreplay.skel.h"
+#include "cmds.h"
+#include "kinds.h"
+#include "probes.h"
+#include "record.h"
+#include "trace.h"
+#include "util.h"
+#include "mmhash.h"
+
+const char usage_record[] =
+	"usage: mmreplay record [-o FILE] [-p PID ...] [-e KINDS] [-b MB] [-- CMD ARGS...]\n\n"
+	"Record the mm activity of CMD and every task it forks, or of running\n"
+	"processes (-p, repeatable), until they exit or Ctrl-C / SIGTERM.\n\n"
+	"  -o, --output FILE     trace file (default mmreplay.trace)\n"
+	"  -p, --pid PID         trace a running process and its future children\n"
+	"  -e, --events KINDS    comma-separated kinds to record (default: all that\n"
+	"                        this kernel allows; see mmreplay probes)\n"
+	"  -x, --exclude KINDS   comma-separated kinds not to record\n"
+	"  -b, --buffer-mb MB    ring buffer size in MiB (default 16)\n"
+	"  -q, --quiet           no summary\n\n"
+	"examples:\n"
+	"  mmreplay record -- ./workload arg\n"
+	"  mmreplay record -o db.trace -p 4242\n"
+	"  mmreplay record -x mmap_lock_start_locking,mmap_lock_acquire_returned,mmap_lock_released -- make\n";
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (mmr_verbose < 2 && (level == LIBBPF_DEBUG || mmr_verbose < 1))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+struct rec_opts {
+	const char *out;
+	int pids[64];
+	int nr_pids;
+	char *only, *exclude;
+	int buffer_mb;
+	int quiet;
+	char **cmd;
+};
+
+static int parse_opts(int argc, char **argv, struct rec_opts *o)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "exclude", required_argument, NULL, 'x' },
+		{ "buffer-mb", required_argument, NULL, 'b' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	char *end;
+	int c;
+
+	o->out = "mmreplay.trace";
+	o->buffer_mb = 16;
+	while ((c = mmr_getopt("record", argc, argv, "o:p:e:x:b:qh", opts)) != -1) {
+		switch (c) {
+		case 'o': o->out = optarg; break;
+		case 'e': o->only = optarg; break;
+		case 'x': o->exclude = optarg; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': cmd_help("record"); return 1;
+		case 'p':
+			if (o->nr_pids == 64) {
+				mmr_err("record: at most 64 -p options");
+				return -1;
+			}
+			o->pids[o->nr_pids] = strtol(optarg, &end, 10);
+			if (*end || o->pids[o->nr_pids] <= 0 || kill(o->pids[o->nr_pids], 0)) {
+				mmr_err("record: no such process '%s'", optarg);
+				return -1;
+			}
+			o->nr_pids++;
+			break;
+		case 'b':
+			o->buffer_mb = strtol(optarg, &end, 10);
+			if (*end || o->buffer_mb < 1 || o->buffer_mb > 4096 ||
+			    (o->buffer_mb & (o->buffer_mb - 1))) {
+				mmr_err("record: --buffer-mb must be a power of two from 1 to 4096");
+				return -1;
+			}
+			break;
+		default: return -1;
+		}
+	}
+	if (optind < argc)
+		o->cmd = argv + optind;
+	if (!o->cmd && !o->nr_pids) {
+		mmr_err("record: nothing to trace: give -p PID or -- CMD (see mmreplay record --help)");
+		return -1;
+	}
+	return 0;
+}
+
+static int in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p;) {
+		size_t l = strcspn(p, ",");
+
+		if (l == n && !strncmp(p, name, n))
+			return 1;
+		p += l + (p[l] == ',');
+	}
+	return 0;
+}
+
+/* Every name in a kinds list must be a kind. */
+static int check_list(const char *list)
+{
+	char name[64];
+
+	for (const char *p = list; p && *p;) {
+		size_t l = strcspn(p, ",");
+
+		snprintf(name, sizeof(name), "%.*s", (int)l, p);
+		if (!kind_def_by_name(name)) {
+			mmr_err("record: unknown event kind '%s' (see mmreplay probes)", name);
+			return -1;
+		}
+		p += l + (p[l] == ',');
+	}
+	return 0;
+}
+
+/* Turn off kinds the user did not ask for. */
+static void select_kinds(struct probe_plan *plans, const struct rec_opts *o)
+{
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		struct probe_plan *p = &plans[i];
+		const char *name = p->kind->name;
+		int off = (o->only && !in_list(o->only, name)) || in_list(o->exclude, name);
+
+		if (p->how != ATTACH_NONE && off) {
+			p->how = ATTACH_NONE;
+			snprintf(p->status, sizeof(p->status), "not requested");
+			snprintf(p->attach, sizeof(p->attach), "-");
+		}
+	}
+}
+
+static int prog_wanted(const struct probe_plan *plans, const char *name)
+{
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		const char *progs[3];
+
+		plan_progs(&plans[i], progs);
+		for (int j = 0; progs[j]; j++)
+			if (!strcmp(progs[j], name))
+				return 1;
+	}
+	return 0;
+}
+
+static int load_skel(struct recorder *r, int buffer_mb)
+{
+	struct bpf_program *prog;
+	int err;
+
+	r->skel = mmreplay_bpf__open();
+	if (!r->skel) {
+		mmr_err("record: cannot open BPF object: %s", strerror(errno));
+		return -1;
+	}
+	r->skel->rodata->hash_k0 = r->k0;
+	r->skel->rodata->hash_k1 = r->k1;
+	r->skel->rodata->recorder_tgid = getpid();
+	bpf_map__set_max_entries(r->skel->maps.events, (__u32)buffer_mb << 20);
+	bpf_object__for_each_program(prog, r->skel->obj)
+		bpf_program__set_autoload(prog, prog_wanted(r->plans, bpf_program__name(prog)));
+	err = mmreplay_bpf__load(r->skel);
+	if (err) {
+		mmr_err("record: cannot load BPF programs: %s%s", strerror(-err),
+			geteuid() ? " (run as root, or with CAP_BPF and CAP_PERFMON)" :
+			" (run with -v -v for the verifier log)");
+		return -1;
+	}
+	return 0;
+}
+
+static int prog_attached(const struct recorder *r, const struct bpf_program *prog)
+{
+	for (int i = 0; i < r->nr_links; i++)
+		if (r->link_progs[i] == prog)
+			return 1;
+	return 0;
+}
+
+static void attach_all(struct recorder *r)
+{
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		struct probe_plan *p = &r->plans[i];
+		const char *progs[3];
+
+		plan_progs(p, progs);
+		for (int j = 0; progs[j]; j++) {
+			struct bpf_program *prog =
+				bpf_object__find_program_by_name(r->skel->obj, progs[j]);
+			struct bpf_link *link;
+
+			if (prog_attached(r, prog))
+				continue;	/* e.g. sys_enter serves two kinds */
+			link = prog ? bpf_program__attach(prog) : NULL;
+			if (!link) {
+				snprintf(p->status, sizeof(p->status), "attach %s failed: %s",
+					 p->attach, strerror(errno));
+				p->how = ATTACH_NONE;
+				break;
+			}
+			r->links[r->nr_links] = link;
+			r->link_progs[r->nr_links++] = prog;
+		}
+	}
+}
+
+/* Syscall table: what to record, and which argument is a fd or path. */
+#define SYS_TRACE 0x1
+#define SYS_RET_FD 0x2
+#define SYS_RET_ADDR 0x4
+#define FD_ARG(i) (((i) + 1) << 8)
+#define PATH_ARG(i) (((i) + 1) << 16)
+
+static const struct { const char *name; unsigned int flags; } sys_table[] = {
+	{ "mmap", SYS_RET_ADDR | FD_ARG(4) }, { "munmap", 0 }, { "mremap", SYS_RET_ADDR },
+	{ "mprotect", 0 }, { "madvise", 0 }, { "process_madvise", 0 }, { "brk", 0 },
+	{ "mlock", 0 }, { "mlock2", 0 }, { "munlock", 0 }, { "mlockall", 0 },
+	{ "munlockall", 0 }, { "fallocate", FD_ARG(0) }, { "ftruncate", FD_ARG(0) },
+	{ "truncate", PATH_ARG(0) }, { "memfd_create", SYS_RET_FD | PATH_ARG(0) },
+	{ "open", SYS_RET_FD | PATH_ARG(0) }, { "openat", SYS_RET_FD | PATH_ARG(1) },
+	{ "openat2", SYS_RET_FD | PATH_ARG(1) }, { "close", FD_ARG(0) },
+	{ "fork", 0 }, { "vfork", 0 }, { "clone", 0 }, { "clone3", 0 },
+	{ "execve", PATH_ARG(0) }, { "execveat", PATH_ARG(1) }, { "exit", 0 },
+	{ "exit_group", 0 }, { "move_pages", 0 }, { "migrate_pages", 0 }, { "msync", 0 },
+	{ "shmget", 0 }, { "shmat", SYS_RET_ADDR }, { "shmdt", 0 }, { "shmctl", 0 },
+};
+
+static int fill_sys_cfg(struct recorder *r)
+{
+	int fd = bpf_map__fd(r->skel->maps.sys_cfg);
+
+	for (size_t i = 0; i < sizeof(sys_table) / sizeof(sys_table[0]); i++) {
+		__u32 key = syscall_nr(sys_table[i].name), val = sys_table[i].flags | SYS_TRACE;
+
+		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
+			return -1;
+	}
+	return 0;
+}
+
+static int trace_pid(struct recorder *r, int pid)
+{
+	__u32 key = pid, one = 1;
+
+	return bpf_map_update_elem(bpf_map__fd(r->skel->maps.traced), &key, &one, BPF_ANY);
+}
+
+static int traced_empty(struct recorder *r)
+{
+	__u32 key;
+
+	return bpf_map_get_next_key(bpf_map__fd(r->skel->maps.traced), NULL, &key) != 0;
+}
+
+/* Fork CMD stopped on a pipe, so that it is traced before it execs. */
+static int start_cmd(struct recorder *r, char **cmd)
+{
+	int p[2];
+	char c;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	r->child = fork();
+	if (r->child < 0)
+		return -1;
+	if (r->child == 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			_exit(127);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "mmreplay: record: cannot run %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[0]);
+	r->go_fd = p[1];
+	return trace_pid(r, r->child);
+}
+
+/*
+ * Make the kernel emit one LRU insertion now: the BPF side learns the
+ * memmap base from it.  mlock() drains the per-CPU LRU batches, which is
+ * also what later snapshot code relies on.
+ */
+static void calibrate(void)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	p[0] = 1;
+	mlock(p, psz);
+	munlock(p, psz);
+	munmap(p, psz);
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void record_loop(struct recorder *r)
+{
+	struct timespec last, now;
+	int exited = !r->child;
+
+	clock_gettime(CLOCK_MONOTONIC, &last);
+	while (!stop && !r->write_error) {
+		int status;
+
+		ring_buffer__poll(r->rb, 100);
+		if (r->child && !exited && waitpid(r->child, &status, WNOHANG) == r->child) {
+			exited = 1;
+			r->child_status = status;
+		}
+		if (exited && traced_empty(r))
+			break;
+		if (!r->child && traced_empty(r))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > last.tv_sec) {
+			record_write_stats(r, MMR_CHUNK_STATS);
+			last = now;
+		}
+	}
+	ring_buffer__consume(r->rb);
+}
+
+static void cleanup(struct recorder *r)
+{
+	for (int i = 0; i < r->nr_links; i++)
+		bpf_link__destroy(r->links[i]);
+	ring_buffer__free(r->rb);
+	mmreplay_bpf__destroy(r->skel);
+	if (r->go_fd > 0)
+		close(r->go_fd);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct recorder r = { .argc = argc, .argv = argv };
+	struct rec_opts o = {};
+	char err[256];
+	int ret = MMR_EXIT_ERROR, pr;
+
+	pr = parse_opts(argc, argv, &o);
+	if (pr)
+		return pr > 0 ? 0 : MMR_EXIT_ERROR;
+	if (check_list(o.only) || check_list(o.exclude))
+		return MMR_EXIT_ERROR;
+	libbpf_set_print(libbpf_print);
+	if (getrandom(&r.k0, sizeof(r.k0), 0) != sizeof(r.k0) ||
+	    getrandom(&r.k1, sizeof(r.k1), 0) != sizeof(r.k1)) {
+		mmr_err("record: cannot draw a hash key: %s", strerror(errno));
+		return MMR_EXIT_ERROR;
+	}
+	probes_detect(r.plans, err, sizeof(err));
+	select_kinds(r.plans, &o);
+	if (load_skel(&r, o.buffer_mb))
+		goto cleanup;
+	attach_all(&r);
+	if (fill_sys_cfg(&r)) {
+		mmr_err("record: cannot fill the syscall table: %s", strerror(errno));
+		goto cleanup;
+	}
+	r.rb = ring_buffer__new(bpf_map__fd(r.skel->maps.events), record_handle_event, &r, NULL);
+	if (!r.rb) {
+		mmr_err("record: cannot open the ring buffer: %s", strerror(errno));
+		goto cleanup;
+	}
+	r.w = mmr_writer_open(o.out, err, sizeof(err));
+	if (!r.w) {
+		mmr_err("record: %s", err);
+		goto cleanup;
+	}
+	r.out = o.out;
+	if (record_write_header(&r, o.cmd, o.pids, o.nr_pids))
+		goto cleanup;
+	calibrate();
+	setup_signals();
+	for (int i = 0; i < o.nr_pids; i++)
+		trace_pid(&r, o.pids[i]);
+	if (o.cmd && start_cmd(&r, o.cmd)) {
+		mmr_err("record: cannot start %s: %s", o.cmd[0], strerror(errno));
+		goto cleanup;
+	}
+	if (r.go_fd > 0) {
+		if (write(r.go_fd, "g", 1) != 1)
+			mmr_warn("record: cannot release the command");
+		close(r.go_fd);
+		r.go_fd = -1;
+	}
+	record_loop(&r);
+	if (r.child && !stop && WIFEXITED(r.child_status) && WEXITSTATUS(r.child_status) == 127 &&
+	    r.nr_events == 0)
+		mmr_warn("record: %s did not run", o.cmd[0]);
+	ret = record_finish(&r, o.quiet) ? MMR_EXIT_ERROR : 0;
+cleanup:
+	if (r.w && ret == MMR_EXIT_ERROR && !r.finished)
+		mmr_writer_close(r.w, "status=error\n");
+	cleanup(&r);
+	return ret;
+}

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mmreplay show / info: print a trace's events, or its header and coverage. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cmds.h"
+#include "decode.h"
+#include "kinds.h"
+#include "trace.h"
+#include "util.h"
+
+const char usage_show[] =
+	"usage: mmreplay show FILE [--json] [--pid P] [--kind K]\n\n"
+	"Print the events of a trace in time order, decoded from the formats\n"
+	"stored in the trace (no access to the recording machine needed).\n\n"
+	"  -j, --json     print a JSON array of event objects\n"
+	"  -p, --pid P    only events of process or thread P\n"
+	"  -k, --kind K   only events of kind K (see mmreplay info FILE), or of\n"
+	"                 syscall K (e.g. mlock); repeat for several\n\n"
+	"A truncated or corrupt trace prints every complete chunk, then one error\n"
+	"line, and exits with status 2.\n\n"
+	"examples:\n"
+	"  mmreplay show mmreplay.trace\n"
+	"  mmreplay show mmreplay.trace --kind rss_stat --kind mlock\n"
+	"  mmreplay show mmreplay.trace --json | jq length\n";
+
+const char usage_info[] =
+	"usage: mmreplay info FILE [--json]\n\n"
+	"Print a trace's header (kernel, machine, command), its probe coverage\n"
+	"(for each event kind, the attach point used or why it was unavailable),\n"
+	"and its counters (events by kind, drops per CPU).\n\n"
+	"examples:\n"
+	"  mmreplay info mmreplay.trace\n"
+	"  mmreplay info --json mmreplay.trace\n";
+
+#define MAX_FILTERS 32
+
+struct show_opts {
+	const char *file;
+	int json;
+	long pid;
+	int nr_kinds, kinds[MAX_FILTERS];	/* kind ids */
+	int nr_sys, sys[MAX_FILTERS];		/* syscall numbers */
+};
+
+static int add_kind_filter(struct show_opts *o, const char *name)
+{
+	const struct kind_def *k = kind_def_by_name(name);
+	int nr = syscall_nr(name);
+
+	if (k && o->nr_kinds < MAX_FILTERS) {
+		o->kinds[o->nr_kinds++] = k->id;
+		return 0;
+	}
+	if (nr >= 0 && o->nr_sys < MAX_FILTERS) {
+		o->sys[o->nr_sys++] = nr;
+		return 0;
+	}
+	mmr_err("show: unknown kind '%s' (see mmreplay probes)", name);
+	return -1;
+}
+
+static int parse_show(int argc, char **argv, struct show_opts *o, int info)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *cmd = info ? "info" : "show";
+	char *end;
+	int c;
+
+	o->pid = -1;
+	for (;;) {
+		c = mmr_getopt(cmd, argc, argv, info ? "jh" : "jp:k:h", opts);
+		if (c == -1 && optind < argc && !o->file) {
+			o->file = argv[optind++];	/* FILE may come before options */
+			continue;
+		}
+		if (c == -1)
+			break;
+		switch (c) {
+		case 'j': o->json = 1; break;
+		case 'h': cmd_help(cmd); return 1;
+		case 'p':
+			o->pid = strtol(optarg, &end, 10);
+			if (*end || o->pid < 0) {
+				mmr_err("show: bad pid '%s'", optarg);
+				return -1;
+			}
+			break;
+		case 'k':
+			if (add_kind_filter(o, optarg))
+				return -1;
+			break;
+		default: return -1;
+		}
+	}
+	if (!o->file) {
+		mmr_err("%s: no trace file given (see mmreplay %s --help)", cmd, cmd);
+		return -1;
+	}
+	if (optind < argc) {
+		mmr_err("%s: unexpected argument '%s'", cmd, argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static int wanted(const struct show_opts *o, const struct mmr_event *ev)
+{
+	const struct mmr_common *c = ev->data;
+	int any = !o->nr_kinds && !o->nr_sys;
+
+	if (o->pid >= 0 && ev->h.tgid != o->pid && c->pid != o->pid)
+		return 0;
+	for (int i = 0; !any && i < o->nr_kinds; i++)
+		any = c->type == o->kinds[i];
+	if (!any && (c->type == MMR_K_SYS_ENTER || c->type == MMR_K_SYS_EXIT ||
+		     c->type == MMR_K_SYS_PATH)) {
+		__u32 nr = ((const struct mmr_sys_enter *)c)->nr;	/* same offset in all three */
+
+		for (int i = 0; !any && i < o->nr_sys; i++)
+			any = (int)nr == o->sys[i];
+	}
+	return any;
+}
+
+static void print_sys(const struct mmr_event *ev, FILE *f)
+{
+	const struct mmr_common *c = ev->data;
+	const struct mmr_file_id *file = NULL;
+	const char *name;
+
+	if (c->type == MMR_K_SYS_ENTER) {
+		const struct mmr_sys_enter *e = ev->data;
+
+		name = syscall_name(e->nr);
+		fprintf(f, "%s(", name ? name : "?");
+		for (int i = 0; i < 6; i++)
+			fprintf(f, "%s0x%llx", i ? ", " : "", (unsigned long long)e->args[i]);
+		fputc(')', f);
+		file = &e->file;
+	} else if (c->type == MMR_K_SYS_EXIT) {
+		const struct mmr_sys_exit *e = ev->data;
+
+		name = syscall_name(e->nr);
+		if (e->ret < 0 && e->ret > -4096)
+			fprintf(f, "%s = %lld", name ? name : "?", (long long)e->ret);
+		else
+			fprintf(f, "%s = 0x%llx", name ? name : "?", (unsigned long long)e->ret);
+		file = &e->file;
+	} else {
+		const struct mmr_sys_path *e = ev->data;
+
+		name = syscall_name(e->nr);
+		fprintf(f, "%s arg%u=\"%.*s\"", name ? name : "?", e->arg, MMR_PATH_MAX, e->path);
+	}
+	if (file && file->valid)
+		fprintf(f, " file=%u:%u/%llu size=%llu", file->dev >> 20, file->dev & 0xfffff,
+			(unsigned long long)file->ino, (unsigned long long)file->size);
+}
+
+static const char *kind_name(const struct mmr_trace *t, const struct mmr_event *ev)
+{
+	const struct mmr_kind_info *k = mmr_trace_kind(t, ((const struct mmr_common *)ev->data)->type);
+
+	return k ? k->name : "?";
+}
+
+static void print_plain(const struct mmr_trace *t, struct mmr_decoder *d,
+			const struct mmr_event *ev)
+{
+	const struct mmr_common *c = ev->data;
+
+	printf("%6llu.%06llu %3u %7u/%-7d %-16llx %-24s ",
+	       (unsigned long long)(ev->h.ts / 1000000000ULL),
+	       (unsigned long long)(ev->h.ts % 1000000000ULL / 1000), ev->h.cpu, ev->h.tgid,
+	       c->pid, (unsigned long long)ev->h.mm, kind_name(t, ev));
+	if (c->type == MMR_K_SYS_ENTER || c->type == MMR_K_SYS_EXIT || c->type == MMR_K_SYS_PATH)
+		print_sys(ev, stdout);
+	else
+		mmr_decode_info(d, ev, stdout);
+	putchar('\n');
+}
+
+static void print_json(const struct mmr_trace *t, struct mmr_decoder *d,
+		       const struct mmr_event *ev, int first)
+{
+	const struct mmr_common *c = ev->data;
+
+	printf("%s\n{\"ts\": %llu, \"cpu\": %u, \"pid\": %u, \"tid\": %d, \"mm\": \"0x%llx\", "
+	       "\"kind\": ", first ? "" : ",", (unsigned long long)ev->h.ts, ev->h.cpu,
+	       ev->h.tgid, c->pid, (unsigned long long)ev->h.mm);
+	json_str(stdout, kind_name(t, ev));
+	if (c->type == MMR_K_SYS_ENTER || c->type == MMR_K_SYS_EXIT || c->type == MMR_K_SYS_PATH) {
+		const char *name = syscall_name(((const struct mmr_sys_enter *)c)->nr);
+
+		printf(", \"syscall\": ");
+		json_str(stdout, name ? name : "?");
+	}
+	printf(", \"fields\": {");
+	mmr_decode_json_fields(d, ev, stdout);
+	printf("}}");
+}
+
+/* Problems and drops: one line each on stderr; 2 if the trace is damaged. */
+static int report_trace_state(const struct mmr_trace *t)
+{
+	__u64 drops = mmr_trace_stat(t, "drops");
+
+	if (drops)
+		mmr_warn("%llu events were dropped while recording (ring buffer full)",
+			 (unsigned long long)drops);
+	if (mmr_trace_problem(t)) {
+		mmr_err("%s", mmr_trace_problem(t));
+		return MMR_EXIT_ERROR;
+	}
+	return 0;
+}
+
+static struct mmr_trace *open_trace(const char *file)
+{
+	char err[512];
+	struct mmr_trace *t = mmr_trace_open(file, err, sizeof(err));
+
+	if (!t)
+		mmr_err("%s", err);
+	return t;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct show_opts o = {};
+	struct mmr_decoder *d;
+	struct mmr_trace *t;
+	struct mmr_event ev;
+	char err[256];
+	int r, n = 0, ret;
+
+	r = parse_show(argc, argv, &o, 0);
+	if (r)
+		return r > 0 ? 0 : MMR_EXIT_ERROR;
+	t = open_trace(o.file);
+	if (!t)
+		return MMR_EXIT_ERROR;
+	d = mmr_decoder_new(t, err, sizeof(err));
+	if (!d) {
+		mmr_err("show: %s", err);
+		mmr_trace_close(t);
+		return MMR_EXIT_ERROR;
+	}
+	if (o.json)
+		putchar('[');
+	while ((r = mmr_trace_next(t, &ev)) > 0) {
+		if (!wanted(&o, &ev))
+			continue;
+		if (o.json)
+			print_json(t, d, &ev, !n);
+		else
+			print_plain(t, d, &ev);
+		n++;
+	}
+	if (o.json)
+		printf("\n]\n");
+	fflush(stdout);
+	ret = r < 0 ? MMR_EXIT_ERROR : report_trace_state(t);
+	mmr_decoder_free(d);
+	mmr_trace_close(t);
+	return ret;
+}
+
+static void info_plain(const struct mmr_trace *t)
+{
+	static const char *keys[] = { "kernel_release", "machine", "page_size", "nr_cpus",
+				      "clock", "start_realtime", "command", "pids", "mm_id" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		printf("%-16s %s\n", keys[i], mmr_trace_meta(t, keys[i]) ?: "");
+	printf("chunks           %d%s\n", mmr_trace_chunks(t),
+	       mmr_trace_closed(t) ? "" : " (not closed)");
+	printf("\n%-28s %-36s %s\n", "KIND", "ATTACH", "STATUS");
+	for (int id = 1; id < MMR_MAX_KINDS; id++) {
+		const struct mmr_kind_info *k = mmr_trace_kind(t, id);
+
+		if (k)
+			printf("%-28s %-36s %s\n", k->name, k->attach, k->status);
+	}
+	printf("\ncounters:\n%s", mmr_trace_stats(t));
+}
+
+static void info_json(const struct mmr_trace *t)
+{
+	static const char *keys[] = { "format_version", "kernel_release", "kernel_version",
+				      "machine", "page_size", "nr_cpus", "clock",
+				      "start_monotonic_ns", "start_realtime", "command", "pids",
+				      "mm_id" };
+	const char *stats = mmr_trace_stats(t);
+	int first = 1;
+
+	printf("{\"meta\": {");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		printf("%s\"%s\": ", i ? ", " : "", keys[i]);
+		json_str(stdout, mmr_trace_meta(t, keys[i]));
+	}
+	printf("},\n \"closed\": %s, \"chunks\": %d, \"problem\": ",
+	       mmr_trace_closed(t) ? "true" : "false", mmr_trace_chunks(t));
+	json_str(stdout, mmr_trace_problem(t));
+	printf(",\n \"coverage\": [");
+	for (int id = 1; id < MMR_MAX_KINDS; id++) {
+		const struct mmr_kind_info *k = mmr_trace_kind(t, id);
+
+		if (!k)
+			continue;
+		printf("%s\n  {\"kind\": ", first ? "" : ",");
+		json_str(stdout, k->name);
+		printf(", \"source\": ");
+		json_str(stdout, k->source);
+		printf(", \"attach\": ");
+		json_str(stdout, k->attach);
+		printf(", \"status\": ");
+		json_str(stdout, k->status);
+		printf("}");
+		first = 0;
+	}
+	printf("],\n \"counters\": {");
+	first = 1;
+	for (const char *p = stats; *p;) {
+		size_t l = strcspn(p, "\n");
+		const char *eq = memchr(p, '=', l);
+
+		if (eq) {
+			printf("%s\"%.*s\": %s", first ? "" : ", ", (int)(eq - p), p,
+			       strtoull(eq + 1, NULL, 0) ? "" : "0");
+			if (strtoull(eq + 1, NULL, 0))
+				printf("%llu", strtoull(eq + 1, NULL, 0));
+			first = 0;
+		}
+		p += l + (p[l] == '\n');
+	}
+	printf("}}\n");
+}
+
+int cmd_info(int argc, char **argv)
+{
+	struct show_opts o = {};
+	struct mmr_trace *t;
+	int r;
+
+	r = parse_show(argc, argv, &o, 1);
+	if (r)
+		return r > 0 ? 0 : MMR_EXIT_ERROR;
+	t = open_trace(o.file);
+	if (!t)
+		return MMR_EXIT_ERROR;
+	if (o.json)
+		info_json(t);
+	else
+		info_plain(t);
+	fflush(stdout);
+	r = report_trace_state(t);
+	mmr_trace_close(t);
+	return r;
+}

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kind table.  Struct kinds get a format file generated from the C struct in
+ * bpf/events.h (offsetof/sizeof), so the trace describes them exactly as it
+ * describes kernel tracepoints, and libtraceevent decodes both.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kinds.h"
+
+#define FLD(st, m, ct, sgn, pr) { ct, #m, offsetof(st, m), sizeof(((st *)0)->m), sgn, pr }
+#define FLDN(st, m, nm, ct, sgn, pr) { ct, nm, offsetof(st, m), sizeof(((st *)0)->m), sgn, pr }
+#define NF(a) (int)(sizeof(a) / sizeof((a)[0]))
+
+#define FILE_FIELDS(st)                                                  \
+	FLDN(st, file.ino, "file_ino", "u64", 0, "%llu"),                \
+	FLDN(st, file.size, "file_size", "u64", 0, "%llu"),              \
+	FLDN(st, file.dev, "file_dev", "u32", 0, "0x%x"),                \
+	FLDN(st, file.valid, "file_valid", "u32", 0, "%u")
+
+static const struct field_def f_sys_enter[] = {
+	FLD(struct mmr_sys_enter, nr, "u32", 0, "%u"),
+	FLDN(struct mmr_sys_enter, args[0], "arg0", "u64", 0, "0x%llx"),
+	FLDN(struct mmr_sys_enter, args[1], "arg1", "u64", 0, "0x%llx"),
+	FLDN(struct mmr_sys_enter, args[2], "arg2", "u64", 0, "0x%llx"),
+	FLDN(struct mmr_sys_enter, args[3], "arg3", "u64", 0, "0x%llx"),
+	FLDN(struct mmr_sys_enter, args[4], "arg4", "u64", 0, "0x%llx"),
+	FLDN(struct mmr_sys_enter, args[5], "arg5", "u64", 0, "0x%llx"),
+	FILE_FIELDS(struct mmr_sys_enter),
+};
+
+static const struct field_def f_sys_exit[] = {
+	FLD(struct mmr_sys_exit, nr, "u32", 0, "%u"),
+	FLD(struct mmr_sys_exit, ret, "s64", 1, "%lld"),
+	FILE_FIELDS(struct mmr_sys_exit),
+};
+
+static const struct field_def f_sys_path[] = {
+	FLD(struct mmr_sys_path, nr, "u32", 0, "%u"),
+	FLD(struct mmr_sys_path, arg, "u32", 0, "%u"),
+	FLDN(struct mmr_sys_path, path, "path[128]", "char", 0, "%s"),
+};
+
+static const struct field_def f_fork[] = {
+	FLD(struct mmr_task_fork, parent_tid, "s32", 1, "%d"),
+	FLD(struct mmr_task_fork, parent_tgid, "s32", 1, "%d"),
+	FLD(struct mmr_task_fork, child_tid, "s32", 1, "%d"),
+	FLD(struct mmr_task_fork, child_tgid, "s32", 1, "%d"),
+	FLD(struct mmr_task_fork, child_mm, "u64", 0, "0x%llx"),
+};
+
+static const struct field_def f_exit[] = {
+	FLD(struct mmr_task_exit, tid, "s32", 1, "%d"),
+	FLD(struct mmr_task_exit, exit_code, "s32", 1, "%d"),
+	FLD(struct mmr_task_exit, group_dead, "u32", 0, "%u"),
+};
+
+static const struct field_def f_exec[] = {
+	FLD(struct mmr_task_exec, old_tid, "s32", 1, "%d"),
+	FLDN(struct mmr_task_exec, comm, "comm[16]", "char", 0, "%s"),
+};
+
+static const struct field_def f_rmap[] = {
+	FLD(struct mmr_rmap, pfn, "u64", 0, "0x%llx"),
+	FLD(struct mmr_rmap, address, "u64", 0, "0x%llx"),
+	FLD(struct mmr_rmap, vm_start, "u64", 0, "0x%llx"),
+	FLD(struct mmr_rmap, vm_end, "u64", 0, "0x%llx"),
+	FLD(struct mmr_rmap, vm_flags, "u64", 0, "0x%llx"),
+	FLD(struct mmr_rmap, nr_pages, "u32", 0, "%u"),
+};
+
+static const struct field_def f_mlock[] = {
+	FLD(struct mmr_mlock, pfn, "u64", 0, "0x%llx"),
+	FLD(struct mmr_mlock, folio_flags, "u64", 0, "0x%llx"),
+	FLD(struct mmr_mlock, nr_pages, "u32", 0, "%u"),
+	FLD(struct mmr_mlock, mlock_count, "u32", 0, "%u"),
+};
+
+static const struct field_def f_zap[] = {
+	FLD(struct mmr_zap, vm_start, "u64", 0, "0x%llx"),
+	FLD(struct mmr_zap, vm_end, "u64", 0, "0x%llx"),
+	FLD(struct mmr_zap, start, "u64", 0, "0x%llx"),
+	FLD(struct mmr_zap, end, "u64", 0, "0x%llx"),
+	FLD(struct mmr_zap, vm_flags, "u64", 0, "0x%llx"),
+	FLD(struct mmr_zap, has_details, "u32", 0, "%u"),
+	FLD(struct mmr_zap, even_cows, "u32", 0, "%u"),
+};
+
+static const struct field_def f_unmap_mapping[] = {
+	FLD(struct mmr_unmap_mapping, start, "u64", 0, "%llu"),
+	FLD(struct mmr_unmap_mapping, len, "u64", 0, "%llu"),
+	FLD(struct mmr_unmap_mapping, ino, "u64", 0, "%llu"),
+	FLD(struct mmr_unmap_mapping, dev, "u32", 0, "0x%x"),
+	FLD(struct mmr_unmap_mapping, even_cows, "u32", 0, "%u"),
+};
+
+static const struct field_def f_free_swap[] = {
+	FLD(struct mmr_free_swap, entry, "u64", 0, "0x%llx"),
+	FLD(struct mmr_free_swap, nr, "u32", 0, "%u"),
+};
+
+static const struct field_def f_swap_fault[] = {
+	FLD(struct mmr_swap_fault, address, "u64", 0, "0x%llx"),
+	FLD(struct mmr_swap_fault, orig_pte, "u64", 0, "0x%llx"),
+	FLD(struct mmr_swap_fault, flags, "u32", 0, "0x%x"),
+};
+
+static const struct field_def f_fault_done[] = {
+	FLD(struct mmr_fault_done, address, "u64", 0, "0x%llx"),
+	FLD(struct mmr_fault_done, flags, "u32", 0, "0x%x"),
+	FLD(struct mmr_fault_done, ret, "u32", 0, "0x%x"),
+};
+
+#define STRUCT_KIND(kid, nm, tp, pg, f, dtext) \
+	{ .id = kid, .name = nm, .system = "mmreplay", .src = MMR_SRC_STRUCT, \
+	  .tp_name = tp, .prog = pg, .fields = f, .nr_fields = NF(f), .default_on = 1, .doc = dtext }
+#define TP_KIND(kid, cat, nm, on, dtext) \
+	{ .id = kid, .name = nm, .system = cat, .src = MMR_SRC_TRACEPOINT, \
+	  .tp_cat = cat, .tp_name = nm, .prog = "tp_" nm, .default_on = on, .doc = dtext }
+#define ALT(fn) { fn, "fe_" fn, "kp_" fn, NULL }
+#define FUNC_KIND(kid, nm, f, a0, a1, dtext) \
+	{ .id = kid, .name = nm, .system = "mmreplay", .src = MMR_SRC_FUNC, \
+	  .alts = { a0, a1 }, .fields = f, .nr_fields = NF(f), .default_on = 1, .doc = dtext }
+#define NOALT { NULL, NULL, NULL, NULL }
+
+const struct kind_def mmr_kinds[] = {
+	STRUCT_KIND(MMR_K_SYS_ENTER, "sys_enter", "sys_enter", "sys_enter", f_sys_enter,
+		    "mm syscall entry with arguments and the file behind a fd argument"),
+	STRUCT_KIND(MMR_K_SYS_EXIT, "sys_exit", "sys_exit", "sys_exit", f_sys_exit,
+		    "mm syscall result and the file behind a returned fd or mapping"),
+	STRUCT_KIND(MMR_K_SYS_PATH, "sys_path", "sys_enter", "sys_enter", f_sys_path,
+		    "path or name argument of open/truncate/memfd_create/execve"),
+	STRUCT_KIND(MMR_K_TASK_FORK, "task_fork", "sched_process_fork", "task_fork", f_fork,
+		    "fork/clone of a traced task; the child is traced from then on"),
+	STRUCT_KIND(MMR_K_TASK_EXIT, "task_exit", "sched_process_exit", "task_exit", f_exit,
+		    "exit of a traced task (after its mm was released)"),
+	STRUCT_KIND(MMR_K_TASK_EXEC, "task_exec", "sched_process_exec", "task_exec", f_exec,
+		    "execve of a traced task; hdr.mm is the new mm"),
+	TP_KIND(MMR_K_PAGE_FAULT_USER, "exceptions", "page_fault_user", 1,
+		"user page fault: address, ip, x86 error code"),
+	TP_KIND(MMR_K_RSS_STAT, "kmem", "rss_stat", 1,
+		"rss counter change (MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES)"),
+	TP_KIND(MMR_K_LRU_INSERTION, "pagemap", "mm_lru_insertion", 1,
+		"folio added to an LRU list, with pfn and mlocked/unevictable flags"),
+	TP_KIND(MMR_K_SET_MIGRATION_PTE, "migrate", "set_migration_pte", 1,
+		"migration entry installed"),
+	TP_KIND(MMR_K_REMOVE_MIGRATION_PTE, "migrate", "remove_migration_pte", 1,
+		"migration entry replaced by the new page"),
+	TP_KIND(MMR_K_MMAP_LOCK_START, "mmap_lock", "mmap_lock_start_locking", 1,
+		"mmap_lock acquisition starts"),
+	TP_KIND(MMR_K_MMAP_LOCK_ACQUIRED, "mmap_lock", "mmap_lock_acquire_returned", 1,
+		"mmap_lock acquisition returned"),
+	TP_KIND(MMR_K_MMAP_LOCK_RELEASED, "mmap_lock", "mmap_lock_released", 1,
+		"mmap_lock released"),
+	TP_KIND(MMR_K_EXIT_MMAP, "mmap", "exit_mmap", 1,
+		"the mm is torn down at exit"),
+	FUNC_KIND(MMR_K_TRY_TO_UNMAP_ONE, "try_to_unmap_one", f_rmap,
+		  ALT("try_to_unmap_one"), NOALT, "rmap walk: unmap one mapping of a folio (reclaim)"),
+	FUNC_KIND(MMR_K_FOLIO_REFERENCED_ONE, "folio_referenced_one", f_rmap,
+		  ALT("folio_referenced_one"), NOALT, "rmap walk: test/clear young bits (reclaim)"),
+	FUNC_KIND(MMR_K_TRY_TO_MIGRATE_ONE, "try_to_migrate_one", f_rmap,
+		  ALT("try_to_migrate_one"), NOALT, "rmap walk: install migration entries"),
+	FUNC_KIND(MMR_K_MLOCK_FOLIO, "mlock_folio", f_mlock,
+		  ALT("mlock_folio"), NOALT, "folio mlocked (mlock_count raised)"),
+	FUNC_KIND(MMR_K_MUNLOCK_FOLIO, "munlock_folio", f_mlock,
+		  ALT("munlock_folio"), ALT("munlock_page"), "folio munlocked (6.1: munlock_page)"),
+	FUNC_KIND(MMR_K_MLOCK_NEW_FOLIO, "mlock_new_folio", f_mlock,
+		  ALT("mlock_new_folio"), ALT("mlock_new_page"),
+		  "new folio mlocked at fault (6.1: mlock_new_page)"),
+	FUNC_KIND(MMR_K_UNMAP_PAGE_RANGE, "unmap_page_range", f_zap,
+		  ALT("unmap_page_range"), NOALT, "zap of a VMA range (munmap, exit, MADV_DONTNEED)"),
+	FUNC_KIND(MMR_K_ZAP_PAGE_RANGE_SINGLE, "zap_page_range_single", f_zap,
+		  ALT("zap_page_range_single"), NOALT, "zap of a range of one VMA (truncate, punch)"),
+	FUNC_KIND(MMR_K_UNMAP_MAPPING_PAGES, "unmap_mapping_pages", f_unmap_mapping,
+		  ALT("unmap_mapping_pages"), NOALT, "unmap file pages from all mappings; even_cows"),
+	FUNC_KIND(MMR_K_UNMAP_MAPPING_RANGE, "unmap_mapping_range", f_unmap_mapping,
+		  ALT("unmap_mapping_range"), NOALT, "unmap a byte range of a file; even_cows"),
+	FUNC_KIND(MMR_K_FREE_SWAP_AND_CACHE, "free_swap_and_cache", f_free_swap,
+		  ALT("free_swap_and_cache_nr"), ALT("free_swap_and_cache"),
+		  "swap entries freed by a zap"),
+	FUNC_KIND(MMR_K_DO_SWAP_PAGE, "do_swap_page", f_swap_fault,
+		  ALT("do_swap_page"), NOALT, "fault on a swap PTE (swap-in)"),
+	{ .id = MMR_K_FAULT_DONE, .name = "fault_done", .system = "mmreplay",
+	  .src = MMR_SRC_FUNC, .fields = f_fault_done, .nr_fields = NF(f_fault_done),
+	  .alts = { { "handle_mm_fault", "fx_handle_mm_fault", "kp_handle_mm_fault",
+		      "kr_handle_mm_fault" } },
+	  .default_on = 1,
+	  .doc = "user fault completion: handle_mm_fault result (VM_FAULT_*)" },
+};
+
+const int mmr_nr_kinds = NF(mmr_kinds);
+
+const struct kind_def *kind_def(int id)
+{
+	for (int i = 0; i < mmr_nr_kinds; i++)
+		if (mmr_kinds[i].id == id)
+			return &mmr_kinds[i];
+	return NULL;
+}
+
+const struct kind_def *kind_def_by_name(const char *name)
+{
+	for (int i = 0; i < mmr_nr_kinds; i++)
+		if (!strcmp(mmr_kinds[i].name, name))
+			return &mmr_kinds[i];
+	return NULL;
+}
+
+static void field_line(FILE *f, const char *ctype, const char *name, unsigned off,
+		       unsigned size, int sgn)
+{
+	fprintf(f, "\tfield:%s %s;\toffset:%u;\tsize:%u;\tsigned:%d;\n",
+		ctype, name, off, size, sgn);
+}
+
+/* The bare field name, without an array suffix. */
+static void bare_name(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.*s", (int)strcspn(name, "["), name);
+}
+
+char *kind_format(const struct kind_def *k)
+{
+	char *out = NULL, bare[64];
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "name: %s\nID: %d\nformat:\n", k->name, k->id);
+	field_line(f, "unsigned short", "common_type", 0, 2, 0);
+	field_line(f, "unsigned char", "common_flags", 2, 1, 0);
+	field_line(f, "unsigned char", "common_preempt_count", 3, 1, 0);
+	field_line(f, "int", "common_pid", 4, 4, 1);
+	fputc('\n', f);
+	for (int i = 0; i < k->nr_fields; i++) {
+		const struct field_def *d = &k->fields[i];
+
+		field_line(f, d->ctype, d->name, d->offset, d->size, d->is_signed);
+	}
+	fputs("\nprint fmt: \"", f);
+	for (int i = 0; i < k->nr_fields; i++) {
+		bare_name(k->fields[i].name, bare, sizeof(bare));
+		fprintf(f, "%s%s=%s", i ? " " : "", bare, k->fields[i].print);
+	}
+	fputc('"', f);
+	for (int i = 0; i < k->nr_fields; i++) {
+		bare_name(k->fields[i].name, bare, sizeof(bare));
+		fprintf(f, ", REC->%s", bare);
+	}
+	fputc('\n', f);
+	fclose(f);
+	return out;
+}
+
+static const struct { int nr; const char *name; } syscalls[] = {
+	{ 2, "open" }, { 3, "close" }, { 9, "mmap" }, { 10, "mprotect" },
+	{ 11, "munmap" }, { 12, "brk" }, { 25, "mremap" }, { 26, "msync" },
+	{ 28, "madvise" }, { 29, "shmget" }, { 30, "shmat" }, { 31, "shmctl" },
+	{ 56, "clone" }, { 57, "fork" }, { 58, "vfork" }, { 59, "execve" },
+	{ 60, "exit" }, { 67, "shmdt" }, { 76, "truncate" }, { 77, "ftruncate" },
+	{ 149, "mlock" }, { 150, "munlock" }, { 151, "mlockall" }, { 152, "munlockall" },
+	{ 231, "exit_group" }, { 256, "migrate_pages" }, { 257, "openat" },
+	{ 279, "move_pages" }, { 285, "fallocate" }, { 319, "memfd_create" },
+	{ 322, "execveat" }, { 325, "mlock2" }, { 435, "clone3" }, { 437, "openat2" },
+	{ 440, "process_madvise" },
+};
+
+const char *syscall_name(int nr)
+{
+	for (size_t i = 0; i < sizeof(syscalls) / sizeof(syscalls[0]); i++)
+		if (syscalls[i].nr == nr)
+			return syscalls[i].name;
+	return NULL;
+}
+
+int syscall_nr(const char *name)
+{
+	for (size_t i = 0; i < sizeof(syscalls) / sizeof(syscalls[0]); i++)
+		if (!strcmp(syscalls[i].name, name))
+			return syscalls[i].nr;
+	return -1;
+}

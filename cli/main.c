@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mmreplay: record, check, replay and diff Linux mm activity. */
+#include <stdio.h>
+#include <string.h>
+#include "cmds.h"
+#include "util.h"
+
+static const struct mmr_cmd cmds[] = {
+	{ "probes", cmd_probes, "what this kernel lets mmreplay record, and why not", usage_probes },
+	{ "record", cmd_record, "record a task tree's mm activity into a trace file", usage_record },
+	{ "show", cmd_show, "print the events of a trace, one per line or as JSON", usage_show },
+	{ "info", cmd_info, "print a trace's header, probe coverage and drop counts", usage_info },
+};
+#define NR_CMDS (int)(sizeof(cmds) / sizeof(cmds[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mmreplay [-v] COMMAND [ARGS...]\n\n"
+		"Record a task tree's memory-management activity (mm syscalls, faults,\n"
+		"rmap, mlock, swap and zap events) with eBPF into a self-describing trace.\n\n"
+		"commands:\n");
+	for (int i = 0; i < NR_CMDS; i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f,
+		"\nexamples:\n"
+		"  mmreplay probes\n"
+		"  mmreplay record -o w.trace -- ./workload\n"
+		"  mmreplay show w.trace --kind sys_enter\n"
+		"\n'mmreplay COMMAND --help' shows a command's options.\n");
+}
+
+int cmd_help(const char *name)
+{
+	for (int i = 0; i < NR_CMDS; i++) {
+		if (!strcmp(cmds[i].name, name)) {
+			fputs(cmds[i].usage, stdout);
+			return 0;
+		}
+	}
+	return MMR_EXIT_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			mmr_verbose++;
+		} else {
+			mmr_err("unknown option '%s' (see mmreplay --help)", argv[i]);
+			return MMR_EXIT_ERROR;
+		}
+		i++;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return MMR_EXIT_ERROR;
+	}
+	for (int c = 0; c < NR_CMDS; c++)
+		if (!strcmp(cmds[c].name, argv[i]))
+			return cmds[c].run(argc - i, argv + i);
+	mmr_err("unknown command '%s' (see mmreplay --help)", argv[i]);
+	return MMR_EXIT_ERROR;
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Feature detection, in one place (as retsnoop does): for every event kind,
+ * the attach point this kernel allows, tried in order fentry, kprobe, then
+ * tracepoint, or the reason it cannot be had.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "probes.h"
+
+static const char *tracefs_dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+static const char *tracefs;
+
+const char *tracefs_dir(void)
+{
+	return tracefs;
+}
+
+int ensure_tracefs(void)
+{
+	char path[256];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/events", tracefs_dirs[i]);
+		if (!access(path, R_OK)) {
+			tracefs = tracefs_dirs[i];
+			return 0;
+		}
+	}
+	if (mount("tracefs", tracefs_dirs[0], "tracefs", 0, NULL) == 0) {
+		tracefs = tracefs_dirs[0];
+		return 0;
+	}
+	return -1;
+}
+
+static int tp_exists(const char *cat, const char *name)
+{
+	char path[512];
+
+	if (!tracefs)
+		return 0;
+	snprintf(path, sizeof(path), "%s/events/%s/%s/format", tracefs, cat, name);
+	return access(path, R_OK) == 0;
+}
+
+static int kprobes_supported(void)
+{
+	char path[256];
+
+	if (!access("/sys/bus/event_source/devices/kprobe/type", R_OK))
+		return 1;
+	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs ? tracefs : "/sys/kernel/tracing");
+	return !access(path, W_OK);
+}
+
+/* Is @func a symbol kprobes can find (inlined functions are not)? */
+static int kallsyms_has(const char *func)
+{
+	static char *syms;
+	char *p, needle[160];
+	size_t n;
+
+	if (!syms) {
+		FILE *f = fopen("/proc/kallsyms", "r");
+		size_t cap = 0, len = 0;
+		char buf[1 << 16];
+
+		if (!f)
+			return 0;
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+			if (len + n + 1 > cap) {
+				cap = (len + n + 1) * 2;
+				syms = realloc(syms, cap);
+				if (!syms) {
+					fclose(f);
+					return 0;
+				}
+			}
+			memcpy(syms + len, buf, n);
+			len += n;
+		}
+		fclose(f);
+		if (!syms)
+			return 0;
+		syms[len] = 0;
+	}
+	snprintf(needle, sizeof(needle), " %s\n", func);
+	for (p = syms; (p = strstr(p, needle)); p++) {
+		char type = p[-1];
+
+		if (type == 't' || type == 'T')
+			return 1;
+	}
+	return 0;
+}
+
+/* Load (not attach) an empty fentry/fexit program on @func: 0 or -errno. */
+static int try_fentry(struct btf *btf, const char *func, int fexit)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		.expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY);
+	int id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC), fd;
+
+	if (id < 0)
+		return -ENOENT;
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "mmr_probe", "GPL", insns, 2, &opts);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static void plan_tp_btf(struct probe_plan *p, struct btf *btf)
+{
+	char tname[128];
+
+	snprintf(tname, sizeof(tname), "btf_trace_%s", p->kind->tp_name);
+	if (!btf) {
+		snprintf(p->status, sizeof(p->status), "no kernel BTF (/sys/kernel/btf/vmlinux)");
+	} else if (btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF) < 0) {
+		snprintf(p->status, sizeof(p->status), "tracepoint %s not in this kernel",
+			 p->kind->tp_name);
+	} else {
+		p->how = ATTACH_TP_BTF;
+		snprintf(p->attach, sizeof(p->attach), "tp_btf:%s", p->kind->tp_name);
+		snprintf(p->status, sizeof(p->status), "ok");
+	}
+}
+
+static void plan_tracepoint(struct probe_plan *p)
+{
+	const struct kind_def *k = p->kind;
+
+	if (!tracefs) {
+		snprintf(p->status, sizeof(p->status), "tracefs not mounted and cannot be mounted");
+	} else if (!tp_exists(k->tp_cat, k->tp_name)) {
+		snprintf(p->status, sizeof(p->status), "tracepoint %s:%s not in this kernel",
+			 k->tp_cat, k->tp_name);
+	} else {
+		p->how = ATTACH_TRACEPOINT;
+		snprintf(p->attach, sizeof(p->attach), "tracepoint:%s:%s", k->tp_cat, k->tp_name);
+		snprintf(p->status, sizeof(p->status), "ok");
+	}
+}
+
+static void plan_func(struct probe_plan *p, struct btf *btf, int kprobes)
+{
+	const struct kind_def *k = p->kind;
+	char why[256] = "";
+	int err = -ENOENT, denied = 0, found = 0;
+
+	for (int i = 0; i < 2 && k->alts[i].func; i++) {
+		const struct func_alt *a = &k->alts[i];
+		int fexit = a->kretprobe != NULL;
+
+		if (btf)
+			err = try_fentry(btf, a->func, fexit);
+		if (!err) {
+			p->how = ATTACH_FENTRY;
+			p->alt = a;
+			snprintf(p->attach, sizeof(p->attach), "%s:%s", fexit ? "fexit" : "fentry", a->func);
+			break;
+		}
+		if (kprobes && kallsyms_has(a->func)) {
+			p->how = ATTACH_KPROBE;
+			p->alt = a;
+			snprintf(p->attach, sizeof(p->attach), "kprobe:%s", a->func);
+			break;
+		}
+		if (err != -ENOENT || kallsyms_has(a->func))
+			found = 1;
+		if (err != -ENOENT && !denied)
+			denied = err;
+	}
+	if (p->how != ATTACH_NONE) {
+		snprintf(p->status, sizeof(p->status), "ok");
+		return;
+	}
+	if (!found)
+		snprintf(why, sizeof(why), "%s not in this kernel (inlined or absent)",
+			 k->alts[0].func);
+	else
+		snprintf(why, sizeof(why), "%s denied (%s); %s",
+			 k->alts[0].kretprobe ? "fexit" : "fentry", strerror(-(denied ?: err)),
+			 kprobes ? "no kprobe-able symbol" : "kprobes not supported by this kernel");
+	snprintf(p->status, sizeof(p->status), "%s", why);
+}
+
+int probes_detect(struct probe_plan *plans, char *err, size_t errlen)
+{
+	struct btf *btf;
+	int kprobes;
+
+	ensure_tracefs();
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		btf = NULL;
+	kprobes = kprobes_supported();
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		struct probe_plan *p = &plans[i];
+
+		memset(p, 0, sizeof(*p));
+		p->kind = &mmr_kinds[i];
+		snprintf(p->attach, sizeof(p->attach), "-");
+		switch (p->kind->src) {
+		case MMR_SRC_STRUCT:
+			plan_tp_btf(p, btf);
+			break;
+		case MMR_SRC_TRACEPOINT:
+			plan_tracepoint(p);
+			break;
+		case MMR_SRC_FUNC:
+			plan_func(p, btf, kprobes);
+			break;
+		}
+	}
+	btf__free(btf);
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+void plan_progs(const struct probe_plan *p, const char *progs[3])
+{
+	progs[0] = progs[1] = progs[2] = NULL;
+	switch (p->how) {
+	case ATTACH_NONE:
+		break;
+	case ATTACH_TP_BTF:
+	case ATTACH_TRACEPOINT:
+		progs[0] = p->kind->prog;
+		break;
+	case ATTACH_FENTRY:
+		progs[0] = p->alt->fentry;
+		break;
+	case ATTACH_KPROBE:
+		progs[0] = p->alt->kprobe;
+		progs[1] = p->alt->kretprobe;
+		break;
+	}
+}

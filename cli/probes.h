@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Feature detection: what this kernel allows for each event kind, and why not. */
+#ifndef MMR_PROBES_H
+#define MMR_PROBES_H
+
+#include "kinds.h"
+
+enum attach_how { ATTACH_NONE, ATTACH_TP_BTF, ATTACH_TRACEPOINT, ATTACH_FENTRY, ATTACH_KPROBE };
+
+struct probe_plan {
+	const struct kind_def *kind;
+	enum attach_how how;
+	const struct func_alt *alt;	/* func kinds: the function chosen */
+	char attach[64];		/* e.g. "fentry:mlock_folio", "tracepoint:kmem:rss_stat" */
+	char status[256];		/* "ok", or why the kind is unavailable */
+};
+
+/* Fills plans[mmr_nr_kinds]. Returns 0, or -1 with a message in err. */
+int probes_detect(struct probe_plan *plans, char *err, size_t errlen);
+/* Names of the programs that implement a plan (NULL-terminated, up to 2). */
+void plan_progs(const struct probe_plan *p, const char *progs[3]);
+int ensure_tracefs(void);
+const char *tracefs_dir(void);
+
+#endif /* MMR_PROBES_H */

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The recorder's side of the trace file: header chunks (meta and one kind
+ * chunk per event kind, with its format), events with kernel pointers
+ * scrubbed, periodic drop counters, and the closing summary.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "mmreplay.skel.h"
+#include "kinds.h"
+#include "mmhash.h"
+#include "record.h"
+#include "util.h"
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int c;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(m);
+	fclose(f);
+	return buf;
+}
+
+/* The kernel's format file, with its ID replaced by our kind id. */
+static char *tp_format(const struct kind_def *k)
+{
+	char path[512], *fmt, *out = NULL, *id, *eol;
+	size_t len;
+	FILE *m;
+
+	if (!tracefs_dir())
+		return NULL;
+	snprintf(path, sizeof(path), "%s/events/%s/%s/format", tracefs_dir(), k->tp_cat, k->tp_name);
+	fmt = read_file(path);
+	if (!fmt)
+		return NULL;
+	id = strstr(fmt, "\nID: ");
+	if (!id) {
+		free(fmt);
+		return NULL;
+	}
+	eol = strchr(id + 1, '\n');
+	m = open_memstream(&out, &len);
+	fprintf(m, "%.*s\nID: %d%s", (int)(id - fmt), fmt, k->id, eol ? eol : "\n");
+	fclose(m);
+	free(fmt);
+	return out;
+}
+
+/* How a field must be scrubbed, from its declaration ("type name"). */
+static char scrub_how(const char *decl, size_t len)
+{
+	if (memchr(decl, '*', len))
+		return 'p';
+	if (!strncmp(decl, "__data_loc", 10))
+		return 'z';
+	if (len > 6 && !strncmp(decl + len - 6, " mm_id", 6))
+		return 'h';	/* kmem:rss_stat: hash_ptr() of the mm, not keyed */
+	return 0;
+}
+
+/* Fields of a tracepoint format that would leak kernel pointers. */
+static void build_scrub(struct scrub *s, const char *fmt)
+{
+	const char *p = fmt;
+
+	while ((p = strstr(p, "field:"))) {
+		unsigned off, size;
+		const char *semi = strchr(p, ';');
+		const char *o = strstr(p, "offset:");
+		char how;
+
+		p += 6;
+		if (!semi || !o || sscanf(o, "offset:%u;\tsize:%u;", &off, &size) != 2 || off < 8)
+			continue;
+		how = scrub_how(p, semi - p);
+		if (how && s->nr < MMR_MAX_SCRUB) {
+			s->f[s->nr].off = off;
+			s->f[s->nr].size = size;
+			s->f[s->nr].how = how;
+			s->nr++;
+		}
+	}
+}
+
+static int put_kind(struct recorder *r, const struct probe_plan *p)
+{
+	const struct kind_def *k = p->kind;
+	char *fmt = k->src == MMR_SRC_TRACEPOINT ? tp_format(k) : kind_format(k);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	int ret;
+
+	fprintf(m, "id=%d\nname=%s\nsystem=%s\nsource=%s\nattach=%s\nstatus=%s\ndoc=%s\nformat:\n%s",
+		k->id, k->name, k->system,
+		k->src == MMR_SRC_STRUCT ? "struct" : k->src == MMR_SRC_TRACEPOINT ? "tracepoint" : "func",
+		p->attach, p->status, k->doc, fmt ? fmt : "");
+	fclose(m);
+	if (fmt && k->src == MMR_SRC_TRACEPOINT)
+		build_scrub(&r->scrub[k->id], fmt);
+	ret = mmr_writer_chunk(r->w, MMR_CHUNK_KIND, text, len);
+	free(fmt);
+	free(text);
+	return ret;
+}
+
+static void put_quoted(FILE *m, char **argv)
+{
+	for (int i = 0; argv && argv[i]; i++) {
+		fputs(i ? " " : "", m);
+		if (strpbrk(argv[i], " \t\n'\"\\$"))
+			fprintf(m, "'%s'", argv[i]);
+		else
+			fputs(argv[i], m);
+	}
+}
+
+int record_write_header(struct recorder *r, char **cmd, const int *pids, int nr_pids)
+{
+	struct utsname u;
+	struct timespec mono, real;
+	char *text = NULL, tbuf[64];
+	size_t len = 0;
+	FILE *m;
+	int ret;
+
+	uname(&u);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&real.tv_sec));
+	m = open_memstream(&text, &len);
+	fprintf(m, "format_version=%d\ntool=mmreplay\nkernel_release=%s\nkernel_version=%s\n"
+		"machine=%s\npage_size=%ld\nnr_cpus=%d\nclock=CLOCK_MONOTONIC\n"
+		"start_monotonic_ns=%llu\nstart_realtime=%s\nmm_id=siphash-2-4 of the mm pointer, "
+		"per-recording key (not stored)\nrecorder_pid=%d\n",
+		MMR_FILE_VERSION, u.release, u.version, u.machine, sysconf(_SC_PAGESIZE),
+		libbpf_num_possible_cpus(),
+		(unsigned long long)mono.tv_sec * 1000000000ULL + mono.tv_nsec, tbuf, getpid());
+	fputs("record_command=", m);
+	put_quoted(m, r->argv);
+	fputs("\ncommand=", m);
+	put_quoted(m, cmd);
+	fputs("\npids=", m);
+	for (int i = 0; i < nr_pids; i++)
+		fprintf(m, "%s%d", i ? "," : "", pids[i]);
+	fputs("\n", m);
+	fclose(m);
+	ret = mmr_writer_chunk(r->w, MMR_CHUNK_META, text, len);
+	free(text);
+	for (int i = 0; !ret && i < mmr_nr_kinds; i++)
+		ret = put_kind(r, &r->plans[i]);
+	if (ret)
+		mmr_err("record: cannot write %s: %s", r->out, strerror(errno));
+	return ret;
+}
+
+static void scrub_record(const struct recorder *r, int kind, unsigned char *p, size_t len)
+{
+	const struct scrub *s = &r->scrub[kind];
+
+	for (int i = 0; i < s->nr; i++) {
+		unsigned off = s->f[i].off, size = s->f[i].size > 8 ? 8 : s->f[i].size;
+		__u64 v = 0;
+
+		if (off + size > len)
+			continue;
+		memcpy(&v, p + off, size);
+		v = s->f[i].how == 'z' ? 0 : mmr_keyed_hash(r->k0, r->k1, v);
+		memcpy(p + off, &v, size);
+	}
+}
+
+int record_handle_event(void *ctx, void *data, size_t size)
+{
+	struct recorder *r = ctx;
+	const struct mmr_hdr *h = data;
+	unsigned char buf[sizeof(struct mmr_raw)];
+	const struct mmr_common *c = (const void *)(h + 1);
+	const void *payload = c;
+
+	if (size < sizeof(*h) + sizeof(*c) || sizeof(*h) + h->len > size ||
+	    c->type == 0 || c->type >= MMR_K_NR) {
+		r->bad_records++;
+		return 0;
+	}
+	if (r->scrub[c->type].nr && h->len <= sizeof(buf)) {
+		memcpy(buf, c, h->len);
+		scrub_record(r, c->type, buf, h->len);
+		payload = buf;
+	}
+	if (mmr_writer_event(r->w, h, payload)) {
+		r->write_error = errno ? errno : EIO;
+		return -1;
+	}
+	r->nr_events++;
+	r->per_kind[c->type]++;
+	return 0;
+}
+
+static __u64 read_drops(struct recorder *r, __u64 *per_cpu, int ncpu)
+{
+	__u32 zero = 0;
+	__u64 total = 0;
+
+	memset(per_cpu, 0, ncpu * sizeof(*per_cpu));
+	if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.drops), &zero, per_cpu))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		total += per_cpu[i];
+	return total;
+}
+
+/* Cumulative counters; a STATS chunk, or the END chunk that closes the trace. */
+static char *stats_text(struct recorder *r, __u64 *drops_out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 per_cpu[MMR_MAX_CPUS], drops;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	if (ncpu > MMR_MAX_CPUS)
+		ncpu = MMR_MAX_CPUS;
+	drops = read_drops(r, per_cpu, ncpu);
+	fprintf(m, "events=%llu\ndrops=%llu\nbad_records=%llu\n",
+		(unsigned long long)r->nr_events, (unsigned long long)drops,
+		(unsigned long long)r->bad_records);
+	for (int i = 0; i < ncpu; i++)
+		if (per_cpu[i])
+			fprintf(m, "drops_cpu%d=%llu\n", i, (unsigned long long)per_cpu[i]);
+	for (int k = 1; k < MMR_K_NR; k++)
+		if (r->per_kind[k])
+			fprintf(m, "events_%s=%llu\n", kind_def(k)->name,
+				(unsigned long long)r->per_kind[k]);
+	fclose(m);
+	if (drops_out)
+		*drops_out = drops;
+	return text;
+}
+
+int record_write_stats(struct recorder *r, int chunk_type)
+{
+	char *text = stats_text(r, NULL);
+	int ret = mmr_writer_chunk(r->w, chunk_type, text, strlen(text));
+
+	free(text);
+	if (ret)
+		r->write_error = errno ? errno : EIO;
+	return ret;
+}
+
+static void print_summary(struct recorder *r, __u64 drops, __u64 bytes)
+{
+	fprintf(stderr, "mmreplay: recorded %llu events to %s (%llu bytes, %.1f bytes/event)\n",
+		(unsigned long long)r->nr_events, r->out, (unsigned long long)bytes,
+		r->nr_events ? (double)bytes / r->nr_events : 0.0);
+	for (int k = 1; k < MMR_K_NR; k++)
+		if (r->per_kind[k])
+			fprintf(stderr, "  %-28s %llu\n", kind_def(k)->name,
+				(unsigned long long)r->per_kind[k]);
+	if (drops)
+		fprintf(stderr, "mmreplay: warning: %llu events dropped (ring buffer full); "
+			"try a larger --buffer-mb\n", (unsigned long long)drops);
+	else
+		fprintf(stderr, "  dropped: 0\n");
+	if (r->child && WIFEXITED(r->child_status) && WEXITSTATUS(r->child_status))
+		fprintf(stderr, "mmreplay: command exited with status %d\n",
+			WEXITSTATUS(r->child_status));
+	if (mmr_verbose) {
+		fprintf(stderr, "probe coverage:\n");
+		for (int i = 0; i < mmr_nr_kinds; i++)
+			fprintf(stderr, "  %-28s %-36s %s\n", r->plans[i].kind->name,
+				r->plans[i].attach, r->plans[i].status);
+	}
+}
+
+int record_finish(struct recorder *r, int quiet)
+{
+	__u64 drops;
+	char *text = stats_text(r, &drops);
+	int err;
+
+	err = mmr_writer_close(r->w, text);
+	r->finished = 1;
+	free(text);
+	if (err || r->write_error) {
+		mmr_err("record: cannot write %s: %s", r->out,
+			strerror(r->write_error ? r->write_error : errno));
+		return -1;
+	}
+	if (!quiet) {
+		/* file size: header + chunks, as written */
+		FILE *f = fopen(r->out, "r");
+		long bytes = 0;
+
+		if (f && !fseek(f, 0, SEEK_END))
+			bytes = ftell(f);
+		if (f)
+			fclose(f);
+		print_summary(r, drops, bytes);
+	}
+	return 0;
+}

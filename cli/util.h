@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers shared by the subcommands: errors, JSON strings, options. */
+#ifndef MMR_UTIL_H
+#define MMR_UTIL_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#define MMR_EXIT_ERROR 2
+
+/* Prints "mmreplay: <msg>" on one line to stderr. */
+void mmr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mmr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int mmr_verbose;
+
+/*
+ * getopt_long wrapper: returns the option, or -1 at the end; on an unknown
+ * option or a missing argument prints one error line and returns '?'.
+ */
+int mmr_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
+
+void json_str(FILE *f, const char *s);
+void json_strn(FILE *f, const char *s, size_t n);
+
+#endif
