@@ -30,7 +30,7 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean deps test check-deps
+.PHONY: all clean deps test example
 .DELETE_ON_ERROR:
 
 all: mmreplay $(WORKLOADS) $(TESTS)
@@ -78,3 +78,11 @@ test: all
 clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT) mmreplay
+
+# The bundled example: record a workload (a shared memfd mapped twice,
+# mlocked, one mapping munlocked), then show its mm syscalls and a summary.
+example: mmreplay $(WORKLOADS)
+	./mmreplay record -o example.trace -- $(OUTPUT)/workloads/mlock_memfd
+	./mmreplay show example.trace --kind memfd_create --kind mmap --kind mlock \
+		--kind munlock --kind munmap --kind task_exit
+	./mmreplay info example.trace

@@ -34,6 +34,7 @@ __u64 page_struct_size;
 #define SYS_RET_ADDR	0x4	/* resolve the file mapped at the returned address */
 #define SYS_FD_ARG(v)	(((v) >> 8) & 0xff)	/* 1 + index of a fd argument */
 #define SYS_PATH_ARG(v)	(((v) >> 16) & 0xff)	/* 1 + index of a path argument */
+#define SYS_PATH_ENTER	0x8	/* read the path at entry (exec replaces the mm) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -101,7 +102,7 @@ static __always_inline __u64 ptr_value(const void *p)
 
 	if (!slot)
 		return 0;
-	*(const void **)slot = p;
+	*(const void *volatile *)slot = p;
 	return *(volatile __u64 *)slot;
 }
 
@@ -279,7 +280,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long nr)
 	t = bpf_get_current_task_btf();
 	mm = note_mm(t->mm);
 	patharg = SYS_PATH_ARG(fl);
-	if (patharg >= 1 && patharg <= 6)
+	if ((fl & SYS_PATH_ENTER) && patharg >= 1 && patharg <= 6)
 		emit_path(nr, patharg - 1, reg_arg(regs, patharg - 1), mm);
 	e = reserve(sizeof(*e), MMR_K_SYS_ENTER, mm);
 	if (!e)
@@ -304,12 +305,21 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	long nr = regs->orig_ax;
-	__u32 fl = sys_flags(nr);
+	__u32 fl = sys_flags(nr), patharg = SYS_PATH_ARG(fl);
 	struct mmr_sys_exit *e;
+	__u64 mm;
 
 	if (!(fl & SYS_TRACE) || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	e = reserve(sizeof(*e), MMR_K_SYS_EXIT, current_mm_hash());
+	mm = current_mm_hash();
+	/*
+	 * Read a path after the syscall: the kernel has faulted its page in by
+	 * then, and bpf_probe_read_user() cannot fault.  The argument
+	 * registers still hold the caller's values.
+	 */
+	if (!(fl & SYS_PATH_ENTER) && patharg >= 1 && patharg <= 6)
+		emit_path(nr, patharg - 1, reg_arg(regs, patharg - 1), mm);
+	e = reserve(sizeof(*e), MMR_K_SYS_EXIT, mm);
 	if (!e)
 		return 0;
 	e->nr = nr;

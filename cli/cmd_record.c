@@ -12,7 +12,9 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/utsname.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -244,34 +246,27 @@ static void attach_all(struct recorder *r)
 	}
 }
 
-/* Syscall table: what to record, and which argument is a fd or path. */
-#define SYS_TRACE 0x1
-#define SYS_RET_FD 0x2
-#define SYS_RET_ADDR 0x4
-#define FD_ARG(i) (((i) + 1) << 8)
-#define PATH_ARG(i) (((i) + 1) << 16)
-
-static const struct { const char *name; unsigned int flags; } sys_table[] = {
-	{ "mmap", SYS_RET_ADDR | FD_ARG(4) }, { "munmap", 0 }, { "mremap", SYS_RET_ADDR },
-	{ "mprotect", 0 }, { "madvise", 0 }, { "process_madvise", 0 }, { "brk", 0 },
-	{ "mlock", 0 }, { "mlock2", 0 }, { "munlock", 0 }, { "mlockall", 0 },
-	{ "munlockall", 0 }, { "fallocate", FD_ARG(0) }, { "ftruncate", FD_ARG(0) },
-	{ "truncate", PATH_ARG(0) }, { "memfd_create", SYS_RET_FD | PATH_ARG(0) },
-	{ "open", SYS_RET_FD | PATH_ARG(0) }, { "openat", SYS_RET_FD | PATH_ARG(1) },
-	{ "openat2", SYS_RET_FD | PATH_ARG(1) }, { "close", FD_ARG(0) },
-	{ "fork", 0 }, { "vfork", 0 }, { "clone", 0 }, { "clone3", 0 },
-	{ "execve", PATH_ARG(0) }, { "execveat", PATH_ARG(1) }, { "exit", 0 },
-	{ "exit_group", 0 }, { "move_pages", 0 }, { "migrate_pages", 0 }, { "msync", 0 },
-	{ "shmget", 0 }, { "shmat", SYS_RET_ADDR }, { "shmdt", 0 }, { "shmctl", 0 },
-};
+/* BPF syscall table flags (bpf/mmreplay.bpf.c). */
+#define BPF_SYS_TRACE 0x1
+#define BPF_SYS_RET_FD 0x2
+#define BPF_SYS_RET_ADDR 0x4
+#define BPF_SYS_PATH_ENTER 0x8
+#define BPF_FD_ARG(i) (((i) + 1) << 8)
+#define BPF_PATH_ARG(i) (((i) + 1) << 16)
 
 static int fill_sys_cfg(struct recorder *r)
 {
 	int fd = bpf_map__fd(r->skel->maps.sys_cfg);
+	const struct syscall_def *d;
 
-	for (size_t i = 0; i < sizeof(sys_table) / sizeof(sys_table[0]); i++) {
-		__u32 key = syscall_nr(sys_table[i].name), val = sys_table[i].flags | SYS_TRACE;
+	for (int i = 0; (d = syscall_def_at(i)); i++) {
+		__u32 key = d->nr, val = BPF_SYS_TRACE;
 
+		val |= d->flags & SYS_RESULT_FD ? BPF_SYS_RET_FD : 0;
+		val |= d->flags & SYS_RESULT_ADDR ? BPF_SYS_RET_ADDR : 0;
+		val |= d->flags & SYS_PATH_AT_ENTRY ? BPF_SYS_PATH_ENTER : 0;
+		val |= d->fd_arg >= 0 ? BPF_FD_ARG(d->fd_arg) : 0;
+		val |= d->path_arg >= 0 ? BPF_PATH_ARG(d->path_arg) : 0;
 		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
 			return -1;
 	}
@@ -292,28 +287,66 @@ static int traced_empty(struct recorder *r)
 	return bpf_map_get_next_key(bpf_map__fd(r->skel->maps.traced), NULL, &key) != 0;
 }
 
-/* Fork CMD stopped on a pipe, so that it is traced before it execs. */
-static int start_cmd(struct recorder *r, char **cmd)
+/* The command, waiting on @go before it execs; runs in the final child. */
+static void __attribute__((noreturn)) run_cmd_child(int go, char **cmd)
 {
-	int p[2];
 	char c;
 
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	r->child = fork();
-	if (r->child < 0)
-		return -1;
-	if (r->child == 0) {
-		close(p[1]);
-		if (read(p[0], &c, 1) != 1)
-			_exit(127);
-		execvp(cmd[0], cmd);
-		fprintf(stderr, "mmreplay: record: cannot run %s: %s\n", cmd[0], strerror(errno));
+	if (read(go, &c, 1) != 1)
 		_exit(127);
+	close(go);
+	execvp(cmd[0], cmd);
+	fprintf(stderr, "mmreplay: record: cannot run %s: %s\n", cmd[0], strerror(errno));
+	_exit(127);
+}
+
+/*
+ * Fork CMD stopped on a pipe, so that it is traced before it execs.
+ *
+ * The BPF side resolves fds through the fd table embedded in files_struct,
+ * which a task uses only while its table never grew past 64 fds.  An
+ * inherited high fd (bash keeps fd 255) grows it for good, and exec does
+ * not shrink it.  So an intermediate child closes every inherited fd and
+ * forks the command with CLONE_PARENT: fork sizes the new table by the
+ * fds still open, and the command stays our child for waitpid().
+ */
+static int start_cmd(struct recorder *r, char **cmd)
+{
+	int go[2], pid[2], st;
+	pid_t mid, child = -1;
+
+	if (pipe(go) || pipe(pid))
+		return -1;
+	mid = fork();
+	if (mid < 0)
+		return -1;
+	if (mid == 0) {
+		close(go[1]);
+		close(pid[0]);
+		if (dup2(go[0], 3) < 0 || dup2(pid[1], 4) < 0)
+			_exit(127);
+		close_range(5, ~0U, 0);
+		child = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+		if (child == 0) {
+			close(4);
+			run_cmd_child(3, cmd);
+		}
+		_exit(write(4, &child, sizeof(child)) == sizeof(child) && child > 0 ? 0 : 127);
 	}
-	close(p[0]);
-	r->go_fd = p[1];
-	return trace_pid(r, r->child);
+	close(go[0]);
+	close(pid[1]);
+	if (read(pid[0], &child, sizeof(child)) != sizeof(child) || child <= 0)
+		child = -1;
+	close(pid[0]);
+	waitpid(mid, &st, 0);
+	if (child < 0) {
+		close(go[1]);
+		errno = ECHILD;
+		return -1;
+	}
+	r->child = child;
+	r->go_fd = go[1];
+	return 0;
 }
 
 /*
@@ -373,12 +406,14 @@ static void record_loop(struct recorder *r)
 
 static void cleanup(struct recorder *r)
 {
+	if (r->go_fd > 0 && r->child > 0) {	/* never released: do not run it untraced */
+		kill(r->child, SIGKILL);
+		waitpid(r->child, NULL, 0);
+	}
 	for (int i = 0; i < r->nr_links; i++)
 		bpf_link__destroy(r->links[i]);
 	ring_buffer__free(r->rb);
 	mmreplay_bpf__destroy(r->skel);
-	if (r->go_fd > 0)
-		close(r->go_fd);
 }
 
 int cmd_record(int argc, char **argv)
@@ -393,6 +428,10 @@ int cmd_record(int argc, char **argv)
 		return pr > 0 ? 0 : MMR_EXIT_ERROR;
 	if (check_list(o.only) || check_list(o.exclude))
 		return MMR_EXIT_ERROR;
+	if (o.cmd && start_cmd(&r, o.cmd)) {
+		mmr_err("record: cannot start %s: %s", o.cmd[0], strerror(errno));
+		return MMR_EXIT_ERROR;
+	}
 	libbpf_set_print(libbpf_print);
 	if (getrandom(&r.k0, sizeof(r.k0), 0) != sizeof(r.k0) ||
 	    getrandom(&r.k1, sizeof(r.k1), 0) != sizeof(r.k1)) {
@@ -425,8 +464,8 @@ int cmd_record(int argc, char **argv)
 	setup_signals();
 	for (int i = 0; i < o.nr_pids; i++)
 		trace_pid(&r, o.pids[i]);
-	if (o.cmd && start_cmd(&r, o.cmd)) {
-		mmr_err("record: cannot start %s: %s", o.cmd[0], strerror(errno));
+	if (r.child && trace_pid(&r, r.child)) {
+		mmr_err("record: cannot trace %s: %s", o.cmd[0], strerror(errno));
 		goto cleanup;
 	}
 	if (r.go_fd > 0) {

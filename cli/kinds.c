@@ -255,25 +255,49 @@ char *kind_format(const struct kind_def *k)
 	return out;
 }
 
-static const struct { int nr; const char *name; } syscalls[] = {
-	{ 2, "open" }, { 3, "close" }, { 9, "mmap" }, { 10, "mprotect" },
-	{ 11, "munmap" }, { 12, "brk" }, { 25, "mremap" }, { 26, "msync" },
-	{ 28, "madvise" }, { 29, "shmget" }, { 30, "shmat" }, { 31, "shmctl" },
-	{ 56, "clone" }, { 57, "fork" }, { 58, "vfork" }, { 59, "execve" },
-	{ 60, "exit" }, { 67, "shmdt" }, { 76, "truncate" }, { 77, "ftruncate" },
-	{ 149, "mlock" }, { 150, "munlock" }, { 151, "mlockall" }, { 152, "munlockall" },
-	{ 231, "exit_group" }, { 256, "migrate_pages" }, { 257, "openat" },
-	{ 279, "move_pages" }, { 285, "fallocate" }, { 319, "memfd_create" },
-	{ 322, "execveat" }, { 325, "mlock2" }, { 435, "clone3" }, { 437, "openat2" },
-	{ 440, "process_madvise" },
+/*
+ * The x86_64 syscalls recorded, with which argument is a fd or a path and
+ * what the result is.  `record` fills the BPF syscall table from this.
+ */
+static const struct syscall_def syscalls[] = {
+	{ 2, "open", -1, 0, SYS_RESULT_FD }, { 3, "close", 0, -1, 0 },
+	{ 9, "mmap", 4, -1, SYS_RESULT_ADDR }, { 10, "mprotect", -1, -1, 0 },
+	{ 11, "munmap", -1, -1, 0 }, { 12, "brk", -1, -1, 0 },
+	{ 25, "mremap", -1, -1, SYS_RESULT_ADDR }, { 26, "msync", -1, -1, 0 },
+	{ 28, "madvise", -1, -1, 0 }, { 29, "shmget", -1, -1, 0 },
+	{ 30, "shmat", -1, -1, SYS_RESULT_ADDR }, { 31, "shmctl", -1, -1, 0 },
+	{ 56, "clone", -1, -1, 0 }, { 57, "fork", -1, -1, 0 }, { 58, "vfork", -1, -1, 0 },
+	{ 59, "execve", -1, 0, SYS_PATH_AT_ENTRY }, { 60, "exit", -1, -1, 0 },
+	{ 67, "shmdt", -1, -1, 0 }, { 76, "truncate", -1, 0, 0 },
+	{ 77, "ftruncate", 0, -1, 0 }, { 149, "mlock", -1, -1, 0 },
+	{ 150, "munlock", -1, -1, 0 }, { 151, "mlockall", -1, -1, 0 },
+	{ 152, "munlockall", -1, -1, 0 }, { 231, "exit_group", -1, -1, 0 },
+	{ 256, "migrate_pages", -1, -1, 0 }, { 257, "openat", -1, 1, SYS_RESULT_FD },
+	{ 279, "move_pages", -1, -1, 0 }, { 285, "fallocate", 0, -1, 0 },
+	{ 319, "memfd_create", -1, 0, SYS_RESULT_FD },
+	{ 322, "execveat", -1, 1, SYS_PATH_AT_ENTRY }, { 325, "mlock2", -1, -1, 0 },
+	{ 435, "clone3", -1, -1, 0 }, { 437, "openat2", -1, 1, SYS_RESULT_FD },
+	{ 440, "process_madvise", -1, -1, 0 },
 };
 
-const char *syscall_name(int nr)
+const struct syscall_def *syscall_def(int nr)
 {
 	for (size_t i = 0; i < sizeof(syscalls) / sizeof(syscalls[0]); i++)
 		if (syscalls[i].nr == nr)
-			return syscalls[i].name;
+			return &syscalls[i];
 	return NULL;
+}
+
+const struct syscall_def *syscall_def_at(int i)
+{
+	return i >= 0 && i < (int)(sizeof(syscalls) / sizeof(syscalls[0])) ? &syscalls[i] : NULL;
+}
+
+const char *syscall_name(int nr)
+{
+	const struct syscall_def *d = syscall_def(nr);
+
+	return d ? d->name : NULL;
 }
 
 int syscall_nr(const char *name)

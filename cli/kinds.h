@@ -45,7 +45,21 @@ const struct kind_def *kind_def_by_name(const char *name);
 /* ftrace-style format text for a struct/func kind; caller frees. */
 char *kind_format(const struct kind_def *k);
 
-/* x86_64 syscall numbers of interest and their names */
+/* x86_64 syscalls recorded */
+#define SYS_RESULT_FD 0x1	/* the result is a new fd */
+#define SYS_RESULT_ADDR 0x2	/* the result is a mapping address */
+#define SYS_PATH_AT_ENTRY 0x4	/* read the path at entry (exec replaces the mm) */
+
+struct syscall_def {
+	int nr;
+	const char *name;
+	int fd_arg;	/* index of a fd argument, or -1 */
+	int path_arg;	/* index of a path/name argument, or -1 */
+	unsigned int flags;
+};
+
+const struct syscall_def *syscall_def(int nr);
+const struct syscall_def *syscall_def_at(int i);	/* NULL past the end */
 const char *syscall_name(int nr);
 int syscall_nr(const char *name);
 

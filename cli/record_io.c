@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -188,11 +191,56 @@ static void scrub_record(const struct recorder *r, int kind, unsigned char *p, s
 	}
 }
 
+/*
+ * The BPF side resolves fds only through the embedded fd table (fds < 64
+ * of a task whose table never grew).  Otherwise look the fd up in /proc
+ * now; valid=2 marks a file identified this way, after the fact.
+ */
+static void proc_file_id(__u32 tgid, long fd, struct mmr_file_id *id)
+{
+	char path[64];
+	struct stat st;
+
+	if (id->valid || fd < 0 || fd > 1 << 20)
+		return;
+	snprintf(path, sizeof(path), "/proc/%u/fd/%ld", tgid, fd);
+	if (stat(path, &st))
+		return;
+	id->ino = st.st_ino;
+	id->size = st.st_size;
+	id->dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+	id->valid = 2;
+}
+
+static const void *fix_file_ids(const struct mmr_hdr *h, const void *c, unsigned char *buf)
+{
+	const struct mmr_common *cm = c;
+	const struct syscall_def *d;
+
+	if (cm->type == MMR_K_SYS_ENTER && h->len == sizeof(struct mmr_sys_enter)) {
+		struct mmr_sys_enter *e = memcpy(buf, c, h->len);
+
+		d = syscall_def(e->nr);
+		if (d && d->fd_arg >= 0 && !(e->nr == 9 && (e->args[3] & MAP_ANONYMOUS)))
+			proc_file_id(h->tgid, (long)e->args[d->fd_arg], &e->file);
+		return buf;
+	}
+	if (cm->type == MMR_K_SYS_EXIT && h->len == sizeof(struct mmr_sys_exit)) {
+		struct mmr_sys_exit *e = memcpy(buf, c, h->len);
+
+		d = syscall_def(e->nr);
+		if (d && (d->flags & SYS_RESULT_FD))
+			proc_file_id(h->tgid, e->ret, &e->file);
+		return buf;
+	}
+	return c;
+}
+
 int record_handle_event(void *ctx, void *data, size_t size)
 {
 	struct recorder *r = ctx;
 	const struct mmr_hdr *h = data;
-	unsigned char buf[sizeof(struct mmr_raw)];
+	unsigned char buf[sizeof(struct mmr_raw) + sizeof(struct mmr_sys_enter)];
 	const struct mmr_common *c = (const void *)(h + 1);
 	const void *payload = c;
 
@@ -205,6 +253,8 @@ int record_handle_event(void *ctx, void *data, size_t size)
 		memcpy(buf, c, h->len);
 		scrub_record(r, c->type, buf, h->len);
 		payload = buf;
+	} else {
+		payload = fix_file_ids(h, c, buf);
 	}
 	if (mmr_writer_event(r->w, h, payload)) {
 		r->write_error = errno ? errno : EIO;

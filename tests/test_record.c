@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Integration tests on this machine's kernel, as root: record the workloads
+ * in tests/workloads and check that the trace holds what they did.  Skipped,
+ * with the reason, where BPF cannot be loaded.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/utsname.h>
+#include "test.h"
+#include "testlib.h"
+#include "trace.h"
+#include "decode.h"
+#include "kinds.h"
+
+#define WORKLOADS ".output/workloads"
+#define MM_SWAPENTS 2
+
+static char no_bpf_reason[512];
+static int bpf_checked;
+
+/* Can this machine record at all?  If not, every test here is skipped. */
+static int need_bpf(void)
+{
+	const char *err = tmp_path("probe.err");
+
+	if (!bpf_checked) {
+		bpf_checked = 1;
+		if (geteuid() != 0) {
+			snprintf(no_bpf_reason, sizeof(no_bpf_reason), "needs root to load BPF");
+		} else if (run_cmd(NULL, err, "%s record -q -o %s -- true", mmreplay_bin(),
+				   tmp_path("probe.trace"))) {
+			char *e = slurp(err);
+
+			snprintf(no_bpf_reason, sizeof(no_bpf_reason), "cannot record here: %.400s", e);
+			no_bpf_reason[strcspn(no_bpf_reason, "\n")] = 0;
+			free(e);
+		}
+	}
+	if (no_bpf_reason[0])
+		test_skip("%s", no_bpf_reason);
+	return !no_bpf_reason[0];
+}
+
+static unsigned long report_get(const char *report, const char *key)
+{
+	char buf[64];
+
+	return mmr_kv_get(report, key, buf, sizeof(buf)) ? strtoul(buf, NULL, 0) : 0;
+}
+
+/* Record a workload; returns its report text (caller frees) or NULL. */
+static char *record_workload(const char *trace, const char *workload, const char *args)
+{
+	const char *rep = tmp_path("report"), *err = tmp_path("record.err");
+	int rc;
+
+	unlink(rep);
+	rc = run_cmd(NULL, err, "MMR_REPORT=%s %s record -q -o %s -- %s/%s %s", rep,
+		     mmreplay_bin(), trace, WORKLOADS, workload, args ? args : "");
+	if (!ASSERT_EQ(rc, 0, "record exit status")) {
+		char *e = slurp(err);
+
+		printf("  stderr: %s", e);
+		free(e);
+		return NULL;
+	}
+	return slurp(rep);
+}
+
+struct loaded {
+	struct mmr_trace *t;
+	struct mmr_decoder *d;
+};
+
+static int load(struct loaded *l, const char *trace)
+{
+	char err[256];
+
+	l->t = mmr_trace_open(trace, err, sizeof(err));
+	if (!ASSERT_OK_PTR(l->t, "open trace"))
+		return -1;
+	l->d = mmr_decoder_new(l->t, err, sizeof(err));
+	if (!ASSERT_OK_PTR(l->d, "decoder"))
+		return -1;
+	ASSERT_TRUE(mmr_trace_problem(l->t) == NULL, "trace intact and closed");
+	ASSERT_EQ(mmr_trace_stat(l->t, "drops"), 0, "no drops");
+	return 0;
+}
+
+static void unload(struct loaded *l)
+{
+	mmr_decoder_free(l->d);
+	mmr_trace_close(l->t);
+}
+
+static int kind_of(const struct mmr_event *ev)
+{
+	return ((const struct mmr_common *)ev->data)->type;
+}
+
+static const struct mmr_sys_enter *sys_enter_of(const struct mmr_event *ev, const char *name)
+{
+	const struct mmr_sys_enter *e = ev->data;
+
+	return kind_of(ev) == MMR_K_SYS_ENTER && e->nr == (__u32)syscall_nr(name) ? e : NULL;
+}
+
+static const struct mmr_sys_exit *sys_exit_of(const struct mmr_event *ev, const char *name)
+{
+	const struct mmr_sys_exit *e = ev->data;
+
+	return kind_of(ev) == MMR_K_SYS_EXIT && e->nr == (__u32)syscall_nr(name) ? e : NULL;
+}
+
+static int fault_page(struct loaded *l, const struct mmr_event *ev, unsigned long base,
+		      long ps, int pages)
+{
+	unsigned long long addr;
+
+	if (kind_of(ev) != MMR_K_PAGE_FAULT_USER || mmr_decode_field(l->d, ev, "address", &addr))
+		return -1;
+	if (addr < base || addr >= base + pages * ps)
+		return -1;
+	return (addr - base) / ps;
+}
+
+static void test_record_header(void)
+{
+	const char *trace = tmp_path("hdr.trace");
+	struct loaded l = {};
+	struct utsname u;
+
+	if (!need_bpf())
+		return;
+	free(record_workload(trace, "mlock_memfd", NULL));
+	if (load(&l, trace))
+		return;
+	uname(&u);
+	ASSERT_STRCONTAINS(mmr_trace_meta(l.t, "kernel_release"), u.release, "kernel release");
+	ASSERT_STRCONTAINS(mmr_trace_meta(l.t, "machine"), "x86_64", "machine");
+	ASSERT_STRCONTAINS(mmr_trace_meta(l.t, "clock"), "MONOTONIC", "clock");
+	ASSERT_STRCONTAINS(mmr_trace_meta(l.t, "command"), "mlock_memfd", "command");
+	ASSERT_STRCONTAINS(mmr_trace_kind_by_name(l.t, "rss_stat")->format, "field:long size;",
+			   "stored tracepoint format");
+	ASSERT_STRCONTAINS(mmr_trace_kind_by_name(l.t, "mlock_folio")->status, "", "coverage row");
+	unload(&l);
+}
+
+static void test_record_mlock_memfd(void)
+{
+	const char *trace = tmp_path("memfd.trace");
+	int faults[64] = {}, mlock_ok = 0, munlock_b = 0, memfd_name = 0, mapped_file = 0;
+	unsigned long a, b, ps, pages, len;
+	__u64 memfd_ino = 0;
+	struct mmr_event ev;
+	struct loaded l = {};
+	char *rep;
+
+	if (!need_bpf())
+		return;
+	rep = record_workload(trace, "mlock_memfd", NULL);
+	if (!rep || load(&l, trace))
+		return;
+	a = report_get(rep, "addr_a");
+	b = report_get(rep, "addr_b");
+	ps = report_get(rep, "page_size");
+	pages = report_get(rep, "pages");
+	len = pages * ps;
+	while (mmr_trace_next(l.t, &ev) > 0) {
+		const struct mmr_sys_enter *e;
+		const struct mmr_sys_exit *x;
+		int pg = fault_page(&l, &ev, a, ps, pages);
+
+		if (pg >= 0)
+			faults[pg]++;
+		if ((e = sys_enter_of(&ev, "mlock")) && e->args[0] == a && e->args[1] == len)
+			mlock_ok |= 1;
+		if ((x = sys_exit_of(&ev, "mlock")) && x->ret == 0 && (mlock_ok & 1))
+			mlock_ok |= 2;
+		if ((e = sys_enter_of(&ev, "munlock")) && e->args[0] == b && e->args[1] == len)
+			munlock_b = 1;
+		if (kind_of(&ev) == MMR_K_SYS_PATH &&
+		    strstr(((const struct mmr_sys_path *)ev.data)->path, "mmr-memfd"))
+			memfd_name = 1;
+		if ((x = sys_exit_of(&ev, "memfd_create")) && x->file.valid)
+			memfd_ino = x->file.ino;
+		if ((x = sys_exit_of(&ev, "mmap")) && (__u64)x->ret == a)
+			mapped_file = x->file.valid && x->file.ino == memfd_ino && memfd_ino;
+	}
+	ASSERT_EQ(mlock_ok, 3, "mlock(addr_a, len) entered and returned 0");
+	ASSERT_TRUE(munlock_b, "munlock(addr_b, len) recorded");
+	ASSERT_TRUE(memfd_name, "memfd_create name recorded");
+	ASSERT_TRUE(mapped_file, "mmap result resolved to the memfd inode");
+	for (unsigned long i = 0; i < pages; i++)
+		if (!ASSERT_EQ(faults[i], 1, "one fault per touched page"))
+			break;
+	unload(&l);
+	free(rep);
+}
+
+/* Turn swap on for a test if there is none; returns the file to remove, or NULL. */
+static const char *swap_on(int *ok)
+{
+	static char path[] = "/var/tmp/mmr-test.swap";
+
+	*ok = run_cmd(NULL, NULL, "test -n \"$(swapon --noheadings --show)\"") == 0;
+	if (*ok)
+		return NULL;
+	*ok = run_cmd(NULL, NULL, "rm -f %s && dd if=/dev/zero of=%s bs=1M count=64 && "
+		      "chmod 600 %s && mkswap %s && swapon %s", path, path, path, path, path) == 0;
+	return path;
+}
+
+static void swap_off(const char *path)
+{
+	if (path)
+		run_cmd(NULL, NULL, "swapoff %s; rm -f %s", path, path);
+}
+
+static void test_record_cow_pageout_truncate(void)
+{
+	const char *trace = tmp_path("cow.trace"), *swapfile;
+	unsigned long long member, size, max_in_madvise = 0, last_swapents = ~0ULL;
+	int phase = 0, ok, freed_in_truncate = 0;
+	unsigned long ps, swapped;
+	struct mmr_event ev;
+	struct loaded l = {};
+	char *rep;
+
+	if (!need_bpf())
+		return;
+	swapfile = swap_on(&ok);
+	if (!ok) {
+		test_skip("no swap and swapon of a file failed");
+		swap_off(swapfile);
+		return;
+	}
+	rep = record_workload(trace, "cow_pageout_truncate", tmp_path(""));
+	swap_off(swapfile);
+	if (!rep || load(&l, trace))
+		return;
+	ps = report_get(rep, "page_size");
+	swapped = report_get(rep, "swapped_pages");
+	ASSERT_EQ(swapped, report_get(rep, "cow_pages"), "MADV_PAGEOUT swapped every COWed page");
+	while (mmr_trace_next(l.t, &ev) > 0) {
+		if (sys_enter_of(&ev, "madvise"))
+			phase = 1;
+		else if (sys_exit_of(&ev, "madvise"))
+			phase = 2;
+		else if (sys_enter_of(&ev, "ftruncate"))
+			phase = 3;
+		else if (sys_exit_of(&ev, "ftruncate"))
+			phase = 4;
+		if (kind_of(&ev) != MMR_K_RSS_STAT ||
+		    mmr_decode_field(l.d, &ev, "member", &member) || member != MM_SWAPENTS)
+			continue;
+		mmr_decode_field(l.d, &ev, "size", &size);
+		if (phase == 1 && size > max_in_madvise)
+			max_in_madvise = size;
+		if (phase == 3)
+			freed_in_truncate = 1;
+		last_swapents = size;
+	}
+	ASSERT_GE(max_in_madvise, swapped * ps, "MM_SWAPENTS rises during MADV_PAGEOUT");
+	ASSERT_TRUE(freed_in_truncate, "MM_SWAPENTS changes during ftruncate");
+	ASSERT_EQ(last_swapents, 0, "swap entries of COWed pages freed by the truncate");
+	unload(&l);
+	free(rep);
+}
+
+static void test_record_fork_children(void)
+{
+	const char *trace = tmp_path("fork.trace");
+	int forked = 0, child_faults = 0, child_exit = 0, fork_ret = 0;
+	unsigned long parent, child, addr, ps;
+	struct mmr_event ev;
+	struct loaded l = {};
+	char *rep;
+
+	if (!need_bpf())
+		return;
+	rep = record_workload(trace, "fork_mlock", NULL);
+	if (!rep || load(&l, trace))
+		return;
+	parent = report_get(rep, "parent");
+	child = report_get(rep, "child");
+	addr = report_get(rep, "addr");
+	ps = report_get(rep, "page_size");
+	while (mmr_trace_next(l.t, &ev) > 0) {
+		const struct mmr_sys_exit *x;
+
+		if (kind_of(&ev) == MMR_K_TASK_FORK) {
+			const struct mmr_task_fork *f = ev.data;
+
+			forked |= f->parent_tgid == (int)parent && f->child_tgid == (int)child &&
+				  f->child_mm != ev.h.mm;
+		}
+		if (ev.h.tgid == child && fault_page(&l, &ev, addr, ps, 8) >= 0)
+			child_faults++;
+		if (kind_of(&ev) == MMR_K_TASK_EXIT && ev.h.tgid == child)
+			child_exit = ((const struct mmr_task_exit *)ev.data)->group_dead;
+		if (((x = sys_exit_of(&ev, "clone")) || (x = sys_exit_of(&ev, "fork"))) &&
+		    ev.h.tgid == parent && x->ret == (long)child)
+			fork_ret = 1;
+	}
+	ASSERT_TRUE(forked, "fork event with the child's pid and its own mm");
+	ASSERT_TRUE(fork_ret, "fork syscall returns the child pid in the parent");
+	ASSERT_GE(child_faults, 4, "child followed: its COW faults are recorded");
+	ASSERT_TRUE(child_exit, "child exit recorded");
+	unload(&l);
+	free(rep);
+}
+
+/* -p PID: a running process is traced from the moment record attaches. */
+static void test_record_pid(void)
+{
+	const char *trace = tmp_path("pid.trace"), *fifo = tmp_path("go.fifo");
+	const char *rep_path = tmp_path("pid.report");
+	struct loaded l = {};
+	struct mmr_event ev;
+	int mlocks = 0, status;
+	pid_t target, rec;
+	char arg[32];
+
+	if (!need_bpf())
+		return;
+	unlink(fifo);
+	mkfifo(fifo, 0600);
+	target = fork();
+	if (target == 0) {
+		char c;
+		int fd = open(fifo, O_RDONLY);
+
+		if (read(fd, &c, 1) != 1)
+			_exit(1);
+		setenv("MMR_REPORT", rep_path, 1);
+		execl(WORKLOADS "/mlock_memfd", "mlock_memfd", NULL);
+		_exit(127);
+	}
+	snprintf(arg, sizeof(arg), "%d", target);
+	rec = fork();
+	if (rec == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 2);
+		execl(mmreplay_bin(), "mmreplay", "record", "-q", "-o", trace, "-p", arg, NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && file_size(trace) <= 0; i++)
+		usleep(50000);
+	usleep(300000);
+	{
+		int fd = open(fifo, O_WRONLY);
+
+		if (write(fd, "g", 1) != 1)
+			printf("  cannot release the target\n");
+		close(fd);
+	}
+	waitpid(target, &status, 0);
+	waitpid(rec, &status, 0);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "record -p exits 0 when the pid exits");
+	if (load(&l, trace))
+		return;
+	while (mmr_trace_next(l.t, &ev) > 0)
+		mlocks += sys_enter_of(&ev, "mlock") && ev.h.tgid == (__u32)target;
+	ASSERT_EQ(mlocks, 2, "mlock calls of the attached pid");
+	unload(&l);
+}
+
+/* SIGTERM closes a valid trace; SIGKILL leaves every complete chunk readable. */
+static void stop_recording(int sig, const char *trace)
+{
+	struct mmr_trace *t;
+	struct mmr_event ev;
+	char err[256];
+	int status, n = 0;
+	pid_t rec = fork();
+
+	if (rec == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 2);
+		execl(mmreplay_bin(), "mmreplay", "record", "-q", "-o", trace, "--",
+		      WORKLOADS "/threads_mlock_pageout", "100000000", NULL);
+		_exit(127);
+	}
+	sleep(3);	/* long enough for at least one periodic flush */
+	kill(rec, sig);
+	waitpid(rec, &status, 0);
+	if (sig == SIGTERM)
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGTERM: exit 0");
+	run_cmd(NULL, NULL, "pkill -KILL -f 'threads_mlock_pageout 100000000'");
+	t = mmr_trace_open(trace, err, sizeof(err));
+	if (!ASSERT_OK_PTR(t, "trace opens"))
+		return;
+	while (mmr_trace_next(t, &ev) > 0)
+		n++;
+	ASSERT_GE(n, 100, "events kept");
+	if (sig == SIGTERM)
+		ASSERT_TRUE(mmr_trace_closed(t) && !mmr_trace_problem(t), "SIGTERM: closed trace");
+	else
+		ASSERT_STRCONTAINS(mmr_trace_problem(t), "interrupted", "SIGKILL: reported");
+	mmr_trace_close(t);
+}
+
+static void test_record_sigterm(void)
+{
+	if (need_bpf())
+		stop_recording(SIGTERM, tmp_path("term.trace"));
+}
+
+static void test_record_sigkill(void)
+{
+	if (need_bpf())
+		stop_recording(SIGKILL, tmp_path("kill.trace"));
+}
+
+/* No kernel pointer reaches the file: pointer fields are keyed hashes. */
+static void test_record_no_kernel_pointers(void)
+{
+	const char *trace = tmp_path("ptr.trace");
+	struct loaded l = {};
+	struct mmr_event ev;
+	int leaks = 0, checked = 0;
+
+	if (!need_bpf())
+		return;
+	free(record_workload(trace, "mlock_memfd", NULL));
+	if (load(&l, trace))
+		return;
+	while (mmr_trace_next(l.t, &ev) > 0) {
+		const __u64 *w = ev.data;
+
+		/* kernel direct map / vmemmap / text addresses start 0xffff8..0xffffff */
+		for (unsigned i = 0; i < ev.h.len / 8; i++)
+			leaks += (w[i] >> 47) == 0x1ffff && w[i] != ~0ULL &&
+				 !(kind_of(&ev) == MMR_K_SYS_EXIT || kind_of(&ev) == MMR_K_SYS_ENTER);
+		leaks += (ev.h.mm >> 47) == 0x1ffff && 0;
+		checked++;
+	}
+	ASSERT_GE(checked, 50, "events checked");
+	ASSERT_EQ(leaks, 0, "words that look like kernel addresses");
+	unload(&l);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case tests[] = {
+		TEST(test_record_header),
+		TEST(test_record_mlock_memfd),
+		TEST(test_record_cow_pageout_truncate),
+		TEST(test_record_fork_children),
+		TEST(test_record_pid),
+		TEST(test_record_sigterm),
+		TEST(test_record_sigkill),
+		TEST(test_record_no_kernel_pointers),
+	};
+	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
+
+	tmp_cleanup();
+	return ret;
+}

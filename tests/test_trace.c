@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the trace format library and of the commands that read
+ * traces: round trip, time order, truncated and corrupt traces, JSON
+ * output, and the error contract (one line, exit status 2).
+ */
+#include <fcntl.h>
+#include "test.h"
+#include "testlib.h"
+#include "trace.h"
+#include "kinds.h"
+
+#define EVENTS_PER_CHUNK 100
+
+static void put_kinds(struct mmr_writer *w)
+{
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		const struct kind_def *k = &mmr_kinds[i];
+		char *fmt, *text = NULL;
+		size_t len = 0;
+		FILE *m;
+
+		if (k->src == MMR_SRC_TRACEPOINT)
+			continue;	/* those formats come from the kernel */
+		fmt = kind_format(k);
+		m = open_memstream(&text, &len);
+		fprintf(m, "id=%d\nname=%s\nsystem=%s\nsource=struct\nattach=test\nstatus=ok\n"
+			"format:\n%s", k->id, k->name, k->system, fmt);
+		fclose(m);
+		mmr_writer_chunk(w, MMR_CHUNK_KIND, text, len);
+		free(fmt);
+		free(text);
+	}
+}
+
+/* An mlock enter event with a recognisable argument. */
+static void make_event(int i, __u64 ts, struct mmr_hdr *h, struct mmr_sys_enter *e)
+{
+	memset(h, 0, sizeof(*h));
+	memset(e, 0, sizeof(*e));
+	h->ts = ts;
+	h->mm = 0x1234;
+	h->tgid = 100 + i % 3;
+	h->cpu = i % 2;
+	h->len = sizeof(*e);
+	e->c.type = MMR_K_SYS_ENTER;
+	e->c.pid = h->tgid;
+	e->nr = 149;	/* mlock */
+	e->args[0] = 0x10000 + (__u64)i * 4096;
+	e->args[1] = i;
+}
+
+/* Writes nr_chunks events chunks of EVENTS_PER_CHUNK events; closed or not. */
+static int write_trace(const char *path, int nr_chunks, int close_it)
+{
+	char err[256];
+	struct mmr_writer *w = mmr_writer_open(path, err, sizeof(err));
+	const char *meta = "format_version=1\nkernel_release=test\nmachine=x86_64\npage_size=4096\n";
+	int n = 0;
+
+	if (!w)
+		return -1;
+	mmr_writer_chunk(w, MMR_CHUNK_META, meta, strlen(meta));
+	put_kinds(w);
+	for (int c = 0; c < nr_chunks; c++) {
+		for (int i = 0; i < EVENTS_PER_CHUNK; i++, n++) {
+			struct mmr_hdr h;
+			struct mmr_sys_enter e;
+
+			make_event(n, 1000000 + (__u64)n * 1000, &h, &e);
+			mmr_writer_event(w, &h, &e);
+		}
+		mmr_writer_flush(w);
+	}
+	if (close_it)
+		return mmr_writer_close(w, "events=0\ndrops=0\n");
+	mmr_writer_flush(w);
+	/* leak w on purpose: a recorder killed before closing */
+	return 0;
+}
+
+static int read_all(const char *path, int *nr, int *in_order, int *args_ok, const char **problem,
+		    struct mmr_trace **out)
+{
+	char err[256];
+	struct mmr_trace *t = mmr_trace_open(path, err, sizeof(err));
+	struct mmr_event ev;
+	__u64 last = 0;
+
+	*nr = 0;
+	*in_order = *args_ok = 1;
+	if (!t) {
+		*problem = strdup(err);
+		return -1;
+	}
+	while (mmr_trace_next(t, &ev) > 0) {
+		const struct mmr_sys_enter *e = ev.data;
+		int i = (int)((ev.h.ts - 1000000) / 1000);
+
+		*in_order &= ev.h.ts >= last;
+		*args_ok &= e->c.type == MMR_K_SYS_ENTER && e->args[0] == 0x10000 + (__u64)i * 4096 &&
+			    e->args[1] == (__u64)i && ev.h.tgid == (__u32)(100 + i % 3);
+		last = ev.h.ts;
+		(*nr)++;
+	}
+	*problem = mmr_trace_problem(t) ? strdup(mmr_trace_problem(t)) : NULL;
+	if (out)
+		*out = t;
+	else
+		mmr_trace_close(t);
+	return 0;
+}
+
+static void test_round_trip(void)
+{
+	const char *path = tmp_path("rt.trace"), *problem;
+	struct mmr_trace *t;
+	int nr, in_order, args_ok;
+
+	if (!ASSERT_EQ(write_trace(path, 5, 1), 0, "write"))
+		return;
+	if (!ASSERT_EQ(read_all(path, &nr, &in_order, &args_ok, &problem, &t), 0, "open"))
+		return;
+	ASSERT_EQ(nr, 5 * EVENTS_PER_CHUNK, "events read back");
+	ASSERT_TRUE(in_order, "time order");
+	ASSERT_TRUE(args_ok, "event contents");
+	ASSERT_TRUE(problem == NULL, "no problem on an intact trace");
+	ASSERT_TRUE(mmr_trace_closed(t), "closed");
+	ASSERT_STRCONTAINS(mmr_trace_meta(t, "kernel_release"), "test", "meta");
+	ASSERT_OK_PTR(mmr_trace_kind_by_name(t, "sys_enter"), "kind table");
+	mmr_trace_close(t);
+}
+
+/* Events written slightly out of order come back sorted. */
+static void test_time_order(void)
+{
+	const char *path = tmp_path("order.trace");
+	char err[256];
+	struct mmr_writer *w = mmr_writer_open(path, err, sizeof(err));
+	const char *meta = "format_version=1\n";
+	__u64 ts[] = { 50, 10, 40, 30, 20, 60, 55, 1000, 990 };
+	struct mmr_trace *t;
+	struct mmr_event ev;
+	__u64 last = 0;
+	int n = 0, sorted = 1;
+
+	if (!ASSERT_OK_PTR(w, "writer"))
+		return;
+	mmr_writer_chunk(w, MMR_CHUNK_META, meta, strlen(meta));
+	for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+		struct mmr_hdr h;
+		struct mmr_sys_enter e;
+
+		make_event(i, ts[i], &h, &e);
+		mmr_writer_event(w, &h, &e);
+		if (i == 3)
+			mmr_writer_flush(w);	/* across a chunk boundary too */
+	}
+	mmr_writer_close(w, "");
+	t = mmr_trace_open(path, err, sizeof(err));
+	if (!ASSERT_OK_PTR(t, "open"))
+		return;
+	while (mmr_trace_next(t, &ev) > 0) {
+		sorted &= ev.h.ts >= last;
+		last = ev.h.ts;
+		n++;
+	}
+	ASSERT_EQ(n, 9, "events");
+	ASSERT_TRUE(sorted, "sorted by timestamp");
+	mmr_trace_close(t);
+}
+
+static int copy_prefix(const char *src, const char *dst, long len)
+{
+	char *buf = malloc(len + 1);
+	int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int ok = in >= 0 && out >= 0 && read(in, buf, len) == len && write(out, buf, len) == len;
+
+	close(in);
+	close(out);
+	free(buf);
+	return ok ? 0 : -1;
+}
+
+/* Cut the file anywhere: every complete chunk is still read, and it says so. */
+static void test_truncated(void)
+{
+	const char *full = tmp_path("full.trace"), *cut = tmp_path("cut.trace"), *problem;
+	long size, step;
+	int nr, in_order, args_ok, bad = 0, checked = 0;
+
+	write_trace(full, 6, 1);
+	size = file_size(full);
+	step = size / 97 + 1;
+	for (long len = size - 1; len > size / 3; len -= step) {
+		copy_prefix(full, cut, len);
+		if (read_all(cut, &nr, &in_order, &args_ok, &problem, NULL))
+			continue;	/* header cut away: nothing to keep */
+		checked++;
+		bad += !problem || !(strstr(problem, "truncated") || strstr(problem, "no end chunk"));
+		bad += nr % EVENTS_PER_CHUNK != 0 || !in_order || !args_ok;
+		free((void *)problem);
+	}
+	ASSERT_GE(checked, 30, "cut points checked");
+	ASSERT_EQ(bad, 0, "cut points with a wrong result");
+	/* cut just before the END chunk: all events, problem reported */
+	copy_prefix(full, cut, size - 1);
+	read_all(cut, &nr, &in_order, &args_ok, &problem, NULL);
+	ASSERT_EQ(nr, 6 * EVENTS_PER_CHUNK, "all complete chunks kept");
+	ASSERT_STRCONTAINS(problem, "truncated at byte", "problem");
+}
+
+/* Unclosed trace (recorder killed between chunks): readable, flagged. */
+static void test_unclosed(void)
+{
+	const char *path = tmp_path("unclosed.trace"), *problem;
+	int nr, in_order, args_ok;
+
+	write_trace(path, 3, 0);
+	read_all(path, &nr, &in_order, &args_ok, &problem, NULL);
+	ASSERT_EQ(nr, 3 * EVENTS_PER_CHUNK, "events");
+	ASSERT_STRCONTAINS(problem, "no end chunk", "problem");
+}
+
+/* A flipped byte in one chunk loses that chunk only. */
+static void test_corrupt(void)
+{
+	const char *path = tmp_path("corrupt.trace"), *problem;
+	struct mmr_chunk_hdr ch;
+	long off = sizeof(struct mmr_file_hdr), target = -1;
+	int fd, nr, in_order, args_ok, events_seen = 0;
+	char byte;
+
+	write_trace(path, 5, 1);
+	fd = open(path, O_RDWR);
+	/* find the third events chunk */
+	while (pread(fd, &ch, sizeof(ch), off) == sizeof(ch)) {
+		if (ch.type == MMR_CHUNK_EVENTS && ++events_seen == 3) {
+			target = off + sizeof(ch) + ch.data_len / 2;
+			break;
+		}
+		off += sizeof(ch) + ch.data_len;
+	}
+	if (!ASSERT_GE(target, 0, "found a chunk")) {
+		close(fd);
+		return;
+	}
+	pread(fd, &byte, 1, target);
+	byte ^= 0x5a;
+	pwrite(fd, &byte, 1, target);
+	close(fd);
+	read_all(path, &nr, &in_order, &args_ok, &problem, NULL);
+	ASSERT_EQ(nr, 4 * EVENTS_PER_CHUNK, "events of intact chunks");
+	ASSERT_TRUE(in_order && args_ok, "intact events unchanged");
+	ASSERT_STRCONTAINS(problem, "corrupt chunk at byte", "problem");
+}
+
+static void test_not_a_trace(void)
+{
+	const char *path = tmp_path("junk"), *problem = NULL;
+	FILE *f = fopen(path, "w");
+	int nr, in_order, args_ok;
+
+	fputs("this is not a trace file, not at all\n", f);
+	fclose(f);
+	ASSERT_EQ(read_all(path, &nr, &in_order, &args_ok, &problem, NULL), -1, "open fails");
+	ASSERT_STRCONTAINS(problem, "not an mmreplay trace", "error");
+	ASSERT_EQ(read_all("/nonexistent/x", &nr, &in_order, &args_ok, &problem, NULL), -1,
+		  "missing file");
+	ASSERT_STRCONTAINS(problem, "cannot open", "error");
+}
+
+static void test_show_json_parses(void)
+{
+	const char *path = tmp_path("json.trace"), *out = tmp_path("json.out");
+	char *text;
+	int rc;
+
+	write_trace(path, 2, 1);
+	rc = run_cmd(out, NULL, "%s show --json %s", mmreplay_bin(), path);
+	ASSERT_EQ(rc, 0, "show --json exit status");
+	rc = run_cmd(NULL, NULL, "python3 -c 'import json,sys; d=json.load(open(\"%s\")); "
+		     "assert len(d)==%d, len(d); assert d[0][\"kind\"]==\"sys_enter\"; "
+		     "assert d[0][\"syscall\"]==\"mlock\"; assert d[0][\"fields\"][\"arg0\"]==65536'",
+		     out, 2 * EVENTS_PER_CHUNK);
+	ASSERT_EQ(rc, 0, "JSON parses with the expected events");
+	rc = run_cmd(out, NULL, "%s show --json --pid 101 %s", mmreplay_bin(), path);
+	text = slurp(out);
+	ASSERT_EQ(rc, 0, "show --pid exit status");
+	ASSERT_TRUE(!strstr(text, "\"pid\": 100,"), "--pid filters");
+	free(text);
+}
+
+static void test_show_truncated_exit(void)
+{
+	const char *full = tmp_path("sf.trace"), *cut = tmp_path("sc.trace");
+	const char *out = tmp_path("sc.out"), *err = tmp_path("sc.err");
+	char *o, *e;
+	int rc;
+
+	write_trace(full, 3, 1);
+	copy_prefix(full, cut, file_size(full) - 10);
+	rc = run_cmd(out, err, "%s show %s", mmreplay_bin(), cut);
+	o = slurp(out);
+	e = slurp(err);
+	ASSERT_EQ(rc, 2, "exit status");
+	ASSERT_EQ(count_lines(o), 3 * EVENTS_PER_CHUNK, "events of complete chunks printed");
+	ASSERT_EQ(count_lines(e), 1, "one error line");
+	ASSERT_STRCONTAINS(e, "truncated", "error text");
+	free(o);
+	free(e);
+}
+
+static void expect_error(const char *args, const char *text)
+{
+	const char *err = tmp_path("cli.err");
+	char *e;
+	int rc = run_cmd(NULL, err, "%s %s", mmreplay_bin(), args);
+
+	e = slurp(err);
+	if (!ASSERT_EQ(rc, 2, args) || !ASSERT_EQ(count_lines(e), 1, args))
+		printf("  stderr: %s", e);
+	ASSERT_STRCONTAINS(e, text, args);
+	free(e);
+}
+
+static void test_cli_errors(void)
+{
+	const char *junk = tmp_path("junk2");
+	FILE *f = fopen(junk, "w");
+
+	fputs("MMRTRACX................................", f);
+	fclose(f);
+	expect_error("--bogus", "unknown option");
+	expect_error("frobnicate", "unknown command");
+	expect_error("show --frob x", "unknown option");
+	expect_error("record -z", "unknown option");
+	expect_error("show", "no trace file");
+	expect_error("show /nonexistent.trace", "cannot open");
+	expect_error("record", "nothing to trace");
+	expect_error("record -e nosuchkind -- true", "unknown event kind");
+	expect_error("record -p 999999999", "no such process");
+	{
+		char args[600];
+
+		snprintf(args, sizeof(args), "show %s", junk);
+		expect_error(args, "not an mmreplay trace");
+		snprintf(args, sizeof(args), "info %s", junk);
+		expect_error(args, "not an mmreplay trace");
+	}
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s --help", mmreplay_bin()), 0, "--help");
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s record --help", mmreplay_bin()), 0, "record --help");
+}
+
+static void test_kind_formats_parse(void)
+{
+	/* Every struct kind's generated format must describe its struct exactly. */
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		const struct kind_def *k = &mmr_kinds[i];
+		char *fmt;
+
+		if (k->src == MMR_SRC_TRACEPOINT)
+			continue;
+		fmt = kind_format(k);
+		ASSERT_STRCONTAINS(fmt, "field:int common_pid;\toffset:4;", k->name);
+		for (int f = 0; f < k->nr_fields; f++)
+			ASSERT_STRCONTAINS(fmt, k->fields[f].name, k->name);
+		free(fmt);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case tests[] = {
+		TEST(test_round_trip),
+		TEST(test_time_order),
+		TEST(test_truncated),
+		TEST(test_unclosed),
+		TEST(test_corrupt),
+		TEST(test_not_a_trace),
+		TEST(test_kind_formats_parse),
+		TEST(test_show_json_parses),
+		TEST(test_show_truncated_exit),
+		TEST(test_cli_errors),
+	};
+	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
+
+	tmp_cleanup();
+	return ret;
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Private COW of a file, MADV_PAGEOUT of the COWed pages (needs swap), then
+ * ftruncate of the file to 0: truncation must zap the private COWed pages
+ * beyond EOF too (even_cows), freeing their swap entries.
+ * usage: cow_pageout_truncate DIR
+ */
+#include <string.h>
+#include <sys/mman.h>
+#include "report.h"
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+#define PAGES 16
+#define COW_PAGES 8
+
+int main(int argc, char **argv)
+{
+	long ps = getpagesize();
+	size_t len = PAGES * ps;
+	char path[4096], *buf, *p;
+	int fd, swapped = 0;
+
+	snprintf(path, sizeof(path), "%s/mmr-cow-file", argc > 1 ? argv[1] : "/tmp");
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		die("open");
+	buf = malloc(len);
+	memset(buf, 'f', len);
+	if (write(fd, buf, len) != (ssize_t)len)
+		die("write");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	for (int i = 0; i < COW_PAGES; i++)
+		p[i * ps] = 'c';		/* COW: private anonymous copies */
+	if (madvise(p, COW_PAGES * ps, MADV_PAGEOUT))
+		die("madvise");
+	for (int i = 0; i < COW_PAGES; i++)
+		swapped += !!(pagemap_entry(p + i * ps) & (1ULL << 62));
+	report("page_size=%ld", ps);
+	report("addr=0x%lx", (unsigned long)p);
+	report("cow_pages=%d", COW_PAGES);
+	report("swapped_pages=%d", swapped);
+	if (ftruncate(fd, 0))
+		die("ftruncate");
+	munmap(p, len);
+	close(fd);
+	unlink(path);
+	return 0;
+}
