@@ -19,6 +19,7 @@ CLI_SRC := $(wildcard cli/*.c)
 REPLAY_SRC := $(wildcard replay/*.c)
 APP_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(CLI_SRC) $(TRACES_SRC) $(REPLAY_SRC))
 WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/workloads/%,$(wildcard tests/workloads/*.c))
+BENCH := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
 TESTS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(wildcard tests/test_*.c))
 TEST_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(TRACES_SRC) cli/kinds.c cli/util.c)
 
@@ -33,7 +34,7 @@ endif
 .PHONY: all clean deps test example
 .DELETE_ON_ERROR:
 
-all: mmreplay $(WORKLOADS) $(TESTS)
+all: mmreplay $(WORKLOADS) $(TESTS) $(BENCH)
 
 DEB_DEPS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libtraceevent-dev \
 	pkg-config make gcc python3 stress-ng bpftrace busybox-static qemu-system-x86
@@ -67,6 +68,11 @@ mmreplay: $(APP_OBJ)
 $(OUTPUT)/workloads/%: tests/workloads/%.c | $(OUTPUT)/workloads
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
+
+$(OUTPUT)/bench/%: bench/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 $(OUTPUT)/tests/%: tests/%.c tests/test.h $(TEST_OBJ) | $(OUTPUT)/tests
 	$(call msg,CC,$@)

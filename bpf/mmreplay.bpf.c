@@ -164,10 +164,19 @@ static __always_inline void *reserve(__u32 size, __u16 kind, __u64 mm)
 	return c;
 }
 
-/* Submit a record by its payload pointer (the one reserve() returned). */
+/*
+ * Submit a record by its payload pointer (the one reserve() returned).
+ * Waking the reader for every record costs more than recording it: wake it
+ * only once a batch has piled up; it also polls on a short timeout.
+ */
+#define WAKEUP_BYTES (256 << 10)
+
 static __always_inline void submit(void *payload)
 {
-	bpf_ringbuf_submit((struct mmr_hdr *)payload - 1, 0);
+	long flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
+		     BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit((struct mmr_hdr *)payload - 1, flags);
 }
 
 static __always_inline __u64 current_mm_hash(void)

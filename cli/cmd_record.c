@@ -386,7 +386,7 @@ static void record_loop(struct recorder *r)
 	while (!stop && !r->write_error) {
 		int status;
 
-		ring_buffer__poll(r->rb, 100);
+		ring_buffer__poll(r->rb, 20);
 		if (r->child && !exited && waitpid(r->child, &status, WNOHANG) == r->child) {
 			exited = 1;
 			r->child_status = status;
