@@ -73,4 +73,21 @@ static __always_inline __u32 task_group_dead(struct task_struct *t)
  */
 #define MMR_FD_ARRAY_LEN 64
 
+/*
+ * exceptions:page_fault_user's record is struct
+ * trace_event_raw_x86_exceptions on 6.1 and trace_event_raw_exceptions on
+ * 6.18 (the x86 event class was renamed); the fields are the same.
+ */
+struct trace_event_raw_x86_exceptions {
+	struct trace_entry ent;
+	unsigned long address;
+	unsigned long ip;
+	unsigned long error_code;
+} __attribute__((preserve_access_index));
+
+#define PAGE_FAULT_RECORD_END()                                                     \
+	(bpf_core_type_exists(struct trace_event_raw_exceptions) ?                  \
+	 bpf_core_field_offset(struct trace_event_raw_exceptions, error_code) + 8 : \
+	 bpf_core_field_offset(struct trace_event_raw_x86_exceptions, error_code) + 8)
+
 #endif /* MMR_CORE_FIXES_BPF_H */

@@ -456,7 +456,14 @@ int tp_##name(void *ctx)                                                   \
 	return emit_raw(ctx, RAW_END(rec, last), kind, current_mm_hash()); \
 }
 
-RAW_TP(exceptions, page_fault_user, MMR_K_PAGE_FAULT_USER, trace_event_raw_exceptions, error_code)
+SEC("tracepoint/exceptions/page_fault_user")
+int tp_page_fault_user(void *ctx)
+{
+	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	return emit_raw(ctx, PAGE_FAULT_RECORD_END(), MMR_K_PAGE_FAULT_USER, current_mm_hash());
+}
+
 RAW_TP(migrate, set_migration_pte, MMR_K_SET_MIGRATION_PTE, trace_event_raw_migration_pte, order)
 RAW_TP(migrate, remove_migration_pte, MMR_K_REMOVE_MIGRATION_PTE, trace_event_raw_migration_pte, order)
 RAW_TP(mmap_lock, mmap_lock_start_locking, MMR_K_MMAP_LOCK_START, trace_event_raw_mmap_lock, write)
@@ -512,7 +519,7 @@ static __always_inline __u64 ptr_pfn(const void *page)
 {
 	if (!vmemmap_base || !page_struct_size)
 		return ~0ULL;
-	return ((__u64)page - vmemmap_base) / page_struct_size;
+	return (ptr_value(page) - vmemmap_base) / page_struct_size;
 }
 
 static __always_inline __u64 vma_mm_hash(struct vm_area_struct *vma, int *traced_mm)

@@ -161,13 +161,15 @@ static void plan_func(struct probe_plan *p, struct btf *btf, int kprobes)
 	const struct kind_def *k = p->kind;
 	char why[256] = "";
 	int err = -ENOENT, denied = 0, found = 0;
+	/* testing knob: take the kprobe path even where fentry works */
+	int no_fentry = getenv("MMREPLAY_NO_FENTRY") != NULL;
 
 	for (int i = 0; i < 2 && k->alts[i].func; i++) {
 		const struct func_alt *a = &k->alts[i];
 		int fexit = a->kretprobe != NULL;
 
 		if (btf)
-			err = try_fentry(btf, a->func, fexit);
+			err = no_fentry ? -EPERM : try_fentry(btf, a->func, fexit);
 		if (!err) {
 			p->how = ATTACH_FENTRY;
 			p->alt = a;

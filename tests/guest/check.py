@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Host-side checks of the recordings made in a 6.1 guest (tests/test_guest).
+
+usage: check.py OUTDIR MMREPLAY
+Prints one line per check and "Summary: N passed, N failed, 0 skipped".
+"""
+import json
+import subprocess
+import sys
+
+out, mmreplay = sys.argv[1], sys.argv[2]
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"  ok   {name}")
+    else:
+        failed += 1
+        print(f"  FAIL {name} {detail}")
+
+
+def events(trace):
+    r = subprocess.run([mmreplay, "show", "--json", f"{out}/{trace}.trace"],
+                       capture_output=True, text=True)
+    check(f"{trace}: show exits 0 on the guest trace", r.returncode == 0, r.stderr.strip())
+    return json.loads(r.stdout) if r.stdout.strip() else []
+
+
+def report(name):
+    kv = {}
+    for line in open(f"{out}/{name}.report"):
+        k, _, v = line.strip().partition("=")
+        kv[k] = int(v, 0)
+    return kv
+
+
+uname = open(f"{out}/uname").read().strip()
+check("guest runs a 6.1 kernel", uname.startswith("6.1."), uname)
+probes = {p["kind"]: p for p in json.load(open(f"{out}/probes.json"))}
+for kind in ("try_to_unmap_one", "mlock_folio", "munlock_folio", "mlock_new_folio",
+             "unmap_page_range", "zap_page_range_single", "unmap_mapping_range",
+             "free_swap_and_cache", "do_swap_page", "fault_done"):
+    p = probes[kind]
+    check(f"probes: {kind} attachable on 6.1 ({p['attach']})",
+          p["available"] and p["attach"].split(":")[0] in ("fentry", "fexit", "kprobe"),
+          p["status"])
+check("probes: 6.1 names chosen (munlock_page)", probes["munlock_folio"]["attach"].endswith("munlock_page"))
+check("probes: 6.1 names chosen (free_swap_and_cache)",
+      probes["free_swap_and_cache"]["attach"].endswith(":free_swap_and_cache"))
+
+# mlock of a shared memfd mapped twice: mlock/munlock internals with real PFNs
+ev = events("mlock_memfd")
+rep = report("mlock_memfd")
+mlocks = [e for e in ev if e["kind"] == "mlock_folio"]
+munlocks = [e for e in ev if e["kind"] == "munlock_folio"]
+lru_pfns = {e["fields"]["pfn"] for e in ev if e["kind"] == "mm_lru_insertion"}
+check("mlock_memfd: mlock_folio events", len(mlocks) >= rep["pages"], f"{len(mlocks)}")
+check("mlock_memfd: munlock_folio (munlock_page) events", len(munlocks) >= rep["pages"], f"{len(munlocks)}")
+check("mlock_memfd: PFNs resolved (memmap base learned)",
+      mlocks and all(e["fields"]["pfn"] != 2**64 - 1 for e in mlocks))
+check("mlock_memfd: mlocked PFNs are real pages (seen on an LRU)",
+      mlocks and any(e["fields"]["pfn"] in lru_pfns for e in mlocks))
+check("mlock_memfd: per-fault completion (fault_done)",
+      any(e["kind"] == "fault_done" for e in ev))
+check("mlock_memfd: munmap zaps recorded (unmap_page_range)",
+      any(e["kind"] == "unmap_page_range" and e["fields"]["vm_start"] == rep["addr_a"] for e in ev))
+
+# the same workload with kprobes instead of fentry (MMREPLAY_NO_FENTRY)
+ev = events("kprobe")
+r = subprocess.run([mmreplay, "info", "--json", f"{out}/kprobe.trace"], capture_output=True, text=True)
+cov = {c["kind"]: c for c in json.loads(r.stdout)["coverage"]}
+check("kprobe: internals attached by kprobe", cov["mlock_folio"]["attach"] == "kprobe:mlock_folio"
+      and cov["fault_done"]["attach"] == "kprobe:handle_mm_fault", str(cov["mlock_folio"]))
+check("kprobe: mlock_folio events with PFNs", any(
+    e["kind"] == "mlock_folio" and e["fields"]["pfn"] != 2**64 - 1 for e in ev))
+check("kprobe: fault_done from the kretprobe", any(e["kind"] == "fault_done" for e in ev))
+
+# fork of an mlocked process
+ev = events("fork_mlock")
+rep = report("fork_mlock")
+check("fork_mlock: child followed",
+      any(e["kind"] == "task_fork" and e["fields"]["child_tgid"] == rep["child"] for e in ev)
+      and any(e["pid"] == rep["child"] and e["kind"] == "page_fault_user" for e in ev))
+
+# COW + MADV_PAGEOUT + ftruncate: the zap with even_cows frees the swap entries
+ev = events("cow_pageout_truncate")
+rep = report("cow_pageout_truncate")
+check("cow: pages swapped out in the guest (zram)", rep["swapped_pages"] == rep["cow_pages"],
+      f"{rep['swapped_pages']} of {rep['cow_pages']}")
+check("cow: try_to_unmap_one on the COWed pages",
+      sum(1 for e in ev if e["kind"] == "try_to_unmap_one") >= rep["swapped_pages"])
+phase, zaps, freed = 0, [], 0
+for e in ev:
+    if e.get("syscall") == "ftruncate":
+        phase = 1 if e["kind"] == "sys_enter" else 2
+    elif phase == 1 and e["kind"] in ("unmap_mapping_range", "unmap_mapping_pages"):
+        zaps.append(e)
+    elif phase == 1 and e["kind"] == "free_swap_and_cache":
+        freed += e["fields"]["nr"]
+check("cow: ftruncate unmaps the file with even_cows=1",
+      any(z["fields"]["even_cows"] == 1 for z in zaps), str([z["fields"] for z in zaps]))
+check("cow: ftruncate frees every swap entry of the COWed pages",
+      freed >= rep["swapped_pages"], f"freed {freed}")
+
+print(f"Summary: {passed} passed, {failed} failed, 0 skipped")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Runs inside a QEMU guest (tests/test_guest): zram swap, then mmreplay probes
+# and a recording of each workload, all into /out for the host to check.
+set -u
+PATH=/mmreplay:$PATH
+mkdir -p /out /tmp
+if [ -e /sys/block/zram0 ] || modprobe zram 2>/dev/null; then
+	echo 64M > /sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 \
+		&& echo "swap: zram0 on"
+fi
+mmreplay probes --json > /out/probes.json
+uname -r > /out/uname
+for w in mlock_memfd fork_mlock "cow_pageout_truncate /tmp"; do
+	name=${w%% *}
+	MMR_REPORT=/out/$name.report mmreplay -v -v record -o /out/$name.trace -- /mmreplay/$w \
+		2> /out/$name.record.err
+	rc=$?
+	echo "$name: record exit $rc"
+	[ "$rc" = 0 ] || tail -n 25 /out/$name.record.err
+done
+# the kprobe path, as on a kernel where fentry is not allowed
+MMREPLAY_NO_FENTRY=1 MMR_REPORT=/out/kprobe.report mmreplay record -o /out/kprobe.trace \
+	-- /mmreplay/mlock_memfd 2> /out/kprobe.record.err
+echo "kprobe: record exit $?"
