@@ -23,6 +23,7 @@ const volatile __u64 hash_k0;
 const volatile __u64 hash_k1;
 const volatile __u32 cfg_flags;
 const volatile __u32 recorder_tgid;
+const volatile __u64 kind_mask;	/* 1 << kind for each kind to record */
 
 /* Learned at run time (see tp_lru_insertion). */
 __u64 vmemmap_base;
@@ -146,6 +147,8 @@ static __always_inline void *reserve(__u32 size, __u16 kind, __u64 mm)
 	struct mmr_hdr *h;
 	struct mmr_common *c;
 
+	if (!(kind_mask & (1ULL << kind)))
+		return NULL;
 	h = bpf_ringbuf_reserve(&events, sizeof(*h) + size, 0);
 	if (!h) {
 		count_drop();

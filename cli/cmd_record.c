@@ -164,11 +164,14 @@ static void select_kinds(struct probe_plan *plans, const struct rec_opts *o)
 		const char *name = p->kind->name;
 		int off = (o->only && !in_list(o->only, name)) || in_list(o->exclude, name);
 
-		if (p->how != ATTACH_NONE && off) {
-			p->how = ATTACH_NONE;
-			snprintf(p->status, sizeof(p->status), "not requested");
-			snprintf(p->attach, sizeof(p->attach), "-");
-		}
+		if (p->how == ATTACH_NONE || !off)
+			continue;
+		p->emit = 0;
+		snprintf(p->status, sizeof(p->status), "not requested");
+		if (p->kind->id == MMR_K_TASK_FORK || p->kind->id == MMR_K_TASK_EXIT)
+			continue;	/* still attached: they follow the task tree */
+		p->how = ATTACH_NONE;
+		snprintf(p->attach, sizeof(p->attach), "-");
 	}
 }
 
@@ -198,6 +201,9 @@ static int load_skel(struct recorder *r, int buffer_mb)
 	r->skel->rodata->hash_k0 = r->k0;
 	r->skel->rodata->hash_k1 = r->k1;
 	r->skel->rodata->recorder_tgid = getpid();
+	for (int i = 0; i < mmr_nr_kinds; i++)
+		if (r->plans[i].how != ATTACH_NONE && r->plans[i].emit)
+			r->skel->rodata->kind_mask |= 1ULL << r->plans[i].kind->id;
 	bpf_map__set_max_entries(r->skel->maps.events, (__u32)buffer_mb << 20);
 	bpf_object__for_each_program(prog, r->skel->obj)
 		bpf_program__set_autoload(prog, prog_wanted(r->plans, bpf_program__name(prog)));

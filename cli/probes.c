@@ -216,6 +216,7 @@ int probes_detect(struct probe_plan *plans, char *err, size_t errlen)
 
 		memset(p, 0, sizeof(*p));
 		p->kind = &mmr_kinds[i];
+		p->emit = 1;
 		snprintf(p->attach, sizeof(p->attach), "-");
 		switch (p->kind->src) {
 		case MMR_SRC_STRUCT:

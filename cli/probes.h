@@ -13,6 +13,7 @@ struct probe_plan {
 	const struct func_alt *alt;	/* func kinds: the function chosen */
 	char attach[64];		/* e.g. "fentry:mlock_folio", "tracepoint:kmem:rss_stat" */
 	char status[256];		/* "ok", or why the kind is unavailable */
+	int emit;			/* record its events (else attached only to follow tasks) */
 };
 
 /* Fills plans[mmr_nr_kinds]. Returns 0, or -1 with a message in err. */

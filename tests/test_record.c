@@ -416,6 +416,37 @@ static void test_record_sigkill(void)
 		stop_recording(SIGKILL, tmp_path("kill.trace"));
 }
 
+/* -e records only the kinds asked for, and still follows the task tree. */
+static void test_record_event_selection(void)
+{
+	const char *trace = tmp_path("sel.trace"), *rep = tmp_path("sel.report");
+	int other = 0, child_faults = 0, rc;
+	unsigned long child;
+	struct loaded l = {};
+	struct mmr_event ev;
+	char *text;
+
+	if (!need_bpf())
+		return;
+	unlink(rep);
+	rc = run_cmd(NULL, NULL, "MMR_REPORT=%s timeout 60 %s record -q -e page_fault_user -o %s -- %s/fork_mlock",
+		     rep, mmreplay_bin(), trace, WORKLOADS);
+	ASSERT_EQ(rc, 0, "record -e exits when the tree exits");
+	if (load(&l, trace))
+		return;
+	text = slurp(rep);
+	child = report_get(text, "child");
+	while (mmr_trace_next(l.t, &ev) > 0) {
+		other += kind_of(&ev) != MMR_K_PAGE_FAULT_USER;
+		child_faults += ev.h.tgid == child;
+	}
+	ASSERT_EQ(other, 0, "events of other kinds");
+	ASSERT_GE(child_faults, 4, "the forked child's faults");
+	ASSERT_STRCONTAINS(mmr_trace_kind_by_name(l.t, "rss_stat")->status, "not requested", "coverage");
+	unload(&l);
+	free(text);
+}
+
 /* No kernel pointer reaches the file: pointer fields are keyed hashes. */
 static void test_record_no_kernel_pointers(void)
 {
@@ -454,6 +485,7 @@ int main(int argc, char **argv)
 		TEST(test_record_pid),
 		TEST(test_record_sigterm),
 		TEST(test_record_sigkill),
+		TEST(test_record_event_selection),
 		TEST(test_record_no_kernel_pointers),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
