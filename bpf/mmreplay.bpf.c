@@ -664,86 +664,40 @@ static __always_inline int emit_fault_done(__u64 address, __u32 flags, __u32 ret
 	return 0;
 }
 
-/* Each internal hook has a fentry and a kprobe twin; userspace autoloads one. */
-#define HOOK_RMAP(fn, kind)                                                   \
-SEC("fentry/" #fn)                                                            \
-int BPF_PROG(fe_##fn, void *folio, struct vm_area_struct *vma, unsigned long a) \
-{ return emit_rmap(kind, folio, vma, a); }                                    \
-SEC("kprobe/" #fn)                                                            \
-int BPF_KPROBE(kp_##fn, void *folio, struct vm_area_struct *vma, unsigned long a) \
-{ return emit_rmap(kind, folio, vma, a); }
+/*
+ * Each internal hook has a fentry and a kprobe twin with the same arguments;
+ * userspace autoloads one of them (cli/probes.c).
+ */
+#define TWIN(fn, call, ...)                                                    \
+SEC("fentry/" #fn) int BPF_PROG(fe_##fn, __VA_ARGS__) { return call; }        \
+SEC("kprobe/" #fn) int BPF_KPROBE(kp_##fn, __VA_ARGS__) { return call; }
 
-HOOK_RMAP(try_to_unmap_one, MMR_K_TRY_TO_UNMAP_ONE)
-HOOK_RMAP(folio_referenced_one, MMR_K_FOLIO_REFERENCED_ONE)
-HOOK_RMAP(try_to_migrate_one, MMR_K_TRY_TO_MIGRATE_ONE)
+#define RMAP_ARGS void *folio, struct vm_area_struct *vma, unsigned long a
+TWIN(try_to_unmap_one, emit_rmap(MMR_K_TRY_TO_UNMAP_ONE, folio, vma, a), RMAP_ARGS)
+TWIN(folio_referenced_one, emit_rmap(MMR_K_FOLIO_REFERENCED_ONE, folio, vma, a), RMAP_ARGS)
+TWIN(try_to_migrate_one, emit_rmap(MMR_K_TRY_TO_MIGRATE_ONE, folio, vma, a), RMAP_ARGS)
 
-#define HOOK_MLOCK(fn, kind)                                                  \
-SEC("fentry/" #fn)                                                            \
-int BPF_PROG(fe_##fn, void *folio) { return emit_mlock(kind, folio); }        \
-SEC("kprobe/" #fn)                                                            \
-int BPF_KPROBE(kp_##fn, void *folio) { return emit_mlock(kind, folio); }
-
-HOOK_MLOCK(mlock_folio, MMR_K_MLOCK_FOLIO)
-HOOK_MLOCK(munlock_folio, MMR_K_MUNLOCK_FOLIO)
-HOOK_MLOCK(mlock_new_folio, MMR_K_MLOCK_NEW_FOLIO)
+TWIN(mlock_folio, emit_mlock(MMR_K_MLOCK_FOLIO, folio), void *folio)
+TWIN(munlock_folio, emit_mlock(MMR_K_MUNLOCK_FOLIO, folio), void *folio)
+TWIN(mlock_new_folio, emit_mlock(MMR_K_MLOCK_NEW_FOLIO, folio), void *folio)
 /* 6.1 names of the last two (struct page *) */
-HOOK_MLOCK(munlock_page, MMR_K_MUNLOCK_FOLIO)
-HOOK_MLOCK(mlock_new_page, MMR_K_MLOCK_NEW_FOLIO)
+TWIN(munlock_page, emit_mlock(MMR_K_MUNLOCK_FOLIO, page), void *page)
+TWIN(mlock_new_page, emit_mlock(MMR_K_MLOCK_NEW_FOLIO, page), void *page)
 
-SEC("fentry/unmap_page_range")
-int BPF_PROG(fe_unmap_page_range, void *tlb, struct vm_area_struct *vma,
-	     unsigned long addr, unsigned long end, struct zap_details *d)
-{ return emit_zap(MMR_K_UNMAP_PAGE_RANGE, vma, addr, end, d); }
-SEC("kprobe/unmap_page_range")
-int BPF_KPROBE(kp_unmap_page_range, void *tlb, struct vm_area_struct *vma,
-	       unsigned long addr, unsigned long end, struct zap_details *d)
-{ return emit_zap(MMR_K_UNMAP_PAGE_RANGE, vma, addr, end, d); }
-
-SEC("fentry/zap_page_range_single")
-int BPF_PROG(fe_zap_page_range_single, struct vm_area_struct *vma,
-	     unsigned long addr, unsigned long size, struct zap_details *d)
-{ return emit_zap(MMR_K_ZAP_PAGE_RANGE_SINGLE, vma, addr, addr + size, d); }
-SEC("kprobe/zap_page_range_single")
-int BPF_KPROBE(kp_zap_page_range_single, struct vm_area_struct *vma,
-	       unsigned long addr, unsigned long size, struct zap_details *d)
-{ return emit_zap(MMR_K_ZAP_PAGE_RANGE_SINGLE, vma, addr, addr + size, d); }
-
-SEC("fentry/unmap_mapping_pages")
-int BPF_PROG(fe_unmap_mapping_pages, struct address_space *m, unsigned long start,
-	     unsigned long nr, bool even_cows)
-{ return emit_unmap_mapping(MMR_K_UNMAP_MAPPING_PAGES, m, start, nr, even_cows); }
-SEC("kprobe/unmap_mapping_pages")
-int BPF_KPROBE(kp_unmap_mapping_pages, struct address_space *m, unsigned long start,
-	       unsigned long nr, bool even_cows)
-{ return emit_unmap_mapping(MMR_K_UNMAP_MAPPING_PAGES, m, start, nr, even_cows); }
-
-SEC("fentry/unmap_mapping_range")
-int BPF_PROG(fe_unmap_mapping_range, struct address_space *m, long long begin,
-	     long long len, int even_cows)
-{ return emit_unmap_mapping(MMR_K_UNMAP_MAPPING_RANGE, m, begin, len, even_cows); }
-SEC("kprobe/unmap_mapping_range")
-int BPF_KPROBE(kp_unmap_mapping_range, struct address_space *m, long long begin,
-	       long long len, int even_cows)
-{ return emit_unmap_mapping(MMR_K_UNMAP_MAPPING_RANGE, m, begin, len, even_cows); }
+TWIN(unmap_page_range, emit_zap(MMR_K_UNMAP_PAGE_RANGE, vma, addr, end, d),
+     void *tlb, struct vm_area_struct *vma, unsigned long addr, unsigned long end,
+     struct zap_details *d)
+TWIN(zap_page_range_single, emit_zap(MMR_K_ZAP_PAGE_RANGE_SINGLE, vma, addr, addr + size, d),
+     struct vm_area_struct *vma, unsigned long addr, unsigned long size, struct zap_details *d)
+TWIN(unmap_mapping_pages, emit_unmap_mapping(MMR_K_UNMAP_MAPPING_PAGES, m, start, nr, even_cows),
+     struct address_space *m, unsigned long start, unsigned long nr, bool even_cows)
+TWIN(unmap_mapping_range, emit_unmap_mapping(MMR_K_UNMAP_MAPPING_RANGE, m, begin, len, even_cows),
+     struct address_space *m, long long begin, long long len, int even_cows)
 
 /* free_swap_and_cache(entry) up to 6.9, free_swap_and_cache_nr(entry, nr) after */
-SEC("fentry/free_swap_and_cache_nr")
-int BPF_PROG(fe_free_swap_and_cache_nr, __u64 entry, int nr)
-{ return emit_free_swap(entry, nr); }
-SEC("kprobe/free_swap_and_cache_nr")
-int BPF_KPROBE(kp_free_swap_and_cache_nr, __u64 entry, int nr)
-{ return emit_free_swap(entry, nr); }
-SEC("fentry/free_swap_and_cache")
-int BPF_PROG(fe_free_swap_and_cache, __u64 entry)
-{ return emit_free_swap(entry, 1); }
-SEC("kprobe/free_swap_and_cache")
-int BPF_KPROBE(kp_free_swap_and_cache, __u64 entry)
-{ return emit_free_swap(entry, 1); }
-
-SEC("fentry/do_swap_page")
-int BPF_PROG(fe_do_swap_page, struct vm_fault *vmf) { return emit_swap_fault(vmf); }
-SEC("kprobe/do_swap_page")
-int BPF_KPROBE(kp_do_swap_page, struct vm_fault *vmf) { return emit_swap_fault(vmf); }
+TWIN(free_swap_and_cache_nr, emit_free_swap(entry, nr), __u64 entry, int nr)
+TWIN(free_swap_and_cache, emit_free_swap(entry, 1), __u64 entry)
+TWIN(do_swap_page, emit_swap_fault(vmf), struct vm_fault *vmf)
 
 /* Fault completion: fexit, else a kprobe/kretprobe pair. */
 SEC("fexit/handle_mm_fault")

@@ -333,10 +333,8 @@ static void info_json(const struct mmr_trace *t)
 		const char *eq = memchr(p, '=', l);
 
 		if (eq) {
-			printf("%s\"%.*s\": %s", first ? "" : ", ", (int)(eq - p), p,
-			       strtoull(eq + 1, NULL, 0) ? "" : "0");
-			if (strtoull(eq + 1, NULL, 0))
-				printf("%llu", strtoull(eq + 1, NULL, 0));
+			printf("%s\"%.*s\": %llu", first ? "" : ", ", (int)(eq - p), p,
+			       strtoull(eq + 1, NULL, 0));
 			first = 0;
 		}
 		p += l + (p[l] == '\n');
