@@ -124,6 +124,25 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 	return 0;
 }
 
+/* Is @cmd something execvp() can run?  Checked before anything is loaded. */
+static int runnable(const char *cmd)
+{
+	char path[4096];
+	const char *dirs = getenv("PATH");
+
+	if (strchr(cmd, '/'))
+		return access(cmd, X_OK) == 0;
+	for (const char *p = dirs ? dirs : "/usr/bin:/bin"; *p;) {
+		size_t l = strcspn(p, ":");
+
+		snprintf(path, sizeof(path), "%.*s/%s", (int)l, p, cmd);
+		if (!access(path, X_OK))
+			return 1;
+		p += l + (p[l] == ':');
+	}
+	return 0;
+}
+
 static int in_list(const char *list, const char *name)
 {
 	size_t n = strlen(name);
@@ -434,6 +453,10 @@ int cmd_record(int argc, char **argv)
 		return pr > 0 ? 0 : MMR_EXIT_ERROR;
 	if (check_list(o.only) || check_list(o.exclude))
 		return MMR_EXIT_ERROR;
+	if (o.cmd && !runnable(o.cmd[0])) {
+		mmr_err("record: cannot run %s: %s", o.cmd[0], strerror(errno ?: ENOENT));
+		return MMR_EXIT_ERROR;
+	}
 	if (o.cmd && start_cmd(&r, o.cmd)) {
 		mmr_err("record: cannot start %s: %s", o.cmd[0], strerror(errno));
 		return MMR_EXIT_ERROR;
@@ -481,9 +504,6 @@ int cmd_record(int argc, char **argv)
 		r.go_fd = -1;
 	}
 	record_loop(&r);
-	if (r.child && !stop && WIFEXITED(r.child_status) && WEXITSTATUS(r.child_status) == 127 &&
-	    r.nr_events == 0)
-		mmr_warn("record: %s did not run", o.cmd[0]);
 	ret = record_finish(&r, o.quiet) ? MMR_EXIT_ERROR : 0;
 cleanup:
 	if (r.w && ret == MMR_EXIT_ERROR && !r.finished)

@@ -340,6 +340,8 @@ static void test_cli_errors(void)
 	expect_error("record", "nothing to trace");
 	expect_error("record -e nosuchkind -- true", "unknown event kind");
 	expect_error("record -p 999999999", "no such process");
+	expect_error("record -o /dev/null -- /nonexistent/cmd", "cannot run /nonexistent/cmd");
+	expect_error("record -o /dev/null -- no-such-command-mmr", "cannot run no-such-command-mmr");
 	{
 		char args[600];
 
