@@ -463,11 +463,13 @@ static void test_record_no_kernel_pointers(void)
 	while (mmr_trace_next(l.t, &ev) > 0) {
 		const __u64 *w = ev.data;
 
-		/* kernel direct map / vmemmap / text addresses start 0xffff8..0xffffff */
+		/*
+		 * Kernel addresses start 0xffff8...  Syscall records are left out:
+		 * they hold user registers, which may be anything (-128 in r9).
+		 */
 		for (unsigned i = 0; i < ev.h.len / 8; i++)
 			leaks += (w[i] >> 47) == 0x1ffff && w[i] != ~0ULL &&
 				 !(kind_of(&ev) == MMR_K_SYS_EXIT || kind_of(&ev) == MMR_K_SYS_ENTER);
-		leaks += (ev.h.mm >> 47) == 0x1ffff && 0;
 		checked++;
 	}
 	ASSERT_GE(checked, 50, "events checked");
