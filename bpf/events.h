@@ -194,6 +194,19 @@ struct mmr_raw {
 	__u8 data[MMR_RAW_MAX - sizeof(struct mmr_common)];
 };
 
+/*
+ * Values of the BPF syscall table (map sys_cfg, keyed by syscall number),
+ * filled by `record` from cli/kinds.c's syscall list.
+ */
+#define MMR_SYS_TRACE		0x1	/* record this syscall */
+#define MMR_SYS_RET_FD		0x2	/* resolve the file of the returned fd */
+#define MMR_SYS_RET_ADDR	0x4	/* resolve the file mapped at the returned address */
+#define MMR_SYS_PATH_ENTER	0x8	/* read the path at entry (exec replaces the mm) */
+#define MMR_SYS_FD_ARG(i)	(((i) + 1) << 8)	/* argument i is a fd */
+#define MMR_SYS_PATH_ARG(i)	(((i) + 1) << 16)	/* argument i is a path */
+#define MMR_SYS_FD_ARG_OF(v)	(((v) >> 8) & 0xff)	/* 1 + index, 0: none */
+#define MMR_SYS_PATH_ARG_OF(v)	(((v) >> 16) & 0xff)	/* 1 + index, 0: none */
+
 /* Config flags in the BPF object's .rodata. */
 #define MMR_CFG_TRACE_ALL 0x1	/* no task filter */
 

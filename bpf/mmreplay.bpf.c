@@ -29,13 +29,6 @@ const volatile __u64 kind_mask;	/* 1 << kind for each kind to record */
 __u64 vmemmap_base;
 __u64 page_struct_size;
 
-/* Syscall table entry flags (map sys_cfg). */
-#define SYS_TRACE	0x1
-#define SYS_RET_FD	0x2	/* resolve the file of the returned fd */
-#define SYS_RET_ADDR	0x4	/* resolve the file mapped at the returned address */
-#define SYS_FD_ARG(v)	(((v) >> 8) & 0xff)	/* 1 + index of a fd argument */
-#define SYS_PATH_ARG(v)	(((v) >> 16) & 0xff)	/* 1 + index of a path argument */
-#define SYS_PATH_ENTER	0x8	/* read the path at entry (exec replaces the mm) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -287,12 +280,12 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long nr)
 	struct mmr_sys_enter *e;
 	__u64 mm;
 
-	if (!(fl & SYS_TRACE) || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
+	if (!(fl & MMR_SYS_TRACE) || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	t = bpf_get_current_task_btf();
 	mm = note_mm(t->mm);
-	patharg = SYS_PATH_ARG(fl);
-	if ((fl & SYS_PATH_ENTER) && patharg >= 1 && patharg <= 6)
+	patharg = MMR_SYS_PATH_ARG_OF(fl);
+	if ((fl & MMR_SYS_PATH_ENTER) && patharg >= 1 && patharg <= 6)
 		emit_path(nr, patharg - 1, reg_arg(regs, patharg - 1), mm);
 	e = reserve(sizeof(*e), MMR_K_SYS_ENTER, mm);
 	if (!e)
@@ -306,7 +299,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long nr)
 	e->args[4] = regs->r8;
 	e->args[5] = regs->r9;
 	__builtin_memset(&e->file, 0, sizeof(e->file));
-	fdarg = SYS_FD_ARG(fl);
+	fdarg = MMR_SYS_FD_ARG_OF(fl);
 	if (fdarg >= 1 && fdarg <= 6)
 		fd_file_id((int)reg_arg(regs, fdarg - 1), &e->file);
 	submit(e);
@@ -317,11 +310,11 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	long nr = regs->orig_ax;
-	__u32 fl = sys_flags(nr), patharg = SYS_PATH_ARG(fl);
+	__u32 fl = sys_flags(nr), patharg = MMR_SYS_PATH_ARG_OF(fl);
 	struct mmr_sys_exit *e;
 	__u64 mm;
 
-	if (!(fl & SYS_TRACE) || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
+	if (!(fl & MMR_SYS_TRACE) || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	mm = current_mm_hash();
 	/*
@@ -329,7 +322,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	 * then, and bpf_probe_read_user() cannot fault.  The argument
 	 * registers still hold the caller's values.
 	 */
-	if (!(fl & SYS_PATH_ENTER) && patharg >= 1 && patharg <= 6)
+	if (!(fl & MMR_SYS_PATH_ENTER) && patharg >= 1 && patharg <= 6)
 		emit_path(nr, patharg - 1, reg_arg(regs, patharg - 1), mm);
 	e = reserve(sizeof(*e), MMR_K_SYS_EXIT, mm);
 	if (!e)
@@ -338,9 +331,9 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	e->pad = 0;
 	e->ret = ret;
 	__builtin_memset(&e->file, 0, sizeof(e->file));
-	if ((fl & SYS_RET_FD) && ret >= 0)
+	if ((fl & MMR_SYS_RET_FD) && ret >= 0)
 		fd_file_id((int)ret, &e->file);
-	else if ((fl & SYS_RET_ADDR) && ret >= 0 && (__u64)ret < 0xffff800000000000ULL)
+	else if ((fl & MMR_SYS_RET_ADDR) && ret >= 0 && (__u64)ret < 0xffff800000000000ULL)
 		addr_file_id(ret, &e->file);
 	submit(e);
 	return 0;

@@ -271,27 +271,19 @@ static void attach_all(struct recorder *r)
 	}
 }
 
-/* BPF syscall table flags (bpf/mmreplay.bpf.c). */
-#define BPF_SYS_TRACE 0x1
-#define BPF_SYS_RET_FD 0x2
-#define BPF_SYS_RET_ADDR 0x4
-#define BPF_SYS_PATH_ENTER 0x8
-#define BPF_FD_ARG(i) (((i) + 1) << 8)
-#define BPF_PATH_ARG(i) (((i) + 1) << 16)
-
 static int fill_sys_cfg(struct recorder *r)
 {
 	int fd = bpf_map__fd(r->skel->maps.sys_cfg);
 	const struct syscall_def *d;
 
 	for (int i = 0; (d = syscall_def_at(i)); i++) {
-		__u32 key = d->nr, val = BPF_SYS_TRACE;
+		__u32 key = d->nr, val = MMR_SYS_TRACE;
 
-		val |= d->flags & SYS_RESULT_FD ? BPF_SYS_RET_FD : 0;
-		val |= d->flags & SYS_RESULT_ADDR ? BPF_SYS_RET_ADDR : 0;
-		val |= d->flags & SYS_PATH_AT_ENTRY ? BPF_SYS_PATH_ENTER : 0;
-		val |= d->fd_arg >= 0 ? BPF_FD_ARG(d->fd_arg) : 0;
-		val |= d->path_arg >= 0 ? BPF_PATH_ARG(d->path_arg) : 0;
+		val |= d->flags & SYS_RESULT_FD ? MMR_SYS_RET_FD : 0;
+		val |= d->flags & SYS_RESULT_ADDR ? MMR_SYS_RET_ADDR : 0;
+		val |= d->flags & SYS_PATH_AT_ENTRY ? MMR_SYS_PATH_ENTER : 0;
+		val |= d->fd_arg >= 0 ? MMR_SYS_FD_ARG(d->fd_arg) : 0;
+		val |= d->path_arg >= 0 ? MMR_SYS_PATH_ARG(d->path_arg) : 0;
 		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
 			return -1;
 	}
