@@ -46,6 +46,11 @@ enum mmr_kind {
 	MMR_K_FREE_SWAP_AND_CACHE,
 	MMR_K_DO_SWAP_PAGE,
 	MMR_K_FAULT_DONE,
+	/* state snapshots, written by the recorder from /proc (record --snapshot) */
+	MMR_K_SNAP,
+	MMR_K_SNAP_VMA,
+	MMR_K_SNAP_PAGES,
+	MMR_K_SNAP_END,
 	MMR_K_NR,
 };
 
@@ -186,6 +191,110 @@ struct mmr_fault_done {
 	__u32 ret;		/* vm_fault_t */
 };
 
+/*
+ * Snapshots.  One snapshot is a SNAP record, then for each VMA a SNAP_VMA
+ * record followed by SNAP_PAGES records for its present or swapped pages,
+ * then a SNAP_END record; all carry the same seq, in time order.  A global
+ * snapshot (counters only: at start, after a process exited, at the end)
+ * has pid 0 and no VMAs.  Values are pages unless named otherwise; -1 is
+ * unknown.
+ */
+#define MMR_SNAP_REASON_BASELINE 0x10000	/* before the workload starts */
+#define MMR_SNAP_REASON_EXIT	 0x10001	/* after a traced process exited */
+#define MMR_SNAP_REASON_END	 0x10002	/* when the recording ends */
+
+#define MMR_SNAPF_HELD		0x1	/* every thread was stopped while it was read */
+#define MMR_SNAPF_DRAINED	0x2	/* per-CPU LRU and mlock batches were drained first */
+#define MMR_SNAPF_STABLE	0x4	/* (SNAP_END) status counters equal before and after */
+
+struct mmr_snap_counters {
+	__s64 rss_anon, rss_file, rss_shmem, vm_swap, vm_lck;	/* /proc/PID/status */
+};
+
+struct mmr_snap {
+	struct mmr_common c;	/* pid: thread whose syscall triggered it */
+	__u32 seq;
+	__u32 reason;		/* syscall nr, or MMR_SNAP_REASON_* */
+	__u32 flags;		/* MMR_SNAPF_* */
+	__u32 pad;
+	struct mmr_snap_counters st;
+	/* /proc/meminfo and /proc/vmstat */
+	__s64 mlocked, unevictable, swap_free;
+	__s64 pgs_mlocked, pgs_munlocked, pgs_cleared, pgs_stranded, pgs_rescued;
+};
+
+/* VmFlags of /proc/PID/smaps */
+#define MMR_VMA_READ	0x1
+#define MMR_VMA_WRITE	0x2
+#define MMR_VMA_EXEC	0x4
+#define MMR_VMA_SHARED	0x8	/* sh */
+#define MMR_VMA_LOCKED	0x10	/* lo: VM_LOCKED */
+#define MMR_VMA_IO	0x20	/* io or pf: no struct pages */
+#define MMR_VMA_HUGETLB	0x40	/* ht */
+#define MMR_VMA_MERGEABLE 0x80	/* mg: KSM may merge its pages */
+#define MMR_VMA_ANON	0x100	/* no file behind it */
+
+#define MMR_SNAP_NAME 64
+struct mmr_snap_vma {
+	struct mmr_common c;
+	__u32 seq;
+	__u32 flags;		/* MMR_VMA_* */
+	__u64 start, end;
+	__u64 pgoff;		/* file offset of start, bytes */
+	__u64 ino;
+	__u32 dev;		/* kernel encoding, like mmr_file_id.dev */
+	__u32 pad;
+	char name[MMR_SNAP_NAME];	/* path or [heap]/[stack]..., truncated */
+};
+
+/* Page flags, from /proc/kpageflags */
+#define MMR_PF_MLOCKED		0x1	/* KPF_MLOCKED */
+#define MMR_PF_UNEVICTABLE	0x2	/* KPF_UNEVICTABLE */
+#define MMR_PF_LARGE		0x4	/* KPF_COMPOUND_HEAD or _TAIL */
+#define MMR_PF_THP		0x8	/* KPF_THP */
+#define MMR_PF_KSM		0x10	/* KPF_KSM */
+#define MMR_PF_ZERO		0x20	/* KPF_ZERO_PAGE */
+#define MMR_PF_ANON		0x40	/* KPF_ANON */
+#define MMR_PF_NOPAGE		0x80	/* KPF_NOPAGE */
+#define MMR_PF_SWAPCACHE	0x100	/* KPF_SWAPCACHE */
+#define MMR_PF_LRU		0x200	/* KPF_LRU */
+#define MMR_PF_HUGE		0x400	/* KPF_HUGE (hugetlb) */
+
+struct mmr_snap_page {
+	__u64 addr;
+	__u64 pagemap;		/* the /proc/PID/pagemap entry, as read */
+	__u32 kflags;		/* MMR_PF_*; 0 when not present */
+	__u32 mapcount;		/* /proc/kpagecount */
+	__u32 folio_idx;	/* page index in its folio (large folios) */
+	__u32 folio_nr;		/* pages in the folio, 1 for small ones */
+};
+
+#define MMR_SNAP_PAGES_MAX 2000	/* keeps a record under 64 KiB */
+struct mmr_snap_pages {
+	struct mmr_common c;
+	__u32 seq;
+	__u32 nr;
+	struct mmr_snap_page p[];
+};
+
+struct mmr_snap_end {
+	struct mmr_common c;
+	__u32 seq;
+	__u32 flags;		/* MMR_SNAPF_* */
+	__u32 nr_vmas;
+	__u32 nr_pages;
+	struct mmr_snap_counters st;	/* re-read after the pages */
+};
+
+/* pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst) */
+#define MMR_PM_PRESENT		(1ULL << 63)
+#define MMR_PM_SWAP		(1ULL << 62)
+#define MMR_PM_FILE		(1ULL << 61)	/* file page or shared anon */
+#define MMR_PM_GUARD		(1ULL << 58)
+#define MMR_PM_PFN_MASK		((1ULL << 55) - 1)
+#define MMR_PM_SWAP_TYPE(e)	((e) & 0x1f)
+#define MMR_PM_SWAP_OFFSET(e)	(((e) & MMR_PM_PFN_MASK) >> 5)
+
 /* Largest raw tracepoint record we copy (bytes, incl. common header). */
 #define MMR_RAW_MAX 64
 
@@ -202,6 +311,7 @@ struct mmr_raw {
 #define MMR_SYS_RET_FD		0x2	/* resolve the file of the returned fd */
 #define MMR_SYS_RET_ADDR	0x4	/* resolve the file mapped at the returned address */
 #define MMR_SYS_PATH_ENTER	0x8	/* read the path at entry (exec replaces the mm) */
+#define MMR_SYS_SNAPSHOT	0x10	/* stop the process at exit for a snapshot */
 #define MMR_SYS_FD_ARG(i)	(((i) + 1) << 8)	/* argument i is a fd */
 #define MMR_SYS_PATH_ARG(i)	(((i) + 1) << 16)	/* argument i is a path */
 #define MMR_SYS_FD_ARG_OF(v)	(((v) >> 8) & 0xff)	/* 1 + index, 0: none */

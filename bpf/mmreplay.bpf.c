@@ -166,6 +166,7 @@ static __always_inline void *reserve(__u32 size, __u16 kind, __u64 mm)
  * only once a batch has piled up; it also polls on a short timeout.
  */
 #define WAKEUP_BYTES (256 << 10)
+#define SIGSTOP_NR 19
 
 static __always_inline void submit(void *payload)
 {
@@ -335,7 +336,16 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		fd_file_id((int)ret, &e->file);
 	else if ((fl & MMR_SYS_RET_ADDR) && ret >= 0 && (__u64)ret < 0xffff800000000000ULL)
 		addr_file_id(ret, &e->file);
-	submit(e);
+	if (!(fl & MMR_SYS_SNAPSHOT)) {
+		submit(e);
+		return 0;
+	}
+	/*
+	 * record --snapshot: stop the whole process before it returns to user
+	 * mode, and wake the recorder now; it reads /proc, then sends SIGCONT.
+	 */
+	bpf_send_signal(SIGSTOP_NR);
+	bpf_ringbuf_submit((struct mmr_hdr *)e - 1, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 

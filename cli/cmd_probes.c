@@ -16,11 +16,6 @@ const char usage_probes[] =
 	"  mmreplay probes\n"
 	"  mmreplay probes --json | jq '.[] | select(.status != \"ok\")'\n";
 
-static const char *src_name(enum mmr_kind_source s)
-{
-	return s == MMR_SRC_STRUCT ? "struct" : s == MMR_SRC_TRACEPOINT ? "tracepoint" : "func";
-}
-
 static void print_plain(const struct probe_plan *plans)
 {
 	struct utsname u;
@@ -33,7 +28,7 @@ static void print_plain(const struct probe_plan *plans)
 		const struct probe_plan *p = &plans[i];
 
 		ok += p->how != ATTACH_NONE;
-		printf("%-27s %-10s %-45s %s\n", p->kind->name, src_name(p->kind->src),
+		printf("%-27s %-10s %-45s %s\n", p->kind->name, kind_source_name(p->kind->src),
 		       p->attach, p->status);
 	}
 	printf("%d of %d kinds available\n", ok, mmr_nr_kinds);
@@ -47,7 +42,7 @@ static void print_json(const struct probe_plan *plans)
 
 		printf("%s\n  {\"kind\": ", i ? "," : "");
 		json_str(stdout, p->kind->name);
-		printf(", \"source\": \"%s\", \"attach\": ", src_name(p->kind->src));
+		printf(", \"source\": \"%s\", \"attach\": ", kind_source_name(p->kind->src));
 		json_str(stdout, p->how == ATTACH_NONE ? NULL : p->attach);
 		printf(", \"available\": %s, \"status\": ", p->how != ATTACH_NONE ? "true" : "false");
 		json_str(stdout, p->status);

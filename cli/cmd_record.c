@@ -29,7 +29,7 @@
 #include "mmhash.h"
 
 const char usage_record[] =
-	"usage: mmreplay record [-o FILE] [-p PID ...] [-e KINDS] [-b MB] [-- CMD ARGS...]\n\n"
+	"usage: mmreplay record [-o FILE] [-p PID ...] [-e KINDS] [-b MB] [-s] [-- CMD ARGS...]\n\n"
 	"Record the mm activity of CMD and every task it forks, or of running\n"
 	"processes (-p, repeatable), until they exit or Ctrl-C / SIGTERM.\n\n"
 	"  -o, --output FILE     trace file (default mmreplay.trace)\n"
@@ -38,6 +38,10 @@ const char usage_record[] =
 	"                        this kernel allows; see mmreplay probes)\n"
 	"  -x, --exclude KINDS   comma-separated kinds not to record\n"
 	"  -b, --buffer-mb MB    ring buffer size in MiB (default 16)\n"
+	"  -s, --snapshot        after each mlock, munlock, munmap, mremap, madvise,\n"
+	"                        fallocate and truncate call, stop the process and\n"
+	"                        record its memory state from /proc for `check`\n"
+	"                        (slow: for tests and reproductions, not production)\n"
 	"  -q, --quiet           no summary\n\n"
 	"examples:\n"
 	"  mmreplay record -- ./workload arg\n"
@@ -65,6 +69,7 @@ struct rec_opts {
 	char *only, *exclude;
 	int buffer_mb;
 	int quiet;
+	int snapshot;
 	char **cmd;
 };
 
@@ -77,6 +82,7 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "buffer-mb", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "snapshot", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -85,12 +91,13 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 
 	o->out = "mmreplay.trace";
 	o->buffer_mb = 16;
-	while ((c = mmr_getopt("record", argc, argv, "o:p:e:x:b:qh", opts)) != -1) {
+	while ((c = mmr_getopt("record", argc, argv, "o:p:e:x:b:qsh", opts)) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'e': o->only = optarg; break;
 		case 'x': o->exclude = optarg; break;
 		case 'q': o->quiet = 1; break;
+		case 's': o->snapshot = 1; break;
 		case 'h': cmd_help("record"); return 1;
 		case 'p':
 			if (o->nr_pids == 64) {
@@ -183,7 +190,12 @@ static void select_kinds(struct probe_plan *plans, const struct rec_opts *o)
 		const char *name = p->kind->name;
 		int off = (o->only && !in_list(o->only, name)) || in_list(o->exclude, name);
 
-		if (p->how == ATTACH_NONE || !off)
+		if (p->how == ATTACH_PROC && !o->snapshot) {
+			p->how = ATTACH_NONE;
+			snprintf(p->status, sizeof(p->status), "not requested (record --snapshot)");
+			continue;
+		}
+		if (p->how == ATTACH_NONE || p->how == ATTACH_PROC || !off)
 			continue;
 		p->emit = 0;
 		snprintf(p->status, sizeof(p->status), "not requested");
@@ -284,6 +296,7 @@ static int fill_sys_cfg(struct recorder *r)
 		val |= d->flags & SYS_PATH_AT_ENTRY ? MMR_SYS_PATH_ENTER : 0;
 		val |= d->fd_arg >= 0 ? MMR_SYS_FD_ARG(d->fd_arg) : 0;
 		val |= d->path_arg >= 0 ? MMR_SYS_PATH_ARG(d->path_arg) : 0;
+		val |= r->snapshot && (d->flags & SYS_SNAPSHOT) ? MMR_SYS_SNAPSHOT : 0;
 		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
 			return -1;
 	}
@@ -404,6 +417,10 @@ static void record_loop(struct recorder *r)
 		int status;
 
 		ring_buffer__poll(r->rb, 20);
+		if (r->nr_pending) {
+			ring_buffer__consume(r->rb);	/* events older than the snapshot first */
+			record_take_snapshots(r);
+		}
 		if (r->child && !exited && waitpid(r->child, &status, WNOHANG) == r->child) {
 			exited = 1;
 			r->child_status = status;
@@ -419,10 +436,28 @@ static void record_loop(struct recorder *r)
 		}
 	}
 	ring_buffer__consume(r->rb);
+	if (r->snapshot) {
+		record_take_snapshots(r);
+		snapshot_take(&r->snaps, 0, 0, 0, MMR_SNAP_REASON_END, 0);
+	}
+}
+
+/* Never leave a traced process stopped for a snapshot nobody will take. */
+static void resume_traced(struct recorder *r)
+{
+	int fd = bpf_map__fd(r->skel->maps.traced);
+	__u32 key, next;
+
+	for (int more = !bpf_map_get_next_key(fd, NULL, &key); more;
+	     more = !bpf_map_get_next_key(fd, &key, &next), key = next)
+		kill(key, SIGCONT);
 }
 
 static void cleanup(struct recorder *r)
 {
+	if (r->snapshot && r->skel)
+		resume_traced(r);
+	snapshots_close(&r->snaps);
 	if (r->go_fd > 0 && r->child > 0) {	/* never released: do not run it untraced */
 		kill(r->child, SIGKILL);
 		waitpid(r->child, NULL, 0);
@@ -459,6 +494,8 @@ int cmd_record(int argc, char **argv)
 		mmr_err("record: cannot draw a hash key: %s", strerror(errno));
 		return MMR_EXIT_ERROR;
 	}
+	r.snapshot = o.snapshot;
+	r.snaps.kflags_fd = r.snaps.kcount_fd = -1;
 	probes_detect(r.plans, err, sizeof(err));
 	select_kinds(r.plans, &o);
 	if (load_skel(&r, o.buffer_mb))
@@ -482,6 +519,11 @@ int cmd_record(int argc, char **argv)
 	if (record_write_header(&r, o.cmd, o.pids, o.nr_pids))
 		goto cleanup;
 	calibrate();
+	if (r.snapshot && (snapshots_open(&r.snaps, r.w) ||
+			   snapshot_take(&r.snaps, 0, 0, 0, MMR_SNAP_REASON_BASELINE, 0))) {
+		mmr_err("record: --snapshot: cannot read /proc/kpageflags: %s", strerror(errno));
+		goto cleanup;
+	}
 	setup_signals();
 	for (int i = 0; i < o.nr_pids; i++)
 		trace_pid(&r, o.pids[i]);

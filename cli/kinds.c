@@ -107,6 +107,54 @@ static const struct field_def f_swap_fault[] = {
 	FLD(struct mmr_swap_fault, flags, "u32", 0, "0x%x"),
 };
 
+static const struct field_def f_snap[] = {
+	FLD(struct mmr_snap, seq, "u32", 0, "%u"),
+	FLD(struct mmr_snap, reason, "u32", 0, "%u"),
+	FLD(struct mmr_snap, flags, "u32", 0, "0x%x"),
+	FLDN(struct mmr_snap, st.rss_anon, "rss_anon", "s64", 1, "%lld"),
+	FLDN(struct mmr_snap, st.rss_file, "rss_file", "s64", 1, "%lld"),
+	FLDN(struct mmr_snap, st.rss_shmem, "rss_shmem", "s64", 1, "%lld"),
+	FLDN(struct mmr_snap, st.vm_swap, "vm_swap", "s64", 1, "%lld"),
+	FLDN(struct mmr_snap, st.vm_lck, "vm_lck", "s64", 1, "%lld"),
+	FLD(struct mmr_snap, mlocked, "s64", 1, "%lld"),
+	FLD(struct mmr_snap, unevictable, "s64", 1, "%lld"),
+	FLD(struct mmr_snap, swap_free, "s64", 1, "%lld"),
+	FLD(struct mmr_snap, pgs_mlocked, "s64", 1, "%lld"),
+	FLD(struct mmr_snap, pgs_munlocked, "s64", 1, "%lld"),
+	FLD(struct mmr_snap, pgs_cleared, "s64", 1, "%lld"),
+	FLD(struct mmr_snap, pgs_stranded, "s64", 1, "%lld"),
+	FLD(struct mmr_snap, pgs_rescued, "s64", 1, "%lld"),
+};
+
+static const struct field_def f_snap_vma[] = {
+	FLD(struct mmr_snap_vma, seq, "u32", 0, "%u"),
+	FLD(struct mmr_snap_vma, flags, "u32", 0, "0x%x"),
+	FLD(struct mmr_snap_vma, start, "u64", 0, "0x%llx"),
+	FLD(struct mmr_snap_vma, end, "u64", 0, "0x%llx"),
+	FLD(struct mmr_snap_vma, pgoff, "u64", 0, "0x%llx"),
+	FLD(struct mmr_snap_vma, ino, "u64", 0, "%llu"),
+	FLD(struct mmr_snap_vma, dev, "u32", 0, "0x%x"),
+	FLDN(struct mmr_snap_vma, name, "name[64]", "char", 0, "%s"),
+};
+
+/* The page array that follows is described in bpf/events.h, not here. */
+static const struct field_def f_snap_pages[] = {
+	FLD(struct mmr_snap_pages, seq, "u32", 0, "%u"),
+	FLD(struct mmr_snap_pages, nr, "u32", 0, "%u"),
+};
+
+static const struct field_def f_snap_end[] = {
+	FLD(struct mmr_snap_end, seq, "u32", 0, "%u"),
+	FLD(struct mmr_snap_end, flags, "u32", 0, "0x%x"),
+	FLD(struct mmr_snap_end, nr_vmas, "u32", 0, "%u"),
+	FLD(struct mmr_snap_end, nr_pages, "u32", 0, "%u"),
+	FLDN(struct mmr_snap_end, st.rss_anon, "rss_anon", "s64", 1, "%lld"),
+	FLDN(struct mmr_snap_end, st.rss_file, "rss_file", "s64", 1, "%lld"),
+	FLDN(struct mmr_snap_end, st.rss_shmem, "rss_shmem", "s64", 1, "%lld"),
+	FLDN(struct mmr_snap_end, st.vm_swap, "vm_swap", "s64", 1, "%lld"),
+	FLDN(struct mmr_snap_end, st.vm_lck, "vm_lck", "s64", 1, "%lld"),
+};
+
 static const struct field_def f_fault_done[] = {
 	FLD(struct mmr_fault_done, address, "u64", 0, "0x%llx"),
 	FLD(struct mmr_fault_done, flags, "u32", 0, "0x%x"),
@@ -124,6 +172,9 @@ static const struct field_def f_fault_done[] = {
 	{ .id = kid, .name = nm, .system = "mmreplay", .src = MMR_SRC_FUNC, \
 	  .alts = { a0, a1 }, .fields = f, .nr_fields = NF(f), .default_on = 1, .doc = dtext }
 #define NOALT { NULL, NULL, NULL, NULL }
+#define SNAP_KIND(kid, nm, f, dtext) \
+	{ .id = kid, .name = nm, .system = "mmreplay", .src = MMR_SRC_RECORDER, \
+	  .fields = f, .nr_fields = NF(f), .default_on = 0, .doc = dtext }
 
 const struct kind_def mmr_kinds[] = {
 	STRUCT_KIND(MMR_K_SYS_ENTER, "sys_enter", "sys_enter", "sys_enter", f_sys_enter,
@@ -188,9 +239,24 @@ const struct kind_def mmr_kinds[] = {
 		      "kr_handle_mm_fault" } },
 	  .default_on = 1,
 	  .doc = "user fault completion: handle_mm_fault result (VM_FAULT_*)" },
+	SNAP_KIND(MMR_K_SNAP, "snapshot", f_snap,
+		  "state snapshot: /proc/PID/status, meminfo and vmstat counters"),
+	SNAP_KIND(MMR_K_SNAP_VMA, "snapshot_vma", f_snap_vma,
+		  "state snapshot: one VMA from /proc/PID/smaps"),
+	SNAP_KIND(MMR_K_SNAP_PAGES, "snapshot_pages", f_snap_pages,
+		  "state snapshot: pagemap, kpageflags, kpagecount of present or swapped pages"),
+	SNAP_KIND(MMR_K_SNAP_END, "snapshot_end", f_snap_end,
+		  "state snapshot: status counters re-read after the pages"),
 };
 
 const int mmr_nr_kinds = NF(mmr_kinds);
+
+const char *kind_source_name(enum mmr_kind_source s)
+{
+	static const char *const names[] = { "struct", "tracepoint", "func", "recorder" };
+
+	return s <= MMR_SRC_RECORDER ? names[s] : "?";
+}
 
 const struct kind_def *kind_def(int id)
 {
@@ -262,22 +328,22 @@ char *kind_format(const struct kind_def *k)
 static const struct syscall_def syscalls[] = {
 	{ 2, "open", -1, 0, SYS_RESULT_FD }, { 3, "close", 0, -1, 0 },
 	{ 9, "mmap", 4, -1, SYS_RESULT_ADDR }, { 10, "mprotect", -1, -1, 0 },
-	{ 11, "munmap", -1, -1, 0 }, { 12, "brk", -1, -1, 0 },
-	{ 25, "mremap", -1, -1, SYS_RESULT_ADDR }, { 26, "msync", -1, -1, 0 },
-	{ 28, "madvise", -1, -1, 0 }, { 29, "shmget", -1, -1, 0 },
+	{ 11, "munmap", -1, -1, SYS_SNAPSHOT }, { 12, "brk", -1, -1, 0 },
+	{ 25, "mremap", -1, -1, SYS_RESULT_ADDR | SYS_SNAPSHOT }, { 26, "msync", -1, -1, 0 },
+	{ 28, "madvise", -1, -1, SYS_SNAPSHOT }, { 29, "shmget", -1, -1, 0 },
 	{ 30, "shmat", -1, -1, SYS_RESULT_ADDR }, { 31, "shmctl", -1, -1, 0 },
 	{ 56, "clone", -1, -1, 0 }, { 57, "fork", -1, -1, 0 }, { 58, "vfork", -1, -1, 0 },
 	{ 59, "execve", -1, 0, SYS_PATH_AT_ENTRY }, { 60, "exit", -1, -1, 0 },
-	{ 67, "shmdt", -1, -1, 0 }, { 76, "truncate", -1, 0, 0 },
-	{ 77, "ftruncate", 0, -1, 0 }, { 149, "mlock", -1, -1, 0 },
-	{ 150, "munlock", -1, -1, 0 }, { 151, "mlockall", -1, -1, 0 },
-	{ 152, "munlockall", -1, -1, 0 }, { 231, "exit_group", -1, -1, 0 },
+	{ 67, "shmdt", -1, -1, SYS_SNAPSHOT }, { 76, "truncate", -1, 0, SYS_SNAPSHOT },
+	{ 77, "ftruncate", 0, -1, SYS_SNAPSHOT }, { 149, "mlock", -1, -1, SYS_SNAPSHOT },
+	{ 150, "munlock", -1, -1, SYS_SNAPSHOT }, { 151, "mlockall", -1, -1, SYS_SNAPSHOT },
+	{ 152, "munlockall", -1, -1, SYS_SNAPSHOT }, { 231, "exit_group", -1, -1, 0 },
 	{ 256, "migrate_pages", -1, -1, 0 }, { 257, "openat", -1, 1, SYS_RESULT_FD },
-	{ 279, "move_pages", -1, -1, 0 }, { 285, "fallocate", 0, -1, 0 },
+	{ 279, "move_pages", -1, -1, 0 }, { 285, "fallocate", 0, -1, SYS_SNAPSHOT },
 	{ 319, "memfd_create", -1, 0, SYS_RESULT_FD },
-	{ 322, "execveat", -1, 1, SYS_PATH_AT_ENTRY }, { 325, "mlock2", -1, -1, 0 },
+	{ 322, "execveat", -1, 1, SYS_PATH_AT_ENTRY }, { 325, "mlock2", -1, -1, SYS_SNAPSHOT },
 	{ 435, "clone3", -1, -1, 0 }, { 437, "openat2", -1, 1, SYS_RESULT_FD },
-	{ 440, "process_madvise", -1, -1, 0 },
+	{ 440, "process_madvise", -1, -1, SYS_SNAPSHOT },
 };
 
 const struct syscall_def *syscall_def(int nr)

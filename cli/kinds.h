@@ -41,6 +41,8 @@ extern const struct kind_def mmr_kinds[];
 extern const int mmr_nr_kinds;
 
 const struct kind_def *kind_def(int id);
+/* "struct", "tracepoint", "func" or "recorder", as stored in a trace */
+const char *kind_source_name(enum mmr_kind_source s);
 const struct kind_def *kind_def_by_name(const char *name);
 /* ftrace-style format text for a struct/func kind; caller frees. */
 char *kind_format(const struct kind_def *k);
@@ -49,6 +51,7 @@ char *kind_format(const struct kind_def *k);
 #define SYS_RESULT_FD 0x1	/* the result is a new fd */
 #define SYS_RESULT_ADDR 0x2	/* the result is a mapping address */
 #define SYS_PATH_AT_ENTRY 0x4	/* read the path at entry (exec replaces the mm) */
+#define SYS_SNAPSHOT 0x8	/* record --snapshot takes a snapshot after it */
 
 struct syscall_def {
 	int nr;

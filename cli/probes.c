@@ -201,6 +201,19 @@ static void plan_func(struct probe_plan *p, struct btf *btf, int kprobes)
 	snprintf(p->status, sizeof(p->status), "%s", why);
 }
 
+/* Snapshots read pagemap PFNs and kpageflags: root (CAP_SYS_ADMIN) only. */
+static void plan_proc(struct probe_plan *p)
+{
+	if (access("/proc/kpageflags", R_OK) || access("/proc/kpagecount", R_OK)) {
+		snprintf(p->status, sizeof(p->status), "cannot read /proc/kpageflags: %s",
+			 strerror(errno));
+		return;
+	}
+	p->how = ATTACH_PROC;
+	snprintf(p->attach, sizeof(p->attach), "proc:smaps,pagemap,kpageflags");
+	snprintf(p->status, sizeof(p->status), "ok (record --snapshot)");
+}
+
 int probes_detect(struct probe_plan *plans, char *err, size_t errlen)
 {
 	struct btf *btf;
@@ -228,6 +241,9 @@ int probes_detect(struct probe_plan *plans, char *err, size_t errlen)
 		case MMR_SRC_FUNC:
 			plan_func(p, btf, kprobes);
 			break;
+		case MMR_SRC_RECORDER:
+			plan_proc(p);
+			break;
 		}
 	}
 	btf__free(btf);
@@ -241,6 +257,7 @@ void plan_progs(const struct probe_plan *p, const char *progs[3])
 	progs[0] = progs[1] = progs[2] = NULL;
 	switch (p->how) {
 	case ATTACH_NONE:
+	case ATTACH_PROC:
 		break;
 	case ATTACH_TP_BTF:
 	case ATTACH_TRACEPOINT:

@@ -5,7 +5,9 @@
 
 #include "kinds.h"
 
-enum attach_how { ATTACH_NONE, ATTACH_TP_BTF, ATTACH_TRACEPOINT, ATTACH_FENTRY, ATTACH_KPROBE };
+/* ATTACH_PROC: written by the recorder from /proc, no program */
+enum attach_how { ATTACH_NONE, ATTACH_TP_BTF, ATTACH_TRACEPOINT, ATTACH_FENTRY, ATTACH_KPROBE,
+		  ATTACH_PROC };
 
 struct probe_plan {
 	const struct kind_def *kind;

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 #include "probes.h"
+#include "snapshot.h"
 #include "trace.h"
 
 #define MMR_MAX_SCRUB 8
@@ -35,11 +36,18 @@ struct recorder {
 	char **argv;
 	__u64 nr_events, per_kind[MMR_K_NR], bad_records;
 	int write_error, finished;
+	/* record --snapshot: snapshots wait until the ring buffer is drained */
+	int snapshot;
+	struct snapshots snaps;
+	struct { pid_t tgid, tid; __u64 mm; __u32 reason; int stopped; } pending[64];
+	int nr_pending;
 };
 
 int record_handle_event(void *ctx, void *data, size_t size);
 int record_write_header(struct recorder *r, char **cmd, const int *pids, int nr_pids);
 int record_write_stats(struct recorder *r, int chunk_type);
 int record_finish(struct recorder *r, int quiet);
+/* Take the snapshots queued by record_handle_event(). */
+int record_take_snapshots(struct recorder *r);
 
 #endif

@@ -114,7 +114,7 @@ static int put_kind(struct recorder *r, const struct probe_plan *p)
 
 	fprintf(m, "id=%d\nname=%s\nsystem=%s\nsource=%s\nattach=%s\nstatus=%s\ndoc=%s\nformat:\n%s",
 		k->id, k->name, k->system,
-		k->src == MMR_SRC_STRUCT ? "struct" : k->src == MMR_SRC_TRACEPOINT ? "tracepoint" : "func",
+		kind_source_name(k->src),
 		p->attach, p->status, k->doc, fmt ? fmt : "");
 	fclose(m);
 	if (fmt && k->src == MMR_SRC_TRACEPOINT)
@@ -236,6 +236,55 @@ static const void *fix_file_ids(const struct mmr_hdr *h, const void *c, unsigned
 	return c;
 }
 
+static void queue_snapshot(struct recorder *r, pid_t tgid, pid_t tid, __u64 mm, __u32 reason,
+			   int stopped)
+{
+	if (r->nr_pending == (int)(sizeof(r->pending) / sizeof(r->pending[0])))
+		record_take_snapshots(r);
+	r->pending[r->nr_pending].tgid = tgid;
+	r->pending[r->nr_pending].tid = tid;
+	r->pending[r->nr_pending].mm = mm;
+	r->pending[r->nr_pending].reason = reason;
+	r->pending[r->nr_pending++].stopped = stopped;
+}
+
+/*
+ * The BPF side stopped the process after a snapshot syscall; a process
+ * exit calls for a look at the global counters.
+ */
+static void maybe_snapshot(struct recorder *r, const struct mmr_hdr *h, const void *payload)
+{
+	const struct mmr_common *c = payload;
+	const struct syscall_def *d;
+
+	if (c->type == MMR_K_SYS_EXIT) {
+		const struct mmr_sys_exit *e = payload;
+
+		d = syscall_def(e->nr);
+		if (d && (d->flags & SYS_SNAPSHOT))
+			queue_snapshot(r, h->tgid, c->pid, h->mm, e->nr, 1);
+	} else if (c->type == MMR_K_TASK_EXIT) {
+		const struct mmr_task_exit *e = payload;
+
+		if (e->group_dead)
+			queue_snapshot(r, 0, c->pid, 0, MMR_SNAP_REASON_EXIT, 0);
+	}
+}
+
+int record_take_snapshots(struct recorder *r)
+{
+	int n = r->nr_pending;
+
+	r->nr_pending = 0;
+	for (int i = 0; i < n; i++)
+		if (snapshot_take(&r->snaps, r->pending[i].tgid, r->pending[i].tid,
+				  r->pending[i].mm, r->pending[i].reason, r->pending[i].stopped)) {
+			r->write_error = errno ? errno : EIO;
+			return -1;
+		}
+	return 0;
+}
+
 int record_handle_event(void *ctx, void *data, size_t size)
 {
 	struct recorder *r = ctx;
@@ -262,6 +311,8 @@ int record_handle_event(void *ctx, void *data, size_t size)
 	}
 	r->nr_events++;
 	r->per_kind[c->type]++;
+	if (r->snapshot)
+		maybe_snapshot(r, h, payload);
 	return 0;
 }
 
@@ -296,6 +347,9 @@ static char *stats_text(struct recorder *r, __u64 *drops_out)
 	for (int i = 0; i < ncpu; i++)
 		if (per_cpu[i])
 			fprintf(m, "drops_cpu%d=%llu\n", i, (unsigned long long)per_cpu[i]);
+	if (r->snapshot)
+		fprintf(m, "snapshots=%llu\nsnapshots_not_held=%llu\n",
+			(unsigned long long)r->snaps.taken, (unsigned long long)r->snaps.not_held);
 	for (int k = 1; k < MMR_K_NR; k++)
 		if (r->per_kind[k])
 			fprintf(m, "events_%s=%llu\n", kind_def(k)->name,
@@ -326,6 +380,9 @@ static void print_summary(struct recorder *r, __u64 drops, __u64 bytes)
 		if (r->per_kind[k])
 			fprintf(stderr, "  %-28s %llu\n", kind_def(k)->name,
 				(unsigned long long)r->per_kind[k]);
+	if (r->snapshot)
+		fprintf(stderr, "  %-28s %llu (%llu not held stopped)\n", "snapshots",
+			(unsigned long long)r->snaps.taken, (unsigned long long)r->snaps.not_held);
 	if (drops)
 		fprintf(stderr, "mmreplay: warning: %llu events dropped (ring buffer full); "
 			"try a larger --buffer-mb\n", (unsigned long long)drops);

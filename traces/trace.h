@@ -58,7 +58,8 @@ __u64 mmr_writer_events(const struct mmr_writer *w);
 
 /* ---- reader --------------------------------------------------------- */
 
-enum mmr_kind_source { MMR_SRC_STRUCT, MMR_SRC_TRACEPOINT, MMR_SRC_FUNC };
+/* struct: our BPF record; tracepoint: copied raw; func: fentry/kprobe; recorder: /proc */
+enum mmr_kind_source { MMR_SRC_STRUCT, MMR_SRC_TRACEPOINT, MMR_SRC_FUNC, MMR_SRC_RECORDER };
 
 struct mmr_kind_info {
 	int present;

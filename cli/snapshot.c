@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Snapshots of a process's memory state, the ground truth for `check`:
+ * VMAs and VmFlags from /proc/PID/smaps, each present or swapped page from
+ * /proc/PID/pagemap, its flags and map count from /proc/kpageflags and
+ * /proc/kpagecount, and the counters of status, meminfo and vmstat.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "snapshot.h"
+
+#define KPF_COMPOUND_HEAD 15
+#define KPF_COMPOUND_TAIL 16
+#define HOLD_WAIT_US 200000	/* how long a SIGSTOP may take to land */
+#define PAGEMAP_BATCH 4096
+#define FOLIO_SCAN_MAX 1024	/* pages searched for a folio's head */
+
+struct snap_run {		/* one snapshot being written */
+	struct snapshots *s;
+	__u64 ts, mm;
+	pid_t tgid, tid;
+	struct mmr_snap_pages *pages;	/* pending SNAP_PAGES record */
+	__u64 kf_base, kc_base;		/* first pfn of the cached blocks, ~0 if none */
+	__u64 kf[64], kc[64];
+	__u64 folio_head, folio_nr;	/* last large folio seen */
+};
+
+int snapshots_open(struct snapshots *s, struct mmr_writer *w)
+{
+	memset(s, 0, sizeof(*s));
+	s->w = w;
+	s->page_size = sysconf(_SC_PAGESIZE);
+	s->kflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	s->kcount_fd = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
+	return s->kflags_fd < 0 || s->kcount_fd < 0 ? -1 : 0;
+}
+
+void snapshots_close(struct snapshots *s)
+{
+	if (s->kflags_fd >= 0)
+		close(s->kflags_fd);
+	if (s->kcount_fd >= 0)
+		close(s->kcount_fd);
+	s->kflags_fd = s->kcount_fd = -1;
+}
+
+static int put(struct snap_run *r, int kind, void *rec, size_t len)
+{
+	struct mmr_hdr h = { .ts = r->ts++, .mm = r->mm, .tgid = r->tgid, .len = len };
+	struct mmr_common *c = rec;
+
+	c->type = kind;
+	c->flags = c->preempt_count = 0;
+	c->pid = r->tid;
+	return mmr_writer_event(r->s->w, &h, rec);
+}
+
+/* ---- holding the process ------------------------------------------- */
+
+/* 1 if every thread of @tgid is stopped (or already dead). */
+static int all_stopped(pid_t tgid)
+{
+	char path[320], buf[512], *p;
+	struct dirent *d;
+	int ok = 1, fd;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", tgid);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while (ok && (d = readdir(dir))) {
+		ssize_t n;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", tgid, d->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = 0;
+		p = strrchr(buf, ')');
+		ok = p && p[1] && strchr("TtZX", p[2]);
+	}
+	closedir(dir);
+	return ok;
+}
+
+static int wait_stopped(pid_t tgid)
+{
+	struct timespec ts = { 0, 50000 };
+
+	for (int waited = 0; waited < HOLD_WAIT_US; waited += 50) {
+		if (all_stopped(tgid))
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+/*
+ * Drain every CPU's LRU and mlock batches (lru_add_drain_all()), so that
+ * kpageflags shows the mlock state the kernel has decided on: a
+ * migrate_pages() of ourselves from node 0 to node 0 drains first, then
+ * moves nothing.
+ */
+static int drain_batches(void)
+{
+	unsigned long nodes = 1;
+
+	return syscall(SYS_migrate_pages, 0, 8 * sizeof(nodes), &nodes, &nodes) >= 0;
+}
+
+/* ---- counters ------------------------------------------------------- */
+
+/* "Key:   123 kB" lines of a /proc file, in pages; -1 where absent. */
+static void read_kb(const char *path, const char *const *keys, __s64 *out, int n, long psz)
+{
+	char line[256];
+	FILE *f = fopen(path, "re");
+
+	for (int i = 0; i < n; i++)
+		out[i] = -1;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		for (int i = 0; i < n; i++) {
+			size_t l = strlen(keys[i]);
+
+			if (!strncmp(line, keys[i], l) && line[l] == ':')
+				out[i] = strtoll(line + l + 1, NULL, 10) * 1024 / psz;
+		}
+	}
+	fclose(f);
+}
+
+static void read_status(pid_t tgid, struct mmr_snap_counters *st, long psz)
+{
+	static const char *const keys[] = { "RssAnon", "RssFile", "RssShmem", "VmSwap", "VmLck" };
+	__s64 v[5];
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tgid);
+	read_kb(path, keys, v, 5, psz);
+	st->rss_anon = v[0];
+	st->rss_file = v[1];
+	st->rss_shmem = v[2];
+	st->vm_swap = v[3];
+	st->vm_lck = v[4];
+}
+
+static void read_vmstat(struct mmr_snap *sn)
+{
+	static const char *const keys[] = {
+		"unevictable_pgs_mlocked", "unevictable_pgs_munlocked",
+		"unevictable_pgs_cleared", "unevictable_pgs_stranded", "unevictable_pgs_rescued",
+	};
+	__s64 *out[] = { &sn->pgs_mlocked, &sn->pgs_munlocked, &sn->pgs_cleared,
+			 &sn->pgs_stranded, &sn->pgs_rescued };
+	char line[256];
+	FILE *f = fopen("/proc/vmstat", "re");
+
+	for (int i = 0; i < 5; i++)
+		*out[i] = -1;
+	while (f && fgets(line, sizeof(line), f))
+		for (int i = 0; i < 5; i++) {
+			size_t l = strlen(keys[i]);
+
+			if (!strncmp(line, keys[i], l) && line[l] == ' ')
+				*out[i] = strtoll(line + l + 1, NULL, 10);
+		}
+	if (f)
+		fclose(f);
+}
+
+static void read_globals(struct mmr_snap *sn, long psz)
+{
+	static const char *const keys[] = { "Mlocked", "Unevictable", "SwapFree" };
+	__s64 v[3];
+
+	read_kb("/proc/meminfo", keys, v, 3, psz);
+	sn->mlocked = v[0];
+	sn->unevictable = v[1];
+	sn->swap_free = v[2];
+	read_vmstat(sn);
+}
+
+/* ---- pages ---------------------------------------------------------- */
+
+/* kpageflags (or kpagecount) of @pfn through a 64-entry cache. */
+static __u64 kpage(int fd, __u64 pfn, __u64 *base, __u64 *cache)
+{
+	__u64 b = pfn & ~63ULL;
+
+	if (*base != b) {
+		ssize_t n = pread(fd, cache, sizeof(__u64) * 64, b * sizeof(__u64));
+
+		if (n < (ssize_t)sizeof(__u64) * 64)
+			memset((char *)cache + (n > 0 ? n : 0), 0,
+			       sizeof(__u64) * 64 - (n > 0 ? n : 0));
+		*base = b;
+	}
+	return cache[pfn - b];
+}
+
+static __u64 kflags_of(struct snap_run *r, __u64 pfn)
+{
+	return kpage(r->s->kflags_fd, pfn, &r->kf_base, r->kf);
+}
+
+static __u32 convert_kflags(__u64 k)
+{
+	static const struct { int bit; __u32 flag; } map[] = {
+		{ 33, MMR_PF_MLOCKED }, { 18, MMR_PF_UNEVICTABLE }, { 15, MMR_PF_LARGE },
+		{ 16, MMR_PF_LARGE }, { 22, MMR_PF_THP }, { 21, MMR_PF_KSM },
+		{ 24, MMR_PF_ZERO }, { 12, MMR_PF_ANON }, { 20, MMR_PF_NOPAGE },
+		{ 13, MMR_PF_SWAPCACHE }, { 5, MMR_PF_LRU }, { 17, MMR_PF_HUGE },
+	};
+	__u32 f = 0;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (k >> map[i].bit & 1)
+			f |= map[i].flag;
+	return f;
+}
+
+/* Where @pfn sits in its large folio: head found backwards, size forwards. */
+static void folio_of(struct snap_run *r, __u64 pfn, __u64 k, struct mmr_snap_page *pg)
+{
+	__u64 head = pfn, nr = 1;
+
+	if (r->folio_nr && pfn >= r->folio_head && pfn < r->folio_head + r->folio_nr) {
+		pg->folio_idx = pfn - r->folio_head;
+		pg->folio_nr = r->folio_nr;
+		return;
+	}
+	for (int i = 0; (k >> KPF_COMPOUND_TAIL & 1) && head && i < FOLIO_SCAN_MAX; i++)
+		k = kflags_of(r, --head);
+	while (nr < FOLIO_SCAN_MAX && (kflags_of(r, head + nr) >> KPF_COMPOUND_TAIL & 1))
+		nr++;
+	r->folio_head = head;
+	r->folio_nr = nr;
+	pg->folio_idx = pfn - head;
+	pg->folio_nr = nr;
+}
+
+static int flush_pages(struct snap_run *r)
+{
+	int ret = 0;
+
+	if (r->pages->nr)
+		ret = put(r, MMR_K_SNAP_PAGES, r->pages,
+			  sizeof(*r->pages) + r->pages->nr * sizeof(struct mmr_snap_page));
+	r->pages->nr = 0;
+	return ret;
+}
+
+static int add_page(struct snap_run *r, __u64 addr, __u64 e, __u32 *count)
+{
+	struct mmr_snap_page *pg = &r->pages->p[r->pages->nr];
+
+	memset(pg, 0, sizeof(*pg));
+	pg->addr = addr;
+	pg->pagemap = e;
+	pg->folio_nr = 1;
+	if (e & MMR_PM_PRESENT) {
+		__u64 pfn = e & MMR_PM_PFN_MASK, k = kflags_of(r, pfn);
+
+		pg->kflags = convert_kflags(k);
+		pg->mapcount = kpage(r->s->kcount_fd, pfn, &r->kc_base, r->kc);
+		if (pg->kflags & MMR_PF_LARGE)
+			folio_of(r, pfn, k, pg);
+	}
+	(*count)++;
+	if (++r->pages->nr == MMR_SNAP_PAGES_MAX)
+		return flush_pages(r);
+	return 0;
+}
+
+/* Present or swapped pages of [start, end), from pagemap. */
+static int put_pages(struct snap_run *r, int pm_fd, __u64 start, __u64 end, __u32 *count)
+{
+	static __u64 buf[PAGEMAP_BATCH];
+	long psz = r->s->page_size;
+
+	for (__u64 a = start; a < end;) {
+		__u64 n = (end - a) / psz;
+		ssize_t got;
+
+		n = n > PAGEMAP_BATCH ? PAGEMAP_BATCH : n;
+		got = pread(pm_fd, buf, n * 8, a / psz * 8);
+		if (got <= 0)
+			return 0;	/* e.g. [vsyscall], outside the user range */
+		for (ssize_t i = 0; i < got / 8; i++)
+			if ((buf[i] & (MMR_PM_PRESENT | MMR_PM_SWAP)) &&
+			    add_page(r, a + i * psz, buf[i], count))
+				return -1;
+		a += got / 8 * psz;
+	}
+	return flush_pages(r);
+}
+
+/* ---- VMAs ----------------------------------------------------------- */
+
+static __u32 vm_flags(const char *list)
+{
+	static const struct { const char *mn; __u32 flag; } map[] = {
+		{ "rd", MMR_VMA_READ }, { "wr", MMR_VMA_WRITE }, { "ex", MMR_VMA_EXEC },
+		{ "sh", MMR_VMA_SHARED }, { "lo", MMR_VMA_LOCKED }, { "io", MMR_VMA_IO },
+		{ "pf", MMR_VMA_IO }, { "ht", MMR_VMA_HUGETLB }, { "mg", MMR_VMA_MERGEABLE },
+	};
+	__u32 f = 0;
+
+	for (const char *p = list; *p; p++) {
+		while (*p == ' ')
+			p++;
+		for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+			if (!strncmp(p, map[i].mn, 2) && (p[2] == ' ' || p[2] == '\n' || !p[2]))
+				f |= map[i].flag;
+		while (*p && *p != ' ')
+			p++;
+		if (!*p)
+			break;
+	}
+	return f;
+}
+
+/* A smaps header line: "start-end perms offset maj:min inode   name". */
+static int parse_vma_header(const char *line, struct mmr_snap_vma *v)
+{
+	unsigned long long start, end, off, ino;
+	unsigned maj, min;
+	char perms[8];
+	int pos = 0;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off, &maj,
+		   &min, &ino, &pos) < 7)
+		return 0;
+	memset(v, 0, sizeof(*v));
+	v->start = start;
+	v->end = end;
+	v->pgoff = off;
+	v->ino = ino;
+	v->dev = maj << 20 | min;
+	snprintf(v->name, sizeof(v->name), "%.*s", (int)strcspn(line + pos, "\n"), line + pos);
+	if (!ino)
+		v->flags |= MMR_VMA_ANON;
+	return 1;
+}
+
+/* Every VMA of smaps as a record, each followed by its pages; counts go to @end. */
+static int put_vmas(struct snap_run *r, struct mmr_snap_end *end)
+{
+	char path[64], line[1024];
+	struct mmr_snap_vma v;
+	int have = 0, ret = 0, pm_fd;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", r->tgid);
+	f = fopen(path, "re");
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", r->tgid);
+	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!f || pm_fd < 0) {
+		ret = f || pm_fd >= 0 ? 0 : 1;
+		goto out;
+	}
+	while (!ret && fgets(line, sizeof(line), f)) {
+		if (!have) {
+			have = parse_vma_header(line, &v);
+			continue;
+		}
+		if (strncmp(line, "VmFlags:", 8))
+			continue;
+		v.flags |= vm_flags(line + 8);
+		v.seq = end->seq;
+		ret = put(r, MMR_K_SNAP_VMA, &v, sizeof(v)) ||
+		      put_pages(r, pm_fd, v.start, v.end, &end->nr_pages);
+		end->nr_vmas++;
+		have = 0;
+	}
+	ret = ret ? -1 : 0;
+out:
+	if (f)
+		fclose(f);
+	if (pm_fd >= 0)
+		close(pm_fd);
+	return ret;
+}
+
+/* ---- one snapshot --------------------------------------------------- */
+
+static __u64 now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ULL + t.tv_nsec;
+}
+
+static int write_snapshot(struct snap_run *r, __u32 reason, __u32 flags)
+{
+	struct mmr_snap sn = { .seq = ++r->s->seq, .reason = reason, .flags = flags };
+	struct mmr_snap_end end = { .seq = sn.seq };
+	long psz = r->s->page_size;
+	int ret;
+
+	if (flags & MMR_SNAPF_DRAINED && !drain_batches())
+		sn.flags &= ~MMR_SNAPF_DRAINED;
+	r->ts = now_ns();
+	memset(&sn.st, 0xff, sizeof(sn.st));
+	if (r->tgid)
+		read_status(r->tgid, &sn.st, psz);
+	read_globals(&sn, psz);
+	if (put(r, MMR_K_SNAP, &sn, sizeof(sn)))
+		return -1;
+	if (!r->tgid)
+		return 0;
+	ret = put_vmas(r, &end);
+	read_status(r->tgid, &end.st, psz);
+	end.flags = sn.flags;
+	if (!memcmp(&end.st, &sn.st, sizeof(end.st)))
+		end.flags |= MMR_SNAPF_STABLE;
+	return ret || put(r, MMR_K_SNAP_END, &end, sizeof(end)) ? -1 : 0;
+}
+
+int snapshot_take(struct snapshots *s, pid_t tgid, pid_t tid, __u64 mm, __u32 reason,
+		  int stopped)
+{
+	struct snap_run r = { .s = s, .mm = mm, .tgid = tgid, .tid = tid,
+			      .kf_base = ~0ULL, .kc_base = ~0ULL };
+	__u32 flags = MMR_SNAPF_DRAINED;
+	int ret;
+
+	r.pages = malloc(sizeof(*r.pages) + MMR_SNAP_PAGES_MAX * sizeof(struct mmr_snap_page));
+	if (!r.pages)
+		return -1;
+	r.pages->nr = 0;
+	if (stopped && wait_stopped(tgid))
+		flags |= MMR_SNAPF_HELD;
+	else if (stopped)
+		s->not_held++;
+	ret = write_snapshot(&r, reason, flags);
+	if (stopped)
+		kill(tgid, SIGCONT);
+	s->taken++;
+	free(r.pages);
+	return ret;
+}

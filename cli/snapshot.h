@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * record --snapshot: read a traced process's memory state from /proc while
+ * the BPF side holds it stopped, and write it as snapshot records.
+ */
+#ifndef MMR_SNAPSHOT_H
+#define MMR_SNAPSHOT_H
+
+#include <sys/types.h>
+#include "trace.h"
+
+struct snapshots {
+	struct mmr_writer *w;
+	int kflags_fd, kcount_fd;
+	long page_size;
+	__u32 seq;
+	__u64 taken, not_held, failed;
+};
+
+int snapshots_open(struct snapshots *s, struct mmr_writer *w);
+void snapshots_close(struct snapshots *s);
+/*
+ * Snapshot process @tgid after thread @tid's syscall @reason.  If @stopped,
+ * the BPF side sent it SIGSTOP: wait until every thread is stopped, read,
+ * then SIGCONT it.  @tgid 0 writes a global snapshot (counters only).
+ * Returns 0, or -1 if the trace could not be written.
+ */
+int snapshot_take(struct snapshots *s, pid_t tgid, pid_t tid, __u64 mm, __u32 reason,
+		  int stopped);
+
+#endif
