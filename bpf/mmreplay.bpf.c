@@ -476,7 +476,23 @@ RAW_TP(mmap_lock, mmap_lock_start_locking, MMR_K_MMAP_LOCK_START, trace_event_ra
 RAW_TP(mmap_lock, mmap_lock_acquire_returned, MMR_K_MMAP_LOCK_ACQUIRED,
        trace_event_raw_mmap_lock_acquire_returned, success)
 RAW_TP(mmap_lock, mmap_lock_released, MMR_K_MMAP_LOCK_RELEASED, trace_event_raw_mmap_lock, write)
-RAW_TP(mmap, exit_mmap, MMR_K_EXIT_MMAP, trace_event_raw_exit_mmap, mt)
+
+/*
+ * exit_mmap runs after the task left the traced set (6.18 fires
+ * sched_process_exit before exit_mm()) or, at exec, for the old mm while
+ * current->mm is already the new one: match the mm argument itself.
+ */
+SEC("tracepoint/mmap/exit_mmap")
+int tp_exit_mmap(struct trace_event_raw_exit_mmap *ctx)
+{
+	__u64 key = (__u64)ctx->mm, *h = bpf_map_lookup_elem(&traced_mms, &key);
+
+	if (!h)
+		return 0;
+	emit_raw(ctx, RAW_END(trace_event_raw_exit_mmap, mt), MMR_K_EXIT_MMAP, *h);
+	bpf_map_delete_elem(&traced_mms, &key);	/* the mm is freed next */
+	return 0;
+}
 
 /*
  * rss_stat fires in the mm owner's context (curr=1) or, for reclaim and

@@ -10,6 +10,8 @@ static const struct mmr_cmd cmds[] = {
 	{ "record", cmd_record, "record a task tree's mm activity into a trace file", usage_record },
 	{ "show", cmd_show, "print the events of a trace, one per line or as JSON", usage_show },
 	{ "info", cmd_info, "print a trace's header, probe coverage and drop counts", usage_info },
+	{ "check", cmd_check, "flag lost/stranded mlock, skipped swap entries, rss mismatches",
+	  usage_check },
 };
 #define NR_CMDS (int)(sizeof(cmds) / sizeof(cmds[0]))
 
@@ -18,7 +20,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: mmreplay [-v] COMMAND [ARGS...]\n\n"
 		"Record a task tree's memory-management activity (mm syscalls, faults,\n"
-		"rmap, mlock, swap and zap events) with eBPF into a self-describing trace.\n\n"
+		"rmap, mlock, swap and zap events) with eBPF into a self-describing trace,\n"
+		"and check it for lost mlocks and skipped swap entries.\n\n"
 		"commands:\n");
 	for (int i = 0; i < NR_CMDS; i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
@@ -27,6 +30,7 @@ static void usage(FILE *f)
 		"  mmreplay probes\n"
 		"  mmreplay record -o w.trace -- ./workload\n"
 		"  mmreplay show w.trace --kind sys_enter\n"
+		"  mmreplay record --snapshot -o w.trace -- ./workload && mmreplay check w.trace\n"
 		"\n'mmreplay COMMAND --help' shows a command's options.\n");
 }
 

@@ -371,7 +371,7 @@ static int put_vmas(struct snap_run *r, struct mmr_snap_end *end)
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", r->tgid);
 	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (!f || pm_fd < 0) {
-		ret = f || pm_fd >= 0 ? 0 : 1;
+		end->flags |= MMR_SNAPF_GONE;	/* exited meanwhile */
 		goto out;
 	}
 	while (!ret && fgets(line, sizeof(line), f)) {
@@ -388,7 +388,6 @@ static int put_vmas(struct snap_run *r, struct mmr_snap_end *end)
 		end->nr_vmas++;
 		have = 0;
 	}
-	ret = ret ? -1 : 0;
 out:
 	if (f)
 		fclose(f);
@@ -423,12 +422,15 @@ static int write_snapshot(struct snap_run *r, __u32 reason, __u32 flags)
 	read_globals(&sn, psz);
 	if (put(r, MMR_K_SNAP, &sn, sizeof(sn)))
 		return -1;
+	r->pages->seq = sn.seq;
 	if (!r->tgid)
 		return 0;
+	end.flags = sn.flags;
 	ret = put_vmas(r, &end);
 	read_status(r->tgid, &end.st, psz);
-	end.flags = sn.flags;
-	if (!memcmp(&end.st, &sn.st, sizeof(end.st)))
+	if (end.flags & MMR_SNAPF_GONE)
+		end.flags &= ~MMR_SNAPF_HELD;
+	else if (!memcmp(&end.st, &sn.st, sizeof(end.st)))
 		end.flags |= MMR_SNAPF_STABLE;
 	return ret || put(r, MMR_K_SNAP_END, &end, sizeof(end)) ? -1 : 0;
 }

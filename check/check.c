@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The checker's event side: one handle_event switch that keeps, per mm,
+ * the rss counters from kmem:rss_stat, the classes of syscalls since the
+ * last snapshot and the snapshot being assembled; per thread, its last mm
+ * syscall.  Snapshot rules live in verdicts.c.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check_int.h"
+#include "kinds.h"
+
+static const char *const verdict_names[V_NR] = {
+	"lost-mlock", "stranded-mlock", "skipped-swap-entry", "dropped-cow-swap-entry",
+	"rss-counter-mismatch",
+};
+
+#define MAX_FINDINGS 10000
+#define MADV_DONTNEED 4
+#define MADV_FREE 8
+#define MADV_REMOVE 9
+#define MADV_DONTNEED_LOCKED 24
+#define MLOCK_ONFAULT 1
+#define MCL_ONFAULT 4
+#define FALLOC_FL_PUNCH_HOLE 2
+
+const char *verdict_name(enum verdict v)
+{
+	return v < V_NR ? verdict_names[v] : "?";
+}
+
+/* ---- findings ------------------------------------------------------- */
+
+struct finding *finding_add(struct checker *c, enum verdict v, const struct mm_state *m,
+			    int tid, __u64 ts, __u64 addr, __u64 pfn, const char *op)
+{
+	struct finding *f;
+
+	c->total_findings++;
+	if (c->nr_findings == c->cap_findings) {
+		int cap = c->cap_findings ? c->cap_findings * 2 : 64;
+
+		if (cap > MAX_FINDINGS || !(f = realloc(c->findings, cap * sizeof(*f))))
+			return NULL;
+		c->findings = f;
+		c->cap_findings = cap;
+	}
+	f = &c->findings[c->nr_findings++];
+	memset(f, 0, sizeof(*f));
+	f->kind = v;
+	f->pid = m ? m->tgid : 0;
+	f->tid = tid;
+	f->mm = m ? m->mm : 0;
+	f->ts = ts;
+	f->address = addr;
+	f->nr_pages = addr ? 1 : 0;
+	f->pfn = pfn;
+	snprintf(f->op, sizeof(f->op), "%s", op);
+	return f;
+}
+
+void finding_evidence(struct finding *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!f || f->nr_evidence == FINDING_EVIDENCE)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->evidence[f->nr_evidence++], sizeof(f->evidence[0]), fmt, ap);
+	va_end(ap);
+}
+
+void describe_syscall(const struct syscall_rec *r, char *buf, size_t len)
+{
+	const char *name = r ? syscall_name(r->nr) : NULL;
+
+	if (!r) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (!name)
+		snprintf(buf, len, "syscall %u", r->nr);
+	else
+		snprintf(buf, len, "%s(0x%llx, 0x%llx, 0x%llx%s) = %lld", name,
+			 (unsigned long long)r->args[0], (unsigned long long)r->args[1],
+			 (unsigned long long)r->args[2], r->nr == 285 ? ", ..." : "",
+			 (long long)r->ret);
+}
+
+const struct finding *checker_findings(const struct checker *c, int *nr)
+{
+	*nr = c->nr_findings;
+	return c->findings;
+}
+
+__u64 checker_findings_total(const struct checker *c)
+{
+	return c->total_findings;
+}
+
+const struct coverage *checker_coverage(const struct checker *c, enum verdict v)
+{
+	return &c->cov[v];
+}
+
+__u64 checker_events(const struct checker *c)
+{
+	return c->events;
+}
+
+__u64 checker_snapshots(const struct checker *c)
+{
+	return c->snapshots;
+}
+
+/* ---- state tables --------------------------------------------------- */
+
+static struct mm_state *mm_get(struct checker *c, __u64 mm, int tgid)
+{
+	struct mm_state **head = &c->mms[(mm ^ mm >> 32) % 1024], *m;
+
+	for (m = *head; m; m = m->next)
+		if (m->mm == mm)
+			return m;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->mm = mm;
+	m->tgid = tgid;
+	m->next = *head;
+	*head = m;
+	return m;
+}
+
+static struct syscall_rec *sys_slot(struct checker *c, int tid)
+{
+	unsigned n = sizeof(c->sys) / sizeof(c->sys[0]), h = (unsigned)tid * 2654435761u % n;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct syscall_rec **s = &c->sys[(h + i) % n];
+
+		if (!*s) {
+			*s = calloc(1, sizeof(**s));
+			if (*s)
+				(*s)->tid = tid;
+			return *s;
+		}
+		if ((*s)->tid == tid)
+			return *s;
+	}
+	memset(c->sys[h], 0, sizeof(*c->sys[h]));	/* full: reuse a slot */
+	c->sys[h]->tid = tid;
+	return c->sys[h];
+}
+
+static struct syscall_rec *sys_find(struct checker *c, int tid)
+{
+	unsigned n = sizeof(c->sys) / sizeof(c->sys[0]), h = (unsigned)tid * 2654435761u % n;
+
+	for (unsigned i = 0; i < n && c->sys[(h + i) % n]; i++)
+		if (c->sys[(h + i) % n]->tid == tid)
+			return c->sys[(h + i) % n];
+	return NULL;
+}
+
+/* ---- setup ---------------------------------------------------------- */
+
+/* offset and size of a field in an ftrace format text */
+static int fmt_field(const char *fmt, const char *name, unsigned *off, unsigned *size)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = fmt; p && (p = strstr(p, "field:")); p++) {
+		const char *semi = strchr(p, ';');
+
+		if (!semi || (size_t)(semi - p) < nl || strncmp(semi - nl, name, nl) ||
+		    (semi[-(long)nl - 1] != ' ' && semi[-(long)nl - 1] != '*'))
+			continue;
+		if (sscanf(semi, ";\toffset:%u;\tsize:%u;", off, size) == 2 ||
+		    sscanf(semi, "; offset:%u; size:%u;", off, size) == 2)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * Since 6.2 (f1a7941243c1 "mm: convert mm's rss stats into
+ * percpu_counter") the counters are summed exactly where rss_stat and
+ * /proc/PID/status read them; before, SPLIT_RSS_COUNTING let each thread
+ * cache up to 64 changes, so they are compared only at exit.
+ */
+static int kernel_rss_exact(const char *release)
+{
+	int major = 0, minor = 0;
+
+	if (!release || sscanf(release, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major > 6 || (major == 6 && minor >= 2);
+}
+
+struct checker *checker_new(const struct mmr_trace *t, char *err, size_t errlen)
+{
+	struct checker *c = calloc(1, sizeof(*c));
+	const struct mmr_kind_info *k = mmr_trace_kind(t, MMR_K_RSS_STAT);
+	const char *psz = mmr_trace_meta(t, "page_size");
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->t = t;
+	c->page_size = psz ? atol(psz) : 4096;
+	if (c->page_size <= 0)
+		c->page_size = 4096;
+	c->rss_exact = kernel_rss_exact(mmr_trace_meta(t, "kernel_release"));
+	c->saw_cmd = mmr_trace_meta(t, "command") && *mmr_trace_meta(t, "command");
+	if (k && k->format && !fmt_field(k->format, "member", &c->rss_off[2], &c->rss_size[2]) &&
+	    !fmt_field(k->format, "size", &c->rss_off[3], &c->rss_size[3]))
+		c->have_rss = 1;
+	return c;
+}
+
+void checker_free(struct checker *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < 1024; i++) {
+		for (struct mm_state *m = c->mms[i], *n; m; m = n) {
+			n = m->next;
+			snap_free(m->last);
+			snap_free(m->cur);
+			free(m);
+		}
+		free(c->sys[i]);
+	}
+	free(c->findings);
+	free(c);
+}
+
+/* ---- events --------------------------------------------------------- */
+
+static __s64 field_s(const struct mmr_event *ev, unsigned off, unsigned size)
+{
+	__s64 v = 0;
+
+	if (off + size > ev->h.len || size > 8)
+		return 0;
+	if (size == 4) {
+		__s32 x;
+
+		memcpy(&x, (const char *)ev->data + off, 4);
+		return x;
+	}
+	memcpy(&v, (const char *)ev->data + off, size);
+	return v;
+}
+
+static void on_rss(struct checker *c, const struct mmr_event *ev)
+{
+	struct mm_state *m;
+	__s64 member;
+
+	if (!c->have_rss || !(m = mm_get(c, ev->h.mm, ev->h.tgid)))
+		return;
+	member = field_s(ev, c->rss_off[2], c->rss_size[2]);
+	if (member < 0 || member >= NR_RSS)
+		return;
+	m->rss[member] = field_s(ev, c->rss_off[3], c->rss_size[3]) / c->page_size;
+	m->rss_known[member] = 1;
+}
+
+static void note_unlock(struct checker *c, __u64 mm, __u64 ts)
+{
+	c->last_unlock_ts = ts;
+	c->last_unlock_mm = mm;
+}
+
+static void add_onfault(struct mm_state *m, __u64 start, __u64 len)
+{
+	if (m->nr_onfault == (int)(sizeof(m->onfault) / sizeof(m->onfault[0]))) {
+		m->onfault_all = 1;	/* too many to track: trust every range */
+		return;
+	}
+	m->onfault[m->nr_onfault].start = start;
+	m->onfault[m->nr_onfault++].end = start + len;
+}
+
+/* What a completed syscall may have done to the pages of its mm. */
+static void classify(struct checker *c, struct mm_state *m, const struct syscall_rec *r)
+{
+	__u32 op = 0;
+
+	switch (r->nr) {
+	case 11: case 25: case 67:		/* munmap, mremap, shmdt */
+		op = OP_ZAP;
+		note_unlock(c, m->mm, r->ts);
+		break;
+	case 28:				/* madvise */
+		if (r->args[2] == MADV_DONTNEED || r->args[2] == MADV_FREE ||
+		    r->args[2] == MADV_REMOVE || r->args[2] == MADV_DONTNEED_LOCKED ||
+		    r->args[2] >= 100)	/* guard regions */
+			op = OP_ZAP;
+		if (r->args[2] == MADV_REMOVE)
+			c->trunc_count++;
+		break;
+	case 150: case 152:			/* munlock, munlockall */
+		op = OP_UNLOCK;
+		note_unlock(c, m->mm, r->ts);
+		if (r->nr == 152) {
+			m->onfault_all = 0;
+			m->nr_onfault = 0;
+		}
+		break;
+	case 149: case 151: case 325:		/* mlock, mlockall, mlock2 */
+		if (r->ret < 0)
+			op = OP_LOCK_FAIL;
+		else if (r->nr == 325 && (r->args[2] & MLOCK_ONFAULT))
+			add_onfault(m, r->args[0], r->args[1]);
+		else if (r->nr == 151 && (r->args[0] & MCL_ONFAULT))
+			m->onfault_all = 1;
+		break;
+	case 76: case 77:			/* truncate, ftruncate */
+		op = OP_TRUNC;
+		c->trunc_count++;
+		break;
+	case 285:				/* fallocate */
+		if (r->args[1] & FALLOC_FL_PUNCH_HOLE) {
+			op = OP_TRUNC;
+			c->trunc_count++;
+		}
+		break;
+	case 59: case 322:			/* execve */
+		op = OP_EXEC;
+		break;
+	}
+	m->ops_before_last = m->ops;
+	m->ops |= op;
+}
+
+static void on_sys(struct checker *c, const struct mmr_event *ev, int type)
+{
+	const struct mmr_common *cm = ev->data;
+	struct syscall_rec *r = sys_slot(c, cm->pid);
+	struct mm_state *m;
+
+	if (!r)
+		return;
+	if (type == MMR_K_SYS_ENTER && ev->h.len >= sizeof(struct mmr_sys_enter)) {
+		const struct mmr_sys_enter *e = ev->data;
+
+		r->nr = e->nr;
+		memcpy(r->args, e->args, sizeof(r->args));
+		r->file = e->file;
+		r->done = 0;
+		r->ret = 0;
+		r->ts = ev->h.ts;
+		r->path[0] = 0;
+	} else if (type == MMR_K_SYS_PATH && ev->h.len >= sizeof(struct mmr_sys_path)) {
+		const struct mmr_sys_path *p = ev->data;
+
+		if (p->nr == r->nr)
+			snprintf(r->path, sizeof(r->path), "%.*s", MMR_PATH_MAX, p->path);
+	} else if (type == MMR_K_SYS_EXIT && ev->h.len >= sizeof(struct mmr_sys_exit)) {
+		const struct mmr_sys_exit *x = ev->data;
+
+		if (x->nr != r->nr || r->done)
+			return;		/* entry not recorded */
+		r->ret = x->ret;
+		r->done = 1;
+		if ((m = mm_get(c, ev->h.mm, ev->h.tgid)))
+			classify(c, m, r);
+	}
+}
+
+/* ---- snapshot assembly ---------------------------------------------- */
+
+static void on_global_snap(struct checker *c, const struct mmr_snap *s)
+{
+	if (s->reason == MMR_SNAP_REASON_BASELINE && !c->have_base) {
+		c->base = *s;
+		c->have_base = 1;
+	} else if (s->reason == MMR_SNAP_REASON_END) {
+		c->final = *s;
+		c->have_final = 1;
+	}
+}
+
+static void on_snap(struct checker *c, const struct mmr_event *ev)
+{
+	const struct mmr_snap *s = ev->data;
+	struct mm_state *m;
+
+	if (ev->h.len < sizeof(*s))
+		return;
+	if (!ev->h.tgid) {
+		on_global_snap(c, s);
+		return;
+	}
+	if (!(m = mm_get(c, ev->h.mm, ev->h.tgid)))
+		return;
+	snap_free(m->cur);
+	m->cur = calloc(1, sizeof(*m->cur));
+	if (!m->cur)
+		return;
+	m->cur->seq = s->seq;
+	m->cur->reason = s->reason;
+	m->cur->flags = s->flags;
+	m->cur->ts = ev->h.ts;
+	m->cur->tid = s->c.pid;
+	m->cur->st = s->st;
+	m->cur->trunc_count = c->trunc_count;
+}
+
+static struct snap *cur_snap(struct checker *c, const struct mmr_event *ev, __u32 seq)
+{
+	struct mm_state *m = ev->h.tgid ? mm_get(c, ev->h.mm, ev->h.tgid) : NULL;
+
+	return m && m->cur && m->cur->seq == seq ? m->cur : NULL;
+}
+
+static void on_snap_vma(struct checker *c, const struct mmr_event *ev)
+{
+	const struct mmr_snap_vma *v = ev->data;
+	struct snap *s;
+
+	if (ev->h.len < sizeof(*v) || !(s = cur_snap(c, ev, v->seq)))
+		return;
+	if (s->nr_vmas == s->cap_vmas) {
+		size_t cap = s->cap_vmas ? s->cap_vmas * 2 : 32;
+		struct snap_vma *n = realloc(s->vmas, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		s->vmas = n;
+		s->cap_vmas = cap;
+	}
+	s->vmas[s->nr_vmas].v = *v;
+	s->vmas[s->nr_vmas].first = s->nr_pages;
+	s->vmas[s->nr_vmas++].nr = 0;
+}
+
+static void on_snap_pages(struct checker *c, const struct mmr_event *ev)
+{
+	const struct mmr_snap_pages *p = ev->data;
+	struct snap *s;
+
+	if (ev->h.len < sizeof(*p) || !(s = cur_snap(c, ev, p->seq)) || !s->nr_vmas ||
+	    sizeof(*p) + (size_t)p->nr * sizeof(p->p[0]) > ev->h.len)
+		return;
+	if (s->nr_pages + p->nr > s->cap_pages) {
+		size_t cap = (s->nr_pages + p->nr) * 2;
+		struct mmr_snap_page *n = realloc(s->pages, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		s->pages = n;
+		s->cap_pages = cap;
+	}
+	memcpy(s->pages + s->nr_pages, p->p, p->nr * sizeof(p->p[0]));
+	s->nr_pages += p->nr;
+	s->vmas[s->nr_vmas - 1].nr += p->nr;
+}
+
+static void on_snap_end(struct checker *c, const struct mmr_event *ev)
+{
+	const struct mmr_snap_end *e = ev->data;
+	struct mm_state *m = ev->h.tgid ? mm_get(c, ev->h.mm, ev->h.tgid) : NULL;
+	struct syscall_rec *trig;
+	struct snap *s;
+
+	if (ev->h.len < sizeof(*e) || !m || !(s = m->cur) || s->seq != e->seq)
+		return;
+	s->st_end = e->st;
+	s->flags = e->flags;
+	trig = sys_find(c, s->tid);
+	if (trig && (!trig->done || trig->nr != s->reason))
+		trig = NULL;
+	c->snapshots++;
+	verdicts_snapshot(c, m, s, trig);
+	snap_free(m->last);
+	m->last = s;
+	m->cur = NULL;
+	m->ops = m->ops_before_last = 0;
+}
+
+void checker_event(struct checker *c, const struct mmr_event *ev)
+{
+	const struct mmr_common *cm = ev->data;
+	struct mm_state *m;
+
+	c->events++;
+	switch (cm->type) {
+	case MMR_K_SYS_ENTER:
+	case MMR_K_SYS_EXIT:
+	case MMR_K_SYS_PATH:
+		on_sys(c, ev, cm->type);
+		break;
+	case MMR_K_RSS_STAT:
+		on_rss(c, ev);
+		break;
+	case MMR_K_EXIT_MMAP:
+		if ((m = mm_get(c, ev->h.mm, ev->h.tgid))) {
+			m->exited = 1;
+			m->exit_ts = ev->h.ts;
+		}
+		note_unlock(c, ev->h.mm, ev->h.ts);
+		break;
+	case MMR_K_SNAP:
+		on_snap(c, ev);
+		break;
+	case MMR_K_SNAP_VMA:
+		on_snap_vma(c, ev);
+		break;
+	case MMR_K_SNAP_PAGES:
+		on_snap_pages(c, ev);
+		break;
+	case MMR_K_SNAP_END:
+		on_snap_end(c, ev);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- end of trace --------------------------------------------------- */
+
+static const char *const rss_names[NR_RSS] = {
+	"MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES",
+};
+
+/* Every counter of an mm that exit_mmap tore down must be back at zero. */
+static void rss_at_exit(struct checker *c, struct mm_state *m)
+{
+	struct coverage *cov = &c->cov[V_RSS_MISMATCH];
+
+	if (!m->exited)
+		return;
+	cov->event_checked++;
+	for (int i = 0; i < NR_RSS; i++) {
+		struct finding *f;
+
+		if (!m->rss_known[i] || !m->rss[i])
+			continue;
+		f = finding_add(c, V_RSS_MISMATCH, m, 0, m->exit_ts, 0, ~0ULL, "exit_mmap");
+		finding_evidence(f, "last kmem:rss_stat %s = %lld pages; exit_mmap at %llu.%06llu "
+				 "left it non-zero", rss_names[i], (long long)m->rss[i],
+				 (unsigned long long)m->exit_ts / 1000000000ULL,
+				 (unsigned long long)m->exit_ts % 1000000000ULL / 1000);
+	}
+}
+
+static void global_counters(struct checker *c)
+{
+	struct coverage *cov = &c->cov[V_STRANDED_MLOCK];
+	struct finding *f;
+	__s64 mlocked, cleared, stranded;
+
+	if (!c->have_base || !c->have_final)
+		return;
+	mlocked = c->final.mlocked - c->base.mlocked;
+	cleared = c->final.pgs_cleared - c->base.pgs_cleared;
+	stranded = c->final.pgs_stranded - c->base.pgs_stranded;
+	cov->snap_checked++;
+	if (cleared > 0) {
+		f = finding_add(c, V_STRANDED_MLOCK, NULL, 0, 0, 0, ~0ULL, "free of a mlocked page");
+		finding_evidence(f, "/proc/vmstat unevictable_pgs_cleared rose by %lld: pages "
+				 "were freed while still mlocked", (long long)cleared);
+	}
+	if (!c->all_exited)
+		return;
+	if (mlocked > 0) {
+		f = finding_add(c, V_STRANDED_MLOCK, NULL, 0, 0, 0, ~0ULL,
+				"munlock at munmap/exit");
+		finding_evidence(f, "/proc/meminfo Mlocked: %lld pages at start, %lld after every "
+				 "traced process exited", (long long)c->base.mlocked,
+				 (long long)c->final.mlocked);
+		if (stranded > 0)
+			finding_evidence(f, "/proc/vmstat unevictable_pgs_stranded rose by %lld",
+					 (long long)stranded);
+	}
+}
+
+void checker_finish(struct checker *c)
+{
+	int all = 1, any = 0;
+
+	for (int i = 0; i < 1024; i++)
+		for (struct mm_state *m = c->mms[i]; m; m = m->next) {
+			rss_at_exit(c, m);
+			any = 1;
+			all &= m->exited || !m->rss_known[0];
+		}
+	c->all_exited = c->saw_cmd && any && all;
+	global_counters(c);
+	verdicts_coverage(c);
+}

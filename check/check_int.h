@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Checker state shared by check.c (events) and verdicts.c (snapshot rules). */
+#ifndef MMR_CHECK_INT_H
+#define MMR_CHECK_INT_H
+
+#include "check.h"
+
+#define NR_RSS 4	/* MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES */
+
+/* classes of syscalls seen on an mm since its last snapshot */
+#define OP_ZAP		0x1	/* munmap, mremap, zapping madvise, shmdt */
+#define OP_UNLOCK	0x2	/* munlock, munlockall, mlock2 over a range again */
+#define OP_TRUNC	0x4	/* truncate, ftruncate, fallocate punch */
+#define OP_LOCK_FAIL	0x8	/* an mlock-family call failed */
+#define OP_EXEC		0x10
+
+struct snap_vma {
+	struct mmr_snap_vma v;
+	size_t first, nr;	/* its pages in snap.pages */
+};
+
+struct snap {
+	__u32 seq, reason, flags;
+	__u64 ts;
+	int tid;
+	__u64 trunc_count;	/* checker's trunc_count when it was taken */
+	struct mmr_snap_counters st, st_end;
+	struct snap_vma *vmas;
+	size_t nr_vmas, cap_vmas;
+	struct mmr_snap_page *pages;
+	size_t nr_pages, cap_pages;
+};
+
+struct syscall_rec {		/* the last mm syscall of a thread */
+	int tid;
+	__u32 nr;
+	__u64 args[6];
+	struct mmr_file_id file;
+	__s64 ret;
+	int done;		/* sys_exit seen */
+	__u64 ts;
+	char path[MMR_PATH_MAX];
+};
+
+struct mm_state {
+	__u64 mm;
+	int tgid;
+	__s64 rss[NR_RSS];
+	__u8 rss_known[NR_RSS];
+	int exited;		/* exit_mmap seen */
+	__u64 exit_ts;
+	__u32 ops;		/* OP_* since the last snapshot */
+	__u32 ops_before_last;	/* the same, without the last syscall */
+	int onfault_all;	/* mlockall(MCL_ONFAULT) */
+	struct { __u64 start, end; } onfault[16];	/* mlock2(MLOCK_ONFAULT) ranges */
+	int nr_onfault;
+	struct snap *last, *cur;
+	struct mm_state *next;	/* hash chain */
+};
+
+struct checker {
+	const struct mmr_trace *t;
+	long page_size;
+	int rss_exact;		/* rss_stat/status counters are exact sums */
+	unsigned rss_off[4], rss_size[4];	/* mm_id, curr, member, size */
+	int have_rss;
+	struct mm_state *mms[1024];
+	struct syscall_rec *sys[1024];	/* open hash on tid, linear probe */
+	int nr_sys_slots;
+	__u64 trunc_count;	/* truncates and hole punches by any traced task */
+	__u64 last_unlock_ts;	/* any munlock/munmap/exit, for the race exception */
+	__u64 last_unlock_mm;
+	/* global snapshots */
+	int have_base, have_final, all_exited;
+	struct mmr_snap base, final;
+	int saw_cmd;
+	struct finding *findings;
+	int nr_findings, cap_findings;
+	__u64 total_findings;
+	struct coverage cov[V_NR];
+	__u64 events, snapshots;
+	__u64 exempt_pages;	/* lost-mlock: by-design exceptions */
+	__u64 stranded_unjudged;	/* stranded-mlock: mapped by untraced mms */
+};
+
+/* verdicts.c */
+void verdicts_snapshot(struct checker *c, struct mm_state *m, struct snap *s,
+		       const struct syscall_rec *trig);
+void snap_free(struct snap *s);
+void verdicts_coverage(struct checker *c);
+
+/* check.c */
+struct finding *finding_add(struct checker *c, enum verdict v, const struct mm_state *m,
+			    int tid, __u64 ts, __u64 addr, __u64 pfn, const char *op);
+void finding_evidence(struct finding *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void describe_syscall(const struct syscall_rec *r, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Snapshot rules.  Each snapshot S of an mm is judged on its own (mlock
+ * state of every page against the VMA's VM_LOCKED, swap PTEs against the
+ * range the triggering syscall zapped, VmSwap against the swap PTEs, rss
+ * counters against kmem:rss_stat) and against the previous snapshot P of
+ * the same mm (pages that vanished or lost their swap entry in between).
+ *
+ * The kernel's documented exceptions, which are not findings:
+ * - PTE-mapped large folios are mlocked only when mlock_pte_range() finds
+ *   them wholly inside the VMA; the fault path mlocks small folios only
+ *   (mm/rmap.c, "See comments in folio_add_anon_rmap_*()").
+ * - The zero page and pages without a struct page are never mlocked.
+ * - A page another process munlocks concurrently may be munlocked early
+ *   and is re-mlocked by the next reclaim scan
+ *   (Documentation/mm/unevictable-lru.rst): it is deferred, not reported.
+ * - mlock2(MLOCK_ONFAULT) and mlockall(MCL_ONFAULT) leave pages that were
+ *   swapped before the call swapped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check_int.h"
+
+/*
+ * Swap types from 24 up are the kernel's own entries (migration, device,
+ * hwpoison, PTE markers) on every x86_64 config: MAX_SWAPFILES is 32 minus
+ * those, and nobody runs 24 swap devices.
+ */
+#define REAL_SWAP_TYPES 24
+
+struct judge {
+	struct checker *c;
+	struct mm_state *m;
+	struct snap *s, *p;	/* this snapshot, the previous one (or NULL) */
+	const struct syscall_rec *trig;
+	char op[128];
+	int held;		/* process stopped and batches drained */
+};
+
+static int present(const struct mmr_snap_page *pg)
+{
+	return !!(pg->pagemap & MMR_PM_PRESENT);
+}
+
+static int swapped(const struct mmr_snap_page *pg)
+{
+	return !present(pg) && (pg->pagemap & MMR_PM_SWAP) && !(pg->pagemap & MMR_PM_GUARD) &&
+	       MMR_PM_SWAP_TYPE(pg->pagemap) < REAL_SWAP_TYPES;
+}
+
+static __u64 pfn_of(const struct mmr_snap_page *pg)
+{
+	return present(pg) ? pg->pagemap & MMR_PM_PFN_MASK : ~0ULL;
+}
+
+static const char *ts_str(__u64 ts, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu.%06llu", (unsigned long long)ts / 1000000000ULL,
+		 (unsigned long long)ts % 1000000000ULL / 1000);
+	return buf;
+}
+
+void snap_free(struct snap *s)
+{
+	if (!s)
+		return;
+	free(s->vmas);
+	free(s->pages);
+	free(s);
+}
+
+/* ---- lookups -------------------------------------------------------- */
+
+static const struct mmr_snap_page *page_at(const struct snap *s, __u64 addr)
+{
+	size_t lo = 0, hi = s ? s->nr_pages : 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->pages[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return s && lo < s->nr_pages && s->pages[lo].addr == addr ? &s->pages[lo] : NULL;
+}
+
+static const struct snap_vma *vma_at(const struct snap *s, __u64 addr)
+{
+	for (size_t i = 0; s && i < s->nr_vmas; i++)
+		if (addr >= s->vmas[i].v.start && addr < s->vmas[i].v.end)
+			return &s->vmas[i];
+	return NULL;
+}
+
+static int locked(const struct snap_vma *v)
+{
+	return v && (v->v.flags & MMR_VMA_LOCKED) && !(v->v.flags & (MMR_VMA_IO | MMR_VMA_HUGETLB));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static size_t count_of(const __u64 *v, size_t n, __u64 key)
+{
+	size_t lo = 0, hi = n, c = 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo + c < n && v[lo + c] == key)
+		c++;
+	return c;
+}
+
+/* ---- findings ------------------------------------------------------- */
+
+/* A page finding; contiguous pages of one rule and snapshot become one range. */
+static struct finding *page_finding(struct judge *j, enum verdict v, __u64 addr, __u64 pfn)
+{
+	struct checker *c = j->c;
+	struct finding *last = c->nr_findings ? &c->findings[c->nr_findings - 1] : NULL;
+
+	if (last && last->kind == v && last->snapshot == j->s->seq && last->mm == j->m->mm &&
+	    last->address && addr == last->address + last->nr_pages * c->page_size) {
+		last->nr_pages++;
+		c->total_findings++;
+		return NULL;
+	}
+	last = finding_add(c, v, j->m, j->s->tid, j->s->ts, addr, pfn, j->op);
+	if (last)
+		last->snapshot = j->s->seq;
+	return last;
+}
+
+static void snap_evidence(struct judge *j, struct finding *f)
+{
+	char t[32];
+
+	finding_evidence(f, "snapshot #%u at %s after %s%s", j->s->seq, ts_str(j->s->ts, t, 32),
+			 j->op, j->held ? " (process stopped, LRU/mlock batches drained)" : "");
+}
+
+static void page_evidence(struct finding *f, const char *what, const struct mmr_snap_page *pg,
+			  const struct snap_vma *v)
+{
+	finding_evidence(f, "%s: pagemap 0x%016llx%s, kpageflags%s%s%s, mapcount %u; "
+			 "VMA 0x%llx-0x%llx%s %s", what, (unsigned long long)pg->pagemap,
+			 present(pg) ? " present" : swapped(pg) ? " swapped" : " none",
+			 pg->kflags & MMR_PF_MLOCKED ? " mlocked" : " not-mlocked",
+			 pg->kflags & MMR_PF_UNEVICTABLE ? " unevictable" : "",
+			 pg->kflags & MMR_PF_LARGE ? " large-folio" : "", pg->mapcount,
+			 v ? (unsigned long long)v->v.start : 0, v ? (unsigned long long)v->v.end : 0,
+			 locked(v) ? " VM_LOCKED" : "", v ? v->v.name : "?");
+}
+
+/* ---- lost-mlock ----------------------------------------------------- */
+
+static int in_onfault(const struct mm_state *m, __u64 addr)
+{
+	if (m->onfault_all)
+		return 1;
+	for (int i = 0; i < m->nr_onfault; i++)
+		if (addr >= m->onfault[i].start && addr < m->onfault[i].end)
+			return 1;
+	return 0;
+}
+
+/* Another mm munlocked, unmapped or exited since the previous snapshot. */
+static int foreign_unlock(const struct judge *j)
+{
+	return j->c->last_unlock_mm != j->m->mm && j->c->last_unlock_ts &&
+	       j->c->last_unlock_ts >= (j->p ? j->p->ts : 0);
+}
+
+static void lost_present(struct judge *j, const struct snap_vma *v, const struct mmr_snap_page *pg)
+{
+	struct coverage *cov = &j->c->cov[V_LOST_MLOCK];
+	struct finding *f;
+
+	if (pg->kflags & MMR_PF_MLOCKED)
+		return;
+	if (pg->kflags & (MMR_PF_ZERO | MMR_PF_NOPAGE | MMR_PF_LARGE)) {
+		j->c->exempt_pages++;
+		return;
+	}
+	if (pg->mapcount > 1 && foreign_unlock(j)) {
+		cov->deferred++;
+		return;
+	}
+	f = page_finding(j, V_LOST_MLOCK, pg->addr, pfn_of(pg));
+	snap_evidence(j, f);
+	page_evidence(f, "present page of a VM_LOCKED VMA is not mlocked", pg, v);
+}
+
+static void lost_swapped(struct judge *j, const struct snap_vma *v, const struct mmr_snap_page *pg)
+{
+	const struct mmr_snap_page *old = page_at(j->p, pg->addr);
+	struct finding *f;
+
+	if (j->m->ops & OP_LOCK_FAIL)
+		return;		/* a failed mlock may leave pages out */
+	if (in_onfault(j->m, pg->addr) &&
+	    !(old && present(old) && locked(vma_at(j->p, pg->addr))))
+		return;		/* MLOCK_ONFAULT: swapped before the lock */
+	f = page_finding(j, V_LOST_MLOCK, pg->addr, ~0ULL);
+	snap_evidence(j, f);
+	page_evidence(f, "page of a VM_LOCKED VMA was swapped out", pg, v);
+	if (old)
+		page_evidence(f, "previous snapshot", old, vma_at(j->p, pg->addr));
+}
+
+/* Present private pages of locked VMAs in P must still be there in S. */
+static void lost_vanished(struct judge *j)
+{
+	struct snap *p = j->p;
+
+	if (!p || !j->held || !(p->flags & MMR_SNAPF_HELD) ||
+	    (j->m->ops & (OP_ZAP | OP_TRUNC | OP_EXEC)) || j->c->trunc_count != p->trunc_count)
+		return;
+	for (size_t i = 0; i < p->nr_vmas; i++) {
+		const struct snap_vma *pv = &p->vmas[i];
+
+		if (!locked(pv))
+			continue;
+		for (size_t k = pv->first; k < pv->first + pv->nr; k++) {
+			const struct mmr_snap_page *pg = &p->pages[k];
+			const struct snap_vma *v = vma_at(j->s, pg->addr);
+			struct finding *f;
+
+			if (!present(pg) || (pg->pagemap & MMR_PM_FILE) || !locked(v) ||
+			    page_at(j->s, pg->addr))
+				continue;
+			f = page_finding(j, V_LOST_MLOCK, pg->addr, pfn_of(pg));
+			snap_evidence(j, f);
+			finding_evidence(f, "page of a VM_LOCKED VMA vanished without munlock, munmap "
+					 "or truncate since snapshot #%u", p->seq);
+			page_evidence(f, "previous snapshot", pg, pv);
+		}
+	}
+}
+
+static void check_lost(struct judge *j)
+{
+	struct coverage *cov = &j->c->cov[V_LOST_MLOCK];
+
+	if (!j->held) {
+		cov->snap_skipped++;
+		return;
+	}
+	cov->snap_checked++;
+	for (size_t i = 0; i < j->s->nr_vmas; i++) {
+		const struct snap_vma *v = &j->s->vmas[i];
+
+		if (!locked(v))
+			continue;
+		for (size_t k = v->first; k < v->first + v->nr; k++) {
+			const struct mmr_snap_page *pg = &j->s->pages[k];
+
+			if (present(pg))
+				lost_present(j, v, pg);
+			else if (swapped(pg))
+				lost_swapped(j, v, pg);
+		}
+	}
+	lost_vanished(j);
+}
+
+/* ---- stranded-mlock ------------------------------------------------- */
+
+/* PFNs (and folio heads) mapped by the snapshot: all, and in locked VMAs. */
+static void pfn_sets(const struct snap *s, __u64 **all, size_t *nall, __u64 **lk, size_t *nlk)
+{
+	*all = malloc((s->nr_pages + 1) * sizeof(__u64));
+	*lk = malloc((2 * s->nr_pages + 1) * sizeof(__u64));
+	*nall = *nlk = 0;
+	if (!*all || !*lk)
+		return;
+	for (size_t i = 0; i < s->nr_vmas; i++)
+		for (size_t k = s->vmas[i].first; k < s->vmas[i].first + s->vmas[i].nr; k++) {
+			const struct mmr_snap_page *pg = &s->pages[k];
+
+			if (!present(pg))
+				continue;
+			(*all)[(*nall)++] = pfn_of(pg);
+			if (!locked(&s->vmas[i]))
+				continue;
+			(*lk)[(*nlk)++] = pfn_of(pg);
+			if (pg->kflags & MMR_PF_LARGE)
+				(*lk)[(*nlk)++] = pfn_of(pg) - pg->folio_idx;
+		}
+	qsort(*all, *nall, sizeof(__u64), cmp_u64);
+	qsort(*lk, *nlk, sizeof(__u64), cmp_u64);
+}
+
+static int stranded_candidate(const struct mmr_snap_page *pg)
+{
+	if (!present(pg))
+		return 0;
+	if (pg->kflags & MMR_PF_MLOCKED)
+		return 1;
+	/* private anon pages are unevictable only while mlocked */
+	return (pg->kflags & MMR_PF_UNEVICTABLE) && (pg->kflags & MMR_PF_ANON) &&
+	       !(pg->pagemap & MMR_PM_FILE) && !(pg->kflags & MMR_PF_LARGE);
+}
+
+static void stranded_page(struct judge *j, const struct snap_vma *v, const struct mmr_snap_page *pg,
+			  const __u64 *all, size_t nall, const __u64 *lk, size_t nlk)
+{
+	__u64 pfn = pfn_of(pg);
+	struct finding *f;
+
+	if (count_of(lk, nlk, pfn) ||
+	    ((pg->kflags & MMR_PF_LARGE) && count_of(lk, nlk, pfn - pg->folio_idx)))
+		return;		/* also mapped by a locked VMA here */
+	if (pg->mapcount > count_of(all, nall, pfn)) {
+		j->c->stranded_unjudged++;	/* mapped by another mm too */
+		return;
+	}
+	f = page_finding(j, V_STRANDED_MLOCK, pg->addr, pfn);
+	snap_evidence(j, f);
+	page_evidence(f, "page is mlocked but no mapping of it is VM_LOCKED", pg, v);
+}
+
+static void check_stranded(struct judge *j)
+{
+	struct coverage *cov = &j->c->cov[V_STRANDED_MLOCK];
+	__u64 *all, *lk;
+	size_t nall, nlk;
+
+	if (!j->held) {
+		cov->snap_skipped++;
+		return;
+	}
+	cov->snap_checked++;
+	pfn_sets(j->s, &all, &nall, &lk, &nlk);
+	for (size_t i = 0; all && lk && i < j->s->nr_vmas; i++) {
+		const struct snap_vma *v = &j->s->vmas[i];
+
+		if (locked(v) || (v->v.flags & (MMR_VMA_IO | MMR_VMA_HUGETLB)))
+			continue;
+		for (size_t k = v->first; k < v->first + v->nr; k++)
+			if (stranded_candidate(&j->s->pages[k]))
+				stranded_page(j, v, &j->s->pages[k], all, nall, lk, nlk);
+	}
+	free(all);
+	free(lk);
+}
+
+/* ---- swap entries --------------------------------------------------- */
+
+static int same_file(const struct snap_vma *v, const struct syscall_rec *r)
+{
+	if (v->v.flags & MMR_VMA_ANON)
+		return 0;
+	if (r->file.valid)
+		return v->v.ino == r->file.ino && v->v.dev == r->file.dev;
+	return r->path[0] == '/' && !strcmp(v->v.name, r->path);
+}
+
+static __u64 file_off(const struct snap_vma *v, __u64 addr)
+{
+	return v->v.pgoff + (addr - v->v.start);
+}
+
+static void swap_in_range(struct judge *j, __u64 start, __u64 end, const char *why)
+{
+	for (size_t k = 0; k < j->s->nr_pages; k++) {
+		const struct mmr_snap_page *pg = &j->s->pages[k];
+		struct finding *f;
+
+		if (pg->addr < start || pg->addr >= end || !swapped(pg))
+			continue;
+		f = page_finding(j, V_SKIPPED_SWAP, pg->addr, ~0ULL);
+		snap_evidence(j, f);
+		page_evidence(f, why, pg, vma_at(j->s, pg->addr));
+	}
+}
+
+/* Swap PTEs of private mappings beyond the new EOF after a truncate. */
+static void swap_beyond_eof(struct judge *j, const struct syscall_rec *r)
+{
+	__u64 eof = (r->args[1] + j->c->page_size - 1) & ~(__u64)(j->c->page_size - 1);
+
+	for (size_t i = 0; i < j->s->nr_vmas; i++) {
+		const struct snap_vma *v = &j->s->vmas[i];
+
+		if ((v->v.flags & MMR_VMA_SHARED) || !same_file(v, r))
+			continue;
+		for (size_t k = v->first; k < v->first + v->nr; k++) {
+			const struct mmr_snap_page *pg = &j->s->pages[k];
+			struct finding *f;
+
+			if (!swapped(pg) || file_off(v, pg->addr) < eof)
+				continue;
+			f = page_finding(j, V_SKIPPED_SWAP, pg->addr, ~0ULL);
+			snap_evidence(j, f);
+			page_evidence(f, "swap PTE beyond the new EOF of a private mapping", pg, v);
+		}
+	}
+}
+
+static void vmswap_matches(struct judge *j)
+{
+	__s64 ptes = 0;
+	struct finding *f;
+
+	if (!(j->s->flags & MMR_SNAPF_STABLE) || j->s->st.vm_swap < 0)
+		return;
+	for (size_t k = 0; k < j->s->nr_pages; k++)
+		ptes += swapped(&j->s->pages[k]);
+	if (ptes == j->s->st.vm_swap)
+		return;
+	f = finding_add(j->c, V_SKIPPED_SWAP, j->m, j->s->tid, j->s->ts, 0, ~0ULL, j->op);
+	if (!f)
+		return;
+	f->snapshot = j->s->seq;
+	f->nr_pages = ptes > j->s->st.vm_swap ? ptes - j->s->st.vm_swap : j->s->st.vm_swap - ptes;
+	snap_evidence(j, f);
+	finding_evidence(f, "/proc/PID/status VmSwap = %lld pages, but pagemap shows %lld swap PTEs",
+			 (long long)j->s->st.vm_swap, (long long)ptes);
+}
+
+static void check_skipped_swap(struct judge *j)
+{
+	const struct syscall_rec *r = j->trig;
+	struct coverage *cov = &j->c->cov[V_SKIPPED_SWAP];
+
+	if (!j->held) {
+		cov->snap_skipped++;
+		return;
+	}
+	cov->snap_checked++;
+	vmswap_matches(j);
+	if (!r || r->ret < 0)
+		return;
+	if (r->nr == 28 && (r->args[2] == 4 || r->args[2] == 8 || r->args[2] == 24))
+		swap_in_range(j, r->args[0], r->args[0] + r->args[1],
+			      "swap PTE left in the range MADV_DONTNEED/MADV_FREE zapped");
+	else if (r->nr == 76 || r->nr == 77)
+		swap_beyond_eof(j, r);
+}
+
+/* ---- dropped COW swap entries --------------------------------------- */
+
+/* The file range a hole punch (fallocate or MADV_REMOVE) removed. */
+static int punched(const struct judge *j, struct syscall_rec *file, __u64 *lo, __u64 *hi)
+{
+	const struct syscall_rec *r = j->trig;
+	__u64 psz = j->c->page_size, off, len;
+	const struct snap_vma *v;
+
+	if (!r || r->ret < 0)
+		return 0;
+	*file = *r;
+	if (r->nr == 285 && (r->args[1] & 2)) {
+		off = r->args[2];
+		len = r->args[3];
+	} else if (r->nr == 28 && r->args[2] == 9 && (v = vma_at(j->s, r->args[0]))) {
+		off = file_off(v, r->args[0]);
+		len = r->args[1];
+		file->file.ino = v->v.ino;
+		file->file.dev = v->v.dev;
+		file->file.valid = 1;
+	} else {
+		return 0;
+	}
+	*lo = (off + psz - 1) & ~(psz - 1);	/* partial pages are zeroed, not removed */
+	*hi = (off + len) & ~(psz - 1);
+	return *lo < *hi;
+}
+
+static void check_dropped_cow(struct judge *j)
+{
+	struct coverage *cov = &j->c->cov[V_DROPPED_COW_SWAP];
+	struct syscall_rec file;
+	__u64 lo, hi;
+
+	if (!punched(j, &file, &lo, &hi))
+		return;
+	if (!j->p || !j->held || (j->m->ops_before_last & (OP_ZAP | OP_TRUNC | OP_EXEC)) ||
+	    j->c->trunc_count != j->p->trunc_count + 1) {
+		cov->snap_skipped++;
+		return;
+	}
+	cov->snap_checked++;
+	for (size_t i = 0; i < j->s->nr_vmas; i++) {
+		const struct snap_vma *v = &j->s->vmas[i];
+
+		if ((v->v.flags & MMR_VMA_SHARED) || !same_file(v, &file))
+			continue;
+		for (__u64 a = v->v.start; a < v->v.end; a += j->c->page_size) {
+			const struct mmr_snap_page *old = page_at(j->p, a);
+			struct finding *f;
+
+			if (file_off(v, a) < lo || file_off(v, a) >= hi || !old || page_at(j->s, a) ||
+			    !(swapped(old) || (present(old) && !(old->pagemap & MMR_PM_FILE))))
+				continue;
+			f = page_finding(j, V_DROPPED_COW_SWAP, a, ~0ULL);
+			snap_evidence(j, f);
+			finding_evidence(f, "private COW page at file offset 0x%llx is gone: a hole "
+					 "punch must keep private copies (even_cows=false)",
+					 (unsigned long long)file_off(v, a));
+			page_evidence(f, "previous snapshot", old, vma_at(j->p, a));
+		}
+	}
+}
+
+/* ---- rss counters against the snapshot ----------------------------- */
+
+static void check_rss(struct judge *j)
+{
+	static const char *const names[NR_RSS] = { "MM_FILEPAGES", "MM_ANONPAGES",
+						   "MM_SWAPENTS", "MM_SHMEMPAGES" };
+	const struct mmr_snap_counters *st = &j->s->st;
+	__s64 status[NR_RSS] = { st->rss_file, st->rss_anon, st->vm_swap, st->rss_shmem };
+	struct coverage *cov = &j->c->cov[V_RSS_MISMATCH];
+
+	if (!j->c->rss_exact || !(j->s->flags & MMR_SNAPF_STABLE) || !j->held) {
+		cov->snap_skipped++;
+		return;
+	}
+	cov->snap_checked++;
+	for (int i = 0; i < NR_RSS; i++) {
+		struct finding *f;
+
+		if (!j->m->rss_known[i] || status[i] < 0 || status[i] == j->m->rss[i])
+			continue;
+		f = finding_add(j->c, V_RSS_MISMATCH, j->m, j->s->tid, j->s->ts, 0, ~0ULL, j->op);
+		if (!f)
+			continue;
+		f->snapshot = j->s->seq;
+		snap_evidence(j, f);
+		finding_evidence(f, "last kmem:rss_stat %s = %lld pages, /proc/PID/status says %lld",
+				 names[i], (long long)j->m->rss[i], (long long)status[i]);
+	}
+}
+
+void verdicts_snapshot(struct checker *c, struct mm_state *m, struct snap *s,
+		       const struct syscall_rec *trig)
+{
+	struct judge j = { .c = c, .m = m, .s = s, .p = m->last, .trig = trig };
+
+	j.held = (s->flags & MMR_SNAPF_HELD) && (s->flags & MMR_SNAPF_DRAINED);
+	if (trig)
+		describe_syscall(trig, j.op, sizeof(j.op));
+	else
+		snprintf(j.op, sizeof(j.op), "syscall %u", s->reason);
+	check_lost(&j);
+	check_stranded(&j);
+	check_skipped_swap(&j);
+	check_dropped_cow(&j);
+	check_rss(&j);
+}
+
+/* ---- coverage notes ------------------------------------------------- */
+
+void verdicts_coverage(struct checker *c)
+{
+	const struct mmr_kind_info *snap = mmr_trace_kind(c->t, MMR_K_SNAP);
+	const struct mmr_kind_info *rss = mmr_trace_kind(c->t, MMR_K_RSS_STAT);
+	int have_snap = snap && snap->status && !strncmp(snap->status, "ok", 2);
+
+	for (int v = 0; v < V_NR; v++) {
+		struct coverage *cov = &c->cov[v];
+
+		if (!have_snap)
+			snprintf(cov->snap_note, sizeof(cov->snap_note),
+				 "no snapshots in this trace (record --snapshot)");
+		else if (!cov->snap_checked && !cov->snap_skipped)
+			snprintf(cov->snap_note, sizeof(cov->snap_note), "no snapshot called for it");
+	}
+	if (have_snap)
+		snprintf(c->cov[V_LOST_MLOCK].snap_note, sizeof(c->cov[0].snap_note),
+			 "%llu pages exempt (zero page, no struct page, PTE-mapped large folio)",
+			 (unsigned long long)c->exempt_pages);
+	if (have_snap)
+		snprintf(c->cov[V_STRANDED_MLOCK].snap_note, sizeof(c->cov[0].snap_note),
+			 "%llu mlocked pages also mapped by untraced mms, not judged; Mlocked "
+			 "baseline %s", (unsigned long long)c->stranded_unjudged,
+			 !c->have_final ? "not recorded" : c->all_exited ? "compared" :
+			 "not compared (traced processes still alive)");
+	snprintf(c->cov[V_LOST_MLOCK].event_note, sizeof(c->cov[0].event_note),
+		 "not checked from events: the per-PFN mlock ledger needs snapshots");
+	snprintf(c->cov[V_STRANDED_MLOCK].event_note, sizeof(c->cov[0].event_note),
+		 "not checked from events: the per-PFN mlock ledger needs snapshots");
+	snprintf(c->cov[V_SKIPPED_SWAP].event_note, sizeof(c->cov[0].event_note),
+		 "from events: MM_SWAPENTS must reach 0 at exit (reported as rss-counter-mismatch)");
+	snprintf(c->cov[V_DROPPED_COW_SWAP].event_note, sizeof(c->cov[0].event_note),
+		 "not checked from events: needs a snapshot before and after the punch");
+	if (!rss || !rss->status || strncmp(rss->status, "ok", 2))
+		snprintf(c->cov[V_RSS_MISMATCH].event_note, sizeof(c->cov[0].event_note),
+			 "kmem:rss_stat not recorded: %s", rss && rss->status ? rss->status : "absent");
+	else
+		snprintf(c->cov[V_RSS_MISMATCH].event_note, sizeof(c->cov[0].event_note),
+			 "kmem:rss_stat counters at exit_mmap%s",
+			 c->rss_exact ? ", and against each snapshot" :
+			 "; not against snapshots: this kernel caches rss per thread (< 6.2)");
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mmreplay check: verdicts from a trace, as a report or as JSON. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "cmds.h"
+#include "trace.h"
+#include "util.h"
+
+const char usage_check[] =
+	"usage: mmreplay check FILE [--json]\n\n"
+	"Judge a recording: lost-mlock, stranded-mlock, skipped-swap-entry,\n"
+	"dropped-cow-swap-entry and rss-counter-mismatch.  Snapshots (record\n"
+	"--snapshot) give page-exact verdicts; without them, what the events\n"
+	"show is checked.  The report says which verdict came from which.\n\n"
+	"  -j, --json   {\"findings\": [{kind, pid, tid, address, pages, pfn, op,\n"
+	"               evidence}], \"coverage\": {...}}\n\n"
+	"Exit status: 0 clean, 1 findings, 2 error (a truncated or corrupt trace\n"
+	"is checked up to its last complete chunk, then reported as an error).\n\n"
+	"examples:\n"
+	"  mmreplay record --snapshot -o w.trace -- ./workload\n"
+	"  mmreplay check w.trace\n"
+	"  mmreplay check --json w.trace | jq '.findings[].kind'\n";
+
+static int parse_check(int argc, char **argv, const char **file, int *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	for (;;) {
+		c = mmr_getopt("check", argc, argv, "jh", opts);
+		if (c == -1 && optind < argc && !*file) {
+			*file = argv[optind++];
+			continue;
+		}
+		if (c == -1)
+			break;
+		if (c == 'j')
+			*json = 1;
+		else if (c == 'h')
+			return cmd_help("check") ? -1 : 1;
+		else
+			return -1;
+	}
+	if (!*file) {
+		mmr_err("check: no trace file given (see mmreplay check --help)");
+		return -1;
+	}
+	if (optind < argc) {
+		mmr_err("check: unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_finding_plain(const struct finding *f, long psz)
+{
+	printf("%s: pid %d", verdict_name(f->kind), f->pid);
+	if (f->tid)
+		printf(" tid %d", f->tid);
+	if (f->address)
+		printf(" at 0x%llx", (unsigned long long)f->address);
+	if (f->address && f->nr_pages > 1)
+		printf("-0x%llx (%llu pages)", (unsigned long long)(f->address + f->nr_pages * psz),
+		       (unsigned long long)f->nr_pages);
+	if (f->pfn != ~0ULL)
+		printf(" pfn 0x%llx", (unsigned long long)f->pfn);
+	printf("\n  op: %s\n", f->op);
+	for (int i = 0; i < f->nr_evidence; i++)
+		printf("  evidence: %s\n", f->evidence[i]);
+}
+
+static void print_plain(const struct checker *c, const struct mmr_trace *t)
+{
+	const char *psz = mmr_trace_meta(t, "page_size");
+	const struct finding *f;
+	int nr;
+
+	f = checker_findings(c, &nr);
+	for (int i = 0; i < nr; i++)
+		print_finding_plain(&f[i], psz ? atol(psz) : 4096);
+	if ((__u64)nr < checker_findings_total(c))
+		printf("(%llu more pages or findings not itemized)\n",
+		       (unsigned long long)(checker_findings_total(c) - nr));
+	printf("%scoverage (%llu events, %llu snapshots):\n", nr ? "\n" : "",
+	       (unsigned long long)checker_events(c), (unsigned long long)checker_snapshots(c));
+	for (int v = 0; v < V_NR; v++) {
+		const struct coverage *cov = checker_coverage(c, v);
+
+		printf("  %-23s snapshots: %llu checked, %llu skipped", verdict_name(v),
+		       (unsigned long long)cov->snap_checked, (unsigned long long)cov->snap_skipped);
+		if (cov->deferred)
+			printf(", %llu pages deferred (concurrent munlock, no reclaim pass)",
+			       (unsigned long long)cov->deferred);
+		printf("%s%s\n", cov->snap_note[0] ? "; " : "", cov->snap_note);
+		printf("  %-23s events: %s\n", "", cov->event_note);
+	}
+	printf("%s\n", nr ? "FINDINGS" : "clean: no findings");
+}
+
+static void print_finding_json(const struct finding *f, int first)
+{
+	printf("%s\n    {\"kind\": \"%s\", \"pid\": %d, \"tid\": %d, \"mm\": \"0x%llx\", \"ts\": %llu, "
+	       "\"address\": %llu, \"pages\": %llu, \"pfn\": ", first ? "" : ",",
+	       verdict_name(f->kind), f->pid, f->tid, (unsigned long long)f->mm,
+	       (unsigned long long)f->ts, (unsigned long long)f->address,
+	       (unsigned long long)f->nr_pages);
+	if (f->pfn == ~0ULL)
+		printf("null");
+	else
+		printf("%llu", (unsigned long long)f->pfn);
+	printf(", \"snapshot\": %u, \"op\": ", f->snapshot);
+	json_str(stdout, f->op);
+	printf(", \"evidence\": [");
+	for (int i = 0; i < f->nr_evidence; i++) {
+		printf("%s", i ? ", " : "");
+		json_str(stdout, f->evidence[i]);
+	}
+	printf("]}");
+}
+
+static void print_json(const struct checker *c)
+{
+	const struct finding *f;
+	int nr;
+
+	f = checker_findings(c, &nr);
+	printf("{\n  \"findings\": [");
+	for (int i = 0; i < nr; i++)
+		print_finding_json(&f[i], i == 0);
+	printf("%s],\n  \"findings_total\": %llu,\n  \"events\": %llu,\n  \"snapshots\": %llu,\n"
+	       "  \"coverage\": {", nr ? "\n  " : "", (unsigned long long)checker_findings_total(c),
+	       (unsigned long long)checker_events(c), (unsigned long long)checker_snapshots(c));
+	for (int v = 0; v < V_NR; v++) {
+		const struct coverage *cov = checker_coverage(c, v);
+
+		printf("%s\n    \"%s\": {\"snapshots_checked\": %llu, \"snapshots_skipped\": %llu, "
+		       "\"deferred_pages\": %llu, \"snapshot_note\": ", v ? "," : "", verdict_name(v),
+		       (unsigned long long)cov->snap_checked, (unsigned long long)cov->snap_skipped,
+		       (unsigned long long)cov->deferred);
+		json_str(stdout, cov->snap_note);
+		printf(", \"events_checked\": %llu, \"event_note\": ",
+		       (unsigned long long)cov->event_checked);
+		json_str(stdout, cov->event_note);
+		printf("}");
+	}
+	printf("\n  }\n}\n");
+}
+
+int cmd_check(int argc, char **argv)
+{
+	const char *file = NULL;
+	struct mmr_trace *t;
+	struct checker *c;
+	struct mmr_event ev;
+	char err[256];
+	int json = 0, r, ret;
+
+	r = parse_check(argc, argv, &file, &json);
+	if (r)
+		return r > 0 ? 0 : MMR_EXIT_ERROR;
+	t = mmr_trace_open(file, err, sizeof(err));
+	if (!t) {
+		mmr_err("check: %s", err);
+		return MMR_EXIT_ERROR;
+	}
+	c = checker_new(t, err, sizeof(err));
+	if (!c) {
+		mmr_err("check: %s", err);
+		mmr_trace_close(t);
+		return MMR_EXIT_ERROR;
+	}
+	while (mmr_trace_next(t, &ev) == 1)
+		checker_event(c, &ev);
+	checker_finish(c);
+	if (json)
+		print_json(c);
+	else
+		print_plain(c, t);
+	ret = checker_findings_total(c) ? 1 : 0;
+	if (mmr_trace_problem(t)) {
+		mmr_err("check: %s: %s", file, mmr_trace_problem(t));
+		ret = MMR_EXIT_ERROR;
+	}
+	checker_free(c);
+	mmr_trace_close(t);
+	return ret;
+}
