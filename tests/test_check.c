@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the checker on synthetic traces written with the trace
+ * library: every verdict, once where the kernel got it wrong (a finding)
+ * and once where it got it right or the kernel's documented exception
+ * applies (no finding).  Plus the CLI contract of `mmreplay check`.
+ */
+#include "test.h"
+#include "testlib.h"
+#include "check.h"
+#include "tracebuild.h"
+
+#define MM 0xabcdef12ULL
+#define PID 4242
+#define LOCKED_RW (MMR_VMA_READ | MMR_VMA_WRITE | MMR_VMA_LOCKED | MMR_VMA_ANON)
+#define RW_ANON (MMR_VMA_READ | MMR_VMA_WRITE | MMR_VMA_ANON)
+#define RW_FILE (MMR_VMA_READ | MMR_VMA_WRITE)
+#define A 0x7f0000000000ULL
+#define PG 4096ULL
+
+struct result {
+	int nr[V_NR];
+	__u64 first_addr[V_NR], first_pages[V_NR];
+	__u64 deferred;
+	char op[V_NR][128];
+};
+
+static struct result check_file(const char *path)
+{
+	struct result res = { 0 };
+	struct mmr_trace *t;
+	struct checker *c;
+	struct mmr_event ev;
+	const struct finding *f;
+	char err[256];
+	int nr;
+
+	t = mmr_trace_open(path, err, sizeof(err));
+	if (!ASSERT_OK_PTR(t, "open"))
+		return res;
+	c = checker_new(t, err, sizeof(err));
+	while (mmr_trace_next(t, &ev) == 1)
+		checker_event(c, &ev);
+	checker_finish(c);
+	f = checker_findings(c, &nr);
+	for (int i = 0; i < nr; i++) {
+		if (!res.nr[f[i].kind]++) {
+			res.first_addr[f[i].kind] = f[i].address;
+			res.first_pages[f[i].kind] = f[i].nr_pages;
+			snprintf(res.op[f[i].kind], sizeof(res.op[0]), "%s", f[i].op);
+		}
+	}
+	res.deferred = checker_coverage(c, V_LOST_MLOCK)->deferred;
+	checker_free(c);
+	mmr_trace_close(t);
+	return res;
+}
+
+static int only(const struct result *r, enum verdict v)
+{
+	for (int i = 0; i < V_NR; i++)
+		if (i != (int)v && r->nr[i])
+			return 0;
+	return 1;
+}
+
+static int clean(const struct result *r)
+{
+	return only(r, V_NR);
+}
+
+static struct mmr_snap_counters st0(void)
+{
+	return tb_counters(-1, -1, 0);
+}
+
+/* After mlock(A, 4 pages): pages with the given kpageflags. */
+static struct result mlock_snapshot(const __u32 kflags[4], const __u32 mapcount[4])
+{
+	const char *path = tmp_path("lost.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_sys(&b, 149, A, 4 * PG, 0, 0, 0, NULL);
+	tb_snap(&b, 149, st0());
+	tb_vma(&b, A, A + 4 * PG, LOCKED_RW, 0, 0, "");
+	for (int i = 0; i < 4; i++)
+		tb_page(&b, A + i * PG, TB_PRESENT(0x1000 + i), kflags[i] | MMR_PF_ANON, mapcount[i]);
+	tb_snap_end(&b, st0());
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_lost_mlock_present(void)
+{
+	const __u32 ok[4] = { MMR_PF_MLOCKED, MMR_PF_MLOCKED, MMR_PF_MLOCKED, MMR_PF_MLOCKED };
+	const __u32 bad[4] = { MMR_PF_MLOCKED, 0, 0, MMR_PF_MLOCKED };
+	const __u32 one[4] = { 1, 1, 1, 1 };
+	struct result r;
+
+	r = mlock_snapshot(ok, one);
+	ASSERT_TRUE(clean(&r), "every page mlocked: no finding");
+	r = mlock_snapshot(bad, one);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "two adjacent unmlocked pages: one finding");
+	ASSERT_EQ(r.first_addr[V_LOST_MLOCK], A + PG, "finding address");
+	ASSERT_EQ(r.first_pages[V_LOST_MLOCK], 2, "finding covers both pages");
+	ASSERT_STRCONTAINS(r.op[V_LOST_MLOCK], "mlock(", "op names the syscall");
+	ASSERT_TRUE(only(&r, V_LOST_MLOCK), "nothing else");
+}
+
+static void test_check_lost_mlock_exceptions(void)
+{
+	/* zero page, PTE-mapped large folio, no struct page: never mlocked */
+	const __u32 exempt[4] = { MMR_PF_MLOCKED, MMR_PF_ZERO, MMR_PF_LARGE, MMR_PF_NOPAGE };
+	const __u32 one[4] = { 1, 1, 1, 1 };
+	struct result r = mlock_snapshot(exempt, one);
+
+	ASSERT_TRUE(clean(&r), "documented exceptions are not findings");
+}
+
+/* A shared page another process munlocked meanwhile may be munlocked early. */
+static void test_check_lost_mlock_concurrent_munlock(void)
+{
+	const char *path = tmp_path("race.trace");
+	struct tb b;
+	struct result r;
+
+	for (int shared = 1; shared <= 2; shared++) {
+		tb_open(&b, path, "6.18.0", PID, MM);
+		b.tgid = b.tid = PID + 1;	/* another process munlocks */
+		b.mm = MM + 1;
+		tb_sys(&b, 150, A, PG, 0, 0, 0, NULL);
+		b.tgid = b.tid = PID;
+		b.mm = MM;
+		tb_sys(&b, 149, A, PG, 0, 0, 0, NULL);
+		tb_snap(&b, 149, st0());
+		tb_vma(&b, A, A + PG, LOCKED_RW | MMR_VMA_SHARED, 0, 0, "/dev/zero (deleted)");
+		tb_page(&b, A, TB_PRESENT(0x2000) | MMR_PM_FILE, 0, shared);
+		tb_snap_end(&b, st0());
+		tb_close(&b);
+		r = check_file(path);
+		if (shared == 2) {
+			ASSERT_TRUE(clean(&r), "shared page after a concurrent munlock: deferred");
+			ASSERT_EQ(r.deferred, 1, "counted as deferred");
+		} else {
+			ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "page only we map: a finding");
+		}
+	}
+}
+
+static struct result swapped_locked(int onfault, int was_present)
+{
+	const char *path = tmp_path("swapped.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	if (was_present) {
+		tb_sys(&b, 325, A, 2 * PG, onfault, 0, 0, NULL);
+		tb_snap(&b, 325, st0());
+		tb_vma(&b, A, A + 2 * PG, LOCKED_RW, 0, 0, "");
+		tb_page(&b, A, TB_PRESENT(0x3000), MMR_PF_MLOCKED | MMR_PF_ANON, 1);
+		tb_snap_end(&b, st0());
+	}
+	tb_sys(&b, 325, A, 2 * PG, onfault, 0, 0, NULL);	/* mlock2 */
+	tb_snap(&b, 325, tb_counters(-1, -1, 1));
+	tb_vma(&b, A, A + 2 * PG, LOCKED_RW, 0, 0, "");
+	tb_page(&b, A, TB_SWAP(0, 77), 0, 0);
+	tb_snap_end(&b, tb_counters(-1, -1, 1));
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_lost_mlock_swapped(void)
+{
+	struct result r;
+
+	r = swapped_locked(0, 0);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "swapped page of a locked VMA");
+	r = swapped_locked(1, 0);
+	ASSERT_TRUE(clean(&r), "MLOCK_ONFAULT keeps pages swapped before the lock");
+	r = swapped_locked(1, 1);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "MLOCK_ONFAULT page that was mlocked, then swapped");
+}
+
+static struct result vanished(int munmap_between)
+{
+	const char *path = tmp_path("vanished.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_sys(&b, 149, A, 2 * PG, 0, 0, 0, NULL);
+	tb_snap(&b, 149, st0());
+	tb_vma(&b, A, A + 2 * PG, LOCKED_RW, 0, 0, "");
+	tb_page(&b, A, TB_PRESENT(0x4000), MMR_PF_MLOCKED | MMR_PF_ANON, 1);
+	tb_page(&b, A + PG, TB_PRESENT(0x4001), MMR_PF_MLOCKED | MMR_PF_ANON, 1);
+	tb_snap_end(&b, st0());
+	if (munmap_between)
+		tb_sys(&b, 11, A + PG, PG, 0, 0, 0, NULL);
+	tb_sys(&b, 149, A, PG, 0, 0, 0, NULL);
+	tb_snap(&b, 149, st0());
+	tb_vma(&b, A, A + 2 * PG, LOCKED_RW, 0, 0, "");
+	tb_page(&b, A, TB_PRESENT(0x4000), MMR_PF_MLOCKED | MMR_PF_ANON, 1);
+	tb_snap_end(&b, st0());
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_lost_mlock_vanished(void)
+{
+	struct result r;
+
+	r = vanished(0);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "locked page gone with no munmap/munlock");
+	ASSERT_EQ(r.first_addr[V_LOST_MLOCK], A + PG, "the page that vanished");
+	r = vanished(1);
+	ASSERT_TRUE(clean(&r), "munmap in between explains it");
+}
+
+/* After munlock of a VMA: a page with @kflags, mapped @mapcount times. */
+static struct result after_munlock(__u32 kflags, __u32 mapcount, int also_locked)
+{
+	const char *path = tmp_path("stranded.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_sys(&b, 150, A, PG, 0, 0, 0, NULL);
+	tb_snap(&b, 150, st0());
+	tb_vma(&b, A, A + PG, RW_ANON, 0, 0, "");
+	tb_page(&b, A, TB_PRESENT(0x5000), kflags | MMR_PF_ANON, mapcount);
+	if (also_locked) {
+		tb_vma(&b, A + 16 * PG, A + 17 * PG, LOCKED_RW, 0, 0, "");
+		tb_page(&b, A + 16 * PG, TB_PRESENT(0x5000), kflags | MMR_PF_ANON, mapcount);
+	}
+	tb_snap_end(&b, st0());
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_stranded_mlock_page(void)
+{
+	struct result r;
+
+	r = after_munlock(MMR_PF_MLOCKED | MMR_PF_UNEVICTABLE, 1, 0);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "mlocked page, no locked mapping");
+	ASSERT_TRUE(only(&r, V_STRANDED_MLOCK), "nothing else");
+	r = after_munlock(MMR_PF_UNEVICTABLE, 1, 0);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "private anon page left unevictable");
+	r = after_munlock(0, 1, 0);
+	ASSERT_TRUE(clean(&r), "munlocked page");
+	r = after_munlock(MMR_PF_MLOCKED, 2, 0);
+	ASSERT_TRUE(clean(&r), "also mapped by an untraced mm: not judged");
+	r = after_munlock(MMR_PF_MLOCKED, 2, 1);
+	ASSERT_TRUE(clean(&r), "also mapped by a locked VMA of ours");
+}
+
+static struct result meminfo(long base, long final, long cleared)
+{
+	const char *path = tmp_path("meminfo.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_global(&b, MMR_SNAP_REASON_BASELINE, base, 5, 0);
+	tb_rss(&b, 1, 3);
+	tb_rss(&b, 1, 0);
+	tb_exit_mmap(&b);
+	tb_global(&b, MMR_SNAP_REASON_END, final, 5 + cleared, 0);
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_stranded_mlock_meminfo(void)
+{
+	struct result r;
+
+	r = meminfo(100, 100, 0);
+	ASSERT_TRUE(clean(&r), "Mlocked back at its baseline");
+	r = meminfo(100, 108, 0);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "Mlocked above its baseline after exit");
+	r = meminfo(100, 100, 3);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "unevictable_pgs_cleared rose");
+}
+
+static struct result dontneed(__u64 swapped_at, long advice)
+{
+	const char *path = tmp_path("dontneed.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_sys(&b, 28, A, 4 * PG, advice, 0, 0, NULL);
+	tb_snap(&b, 28, tb_counters(-1, -1, 1));
+	tb_vma(&b, A, A + 8 * PG, RW_ANON, 0, 0, "");
+	tb_page(&b, swapped_at, TB_SWAP(0, 12), 0, 0);
+	tb_snap_end(&b, tb_counters(-1, -1, 1));
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_skipped_swap_dontneed(void)
+{
+	struct result r;
+
+	r = dontneed(A + 2 * PG, 4);
+	ASSERT_EQ(r.nr[V_SKIPPED_SWAP], 1, "swap PTE inside the MADV_DONTNEED range");
+	ASSERT_TRUE(only(&r, V_SKIPPED_SWAP), "nothing else");
+	r = dontneed(A + 5 * PG, 4);
+	ASSERT_TRUE(clean(&r), "swap PTE outside the range");
+	r = dontneed(A + 2 * PG, 21);
+	ASSERT_TRUE(clean(&r), "MADV_PAGEOUT does not zap");
+}
+
+static struct result truncate_to(__u64 size, __u32 vma_flags)
+{
+	const struct mmr_file_id file = { .ino = 77, .dev = 0x800001, .valid = 1 };
+	const char *path = tmp_path("truncate.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_sys(&b, 77, 3, size, 0, 0, 0, &file);
+	tb_snap(&b, 77, tb_counters(-1, -1, 1));
+	tb_vma(&b, A, A + 4 * PG, vma_flags, 77, 0, "/tmp/f");
+	tb_page(&b, A + 2 * PG, TB_SWAP(0, 99), 0, 0);	/* file offset 8192 */
+	tb_snap_end(&b, tb_counters(-1, -1, 1));
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_skipped_swap_truncate(void)
+{
+	struct result r;
+
+	r = truncate_to(PG, RW_FILE);
+	ASSERT_EQ(r.nr[V_SKIPPED_SWAP], 1, "COWed swap PTE beyond the new EOF");
+	ASSERT_STRCONTAINS(r.op[V_SKIPPED_SWAP], "ftruncate(", "op");
+	r = truncate_to(3 * PG, RW_FILE);
+	ASSERT_TRUE(clean(&r), "swap PTE below the new EOF");
+}
+
+static struct result vmswap(long vm_swap, __u64 second)
+{
+	const char *path = tmp_path("vmswap.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_sys(&b, 11, A + 8 * PG, PG, 0, 0, 0, NULL);
+	tb_snap(&b, 11, tb_counters(-1, -1, vm_swap));
+	tb_vma(&b, A, A + 4 * PG, RW_ANON, 0, 0, "");
+	tb_page(&b, A, TB_SWAP(0, 5), 0, 0);
+	tb_page(&b, A + PG, second, 0, 0);
+	tb_snap_end(&b, tb_counters(-1, -1, vm_swap));
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_skipped_swap_vmswap(void)
+{
+	struct result r;
+
+	r = vmswap(2, TB_SWAP(0, 6));
+	ASSERT_TRUE(clean(&r), "VmSwap equals the swap PTEs");
+	r = vmswap(3, TB_SWAP(0, 6));
+	ASSERT_EQ(r.nr[V_SKIPPED_SWAP], 1, "VmSwap counts an entry no PTE holds (munmap skipped it)");
+	r = vmswap(1, TB_SWAP(29, 6));
+	ASSERT_TRUE(clean(&r), "a migration entry is not a swap entry");
+}
+
+static struct result punch(__u64 after)
+{
+	const struct mmr_file_id file = { .ino = 88, .dev = 0x800001, .valid = 1 };
+	const char *path = tmp_path("punch.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_sys(&b, 28, A, 4 * PG, 21, 0, 0, NULL);	/* MADV_PAGEOUT */
+	tb_snap(&b, 28, tb_counters(-1, -1, 1));
+	tb_vma(&b, A, A + 4 * PG, RW_FILE, 88, 0, "/tmp/g");
+	tb_page(&b, A + PG, TB_SWAP(0, 40), 0, 0);
+	tb_page(&b, A + 2 * PG, TB_PRESENT(0x6000) | MMR_PM_FILE, 0, 2);	/* page cache */
+	tb_snap_end(&b, tb_counters(-1, -1, 1));
+	tb_sys(&b, 285, 3, 3, 0, 4 * PG, 0, &file);	/* fallocate PUNCH_HOLE|KEEP_SIZE */
+	tb_snap(&b, 285, tb_counters(-1, -1, after ? 1 : 0));
+	tb_vma(&b, A, A + 4 * PG, RW_FILE, 88, 0, "/tmp/g");
+	if (after)
+		tb_page(&b, A + PG, after, 0, 0);
+	tb_snap_end(&b, tb_counters(-1, -1, after ? 1 : 0));
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_dropped_cow_swap(void)
+{
+	struct result r;
+
+	r = punch(TB_SWAP(0, 40));
+	ASSERT_TRUE(clean(&r), "private swapped COW page kept; page cache page zapped");
+	r = punch(0);
+	ASSERT_EQ(r.nr[V_DROPPED_COW_SWAP], 1, "hole punch dropped the COWed swap entry");
+	ASSERT_EQ(r.first_addr[V_DROPPED_COW_SWAP], A + PG, "at the COWed page");
+	ASSERT_TRUE(only(&r, V_DROPPED_COW_SWAP), "nothing else");
+}
+
+static struct result rss_exit(long last_swap)
+{
+	const char *path = tmp_path("rss.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_rss(&b, 2, 3);
+	tb_rss(&b, 2, last_swap);
+	tb_exit_mmap(&b);
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_rss_at_exit(void)
+{
+	struct result r;
+
+	r = rss_exit(0);
+	ASSERT_TRUE(clean(&r), "MM_SWAPENTS back at 0");
+	r = rss_exit(2);
+	ASSERT_EQ(r.nr[V_RSS_MISMATCH], 1, "MM_SWAPENTS left at 2 after exit_mmap");
+}
+
+static struct result rss_snapshot(const char *release, long status_anon)
+{
+	const char *path = tmp_path("rss_snap.trace");
+	struct tb b;
+
+	tb_open(&b, path, release, PID, MM);
+	tb_rss(&b, 1, 10);
+	tb_sys(&b, 150, A, PG, 0, 0, 0, NULL);
+	tb_snap(&b, 150, tb_counters(status_anon, -1, 0));
+	tb_snap_end(&b, tb_counters(status_anon, -1, 0));
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_rss_snapshot(void)
+{
+	struct result r;
+
+	r = rss_snapshot("6.18.0", 10);
+	ASSERT_TRUE(clean(&r), "rss_stat agrees with status");
+	r = rss_snapshot("6.18.0", 12);
+	ASSERT_EQ(r.nr[V_RSS_MISMATCH], 1, "rss_stat disagrees with status");
+	r = rss_snapshot("6.1.0", 12);
+	ASSERT_TRUE(clean(&r), "6.1 caches rss per thread: not compared");
+}
+
+/* Exit status and JSON of the command; a truncated trace is an error. */
+static void test_check_cli(void)
+{
+	char out[512], err[512], *text;
+	const __u32 bad[4] = { 0, MMR_PF_MLOCKED, MMR_PF_MLOCKED, MMR_PF_MLOCKED };
+	const __u32 one[4] = { 1, 1, 1, 1 };
+	long size;
+	int rc;
+
+	snprintf(out, sizeof(out), "%s", tmp_path("check.out"));
+	snprintf(err, sizeof(err), "%s", tmp_path("check.err"));
+	rss_exit(0);
+	rc = run_cmd(out, err, "%s check %s", mmreplay_bin(), tmp_path("rss.trace"));
+	ASSERT_EQ(rc, 0, "clean trace: exit 0");
+	ASSERT_STRCONTAINS(slurp(out), "clean: no findings", "report");
+	mlock_snapshot(bad, one);
+	rc = run_cmd(out, err, "%s check --json %s", mmreplay_bin(), tmp_path("lost.trace"));
+	ASSERT_EQ(rc, 1, "findings: exit 1");
+	text = slurp(out);
+	ASSERT_STRCONTAINS(text, "\"kind\": \"lost-mlock\"", "json finding");
+	ASSERT_STRCONTAINS(text, "\"coverage\"", "json coverage");
+	free(text);
+	rc = run_cmd(NULL, err, "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' %s", out);
+	ASSERT_EQ(rc, 0, "json parses");
+	size = file_size(tmp_path("lost.trace"));
+	rc = run_cmd(NULL, NULL, "truncate -s %ld %s", size - 10, tmp_path("lost.trace"));
+	rc = run_cmd(out, err, "%s check %s", mmreplay_bin(), tmp_path("lost.trace"));
+	ASSERT_EQ(rc, 2, "truncated trace: exit 2");
+	text = slurp(err);
+	ASSERT_EQ(count_lines(text), 1, "one error line");
+	free(text);
+	rc = run_cmd(out, err, "%s check --bogus x", mmreplay_bin());
+	ASSERT_EQ(rc, 2, "unknown option: exit 2");
+	rc = run_cmd(out, err, "%s check /nonexistent", mmreplay_bin());
+	ASSERT_EQ(rc, 2, "missing file: exit 2");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case tests[] = {
+		TEST(test_check_lost_mlock_present),
+		TEST(test_check_lost_mlock_exceptions),
+		TEST(test_check_lost_mlock_concurrent_munlock),
+		TEST(test_check_lost_mlock_swapped),
+		TEST(test_check_lost_mlock_vanished),
+		TEST(test_check_stranded_mlock_page),
+		TEST(test_check_stranded_mlock_meminfo),
+		TEST(test_check_skipped_swap_dontneed),
+		TEST(test_check_skipped_swap_truncate),
+		TEST(test_check_skipped_swap_vmswap),
+		TEST(test_check_dropped_cow_swap),
+		TEST(test_check_rss_at_exit),
+		TEST(test_check_rss_snapshot),
+		TEST(test_check_cli),
+	};
+	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
+
+	tmp_cleanup();
+	return ret;
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Build traces by hand with the trace library: the synthetic event
+ * sequences that the checker's tests (and bench/check-throughput) feed it.
+ * Records are laid out exactly as the recorder writes them.
+ */
+#ifndef MMR_TRACEBUILD_H
+#define MMR_TRACEBUILD_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kinds.h"
+#include "trace.h"
+
+/* The kernel's kmem:rss_stat format (6.18, x86_64), as a trace stores it. */
+static const char tb_rss_format[] =
+	"name: rss_stat\nID: 646\nformat:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	"\tfield:unsigned int mm_id;\toffset:8;\tsize:4;\tsigned:0;\n"
+	"\tfield:unsigned int curr;\toffset:12;\tsize:4;\tsigned:0;\n"
+	"\tfield:int member;\toffset:16;\tsize:4;\tsigned:1;\n"
+	"\tfield:long size;\toffset:24;\tsize:8;\tsigned:1;\n\n"
+	"print fmt: \"mm_id=%u curr=%d member=%d size=%ldB\", REC->mm_id, REC->curr, "
+	"REC->member, REC->size\n";
+
+struct tb {
+	struct mmr_writer *w;
+	__u64 ts;
+	__u32 seq;
+	int tgid, tid;
+	__u64 mm;
+	struct mmr_snap_pages *pages;
+};
+
+static inline void tb_kind(struct tb *b, int id, const char *src, const char *fmt)
+{
+	const struct kind_def *k = kind_def(id);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	fprintf(m, "id=%d\nname=%s\nsystem=%s\nsource=%s\nattach=test\nstatus=ok\nformat:\n%s",
+		id, k->name, k->system, src, fmt);
+	fclose(m);
+	mmr_writer_chunk(b->w, MMR_CHUNK_KIND, text, len);
+	free(text);
+}
+
+/* A trace of process @tgid (mm @mm) recorded on kernel @release. */
+static inline int tb_open(struct tb *b, const char *path, const char *release, int tgid, __u64 mm)
+{
+	char err[256], meta[256];
+
+	memset(b, 0, sizeof(*b));
+	b->w = mmr_writer_open(path, err, sizeof(err));
+	if (!b->w)
+		return -1;
+	b->ts = 1000000000ULL;
+	b->tgid = b->tid = tgid;
+	b->mm = mm;
+	snprintf(meta, sizeof(meta), "format_version=1\nkernel_release=%s\nmachine=x86_64\n"
+		 "page_size=4096\ncommand=./workload\n", release);
+	mmr_writer_chunk(b->w, MMR_CHUNK_META, meta, strlen(meta));
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		const struct kind_def *k = &mmr_kinds[i];
+		char *fmt;
+
+		if (k->src == MMR_SRC_TRACEPOINT)
+			continue;
+		fmt = kind_format(k);
+		tb_kind(b, k->id, kind_source_name(k->src), fmt);
+		free(fmt);
+	}
+	tb_kind(b, MMR_K_RSS_STAT, "tracepoint", tb_rss_format);
+	b->pages = calloc(1, sizeof(*b->pages) + MMR_SNAP_PAGES_MAX * sizeof(struct mmr_snap_page));
+	return b->pages ? 0 : -1;
+}
+
+static inline int tb_close(struct tb *b)
+{
+	free(b->pages);
+	return mmr_writer_close(b->w, "events=0\ndrops=0\n");
+}
+
+static inline void tb_put(struct tb *b, int kind, void *rec, size_t len)
+{
+	struct mmr_hdr h = { .ts = b->ts, .mm = b->mm, .tgid = b->tgid, .len = len };
+	struct mmr_common *c = rec;
+
+	b->ts += 1000;
+	c->type = kind;
+	c->pid = b->tid;
+	mmr_writer_event(b->w, &h, rec);
+}
+
+/* A completed syscall: enter (with @file as the fd's file) and exit. */
+static inline void tb_sys(struct tb *b, int nr, __u64 a0, __u64 a1, __u64 a2, __u64 a3,
+			  long ret, const struct mmr_file_id *file)
+{
+	struct mmr_sys_enter e = { .nr = nr, .args = { a0, a1, a2, a3 } };
+	struct mmr_sys_exit x = { .nr = nr, .ret = ret };
+
+	if (file)
+		e.file = *file;
+	tb_put(b, MMR_K_SYS_ENTER, &e, sizeof(e));
+	tb_put(b, MMR_K_SYS_EXIT, &x, sizeof(x));
+}
+
+/* kmem:rss_stat: counter @member is now @pages. */
+static inline void tb_rss(struct tb *b, int member, long pages)
+{
+	unsigned char rec[32] = { 0 };
+
+	memcpy(rec + 16, &member, 4);
+	pages *= 4096;
+	memcpy(rec + 24, &pages, 8);
+	tb_put(b, MMR_K_RSS_STAT, rec, sizeof(rec));
+}
+
+static inline void tb_exit_mmap(struct tb *b)
+{
+	unsigned char rec[24] = { 0 };
+
+	tb_put(b, MMR_K_EXIT_MMAP, rec, sizeof(rec));
+}
+
+static inline struct mmr_snap_counters tb_counters(long anon, long file, long swap)
+{
+	struct mmr_snap_counters st = { .rss_anon = anon, .rss_file = file, .rss_shmem = 0,
+					.vm_swap = swap, .vm_lck = 0 };
+	return st;
+}
+
+/* Opens a snapshot of the process after syscall @reason (held, drained). */
+static inline void tb_snap(struct tb *b, __u32 reason, struct mmr_snap_counters st)
+{
+	struct mmr_snap s = { .seq = ++b->seq, .reason = reason,
+			      .flags = MMR_SNAPF_HELD | MMR_SNAPF_DRAINED, .st = st };
+
+	tb_put(b, MMR_K_SNAP, &s, sizeof(s));
+}
+
+static inline void tb_vma(struct tb *b, __u64 start, __u64 end, __u32 flags, __u64 ino,
+			  __u64 pgoff, const char *name)
+{
+	struct mmr_snap_vma v = { .seq = b->seq, .flags = flags, .start = start, .end = end,
+				  .pgoff = pgoff, .ino = ino, .dev = ino ? 0x800001 : 0 };
+
+	snprintf(v.name, sizeof(v.name), "%s", name);
+	tb_put(b, MMR_K_SNAP_VMA, &v, sizeof(v));
+}
+
+/* Page flags for tb_page() */
+#define TB_PRESENT(pfn) (MMR_PM_PRESENT | (pfn))
+#define TB_SWAP(type, off) (MMR_PM_SWAP | (type) | ((__u64)(off) << 5))
+
+static inline void tb_page(struct tb *b, __u64 addr, __u64 pagemap, __u32 kflags, __u32 mapcount)
+{
+	struct mmr_snap_page *p = &b->pages->p[b->pages->nr++];
+
+	memset(p, 0, sizeof(*p));
+	p->addr = addr;
+	p->pagemap = pagemap;
+	p->kflags = kflags;
+	p->mapcount = mapcount;
+	p->folio_nr = 1;
+	if (b->pages->nr == MMR_SNAP_PAGES_MAX) {
+		b->pages->seq = b->seq;
+		tb_put(b, MMR_K_SNAP_PAGES, b->pages,
+		       sizeof(*b->pages) + b->pages->nr * sizeof(struct mmr_snap_page));
+		b->pages->nr = 0;
+	}
+}
+
+static inline void tb_snap_end(struct tb *b, struct mmr_snap_counters st)
+{
+	struct mmr_snap_end e = { .seq = b->seq, .st = st,
+				  .flags = MMR_SNAPF_HELD | MMR_SNAPF_DRAINED | MMR_SNAPF_STABLE };
+
+	if (b->pages->nr) {
+		b->pages->seq = b->seq;
+		tb_put(b, MMR_K_SNAP_PAGES, b->pages,
+		       sizeof(*b->pages) + b->pages->nr * sizeof(struct mmr_snap_page));
+		b->pages->nr = 0;
+	}
+	tb_put(b, MMR_K_SNAP_END, &e, sizeof(e));
+}
+
+/* A global snapshot: Mlocked and the unevictable counters. */
+static inline void tb_global(struct tb *b, __u32 reason, long mlocked, long cleared, long stranded)
+{
+	struct mmr_snap s = { .seq = ++b->seq, .reason = reason, .flags = MMR_SNAPF_DRAINED,
+			      .mlocked = mlocked, .pgs_cleared = cleared, .pgs_stranded = stranded };
+	int tgid = b->tgid;
+	__u64 mm = b->mm;
+
+	memset(&s.st, 0xff, sizeof(s.st));
+	b->tgid = 0;
+	b->mm = 0;
+	tb_put(b, MMR_K_SNAP, &s, sizeof(s));
+	b->tgid = tgid;
+	b->mm = mm;
+}
+
+#endif
