@@ -70,10 +70,10 @@ $(OUTPUT)/workloads/%: tests/workloads/%.c | $(OUTPUT)/workloads
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
 
-$(OUTPUT)/bench/%: bench/%.c
+$(OUTPUT)/bench/%: bench/%.c $(TEST_OBJ)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests $< $(TEST_OBJ) $(LIBS) -o $@
 
 $(OUTPUT)/tests/%: tests/%.c tests/test.h $(TEST_OBJ) | $(OUTPUT)/tests
 	$(call msg,CC,$@)

@@ -206,7 +206,7 @@ struct mmr_fault_done {
 #define MMR_SNAPF_HELD		0x1	/* every thread was stopped while it was read */
 #define MMR_SNAPF_DRAINED	0x2	/* per-CPU LRU and mlock batches were drained first */
 #define MMR_SNAPF_STABLE	0x4	/* (SNAP_END) status counters equal before and after */
-#define MMR_SNAPF_GONE		0x8	/* (SNAP_END) the process exited while it was read */
+#define MMR_SNAPF_GONE		0x8	/* (SNAP_END) it was killed or exited while it was read */
 
 struct mmr_snap_counters {
 	__s64 rss_anon, rss_file, rss_shmem, vm_swap, vm_lck;	/* /proc/PID/status */

@@ -532,7 +532,12 @@ static void check_rss(struct judge *j)
 		return;
 	}
 	cov->snap_checked++;
-	for (int i = 0; i < NR_RSS; i++) {
+	/*
+	 * Only MM_ANONPAGES and MM_SWAPENTS: on 6.18, file and shmem counts
+	 * from rss_stat were seen to disagree with status on a correct kernel
+	 * (threads paging out shared memory), for a reason not yet understood.
+	 */
+	for (int i = 1; i <= 2; i++) {
 		struct finding *f;
 
 		if (!j->m->rss_known[i] || status[i] < 0 || status[i] == j->m->rss[i])
@@ -605,6 +610,6 @@ void verdicts_coverage(struct checker *c)
 	else
 		snprintf(c->cov[V_RSS_MISMATCH].event_note, sizeof(c->cov[0].event_note),
 			 "kmem:rss_stat counters at exit_mmap%s",
-			 c->rss_exact ? ", and against each snapshot" :
+			 c->rss_exact ? ", and MM_ANONPAGES/MM_SWAPENTS against each snapshot" :
 			 "; not against snapshots: this kernel caches rss per thread (< 6.2)");
 }

@@ -16,7 +16,8 @@ const char usage_show[] =
 	"  -j, --json     print a JSON array of event objects\n"
 	"  -p, --pid P    only events of process or thread P\n"
 	"  -k, --kind K   only events of kind K (see mmreplay info FILE), or of\n"
-	"                 syscall K (e.g. mlock); repeat for several\n\n"
+	"                 syscall K (e.g. mlock); repeat for several\n"
+	"  (mmreplay -v show also prints each page of a snapshot_pages record)\n\n"
 	"A truncated or corrupt trace prints every complete chunk, then one error\n"
 	"line, and exits with status 2.\n\n"
 	"examples:\n"
@@ -171,6 +172,17 @@ static const char *kind_name(const struct mmr_trace *t, const struct mmr_event *
 	return k ? k->name : "?";
 }
 
+/* The page array of a snapshot_pages record: one line per page. */
+static void print_snap_pages(const struct mmr_event *ev)
+{
+	const struct mmr_snap_pages *p = ev->data;
+
+	for (__u32 i = 0; sizeof(*p) + (i + 1) * sizeof(p->p[0]) <= ev->h.len && i < p->nr; i++)
+		printf("\n    0x%llx pagemap=0x%016llx kflags=0x%x mapcount=%u folio=%u/%u",
+		       (unsigned long long)p->p[i].addr, (unsigned long long)p->p[i].pagemap,
+		       p->p[i].kflags, p->p[i].mapcount, p->p[i].folio_idx, p->p[i].folio_nr);
+}
+
 static void print_plain(const struct mmr_trace *t, struct mmr_decoder *d,
 			const struct mmr_event *ev)
 {
@@ -184,6 +196,8 @@ static void print_plain(const struct mmr_trace *t, struct mmr_decoder *d,
 		print_sys(ev, stdout);
 	else
 		mmr_decode_info(d, ev, stdout);
+	if (c->type == MMR_K_SNAP_PAGES && mmr_verbose)
+		print_snap_pages(ev);
 	putchar('\n');
 }
 

@@ -65,8 +65,12 @@ static int put(struct snap_run *r, int kind, void *rec, size_t len)
 
 /* ---- holding the process ------------------------------------------- */
 
-/* 1 if every thread of @tgid is stopped (or already dead). */
-static int all_stopped(pid_t tgid)
+/*
+ * 1 if every thread of @tgid is stopped; with @or_dead, threads on their
+ * way out count too.  SIGKILL ends a stop: a process killed while it was
+ * read was not held, so the check after reading passes @or_dead = 0.
+ */
+static int all_stopped(pid_t tgid, int or_dead)
 {
 	char path[320], buf[512], *p;
 	struct dirent *d;
@@ -90,7 +94,7 @@ static int all_stopped(pid_t tgid)
 		close(fd);
 		buf[n > 0 ? n : 0] = 0;
 		p = strrchr(buf, ')');
-		ok = p && p[1] && strchr("TtZX", p[2]);
+		ok = p && p[1] && p[2] && strchr(or_dead ? "TtZX" : "Tt", p[2]);
 	}
 	closedir(dir);
 	return ok;
@@ -101,7 +105,7 @@ static int wait_stopped(pid_t tgid)
 	struct timespec ts = { 0, 50000 };
 
 	for (int waited = 0; waited < HOLD_WAIT_US; waited += 50) {
-		if (all_stopped(tgid))
+		if (all_stopped(tgid, 1))
 			return 1;
 		nanosleep(&ts, NULL);
 	}
@@ -183,11 +187,29 @@ static void read_vmstat(struct mmr_snap *sn)
 		fclose(f);
 }
 
+/*
+ * meminfo and vmstat lag by the per-CPU deltas not yet folded (up to the
+ * vmstat threshold per CPU); stat_refresh folds them.  It may fail with
+ * EINVAL when a counter is transiently negative, after folding anyway.
+ */
+static void refresh_vmstat(void)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		ssize_t n = write(fd, "1", 1);	/* folded even if n < 0 */
+
+		(void)n;
+		close(fd);
+	}
+}
+
 static void read_globals(struct mmr_snap *sn, long psz)
 {
 	static const char *const keys[] = { "Mlocked", "Unevictable", "SwapFree" };
 	__s64 v[3];
 
+	refresh_vmstat();
 	read_kb("/proc/meminfo", keys, v, 3, psz);
 	sn->mlocked = v[0];
 	sn->unevictable = v[1];
@@ -428,6 +450,8 @@ static int write_snapshot(struct snap_run *r, __u32 reason, __u32 flags)
 	end.flags = sn.flags;
 	ret = put_vmas(r, &end);
 	read_status(r->tgid, &end.st, psz);
+	if ((end.flags & MMR_SNAPF_HELD) && !all_stopped(r->tgid, 0))
+		end.flags = (end.flags & ~MMR_SNAPF_HELD) | MMR_SNAPF_GONE;
 	if (end.flags & MMR_SNAPF_GONE)
 		end.flags &= ~MMR_SNAPF_HELD;
 	else if (!memcmp(&end.st, &sn.st, sizeof(end.st)))

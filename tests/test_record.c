@@ -477,6 +477,139 @@ static void test_record_no_kernel_pointers(void)
 	unload(&l);
 }
 
+/* record --snapshot CMD, then check it: the exit status of check (0 clean). */
+static int record_and_check(const char *name, const char *cmd)
+{
+	char trace[512], out[512], err[512];
+	int rc;
+
+	snprintf(trace, sizeof(trace), "%s", tmp_path(name));
+	snprintf(out, sizeof(out), "%s", tmp_path("check.out"));
+	snprintf(err, sizeof(err), "%s", tmp_path("record.err"));
+	rc = run_cmd(NULL, err, "%s record -q --snapshot -o %s -- %s", mmreplay_bin(), trace, cmd);
+	if (!ASSERT_EQ(rc, 0, name)) {
+		char *e = slurp(err);
+
+		printf("  stderr: %s", e);
+		free(e);
+		return -1;
+	}
+	rc = run_cmd(out, NULL, "%s check %s", mmreplay_bin(), trace);
+	if (rc) {
+		char *o = slurp(out);
+
+		printf("  %s: check says:\n%.3000s", name, o);
+		free(o);
+	}
+	unlink(trace);
+	return rc;
+}
+
+/* A correct kernel gives no finding on our workloads, snapshots included. */
+static void test_check_workloads_clean(void)
+{
+	char cmd[512];
+	const char *swapfile;
+	int swap_ok;
+
+	if (!need_bpf())
+		return;
+	swapfile = swap_on(&swap_ok);
+	ASSERT_EQ(record_and_check("memfd.trace", WORKLOADS "/mlock_memfd"), 0, "mlock_memfd");
+	ASSERT_EQ(record_and_check("fork.trace", WORKLOADS "/fork_mlock"), 0, "fork_mlock");
+	ASSERT_EQ(record_and_check("rules.trace", WORKLOADS "/mlock_rules"), 0,
+		  "mlock_rules (ONFAULT, zero page, THP split, shared anon, COW)");
+	ASSERT_EQ(record_and_check("threads.trace", WORKLOADS "/threads_mlock_pageout 200"), 0,
+		  "threads_mlock_pageout");
+	if (swap_ok) {
+		snprintf(cmd, sizeof(cmd), "%s/cow_pageout_truncate %s", WORKLOADS, tmp_path(""));
+		ASSERT_EQ(record_and_check("cow.trace", cmd), 0, "cow_pageout_truncate (swap on)");
+	} else {
+		printf("  cow_pageout_truncate not run: cannot turn swap on\n");
+	}
+	swap_off(swapfile);
+}
+
+/* Four stress-ng stressors of the mlock, madvise, memfd and mmap paths. */
+static void test_check_stress_ng_clean(void)
+{
+	static const char *const runs[] = {
+		"stress-ng --mlock 1 --mlock-ops 40 --timeout 4s -q",
+		"stress-ng --madvise 1 --madvise-ops 1 --timeout 3s -q",
+		"stress-ng --memfd 1 --memfd-ops 4 --memfd-fds 8 --timeout 4s -q",
+		"stress-ng --mmap 1 --mmap-ops 8 --mmap-bytes 1M --timeout 4s -q",
+	};
+
+	if (!need_bpf())
+		return;
+	if (run_cmd(NULL, NULL, "command -v stress-ng")) {
+		test_skip("stress-ng is not installed (make deps)");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
+		ASSERT_EQ(record_and_check("stress.trace", runs[i]), 0, runs[i]);
+}
+
+/*
+ * The snapshot after mlock() shows what the process itself reads from
+ * pagemap and kpageflags: the same PFN, mlocked.
+ */
+static void test_check_snapshot_ground_truth(void)
+{
+	const char *trace = tmp_path("truth.trace");
+	unsigned long addr, pfn, flags;
+	struct mmr_trace *t;
+	struct mmr_event ev;
+	const struct mmr_snap_page *seen = NULL;
+	struct mmr_snap_page copy;
+	char err[256], *rep;
+	__u32 reason = 0;
+
+	if (!need_bpf())
+		return;
+	unlink(tmp_path("report"));
+	rep = record_workload(trace, "mlock_rules", NULL);
+	if (!rep)
+		return;
+	addr = report_get(rep, "truth_addr");
+	pfn = report_get(rep, "truth_pfn");
+	flags = report_get(rep, "truth_kpageflags");
+	free(rep);
+	ASSERT_TRUE(flags >> 33 & 1, "the workload sees its page mlocked");
+	run_cmd(NULL, NULL, "%s record -q --snapshot -o %s -- env MMR_REPORT=%s %s/mlock_rules",
+		mmreplay_bin(), trace, tmp_path("report2"), WORKLOADS);
+	rep = slurp(tmp_path("report2"));
+	addr = report_get(rep, "truth_addr");
+	pfn = report_get(rep, "truth_pfn");
+	flags = report_get(rep, "truth_kpageflags");
+	free(rep);
+	t = mmr_trace_open(trace, err, sizeof(err));
+	if (!ASSERT_OK_PTR(t, "open trace"))
+		return;
+	while (mmr_trace_next(t, &ev) == 1) {
+		const struct mmr_common *c = ev.data;
+
+		if (c->type == MMR_K_SNAP)
+			reason = ((const struct mmr_snap *)ev.data)->reason;
+		if (c->type != MMR_K_SNAP_PAGES || reason != 149)
+			continue;
+		for (__u32 i = 0; i < ((const struct mmr_snap_pages *)ev.data)->nr; i++) {
+			const struct mmr_snap_page *p = &((const struct mmr_snap_pages *)ev.data)->p[i];
+
+			if (p->addr == addr) {
+				copy = *p;
+				seen = &copy;
+			}
+		}
+	}
+	mmr_trace_close(t);
+	if (!ASSERT_OK_PTR(seen, "snapshot after mlock() has the page"))
+		return;
+	ASSERT_EQ(seen->pagemap & MMR_PM_PFN_MASK, pfn, "same PFN as the process read");
+	ASSERT_EQ(!!(seen->kflags & MMR_PF_MLOCKED), flags >> 33 & 1, "same KPF_MLOCKED");
+	ASSERT_EQ(!!(seen->kflags & MMR_PF_UNEVICTABLE), flags >> 18 & 1, "same KPF_UNEVICTABLE");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
@@ -489,6 +622,9 @@ int main(int argc, char **argv)
 		TEST(test_record_sigkill),
 		TEST(test_record_event_selection),
 		TEST(test_record_no_kernel_pointers),
+		TEST(test_check_workloads_clean),
+		TEST(test_check_stress_ng_clean),
+		TEST(test_check_snapshot_ground_truth),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 

@@ -205,6 +205,19 @@ static int index_chunk(struct mmr_trace *t, size_t off)
 	return 0;
 }
 
+/*
+ * A chunk's stored bytes are not needed once checked or copied out: unmap
+ * them, so that reading a trace costs memory for the reorder window and the
+ * index, not for the file.
+ */
+static void drop_mapped(struct mmr_trace *t, size_t off, size_t len)
+{
+	size_t psz = sysconf(_SC_PAGESIZE), start = off & ~(psz - 1), end = (off + len) & ~(psz - 1);
+
+	if (end > start)
+		madvise((char *)t->map + start, end - start, MADV_DONTNEED);
+}
+
 static void index_chunks(struct mmr_trace *t)
 {
 	size_t off = sizeof(struct mmr_file_hdr);
@@ -217,6 +230,8 @@ static void index_chunks(struct mmr_trace *t)
 
 			if (index_chunk(t, off))
 				break;
+			if (ch->type == MMR_CHUNK_EVENTS)
+				drop_mapped(t, off, sizeof(*ch) + ch->data_len);
 			off += sizeof(*ch) + ch->data_len;
 			continue;
 		}
@@ -391,6 +406,7 @@ static int load_chunk(struct mmr_trace *t)
 	b->data = chunk_data(ch);
 	b->len = ch->raw_len;
 	b->refs = 1;
+	drop_mapped(t, off, sizeof(*ch) + ch->data_len);
 	if (!b->data) {
 		add_problem(t, "corrupt chunk at byte %zu (bad compressed data)", off);
 		free(b);
