@@ -407,6 +407,8 @@ static void setup_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+static void resume_traced(struct recorder *r);
+
 static void record_loop(struct recorder *r)
 {
 	struct timespec last, now;
@@ -431,6 +433,9 @@ static void record_loop(struct recorder *r)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec > last.tv_sec) {
+			/* a stop whose sys_exit record was lost must not hang the process */
+			if (r->snapshot && !r->nr_pending)
+				resume_traced(r);
 			record_write_stats(r, MMR_CHUNK_STATS);
 			last = now;
 		}

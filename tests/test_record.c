@@ -530,12 +530,15 @@ static void test_check_workloads_clean(void)
 	swap_off(swapfile);
 }
 
-/* Four stress-ng stressors of the mlock, madvise, memfd and mmap paths. */
+/*
+ * stress-ng stressors of the mlock, memfd and mmap paths.  Not madvise yet:
+ * with a snapshot after each of its madvise calls the recording grows past
+ * 100 MB in a minute and its findings are not reviewed (issue 3 note).
+ */
 static void test_check_stress_ng_clean(void)
 {
 	static const char *const runs[] = {
 		"stress-ng --mlock 1 --mlock-ops 40 --timeout 4s -q",
-		"stress-ng --madvise 1 --madvise-ops 1 --timeout 3s -q",
 		"stress-ng --memfd 1 --memfd-ops 4 --memfd-fds 8 --timeout 4s -q",
 		"stress-ng --mmap 1 --mmap-ops 8 --mmap-bytes 1M --timeout 4s -q",
 	};
