@@ -568,18 +568,13 @@ static void global_counters(struct checker *c)
 		finding_evidence(f, "/proc/vmstat unevictable_pgs_cleared rose by %lld: pages "
 				 "were freed while still mlocked", (long long)cleared);
 	}
-	if (!c->all_exited)
-		return;
-	if (mlocked > 0) {
-		f = finding_add(c, V_STRANDED_MLOCK, NULL, 0, 0, 0, ~0ULL,
-				"munlock at munmap/exit");
-		finding_evidence(f, "/proc/meminfo Mlocked: %lld pages at start, %lld after every "
-				 "traced process exited", (long long)c->base.mlocked,
-				 (long long)c->final.mlocked);
-		if (stranded > 0)
-			finding_evidence(f, "/proc/vmstat unevictable_pgs_stranded rose by %lld",
-					 (long long)stranded);
-	}
+	/*
+	 * Mlocked is system-wide: other processes (here PID 1 holds tens of MB
+	 * locked) move it by a few pages while a workload runs, so a rise is
+	 * reported in the coverage, not as a finding.
+	 */
+	c->mlocked_delta = c->all_exited ? mlocked : 0;
+	c->stranded_delta = stranded;
 }
 
 void checker_finish(struct checker *c)

@@ -40,7 +40,7 @@ struct coverage {
 	__u64 snap_skipped;	/* snapshots it could not be judged on */
 	__u64 event_checked;	/* mms/ranges it was evaluated on from events */
 	__u64 deferred;		/* pages a concurrent munlock may explain (no reclaim pass) */
-	char snap_note[160];
+	char snap_note[320];
 	char event_note[200];
 };
 

@@ -81,6 +81,7 @@ struct checker {
 	__u64 events, snapshots;
 	__u64 exempt_pages;	/* lost-mlock: by-design exceptions */
 	__u64 stranded_unjudged;	/* stranded-mlock: mapped by untraced mms */
+	__s64 mlocked_delta, stranded_delta;	/* global counters, end - start */
 };
 
 /* verdicts.c */

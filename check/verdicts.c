@@ -592,10 +592,12 @@ void verdicts_coverage(struct checker *c)
 			 (unsigned long long)c->exempt_pages);
 	if (have_snap)
 		snprintf(c->cov[V_STRANDED_MLOCK].snap_note, sizeof(c->cov[0].snap_note),
-			 "%llu mlocked pages also mapped by untraced mms, not judged; Mlocked "
-			 "baseline %s", (unsigned long long)c->stranded_unjudged,
-			 !c->have_final ? "not recorded" : c->all_exited ? "compared" :
-			 "not compared (traced processes still alive)");
+			 "%llu mlocked pages also mapped by untraced mms, not judged; system-wide "
+			 "Mlocked %+lld pages, unevictable_pgs_stranded %+lld (%s; other processes "
+			 "move them too: not a finding)", (unsigned long long)c->stranded_unjudged,
+			 (long long)c->mlocked_delta, (long long)c->stranded_delta,
+			 !c->have_final ? "not recorded" : c->all_exited ? "after every traced "
+			 "process exited" : "traced processes still alive");
 	snprintf(c->cov[V_LOST_MLOCK].event_note, sizeof(c->cov[0].event_note),
 		 "not checked from events: the per-PFN mlock ledger needs snapshots");
 	snprintf(c->cov[V_STRANDED_MLOCK].event_note, sizeof(c->cov[0].event_note),

@@ -275,7 +275,7 @@ static void test_check_stranded_mlock_meminfo(void)
 	r = meminfo(100, 100, 0);
 	ASSERT_TRUE(clean(&r), "Mlocked back at its baseline");
 	r = meminfo(100, 108, 0);
-	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "Mlocked above its baseline after exit");
+	ASSERT_TRUE(clean(&r), "system-wide Mlocked drift is a coverage note, not a finding");
 	r = meminfo(100, 100, 3);
 	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "unevictable_pgs_cleared rose");
 }
