@@ -307,6 +307,7 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 		break;
 	case 150: case 152:			/* munlock, munlockall */
 		op = OP_UNLOCK;
+		m->unlock_ts = r->ts;
 		note_unlock(c, m->mm, r->ts);
 		if (r->nr == 152) {
 			m->onfault_all = 0;
@@ -347,6 +348,10 @@ static void on_sys(struct checker *c, const struct mmr_event *ev, int type)
 
 	if (!r)
 		return;
+	if ((m = mm_get(c, ev->h.mm, ev->h.tgid)) && m->tid0 != cm->pid) {
+		m->threads |= m->tid0 != 0;
+		m->tid0 = m->tid0 ? m->tid0 : cm->pid;
+	}
 	if (type == MMR_K_SYS_ENTER && ev->h.len >= sizeof(struct mmr_sys_enter)) {
 		const struct mmr_sys_enter *e = ev->data;
 
