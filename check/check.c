@@ -18,13 +18,6 @@ static const char *const verdict_names[V_NR] = {
 };
 
 #define MAX_FINDINGS 10000
-#define MADV_DONTNEED 4
-#define MADV_FREE 8
-#define MADV_REMOVE 9
-#define MADV_DONTNEED_LOCKED 24
-#define MLOCK_ONFAULT 1
-#define MCL_ONFAULT 4
-#define FALLOC_FL_PUNCH_HOLE 2
 
 const char *verdict_name(enum verdict v)
 {
@@ -72,6 +65,13 @@ void finding_evidence(struct finding *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *ts_str(__u64 ts, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu.%06llu", (unsigned long long)ts / 1000000000ULL,
+		 (unsigned long long)ts % 1000000000ULL / 1000);
+	return buf;
+}
+
 void describe_syscall(const struct syscall_rec *r, char *buf, size_t len)
 {
 	const char *name = r ? syscall_name(r->nr) : NULL;
@@ -85,7 +85,7 @@ void describe_syscall(const struct syscall_rec *r, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s(0x%llx, 0x%llx, 0x%llx%s) = %lld", name,
 			 (unsigned long long)r->args[0], (unsigned long long)r->args[1],
-			 (unsigned long long)r->args[2], r->nr == 285 ? ", ..." : "",
+			 (unsigned long long)r->args[2], r->nr == NR_FALLOCATE ? ", ..." : "",
 			 (long long)r->ret);
 }
 
@@ -134,35 +134,42 @@ static struct mm_state *mm_get(struct checker *c, __u64 mm, int tgid)
 	return m;
 }
 
-static struct syscall_rec *sys_slot(struct checker *c, int tid)
+/* The slot of @tid (open addressing), or the first free one; NULL if full. */
+static struct syscall_rec **sys_probe(struct checker *c, int tid, unsigned *home)
 {
 	unsigned n = sizeof(c->sys) / sizeof(c->sys[0]), h = (unsigned)tid * 2654435761u % n;
 
+	*home = h;
 	for (unsigned i = 0; i < n; i++) {
 		struct syscall_rec **s = &c->sys[(h + i) % n];
 
-		if (!*s) {
-			*s = calloc(1, sizeof(**s));
-			if (*s)
-				(*s)->tid = tid;
-			return *s;
-		}
-		if ((*s)->tid == tid)
-			return *s;
+		if (!*s || (*s)->tid == tid)
+			return s;
 	}
-	memset(c->sys[h], 0, sizeof(*c->sys[h]));	/* full: reuse a slot */
-	c->sys[h]->tid = tid;
-	return c->sys[h];
+	return NULL;
 }
 
 static struct syscall_rec *sys_find(struct checker *c, int tid)
 {
-	unsigned n = sizeof(c->sys) / sizeof(c->sys[0]), h = (unsigned)tid * 2654435761u % n;
+	unsigned h;
+	struct syscall_rec **s = sys_probe(c, tid, &h);
 
-	for (unsigned i = 0; i < n && c->sys[(h + i) % n]; i++)
-		if (c->sys[(h + i) % n]->tid == tid)
-			return c->sys[(h + i) % n];
-	return NULL;
+	return s ? *s : NULL;
+}
+
+static struct syscall_rec *sys_slot(struct checker *c, int tid)
+{
+	unsigned h;
+	struct syscall_rec **s = sys_probe(c, tid, &h);
+
+	if (!s) {			/* full: reuse the home slot */
+		memset(c->sys[h], 0, sizeof(*c->sys[h]));
+		c->sys[h]->tid = tid;
+		return c->sys[h];
+	}
+	if (!*s && (*s = calloc(1, sizeof(**s))))
+		(*s)->tid = tid;
+	return *s;
 }
 
 /* ---- setup ---------------------------------------------------------- */
@@ -216,8 +223,8 @@ struct checker *checker_new(const struct mmr_trace *t, char *err, size_t errlen)
 		c->page_size = 4096;
 	c->rss_exact = kernel_rss_exact(mmr_trace_meta(t, "kernel_release"));
 	c->saw_cmd = mmr_trace_meta(t, "command") && *mmr_trace_meta(t, "command");
-	if (k && k->format && !fmt_field(k->format, "member", &c->rss_off[2], &c->rss_size[2]) &&
-	    !fmt_field(k->format, "size", &c->rss_off[3], &c->rss_size[3]))
+	if (k && k->format && !fmt_field(k->format, "member", &c->member_off, &c->member_size) &&
+	    !fmt_field(k->format, "size", &c->size_off, &c->size_size))
 		c->have_rss = 1;
 	return c;
 }
@@ -264,10 +271,10 @@ static void on_rss(struct checker *c, const struct mmr_event *ev)
 
 	if (!c->have_rss || !(m = mm_get(c, ev->h.mm, ev->h.tgid)))
 		return;
-	member = field_s(ev, c->rss_off[2], c->rss_size[2]);
+	member = field_s(ev, c->member_off, c->member_size);
 	if (member < 0 || member >= NR_RSS)
 		return;
-	m->rss[member] = field_s(ev, c->rss_off[3], c->rss_size[3]) / c->page_size;
+	m->rss[member] = field_s(ev, c->size_off, c->size_size) / c->page_size;
 	m->rss_known[member] = 1;
 }
 
@@ -293,11 +300,11 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 	__u32 op = 0;
 
 	switch (r->nr) {
-	case 11: case 25: case 67:		/* munmap, mremap, shmdt */
+	case NR_MUNMAP: case NR_MREMAP: case NR_SHMDT:
 		op = OP_ZAP;
 		note_unlock(c, m->mm, r->ts);
 		break;
-	case 28:				/* madvise */
+	case NR_MADVISE:
 		if (r->args[2] == MADV_DONTNEED || r->args[2] == MADV_FREE ||
 		    r->args[2] == MADV_REMOVE || r->args[2] == MADV_DONTNEED_LOCKED ||
 		    r->args[2] >= 100)	/* guard regions */
@@ -305,34 +312,34 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 		if (r->args[2] == MADV_REMOVE)
 			c->trunc_count++;
 		break;
-	case 150: case 152:			/* munlock, munlockall */
+	case NR_MUNLOCK: case NR_MUNLOCKALL:
 		op = OP_UNLOCK;
 		m->unlock_ts = r->ts;
 		note_unlock(c, m->mm, r->ts);
-		if (r->nr == 152) {
+		if (r->nr == NR_MUNLOCKALL) {
 			m->onfault_all = 0;
 			m->nr_onfault = 0;
 		}
 		break;
-	case 149: case 151: case 325:		/* mlock, mlockall, mlock2 */
+	case NR_MLOCK: case NR_MLOCKALL: case NR_MLOCK2:
 		if (r->ret < 0)
 			op = OP_LOCK_FAIL;
-		else if (r->nr == 325 && (r->args[2] & MLOCK_ONFAULT))
+		else if (r->nr == NR_MLOCK2 && (r->args[2] & MLOCK_ONFAULT))
 			add_onfault(m, r->args[0], r->args[1]);
-		else if (r->nr == 151 && (r->args[0] & MCL_ONFAULT))
+		else if (r->nr == NR_MLOCKALL && (r->args[0] & MCL_ONFAULT))
 			m->onfault_all = 1;
 		break;
-	case 76: case 77:			/* truncate, ftruncate */
+	case NR_TRUNCATE: case NR_FTRUNCATE:
 		op = OP_TRUNC;
 		c->trunc_count++;
 		break;
-	case 285:				/* fallocate */
+	case NR_FALLOCATE:
 		if (r->args[1] & FALLOC_FL_PUNCH_HOLE) {
 			op = OP_TRUNC;
 			c->trunc_count++;
 		}
 		break;
-	case 59: case 322:			/* execve */
+	case NR_EXECVE: case NR_EXECVEAT:
 		op = OP_EXEC;
 		break;
 	}
@@ -477,7 +484,6 @@ static void on_snap_end(struct checker *c, const struct mmr_event *ev)
 
 	if (ev->h.len < sizeof(*e) || !m || !(s = m->cur) || s->seq != e->seq)
 		return;
-	s->st_end = e->st;
 	s->flags = e->flags;
 	trig = sys_find(c, s->tid);
 	if (trig && (!trig->done || trig->nr != s->reason))
@@ -531,7 +537,7 @@ void checker_event(struct checker *c, const struct mmr_event *ev)
 
 /* ---- end of trace --------------------------------------------------- */
 
-static const char *const rss_names[NR_RSS] = {
+const char *const rss_names[NR_RSS] = {
 	"MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES",
 };
 
@@ -539,6 +545,7 @@ static const char *const rss_names[NR_RSS] = {
 static void rss_at_exit(struct checker *c, struct mm_state *m)
 {
 	struct coverage *cov = &c->cov[V_RSS_MISMATCH];
+	char t[32];
 
 	if (!m->exited)
 		return;
@@ -549,10 +556,9 @@ static void rss_at_exit(struct checker *c, struct mm_state *m)
 		if (!m->rss_known[i] || !m->rss[i])
 			continue;
 		f = finding_add(c, V_RSS_MISMATCH, m, 0, m->exit_ts, 0, ~0ULL, "exit_mmap");
-		finding_evidence(f, "last kmem:rss_stat %s = %lld pages; exit_mmap at %llu.%06llu "
+		finding_evidence(f, "last kmem:rss_stat %s = %lld pages; exit_mmap at %s "
 				 "left it non-zero", rss_names[i], (long long)m->rss[i],
-				 (unsigned long long)m->exit_ts / 1000000000ULL,
-				 (unsigned long long)m->exit_ts % 1000000000ULL / 1000);
+				 ts_str(m->exit_ts, t, sizeof(t)));
 	}
 }
 

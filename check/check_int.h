@@ -6,6 +6,30 @@
 #include "check.h"
 
 #define NR_RSS 4	/* MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES */
+extern const char *const rss_names[NR_RSS];
+
+/* syscall numbers (x86_64) and flags the rules look at */
+#define NR_MUNMAP 11
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+#define NR_MREMAP 25
+#define NR_MADVISE 28
+#define NR_SHMDT 67
+#define NR_TRUNCATE 76
+#define NR_FTRUNCATE 77
+#define NR_MLOCK 149
+#define NR_MUNLOCK 150
+#define NR_MLOCKALL 151
+#define NR_MUNLOCKALL 152
+#define NR_FALLOCATE 285
+#define NR_MLOCK2 325
+#define MADV_DONTNEED 4
+#define MADV_FREE 8
+#define MADV_REMOVE 9
+#define MADV_DONTNEED_LOCKED 24
+#define MLOCK_ONFAULT 1
+#define MCL_ONFAULT 4
+#define FALLOC_FL_PUNCH_HOLE 2
 
 /* classes of syscalls seen on an mm since its last snapshot */
 #define OP_ZAP		0x1	/* munmap, mremap, zapping madvise, shmdt */
@@ -24,7 +48,7 @@ struct snap {
 	__u64 ts;
 	int tid;
 	__u64 trunc_count;	/* checker's trunc_count when it was taken */
-	struct mmr_snap_counters st, st_end;
+	struct mmr_snap_counters st;
 	struct snap_vma *vmas;
 	size_t nr_vmas, cap_vmas;
 	struct mmr_snap_page *pages;
@@ -64,11 +88,10 @@ struct checker {
 	const struct mmr_trace *t;
 	long page_size;
 	int rss_exact;		/* rss_stat/status counters are exact sums */
-	unsigned rss_off[4], rss_size[4];	/* mm_id, curr, member, size */
+	unsigned member_off, member_size, size_off, size_size;	/* rss_stat fields */
 	int have_rss;
 	struct mm_state *mms[1024];
 	struct syscall_rec *sys[1024];	/* open hash on tid, linear probe */
-	int nr_sys_slots;
 	__u64 trunc_count;	/* truncates and hole punches by any traced task */
 	__u64 last_unlock_ts;	/* any munlock/munmap/exit, for the race exception */
 	__u64 last_unlock_mm;
@@ -98,5 +121,7 @@ struct finding *finding_add(struct checker *c, enum verdict v, const struct mm_s
 void finding_evidence(struct finding *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void describe_syscall(const struct syscall_rec *r, char *buf, size_t len);
+/* "seconds.microseconds" of a trace timestamp */
+const char *ts_str(__u64 ts, char *buf, size_t len);
 
 #endif

@@ -54,13 +54,6 @@ static __u64 pfn_of(const struct mmr_snap_page *pg)
 	return present(pg) ? pg->pagemap & MMR_PM_PFN_MASK : ~0ULL;
 }
 
-static const char *ts_str(__u64 ts, char *buf, size_t len)
-{
-	snprintf(buf, len, "%llu.%06llu", (unsigned long long)ts / 1000000000ULL,
-		 (unsigned long long)ts % 1000000000ULL / 1000);
-	return buf;
-}
-
 void snap_free(struct snap *s)
 {
 	if (!s)
@@ -454,10 +447,11 @@ static void check_skipped_swap(struct judge *j)
 	vmswap_matches(j);
 	if (!r || r->ret < 0)
 		return;
-	if (r->nr == 28 && (r->args[2] == 4 || r->args[2] == 8 || r->args[2] == 24))
+	if (r->nr == NR_MADVISE && (r->args[2] == MADV_DONTNEED || r->args[2] == MADV_FREE ||
+				    r->args[2] == MADV_DONTNEED_LOCKED))
 		swap_in_range(j, r->args[0], r->args[0] + r->args[1],
 			      "swap PTE left in the range MADV_DONTNEED/MADV_FREE zapped");
-	else if (r->nr == 76 || r->nr == 77)
+	else if (r->nr == NR_TRUNCATE || r->nr == NR_FTRUNCATE)
 		swap_beyond_eof(j, r);
 }
 
@@ -473,10 +467,11 @@ static int punched(const struct judge *j, struct syscall_rec *file, __u64 *lo, _
 	if (!r || r->ret < 0)
 		return 0;
 	*file = *r;
-	if (r->nr == 285 && (r->args[1] & 2)) {
+	if (r->nr == NR_FALLOCATE && (r->args[1] & FALLOC_FL_PUNCH_HOLE)) {
 		off = r->args[2];
 		len = r->args[3];
-	} else if (r->nr == 28 && r->args[2] == 9 && (v = vma_at(j->s, r->args[0]))) {
+	} else if (r->nr == NR_MADVISE && r->args[2] == MADV_REMOVE &&
+		   (v = vma_at(j->s, r->args[0]))) {
 		off = file_off(v, r->args[0]);
 		len = r->args[1];
 		file->file.ino = v->v.ino;
@@ -530,8 +525,6 @@ static void check_dropped_cow(struct judge *j)
 
 static void check_rss(struct judge *j)
 {
-	static const char *const names[NR_RSS] = { "MM_FILEPAGES", "MM_ANONPAGES",
-						   "MM_SWAPENTS", "MM_SHMEMPAGES" };
 	const struct mmr_snap_counters *st = &j->s->st;
 	__s64 status[NR_RSS] = { st->rss_file, st->rss_anon, st->vm_swap, st->rss_shmem };
 	struct coverage *cov = &j->c->cov[V_RSS_MISMATCH];
@@ -562,7 +555,7 @@ static void check_rss(struct judge *j)
 		f->snapshot = j->s->seq;
 		snap_evidence(j, f);
 		finding_evidence(f, "last kmem:rss_stat %s = %lld pages, /proc/PID/status says %lld",
-				 names[i], (long long)j->m->rss[i], (long long)status[i]);
+				 rss_names[i], (long long)j->m->rss[i], (long long)status[i]);
 	}
 }
 
