@@ -9,29 +9,9 @@
 #include "testlib.h"
 #include "trace.h"
 #include "kinds.h"
+#include "tracebuild.h"
 
 #define EVENTS_PER_CHUNK 100
-
-static void put_kinds(struct mmr_writer *w)
-{
-	for (int i = 0; i < mmr_nr_kinds; i++) {
-		const struct kind_def *k = &mmr_kinds[i];
-		char *fmt, *text = NULL;
-		size_t len = 0;
-		FILE *m;
-
-		if (k->src == MMR_SRC_TRACEPOINT)
-			continue;	/* those formats come from the kernel */
-		fmt = kind_format(k);
-		m = open_memstream(&text, &len);
-		fprintf(m, "id=%d\nname=%s\nsystem=%s\nsource=struct\nattach=test\nstatus=ok\n"
-			"format:\n%s", k->id, k->name, k->system, fmt);
-		fclose(m);
-		mmr_writer_chunk(w, MMR_CHUNK_KIND, text, len);
-		free(fmt);
-		free(text);
-	}
-}
 
 /* An mlock enter event with a recognisable argument. */
 static void make_event(int i, __u64 ts, struct mmr_hdr *h, struct mmr_sys_enter *e)
@@ -61,7 +41,7 @@ static int write_trace(const char *path, int nr_chunks, int close_it)
 	if (!w)
 		return -1;
 	mmr_writer_chunk(w, MMR_CHUNK_META, meta, strlen(meta));
-	put_kinds(w);
+	tb_put_kinds(w);
 	for (int c = 0; c < nr_chunks; c++) {
 		for (int i = 0; i < EVENTS_PER_CHUNK; i++, n++) {
 			struct mmr_hdr h;

@@ -36,7 +36,7 @@ struct tb {
 	struct mmr_snap_pages *pages;
 };
 
-static inline void tb_kind(struct tb *b, int id, const char *src, const char *fmt)
+static inline void tb_kind(struct mmr_writer *w, int id, const char *src, const char *fmt)
 {
 	const struct kind_def *k = kind_def(id);
 	char *text = NULL;
@@ -46,8 +46,23 @@ static inline void tb_kind(struct tb *b, int id, const char *src, const char *fm
 	fprintf(m, "id=%d\nname=%s\nsystem=%s\nsource=%s\nattach=test\nstatus=ok\nformat:\n%s",
 		id, k->name, k->system, src, fmt);
 	fclose(m);
-	mmr_writer_chunk(b->w, MMR_CHUNK_KIND, text, len);
+	mmr_writer_chunk(w, MMR_CHUNK_KIND, text, len);
 	free(text);
+}
+
+/* KIND chunks for every kind whose format mmreplay generates itself. */
+static inline void tb_put_kinds(struct mmr_writer *w)
+{
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		const struct kind_def *k = &mmr_kinds[i];
+		char *fmt;
+
+		if (k->src == MMR_SRC_TRACEPOINT)
+			continue;	/* those formats come from the kernel */
+		fmt = kind_format(k);
+		tb_kind(w, k->id, kind_source_name(k->src), fmt);
+		free(fmt);
+	}
 }
 
 /* A trace of process @tgid (mm @mm) recorded on kernel @release. */
@@ -65,17 +80,8 @@ static inline int tb_open(struct tb *b, const char *path, const char *release, i
 	snprintf(meta, sizeof(meta), "format_version=1\nkernel_release=%s\nmachine=x86_64\n"
 		 "page_size=4096\ncommand=./workload\n", release);
 	mmr_writer_chunk(b->w, MMR_CHUNK_META, meta, strlen(meta));
-	for (int i = 0; i < mmr_nr_kinds; i++) {
-		const struct kind_def *k = &mmr_kinds[i];
-		char *fmt;
-
-		if (k->src == MMR_SRC_TRACEPOINT)
-			continue;
-		fmt = kind_format(k);
-		tb_kind(b, k->id, kind_source_name(k->src), fmt);
-		free(fmt);
-	}
-	tb_kind(b, MMR_K_RSS_STAT, "tracepoint", tb_rss_format);
+	tb_put_kinds(b->w);
+	tb_kind(b->w, MMR_K_RSS_STAT, "tracepoint", tb_rss_format);
 	b->pages = calloc(1, sizeof(*b->pages) + MMR_SNAP_PAGES_MAX * sizeof(struct mmr_snap_page));
 	return b->pages ? 0 : -1;
 }
