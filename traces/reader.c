@@ -227,12 +227,14 @@ static void index_chunks(struct mmr_trace *t)
 
 		if (ok == 1) {
 			const struct mmr_chunk_hdr *ch = (const void *)(t->map + off);
+			size_t len = sizeof(*ch) + ch->data_len;
 
 			if (index_chunk(t, off))
 				break;
+			/* read nothing of the chunk after this: it would map it again */
 			if (ch->type == MMR_CHUNK_EVENTS)
-				drop_mapped(t, off, sizeof(*ch) + ch->data_len);
-			off += sizeof(*ch) + ch->data_len;
+				drop_mapped(t, off, len);
+			off += len;
 			continue;
 		}
 		if (ok < 0 || off + sizeof(struct mmr_chunk_hdr) > t->size) {
