@@ -127,8 +127,13 @@ static int drain_batches(void)
 
 /* ---- counters ------------------------------------------------------- */
 
-/* "Key:   123 kB" lines of a /proc file, in pages; -1 where absent. */
-static void read_kb(const char *path, const char *const *keys, __s64 *out, int n, long psz)
+/*
+ * "Key<sep> value" lines of a /proc file ("VmSwap:  12 kB" with ':', or
+ * "unevictable_pgs_cleared 0" with ' '), each value times @scale; -1
+ * where absent.
+ */
+static void read_keys(const char *path, char sep, const char *const *keys, __s64 *out, int n,
+		      double scale)
 {
 	char line[256];
 	FILE *f = fopen(path, "re");
@@ -141,8 +146,8 @@ static void read_kb(const char *path, const char *const *keys, __s64 *out, int n
 		for (int i = 0; i < n; i++) {
 			size_t l = strlen(keys[i]);
 
-			if (!strncmp(line, keys[i], l) && line[l] == ':')
-				out[i] = strtoll(line + l + 1, NULL, 10) * 1024 / psz;
+			if (!strncmp(line, keys[i], l) && line[l] == sep)
+				out[i] = strtoll(line + l + 1, NULL, 10) * scale;
 		}
 	}
 	fclose(f);
@@ -155,7 +160,7 @@ static void read_status(pid_t tgid, struct mmr_snap_counters *st, long psz)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/status", tgid);
-	read_kb(path, keys, v, 5, psz);
+	read_keys(path, ':', keys, v, 5, 1024.0 / psz);
 	st->rss_anon = v[0];
 	st->rss_file = v[1];
 	st->rss_shmem = v[2];
@@ -169,22 +174,14 @@ static void read_vmstat(struct mmr_snap *sn)
 		"unevictable_pgs_mlocked", "unevictable_pgs_munlocked",
 		"unevictable_pgs_cleared", "unevictable_pgs_stranded", "unevictable_pgs_rescued",
 	};
-	__s64 *out[] = { &sn->pgs_mlocked, &sn->pgs_munlocked, &sn->pgs_cleared,
-			 &sn->pgs_stranded, &sn->pgs_rescued };
-	char line[256];
-	FILE *f = fopen("/proc/vmstat", "re");
+	__s64 v[5];
 
-	for (int i = 0; i < 5; i++)
-		*out[i] = -1;
-	while (f && fgets(line, sizeof(line), f))
-		for (int i = 0; i < 5; i++) {
-			size_t l = strlen(keys[i]);
-
-			if (!strncmp(line, keys[i], l) && line[l] == ' ')
-				*out[i] = strtoll(line + l + 1, NULL, 10);
-		}
-	if (f)
-		fclose(f);
+	read_keys("/proc/vmstat", ' ', keys, v, 5, 1);
+	sn->pgs_mlocked = v[0];
+	sn->pgs_munlocked = v[1];
+	sn->pgs_cleared = v[2];
+	sn->pgs_stranded = v[3];
+	sn->pgs_rescued = v[4];
 }
 
 /*
@@ -210,7 +207,7 @@ static void read_globals(struct mmr_snap *sn, long psz)
 	__s64 v[3];
 
 	refresh_vmstat();
-	read_kb("/proc/meminfo", keys, v, 3, psz);
+	read_keys("/proc/meminfo", ':', keys, v, 3, 1024.0 / psz);
 	sn->mlocked = v[0];
 	sn->unevictable = v[1];
 	sn->swap_free = v[2];
