@@ -57,6 +57,13 @@ struct {
 } rss_mm_ids SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);	/* struct mm_struct * (never leaves the kernel) */
+	__type(value, __u32);	/* its rss_stat mm_id, to forget at exit_mmap */
+} mm_rss_ids SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 512);
 	__type(key, __u32);
@@ -486,11 +493,20 @@ SEC("tracepoint/mmap/exit_mmap")
 int tp_exit_mmap(struct trace_event_raw_exit_mmap *ctx)
 {
 	__u64 key = (__u64)ctx->mm, *h = bpf_map_lookup_elem(&traced_mms, &key);
+	__u32 *id;
 
 	if (!h)
 		return 0;
 	emit_raw(ctx, RAW_END(trace_event_raw_exit_mmap, mt), MMR_K_EXIT_MMAP, *h);
-	bpf_map_delete_elem(&traced_mms, &key);	/* the mm is freed next */
+	/*
+	 * The mm is freed next, and another process's mm may take its address
+	 * and rss_stat mm_id: forget both, or its rss_stat would be ours.
+	 */
+	id = bpf_map_lookup_elem(&mm_rss_ids, &key);
+	if (id)
+		bpf_map_delete_elem(&rss_mm_ids, id);
+	bpf_map_delete_elem(&mm_rss_ids, &key);
+	bpf_map_delete_elem(&traced_mms, &key);
 	return 0;
 }
 
@@ -506,8 +522,11 @@ int tp_rss_stat(struct trace_event_raw_rss_stat *ctx)
 	__u64 mm, *known;
 
 	if (ctx->curr && tgid_traced(bpf_get_current_pid_tgid() >> 32)) {
+		__u64 ptr = ptr_value(bpf_get_current_task_btf()->mm);
+
 		mm = current_mm_hash();
 		bpf_map_update_elem(&rss_mm_ids, &id, &mm, BPF_ANY);
+		bpf_map_update_elem(&mm_rss_ids, &ptr, &id, BPF_ANY);
 	} else {
 		known = bpf_map_lookup_elem(&rss_mm_ids, &id);
 		if (!known)

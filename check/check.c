@@ -496,6 +496,31 @@ static void on_snap_end(struct checker *c, const struct mmr_event *ev)
 	m->ops = m->ops_before_last = 0;
 }
 
+const char *const rss_names[NR_RSS] = {
+	"MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES",
+};
+
+/* At exit_mmap, every counter of the mm it tore down must be back at zero. */
+static void rss_at_exit(struct checker *c, struct mm_state *m)
+{
+	struct coverage *cov = &c->cov[V_RSS_MISMATCH];
+	char t[32];
+
+	if (!m->exited)
+		return;
+	cov->event_checked++;
+	for (int i = 0; i < NR_RSS; i++) {
+		struct finding *f;
+
+		if (!m->rss_known[i] || !m->rss[i])
+			continue;
+		f = finding_add(c, V_RSS_MISMATCH, m, 0, m->exit_ts, 0, ~0ULL, "exit_mmap");
+		finding_evidence(f, "last kmem:rss_stat %s = %lld pages; exit_mmap at %s "
+				 "left it non-zero", rss_names[i], (long long)m->rss[i],
+				 ts_str(m->exit_ts, t, sizeof(t)));
+	}
+}
+
 void checker_event(struct checker *c, const struct mmr_event *ev)
 {
 	const struct mmr_common *cm = ev->data;
@@ -515,6 +540,9 @@ void checker_event(struct checker *c, const struct mmr_event *ev)
 		if ((m = mm_get(c, ev->h.mm, ev->h.tgid))) {
 			m->exited = 1;
 			m->exit_ts = ev->h.ts;
+			rss_at_exit(c, m);
+			/* its address (so its hash) may be a new mm's from now on */
+			memset(m->rss_known, 0, sizeof(m->rss_known));
 		}
 		note_unlock(c, ev->h.mm, ev->h.ts);
 		break;
@@ -536,31 +564,6 @@ void checker_event(struct checker *c, const struct mmr_event *ev)
 }
 
 /* ---- end of trace --------------------------------------------------- */
-
-const char *const rss_names[NR_RSS] = {
-	"MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES",
-};
-
-/* Every counter of an mm that exit_mmap tore down must be back at zero. */
-static void rss_at_exit(struct checker *c, struct mm_state *m)
-{
-	struct coverage *cov = &c->cov[V_RSS_MISMATCH];
-	char t[32];
-
-	if (!m->exited)
-		return;
-	cov->event_checked++;
-	for (int i = 0; i < NR_RSS; i++) {
-		struct finding *f;
-
-		if (!m->rss_known[i] || !m->rss[i])
-			continue;
-		f = finding_add(c, V_RSS_MISMATCH, m, 0, m->exit_ts, 0, ~0ULL, "exit_mmap");
-		finding_evidence(f, "last kmem:rss_stat %s = %lld pages; exit_mmap at %s "
-				 "left it non-zero", rss_names[i], (long long)m->rss[i],
-				 ts_str(m->exit_ts, t, sizeof(t)));
-	}
-}
 
 static void global_counters(struct checker *c)
 {
@@ -594,7 +597,6 @@ void checker_finish(struct checker *c)
 
 	for (int i = 0; i < 1024; i++)
 		for (struct mm_state *m = c->mms[i]; m; m = m->next) {
-			rss_at_exit(c, m);
 			any = 1;
 			all &= m->exited || !m->rss_known[0];
 		}

@@ -398,7 +398,7 @@ static void test_check_dropped_cow_swap(void)
 	ASSERT_TRUE(only(&r, V_DROPPED_COW_SWAP), "nothing else");
 }
 
-static struct result rss_exit(long last_swap)
+static struct result rss_exit_reused(long last_swap, long after)
 {
 	const char *path = tmp_path("rss.trace");
 	struct tb b;
@@ -407,8 +407,15 @@ static struct result rss_exit(long last_swap)
 	tb_rss(&b, 2, 3);
 	tb_rss(&b, 2, last_swap);
 	tb_exit_mmap(&b);
+	if (after)
+		tb_rss(&b, 1, after);	/* a later mm at the same address */
 	tb_close(&b);
 	return check_file(path);
+}
+
+static struct result rss_exit(long last_swap)
+{
+	return rss_exit_reused(last_swap, 0);
 }
 
 static void test_check_rss_at_exit(void)
@@ -419,6 +426,8 @@ static void test_check_rss_at_exit(void)
 	ASSERT_TRUE(clean(&r), "MM_SWAPENTS back at 0");
 	r = rss_exit(2);
 	ASSERT_EQ(r.nr[V_RSS_MISMATCH], 1, "MM_SWAPENTS left at 2 after exit_mmap");
+	r = rss_exit_reused(0, 7);
+	ASSERT_TRUE(clean(&r), "judged at exit_mmap: a later mm at the same address is not this one");
 }
 
 static struct result rss_snapshot(const char *release, long status_anon)
