@@ -51,6 +51,8 @@ enum mmr_kind {
 	MMR_K_SNAP_VMA,
 	MMR_K_SNAP_PAGES,
 	MMR_K_SNAP_END,
+	/* appended after the snapshot kinds so that older traces keep their ids */
+	MMR_K_ZAP_DONE,		/* unmap_page_range returned (fexit or kretprobe) */
 	MMR_K_NR,
 };
 
@@ -143,11 +145,15 @@ struct mmr_mlock {
 	struct mmr_common c;
 	__u64 pfn;
 	__u64 folio_flags;
-	__u32 nr_pages;
+	__u32 nr_pages;		/* 1, or 0 for a large folio (its size is not read) */
 	__u32 mlock_count;
 };
 
-/* unmap_page_range, zap_page_range_single */
+/*
+ * unmap_page_range, zap_page_range_single, and zap_done when
+ * unmap_page_range returns (from kretprobe only hdr.mm is known: the
+ * other fields are 0).
+ */
 struct mmr_zap {
 	struct mmr_common c;
 	__u64 vm_start;

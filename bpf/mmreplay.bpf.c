@@ -85,6 +85,13 @@ struct {
 } fault_addr SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);	/* tid */
+	__type(value, __u64);	/* mm hash of an unmap_page_range in progress */
+} zap_open SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -606,14 +613,16 @@ static __always_inline int emit_mlock(__u16 kind, void *folio)
 		return 0;
 	e->pfn = ptr_pfn(folio);
 	e->folio_flags = folio_flags_word(folio);
-	e->nr_pages = 1;
+	e->nr_pages = e->folio_flags & (1ULL << bpf_core_enum_value(enum pageflags, PG_head)) ?
+		      0 : 1;
 	e->mlock_count = 0;
 	submit(e);
 	return 0;
 }
 
-static __always_inline int emit_zap(__u16 kind, struct vm_area_struct *vma,
-				    __u64 start, __u64 end, struct zap_details *d)
+/* Returns the mm hash when the vma's mm is traced, else 0. */
+static __always_inline __u64 emit_zap(__u16 kind, struct vm_area_struct *vma,
+				      __u64 start, __u64 end, struct zap_details *d)
 {
 	struct mmr_zap *e;
 	int traced_mm;
@@ -623,7 +632,7 @@ static __always_inline int emit_zap(__u16 kind, struct vm_area_struct *vma,
 		return 0;
 	e = reserve(sizeof(*e), kind, mm);
 	if (!e)
-		return 0;
+		return mm;
 	e->vm_start = BPF_CORE_READ(vma, vm_start);
 	e->vm_end = BPF_CORE_READ(vma, vm_end);
 	e->vm_flags = BPF_CORE_READ(vma, vm_flags);
@@ -632,7 +641,7 @@ static __always_inline int emit_zap(__u16 kind, struct vm_area_struct *vma,
 	e->has_details = d != NULL;
 	e->even_cows = d ? BPF_CORE_READ(d, even_cows) : 0;
 	submit(e);
-	return 0;
+	return mm;
 }
 
 static __always_inline int emit_unmap_mapping(__u16 kind, struct address_space *m,
@@ -722,10 +731,55 @@ TWIN(mlock_new_folio, emit_mlock(MMR_K_MLOCK_NEW_FOLIO, folio), void *folio)
 TWIN(munlock_page, emit_mlock(MMR_K_MUNLOCK_FOLIO, page), void *page)
 TWIN(mlock_new_page, emit_mlock(MMR_K_MLOCK_NEW_FOLIO, page), void *page)
 
-TWIN(unmap_page_range, emit_zap(MMR_K_UNMAP_PAGE_RANGE, vma, addr, end, d),
-     void *tlb, struct vm_area_struct *vma, unsigned long addr, unsigned long end,
-     struct zap_details *d)
-TWIN(zap_page_range_single, emit_zap(MMR_K_ZAP_PAGE_RANGE_SINGLE, vma, addr, addr + size, d),
+#define ZAP_ARGS void *tlb, struct vm_area_struct *vma, unsigned long addr, \
+	unsigned long end, struct zap_details *d
+/*
+ * unmap_page_range brackets a zap: its entry and return delimit the
+ * free_swap_and_cache calls the checker counts against its swap ledger.
+ */
+SEC("fentry/unmap_page_range")
+int BPF_PROG(fe_unmap_page_range, ZAP_ARGS)
+{
+	emit_zap(MMR_K_UNMAP_PAGE_RANGE, vma, addr, end, d);
+	return 0;
+}
+
+SEC("fexit/unmap_page_range")
+int BPF_PROG(fx_unmap_page_range, ZAP_ARGS)
+{
+	emit_zap(MMR_K_ZAP_DONE, vma, addr, end, d);
+	return 0;
+}
+
+SEC("kprobe/unmap_page_range")
+int BPF_KPROBE(kp_unmap_page_range, ZAP_ARGS)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 mm = emit_zap(MMR_K_UNMAP_PAGE_RANGE, vma, addr, end, d);
+
+	if (mm)
+		bpf_map_update_elem(&zap_open, &tid, &mm, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/unmap_page_range")
+int BPF_KRETPROBE(kr_unmap_page_range)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *mm = bpf_map_lookup_elem(&zap_open, &tid);
+	struct mmr_zap *e;
+
+	if (!mm)
+		return 0;
+	e = reserve(sizeof(*e), MMR_K_ZAP_DONE, *mm);
+	bpf_map_delete_elem(&zap_open, &tid);
+	if (!e)
+		return 0;
+	__builtin_memset((char *)e + sizeof(e->c), 0, sizeof(*e) - sizeof(e->c));
+	submit(e);
+	return 0;
+}
+TWIN(zap_page_range_single, (emit_zap(MMR_K_ZAP_PAGE_RANGE_SINGLE, vma, addr, addr + size, d), 0),
      struct vm_area_struct *vma, unsigned long addr, unsigned long size, struct zap_details *d)
 TWIN(unmap_mapping_pages, emit_unmap_mapping(MMR_K_UNMAP_MAPPING_PAGES, m, start, nr, even_cows),
      struct address_space *m, unsigned long start, unsigned long nr, bool even_cows)

@@ -149,7 +149,7 @@ static struct syscall_rec **sys_probe(struct checker *c, int tid, unsigned *home
 	return NULL;
 }
 
-static struct syscall_rec *sys_find(struct checker *c, int tid)
+struct syscall_rec *checker_sys(struct checker *c, int tid)
 {
 	unsigned h;
 	struct syscall_rec **s = sys_probe(c, tid, &h);
@@ -174,8 +174,7 @@ static struct syscall_rec *sys_slot(struct checker *c, int tid)
 
 /* ---- setup ---------------------------------------------------------- */
 
-/* offset and size of a field in an ftrace format text */
-static int fmt_field(const char *fmt, const char *name, unsigned *off, unsigned *size)
+int fmt_field(const char *fmt, const char *name, unsigned *off, unsigned *size)
 {
 	size_t nl = strlen(name);
 
@@ -226,6 +225,12 @@ struct checker *checker_new(const struct mmr_trace *t, char *err, size_t errlen)
 	if (k && k->format && !fmt_field(k->format, "member", &c->member_off, &c->member_size) &&
 	    !fmt_field(k->format, "size", &c->size_off, &c->size_size))
 		c->have_rss = 1;
+	c->lg = ledger_new(t);
+	if (!c->lg) {
+		snprintf(err, errlen, "out of memory");
+		free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -238,11 +243,13 @@ void checker_free(struct checker *c)
 			n = m->next;
 			snap_free(m->last);
 			snap_free(m->cur);
+			ledger_mm_free(m->lg);
 			free(m);
 		}
 		free(c->sys[i]);
 	}
 	free(c->findings);
+	ledger_free(c->lg);
 	free(c);
 }
 
@@ -266,16 +273,20 @@ static __s64 field_s(const struct mmr_event *ev, unsigned off, unsigned size)
 
 static void on_rss(struct checker *c, const struct mmr_event *ev)
 {
+	const struct mmr_common *cm = ev->data;
 	struct mm_state *m;
-	__s64 member;
+	__s64 member, old;
 
 	if (!c->have_rss || !(m = mm_get(c, ev->h.mm, ev->h.tgid)))
 		return;
 	member = field_s(ev, c->member_off, c->member_size);
 	if (member < 0 || member >= NR_RSS)
 		return;
+	old = m->rss_known[member] ? m->rss[member] : -1;
 	m->rss[member] = field_s(ev, c->size_off, c->size_size) / c->page_size;
 	m->rss_known[member] = 1;
+	if (member == 2)	/* MM_SWAPENTS */
+		ledger_swapents(c, m, cm->pid, old, m->rss[member]);
 }
 
 static void note_unlock(struct checker *c, __u64 mm, __u64 ts)
@@ -345,6 +356,7 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 	}
 	m->ops_before_last = m->ops;
 	m->ops |= op;
+	ledger_syscall(c, m, r);
 }
 
 static void on_sys(struct checker *c, const struct mmr_event *ev, int type)
@@ -485,7 +497,7 @@ static void on_snap_end(struct checker *c, const struct mmr_event *ev)
 	if (ev->h.len < sizeof(*e) || !m || !(s = m->cur) || s->seq != e->seq)
 		return;
 	s->flags = e->flags;
-	trig = sys_find(c, s->tid);
+	trig = checker_sys(c, s->tid);
 	if (trig && (!trig->done || trig->nr != s->reason))
 		trig = NULL;
 	c->snapshots++;
@@ -527,6 +539,7 @@ void checker_event(struct checker *c, const struct mmr_event *ev)
 	struct mm_state *m;
 
 	c->events++;
+	c->cur_ts = ev->h.ts;
 	switch (cm->type) {
 	case MMR_K_SYS_ENTER:
 	case MMR_K_SYS_EXIT:
@@ -543,6 +556,7 @@ void checker_event(struct checker *c, const struct mmr_event *ev)
 			rss_at_exit(c, m);
 			/* its address (so its hash) may be a new mm's from now on */
 			memset(m->rss_known, 0, sizeof(m->rss_known));
+			ledger_exit_mmap(m);
 		}
 		note_unlock(c, ev->h.mm, ev->h.ts);
 		break;
@@ -558,9 +572,17 @@ void checker_event(struct checker *c, const struct mmr_event *ev)
 	case MMR_K_SNAP_END:
 		on_snap_end(c, ev);
 		break;
+	case MMR_K_TRY_TO_UNMAP_ONE: case MMR_K_UNMAP_PAGE_RANGE: case MMR_K_ZAP_DONE:
+	case MMR_K_FREE_SWAP_AND_CACHE: case MMR_K_DO_SWAP_PAGE: case MMR_K_LRU_INSERTION:
+	case MMR_K_MLOCK_FOLIO: case MMR_K_MLOCK_NEW_FOLIO: case MMR_K_MUNLOCK_FOLIO:
+	case MMR_K_TRY_TO_MIGRATE_ONE:
+		ledger_event(c, ev->h.mm ? mm_get(c, ev->h.mm, ev->h.tgid) : NULL, ev);
+		break;
 	default:
 		break;
 	}
+	if (cm->type != MMR_K_RSS_STAT)
+		ledger_event_done(c, ev);
 }
 
 /* ---- end of trace --------------------------------------------------- */
@@ -591,6 +613,25 @@ static void global_counters(struct checker *c)
 	c->stranded_delta = stranded;
 }
 
+/* Dropped events leave holes in the ledgers: keep none of their findings. */
+static void withhold_ledger(struct checker *c)
+{
+	int keep = 0;
+
+	c->drops = mmr_trace_stat(c->t, "drops");
+	if (!c->drops)
+		return;
+	for (int i = 0; i < c->nr_findings; i++) {
+		if (c->findings[i].from_ledger) {
+			c->ledger_withheld++;
+			continue;
+		}
+		c->findings[keep++] = c->findings[i];
+	}
+	c->total_findings -= c->nr_findings - keep;
+	c->nr_findings = keep;
+}
+
 void checker_finish(struct checker *c)
 {
 	int all = 1, any = 0;
@@ -602,5 +643,7 @@ void checker_finish(struct checker *c)
 		}
 	c->all_exited = c->saw_cmd && any && all;
 	global_counters(c);
+	withhold_ledger(c);
 	verdicts_coverage(c);
+	ledger_coverage(c);
 }

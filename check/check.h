@@ -29,6 +29,7 @@ struct finding {
 	__u64 address, nr_pages;	/* address 0: not about one range */
 	__u64 pfn;			/* ~0: unknown */
 	__u32 snapshot;			/* seq, 0 if from events */
+	int from_ledger;		/* drawn from the event ledgers (ledger.c) */
 	char op[128];			/* what should have produced the right state */
 	char evidence[FINDING_EVIDENCE][224];
 	int nr_evidence;

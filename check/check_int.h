@@ -81,6 +81,7 @@ struct mm_state {
 	struct { __u64 start, end; } onfault[16];	/* mlock2(MLOCK_ONFAULT) ranges */
 	int nr_onfault;
 	struct snap *last, *cur;
+	struct mm_ledger *lg;	/* ledger.c: swap entries and mlock calls */
 	struct mm_state *next;	/* hash chain */
 };
 
@@ -107,6 +108,13 @@ struct checker {
 	__u64 exempt_pages;	/* lost-mlock: by-design exceptions */
 	__u64 stranded_unjudged;	/* stranded-mlock: mapped by untraced mms */
 	__s64 mlocked_delta, stranded_delta;	/* global counters, end - start */
+	/* event ledgers (ledger.c) */
+	struct ledger *lg;
+	__u64 cur_ts;		/* of the event being handled */
+	__u64 drops;		/* events the recorder dropped: ledgers cannot be trusted */
+	__u64 ledger_withheld;
+	__u64 zaps_checked, zaps_over_swap, keep_zaps_checked, swap_adds, swap_resets;
+	__u64 munlocks_checked, locks_checked;
 };
 
 /* verdicts.c */
@@ -115,7 +123,22 @@ void verdicts_snapshot(struct checker *c, struct mm_state *m, struct snap *s,
 void snap_free(struct snap *s);
 void verdicts_coverage(struct checker *c);
 
+/* ledger.c */
+struct ledger *ledger_new(const struct mmr_trace *t);
+void ledger_free(struct ledger *lg);
+void ledger_mm_free(struct mm_ledger *l);
+void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event *ev);
+void ledger_event_done(struct checker *c, const struct mmr_event *ev);
+void ledger_swapents(struct checker *c, struct mm_state *m, int tid, __s64 old, __s64 val);
+void ledger_syscall(struct checker *c, struct mm_state *m, const struct syscall_rec *r);
+void ledger_exit_mmap(struct mm_state *m);
+void ledger_coverage(struct checker *c);
+
 /* check.c */
+/* the last mm syscall of @tid, or NULL */
+struct syscall_rec *checker_sys(struct checker *c, int tid);
+/* offset and size of a field in an ftrace format text; 0 or -1 */
+int fmt_field(const char *fmt, const char *name, unsigned *off, unsigned *size);
 struct finding *finding_add(struct checker *c, enum verdict v, const struct mm_state *m,
 			    int tid, __u64 ts, __u64 addr, __u64 pfn, const char *op);
 void finding_evidence(struct finding *f, const char *fmt, ...)

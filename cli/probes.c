@@ -267,8 +267,8 @@ void plan_progs(const struct probe_plan *p, const char *progs[3])
 		progs[0] = p->alt->fentry;
 		break;
 	case ATTACH_KPROBE:
-		progs[0] = p->alt->kprobe;
-		progs[1] = p->alt->kretprobe;
+		progs[0] = p->alt->kprobe ? p->alt->kprobe : p->alt->kretprobe;
+		progs[1] = p->alt->kprobe ? p->alt->kretprobe : NULL;
 		break;
 	}
 }

@@ -20,8 +20,9 @@
 
 struct result {
 	int nr[V_NR];
-	__u64 first_addr[V_NR], first_pages[V_NR];
-	__u64 deferred;
+	__u64 first_addr[V_NR], first_pages[V_NR], first_pfn[V_NR];
+	__u64 deferred, event_checked[V_NR];
+	char event_note[V_NR][200];
 	char op[V_NR][128];
 };
 
@@ -47,10 +48,16 @@ static struct result check_file(const char *path)
 		if (!res.nr[f[i].kind]++) {
 			res.first_addr[f[i].kind] = f[i].address;
 			res.first_pages[f[i].kind] = f[i].nr_pages;
+			res.first_pfn[f[i].kind] = f[i].pfn;
 			snprintf(res.op[f[i].kind], sizeof(res.op[0]), "%s", f[i].op);
 		}
 	}
 	res.deferred = checker_coverage(c, V_LOST_MLOCK)->deferred;
+	for (int v = 0; v < V_NR; v++) {
+		res.event_checked[v] = checker_coverage(c, v)->event_checked;
+		snprintf(res.event_note[v], sizeof(res.event_note[v]), "%s",
+			 checker_coverage(c, v)->event_note);
+	}
 	checker_free(c);
 	mmr_trace_close(t);
 	return res;
@@ -457,6 +464,209 @@ static void test_check_rss_snapshot(void)
 }
 
 /* Exit status and JSON of the command; a truncated trace is an error. */
+/* ---- event ledgers (no snapshots; a 6.1 kernel with kprobes) -------- */
+
+#define KSWAPD 77
+#define P1 0x5000ULL
+#define P2 0x5001ULL
+
+enum { SWAPIN_FIRST = 1, KSWAPD_OUT = 2, TTU_FAILS = 4, DROPS = 8 };
+
+/*
+ * Two COWed pages of a private file mapping swapped out, then ftruncate:
+ * the zap (even_cows) must free both swap entries; it frees @freed.
+ */
+static struct result ledger_truncate(int freed, int flags)
+{
+	const char *path = tmp_path("ledger-trunc.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.1.0", PID, MM);
+	for (int i = 0; i < 2; i++) {
+		if (flags & KSWAPD_OUT)
+			b.tid = KSWAPD;
+		tb_rmap(&b, MMR_K_TRY_TO_UNMAP_ONE, P1 + i, A + i * PG, A + 8 * PG);
+		if (!(flags & TTU_FAILS))
+			tb_rss(&b, 2, i + 1);
+		b.tid = PID;
+	}
+	if (flags & SWAPIN_FIRST)
+		tb_swapin(&b, A + 4);
+	tb_sys_enter(&b, 77, 3, 0, 0);
+	tb_zap(&b, MMR_K_UNMAP_PAGE_RANGE, A, A + 8 * PG, 1, 1);
+	for (int i = 0; i < freed; i++)
+		tb_free_swap(&b, 0x200 + i);
+	tb_rss(&b, 2, (flags & TTU_FAILS ? 0 : 2) - freed);
+	tb_zap(&b, MMR_K_ZAP_DONE, A, A + 8 * PG, 1, 1);
+	tb_sys_exit(&b, 77, 0);
+	tb_close_stats(&b, flags & DROPS ? "events=40\ndrops=5\n" : "events=40\ndrops=0\n");
+	return check_file(path);
+}
+
+static void test_check_ledger_skipped_swap(void)
+{
+	struct result r;
+
+	r = ledger_truncate(2, 0);
+	ASSERT_TRUE(clean(&r), "the truncate freed both swap entries");
+	ASSERT_EQ(r.event_checked[V_SKIPPED_SWAP], 1, "one zap judged");
+	ASSERT_TRUE(strstr(r.event_note[V_SKIPPED_SWAP], "1 over swapped pages") != NULL,
+		    "the note counts it");
+	r = ledger_truncate(0, 0);
+	ASSERT_EQ(r.nr[V_SKIPPED_SWAP], 1, "the zap skipped the swap entries");
+	ASSERT_EQ(r.first_addr[V_SKIPPED_SWAP], A, "at the first swapped page");
+	ASSERT_EQ(r.first_pages[V_SKIPPED_SWAP], 2, "both");
+	ASSERT_TRUE(strstr(r.op[V_SKIPPED_SWAP], "ftruncate") != NULL, "op is the ftruncate");
+	ASSERT_TRUE(only(&r, V_SKIPPED_SWAP), "nothing else");
+	r = ledger_truncate(1, 0);
+	ASSERT_EQ(r.first_pages[V_SKIPPED_SWAP], 1, "one of two skipped");
+	r = ledger_truncate(1, SWAPIN_FIRST);
+	ASSERT_TRUE(clean(&r), "a page swapped back in before the zap is not expected");
+	r = ledger_truncate(0, KSWAPD_OUT);
+	ASSERT_EQ(r.nr[V_SKIPPED_SWAP], 1, "swap-outs by kswapd are learned too");
+	r = ledger_truncate(0, TTU_FAILS);
+	ASSERT_TRUE(clean(&r), "try_to_unmap_one without MM_SWAPENTS rising installs nothing");
+	r = ledger_truncate(0, DROPS);
+	ASSERT_TRUE(clean(&r), "dropped events: ledger findings withheld");
+	ASSERT_TRUE(strstr(r.event_note[V_SKIPPED_SWAP], "withheld") != NULL, "and said so");
+}
+
+/* A swapped COW page, then a hole punch (zap_details, even_cows=0) freeing @freed. */
+static struct result ledger_punch(int freed)
+{
+	const char *path = tmp_path("ledger-punch.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.1.0", PID, MM);
+	tb_rmap(&b, MMR_K_TRY_TO_UNMAP_ONE, P1, A + PG, A + 8 * PG);
+	tb_rss(&b, 2, 1);
+	tb_sys_enter(&b, 285, 3, 3, 0);
+	tb_zap(&b, MMR_K_UNMAP_PAGE_RANGE, A, A + 4 * PG, 1, 0);
+	for (int i = 0; i < freed; i++)
+		tb_free_swap(&b, 0x300);
+	tb_zap(&b, MMR_K_ZAP_DONE, A, A + 4 * PG, 1, 0);
+	tb_sys_exit(&b, 285, 0);
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_ledger_dropped_cow_swap(void)
+{
+	struct result r;
+
+	r = ledger_punch(0);
+	ASSERT_TRUE(clean(&r), "the punch kept the COWed swap entry");
+	ASSERT_EQ(r.event_checked[V_DROPPED_COW_SWAP], 1, "one keep-zap judged");
+	r = ledger_punch(1);
+	ASSERT_EQ(r.nr[V_DROPPED_COW_SWAP], 1, "the punch freed it");
+	ASSERT_EQ(r.first_addr[V_DROPPED_COW_SWAP], A + PG, "at the COWed page");
+	ASSERT_TRUE(strstr(r.op[V_DROPPED_COW_SWAP], "fallocate") != NULL, "op is the fallocate");
+	ASSERT_TRUE(only(&r, V_DROPPED_COW_SWAP), "nothing else");
+}
+
+enum { MLOCKED_ONCE = 1, INSERTED_DURING = 2, LARGE = 4 };
+
+/* Page P1 entered an evictable LRU, then munlock of its range munlocks it. */
+static struct result ledger_munlock(int flags)
+{
+	const char *path = tmp_path("ledger-lost.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.1.0", PID, MM);
+	if (!(flags & INSERTED_DURING))
+		tb_lru(&b, P1, 0);
+	if (flags & MLOCKED_ONCE)
+		tb_mlock(&b, MMR_K_MLOCK_FOLIO, P1, 1);
+	tb_sys_enter(&b, 150, A, 4 * PG, 0);
+	if (flags & INSERTED_DURING)
+		tb_lru(&b, P1, 0);	/* a fault racing with the munlock */
+	tb_mlock(&b, MMR_K_MUNLOCK_FOLIO, P1, flags & LARGE ? 0 : 1);
+	tb_sys_exit(&b, 150, 0);
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_ledger_lost_mlock(void)
+{
+	struct result r;
+
+	r = ledger_munlock(0);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "munlocked page never mlocked");
+	ASSERT_EQ(r.first_pfn[V_LOST_MLOCK], P1, "its pfn");
+	ASSERT_TRUE(strstr(r.op[V_LOST_MLOCK], "munlock") != NULL, "op is the munlock");
+	ASSERT_TRUE(only(&r, V_LOST_MLOCK), "nothing else");
+	r = ledger_munlock(MLOCKED_ONCE);
+	ASSERT_TRUE(clean(&r), "mlocked, then munlocked");
+	ASSERT_EQ(r.event_checked[V_LOST_MLOCK], 1, "one page judged");
+	r = ledger_munlock(INSERTED_DURING);
+	ASSERT_TRUE(clean(&r), "inserted while the munlock ran: a racing fault, by design");
+	r = ledger_munlock(LARGE);
+	ASSERT_TRUE(clean(&r), "PTE-mapped large folios are left alone");
+}
+
+enum { MUNLOCK_P2 = 1, MIGRATE_P2 = 2, PARTIAL = 4 };
+
+/* mlock(A, 4 pages) mlocks P1 and P2; munlock then munlocks P1 and maybe P2. */
+static struct result ledger_stranded(int flags)
+{
+	const char *path = tmp_path("ledger-stranded.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.1.0", PID, MM);
+	tb_sys_enter(&b, 149, A, 4 * PG, 0);
+	tb_mlock(&b, MMR_K_MLOCK_FOLIO, P1, 1);
+	tb_mlock(&b, MMR_K_MLOCK_NEW_FOLIO, P2, 1);
+	tb_sys_exit(&b, 149, 0);
+	if (flags & MIGRATE_P2)
+		tb_rmap(&b, MMR_K_TRY_TO_MIGRATE_ONE, P2, A + PG, A + 4 * PG);
+	tb_sys_enter(&b, 150, A, (flags & PARTIAL ? 1 : 4) * PG, 0);
+	tb_mlock(&b, MMR_K_MUNLOCK_FOLIO, P1, 1);
+	if (flags & MUNLOCK_P2)
+		tb_mlock(&b, MMR_K_MUNLOCK_FOLIO, P2, 1);
+	tb_sys_exit(&b, 150, 0);
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_ledger_stranded_mlock(void)
+{
+	struct result r;
+
+	r = ledger_stranded(0);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "munlock left P2 mlocked");
+	ASSERT_EQ(r.first_pfn[V_STRANDED_MLOCK], P2, "its pfn");
+	ASSERT_TRUE(only(&r, V_STRANDED_MLOCK), "nothing else");
+	r = ledger_stranded(MUNLOCK_P2);
+	ASSERT_TRUE(clean(&r), "both munlocked");
+	ASSERT_EQ(r.event_checked[V_STRANDED_MLOCK], 2, "two pages judged");
+	r = ledger_stranded(MIGRATE_P2);
+	ASSERT_TRUE(clean(&r), "P2 migrated away: its new page is not this record's");
+	r = ledger_stranded(PARTIAL);
+	ASSERT_TRUE(clean(&r), "a munlock of part of the range is not judged");
+}
+
+/* On a kernel without the hooks the report says what could not be checked. */
+static void test_check_ledger_unavailable(void)
+{
+	const char *path = tmp_path("ledger-none.trace");
+	char kind[256];
+	struct result r;
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	snprintf(kind, sizeof(kind), "id=%d\nname=try_to_unmap_one\nsystem=mmreplay\n"
+		 "source=func\nattach=-\nstatus=kprobes not supported by this kernel\nformat:\n",
+		 MMR_K_TRY_TO_UNMAP_ONE);
+	mmr_writer_chunk(b.w, MMR_CHUNK_KIND, kind, strlen(kind));	/* replaces the ok one */
+	tb_close(&b);
+	r = check_file(path);
+	ASSERT_TRUE(strstr(r.event_note[V_SKIPPED_SWAP], "not checked from events "
+			   "(try_to_unmap_one: kprobes not supported") != NULL,
+		    "skipped-swap-entry names the missing hook");
+	ASSERT_TRUE(strstr(r.event_note[V_DROPPED_COW_SWAP], "not checked") == NULL,
+		    "dropped-cow-swap-entry does not need it");
+}
+
 static void test_check_cli(void)
 {
 	char out[512], err[512], *text;
@@ -509,6 +719,11 @@ int main(int argc, char **argv)
 		TEST(test_check_dropped_cow_swap),
 		TEST(test_check_rss_at_exit),
 		TEST(test_check_rss_snapshot),
+		TEST(test_check_ledger_skipped_swap),
+		TEST(test_check_ledger_dropped_cow_swap),
+		TEST(test_check_ledger_lost_mlock),
+		TEST(test_check_ledger_stranded_mlock),
+		TEST(test_check_ledger_unavailable),
 		TEST(test_check_cli),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);

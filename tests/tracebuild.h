@@ -27,6 +27,19 @@ static const char tb_rss_format[] =
 	"print fmt: \"mm_id=%u curr=%d member=%d size=%ldB\", REC->mm_id, REC->curr, "
 	"REC->member, REC->size\n";
 
+/* pagemap:mm_lru_insertion as a trace stores it (6.1 and 6.18 agree on these fields). */
+static const char tb_lru_format[] =
+	"name: mm_lru_insertion\nID: 500\nformat:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	"\tfield:struct folio * folio;\toffset:8;\tsize:8;\tsigned:0;\n"
+	"\tfield:unsigned long pfn;\toffset:16;\tsize:8;\tsigned:0;\n"
+	"\tfield:enum lru_list lru;\toffset:24;\tsize:4;\tsigned:0;\n"
+	"\tfield:unsigned long flags;\toffset:32;\tsize:8;\tsigned:0;\n\n"
+	"print fmt: \"pfn=0x%lx lru=%d\", REC->pfn, REC->lru\n";
+
 struct tb {
 	struct mmr_writer *w;
 	__u64 ts;
@@ -82,14 +95,20 @@ static inline int tb_open(struct tb *b, const char *path, const char *release, i
 	mmr_writer_chunk(b->w, MMR_CHUNK_META, meta, strlen(meta));
 	tb_put_kinds(b->w);
 	tb_kind(b->w, MMR_K_RSS_STAT, "tracepoint", tb_rss_format);
+	tb_kind(b->w, MMR_K_LRU_INSERTION, "tracepoint", tb_lru_format);
 	b->pages = calloc(1, sizeof(*b->pages) + MMR_SNAP_PAGES_MAX * sizeof(struct mmr_snap_page));
 	return b->pages ? 0 : -1;
 }
 
-static inline int tb_close(struct tb *b)
+static inline int tb_close_stats(struct tb *b, const char *stats)
 {
 	free(b->pages);
-	return mmr_writer_close(b->w, "events=0\ndrops=0\n");
+	return mmr_writer_close(b->w, stats);
+}
+
+static inline int tb_close(struct tb *b)
+{
+	return tb_close_stats(b, "events=0\ndrops=0\n");
 }
 
 static inline void tb_put(struct tb *b, int kind, void *rec, size_t len)
@@ -125,6 +144,72 @@ static inline void tb_rss(struct tb *b, int member, long pages)
 	pages *= 4096;
 	memcpy(rec + 24, &pages, 8);
 	tb_put(b, MMR_K_RSS_STAT, rec, sizeof(rec));
+}
+
+/* Only a syscall's entry (its exit comes later, with tb_sys_exit). */
+static inline void tb_sys_enter(struct tb *b, int nr, __u64 a0, __u64 a1, __u64 a2)
+{
+	struct mmr_sys_enter e = { .nr = nr, .args = { a0, a1, a2 } };
+
+	tb_put(b, MMR_K_SYS_ENTER, &e, sizeof(e));
+}
+
+static inline void tb_sys_exit(struct tb *b, int nr, long ret)
+{
+	struct mmr_sys_exit x = { .nr = nr, .ret = ret };
+
+	tb_put(b, MMR_K_SYS_EXIT, &x, sizeof(x));
+}
+
+/* try_to_unmap_one (or try_to_migrate_one) of @pfn at @addr in a vma ending at @vm_end */
+static inline void tb_rmap(struct tb *b, int kind, __u64 pfn, __u64 addr, __u64 vm_end)
+{
+	struct mmr_rmap r = { .pfn = pfn, .address = addr, .vm_start = addr, .vm_end = vm_end,
+			      .nr_pages = 1 };
+
+	tb_put(b, kind, &r, sizeof(r));
+}
+
+/* unmap_page_range (kind MMR_K_UNMAP_PAGE_RANGE) or its return (MMR_K_ZAP_DONE) */
+static inline void tb_zap(struct tb *b, int kind, __u64 start, __u64 end, int details,
+			  int even_cows)
+{
+	struct mmr_zap z = { .vm_start = start, .vm_end = end, .start = start, .end = end,
+			     .has_details = details, .even_cows = even_cows };
+
+	tb_put(b, kind, &z, sizeof(z));
+}
+
+static inline void tb_free_swap(struct tb *b, __u64 entry)
+{
+	struct mmr_free_swap f = { .entry = entry, .nr = 1 };
+
+	tb_put(b, MMR_K_FREE_SWAP_AND_CACHE, &f, sizeof(f));
+}
+
+static inline void tb_swapin(struct tb *b, __u64 addr)
+{
+	struct mmr_swap_fault f = { .address = addr };
+
+	tb_put(b, MMR_K_DO_SWAP_PAGE, &f, sizeof(f));
+}
+
+/* mlock_folio, mlock_new_folio or munlock_folio of @pfn (@nr 0: a large folio) */
+static inline void tb_mlock(struct tb *b, int kind, __u64 pfn, __u32 nr)
+{
+	struct mmr_mlock m = { .pfn = pfn, .nr_pages = nr };
+
+	tb_put(b, kind, &m, sizeof(m));
+}
+
+/* pagemap:mm_lru_insertion of @pfn onto list @lru (4: unevictable) */
+static inline void tb_lru(struct tb *b, __u64 pfn, __u32 lru)
+{
+	unsigned char rec[40] = { 0 };
+
+	memcpy(rec + 16, &pfn, 8);
+	memcpy(rec + 24, &lru, 4);
+	tb_put(b, MMR_K_LRU_INSERTION, rec, sizeof(rec));
 }
 
 static inline void tb_exit_mmap(struct tb *b)

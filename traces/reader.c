@@ -128,6 +128,14 @@ static void add_kind(struct mmr_trace *t, char *text)
 	if (id <= 0 || id >= MMR_MAX_KINDS)
 		return;
 	k = &t->kinds[id];
+	if (k->present) {	/* a later KIND chunk for the same id replaces it */
+		free(k->name);
+		free(k->system);
+		free(k->source);
+		free(k->attach);
+		free(k->status);
+		free(k->format);
+	}
 	k->present = 1;
 	k->id = id;
 	k->name = kv_dup(text, "name");

@@ -105,5 +105,36 @@ check("cow: ftruncate unmaps the file with even_cows=1",
 check("cow: ftruncate frees every swap entry of the COWed pages",
       freed >= rep["swapped_pages"], f"freed {freed}")
 
+
+# mmreplay check on every guest trace: a correct 6.1 kernel gives no finding,
+# and the event ledgers (which need kprobes or fentry) really judged something
+def verdicts(trace):
+    r = subprocess.run([mmreplay, "check", "--json", f"{out}/{trace}.trace"],
+                       capture_output=True, text=True)
+    j = json.loads(r.stdout) if r.stdout.strip() else {"findings": [], "coverage": {}}
+    check(f"check {trace}: clean on 6.1 (exit {r.returncode})",
+          r.returncode == 0 and not j["findings"],
+          "; ".join(f"{f['kind']}: {f['evidence']}" for f in j["findings"][:3]) + r.stderr)
+    return j["coverage"]
+
+
+for t in ("mlock_memfd", "fork_mlock", "kprobe", "cow_pageout_truncate", "snap_mlock_rules",
+          "snap_cow_pageout_truncate"):
+    cov = verdicts(t)
+    if t in ("mlock_memfd", "kprobe"):
+        check(f"check {t}: mlock ledger judged munlocked pages",
+              cov["lost-mlock"]["events_checked"] >= 16, cov["lost-mlock"]["event_note"])
+        check(f"check {t}: mlock ledger judged the mlock calls at munlock",
+              cov["stranded-mlock"]["events_checked"] >= 8, cov["stranded-mlock"]["event_note"])
+    if t.endswith("cow_pageout_truncate"):
+        note = cov["skipped-swap-entry"]["event_note"]
+        check(f"check {t}: swap ledger judged the truncate over swapped COW pages",
+              "1 over swapped pages" in note and "0 resets" in note, note)
+    if t.startswith("snap_"):
+        check(f"check {t}: snapshots judged in the guest",
+              cov["lost-mlock"]["snapshots_checked"] > 0
+              and cov["skipped-swap-entry"]["snapshots_checked"] > 0,
+              str({k: v["snapshots_checked"] for k, v in cov.items()}))
+
 print(f"Summary: {passed} passed, {failed} failed, 0 skipped")
 sys.exit(1 if failed else 0)

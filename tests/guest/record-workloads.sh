@@ -18,6 +18,13 @@ for w in mlock_memfd fork_mlock "cow_pageout_truncate /tmp"; do
 	echo "$name: record exit $rc"
 	[ "$rc" = 0 ] || tail -n 25 /out/$name.record.err
 done
+# with snapshots: bpf_send_signal stops the task, the recorder reads /proc
+for w in "mlock_rules" "cow_pageout_truncate /tmp"; do
+	name=snap_${w%% *}
+	MMR_REPORT=/out/$name.report mmreplay record --snapshot -o /out/$name.trace -- /mmreplay/$w \
+		2> /out/$name.record.err
+	echo "$name: record exit $?"
+done
 # the kprobe path, as on a kernel where fentry is not allowed
 MMREPLAY_NO_FENTRY=1 MMR_REPORT=/out/kprobe.report mmreplay record -o /out/kprobe.trace \
 	-- /mmreplay/mlock_memfd 2> /out/kprobe.record.err

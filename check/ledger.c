@@ -1,0 +1,685 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Verdicts from events alone, for kernels where the internal hooks attach
+ * (fentry or kprobes; the 6.18 host here has neither, a 6.1 guest has both).
+ *
+ * Swap ledger, per (mm, page address): a swap entry is added when
+ * try_to_unmap_one on that address is followed, in the same thread, by
+ * MM_SWAPENTS of that mm rising; it is removed by do_swap_page at that
+ * address, by a zap over it, by mremap or MADV_FREE over it, and the whole
+ * mm's ledger goes at exit_mmap or when MM_SWAPENTS falls below its size
+ * (swapoff, or anything else the ledger did not see).  It only ever holds
+ * entries that really were installed, so a verdict drawn from it is sound.
+ *   - skipped-swap-entry: a zap that must free swap entries (no
+ *     zap_details, or even_cows) freed fewer of them (free_swap_and_cache
+ *     calls between unmap_page_range's entry and return) than the ledger
+ *     held in its range.
+ *   - dropped-cow-swap-entry: a zap that must keep them (zap_details
+ *     without even_cows: truncate's first pass, hole punch, MADV_REMOVE)
+ *     freed any.  On a file mapping a genuine swap entry is a private COW
+ *     page, and nothing else calls free_swap_and_cache inside the zap.
+ *
+ * Mlock ledger, per PFN (head page of a folio): insertions into an
+ * evictable LRU, mlock_folio/mlock_new_folio, munlock_folio, migration.
+ *   - lost-mlock: munlock_folio (the kernel calls it only for pages of a
+ *     VM_LOCKED vma, at munlock or unmap) on a page that entered an
+ *     evictable LRU before the munlocking call began and had no mlock event
+ *     in the whole trace.  Pages inserted during the call are left alone:
+ *     a fault racing with munlock maps them after VM_LOCKED is cleared.
+ *   - stranded-mlock: a munlock/munlockall that covered the whole range of
+ *     an earlier mlock call of the same mm returned without munlock_folio
+ *     on a page that call mlocked, the page still mapped there (no munlock
+ *     or migration of it since).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check_int.h"
+
+#define LRU_UNEVICTABLE 4	/* enum lru_list, the same on 6.1 and 6.18 */
+#define NR_TIDS 1024
+
+struct swap_ent {
+	__u64 addr, ts;
+};
+
+struct lock_ent {	/* a page an mlock call of this mm mlocked */
+	__u64 pfn, start, end, ts;
+};
+
+struct mm_ledger {
+	struct swap_ent *swap;	/* sorted by addr */
+	size_t nr_swap, cap_swap;
+	struct lock_ent *locks;
+	size_t nr_locks, cap_locks;
+};
+
+struct tid_state {
+	int tid;
+	struct mm_state *ttu_mm;	/* try_to_unmap_one awaiting MM_SWAPENTS */
+	__u64 ttu_addr, ttu_end;
+	struct mm_state *zap_mm;	/* unmap_page_range in progress */
+	__u64 zap_start, zap_end, zap_ts, zap_freed;
+	size_t zap_expected;
+	int zap_must_free, zap_details, zap_even_cows;
+};
+
+struct pfn_state {
+	__u64 pfn;		/* ~0: free slot */
+	__u64 insert_ts;	/* last insertion into an evictable LRU, 0 none */
+	__u64 munlock_ts, migrate_ts;
+	int ever_locked;
+};
+
+struct ledger {
+	struct tid_state tids[NR_TIDS];
+	struct pfn_state *pfns;
+	size_t nr_pfns, cap_pfns;
+	unsigned lru_pfn_off, lru_pfn_size, lru_off, lru_size;
+	int have_lru;
+};
+
+/* ---- swap ledger ---------------------------------------------------- */
+
+static struct mm_ledger *mm_ledger(struct mm_state *m)
+{
+	if (!m->lg)
+		m->lg = calloc(1, sizeof(*m->lg));
+	return m->lg;
+}
+
+/* index of the first entry with addr >= a */
+static size_t swap_lower(const struct mm_ledger *l, __u64 a)
+{
+	size_t lo = 0, hi = l->nr_swap;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (l->swap[mid].addr < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void swap_add(struct mm_ledger *l, __u64 addr, __u64 ts)
+{
+	size_t i = swap_lower(l, addr);
+
+	if (i < l->nr_swap && l->swap[i].addr == addr) {
+		l->swap[i].ts = ts;
+		return;
+	}
+	if (l->nr_swap == l->cap_swap) {
+		size_t cap = l->cap_swap ? l->cap_swap * 2 : 64;
+		struct swap_ent *n = realloc(l->swap, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		l->swap = n;
+		l->cap_swap = cap;
+	}
+	memmove(l->swap + i + 1, l->swap + i, (l->nr_swap - i) * sizeof(*l->swap));
+	l->swap[i].addr = addr;
+	l->swap[i].ts = ts;
+	l->nr_swap++;
+}
+
+static void swap_remove(struct mm_ledger *l, __u64 start, __u64 end)
+{
+	size_t a, b;
+
+	if (!l)
+		return;
+	a = swap_lower(l, start);
+	b = swap_lower(l, end);
+	memmove(l->swap + a, l->swap + b, (l->nr_swap - b) * sizeof(*l->swap));
+	l->nr_swap -= b - a;
+}
+
+static size_t swap_count(const struct mm_ledger *l, __u64 start, __u64 end)
+{
+	return l ? swap_lower(l, end) - swap_lower(l, start) : 0;
+}
+
+/* ---- per-thread state ----------------------------------------------- */
+
+static struct tid_state *tid_get(struct ledger *lg, int tid, int create)
+{
+	struct tid_state *t = &lg->tids[(unsigned)tid * 2654435761u % NR_TIDS];
+
+	if (t->tid == tid)
+		return t;
+	if (!create)
+		return NULL;
+	memset(t, 0, sizeof(*t));	/* a colliding thread's state is dropped */
+	t->tid = tid;
+	return t;
+}
+
+/* ---- PFN table (open addressing) ------------------------------------ */
+
+static size_t pfn_home(__u64 pfn, size_t cap)
+{
+	return (size_t)(pfn * 0x9E3779B97F4A7C15ULL >> 20) & (cap - 1);
+}
+
+static int pfn_grow(struct ledger *lg)
+{
+	size_t cap = lg->cap_pfns ? lg->cap_pfns * 2 : 4096;
+	struct pfn_state *n = malloc(cap * sizeof(*n)), *old = lg->pfns;
+
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < cap; i++)
+		n[i].pfn = ~0ULL;
+	for (size_t i = 0; i < lg->cap_pfns; i++) {
+		size_t j;
+
+		if (old[i].pfn == ~0ULL)
+			continue;
+		for (j = pfn_home(old[i].pfn, cap); n[j].pfn != ~0ULL; j = (j + 1) & (cap - 1))
+			;
+		n[j] = old[i];
+	}
+	free(old);
+	lg->pfns = n;
+	lg->cap_pfns = cap;
+	return 0;
+}
+
+static struct pfn_state *pfn_get(struct ledger *lg, __u64 pfn, int create)
+{
+	size_t j;
+
+	if (pfn == ~0ULL)
+		return NULL;
+	if (create && (lg->nr_pfns + 1) * 2 > lg->cap_pfns && pfn_grow(lg))
+		return NULL;
+	if (!lg->cap_pfns)
+		return NULL;
+	for (j = pfn_home(pfn, lg->cap_pfns); lg->pfns[j].pfn != ~0ULL;
+	     j = (j + 1) & (lg->cap_pfns - 1))
+		if (lg->pfns[j].pfn == pfn)
+			return &lg->pfns[j];
+	if (!create)
+		return NULL;
+	memset(&lg->pfns[j], 0, sizeof(lg->pfns[j]));
+	lg->pfns[j].pfn = pfn;
+	lg->nr_pfns++;
+	return &lg->pfns[j];
+}
+
+/* ---- setup ---------------------------------------------------------- */
+
+struct ledger *ledger_new(const struct mmr_trace *t)
+{
+	struct ledger *lg = calloc(1, sizeof(*lg));
+	const struct mmr_kind_info *k = mmr_trace_kind(t, MMR_K_LRU_INSERTION);
+
+	if (lg && k && k->format && !fmt_field(k->format, "pfn", &lg->lru_pfn_off,
+					       &lg->lru_pfn_size) &&
+	    !fmt_field(k->format, "lru", &lg->lru_off, &lg->lru_size))
+		lg->have_lru = 1;
+	return lg;
+}
+
+void ledger_free(struct ledger *lg)
+{
+	if (lg)
+		free(lg->pfns);
+	free(lg);
+}
+
+void ledger_mm_free(struct mm_ledger *l)
+{
+	if (!l)
+		return;
+	free(l->swap);
+	free(l->locks);
+	free(l);
+}
+
+/* ---- findings ------------------------------------------------------- */
+
+static struct finding *ledger_finding(struct checker *c, enum verdict v, struct mm_state *m,
+				      int tid, __u64 ts, __u64 addr, __u64 pfn)
+{
+	char op[128];
+	struct finding *f;
+
+	describe_syscall(checker_sys(c, tid), op, sizeof(op));
+	if (!strcmp(op, "-"))
+		snprintf(op, sizeof(op), "%s", m && m->exited ? "exit_mmap" : "kernel-internal");
+	f = finding_add(c, v, m, tid, ts, addr, pfn, op);
+	if (f)
+		f->from_ledger = 1;
+	return f;
+}
+
+static void zap_judge(struct checker *c, struct tid_state *t, __u64 ts)
+{
+	struct mm_state *m = t->zap_mm;
+	struct mm_ledger *l = m->lg;
+	struct finding *f;
+	char a[32], b[32];
+
+	if (t->zap_must_free) {
+		c->zaps_checked++;
+		c->zaps_over_swap += t->zap_expected > 0;
+		if (t->zap_freed < t->zap_expected) {
+			size_t i = swap_lower(l, t->zap_start);
+
+			f = ledger_finding(c, V_SKIPPED_SWAP, m, t->tid, ts, l->swap[i].addr, ~0ULL);
+			if (f)
+				f->nr_pages = t->zap_expected - t->zap_freed;
+			finding_evidence(f, "unmap_page_range(0x%llx-0x%llx, details=%d even_cows=%d) "
+					 "from %s to %s freed %llu swap entries",
+					 (unsigned long long)t->zap_start, (unsigned long long)t->zap_end,
+					 t->zap_details, t->zap_even_cows,
+					 ts_str(t->zap_ts, a, sizeof(a)), ts_str(ts, b, sizeof(b)),
+					 (unsigned long long)t->zap_freed);
+			finding_evidence(f, "the swap ledger held %zu there: try_to_unmap_one swapped "
+					 "out 0x%llx at %s%s", t->zap_expected,
+					 (unsigned long long)l->swap[i].addr,
+					 ts_str(l->swap[i].ts, a, sizeof(a)),
+					 t->zap_expected > 1 ? ", and more" : "");
+		}
+	} else {
+		c->keep_zaps_checked++;
+		if (t->zap_freed) {
+			size_t i = swap_lower(l, t->zap_start);
+			int known = i < l->nr_swap && l->swap[i].addr < t->zap_end;
+
+			f = ledger_finding(c, V_DROPPED_COW_SWAP, m, t->tid, ts,
+					   known ? l->swap[i].addr : t->zap_start, ~0ULL);
+			if (f)
+				f->nr_pages = t->zap_freed;
+			finding_evidence(f, "unmap_page_range(0x%llx-0x%llx) with zap_details and "
+					 "even_cows=0 must keep private COW pages, yet freed %llu swap "
+					 "entries (free_swap_and_cache) from %s to %s",
+					 (unsigned long long)t->zap_start, (unsigned long long)t->zap_end,
+					 (unsigned long long)t->zap_freed,
+					 ts_str(t->zap_ts, a, sizeof(a)), ts_str(ts, b, sizeof(b)));
+			if (known)
+				finding_evidence(f, "the swap ledger held %zu COW pages swapped out "
+						 "there, the first at 0x%llx (try_to_unmap_one at %s)",
+						 t->zap_expected, (unsigned long long)l->swap[i].addr,
+						 ts_str(l->swap[i].ts, a, sizeof(a)));
+		}
+	}
+	/* what is left there is unknown now: forget it rather than guess */
+	if (t->zap_must_free || t->zap_freed)
+		swap_remove(l, t->zap_start, t->zap_end);
+	t->zap_mm = NULL;
+}
+
+/* ---- events --------------------------------------------------------- */
+
+static void on_ttu(struct ledger *lg, struct mm_state *m, const struct mmr_event *ev)
+{
+	const struct mmr_rmap *r = ev->data;
+	struct tid_state *t = tid_get(lg, r->c.pid, 1);
+
+	t->ttu_mm = m;
+	t->ttu_addr = r->address & ~0xfffULL;
+	t->ttu_end = r->vm_end;
+}
+
+static void on_zap(struct ledger *lg, struct mm_state *m, const struct mmr_event *ev)
+{
+	const struct mmr_zap *z = ev->data;
+	struct tid_state *t = tid_get(lg, z->c.pid, 1);
+
+	t->zap_mm = m;
+	t->zap_start = z->start;
+	t->zap_end = z->end;
+	t->zap_ts = ev->h.ts;
+	t->zap_freed = 0;
+	t->zap_details = z->has_details;
+	t->zap_even_cows = z->even_cows;
+	/* should_zap_cows(): no details, or details->even_cows */
+	t->zap_must_free = !z->has_details || z->even_cows;
+	t->zap_expected = swap_count(mm_ledger(m), z->start, z->end);
+}
+
+static void on_free_swap(struct ledger *lg, const struct mmr_event *ev)
+{
+	const struct mmr_free_swap *s = ev->data;
+	struct tid_state *t = tid_get(lg, s->c.pid, 0);
+
+	if (t && t->zap_mm)
+		t->zap_freed += s->nr ? s->nr : 1;
+}
+
+static void on_swap_fault(struct mm_state *m, const struct mmr_event *ev)
+{
+	const struct mmr_swap_fault *s = ev->data;
+	__u64 a = s->address & ~0xfffULL;
+
+	swap_remove(m->lg, a, a + 1);
+}
+
+static __u64 raw_u(const struct mmr_event *ev, unsigned off, unsigned size)
+{
+	__u64 v = 0;
+
+	if (off + size <= ev->h.len && size <= 8)
+		memcpy(&v, (const char *)ev->data + off, size);	/* little endian */
+	return v;
+}
+
+static void on_lru(struct ledger *lg, const struct mmr_event *ev)
+{
+	struct pfn_state *p;
+
+	if (!lg->have_lru || raw_u(ev, lg->lru_off, lg->lru_size) == LRU_UNEVICTABLE)
+		return;
+	p = pfn_get(lg, raw_u(ev, lg->lru_pfn_off, lg->lru_pfn_size), 1);
+	if (p)
+		p->insert_ts = ev->h.ts;
+}
+
+/* mlock_folio or mlock_new_folio by @tid: note it against its mlock call */
+static void on_mlock(struct checker *c, struct mm_state *m, const struct mmr_event *ev)
+{
+	const struct mmr_mlock *e = ev->data;
+	struct pfn_state *p = pfn_get(c->lg, e->pfn, 1);
+	const struct syscall_rec *r = checker_sys(c, e->c.pid);
+	struct mm_ledger *l;
+	struct lock_ent *le;
+
+	if (!p)
+		return;
+	p->ever_locked = 1;
+	if (!e->nr_pages || !m || !r || r->done || (r->nr != NR_MLOCK && r->nr != NR_MLOCK2) ||
+	    !(l = mm_ledger(m)))
+		return;		/* large folio, or not inside an mlock(range) call */
+	if (l->nr_locks == l->cap_locks) {
+		size_t cap = l->cap_locks ? l->cap_locks * 2 : 64;
+
+		if (!(le = realloc(l->locks, cap * sizeof(*le))))
+			return;
+		l->locks = le;
+		l->cap_locks = cap;
+	}
+	le = &l->locks[l->nr_locks++];
+	le->pfn = e->pfn;
+	le->start = r->args[0] & ~0xfffULL;
+	le->end = r->args[0] + r->args[1];
+	le->ts = ev->h.ts;
+}
+
+static void on_munlock(struct checker *c, struct mm_state *m, const struct mmr_event *ev)
+{
+	const struct mmr_mlock *e = ev->data;
+	struct pfn_state *p = pfn_get(c->lg, e->pfn, 1);
+	const struct syscall_rec *r = checker_sys(c, e->c.pid);
+	__u64 since = r && !r->done ? r->ts : ev->h.ts;
+	struct finding *f;
+	char a[32];
+
+	if (!p)
+		return;
+	c->munlocks_checked += p->insert_ts != 0;
+	if (p->insert_ts && p->insert_ts < since && !p->ever_locked && e->nr_pages) {
+		f = ledger_finding(c, V_LOST_MLOCK, m, e->c.pid, ev->h.ts, 0, e->pfn);
+		finding_evidence(f, "munlock_folio at %s: the kernel munlocks only pages of a "
+				 "VM_LOCKED vma", ts_str(ev->h.ts, a, sizeof(a)));
+		finding_evidence(f, "this page entered an evictable LRU at %s and no mlock_folio "
+				 "or mlock_new_folio was ever seen for it",
+				 ts_str(p->insert_ts, a, sizeof(a)));
+		p->ever_locked = 1;	/* once */
+	}
+	p->munlock_ts = ev->h.ts;
+}
+
+static void on_migrate(struct ledger *lg, const struct mmr_event *ev)
+{
+	const struct mmr_rmap *r = ev->data;
+	struct pfn_state *p = pfn_get(lg, r->pfn, 0);
+
+	if (p)
+		p->migrate_ts = ev->h.ts;
+}
+
+void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event *ev)
+{
+	const struct mmr_common *cm = ev->data;
+	struct ledger *lg = c->lg;
+	struct tid_state *t;
+
+	if (!lg)
+		return;
+	switch (cm->type) {
+	case MMR_K_TRY_TO_UNMAP_ONE:
+		if (m && ev->h.len >= sizeof(struct mmr_rmap))
+			on_ttu(lg, m, ev);
+		break;
+	case MMR_K_UNMAP_PAGE_RANGE:
+		if (m && ev->h.len >= sizeof(struct mmr_zap))
+			on_zap(lg, m, ev);
+		break;
+	case MMR_K_ZAP_DONE:
+		if ((t = tid_get(lg, cm->pid, 0)) && t->zap_mm)
+			zap_judge(c, t, ev->h.ts);
+		break;
+	case MMR_K_FREE_SWAP_AND_CACHE:
+		if (ev->h.len >= sizeof(struct mmr_free_swap))
+			on_free_swap(lg, ev);
+		break;
+	case MMR_K_DO_SWAP_PAGE:
+		if (m && ev->h.len >= sizeof(struct mmr_swap_fault))
+			on_swap_fault(m, ev);
+		break;
+	case MMR_K_LRU_INSERTION:
+		on_lru(lg, ev);
+		break;
+	case MMR_K_MLOCK_FOLIO:
+	case MMR_K_MLOCK_NEW_FOLIO:
+		if (ev->h.len >= sizeof(struct mmr_mlock))
+			on_mlock(c, m, ev);
+		break;
+	case MMR_K_MUNLOCK_FOLIO:
+		if (ev->h.len >= sizeof(struct mmr_mlock))
+			on_munlock(c, m, ev);
+		break;
+	case MMR_K_TRY_TO_MIGRATE_ONE:
+		if (ev->h.len >= sizeof(struct mmr_rmap))
+			on_migrate(lg, ev);
+		break;
+	}
+}
+
+/* After any event but rss_stat: a thread's try_to_unmap_one is over once it does else. */
+void ledger_event_done(struct checker *c, const struct mmr_event *ev)
+{
+	const struct mmr_common *cm = ev->data;
+	struct tid_state *t;
+
+	if (cm->type != MMR_K_TRY_TO_UNMAP_ONE && c->lg && (t = tid_get(c->lg, cm->pid, 0)))
+		t->ttu_mm = NULL;
+}
+
+/* MM_SWAPENTS of @m went from @old to @val in thread @tid. */
+void ledger_swapents(struct checker *c, struct mm_state *m, int tid, __s64 old, __s64 val)
+{
+	struct tid_state *t = c->lg ? tid_get(c->lg, tid, 0) : NULL;
+	struct mm_ledger *l = mm_ledger(m);
+
+	if (!l)
+		return;
+	/*
+	 * Inside try_to_unmap_one MM_SWAPENTS only rises, one PTE at a time;
+	 * the first event of an mm has no previous value: count it as one.
+	 */
+	if (t && t->ttu_mm == m && val > old) {
+		for (__s64 i = 0; i < (old < 0 ? 1 : val - old) && t->ttu_addr < t->ttu_end; i++) {
+			swap_add(l, t->ttu_addr, c->cur_ts);
+			t->ttu_addr += c->page_size;
+			c->swap_adds++;
+		}
+	}
+	/* entries went without an event we saw (a zap in progress is seen) */
+	if (val < (__s64)l->nr_swap && !(t && t->zap_mm == m)) {
+		l->nr_swap = 0;
+		c->swap_resets++;
+	}
+}
+
+static void ledger_munlocked(struct checker *c, struct mm_state *m,
+			     const struct syscall_rec *r, __u64 start, __u64 end);
+
+/* mlock records of pages no longer mapped in [start, end) */
+static void locks_forget(struct mm_ledger *l, __u64 start, __u64 end)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < l->nr_locks; i++)
+		if (l->locks[i].end <= start || l->locks[i].start >= end)
+			l->locks[keep++] = l->locks[i];
+	l->nr_locks = keep;
+}
+
+/* A completed mm syscall of @m. */
+void ledger_syscall(struct checker *c, struct mm_state *m, const struct syscall_rec *r)
+{
+	struct mm_ledger *l = m->lg;
+	__u64 start = r->args[0] & ~0xfffULL, end = r->args[0] + r->args[1];
+
+	if (!l)
+		return;
+	switch (r->nr) {
+	case NR_MREMAP:		/* moved PTEs: the old addresses are stale */
+		swap_remove(l, start, end);
+		locks_forget(l, start, end);
+		break;
+	case NR_MUNMAP:
+		locks_forget(l, start, end);
+		break;
+	case NR_MADVISE:
+		if (r->args[2] == MADV_FREE)
+			swap_remove(l, start, end);
+		break;
+	case NR_MUNLOCK:
+		ledger_munlocked(c, m, r, start, end);
+		break;
+	case NR_MUNLOCKALL:
+		ledger_munlocked(c, m, r, 0, ~0ULL);
+		break;
+	}
+}
+
+/* After munlock of [start, end): every page an mlock inside it mlocked was munlocked. */
+static void ledger_munlocked(struct checker *c, struct mm_state *m, const struct syscall_rec *r,
+		      __u64 start, __u64 end)
+{
+	struct mm_ledger *l = m->lg;
+	size_t keep = 0;
+	char a[32];
+
+	if (r->ret < 0)
+		return;
+	for (size_t i = 0; i < l->nr_locks; i++) {
+		struct lock_ent *e = &l->locks[i];
+		struct pfn_state *p = pfn_get(c->lg, e->pfn, 0);
+		struct finding *f;
+
+		if (e->start < start || e->end > end) {
+			l->locks[keep++] = *e;
+			continue;
+		}
+		c->locks_checked++;
+		if (!p || p->munlock_ts > e->ts || p->migrate_ts > e->ts || p->insert_ts > e->ts)
+			continue;
+		f = ledger_finding(c, V_STRANDED_MLOCK, m, r->tid, c->cur_ts, 0, e->pfn);
+		finding_evidence(f, "mlock_folio at %s, inside an mlock of 0x%llx-0x%llx by this mm",
+				 ts_str(e->ts, a, sizeof(a)), (unsigned long long)e->start,
+				 (unsigned long long)e->end);
+		finding_evidence(f, "this munlock covered that range and returned at %s without "
+				 "munlock_folio on the page (nor was it unmapped or migrated)",
+				 ts_str(c->cur_ts, a, sizeof(a)));
+	}
+	l->nr_locks = keep;
+}
+
+void ledger_exit_mmap(struct mm_state *m)
+{
+	if (m->lg)
+		m->lg->nr_swap = m->lg->nr_locks = 0;
+}
+
+/* ---- coverage ------------------------------------------------------- */
+
+/* NULL if every kind in @kinds was recorded, else "NAME: why" of the first missing */
+static const char *missing(const struct mmr_trace *t, const int *kinds, char *buf, size_t len)
+{
+	for (; *kinds; kinds++) {
+		const struct mmr_kind_info *k = mmr_trace_kind(t, *kinds);
+
+		if (!k || !k->status || strncmp(k->status, "ok", 2)) {
+			snprintf(buf, len, "%s: %s", k && k->name ? k->name : "?",
+				 k && k->status ? k->status : "not in this trace");
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+static void note(struct coverage *cov, const char *why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void note(struct coverage *cov, const char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why) {
+		snprintf(cov->event_note, sizeof(cov->event_note), "not checked from events (%s)",
+			 why);
+		cov->event_checked = 0;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(cov->event_note, sizeof(cov->event_note), fmt, ap);
+	va_end(ap);
+}
+
+void ledger_coverage(struct checker *c)
+{
+	static const int swap[] = { MMR_K_TRY_TO_UNMAP_ONE, MMR_K_RSS_STAT, MMR_K_UNMAP_PAGE_RANGE,
+				    MMR_K_ZAP_DONE, MMR_K_FREE_SWAP_AND_CACHE, MMR_K_DO_SWAP_PAGE,
+				    0 };
+	static const int keep[] = { MMR_K_UNMAP_PAGE_RANGE, MMR_K_ZAP_DONE,
+				    MMR_K_FREE_SWAP_AND_CACHE, 0 };
+	static const int lost[] = { MMR_K_LRU_INSERTION, MMR_K_MLOCK_FOLIO, MMR_K_MLOCK_NEW_FOLIO,
+				    MMR_K_MUNLOCK_FOLIO, 0 };
+	static const int strand[] = { MMR_K_MLOCK_FOLIO, MMR_K_MUNLOCK_FOLIO,
+				      MMR_K_TRY_TO_MIGRATE_ONE, MMR_K_SYS_EXIT, 0 };
+	char b[4][160], drop[96] = "";
+
+	if (c->drops)
+		snprintf(drop, sizeof(drop), "; %llu events were dropped, so its %llu findings are "
+			 "withheld", (unsigned long long)c->drops,
+			 (unsigned long long)c->ledger_withheld);
+	c->cov[V_SKIPPED_SWAP].event_checked = c->zaps_checked;
+	note(&c->cov[V_SKIPPED_SWAP], missing(c->t, swap, b[0], sizeof(b[0])),
+	     "swap ledger: %llu zaps checked, %llu over swapped pages (%llu swap-outs learned, "
+	     "%llu resets)%s", (unsigned long long)c->zaps_checked,
+	     (unsigned long long)c->zaps_over_swap, (unsigned long long)c->swap_adds,
+	     (unsigned long long)c->swap_resets, drop);
+	c->cov[V_DROPPED_COW_SWAP].event_checked = c->keep_zaps_checked;
+	note(&c->cov[V_DROPPED_COW_SWAP], missing(c->t, keep, b[1], sizeof(b[1])),
+	     "%llu zaps that must keep COW pages (zap_details, even_cows=0) checked%s",
+	     (unsigned long long)c->keep_zaps_checked, drop);
+	c->cov[V_LOST_MLOCK].event_checked = c->munlocks_checked;
+	note(&c->cov[V_LOST_MLOCK], missing(c->t, lost, b[2], sizeof(b[2])),
+	     "mlock ledger: %llu munlocked pages with a recorded LRU insertion checked%s",
+	     (unsigned long long)c->munlocks_checked, drop);
+	c->cov[V_STRANDED_MLOCK].event_checked = c->locks_checked;
+	note(&c->cov[V_STRANDED_MLOCK], missing(c->t, strand, b[3], sizeof(b[3])),
+	     "mlock ledger: %llu pages of mlock calls checked at munlock%s",
+	     (unsigned long long)c->locks_checked, drop);
+}
