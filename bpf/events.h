@@ -66,9 +66,10 @@ struct mmr_hdr {
 };
 
 /* ftrace-compatible common header: 8 bytes. */
+#define MMR_CF_STOPPED 0x1	/* sys_exit: SIGSTOP sent for a snapshot (record --snapshot) */
 struct mmr_common {
 	__u16 type;	/* enum mmr_kind */
-	__u8 flags;
+	__u8 flags;	/* MMR_CF_* */
 	__u8 preempt_count;
 	__s32 pid;	/* thread id */
 };

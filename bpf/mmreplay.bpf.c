@@ -358,7 +358,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	 * record --snapshot: stop the whole process before it returns to user
 	 * mode, and wake the recorder now; it reads /proc, then sends SIGCONT.
 	 */
-	bpf_send_signal(SIGSTOP_NR);
+	if (!bpf_send_signal(SIGSTOP_NR))
+		e->c.flags |= MMR_CF_STOPPED;
 	bpf_ringbuf_submit((struct mmr_hdr *)e - 1, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

@@ -42,6 +42,8 @@ const char usage_record[] =
 	"                        fallocate and truncate call, stop the process and\n"
 	"                        record its memory state from /proc for `check`\n"
 	"                        (slow: for tests and reproductions, not production)\n"
+	"  -S, --snapshot-max N  --snapshot for the first N calls only, then events\n"
+	"                        alone (bounds the cost of a call-heavy workload)\n"
 	"  -q, --quiet           no summary\n\n"
 	"examples:\n"
 	"  mmreplay record -- ./workload arg\n"
@@ -70,6 +72,7 @@ struct rec_opts {
 	int buffer_mb;
 	int quiet;
 	int snapshot;
+	long snapshot_max;	/* 0: no limit */
 	char **cmd;
 };
 
@@ -83,6 +86,7 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 		{ "buffer-mb", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "snapshot", no_argument, NULL, 's' },
+		{ "snapshot-max", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -91,13 +95,21 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 
 	o->out = "mmreplay.trace";
 	o->buffer_mb = 16;
-	while ((c = mmr_getopt("record", argc, argv, "o:p:e:x:b:qsh", opts)) != -1) {
+	while ((c = mmr_getopt("record", argc, argv, "o:p:e:x:b:qsS:h", opts)) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'e': o->only = optarg; break;
 		case 'x': o->exclude = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 's': o->snapshot = 1; break;
+		case 'S':
+			o->snapshot = 1;
+			o->snapshot_max = strtol(optarg, &end, 10);
+			if (*end || o->snapshot_max < 1) {
+				mmr_err("record: --snapshot-max must be a positive number");
+				return -1;
+			}
+			break;
 		case 'h': cmd_help("record"); return 1;
 		case 'p':
 			if (o->nr_pids == 64) {
@@ -283,7 +295,8 @@ static void attach_all(struct recorder *r)
 	}
 }
 
-static int fill_sys_cfg(struct recorder *r)
+/* @hold: stop the process after snapshot syscalls (record --snapshot) */
+static int fill_sys_cfg(struct recorder *r, int hold)
 {
 	int fd = bpf_map__fd(r->skel->maps.sys_cfg);
 	const struct syscall_def *d;
@@ -296,7 +309,7 @@ static int fill_sys_cfg(struct recorder *r)
 		val |= d->flags & SYS_PATH_AT_ENTRY ? MMR_SYS_PATH_ENTER : 0;
 		val |= d->fd_arg >= 0 ? MMR_SYS_FD_ARG(d->fd_arg) : 0;
 		val |= d->path_arg >= 0 ? MMR_SYS_PATH_ARG(d->path_arg) : 0;
-		val |= r->snapshot && (d->flags & SYS_SNAPSHOT) ? MMR_SYS_SNAPSHOT : 0;
+		val |= hold && (d->flags & SYS_SNAPSHOT) ? MMR_SYS_SNAPSHOT : 0;
 		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
 			return -1;
 	}
@@ -422,6 +435,11 @@ static void record_loop(struct recorder *r)
 		if (r->nr_pending) {
 			ring_buffer__consume(r->rb);	/* events older than the snapshot first */
 			record_take_snapshots(r);
+			if (r->snapshot_max && r->snaps.held >= (__u64)r->snapshot_max &&
+			    !r->snaps_capped) {
+				r->snaps_capped = 1;	/* stops already sent are still taken */
+				fill_sys_cfg(r, 0);
+			}
 		}
 		if (r->child && !exited && waitpid(r->child, &status, WNOHANG) == r->child) {
 			exited = 1;
@@ -500,13 +518,14 @@ int cmd_record(int argc, char **argv)
 		return MMR_EXIT_ERROR;
 	}
 	r.snapshot = o.snapshot;
+	r.snapshot_max = o.snapshot_max;
 	r.snaps.kflags_fd = r.snaps.kcount_fd = -1;
 	probes_detect(r.plans, err, sizeof(err));
 	select_kinds(r.plans, &o);
 	if (load_skel(&r, o.buffer_mb))
 		goto cleanup;
 	attach_all(&r);
-	if (fill_sys_cfg(&r)) {
+	if (fill_sys_cfg(&r, r.snapshot)) {
 		mmr_err("record: cannot fill the syscall table: %s", strerror(errno));
 		goto cleanup;
 	}

@@ -38,6 +38,8 @@ struct recorder {
 	int write_error, finished;
 	/* record --snapshot: snapshots wait until the ring buffer is drained */
 	int snapshot;
+	long snapshot_max;	/* --snapshot-max, 0: none */
+	int snaps_capped;	/* reached it: no more stops */
 	struct snapshots snaps;
 	struct { pid_t tgid, tid; __u64 mm; __u32 reason; int stopped; } pending[64];
 	int nr_pending;

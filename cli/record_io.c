@@ -261,7 +261,7 @@ static void maybe_snapshot(struct recorder *r, const struct mmr_hdr *h, const vo
 		const struct mmr_sys_exit *e = payload;
 
 		d = syscall_def(e->nr);
-		if (d && (d->flags & SYS_SNAPSHOT))
+		if (d && (d->flags & SYS_SNAPSHOT) && (c->flags & MMR_CF_STOPPED))
 			queue_snapshot(r, h->tgid, c->pid, h->mm, e->nr, 1);
 	} else if (c->type == MMR_K_TASK_EXIT) {
 		const struct mmr_task_exit *e = payload;
@@ -271,17 +271,34 @@ static void maybe_snapshot(struct recorder *r, const struct mmr_hdr *h, const vo
 	}
 }
 
+/* Does a later pending snapshot hold the same process at a later call? */
+static int later_stop(const struct recorder *r, int i, int n)
+{
+	if (!r->pending[i].stopped)
+		return 0;
+	for (int j = i + 1; j < n; j++)
+		if (r->pending[j].stopped && r->pending[j].tgid == r->pending[i].tgid)
+			return 1;
+	return 0;
+}
+
 int record_take_snapshots(struct recorder *r)
 {
 	int n = r->nr_pending;
 
 	r->nr_pending = 0;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (later_stop(r, i, n)) {
+			/* the state read now is after the later call: read it once */
+			r->snaps.coalesced++;
+			continue;
+		}
 		if (snapshot_take(&r->snaps, r->pending[i].tgid, r->pending[i].tid,
 				  r->pending[i].mm, r->pending[i].reason, r->pending[i].stopped)) {
 			r->write_error = errno ? errno : EIO;
 			return -1;
 		}
+	}
 	return 0;
 }
 
@@ -348,8 +365,10 @@ static char *stats_text(struct recorder *r, __u64 *drops_out)
 		if (per_cpu[i])
 			fprintf(m, "drops_cpu%d=%llu\n", i, (unsigned long long)per_cpu[i]);
 	if (r->snapshot)
-		fprintf(m, "snapshots=%llu\nsnapshots_not_held=%llu\n",
-			(unsigned long long)r->snaps.taken, (unsigned long long)r->snaps.not_held);
+		fprintf(m, "snapshots=%llu\nsnapshots_not_held=%llu\nsnapshots_coalesced=%llu\n"
+			"snapshots_capped=%d\n", (unsigned long long)r->snaps.taken,
+			(unsigned long long)r->snaps.not_held, (unsigned long long)r->snaps.coalesced,
+			r->snaps_capped);
 	for (int k = 1; k < MMR_K_NR; k++)
 		if (r->per_kind[k])
 			fprintf(m, "events_%s=%llu\n", kind_def(k)->name,
@@ -381,8 +400,10 @@ static void print_summary(struct recorder *r, __u64 drops, __u64 bytes)
 			fprintf(stderr, "  %-28s %llu\n", kind_def(k)->name,
 				(unsigned long long)r->per_kind[k]);
 	if (r->snapshot)
-		fprintf(stderr, "  %-28s %llu (%llu not held stopped)\n", "snapshots",
-			(unsigned long long)r->snaps.taken, (unsigned long long)r->snaps.not_held);
+		fprintf(stderr, "  %-28s %llu (%llu not held stopped, %llu calls coalesced%s)\n",
+			"snapshots", (unsigned long long)r->snaps.taken,
+			(unsigned long long)r->snaps.not_held, (unsigned long long)r->snaps.coalesced,
+			r->snaps_capped ? "; --snapshot-max reached, events alone after it" : "");
 	if (drops)
 		fprintf(stderr, "mmreplay: warning: %llu events dropped (ring buffer full); "
 			"try a larger --buffer-mb\n", (unsigned long long)drops);

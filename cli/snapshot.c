@@ -66,9 +66,10 @@ static int put(struct snap_run *r, int kind, void *rec, size_t len)
 /* ---- holding the process ------------------------------------------- */
 
 /*
- * 1 if every thread of @tgid is stopped; with @or_dead, threads on their
- * way out count too.  SIGKILL ends a stop: a process killed while it was
- * read was not held, so the check after reading passes @or_dead = 0.
+ * 1 if every thread of @tgid is stopped, -1 if the process is gone; with
+ * @or_dead, threads on their way out count too.  SIGKILL ends a stop: a
+ * process killed while it was read was not held, so the check after
+ * reading passes @or_dead = 0.
  */
 static int all_stopped(pid_t tgid, int or_dead)
 {
@@ -80,7 +81,7 @@ static int all_stopped(pid_t tgid, int or_dead)
 	snprintf(path, sizeof(path), "/proc/%d/task", tgid);
 	dir = opendir(path);
 	if (!dir)
-		return 0;
+		return -1;
 	while (ok && (d = readdir(dir))) {
 		ssize_t n;
 
@@ -105,8 +106,10 @@ static int wait_stopped(pid_t tgid)
 	struct timespec ts = { 0, 50000 };
 
 	for (int waited = 0; waited < HOLD_WAIT_US; waited += 50) {
-		if (all_stopped(tgid, 1))
-			return 1;
+		int st = all_stopped(tgid, 1);
+
+		if (st)
+			return st > 0;	/* a reaped process will not stop */
 		nanosleep(&ts, NULL);
 	}
 	return 0;
@@ -447,7 +450,7 @@ static int write_snapshot(struct snap_run *r, __u32 reason, __u32 flags)
 	end.flags = sn.flags;
 	ret = put_vmas(r, &end);
 	read_status(r->tgid, &end.st, psz);
-	if ((end.flags & MMR_SNAPF_HELD) && !all_stopped(r->tgid, 0))
+	if ((end.flags & MMR_SNAPF_HELD) && all_stopped(r->tgid, 0) != 1)
 		end.flags = (end.flags & ~MMR_SNAPF_HELD) | MMR_SNAPF_GONE;
 	if (end.flags & MMR_SNAPF_GONE)
 		end.flags &= ~MMR_SNAPF_HELD;
@@ -468,6 +471,7 @@ int snapshot_take(struct snapshots *s, pid_t tgid, pid_t tid, __u64 mm, __u32 re
 	if (!r.pages)
 		return -1;
 	r.pages->nr = 0;
+	s->held += stopped;
 	if (stopped && wait_stopped(tgid))
 		flags |= MMR_SNAPF_HELD;
 	else if (stopped)

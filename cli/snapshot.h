@@ -15,6 +15,8 @@ struct snapshots {
 	long page_size;
 	__u32 seq;
 	__u64 taken, not_held, failed;
+	__u64 held;		/* snapshots of a process stopped at a call */
+	__u64 coalesced;	/* calls of a process already waiting for a snapshot */
 };
 
 int snapshots_open(struct snapshots *s, struct mmr_writer *w);
