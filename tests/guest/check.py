@@ -8,18 +8,9 @@ import json
 import subprocess
 import sys
 
+from checklib import check, summary
+
 out, mmreplay = sys.argv[1], sys.argv[2]
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"  ok   {name}")
-    else:
-        failed += 1
-        print(f"  FAIL {name} {detail}")
 
 
 def events(trace):
@@ -136,5 +127,4 @@ for t in ("mlock_memfd", "fork_mlock", "kprobe", "cow_pageout_truncate", "snap_m
               and cov["skipped-swap-entry"]["snapshots_checked"] > 0,
               str({k: v["snapshots_checked"] for k, v in cov.items()}))
 
-print(f"Summary: {passed} passed, {failed} failed, 0 skipped")
-sys.exit(1 if failed else 0)
+summary()

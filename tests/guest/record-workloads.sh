@@ -4,10 +4,7 @@
 set -u
 PATH=/mmreplay:$PATH
 mkdir -p /out /tmp
-if [ -e /sys/block/zram0 ] || modprobe zram 2>/dev/null; then
-	echo 64M > /sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 \
-		&& echo "swap: zram0 on"
-fi
+. /mmreplay/zram-swap.sh
 mmreplay probes --json > /out/probes.json
 uname -r > /out/uname
 for w in mlock_memfd fork_mlock "cow_pageout_truncate /tmp"; do
