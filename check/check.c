@@ -115,6 +115,39 @@ __u64 checker_snapshots(const struct checker *c)
 	return c->snapshots;
 }
 
+/* ---- arrays --------------------------------------------------------- */
+
+void *array_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
+{
+	size_t n = *cap ? *cap : first ? first : 1;
+
+	if (need <= *cap)
+		return arr;
+	while (n < need)
+		n *= 2;
+	arr = realloc(arr, n * size);
+	if (arr)
+		*cap = n;
+	return arr;
+}
+
+size_t addr_lower(const void *base, size_t n, size_t stride, __u64 addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		__u64 a;
+
+		memcpy(&a, (const char *)base + mid * stride, sizeof(a));
+		if (a < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* ---- state tables --------------------------------------------------- */
 
 static struct mm_state *mm_get(struct checker *c, __u64 mm, int tgid)
@@ -447,19 +480,15 @@ static struct snap *cur_snap(struct checker *c, const struct mmr_event *ev, __u3
 static void on_snap_vma(struct checker *c, const struct mmr_event *ev)
 {
 	const struct mmr_snap_vma *v = ev->data;
+	struct snap_vma *n;
 	struct snap *s;
 
 	if (ev->h.len < sizeof(*v) || !(s = cur_snap(c, ev, v->seq)))
 		return;
-	if (s->nr_vmas == s->cap_vmas) {
-		size_t cap = s->cap_vmas ? s->cap_vmas * 2 : 32;
-		struct snap_vma *n = realloc(s->vmas, cap * sizeof(*n));
-
-		if (!n)
-			return;
-		s->vmas = n;
-		s->cap_vmas = cap;
-	}
+	n = array_grow(s->vmas, &s->cap_vmas, s->nr_vmas + 1, sizeof(*n), 32);
+	if (!n)
+		return;
+	s->vmas = n;
 	s->vmas[s->nr_vmas].v = *v;
 	s->vmas[s->nr_vmas].first = s->nr_pages;
 	s->vmas[s->nr_vmas++].nr = 0;
@@ -468,20 +497,16 @@ static void on_snap_vma(struct checker *c, const struct mmr_event *ev)
 static void on_snap_pages(struct checker *c, const struct mmr_event *ev)
 {
 	const struct mmr_snap_pages *p = ev->data;
+	struct mmr_snap_page *n;
 	struct snap *s;
 
 	if (ev->h.len < sizeof(*p) || !(s = cur_snap(c, ev, p->seq)) || !s->nr_vmas ||
 	    sizeof(*p) + (size_t)p->nr * sizeof(p->p[0]) > ev->h.len)
 		return;
-	if (s->nr_pages + p->nr > s->cap_pages) {
-		size_t cap = (s->nr_pages + p->nr) * 2;
-		struct mmr_snap_page *n = realloc(s->pages, cap * sizeof(*n));
-
-		if (!n)
-			return;
-		s->pages = n;
-		s->cap_pages = cap;
-	}
+	n = array_grow(s->pages, &s->cap_pages, s->nr_pages + p->nr, sizeof(*n), 2 * p->nr);
+	if (!n)
+		return;
+	s->pages = n;
 	memcpy(s->pages + s->nr_pages, p->p, p->nr * sizeof(p->p[0]));
 	s->nr_pages += p->nr;
 	s->vmas[s->nr_vmas - 1].nr += p->nr;

@@ -92,36 +92,22 @@ static struct mm_ledger *mm_ledger(struct mm_state *m)
 /* index of the first entry with addr >= a */
 static size_t swap_lower(const struct mm_ledger *l, __u64 a)
 {
-	size_t lo = 0, hi = l->nr_swap;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (l->swap[mid].addr < a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return addr_lower(l->swap, l->nr_swap, sizeof(*l->swap), a);
 }
 
 static void swap_add(struct mm_ledger *l, __u64 addr, __u64 ts)
 {
 	size_t i = swap_lower(l, addr);
+	struct swap_ent *n;
 
 	if (i < l->nr_swap && l->swap[i].addr == addr) {
 		l->swap[i].ts = ts;
 		return;
 	}
-	if (l->nr_swap == l->cap_swap) {
-		size_t cap = l->cap_swap ? l->cap_swap * 2 : 64;
-		struct swap_ent *n = realloc(l->swap, cap * sizeof(*n));
-
-		if (!n)
-			return;
-		l->swap = n;
-		l->cap_swap = cap;
-	}
+	n = array_grow(l->swap, &l->cap_swap, l->nr_swap + 1, sizeof(*n), 64);
+	if (!n)
+		return;
+	l->swap = n;
 	memmove(l->swap + i + 1, l->swap + i, (l->nr_swap - i) * sizeof(*l->swap));
 	l->swap[i].addr = addr;
 	l->swap[i].ts = ts;
@@ -398,14 +384,9 @@ static void on_mlock(struct checker *c, struct mm_state *m, const struct mmr_eve
 	if (!e->nr_pages || !m || !r || r->done || (r->nr != NR_MLOCK && r->nr != NR_MLOCK2) ||
 	    !(l = mm_ledger(m)))
 		return;		/* large folio, or not inside an mlock(range) call */
-	if (l->nr_locks == l->cap_locks) {
-		size_t cap = l->cap_locks ? l->cap_locks * 2 : 64;
-
-		if (!(le = realloc(l->locks, cap * sizeof(*le))))
-			return;
-		l->locks = le;
-		l->cap_locks = cap;
-	}
+	if (!(le = array_grow(l->locks, &l->cap_locks, l->nr_locks + 1, sizeof(*le), 64)))
+		return;
+	l->locks = le;
 	le = &l->locks[l->nr_locks++];
 	le->pfn = e->pfn;
 	le->start = r->args[0] & ~0xfffULL;
@@ -416,7 +397,7 @@ static void on_mlock(struct checker *c, struct mm_state *m, const struct mmr_eve
 static void on_munlock(struct checker *c, struct mm_state *m, const struct mmr_event *ev)
 {
 	const struct mmr_mlock *e = ev->data;
-	struct pfn_state *p = pfn_get(c->lg, e->pfn, 1);
+	struct pfn_state *p = pfn_get(c->lg, e->pfn, 0);	/* unseen: nothing to judge */
 	const struct syscall_rec *r = checker_sys(c, e->c.pid);
 	__u64 since = r && !r->done ? r->ts : ev->h.ts;
 	struct finding *f;

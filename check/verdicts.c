@@ -67,16 +67,8 @@ void snap_free(struct snap *s)
 
 static const struct mmr_snap_page *page_at(const struct snap *s, __u64 addr)
 {
-	size_t lo = 0, hi = s ? s->nr_pages : 0;
+	size_t lo = s ? addr_lower(s->pages, s->nr_pages, sizeof(*s->pages), addr) : 0;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (s->pages[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return s && lo < s->nr_pages && s->pages[lo].addr == addr ? &s->pages[lo] : NULL;
 }
 

@@ -567,9 +567,8 @@ static void test_check_stress_ng_clean(void)
 static void test_record_snapshot_max(void)
 {
 	const char *trace = tmp_path("max.trace");
-	struct mmr_trace *t;
+	struct loaded l = {};
 	struct mmr_event ev;
-	char err[256];
 	int calls = 0, sys = 0;
 
 	if (!need_bpf())
@@ -577,23 +576,20 @@ static void test_record_snapshot_max(void)
 	if (!ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q -S 2 -o %s -- %s/mlock_rules",
 			       mmreplay_bin(), trace, WORKLOADS), 0, "record -S 2"))
 		return;
-	t = mmr_trace_open(trace, err, sizeof(err));
-	if (!ASSERT_OK_PTR(t, "open trace"))
+	if (load(&l, trace))
 		return;
-	while (mmr_trace_next(t, &ev) == 1) {
-		const struct mmr_common *c = ev.data;
-
-		const struct syscall_def *d = c->type == MMR_K_SYS_EXIT ?
+	while (mmr_trace_next(l.t, &ev) == 1) {
+		const struct syscall_def *d = kind_of(&ev) == MMR_K_SYS_EXIT ?
 			syscall_def(((const struct mmr_sys_exit *)ev.data)->nr) : NULL;
 
-		calls += c->type == MMR_K_SNAP && ev.h.tgid;
+		calls += kind_of(&ev) == MMR_K_SNAP && ev.h.tgid;
 		sys += d && (d->flags & SYS_SNAPSHOT);
 	}
 	/* stops already sent when the cap is reached (another process) are still taken */
 	ASSERT_TRUE(calls >= 2 && calls <= 4, "two call snapshots, or a few more");
 	ASSERT_GE(sys, 6, "more snapshot calls were recorded, as events");
-	ASSERT_EQ(mmr_trace_stat(t, "snapshots_capped"), 1, "the cap is in the stats");
-	mmr_trace_close(t);
+	ASSERT_EQ(mmr_trace_stat(l.t, "snapshots_capped"), 1, "the cap is in the stats");
+	unload(&l);
 	ASSERT_EQ(run_cmd(NULL, NULL, "%s check %s", mmreplay_bin(), trace), 0, "and it checks clean");
 }
 

@@ -115,6 +115,16 @@ static unsigned char *chunk_data(const struct mmr_chunk_hdr *ch)
 	return out;
 }
 
+static void kind_info_free(struct mmr_kind_info *k)
+{
+	free(k->name);
+	free(k->system);
+	free(k->source);
+	free(k->attach);
+	free(k->status);
+	free(k->format);
+}
+
 static void add_kind(struct mmr_trace *t, char *text)
 {
 	char buf[64];
@@ -128,14 +138,7 @@ static void add_kind(struct mmr_trace *t, char *text)
 	if (id <= 0 || id >= MMR_MAX_KINDS)
 		return;
 	k = &t->kinds[id];
-	if (k->present) {	/* a later KIND chunk for the same id replaces it */
-		free(k->name);
-		free(k->system);
-		free(k->source);
-		free(k->attach);
-		free(k->status);
-		free(k->format);
-	}
+	kind_info_free(k);	/* a later KIND chunk for the same id replaces it */
 	k->present = 1;
 	k->id = id;
 	k->name = kv_dup(text, "name");
@@ -332,16 +335,8 @@ void mmr_trace_close(struct mmr_trace *t)
 		return;
 	heap_clear(t);
 	free(t->heap);
-	for (int i = 0; i < MMR_MAX_KINDS; i++) {
-		struct mmr_kind_info *k = &t->kinds[i];
-
-		free(k->name);
-		free(k->system);
-		free(k->source);
-		free(k->attach);
-		free(k->status);
-		free(k->format);
-	}
+	for (int i = 0; i < MMR_MAX_KINDS; i++)
+		kind_info_free(&t->kinds[i]);
 	free(t->ev_chunks);
 	free(t->meta);
 	free(t->stats);
