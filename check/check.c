@@ -207,23 +207,6 @@ static struct syscall_rec *sys_slot(struct checker *c, int tid)
 
 /* ---- setup ---------------------------------------------------------- */
 
-int fmt_field(const char *fmt, const char *name, unsigned *off, unsigned *size)
-{
-	size_t nl = strlen(name);
-
-	for (const char *p = fmt; p && (p = strstr(p, "field:")); p++) {
-		const char *semi = strchr(p, ';');
-
-		if (!semi || (size_t)(semi - p) < nl || strncmp(semi - nl, name, nl) ||
-		    (semi[-(long)nl - 1] != ' ' && semi[-(long)nl - 1] != '*'))
-			continue;
-		if (sscanf(semi, ";\toffset:%u;\tsize:%u;", off, size) == 2 ||
-		    sscanf(semi, "; offset:%u; size:%u;", off, size) == 2)
-			return 0;
-	}
-	return -1;
-}
-
 /*
  * Since 6.2 (f1a7941243c1 "mm: convert mm's rss stats into
  * percpu_counter") the counters are summed exactly where rss_stat and
@@ -255,8 +238,8 @@ struct checker *checker_new(const struct mmr_trace *t, char *err, size_t errlen)
 		c->page_size = 4096;
 	c->rss_exact = kernel_rss_exact(mmr_trace_meta(t, "kernel_release"));
 	c->saw_cmd = mmr_trace_meta(t, "command") && *mmr_trace_meta(t, "command");
-	if (k && k->format && !fmt_field(k->format, "member", &c->member_off, &c->member_size) &&
-	    !fmt_field(k->format, "size", &c->size_off, &c->size_size))
+	if (k && k->format && !mmr_format_field(k->format, "member", &c->member_off, &c->member_size) &&
+	    !mmr_format_field(k->format, "size", &c->size_off, &c->size_size))
 		c->have_rss = 1;
 	c->lg = ledger_new(t);
 	if (!c->lg) {

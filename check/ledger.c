@@ -206,9 +206,9 @@ struct ledger *ledger_new(const struct mmr_trace *t)
 	struct ledger *lg = calloc(1, sizeof(*lg));
 	const struct mmr_kind_info *k = mmr_trace_kind(t, MMR_K_LRU_INSERTION);
 
-	if (lg && k && k->format && !fmt_field(k->format, "pfn", &lg->lru_pfn_off,
+	if (lg && k && k->format && !mmr_format_field(k->format, "pfn", &lg->lru_pfn_off,
 					       &lg->lru_pfn_size) &&
-	    !fmt_field(k->format, "lru", &lg->lru_off, &lg->lru_size))
+	    !mmr_format_field(k->format, "lru", &lg->lru_off, &lg->lru_size))
 		lg->have_lru = 1;
 	return lg;
 }

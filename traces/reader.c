@@ -519,3 +519,20 @@ int mmr_trace_chunks(const struct mmr_trace *t)
 {
 	return t->nr_chunks;
 }
+
+int mmr_format_field(const char *fmt, const char *name, unsigned *off, unsigned *size)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = fmt; p && (p = strstr(p, "field:")); p++) {
+		const char *semi = strchr(p, ';');
+
+		if (!semi || (size_t)(semi - p) < nl || strncmp(semi - nl, name, nl) ||
+		    (semi[-(long)nl - 1] != ' ' && semi[-(long)nl - 1] != '*'))
+			continue;
+		if (sscanf(semi, ";\toffset:%u;\tsize:%u;", off, size) == 2 ||
+		    sscanf(semi, "; offset:%u; size:%u;", off, size) == 2)
+			return 0;
+	}
+	return -1;
+}

@@ -102,6 +102,8 @@ const char *mmr_trace_stats(const struct mmr_trace *t);	/* last STATS/END text *
 /* Value of "key=N" in the last stats text, 0 if absent. */
 __u64 mmr_trace_stat(const struct mmr_trace *t, const char *key);
 int mmr_trace_chunks(const struct mmr_trace *t);
+/* Offset and size of field NAME in a kind's format text; -1 if absent. */
+int mmr_format_field(const char *fmt, const char *name, unsigned *off, unsigned *size);
 
 /* Small helpers shared by the writer, reader and tests. */
 __u32 mmr_crc32(const void *data, size_t len);
