@@ -75,7 +75,7 @@ static void print_finding_plain(const struct finding *f, long psz)
 		printf("  evidence: %s\n", f->evidence[i]);
 }
 
-static void print_plain(const struct checker *c, const struct mmr_trace *t)
+void check_print_plain(const struct checker *c, const struct mmr_trace *t)
 {
 	const char *psz = mmr_trace_meta(t, "page_size");
 	const struct finding *f;
@@ -124,7 +124,7 @@ static void print_finding_json(const struct finding *f, int first)
 	printf("]}");
 }
 
-static void print_json(const struct checker *c)
+void check_print_json(const struct checker *c)
 {
 	const struct finding *f;
 	int nr;
@@ -179,9 +179,9 @@ int cmd_check(int argc, char **argv)
 		checker_event(c, &ev);
 	checker_finish(c);
 	if (json)
-		print_json(c);
+		check_print_json(c);
 	else
-		print_plain(c, t);
+		check_print_plain(c, t);
 	ret = checker_findings_total(c) ? 1 : 0;
 	if (mmr_trace_problem(t)) {
 		mmr_err("check: %s: %s", file, mmr_trace_problem(t));

@@ -14,8 +14,17 @@ int cmd_record(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_replay_run(int argc, char **argv);	/* the replay's own process, under record */
 
-extern const char usage_probes[], usage_record[], usage_show[], usage_info[], usage_check[];
+struct checker;
+struct mmr_trace;
+/* check's report of a finished checker, as text or as one JSON object */
+void check_print_plain(const struct checker *c, const struct mmr_trace *t);
+void check_print_json(const struct checker *c);
+
+extern const char usage_probes[], usage_record[], usage_show[], usage_info[], usage_check[],
+	usage_replay[];
 
 /* Prints the usage of a subcommand to stdout (for --help). */
 int cmd_help(const char *name);

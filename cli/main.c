@@ -12,6 +12,9 @@ static const struct mmr_cmd cmds[] = {
 	{ "info", cmd_info, "print a trace's header, probe coverage and drop counts", usage_info },
 	{ "check", cmd_check, "flag lost/stranded mlock, skipped swap entries, rss mismatches",
 	  usage_check },
+	{ "replay", cmd_replay, "re-execute a recorded workload on this kernel, check it, hunt races",
+	  usage_replay },
+	{ "__replay-run", cmd_replay_run, NULL, NULL },	/* the replay process, under record */
 };
 #define NR_CMDS (int)(sizeof(cmds) / sizeof(cmds[0]))
 
@@ -21,23 +24,25 @@ static void usage(FILE *f)
 		"usage: mmreplay [-v] COMMAND [ARGS...]\n\n"
 		"Record a task tree's memory-management activity (mm syscalls, faults,\n"
 		"rmap, mlock, swap and zap events) with eBPF into a self-describing trace,\n"
-		"and check it for lost mlocks and skipped swap entries.\n\n"
+		"check it for lost mlocks and skipped swap entries, and replay it.\n\n"
 		"commands:\n");
 	for (int i = 0; i < NR_CMDS; i++)
-		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+		if (cmds[i].summary)
+			fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(f,
 		"\nexamples:\n"
 		"  mmreplay probes\n"
 		"  mmreplay record -o w.trace -- ./workload\n"
 		"  mmreplay show w.trace --kind sys_enter\n"
 		"  mmreplay record --snapshot -o w.trace -- ./workload && mmreplay check w.trace\n"
+		"  mmreplay replay w.trace --explore --trials 20\n"
 		"\n'mmreplay COMMAND --help' shows a command's options.\n");
 }
 
 int cmd_help(const char *name)
 {
 	for (int i = 0; i < NR_CMDS; i++) {
-		if (!strcmp(cmds[i].name, name)) {
+		if (!strcmp(cmds[i].name, name) && cmds[i].usage) {
 			fputs(cmds[i].usage, stdout);
 			return 0;
 		}

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmreplay replay: rebuild a recorded workload and re-execute it on this
+ * kernel, under `record --snapshot`, then check the replay's trace.  The
+ * replay itself runs in a child (`mmreplay __replay-run`) that `record`
+ * starts and traces; this process sets up the scratch directory and swap,
+ * and cleans them up whatever happens.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
+#include "cmds.h"
+#include "replay_cli.h"
+#include "trace.h"
+#include "util.h"
+
+#define MAX_PAIRS 256
+
+const char usage_replay[] =
+	"usage: mmreplay replay TRACE [-o FILE] [--order recorded|free] [--json]\n"
+	"       mmreplay replay TRACE --explore [--trials N] [--seed S] [--pairs N]\n"
+	"       mmreplay replay TRACE --pair A,B --seed S\n\n"
+	"Rebuild the recorded workload (mappings, files as stand-ins, mm syscalls,\n"
+	"page touches from the recorded faults, forks and threads, reclaim as\n"
+	"MADV_PAGEOUT) and run it on this kernel, recorded with snapshots into\n"
+	"FILE, then check that trace.\n\n"
+	"  -o, --output FILE    the replay's trace (default replay.trace)\n"
+	"      --order recorded the recorded global order, enforced (default)\n"
+	"      --order free     only each task's own order\n"
+	"  -x, --explore        race hunting: for each pair of ops of different tasks\n"
+	"                       on the same pages, close in time, run --trials replays\n"
+	"                       that start both from a barrier after seeded delays\n"
+	"  -n, --trials N       trials per pair (default 100)\n"
+	"  -s, --seed S         master seed (default 1); with --pair, the trial's seed\n"
+	"  -P, --pair A,B       one trial of the pair of op ids A and B\n"
+	"      --pairs N        at most N pairs (default 16)\n"
+	"      --window US      ops at most US microseconds apart pair up (default 1000)\n"
+	"      --scratch DIR    where the scratch directory goes (default $TMPDIR or /var/tmp)\n"
+	"      --timeout S      a run without progress for S seconds is stuck (default 30)\n"
+	"  -j, --json           the report as JSON\n\n"
+	"Exit status: 0 clean, 1 findings, 2 error.\n\n"
+	"examples:\n"
+	"  mmreplay record -o w.trace -- ./workload\n"
+	"  mmreplay replay w.trace\n"
+	"  mmreplay replay w.trace --explore --trials 20 --seed 1\n";
+
+static int parse_pair(const char *s, struct replay_opts *o)
+{
+	char *end;
+
+	o->pair_a = strtol(s, &end, 0);
+	if (*end != ',')
+		return -1;
+	o->pair_b = strtol(end + 1, &end, 0);
+	return *end || o->pair_a < 0 || o->pair_b <= o->pair_a ? -1 : 0;
+}
+
+static int parse_num(const char *opt, const char *s, long min, long *v)
+{
+	char *end;
+
+	*v = strtol(s, &end, 0);
+	if (*end || *v < min) {
+		mmr_err("replay: %s needs a number of at least %ld, not '%s'", opt, min, s);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_opt(int c, struct replay_opts *o)
+{
+	long v;
+
+	switch (c) {
+	case 'o': o->out = optarg; return 0;
+	case 'x': o->explore = 1; return 0;
+	case 'j': o->json = 1; return 0;
+	case 'r': o->scratch_parent = optarg; return 0;
+	case 'O':
+		if (!strcmp(optarg, "recorded") || !strcmp(optarg, "free")) {
+			o->order = optarg[0] == 'f' ? ORDER_FREE : ORDER_RECORDED;
+			return 0;
+		}
+		mmr_err("replay: --order is 'recorded' or 'free', not '%s'", optarg);
+		return -1;
+	case 'P':
+		if (parse_pair(optarg, o) == 0)
+			return 0;
+		mmr_err("replay: --pair needs two op ids A,B with A < B, not '%s'", optarg);
+		return -1;
+	case 's':
+		if (parse_num("--seed", optarg, 0, &v))
+			return -1;
+		o->seed = v;
+		return 0;
+	case 'n':
+		if (parse_num("--trials", optarg, 1, &v))
+			return -1;
+		o->trials = v;
+		return 0;
+	case 'p':
+		if (parse_num("--pairs", optarg, 1, &v))
+			return -1;
+		o->max_pairs = v < MAX_PAIRS ? v : MAX_PAIRS;
+		return 0;
+	case 'w':
+		if (parse_num("--window", optarg, 0, &v))
+			return -1;
+		o->window_ns = v * 1000ULL;
+		return 0;
+	case 't':
+		return parse_num("--timeout", optarg, 1, &v) ? -1 : (o->timeout_s = v, 0);
+	}
+	return -1;
+}
+
+static int parse_replay(int argc, char **argv, struct replay_opts *o)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' }, { "order", required_argument, NULL, 'O' },
+		{ "explore", no_argument, NULL, 'x' }, { "trials", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 's' }, { "pair", required_argument, NULL, 'P' },
+		{ "pairs", required_argument, NULL, 'p' }, { "window", required_argument, NULL, 'w' },
+		{ "scratch", required_argument, NULL, 'r' }, { "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, {},
+	};
+	int c;
+
+	*o = (struct replay_opts){ .out = "replay.trace", .trials = 100, .seed = 1, .max_pairs = 16,
+				   .window_ns = 1000000, .timeout_s = 30, .pair_a = -1, .pair_b = -1 };
+	for (;;) {
+		c = mmr_getopt("replay", argc, argv, "o:xn:s:P:jh", opts);
+		if (c == -1 && optind < argc && !o->trace) {
+			o->trace = argv[optind++];
+			continue;
+		}
+		if (c == -1)
+			break;
+		if (c == 'h')
+			return cmd_help("replay") ? -1 : 1;
+		if (c == '?' || parse_opt(c, o))
+			return -1;
+	}
+	if (!o->trace) {
+		mmr_err("replay: no trace file given (see mmreplay replay --help)");
+		return -1;
+	}
+	if (optind < argc) {
+		mmr_err("replay: unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if ((o->explore || o->pair_a >= 0) && o->order == ORDER_FREE) {
+		mmr_err("replay: --explore and --pair need --order recorded");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- scratch directory and swap ---------------------------------------- */
+
+static char scratch[4096], swapfile[4200];
+static volatile sig_atomic_t interrupted;
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void cleanup(void)
+{
+	if (swapfile[0]) {
+		swapoff(swapfile);
+		unlink(swapfile);
+		swapfile[0] = 0;
+	}
+	if (scratch[0]) {
+		nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		scratch[0] = 0;
+	}
+}
+
+static int make_scratch(const struct replay_opts *o)
+{
+	const char *parent = o->scratch_parent ?: getenv("TMPDIR") ?: "/var/tmp";
+
+	snprintf(scratch, sizeof(scratch), "%s/mmreplay-XXXXXX", parent);
+	if (mkdtemp(scratch))
+		return 0;
+	mmr_err("replay: cannot create a scratch directory in %s: %s", parent, strerror(errno));
+	scratch[0] = 0;
+	return -1;
+}
+
+static int swap_active(void)
+{
+	FILE *f = fopen("/proc/swaps", "r");
+	char line[512];
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		n++;
+	if (f)
+		fclose(f);
+	return n > 1;
+}
+
+static int run_quiet(char *const argv[])
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The recording swapped and this machine has no swap: a temporary swap file. */
+static void setup_swap(const struct rplan *p)
+{
+	long mb = (long)(p->swapouts * 2 * p->page_size >> 20) + 64;
+	char size[32];
+	char *dd[] = { "fallocate", "-l", size, swapfile, NULL };
+	char *mk[] = { "mkswap", swapfile, NULL };
+	const char *why = NULL;
+
+	if (!p->uses_swap || swap_active())
+		return;
+	snprintf(swapfile, sizeof(swapfile), "%s/swap", scratch);
+	snprintf(size, sizeof(size), "%ldM", mb);
+	if (run_quiet(dd) != 0)
+		why = "fallocate failed";
+	else if (chmod(swapfile, 0600) || run_quiet(mk) != 0)
+		why = "mkswap failed";
+	else if (swapon(swapfile, 0))
+		why = strerror(errno);
+	if (!why) {
+		mmr_warn("replay: the recording swapped %llu pages; swapping to a temporary %ld MiB "
+			 "file for this run", (unsigned long long)p->swapouts, mb);
+		return;
+	}
+	mmr_warn("replay: the recording swapped %llu pages, but this machine has no swap and a "
+		 "temporary swap file in %s could not be set up (%s); swap-outs will not happen",
+		 (unsigned long long)p->swapouts, scratch, why);
+	unlink(swapfile);
+	swapfile[0] = 0;
+}
+
+/* ---- the runs ---------------------------------------------------------- */
+
+static int plan_runs(const struct replay_opts *o, const struct rplan *p, struct rpair *pairs,
+		     int *nr_pairs, struct rrun **runs)
+{
+	int n = 0;
+
+	*nr_pairs = 0;
+	if (o->pair_a >= 0) {
+		if ((size_t)o->pair_b >= p->nr_ops) {
+			mmr_err("replay: --pair %ld,%ld: the plan has ops 0 to %zu", o->pair_a,
+				o->pair_b, p->nr_ops - 1);
+			return -1;
+		}
+		*runs = malloc(sizeof(**runs));
+		(*runs)[0] = (struct rrun){ o->pair_a, o->pair_b, o->seed };
+		return 1;
+	}
+	if (!o->explore) {
+		*runs = malloc(sizeof(**runs));
+		(*runs)[0] = (struct rrun){ -1, -1, o->seed };
+		return 1;
+	}
+	*nr_pairs = plan_pairs(p, o->window_ns, pairs, o->max_pairs);
+	*runs = calloc((size_t)*nr_pairs * o->trials + 1, sizeof(**runs));
+	for (int i = 0; i < *nr_pairs; i++)
+		for (int t = 0; t < o->trials; t++)
+			(*runs)[n++] = (struct rrun){ pairs[i].a, pairs[i].b, trial_seed(o->seed, i, t) };
+	return n;
+}
+
+static int write_runs(const char *path, const struct rrun *runs, int n)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%ld %ld %llu\n", runs[i].a, runs[i].b, (unsigned long long)runs[i].seed);
+	return fclose(f);
+}
+
+static void on_signal(int sig)
+{
+	interrupted = 1;
+}
+
+/* record --snapshot -o OUT -- mmreplay __replay-run ... TRACE */
+static int record_replay(const struct replay_opts *o, const char *runs, const char *results)
+{
+	char self[4096], timeout[16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *argv[] = { self, "record", "--snapshot", "-q", "-o", (char *)o->out, "--", self,
+			 "__replay-run", "--scratch", scratch, "--runs", (char *)runs, "--results",
+			 (char *)results, "--order", o->order == ORDER_FREE ? "free" : "recorded",
+			 "--timeout", timeout, (char *)o->trace, NULL };
+	int status;
+	pid_t pid;
+
+	if (n <= 0)
+		return -1;
+	self[n] = 0;
+	snprintf(timeout, sizeof(timeout), "%d", o->timeout_s);
+	pid = fork();
+	if (pid == 0) {
+		execv(self, argv);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (pid < 0 || interrupted)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int replay(const struct replay_opts *o, const struct rplan *p)
+{
+	static struct rpair pairs[MAX_PAIRS];
+	struct run_result *res = NULL;
+	char runs_path[4200], res_path[4200];
+	struct rrun *runs = NULL;
+	int nr_pairs, nr_runs, rc, ret = MMR_EXIT_ERROR;
+
+	nr_runs = plan_runs(o, p, pairs, &nr_pairs, &runs);
+	if (nr_runs < 0 || make_scratch(o))
+		goto out;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	setup_swap(p);
+	snprintf(runs_path, sizeof(runs_path), "%s/runs", scratch);
+	snprintf(res_path, sizeof(res_path), "%s/results", scratch);
+	if (write_runs(runs_path, runs, nr_runs)) {
+		mmr_err("replay: cannot write %s: %s", runs_path, strerror(errno));
+		goto out;
+	}
+	if (nr_runs) {
+		rc = record_replay(o, runs_path, res_path);
+		if (interrupted) {
+			mmr_err("replay: interrupted; the scratch directory was removed");
+			goto out;
+		}
+		if (rc != 0) {
+			mmr_err("replay: recording the replay failed (record exited with %d)", rc);
+			goto out;
+		}
+	}
+	res = calloc(nr_runs + 1, sizeof(*res));
+	if (res && results_read(res_path, res, nr_runs) != nr_runs) {
+		mmr_err("replay: the replay process reported %d of %d runs",
+			results_read(res_path, res, nr_runs), nr_runs);
+		goto out;
+	}
+	cleanup();
+	ret = replay_report(o, p, pairs, nr_pairs, res, nr_runs);
+out:
+	cleanup();
+	free(runs);
+	free(res);
+	return ret;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replay_opts o;
+	struct mmr_trace *t;
+	struct rplan p;
+	char err[512];
+	int r;
+
+	r = parse_replay(argc, argv, &o);
+	if (r)
+		return r > 0 ? 0 : MMR_EXIT_ERROR;
+	t = mmr_trace_open(o.trace, err, sizeof(err));
+	if (!t) {
+		mmr_err("replay: %s", err);
+		return MMR_EXIT_ERROR;
+	}
+	if (plan_build(t, &p, err, sizeof(err))) {
+		mmr_err("replay: %s: %s", o.trace, err);
+		mmr_trace_close(t);
+		return MMR_EXIT_ERROR;
+	}
+	if (mmr_trace_problem(t))
+		mmr_warn("replay: %s: %s; replaying what was recorded", o.trace, mmr_trace_problem(t));
+	if (mmr_trace_stat(t, "drops"))
+		mmr_warn("replay: the recording dropped %llu events; the rebuilt workload may miss "
+			 "operations", (unsigned long long)mmr_trace_stat(t, "drops"));
+	mmr_trace_close(t);
+	r = replay(&o, &p);
+	plan_free(&p);
+	return r;
+}
+
+/* ---- the replay process ---------------------------------------------- */
+
+static int read_runs(const char *path, struct rrun **runs)
+{
+	FILE *f = fopen(path, "r");
+	struct rrun r;
+	unsigned long long seed;
+	int n = 0, cap = 0;
+
+	*runs = NULL;
+	while (f && fscanf(f, "%ld %ld %llu", &r.a, &r.b, &seed) == 3) {
+		r.seed = seed;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*runs = realloc(*runs, cap * sizeof(**runs));
+		}
+		(*runs)[n++] = r;
+	}
+	if (f)
+		fclose(f);
+	return f ? n : -1;
+}
+
+int cmd_replay_run(int argc, char **argv)
+{
+	struct rexec_opts xo = { .timeout_s = 30 };
+	const char *runs_path = NULL, *res_path = NULL, *trace = NULL;
+	struct run_result rr;
+	struct mmr_trace *t;
+	struct rrun *runs;
+	struct rplan p;
+	char err[512];
+	FILE *res;
+	int n;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--scratch") && i + 1 < argc)
+			xo.scratch = argv[++i];
+		else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+			runs_path = argv[++i];
+		else if (!strcmp(argv[i], "--results") && i + 1 < argc)
+			res_path = argv[++i];
+		else if (!strcmp(argv[i], "--order") && i + 1 < argc)
+			xo.order = !strcmp(argv[++i], "free") ? ORDER_FREE : ORDER_RECORDED;
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+			xo.timeout_s = atoi(argv[++i]);
+		else
+			trace = argv[i];
+	}
+	if (!xo.scratch || !runs_path || !res_path || !trace) {
+		mmr_err("__replay-run: internal command, started by 'mmreplay replay'");
+		return MMR_EXIT_ERROR;
+	}
+	t = mmr_trace_open(trace, err, sizeof(err));
+	if (!t || plan_build(t, &p, err, sizeof(err))) {
+		mmr_err("replay: %s", err);
+		return MMR_EXIT_ERROR;
+	}
+	mmr_trace_close(t);
+	n = read_runs(runs_path, &runs);
+	res = fopen(res_path, "w");
+	if (n < 0 || !res) {
+		mmr_err("replay: cannot read the runs or write the results in %s", xo.scratch);
+		return MMR_EXIT_ERROR;
+	}
+	for (int i = 0; i < n; i++) {
+		memset(&rr, 0, sizeof(rr));
+		rr.run = runs[i];
+		plan_exec(&p, &runs[i], i, &xo, &rr.st, rr.err, sizeof(rr.err));
+		results_write(res, &rr);
+		fflush(res);
+	}
+	fclose(res);
+	free(runs);
+	plan_free(&p);
+	return 0;
+}

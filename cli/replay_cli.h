@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* `mmreplay replay`: shared by cmd_replay.c (setup, runs) and replay_report.c (results). */
+#ifndef MMR_REPLAY_CLI_H
+#define MMR_REPLAY_CLI_H
+
+#include "replay.h"
+
+struct replay_opts {
+	const char *trace, *out, *scratch_parent;
+	enum rorder order;
+	int explore, json, trials, max_pairs, timeout_s;
+	long pair_a, pair_b;
+	__u64 seed, window_ns;
+};
+
+/* What one run did, as the replay process wrote it to the results file. */
+struct run_result {
+	struct rrun run;
+	struct rstats st;
+	char err[256];
+};
+
+/* Reads the results the replay process wrote; returns the number of runs. */
+int results_read(const char *path, struct run_result *res, int max);
+int results_write(FILE *f, const struct run_result *r);
+
+/*
+ * Checks each run of the replay trace and prints the report; returns the
+ * exit status (0 clean, 1 findings, 2 error).
+ */
+int replay_report(const struct replay_opts *o, const struct rplan *p, const struct rpair *pairs,
+		  int nr_pairs, struct run_result *res, int nr_runs);
+
+#endif

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The report of `mmreplay replay`: each run of the replay trace is checked
+ * on its own (runs are delimited by the replay's run marks), and a plain
+ * replay is compared with the recording: the operations each task replayed,
+ * the faults on the same (relocated) pages, and the swap-outs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "cmds.h"
+#include "replay_cli.h"
+#include "util.h"
+
+#define NR_PRCTL 157
+
+/* ---- the results file -------------------------------------------------- */
+
+static void clean_text(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\t' || *s == '\n')
+			*s = ' ';
+}
+
+int results_write(FILE *f, const struct run_result *r)
+{
+	const struct rstats *s = &r->st;
+	char err[256], div[3][160];
+
+	snprintf(err, sizeof(err), "%s", r->err);
+	clean_text(err);
+	fprintf(f, "%ld\t%ld\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d\t%s",
+		r->run.a, r->run.b, (unsigned long long)r->run.seed, (unsigned long long)s->ops,
+		(unsigned long long)s->skipped, (unsigned long long)s->touches,
+		(unsigned long long)s->touch_outside, (unsigned long long)s->touch_fault,
+		(unsigned long long)s->diverged, (unsigned long long)s->pageouts,
+		(unsigned long long)s->migrations, (unsigned long long)s->elapsed_ns, s->stuck, err);
+	for (int i = 0; i < 3; i++) {
+		snprintf(div[i], sizeof(div[i]), "%s", s->first_divergence[i]);
+		clean_text(div[i]);
+		fprintf(f, "\t%s", div[i]);
+	}
+	return fprintf(f, "\n") < 0 ? -1 : 0;
+}
+
+static void field_copy(char **p, char *dst, size_t len)
+{
+	char *tab = strchr(*p, '\t');
+	size_t n = tab ? (size_t)(tab - *p) : strlen(*p);
+
+	snprintf(dst, len, "%.*s", (int)n, *p);
+	*p += n + (tab ? 1 : 0);
+}
+
+int results_read(const char *path, struct run_result *res, int max)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	int n = 0;
+
+	while (f && n < max && fgets(line, sizeof(line), f)) {
+		struct run_result *r = &res[n];
+		struct rstats *s = &r->st;
+		unsigned long long v[9], seed;
+		int used = 0;
+		char *p;
+
+		line[strcspn(line, "\n")] = 0;
+		if (sscanf(line, "%ld\t%ld\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d\t%n",
+			   &r->run.a, &r->run.b, &seed, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+			   &v[6], &v[7], &v[8], &s->stuck, &used) < 13 || !used)
+			break;
+		r->run.seed = seed;
+		s->ops = v[0], s->skipped = v[1], s->touches = v[2], s->touch_outside = v[3];
+		s->touch_fault = v[4], s->diverged = v[5], s->pageouts = v[6], s->migrations = v[7];
+		s->elapsed_ns = v[8];
+		p = line + used;
+		field_copy(&p, r->err, sizeof(r->err));
+		for (int i = 0; i < 3; i++)
+			field_copy(&p, s->first_divergence[i], sizeof(s->first_divergence[i]));
+		n++;
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* ---- fidelity: the replay trace against the plan ---------------------- */
+
+struct fidelity {
+	__u64 syscalls, syscalls_seen, brks, touches, touches_faulted, swapouts;
+	__u64 *marks;		/* per task */
+	struct { int tid; __u32 op; __u64 rep; int open; } pend[256];
+	int nr_pend;
+	struct { __u64 mm; __s64 swapents; } mms[64];
+	int nr_mms;
+};
+
+struct fields {
+	unsigned fault_addr, rss_member, rss_size;
+};
+
+static void fields_of(struct mmr_trace *t, struct fields *f)
+{
+	const struct mmr_kind_info *k;
+	unsigned sz;
+
+	f->fault_addr = 8;
+	f->rss_member = f->rss_size = 0;
+	k = mmr_trace_kind_by_name(t, "page_fault_user");
+	if (k && k->format)
+		mmr_format_field(k->format, "address", &f->fault_addr, &sz);
+	k = mmr_trace_kind_by_name(t, "rss_stat");
+	if (k && k->format && (mmr_format_field(k->format, "member", &f->rss_member, &sz) ||
+			       mmr_format_field(k->format, "size", &f->rss_size, &sz)))
+		f->rss_member = f->rss_size = 0;
+}
+
+static __u64 get(const struct mmr_event *ev, unsigned off, unsigned size)
+{
+	__u64 v = 0;
+
+	if (off && off + size <= ev->h.len)
+		memcpy(&v, (const char *)ev->data + off, size);
+	return v;
+}
+
+static int pend_of(struct fidelity *fd, int tid)
+{
+	for (int i = 0; i < fd->nr_pend; i++)
+		if (fd->pend[i].tid == tid)
+			return i;
+	if (fd->nr_pend == 256)
+		return -1;
+	fd->pend[fd->nr_pend].tid = tid;
+	fd->pend[fd->nr_pend].open = 0;
+	return fd->nr_pend++;
+}
+
+static void fid_swap(struct fidelity *fd, const struct mmr_event *ev, const struct fields *f,
+		     long psz)
+{
+	__s64 now = (__s64)get(ev, f->rss_size, 8) / psz;
+	int i;
+
+	if (!f->rss_member || get(ev, f->rss_member, 4) != 2)
+		return;
+	for (i = 0; i < fd->nr_mms && fd->mms[i].mm != ev->h.mm; i++)
+		;
+	if (i == fd->nr_mms) {
+		if (i == 64)
+			return;
+		fd->mms[fd->nr_mms++].mm = ev->h.mm;
+	}
+	if (now > fd->mms[i].swapents)
+		fd->swapouts += now - fd->mms[i].swapents;
+	fd->mms[i].swapents = now;
+}
+
+static void fid_event(struct fidelity *fd, const struct rplan *p, const struct mmr_event *ev,
+		      const struct fields *f)
+{
+	const struct mmr_common *c = ev->data;
+	int i;
+
+	if (c->type == MMR_K_RSS_STAT) {
+		fid_swap(fd, ev, f, p->page_size);
+	} else if (c->type == MMR_K_SYS_ENTER) {
+		const struct mmr_sys_enter *e = ev->data;
+
+		if ((i = pend_of(fd, c->pid)) < 0)
+			return;
+		if (e->nr == NR_PRCTL && e->args[0] == MMR_MARK_OP && e->args[1] < p->nr_ops) {
+			const struct rop *o = &p->ops[e->args[1]];
+
+			fd->pend[i] = (typeof(fd->pend[0])){ c->pid, e->args[1], e->args[3], 1 };
+			fd->marks[o->task]++;
+			fd->syscalls += o->type == ROP_SYSCALL;
+			fd->brks += o->type == ROP_SYSCALL && o->nr == 12;
+			fd->touches += o->type == ROP_TOUCH;
+		} else if (fd->pend[i].open && p->ops[fd->pend[i].op].type == ROP_SYSCALL) {
+			fd->syscalls_seen += p->ops[fd->pend[i].op].nr == e->nr;
+			fd->pend[i].open = 0;
+		}
+	} else if (c->type == MMR_K_PAGE_FAULT_USER) {
+		__u64 page = get(ev, f->fault_addr, 8) & ~(__u64)(p->page_size - 1);
+
+		if ((i = pend_of(fd, c->pid)) < 0 || !fd->pend[i].open)
+			return;
+		if (p->ops[fd->pend[i].op].type == ROP_TOUCH && fd->pend[i].rep == page) {
+			fd->touches_faulted++;
+			fd->pend[i].open = 0;
+		}
+	}
+}
+
+/* ---- checking each run ------------------------------------------------- */
+
+struct run_check {
+	__u64 findings;
+	__u64 per_verdict[V_NR];
+};
+
+static void summarize(struct checker *c, struct run_check *rc)
+{
+	const struct finding *f;
+	int nr;
+
+	checker_finish(c);
+	f = checker_findings(c, &nr);
+	rc->findings = checker_findings_total(c);
+	for (int i = 0; i < nr; i++)
+		rc->per_verdict[f[i].kind]++;
+	if (rc->findings && !nr)
+		rc->per_verdict[V_RSS_MISMATCH]++;
+}
+
+static int is_run_mark(const struct mmr_event *ev, long *run)
+{
+	const struct mmr_sys_enter *e = ev->data;
+
+	if (e->c.type != MMR_K_SYS_ENTER || e->nr != NR_PRCTL || e->args[0] != MMR_MARK_RUN)
+		return 0;
+	*run = e->args[1];
+	return 1;
+}
+
+/*
+ * One pass over the replay trace: a checker per run; the last run's checker
+ * is kept (for a plain replay it is the whole report).
+ */
+static int check_runs(struct mmr_trace *t, const struct rplan *p, struct run_check *rc, int nr_runs,
+		      struct fidelity *fd, struct checker **last)
+{
+	struct checker *c;
+	struct mmr_event ev;
+	struct fields f;
+	char err[256];
+	long run = 0, next;
+
+	fields_of(t, &f);
+	c = checker_new(t, err, sizeof(err));
+	if (!c) {
+		mmr_err("replay: %s", err);
+		return -1;
+	}
+	while (mmr_trace_next(t, &ev) == 1) {
+		if (is_run_mark(&ev, &next) && next != run && next < nr_runs) {
+			summarize(c, &rc[run]);
+			checker_free(c);
+			c = checker_new(t, err, sizeof(err));
+			if (!c)
+				return -1;
+			run = next;
+		}
+		checker_event(c, &ev);
+		if (fd)
+			fid_event(fd, p, &ev, &f);
+	}
+	summarize(c, &rc[run]);
+	*last = c;
+	return 0;
+}
+
+/* ---- printing ---------------------------------------------------------- */
+
+static __u64 recorded_ns(const struct rplan *p)
+{
+	__u64 end = 0;
+
+	for (size_t i = 0; i < p->nr_ops; i++)
+		if (p->ops[i].ts + p->ops[i].dur > end)
+			end = p->ops[i].ts + p->ops[i].dur;
+	return p->nr_ops ? end - p->ops[0].ts : 0;
+}
+
+static int tasks_complete(const struct rplan *p, const struct fidelity *fd)
+{
+	int n = 0;
+
+	for (int t = 0; t < p->nr_tasks; t++)
+		n += fd->marks[t] == p->tasks[t].nr_ops;
+	return n;
+}
+
+static void print_plain_run(const struct replay_opts *o, const struct rplan *p,
+			    const struct run_result *r, const struct fidelity *fd)
+{
+	const struct rstats *s = &r->st;
+
+	printf("replay of %s: %d tasks, %zu operations, order %s\n", o->trace, p->nr_tasks,
+	       p->nr_ops, o->order == ORDER_FREE ? "free" : "recorded");
+	if (r->err[0])
+		printf("  error: %s\n", r->err);
+	printf("  operations: %llu replayed, %llu skipped (range or fd never mapped here)\n",
+	       (unsigned long long)(s->ops - s->skipped), (unsigned long long)s->skipped);
+	printf("  tasks: %d of %d replayed every operation\n", tasks_complete(p, fd), p->nr_tasks);
+	printf("  syscalls: %llu, %llu issued as recorded, %llu brk as anonymous mappings; %llu "
+	       "results differ from the recording\n", (unsigned long long)fd->syscalls,
+	       (unsigned long long)fd->syscalls_seen, (unsigned long long)fd->brks,
+	       (unsigned long long)s->diverged);
+	for (int i = 0; i < 3 && s->first_divergence[i][0]; i++)
+		printf("    %s\n", s->first_divergence[i]);
+	printf("  touches: %llu, %llu faulted on the same (relocated) page, %llu outside replayed "
+	       "mappings, %llu hit SIGSEGV/SIGBUS\n", (unsigned long long)s->touches,
+	       (unsigned long long)fd->touches_faulted, (unsigned long long)s->touch_outside,
+	       (unsigned long long)s->touch_fault);
+	printf("  swap-outs: %llu pages recorded, %llu in the replay (%llu paged out as recorded "
+	       "reclaim%s)\n", (unsigned long long)p->swapouts, (unsigned long long)fd->swapouts,
+	       (unsigned long long)s->pageouts, p->swapouts_unplaced ?
+	       "; reclaim not placed: try_to_unmap_one was not recorded" : "");
+	if (p->unreplayable)
+		printf("  not replayable: %llu process_madvise calls (their iovec is not recorded)\n",
+		       (unsigned long long)p->unreplayable);
+	printf("  time: %.3f s (recorded %.3f s)\n", s->elapsed_ns / 1e9, recorded_ns(p) / 1e9);
+	printf("check of the replay (%s):\n", o->out);
+}
+
+static void print_json_run(const struct replay_opts *o, const struct rplan *p,
+			   const struct run_result *r, const struct fidelity *fd)
+{
+	const struct rstats *s = &r->st;
+
+	printf("{\n\"replay\": {\"trace\": ");
+	json_str(stdout, o->trace);
+	printf(", \"output\": ");
+	json_str(stdout, o->out);
+	printf(", \"order\": \"%s\", \"tasks\": %d, \"tasks_complete\": %d, \"ops\": %zu, "
+	       "\"replayed\": %llu, \"skipped\": %llu, \"diverged\": %llu, \"syscalls\": %llu, "
+	       "\"syscalls_seen\": %llu, \"brks\": %llu, \"touches\": %llu, \"touches_faulted\": %llu, "
+	       "\"touch_outside\": %llu, \"touch_fault\": %llu, \"swapouts_recorded\": %llu, "
+	       "\"swapouts_replay\": %llu, \"pageouts\": %llu, \"migrations\": %llu, "
+	       "\"elapsed_ns\": %llu, \"recorded_ns\": %llu, \"error\": ",
+	       o->order == ORDER_FREE ? "free" : "recorded", p->nr_tasks, tasks_complete(p, fd),
+	       p->nr_ops, (unsigned long long)(s->ops - s->skipped), (unsigned long long)s->skipped,
+	       (unsigned long long)s->diverged, (unsigned long long)fd->syscalls,
+	       (unsigned long long)fd->syscalls_seen, (unsigned long long)fd->brks,
+	       (unsigned long long)s->touches,
+	       (unsigned long long)fd->touches_faulted, (unsigned long long)s->touch_outside,
+	       (unsigned long long)s->touch_fault, (unsigned long long)p->swapouts,
+	       (unsigned long long)fd->swapouts, (unsigned long long)s->pageouts,
+	       (unsigned long long)s->migrations, (unsigned long long)s->elapsed_ns,
+	       (unsigned long long)recorded_ns(p));
+	if (r->err[0])
+		json_str(stdout, r->err);
+	else
+		printf("null");
+	printf(", \"divergences\": [");
+	for (int i = 0; i < 3 && s->first_divergence[i][0]; i++) {
+		printf("%s", i ? ", " : "");
+		json_str(stdout, s->first_divergence[i]);
+	}
+	printf("]},\n\"check\": ");
+}
+
+static void print_pair(const struct replay_opts *o, const struct rplan *p, int i,
+		       const struct rpair *pr, const struct run_check *rc,
+		       const struct run_result *res, int first_run)
+{
+	const struct rop *a = &p->ops[pr->a], *b = &p->ops[pr->b];
+	int k = 0, errors = 0, repro = -1;
+	__u64 per[V_NR] = { 0 };
+
+	for (int t = 0; t < o->trials; t++) {
+		int r = first_run + t;
+
+		errors += res[r].err[0] != 0;
+		if (!rc[r].findings)
+			continue;
+		k++;
+		if (repro < 0)
+			repro = r;
+		for (int v = 0; v < V_NR; v++)
+			per[v] += rc[r].per_verdict[v] != 0;
+	}
+	if (o->json) {
+		printf("%s\n  {\"pair\": %d, \"a\": %u, \"b\": %u, \"op_a\": \"%s\", \"op_b\": \"%s\", "
+		       "\"task_a\": %u, \"task_b\": %u, \"trials\": %d, \"with_findings\": %d, "
+		       "\"errors\": %d, \"verdicts\": {", i ? "," : "", i + 1, pr->a, pr->b,
+		       rop_name(a), rop_name(b), a->task, b->task, o->trials, k, errors);
+		for (int v = 0, n = 0; v < V_NR; v++)
+			if (per[v])
+				printf("%s\"%s\": %llu", n++ ? ", " : "", verdict_name(v),
+				       (unsigned long long)per[v]);
+		printf("}, \"seed\": ");
+		if (repro >= 0)
+			printf("%llu}", (unsigned long long)res[repro].run.seed);
+		else
+			printf("null}");
+		return;
+	}
+	printf("  pair %d: op %u %s (task %u) x op %u %s (task %u): %d of %d trials with findings",
+	       i + 1, pr->a, rop_name(a), a->task, pr->b, rop_name(b), b->task, k, o->trials);
+	for (int v = 0; v < V_NR; v++)
+		if (per[v])
+			printf(", %s in %llu", verdict_name(v), (unsigned long long)per[v]);
+	if (errors)
+		printf(", %d trials failed (%s)", errors, res[first_run].err[0] ?
+		       res[first_run].err : "see the replay trace");
+	printf("\n");
+	if (repro >= 0)
+		printf("    reproduce: mmreplay replay %s --pair %u,%u --seed %llu\n", o->trace, pr->a,
+		       pr->b, (unsigned long long)res[repro].run.seed);
+}
+
+static int report_explore(const struct replay_opts *o, const struct rplan *p,
+			  const struct rpair *pairs, int nr_pairs, const struct run_check *rc,
+			  const struct run_result *res)
+{
+	int any = 0, errors = 0;
+
+	for (int r = 0; r < nr_pairs * o->trials; r++) {
+		any |= rc[r].findings != 0;
+		errors |= res[r].err[0] != 0;
+	}
+	if (o->json)
+		printf("{\"explore\": {\"trace\": \"%s\", \"seed\": %llu, \"trials\": %d, \"pairs\": [",
+		       o->trace, (unsigned long long)o->seed, o->trials);
+	else
+		printf("explore %s: %d racing pairs, %d trials each, seed %llu\n", o->trace, nr_pairs,
+		       o->trials, (unsigned long long)o->seed);
+	for (int i = 0; i < nr_pairs; i++)
+		print_pair(o, p, i, &pairs[i], rc, res, i * o->trials);
+	if (o->json)
+		printf("%s]}}\n", nr_pairs ? "\n" : "");
+	else
+		printf("%s\n", any ? "FINDINGS" : nr_pairs ? "clean: no trial had findings" :
+		       "clean: no racing pairs to explore");
+	return errors ? MMR_EXIT_ERROR : any;
+}
+
+int replay_report(const struct replay_opts *o, const struct rplan *p, const struct rpair *pairs,
+		  int nr_pairs, struct run_result *res, int nr_runs)
+{
+	struct fidelity fd = { 0 };
+	struct run_check *rc = calloc(nr_runs + 1, sizeof(*rc));
+	struct checker *last = NULL;
+	struct mmr_trace *t = NULL;
+	char err[256];
+	int ret = MMR_EXIT_ERROR, plain = !o->explore;
+
+	fd.marks = calloc(p->nr_tasks + 1, sizeof(*fd.marks));
+	if (nr_runs) {
+		t = mmr_trace_open(o->out, err, sizeof(err));
+		if (!t) {
+			mmr_err("replay: %s", err);
+			goto out;
+		}
+		if (check_runs(t, p, rc, nr_runs, plain ? &fd : NULL, &last))
+			goto out;
+	}
+	if (!plain) {
+		ret = report_explore(o, p, pairs, nr_pairs, rc, res);
+		goto out;
+	}
+	if (o->json) {
+		print_json_run(o, p, &res[0], &fd);
+		check_print_json(last);
+		printf("}\n");
+	} else {
+		print_plain_run(o, p, &res[0], &fd);
+		check_print_plain(last, t);
+	}
+	ret = res[0].err[0] ? MMR_EXIT_ERROR : rc[0].findings ? 1 : 0;
+	if (res[0].err[0])
+		mmr_err("replay: %s", res[0].err);
+out:
+	if (last)
+		checker_free(last);
+	if (t)
+		mmr_trace_close(t);
+	free(rc);
+	free(fd.marks);
+	return ret;
+}

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The executor: runs a plan on this kernel.  Each recorded process becomes a
+ * forked process and each recorded thread a thread, and each runs its own
+ * operation stream.  A sequencer in shared memory (a counter of completed
+ * operations, waited on with a futex) enforces the recorded global order;
+ * a run may start two operations together, each after a seeded delay, to
+ * sweep their interleavings.  Recorded addresses map through a relocation
+ * table per process; recorded files map to stand-ins in a scratch directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "exec_int.h"
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+struct shared *SH;
+struct proc P;
+const struct rplan *PL;
+static const struct rexec_opts *OPTS;
+static const struct rrun *RUN;
+static __u32 *start_at;
+static __u64 delay_a, delay_b;
+static __thread sigjmp_buf *guard;
+
+__u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* ---- the sequencer ---------------------------------------------------- */
+
+static long futex(atomic_uint *w, int op, unsigned val, const struct timespec *to)
+{
+	return syscall(SYS_futex, w, op, val, to, NULL, 0);
+}
+
+static void seq_wait(__u32 id)
+{
+	__u32 want = start_at[id];
+	int spin = (RUN->a == id || RUN->b == id) ? 1 << 30 : 2000;
+	__u64 last = now_ns();
+	__u32 seen = atomic_load(&SH->done);
+
+	if (OPTS->order == ORDER_FREE)
+		return;
+	for (;;) {
+		__u32 d = atomic_load(&SH->done);
+		struct timespec to = { 0, 100000000 };
+
+		if (d >= want || SH->abort)
+			return;
+		if (d != seen) {
+			seen = d;
+			last = now_ns();
+		}
+		if (spin-- > 0)
+			continue;
+		atomic_fetch_add(&SH->waiters, 1);
+		futex(&SH->done, FUTEX_WAIT, d, &to);
+		atomic_fetch_sub(&SH->waiters, 1);
+		if (now_ns() - last > (__u64)OPTS->timeout_s * 1000000000ULL) {
+			SH->stuck = id;
+			SH->abort = 1;
+			return;
+		}
+	}
+}
+
+static void seq_done(__u32 id)
+{
+	if (RUN->a >= 0 && atomic_load(&SH->done) + 1 == start_at[RUN->a])
+		SH->release_ns = now_ns();
+	atomic_fetch_add(&SH->done, 1);
+	if (atomic_load(&SH->waiters))
+		futex(&SH->done, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+/* A racing pair: both start from the release, each after its own delay. */
+static void pair_delay(__u32 id)
+{
+	__u64 until;
+
+	if (id != RUN->a && id != RUN->b)
+		return;
+	until = SH->release_ns + (id == RUN->a ? delay_a : delay_b);
+	while (now_ns() < until)
+		;
+}
+
+/* ---- guarded touches -------------------------------------------------- */
+
+static void on_fault_signal(int sig)
+{
+	if (guard)
+		siglongjmp(*guard, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void touch(__u64 addr, int write)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0)) {
+		guard = NULL;
+		COUNT(touch_fault, 1);
+		return;
+	}
+	guard = &jb;
+	if (write)
+		__atomic_fetch_add((char *)addr, 0, __ATOMIC_RELAXED);
+	else
+		(void)*(volatile char *)addr;
+	guard = NULL;
+}
+
+/* ---- operations ------------------------------------------------------- */
+
+static void mark(__u32 id, const struct rop *o, __u64 rep)
+{
+	syscall(SYS_prctl, MMR_MARK_OP, id, o->task, rep, 0);
+}
+
+void note_result(__u32 id, const struct rop *o, long ret)
+{
+	int rec_ok = o->ret >= 0, ok = ret >= 0;
+	__u32 n;
+
+	if (rec_ok == ok)
+		return;
+	COUNT(diverged, 1);
+	n = atomic_fetch_add(&SH->ndiv, 1);
+	if (n < 3)
+		snprintf(SH->st.first_divergence[n], sizeof(SH->st.first_divergence[n]),
+			 "op %u (task %u) %s: recorded %lld, replay %s", id, o->task, rop_name(o),
+			 (long long)o->ret, ok ? "succeeded" : strerror(-ret));
+}
+
+static int nr_nodes(void)
+{
+	static int n;
+	char path[64];
+
+	while (!n || n < 64) {
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", n);
+		if (access(path, F_OK))
+			break;
+		n++;
+	}
+	return n ? n : 1;
+}
+
+/* Moves pages to another node; with one node, compacts memory instead. */
+static void migrate(const __u64 *rec, size_t n)
+{
+	void *pages[64];
+	int nodes[64], status[64], k = 0;
+
+	if (nr_nodes() < 2) {
+		int fd = open("/proc/sys/vm/compact_memory", O_WRONLY);
+
+		if (fd >= 0 && write(fd, "1", 1) == 1)
+			COUNT(migrations, n);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (size_t i = 0; i < n && k < 64; i++) {
+		__u64 rep = xlate(rec[i]);
+
+		if (rep)
+			pages[k++] = (void *)rep;
+	}
+	if (!k)
+		return;
+	syscall(SYS_move_pages, 0, k, pages, NULL, status, 0);
+	for (int i = 0; i < k; i++)
+		nodes[i] = status[i] >= 0 ? (status[i] + 1) % nr_nodes() : 0;
+	if (syscall(SYS_move_pages, 0, k, pages, nodes, status, 2 /* MPOL_MF_MOVE */) >= 0)
+		COUNT(migrations, k);
+}
+
+static void *thread_main(void *arg);
+
+static void spawn(const struct rop *o)
+{
+	int child = o->extra;
+	pid_t pid;
+
+	if (PL->tasks[child].thread) {
+		pthread_t th;
+
+		if (pthread_create(&th, NULL, thread_main, (void *)(long)child) == 0)
+			proc_add_thread(th);
+		return;
+	}
+	pthread_mutex_lock(&P.lock);
+	pid = fork();
+	pthread_mutex_unlock(&P.lock);
+	if (pid == 0) {
+		P.nr_thr = 0;
+		run_task(child);
+		proc_finish();
+	}
+}
+
+static void pageout(const struct rop *o)
+{
+	struct piece pc[16];
+	int n = pieces(o->a[0], o->a[1] * PL->page_size, pc, 16);
+
+	for (int i = 0; i < n; i++)
+		if (madvise((void *)pc[i].rep, pc[i].len, MADV_PAGEOUT) == 0)
+			COUNT(pageouts, pc[i].len / PL->page_size);
+}
+
+static void exec_op(__u32 id)
+{
+	const struct rop *o = &PL->ops[id];
+	__u64 rep;
+
+	switch (o->type) {
+	case ROP_TOUCH:
+		rep = xlate(o->a[0]);
+		mark(id, o, rep);
+		COUNT(touches, 1);
+		if (!rep)
+			COUNT(touch_outside, 1);
+		else
+			touch(rep, o->a[1]);
+		break;
+	case ROP_PAGEOUT:
+		mark(id, o, xlate(o->a[0]));
+		pageout(o);
+		break;
+	case ROP_MIGRATE: {
+		__u64 pages[64];
+		size_t n = o->a[1] < 64 ? o->a[1] : 64;
+
+		for (size_t i = 0; i < n; i++)
+			pages[i] = o->a[0] + i * PL->page_size;
+		mark(id, o, xlate(o->a[0]));
+		migrate(pages, n);
+		break;
+	}
+	case ROP_SPAWN:
+		mark(id, o, 0);
+		spawn(o);
+		break;
+	case ROP_EXEC:
+		mark(id, o, 0);
+		proc_reset_mm();
+		break;
+	case ROP_SYSCALL:
+		mark(id, o, 0);
+		if (o->nr == 279 || o->nr == 256) {	/* move_pages, migrate_pages */
+			migrate(PL->addrs + o->addr0, o->naddr);
+			break;
+		}
+		if (replay_syscall(id, o) < 0)
+			COUNT(skipped, 1);
+		break;
+	}
+	COUNT(ops, 1);
+}
+
+void run_task(int t)
+{
+	const struct rtask *task = &PL->tasks[t];
+
+	for (size_t i = 0; i < task->nr_ops && !SH->abort; i++) {
+		__u32 id = task->ops[i];
+
+		seq_wait(id);
+		if (SH->abort)
+			break;
+		pair_delay(id);
+		exec_op(id);
+		seq_done(id);
+	}
+}
+
+static void *thread_main(void *arg)
+{
+	run_task((int)(long)arg);
+	return NULL;
+}
+
+/* ---- one run ---------------------------------------------------------- */
+
+__u64 splitmix(__u64 *s)
+{
+	__u64 z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * Where each op may start: after start_at[id] ops have completed.  A pair
+ * (a, b) starts together at a's slot; the ops between them move after b.
+ */
+static int order_run(const struct rplan *p, const struct rrun *run)
+{
+	__u64 s = run->seed, span;
+
+	start_at = calloc(p->nr_ops + 1, sizeof(*start_at));
+	if (!start_at)
+		return -1;
+	for (size_t i = 0; i < p->nr_ops; i++)
+		start_at[i] = i;
+	if (run->a < 0)
+		return 0;
+	for (long i = run->a + 1; i < run->b; i++)
+		start_at[i] = i + 1;
+	start_at[run->b] = run->a;
+	span = p->ops[run->a].dur + p->ops[run->b].dur;
+	if (span < 10000)
+		span = 10000;
+	delay_a = splitmix(&s) % (span + 1);
+	delay_b = splitmix(&s) % (span + 1);
+	return 0;
+}
+
+static void on_stop_signal(int sig)
+{
+	if (SH)
+		SH->abort = 1;
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_fault_signal, .sa_flags = SA_NODEFER };
+
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = 0;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Forks each root task; waits for every process of the run (we are their subreaper). */
+static int drive(const struct rplan *p, char *err, size_t errlen)
+{
+	pid_t pgid = 0;
+	__u64 last = now_ns();
+	__u32 seen = 0;
+	int status;
+
+	for (int t = 0; t < p->nr_tasks; t++) {
+		pid_t pid;
+
+		if (p->tasks[t].parent >= 0)
+			continue;
+		pid = fork();
+		if (pid < 0) {
+			snprintf(err, errlen, "fork: %s", strerror(errno));
+			SH->abort = 1;
+			break;
+		}
+		if (pid == 0) {
+			setpgid(0, pgid);
+			run_task(t);
+			proc_finish();
+		}
+		setpgid(pid, pgid);
+		if (!pgid)
+			pgid = pid;
+	}
+	for (;;) {
+		pid_t w = waitpid(-1, &status, WNOHANG);
+
+		if (w < 0 && errno == ECHILD)
+			break;
+		if (w > 0)
+			continue;
+		if (atomic_load(&SH->done) != seen) {
+			seen = atomic_load(&SH->done);
+			last = now_ns();
+		}
+		if (SH->abort || now_ns() - last > (__u64)OPTS->timeout_s * 1000000000ULL) {
+			SH->abort = 1;
+			if (pgid)
+				kill(-pgid, SIGKILL);
+		}
+		usleep(2000);
+	}
+	return 0;
+}
+
+int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const struct rexec_opts *o,
+	      struct rstats *st, char *err, size_t errlen)
+{
+	__u64 t0;
+	int ret = 0;
+
+	PL = p, OPTS = o, RUN = run;
+	err[0] = 0;
+	if (!SH) {
+		SH = mmap(NULL, sizeof(*SH), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (SH == MAP_FAILED) {
+			SH = NULL;
+			snprintf(err, errlen, "shared memory: %s", strerror(errno));
+			return -1;
+		}
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+		setup_signals();
+	}
+	memset(SH, 0, sizeof(*SH));
+	SH->stuck = -1;
+	if (order_run(p, run)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	proc_init(o->scratch);
+	syscall(SYS_prctl, MMR_MARK_RUN, idx, run->a, run->b, 0);
+	t0 = now_ns();
+	SH->release_ns = t0;
+	drive(p, err, errlen);
+	*st = SH->st;
+	st->elapsed_ns = now_ns() - t0;
+	st->stuck = SH->stuck;
+	if (!err[0] && SH->abort && atomic_load(&SH->done) < p->nr_ops) {
+		__u32 d = atomic_load(&SH->done);
+
+		if (SH->stuck >= 0)
+			d = SH->stuck;
+		snprintf(err, errlen, "replay stopped at op %u of %zu (%s of task %u)%s", d, p->nr_ops,
+			 d < p->nr_ops ? rop_name(&p->ops[d]) : "-", d < p->nr_ops ? p->ops[d].task : 0,
+			 SH->stuck >= 0 ? ": no progress (a task died or blocked)" : ": interrupted");
+		st->stuck = d;
+	}
+	if (err[0])
+		ret = -1;
+	shm_cleanup();
+	free(start_at);
+	start_at = NULL;
+	return ret;
+}

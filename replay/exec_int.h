@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Executor internals shared by exec.c (runs and tasks) and proc.c (one process's state). */
+#ifndef MMR_EXEC_INT_H
+#define MMR_EXEC_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include "replay.h"
+
+#define MAX_SHM 64
+
+/* One page of state shared by every process of a run. */
+struct shared {
+	atomic_uint done;	/* ops completed: the sequencer's futex word */
+	atomic_uint waiters;
+	volatile __u64 release_ns;	/* when a racing pair was released */
+	volatile int abort;
+	volatile int stuck;
+	atomic_uint ndiv;
+	struct rstats st;
+	atomic_flag shm_lock;
+	int nr_shm;
+	struct { __s64 rec; int rep; __u64 size; } shm[MAX_SHM];	/* SysV ids are global */
+};
+
+/* A recorded range and where it lives in the replay. */
+struct region {
+	__u64 rec, end, rep;
+};
+
+/* The state of one replayed process, shared by its threads. */
+struct proc {
+	pthread_mutex_t lock;
+	struct region *reg;
+	size_t nr_reg, cap_reg;
+	struct { long rec; int rep; __u32 file; } *fds;
+	size_t nr_fds, cap_fds;
+	__u64 brk;		/* recorded program break, 0 until seen */
+	pthread_t *thr;
+	size_t nr_thr, cap_thr;
+	const char *scratch;
+};
+
+struct piece {
+	__u64 rep, len;
+};
+
+extern struct shared *SH;
+#define COUNT(field, n) __atomic_fetch_add(&SH->st.field, (n), __ATOMIC_RELAXED)
+extern struct proc P;
+extern const struct rplan *PL;
+
+__u64 now_ns(void);
+__u64 splitmix(__u64 *s);
+void run_task(int t);
+void note_result(__u32 id, const struct rop *o, long ret);
+
+/* proc.c */
+void proc_init(const char *scratch);
+void proc_add_thread(pthread_t th);
+void proc_finish(void) __attribute__((noreturn));
+void proc_reset_mm(void);
+__u64 xlate(__u64 rec);
+int pieces(__u64 rec, __u64 len, struct piece *out, int max);
+/* Replays one syscall; -1 if it could not be (its recorded range or fd is unknown here). */
+int replay_syscall(__u32 id, const struct rop *o);
+void shm_cleanup(void);
+
+#endif

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Race candidates for `replay --explore`: pairs of operations of different
+ * tasks on overlapping recorded addresses, close together in time, that a
+ * run can start together (nothing else of the second task lies between
+ * them).  Forked children keep their parent's addresses, so COW-shared pages
+ * pair up across processes too.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "exec_int.h"
+
+#define LOOKBACK 512
+
+/* The recorded range an op works on; 0 if it has none worth racing. */
+static int op_range(const struct rplan *p, const struct rop *o, __u64 *lo, __u64 *hi)
+{
+	__u64 psz = p->page_size;
+
+	switch (o->type) {
+	case ROP_TOUCH:
+		*lo = o->a[0], *hi = o->a[0] + psz;
+		return 1;
+	case ROP_PAGEOUT:
+	case ROP_MIGRATE:
+		*lo = o->a[0], *hi = o->a[0] + o->a[1] * psz;
+		return 1;
+	case ROP_SYSCALL:
+		break;
+	default:
+		return 0;
+	}
+	switch (o->nr) {
+	case 9:		/* mmap */
+		if (o->ret < 0)
+			return 0;
+		*lo = o->ret, *hi = o->ret + o->a[1];
+		return 1;
+	case 10: case 11: case 25: case 26: case 28: case 149: case 150: case 325:
+		*lo = o->a[0], *hi = o->a[0] + (o->a[1] ? o->a[1] : psz);
+		return 1;
+	}
+	return 0;
+}
+
+/* Index of the op before which task t may not be released: its previous op, or its spawn. */
+static long before_of(const struct rplan *p, const long *spawn_of, const long *pos, __u32 b)
+{
+	const struct rtask *t = &p->tasks[p->ops[b].task];
+
+	return pos[b] > 0 ? (long)t->ops[pos[b] - 1] : spawn_of[p->ops[b].task];
+}
+
+struct sig {
+	__u32 ta, tb;
+	__u16 ka, kb;
+	__u64 page;
+};
+
+static int seen(struct sig *sigs, int n, const struct sig *s)
+{
+	for (int i = 0; i < n; i++)
+		if (!memcmp(&sigs[i], s, sizeof(*s)))
+			return 1;
+	return 0;
+}
+
+static int pairs_scan(const struct rplan *p, __u64 window, const long *spawn_of, const long *pos,
+		      struct rpair *out, int max)
+{
+	struct sig sigs[max > 0 ? max : 1];
+	int n = 0;
+
+	for (size_t b = 1; b < p->nr_ops && n < max; b++) {
+		const struct rop *ob = &p->ops[b];
+		__u64 blo, bhi;
+
+		if (!op_range(p, ob, &blo, &bhi))
+			continue;
+		for (size_t a = b; a-- > 0 && b - a <= LOOKBACK;) {
+			const struct rop *oa = &p->ops[a];
+			__u64 alo, ahi;
+			struct sig s;
+
+			if (oa->ts + oa->dur + window < ob->ts)
+				break;
+			if (oa->task == ob->task || !op_range(p, oa, &alo, &ahi) ||
+			    ahi <= blo || bhi <= alo || before_of(p, spawn_of, pos, b) >= (long)a)
+				continue;
+			memset(&s, 0, sizeof(s));
+			s = (struct sig){ oa->task, ob->task, oa->type << 10 | oa->nr,
+					  ob->type << 10 | ob->nr, (alo > blo ? alo : blo) / p->page_size };
+			if (seen(sigs, n, &s))
+				continue;
+			sigs[n] = s;
+			out[n++] = (struct rpair){ a, b };
+			break;
+		}
+	}
+	return n;
+}
+
+int plan_pairs(const struct rplan *p, __u64 window_ns, struct rpair *out, int max)
+{
+	long *spawn_of = calloc(p->nr_tasks + 1, sizeof(long));
+	long *pos = calloc(p->nr_ops + 1, sizeof(long));
+	int n = -1;
+
+	if (!spawn_of || !pos)
+		goto out;
+	for (int t = 0; t < p->nr_tasks; t++) {
+		spawn_of[t] = -1;
+		for (size_t i = 0; i < p->tasks[t].nr_ops; i++)
+			pos[p->tasks[t].ops[i]] = i;
+	}
+	for (size_t i = 0; i < p->nr_ops; i++)
+		if (p->ops[i].type == ROP_SPAWN)
+			spawn_of[p->ops[i].extra] = i;
+	n = pairs_scan(p, window_ns, spawn_of, pos, out, max);
+out:
+	free(spawn_of);
+	free(pos);
+	return n;
+}
+
+__u64 trial_seed(__u64 seed, int pair, int trial)
+{
+	__u64 s = seed ^ ((__u64)pair << 32) ^ (__u64)trial;
+
+	return splitmix(&s);
+}

@@ -1,0 +1,693 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Rebuild a workload from a trace: one operation stream per recorded task.
+ * Syscalls become operations when they return (ordered by their entry),
+ * user page faults become touches, forks and clones become spawns, and
+ * reclaim or migration that no traced syscall asked for becomes an explicit
+ * MADV_PAGEOUT or migration at the point the recording shows it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include "replay.h"
+
+#define SLOP_NS 1000000ULL	/* reclaim steps this close together are one pageout */
+
+/* A syscall in flight, per task. */
+struct pend {
+	int used;
+	__u64 ts;
+	struct mmr_sys_enter e;
+	char path[MMR_PATH_MAX];
+	__u64 *addrs;		/* pages migrated inside it */
+	size_t nr_addrs, cap_addrs;
+};
+
+struct mm_swap {
+	__u64 mm;
+	__s64 swapents;
+};
+
+struct bld {
+	struct rplan *p;
+	struct pend *pend;	/* per task */
+	int cap_pend;
+	__u64 *mm_of;		/* per task: its current mm */
+	int *dead;
+	int last_task;
+	struct mm_swap *mms;
+	int nr_mms, cap_mms;
+	struct { char *path; __u32 file; } *paths;
+	int nr_paths, cap_paths;
+	unsigned fault_addr, fault_err, rss_member, rss_size, mig_addr, mig_order;
+	int have_ttu, have_mig;
+};
+
+static void *grow(void *arr, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 16;
+	void *q;
+
+	if (need <= *cap)
+		return arr;
+	while (n < need)
+		n *= 2;
+	q = realloc(arr, n * size);
+	if (!q) {
+		fprintf(stderr, "mmreplay: out of memory\n");
+		exit(2);
+	}
+	memset((char *)q + *cap * size, 0, (n - *cap) * size);
+	*cap = n;
+	return q;
+}
+
+#define GROW(arr, cap, need) ((arr) = grow((arr), &(cap), (need), sizeof(*(arr))))
+
+static void grow_int(struct rtask **arr, int *cap, int need)
+{
+	size_t c = *cap;
+
+	*arr = grow(*arr, &c, need, sizeof(**arr));
+	*cap = c;
+}
+
+/* ---- tasks ------------------------------------------------------------ */
+
+static int task_find(struct bld *b, int tid)
+{
+	struct rplan *p = b->p;
+
+	if (b->last_task >= 0 && p->tasks[b->last_task].tid == tid && !b->dead[b->last_task])
+		return b->last_task;
+	for (int i = p->nr_tasks - 1; i >= 0; i--)
+		if (p->tasks[i].tid == tid && !b->dead[i])
+			return b->last_task = i;
+	return -1;
+}
+
+static int task_new(struct bld *b, int tid, int tgid, int parent, int thread)
+{
+	struct rplan *p = b->p;
+	int i = p->nr_tasks++;
+	size_t cap = b->cap_pend;
+
+	grow_int(&p->tasks, &p->cap_tasks, p->nr_tasks);
+	b->pend = grow(b->pend, &cap, p->nr_tasks, sizeof(*b->pend));
+	cap = b->cap_pend;
+	b->mm_of = grow(b->mm_of, &cap, p->nr_tasks, sizeof(*b->mm_of));
+	cap = b->cap_pend;
+	b->dead = grow(b->dead, &cap, p->nr_tasks, sizeof(*b->dead));
+	b->cap_pend = cap;
+	p->tasks[i] = (struct rtask){ .tid = tid, .tgid = tgid, .parent = parent, .thread = thread };
+	return i;
+}
+
+static struct rop *op_add(struct bld *b, int task, int type, __u64 ts)
+{
+	struct rplan *p = b->p;
+	struct rop *o;
+
+	GROW(p->ops, p->cap_ops, p->nr_ops + 1);
+	o = &p->ops[p->nr_ops++];
+	memset(o, 0, sizeof(*o));
+	o->task = task;
+	o->type = type;
+	o->ts = ts;
+	return o;
+}
+
+static int leader_of(struct bld *b, int tgid)
+{
+	for (int i = 0; i < b->p->nr_tasks; i++)
+		if (b->p->tasks[i].tgid == tgid && !b->p->tasks[i].thread && !b->dead[i])
+			return i;
+	return -1;
+}
+
+/*
+ * The task of an event's thread.  A thread seen before any fork of it (one
+ * that existed when `record -p` attached) is spawned by its process's first
+ * task at that point; an unknown process is a root.
+ */
+static int task_of(struct bld *b, const struct mmr_event *ev)
+{
+	const struct mmr_common *c = ev->data;
+	int t = task_find(b, c->pid), leader;
+
+	if (t >= 0)
+		return t;
+	leader = leader_of(b, ev->h.tgid);
+	if (leader < 0)
+		return task_new(b, c->pid, ev->h.tgid, -1, 0);
+	t = task_new(b, c->pid, ev->h.tgid, leader, 1);
+	op_add(b, leader, ROP_SPAWN, ev->h.ts)->extra = t;
+	return t;
+}
+
+static int task_of_mm(struct bld *b, __u64 mm)
+{
+	for (int i = b->p->nr_tasks - 1; i >= 0; i--)
+		if (!b->dead[i] && b->mm_of[i] == mm)
+			return i;
+	return -1;
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static __u32 file_of(struct bld *b, const struct mmr_file_id *id)
+{
+	struct rplan *p = b->p;
+	size_t cap = p->cap_files;
+
+	if (!id->valid)
+		return 0;
+	for (int i = 0; i < p->nr_files; i++) {
+		if (p->files[i].dev == id->dev && p->files[i].ino == id->ino) {
+			if (id->size > p->files[i].size)
+				p->files[i].size = id->size;
+			return i + 1;
+		}
+	}
+	p->files = grow(p->files, &cap, p->nr_files + 1, sizeof(*p->files));
+	p->cap_files = cap;
+	p->files[p->nr_files] = (struct rfile){ .dev = id->dev, .ino = id->ino, .size = id->size };
+	return ++p->nr_files;
+}
+
+static __u32 str_add(struct rplan *p, const char *s)
+{
+	size_t n = strlen(s) + 1, at;
+
+	if (!p->strs_len)
+		p->strs_len = 1;	/* offset 0 is "none" */
+	at = p->strs_len;
+	GROW(p->strs, p->cap_strs, at + n);
+	memcpy(p->strs + at, s, n);
+	p->strs_len += n;
+	return at;
+}
+
+static void path_note(struct bld *b, const char *path, __u32 file)
+{
+	size_t cap = b->cap_paths;
+
+	if (!path[0] || !file)
+		return;
+	b->paths = grow(b->paths, &cap, b->nr_paths + 1, sizeof(*b->paths));
+	b->cap_paths = cap;
+	b->paths[b->nr_paths].path = strdup(path);
+	b->paths[b->nr_paths++].file = file;
+}
+
+static __u32 path_file(struct bld *b, const char *path)
+{
+	for (int i = b->nr_paths - 1; i >= 0; i--)
+		if (!strcmp(b->paths[i].path, path))
+			return b->paths[i].file;
+	return 0;
+}
+
+/* ---- syscalls --------------------------------------------------------- */
+
+enum {
+	NR_OPEN = 2, NR_CLOSE = 3, NR_MMAP = 9, NR_MPROTECT = 10, NR_MUNMAP = 11, NR_BRK = 12,
+	NR_MREMAP = 25, NR_MSYNC = 26, NR_MADVISE = 28, NR_SHMGET = 29, NR_SHMAT = 30,
+	NR_SHMCTL = 31, NR_SHMDT = 67, NR_TRUNCATE = 76, NR_FTRUNCATE = 77, NR_MLOCK = 149,
+	NR_MUNLOCK = 150, NR_MLOCKALL = 151, NR_MUNLOCKALL = 152, NR_MIGRATE_PAGES = 256,
+	NR_OPENAT = 257, NR_MOVE_PAGES = 279, NR_FALLOCATE = 285, NR_MEMFD_CREATE = 319,
+	NR_MLOCK2 = 325, NR_OPENAT2 = 437, NR_PROCESS_MADVISE = 440,
+};
+
+static int replayed_nr(int nr)
+{
+	static const int nrs[] = {
+		NR_OPEN, NR_CLOSE, NR_MMAP, NR_MPROTECT, NR_MUNMAP, NR_BRK, NR_MREMAP, NR_MSYNC,
+		NR_MADVISE, NR_SHMGET, NR_SHMAT, NR_SHMCTL, NR_SHMDT, NR_TRUNCATE, NR_FTRUNCATE,
+		NR_MLOCK, NR_MUNLOCK, NR_MLOCKALL, NR_MUNLOCKALL, NR_MIGRATE_PAGES, NR_OPENAT,
+		NR_MOVE_PAGES, NR_FALLOCATE, NR_MEMFD_CREATE, NR_MLOCK2, NR_OPENAT2,
+	};
+
+	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
+		if (nrs[i] == nr)
+			return 1;
+	return 0;
+}
+
+static int is_open(int nr)
+{
+	return nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2;
+}
+
+static void on_enter(struct bld *b, const struct mmr_event *ev)
+{
+	const struct mmr_sys_enter *e = ev->data;
+	int t = task_of(b, ev);
+	struct pend *pd = &b->pend[t];
+
+	b->mm_of[t] = ev->h.mm;
+	pd->used = 1;
+	pd->ts = ev->h.ts;
+	pd->e = *e;
+	pd->path[0] = 0;
+	pd->nr_addrs = 0;
+	if (e->nr == NR_PROCESS_MADVISE)
+		b->p->unreplayable++;
+	file_of(b, &e->file);
+}
+
+static void on_path(struct bld *b, const struct mmr_event *ev)
+{
+	const struct mmr_sys_path *s = ev->data;
+	int t = task_find(b, s->c.pid);
+
+	if (t >= 0 && b->pend[t].used && b->pend[t].e.nr == s->nr)
+		snprintf(b->pend[t].path, sizeof(b->pend[t].path), "%.*s", MMR_PATH_MAX - 1, s->path);
+}
+
+static __u32 op_file(struct bld *b, const struct pend *pd, const struct mmr_sys_exit *x)
+{
+	if (is_open(pd->e.nr))
+		return x->ret >= 0 ? file_of(b, &x->file) : 0;
+	if (pd->e.nr == NR_TRUNCATE)
+		return path_file(b, pd->path);
+	return file_of(b, &pd->e.file);
+}
+
+static void on_exit_sys(struct bld *b, const struct mmr_event *ev)
+{
+	const struct mmr_sys_exit *x = ev->data;
+	int t = task_find(b, x->c.pid);
+	struct pend *pd;
+	struct rop *o;
+
+	if (t < 0 || !b->pend[t].used || b->pend[t].e.nr != x->nr)
+		return;
+	pd = &b->pend[t];
+	pd->used = 0;
+	if (x->file.valid)
+		file_of(b, &x->file);
+	if (!replayed_nr(x->nr) || (is_open(x->nr) && x->ret < 0))
+		return;
+	o = op_add(b, t, ROP_SYSCALL, pd->ts);
+	o->dur = ev->h.ts - pd->ts;
+	o->nr = x->nr;
+	memcpy(o->a, pd->e.args, sizeof(o->a));
+	o->ret = x->ret;
+	o->file = op_file(b, pd, x);
+	o->fsize = is_open(x->nr) ? x->file.size : pd->e.file.size;
+	if (is_open(x->nr))
+		path_note(b, pd->path, o->file);
+	if (x->nr == NR_MEMFD_CREATE)
+		o->extra = str_add(b->p, pd->path[0] ? pd->path : "mmreplay");
+	if (pd->nr_addrs) {
+		struct rplan *p = b->p;
+
+		GROW(p->addrs, p->cap_addrs, p->nr_addrs + pd->nr_addrs);
+		memcpy(p->addrs + p->nr_addrs, pd->addrs, pd->nr_addrs * sizeof(__u64));
+		o->addr0 = p->nr_addrs;
+		o->naddr = pd->nr_addrs;
+		p->nr_addrs += pd->nr_addrs;
+	}
+}
+
+static void on_fork(struct bld *b, const struct mmr_event *ev)
+{
+	const struct mmr_task_fork *f = ev->data;
+	int parent = task_of(b, ev);
+	int thread = f->child_tgid == f->parent_tgid;
+	int child = task_new(b, f->child_tid, f->child_tgid, parent, thread);
+
+	b->mm_of[child] = f->child_mm;
+	op_add(b, parent, ROP_SPAWN, ev->h.ts)->extra = child;
+}
+
+static void on_exec(struct bld *b, const struct mmr_event *ev)
+{
+	int t = task_of(b, ev);
+
+	b->mm_of[t] = ev->h.mm;
+	b->pend[t].used = 0;	/* execve returns no exit record for a leader it replaced */
+	op_add(b, t, ROP_EXEC, ev->h.ts);
+}
+
+static void on_task_exit(struct bld *b, const struct mmr_event *ev)
+{
+	const struct mmr_task_exit *x = ev->data;
+	int t = task_find(b, x->tid);
+
+	if (t >= 0)
+		b->dead[t] = 1;
+}
+
+/* ---- faults, reclaim, migration ------------------------------------- */
+
+static __u64 field_u(const struct mmr_event *ev, unsigned off, unsigned size)
+{
+	__u64 v = 0;
+
+	if (off + size > ev->h.len || size > 8)
+		return 0;
+	memcpy(&v, (const char *)ev->data + off, size);
+	return v;
+}
+
+static void on_fault(struct bld *b, const struct mmr_event *ev)
+{
+	int t = task_of(b, ev);
+	__u64 addr = field_u(ev, b->fault_addr, 8);
+	struct rop *o;
+
+	b->mm_of[t] = ev->h.mm;
+	o = op_add(b, t, ROP_TOUCH, ev->h.ts);
+	o->a[0] = addr & ~(__u64)(b->p->page_size - 1);
+	o->a[1] = !!(field_u(ev, b->fault_err, 8) & 2);
+}
+
+static int in_syscall(struct bld *b, int tid, int nr)
+{
+	int t = task_find(b, tid);
+
+	return t >= 0 && b->pend[t].used && (int)b->pend[t].e.nr == nr;
+}
+
+/* Kernel-initiated reclaim or migration of pages of mm: an explicit op. */
+static void kernel_op(struct bld *b, const struct mmr_event *ev, int type, __u64 addr, __u64 n)
+{
+	struct rplan *p = b->p;
+	int t = task_of_mm(b, ev->h.mm);
+	struct rop *last = p->nr_ops ? &p->ops[p->nr_ops - 1] : NULL;
+
+	if (t < 0)
+		return;
+	addr &= ~(__u64)(p->page_size - 1);
+	if (last && last->type == type && last->task == (__u32)t && ev->h.ts - last->ts < SLOP_NS &&
+	    last->a[0] + last->a[1] * p->page_size == addr) {
+		last->a[1] += n;
+		return;
+	}
+	last = op_add(b, t, type, ev->h.ts);
+	last->a[0] = addr;
+	last->a[1] = n;
+}
+
+static void on_unmap_one(struct bld *b, const struct mmr_event *ev)
+{
+	const struct mmr_rmap *r = ev->data;
+
+	if (in_syscall(b, r->c.pid, NR_MADVISE))
+		return;
+	kernel_op(b, ev, ROP_PAGEOUT, r->address, r->nr_pages ? r->nr_pages : 1);
+}
+
+static void on_migration(struct bld *b, const struct mmr_event *ev)
+{
+	const struct mmr_common *c = ev->data;
+	__u64 addr = field_u(ev, b->mig_addr, 8) & ~(__u64)(b->p->page_size - 1);
+	__u64 n = 1ULL << (field_u(ev, b->mig_order, 4) & 31);
+	int t = task_find(b, c->pid);
+
+	if (t >= 0 && b->pend[t].used &&
+	    (b->pend[t].e.nr == NR_MOVE_PAGES || b->pend[t].e.nr == NR_MIGRATE_PAGES)) {
+		struct pend *pd = &b->pend[t];
+
+		GROW(pd->addrs, pd->cap_addrs, pd->nr_addrs + 1);
+		pd->addrs[pd->nr_addrs++] = addr;
+		return;
+	}
+	kernel_op(b, ev, ROP_MIGRATE, addr, n);
+}
+
+static struct mm_swap *mm_swap(struct bld *b, __u64 mm)
+{
+	size_t cap = b->cap_mms;
+
+	for (int i = 0; i < b->nr_mms; i++)
+		if (b->mms[i].mm == mm)
+			return &b->mms[i];
+	b->mms = grow(b->mms, &cap, b->nr_mms + 1, sizeof(*b->mms));
+	b->cap_mms = cap;
+	b->mms[b->nr_mms] = (struct mm_swap){ .mm = mm };
+	return &b->mms[b->nr_mms++];
+}
+
+static void on_rss(struct bld *b, const struct mmr_event *ev)
+{
+	const struct mmr_common *c = ev->data;
+	struct mm_swap *m;
+	__s64 now;
+
+	if (field_u(ev, b->rss_member, 4) != 2)	/* MM_SWAPENTS */
+		return;
+	m = mm_swap(b, ev->h.mm);
+	now = (__s64)field_u(ev, b->rss_size, 8) / b->p->page_size;
+	if (now > m->swapents) {
+		b->p->swapouts += now - m->swapents;
+		b->p->uses_swap = 1;
+		if (!b->have_ttu && !in_syscall(b, c->pid, NR_MADVISE))
+			b->p->swapouts_unplaced += now - m->swapents;
+	}
+	m->swapents = now;
+}
+
+/* ---- the trace -------------------------------------------------------- */
+
+static int kind_ok(struct mmr_trace *t, const char *name)
+{
+	const struct mmr_kind_info *k = mmr_trace_kind_by_name(t, name);
+
+	return k && k->present && k->status && !strcmp(k->status, "ok");
+}
+
+static int check_needed(struct mmr_trace *t, char *err, size_t errlen)
+{
+	static const char *const needed[] = { "sys_enter", "sys_exit", "task_fork", "page_fault_user" };
+	char list[256] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		const struct mmr_kind_info *k = mmr_trace_kind_by_name(t, needed[i]);
+
+		if (kind_ok(t, needed[i]))
+			continue;
+		n += snprintf(list + n, sizeof(list) - n, "%s%s (%s)", n ? ", " : "", needed[i],
+			      k && k->status ? k->status : "not in the trace");
+		if (n >= sizeof(list))
+			break;
+	}
+	if (!n)
+		return 0;
+	snprintf(err, errlen, "the recording lacks events replay needs to rebuild the workload: %s",
+		 list);
+	return -1;
+}
+
+static int check_machine(struct mmr_trace *t, char *err, size_t errlen)
+{
+	const char *ps = mmr_trace_meta(t, "page_size");
+	long psz = ps ? atol(ps) : 0;
+	char m[65];
+	struct utsname u;
+
+	/* meta values share one buffer: copy before the next lookup */
+	snprintf(m, sizeof(m), "%s", mmr_trace_meta(t, "machine") ?: "");
+	uname(&u);
+	if (m[0] && strcmp(m, u.machine)) {
+		snprintf(err, errlen, "trace was recorded on %s; replay needs the same architecture "
+			 "(this machine is %s)", m, u.machine);
+		return -1;
+	}
+	if (psz && psz != sysconf(_SC_PAGESIZE)) {
+		snprintf(err, errlen, "trace was recorded with %ld-byte pages; this machine has %ld",
+			 psz, sysconf(_SC_PAGESIZE));
+		return -1;
+	}
+	return 0;
+}
+
+static void fields(struct bld *b, struct mmr_trace *t)
+{
+	const struct mmr_kind_info *k;
+	unsigned sz;
+
+	b->fault_addr = 8, b->fault_err = 24;
+	k = mmr_trace_kind_by_name(t, "page_fault_user");
+	if (k && k->format) {
+		mmr_format_field(k->format, "address", &b->fault_addr, &sz);
+		mmr_format_field(k->format, "error_code", &b->fault_err, &sz);
+	}
+	b->rss_member = b->rss_size = ~0u;
+	k = mmr_trace_kind_by_name(t, "rss_stat");
+	if (k && k->format && (mmr_format_field(k->format, "member", &b->rss_member, &sz) ||
+			       mmr_format_field(k->format, "size", &b->rss_size, &sz)))
+		b->rss_member = b->rss_size = ~0u;
+	b->mig_addr = 8, b->mig_order = 24;
+	k = mmr_trace_kind_by_name(t, "set_migration_pte");
+	if (k && k->format) {
+		mmr_format_field(k->format, "addr", &b->mig_addr, &sz);
+		mmr_format_field(k->format, "order", &b->mig_order, &sz);
+	}
+	b->have_ttu = kind_ok(t, "try_to_unmap_one");
+}
+
+static void on_event(struct bld *b, const struct mmr_event *ev)
+{
+	const struct mmr_common *c = ev->data;
+
+	switch (c->type) {
+	case MMR_K_SYS_ENTER:
+		on_enter(b, ev);
+		break;
+	case MMR_K_SYS_EXIT:
+		on_exit_sys(b, ev);
+		break;
+	case MMR_K_SYS_PATH:
+		on_path(b, ev);
+		break;
+	case MMR_K_TASK_FORK:
+		on_fork(b, ev);
+		break;
+	case MMR_K_TASK_EXEC:
+		on_exec(b, ev);
+		break;
+	case MMR_K_TASK_EXIT:
+		on_task_exit(b, ev);
+		break;
+	case MMR_K_PAGE_FAULT_USER:
+		on_fault(b, ev);
+		break;
+	case MMR_K_RSS_STAT:
+		if (b->rss_member != ~0u)
+			on_rss(b, ev);
+		break;
+	case MMR_K_TRY_TO_UNMAP_ONE:
+		on_unmap_one(b, ev);
+		break;
+	case MMR_K_SET_MIGRATION_PTE:
+		on_migration(b, ev);
+		break;
+	}
+}
+
+struct op_key {
+	__u64 ts;
+	size_t idx;
+};
+
+static int cmp_key(const void *x, const void *y)
+{
+	const struct op_key *a = x, *b = y;
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/*
+ * Ops are appended when they complete (a syscall at its exit) but ordered by
+ * when they started; ties keep their append order.  Spawns name their child
+ * by task index, so only the per-task lists need building.
+ */
+static void order_ops(struct rplan *p)
+{
+	struct op_key *k = calloc(p->nr_ops + 1, sizeof(*k));
+	struct rop *sorted = calloc(p->nr_ops + 1, sizeof(*sorted));
+
+	if (!k || !sorted) {
+		fprintf(stderr, "mmreplay: out of memory\n");
+		exit(2);
+	}
+	for (size_t i = 0; i < p->nr_ops; i++)
+		k[i] = (struct op_key){ p->ops[i].ts, i };
+	qsort(k, p->nr_ops, sizeof(*k), cmp_key);
+	for (size_t i = 0; i < p->nr_ops; i++)
+		sorted[i] = p->ops[k[i].idx];
+	free(k);
+	free(p->ops);
+	p->ops = sorted;
+	p->cap_ops = p->nr_ops + 1;
+	for (size_t i = 0; i < p->nr_ops; i++) {
+		struct rtask *t = &p->tasks[p->ops[i].task];
+
+		GROW(t->ops, t->cap, t->nr_ops + 1);
+		t->ops[t->nr_ops++] = i;
+	}
+}
+
+static void bld_free(struct bld *b)
+{
+	for (int i = 0; i < b->p->nr_tasks && b->pend; i++)
+		free(b->pend[i].addrs);
+	for (int i = 0; i < b->nr_paths; i++)
+		free(b->paths[i].path);
+	free(b->paths);
+	free(b->pend);
+	free(b->mm_of);
+	free(b->dead);
+	free(b->mms);
+}
+
+int plan_build(struct mmr_trace *t, struct rplan *p, char *err, size_t errlen)
+{
+	struct bld b = { .p = p, .last_task = -1 };
+	struct mmr_event ev;
+
+	memset(p, 0, sizeof(*p));
+	p->page_size = sysconf(_SC_PAGESIZE);
+	if (check_machine(t, err, errlen) || check_needed(t, err, errlen))
+		return -1;
+	fields(&b, t);
+	mmr_trace_rewind(t);
+	while (mmr_trace_next(t, &ev) == 1) {
+		if (!p->first_ts)
+			p->first_ts = ev.h.ts;
+		p->last_ts = ev.h.ts;
+		if (ev.h.len >= sizeof(struct mmr_common))
+			on_event(&b, &ev);
+	}
+	bld_free(&b);
+	if (!p->nr_tasks) {
+		snprintf(err, errlen, "the trace has no traced task to replay");
+		return -1;
+	}
+	order_ops(p);
+	return 0;
+}
+
+void plan_free(struct rplan *p)
+{
+	for (int i = 0; i < p->nr_tasks; i++)
+		free(p->tasks[i].ops);
+	free(p->tasks);
+	free(p->ops);
+	free(p->files);
+	free(p->addrs);
+	free(p->strs);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *rop_name(const struct rop *o)
+{
+	static const char *const names[] = { "syscall", "touch", "pageout", "migrate", "spawn", "exec" };
+	static const struct { int nr; const char *name; } sys[] = {
+		{ NR_OPEN, "open" }, { NR_CLOSE, "close" }, { NR_MMAP, "mmap" },
+		{ NR_MPROTECT, "mprotect" }, { NR_MUNMAP, "munmap" }, { NR_BRK, "brk" },
+		{ NR_MREMAP, "mremap" }, { NR_MSYNC, "msync" }, { NR_MADVISE, "madvise" },
+		{ NR_SHMGET, "shmget" }, { NR_SHMAT, "shmat" }, { NR_SHMCTL, "shmctl" },
+		{ NR_SHMDT, "shmdt" }, { NR_TRUNCATE, "truncate" }, { NR_FTRUNCATE, "ftruncate" },
+		{ NR_MLOCK, "mlock" }, { NR_MUNLOCK, "munlock" }, { NR_MLOCKALL, "mlockall" },
+		{ NR_MUNLOCKALL, "munlockall" }, { NR_MIGRATE_PAGES, "migrate_pages" },
+		{ NR_OPENAT, "openat" }, { NR_MOVE_PAGES, "move_pages" },
+		{ NR_FALLOCATE, "fallocate" }, { NR_MEMFD_CREATE, "memfd_create" },
+		{ NR_MLOCK2, "mlock2" }, { NR_OPENAT2, "openat2" },
+	};
+
+	if (o->type != ROP_SYSCALL)
+		return o->type < sizeof(names) / sizeof(names[0]) ? names[o->type] : "?";
+	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
+		if (sys[i].nr == o->nr)
+			return sys[i].name;
+	return "?";
+}

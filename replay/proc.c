@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One replayed process: its relocation table (recorded range -> replay
+ * address), its fd table (recorded fd -> replay fd), its program break, its
+ * threads; and the replay of each mm syscall against them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include "exec_int.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+static void *grow(void *arr, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap * 2 : 16;
+	void *q;
+
+	if (need <= *cap)
+		return arr;
+	while (n < need)
+		n *= 2;
+	q = realloc(arr, n * size);
+	if (!q)
+		_exit(3);
+	*cap = n;
+	return q;
+}
+
+void proc_init(const char *scratch)
+{
+	pthread_mutex_init(&P.lock, NULL);
+	P.nr_reg = P.nr_fds = P.nr_thr = 0;
+	P.brk = 0;
+	P.scratch = scratch;
+}
+
+void proc_add_thread(pthread_t th)
+{
+	pthread_mutex_lock(&P.lock);
+	P.thr = grow(P.thr, &P.cap_thr, P.nr_thr + 1, sizeof(*P.thr));
+	P.thr[P.nr_thr++] = th;
+	pthread_mutex_unlock(&P.lock);
+}
+
+void proc_finish(void)
+{
+	for (size_t i = 0;; i++) {
+		pthread_t th;
+
+		pthread_mutex_lock(&P.lock);
+		if (i >= P.nr_thr) {
+			pthread_mutex_unlock(&P.lock);
+			break;
+		}
+		th = P.thr[i];
+		pthread_mutex_unlock(&P.lock);
+		pthread_join(th, NULL);
+	}
+	_exit(0);
+}
+
+static __u64 page_up(__u64 v)
+{
+	return (v + PL->page_size - 1) & ~(__u64)(PL->page_size - 1);
+}
+
+/* ---- relocation ------------------------------------------------------- */
+
+static size_t reg_lower(__u64 addr)	/* first region ending above addr */
+{
+	size_t lo = 0, hi = P.nr_reg;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (P.reg[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void reg_insert(size_t at, struct region r)
+{
+	P.reg = grow(P.reg, &P.cap_reg, P.nr_reg + 1, sizeof(*P.reg));
+	memmove(&P.reg[at + 1], &P.reg[at], (P.nr_reg - at) * sizeof(*P.reg));
+	P.reg[at] = r;
+	P.nr_reg++;
+}
+
+/* Forget [rec, end): trims, splits or drops the regions over it. */
+static void reg_cut(__u64 rec, __u64 end)
+{
+	size_t i = reg_lower(rec);
+
+	while (i < P.nr_reg && P.reg[i].rec < end) {
+		struct region *r = &P.reg[i];
+
+		if (r->rec < rec && r->end > end) {
+			struct region tail = { end, r->end, r->rep + (end - r->rec) };
+
+			r->end = rec;
+			reg_insert(i + 1, tail);
+			return;
+		}
+		if (r->rec < rec) {
+			r->end = rec;
+			i++;
+		} else if (r->end > end) {
+			r->rep += end - r->rec;
+			r->rec = end;
+			return;
+		} else {
+			memmove(r, r + 1, (P.nr_reg - i - 1) * sizeof(*r));
+			P.nr_reg--;
+		}
+	}
+}
+
+static void reg_add(__u64 rec, __u64 len, __u64 rep)
+{
+	pthread_mutex_lock(&P.lock);
+	reg_cut(rec, rec + len);
+	reg_insert(reg_lower(rec), (struct region){ rec, rec + len, rep });
+	pthread_mutex_unlock(&P.lock);
+}
+
+static void reg_forget(__u64 rec, __u64 len)
+{
+	pthread_mutex_lock(&P.lock);
+	reg_cut(rec, rec + len);
+	pthread_mutex_unlock(&P.lock);
+}
+
+__u64 xlate(__u64 rec)
+{
+	__u64 rep = 0;
+	size_t i;
+
+	pthread_mutex_lock(&P.lock);
+	i = reg_lower(rec);
+	if (i < P.nr_reg && P.reg[i].rec <= rec)
+		rep = P.reg[i].rep + (rec - P.reg[i].rec);
+	pthread_mutex_unlock(&P.lock);
+	return rep;
+}
+
+/* The replay pieces of a recorded range; parts never mapped here are left out. */
+int pieces(__u64 rec, __u64 len, struct piece *out, int max)
+{
+	__u64 end = rec + len;
+	int n = 0;
+
+	pthread_mutex_lock(&P.lock);
+	for (size_t i = reg_lower(rec); i < P.nr_reg && P.reg[i].rec < end && n < max; i++) {
+		__u64 lo = P.reg[i].rec > rec ? P.reg[i].rec : rec;
+		__u64 hi = P.reg[i].end < end ? P.reg[i].end : end;
+
+		out[n++] = (struct piece){ P.reg[i].rep + (lo - P.reg[i].rec), hi - lo };
+	}
+	pthread_mutex_unlock(&P.lock);
+	return n;
+}
+
+/* exec: the old mm and everything mapped in it are gone. */
+void proc_reset_mm(void)
+{
+	pthread_mutex_lock(&P.lock);
+	for (size_t i = 0; i < P.nr_reg; i++)
+		munmap((void *)P.reg[i].rep, P.reg[i].end - P.reg[i].rec);
+	P.nr_reg = 0;
+	P.brk = 0;
+	pthread_mutex_unlock(&P.lock);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static void standin_path(__u32 file, char *buf, size_t len)
+{
+	const struct rfile *f = &PL->files[file - 1];
+
+	snprintf(buf, len, "%s/f%u-%llu", P.scratch, f->dev, (unsigned long long)f->ino);
+}
+
+/* Grows a stand-in to the recorded size; one that stays short shows up as diverging ops. */
+static void grow_file(int fd, __u64 size)
+{
+	struct stat st;
+
+	if (size && !fstat(fd, &st) && (__u64)st.st_size < size && ftruncate(fd, size))
+		return;
+}
+
+/* Opens the stand-in of a recorded file, grown to at least size bytes. */
+static int standin_open(__u32 file, int acc, __u64 size)
+{
+	char path[4096];
+	int fd;
+
+	standin_path(file, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	grow_file(fd, size);
+	if (acc == O_RDWR)
+		return fd;
+	close(fd);
+	return open(path, acc | O_CLOEXEC);
+}
+
+static int fd_find(long rec)
+{
+	for (size_t i = 0; i < P.nr_fds; i++)
+		if (P.fds[i].rec == rec)
+			return i;
+	return -1;
+}
+
+static void fd_put(long rec, int rep, __u32 file)
+{
+	int i;
+
+	pthread_mutex_lock(&P.lock);
+	i = fd_find(rec);
+	if (i >= 0) {
+		close(P.fds[i].rep);
+	} else {
+		P.fds = grow(P.fds, &P.cap_fds, P.nr_fds + 1, sizeof(*P.fds));
+		i = P.nr_fds++;
+	}
+	P.fds[i].rec = rec;
+	P.fds[i].rep = rep;
+	P.fds[i].file = file;
+	pthread_mutex_unlock(&P.lock);
+}
+
+/* The replay fd for a recorded fd; a file never opened here opens its stand-in. */
+static int fd_of(long rec, __u32 file, __u64 size)
+{
+	int i, rep;
+
+	pthread_mutex_lock(&P.lock);
+	i = fd_find(rec);
+	rep = i >= 0 ? P.fds[i].rep : -1;
+	if (i >= 0 && P.fds[i].file)
+		grow_file(rep, size);
+	pthread_mutex_unlock(&P.lock);
+	if (rep >= 0 || !file)
+		return rep;
+	rep = standin_open(file, O_RDWR, size);
+	if (rep >= 0)
+		fd_put(rec, rep, file);
+	return rep;
+}
+
+/* ---- syscalls --------------------------------------------------------- */
+
+static long sys(long nr, __u64 a, __u64 b, __u64 c, __u64 d, __u64 e, __u64 f)
+{
+	long r = syscall(nr, a, b, c, d, e, f);
+
+	return r == -1 ? -errno : r;
+}
+
+/* A range syscall (mlock, mprotect, madvise...) on each replay piece of the range. */
+static int range_call(__u32 id, const struct rop *o, __u64 a2, __u64 a3)
+{
+	struct piece pc[64];
+	int n = pieces(o->a[0], page_up(o->a[0] + o->a[1]) - o->a[0], pc, 64);
+	long r = 0;
+
+	if (!n)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		long ri = sys(o->nr, pc[i].rep, pc[i].len, a2, a3, 0, 0);
+
+		if (ri < 0 && r == 0)
+			r = ri;
+	}
+	note_result(id, o, r);
+	return 0;
+}
+
+static long map_at(__u64 want, const struct rop *o, int flags, int fd)
+{
+	__u64 len = page_up(o->a[1]);
+	struct piece pc[2];
+	long r;
+
+	if ((o->a[3] & MAP_FIXED) && pieces(want, len, pc, 2) == 1 && pc[0].len == len)
+		return sys(SYS_mmap, pc[0].rep, len, o->a[2], flags | MAP_FIXED, fd, o->a[5]);
+	r = sys(SYS_mmap, want, len, o->a[2], flags | MAP_FIXED_NOREPLACE, fd, o->a[5]);
+	if (r < 0)
+		r = sys(SYS_mmap, 0, len, o->a[2], flags, fd, o->a[5]);
+	return r;
+}
+
+static int do_mmap(__u32 id, const struct rop *o)
+{
+	int flags = o->a[3] & ~(MAP_FIXED | MAP_FIXED_NOREPLACE), fd = -1;
+	long r;
+
+	if (o->ret < 0)
+		return -1;	/* failed when recorded: nothing to rebuild */
+	if (!(o->a[3] & MAP_ANONYMOUS)) {
+		fd = fd_of((int)o->a[4], o->file, o->fsize);
+		if (fd < 0)
+			return -1;
+	}
+	r = map_at(o->ret, o, flags, fd);
+	if (r >= 0)
+		reg_add(o->ret, page_up(o->a[1]), r);
+	note_result(id, o, r);
+	return 0;
+}
+
+static int do_munmap(__u32 id, const struct rop *o)
+{
+	struct piece pc[64];
+	__u64 len = page_up(o->a[1]);
+	int n = pieces(o->a[0], len, pc, 64);
+	long r = 0;
+
+	if (!n)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (munmap((void *)pc[i].rep, pc[i].len))
+			r = -errno;
+	reg_forget(o->a[0], len);
+	note_result(id, o, r);
+	return 0;
+}
+
+static int do_mremap(__u32 id, const struct rop *o)
+{
+	__u64 old = o->a[0], old_len = page_up(o->a[1]), new_len = page_up(o->a[2]);
+	int flags = o->a[3], keep = flags & MREMAP_DONTUNMAP;
+	__u64 rep_old = xlate(old);
+	long r, hold = -1;
+
+	if (o->ret < 0 || !rep_old)
+		return -1;
+	if ((__u64)o->ret == old) {
+		r = sys(SYS_mremap, rep_old, old_len, new_len, flags & ~MREMAP_FIXED, 0, 0);
+		if (r < 0 && !(flags & MREMAP_MAYMOVE))
+			r = sys(SYS_mremap, rep_old, old_len, new_len, MREMAP_MAYMOVE, 0, 0);
+	} else {
+		hold = sys(SYS_mmap, o->ret, new_len, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (hold >= 0)
+			r = sys(SYS_mremap, rep_old, old_len, new_len,
+				MREMAP_MAYMOVE | MREMAP_FIXED | keep, hold, 0);
+		else
+			r = sys(SYS_mremap, rep_old, old_len, new_len, MREMAP_MAYMOVE | keep, 0, 0);
+		if (r < 0 && hold >= 0)
+			munmap((void *)hold, new_len);
+	}
+	if (r >= 0) {
+		if (!keep)
+			reg_forget(old, old_len);
+		reg_add(o->ret, new_len, r);
+	}
+	note_result(id, o, r);
+	return 0;
+}
+
+/* brk: the heap is replayed as anonymous memory over the recorded break range. */
+static int do_brk(__u32 id, const struct rop *o)
+{
+	__u64 lo, hi;
+
+	if (o->a[0] == 0 || !P.brk) {
+		if (o->ret > 0)
+			P.brk = o->ret;
+		return 0;
+	}
+	lo = page_up(P.brk), hi = page_up(o->ret);
+	if (hi > lo) {
+		long r = sys(SYS_mmap, lo, hi - lo, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+		if (r < 0)
+			r = sys(SYS_mmap, 0, hi - lo, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (r >= 0)
+			reg_add(lo, hi - lo, r);
+	} else if (hi < lo) {
+		struct piece pc[16];
+		int n = pieces(hi, lo - hi, pc, 16);
+
+		for (int i = 0; i < n; i++)
+			munmap((void *)pc[i].rep, pc[i].len);
+		reg_forget(hi, lo - hi);
+	}
+	P.brk = o->ret;
+	return 0;
+}
+
+static int open_flags(const struct rop *o)
+{
+	int f = o->nr == 2 ? o->a[1] : o->nr == 257 ? o->a[2] : O_RDWR;
+
+	return f & O_ACCMODE;
+}
+
+static int do_open(__u32 id, const struct rop *o)
+{
+	int fd;
+
+	if (!o->file)
+		return -1;
+	fd = standin_open(o->file, open_flags(o), o->fsize);
+	if (fd >= 0)
+		fd_put(o->ret, fd, o->file);
+	note_result(id, o, fd < 0 ? -errno : fd);
+	return 0;
+}
+
+static int do_close(__u32 id, const struct rop *o)
+{
+	int i, rep = -1;
+
+	pthread_mutex_lock(&P.lock);
+	i = fd_find((int)o->a[0]);
+	if (i >= 0) {
+		rep = P.fds[i].rep;
+		P.fds[i] = P.fds[--P.nr_fds];
+	}
+	pthread_mutex_unlock(&P.lock);
+	if (rep < 0)
+		return -1;
+	note_result(id, o, close(rep) ? -errno : 0);
+	return 0;
+}
+
+static int do_fd_call(__u32 id, const struct rop *o)
+{
+	int fd = fd_of((int)o->a[0], o->file, 0);
+
+	if (fd < 0)
+		return -1;
+	note_result(id, o, sys(o->nr, fd, o->a[1], o->a[2], o->a[3], 0, 0));
+	return 0;
+}
+
+static int do_truncate(__u32 id, const struct rop *o)
+{
+	char path[4096];
+
+	if (!o->file)
+		return -1;
+	standin_path(o->file, path, sizeof(path));
+	note_result(id, o, truncate(path, o->a[1]) ? -errno : 0);
+	return 0;
+}
+
+/* ---- SysV shm: ids are system-wide, so the table lives in shared memory ---- */
+
+static int shm_find(__s64 rec)
+{
+	for (int i = 0; i < SH->nr_shm; i++)
+		if (SH->shm[i].rec == rec)
+			return i;
+	return -1;
+}
+
+static int do_shmget(__u32 id, const struct rop *o)
+{
+	long r = 0;
+
+	if (o->ret < 0)
+		return -1;
+	while (atomic_flag_test_and_set(&SH->shm_lock))
+		;
+	if (shm_find(o->ret) < 0 && SH->nr_shm < MAX_SHM) {
+		r = shmget(IPC_PRIVATE, o->a[1], (o->a[2] & 0777) | IPC_CREAT);
+		if (r >= 0)
+			SH->shm[SH->nr_shm++] = (typeof(SH->shm[0])){ o->ret, r, o->a[1] };
+		else
+			r = -errno;
+	}
+	atomic_flag_clear(&SH->shm_lock);
+	note_result(id, o, r);
+	return 0;
+}
+
+static int do_shmat(__u32 id, const struct rop *o)
+{
+	int i = shm_find((int)o->a[0]);
+	int flg = o->a[2] & SHM_RDONLY;
+	void *r;
+
+	if (i < 0 || o->ret < 0)
+		return -1;
+	r = shmat(SH->shm[i].rep, (void *)o->ret, flg);
+	if (r == (void *)-1)
+		r = shmat(SH->shm[i].rep, NULL, flg);
+	if (r != (void *)-1)
+		reg_add(o->ret, page_up(SH->shm[i].size), (__u64)r);
+	note_result(id, o, r == (void *)-1 ? -errno : 0);
+	return 0;
+}
+
+static int do_shmdt(__u32 id, const struct rop *o)
+{
+	__u64 rep = xlate(o->a[0]);
+	size_t i;
+
+	if (!rep)
+		return -1;
+	note_result(id, o, shmdt((void *)rep) ? -errno : 0);
+	pthread_mutex_lock(&P.lock);
+	i = reg_lower(o->a[0]);
+	if (i < P.nr_reg)
+		reg_cut(P.reg[i].rec, P.reg[i].end);
+	pthread_mutex_unlock(&P.lock);
+	return 0;
+}
+
+static int do_shmctl(__u32 id, const struct rop *o)
+{
+	int i = shm_find((int)o->a[0]);
+
+	if (i < 0)
+		return -1;
+	if (o->a[1] == IPC_RMID)
+		note_result(id, o, shmctl(SH->shm[i].rep, IPC_RMID, NULL) ? -errno : 0);
+	return 0;
+}
+
+void shm_cleanup(void)
+{
+	for (int i = 0; i < SH->nr_shm; i++)
+		shmctl(SH->shm[i].rep, IPC_RMID, NULL);
+	SH->nr_shm = 0;
+}
+
+int replay_syscall(__u32 id, const struct rop *o)
+{
+	switch (o->nr) {
+	case 9:
+		return do_mmap(id, o);
+	case 11:
+		return do_munmap(id, o);
+	case 12:
+		return do_brk(id, o);
+	case 25:
+		return do_mremap(id, o);
+	case 10: case 26: case 149: case 150: case 325:	/* mprotect msync mlock munlock mlock2 */
+		return range_call(id, o, o->a[2], 0);
+	case 28:	/* madvise; never poison or offline pages here */
+		return o->a[2] == 100 || o->a[2] == 101 ? -1 : range_call(id, o, o->a[2], 0);
+	case 151: case 152:	/* mlockall, munlockall */
+		note_result(id, o, sys(o->nr, o->a[0], 0, 0, 0, 0, 0));
+		return 0;
+	case 2: case 257: case 437:
+		return do_open(id, o);
+	case 3:
+		return do_close(id, o);
+	case 319: {
+		long fd = sys(SYS_memfd_create, (__u64)(PL->strs + o->extra), o->a[1], 0, 0, 0, 0);
+
+		if (fd >= 0 && o->ret >= 0)
+			fd_put(o->ret, fd, 0);
+		note_result(id, o, fd);
+		return 0;
+	}
+	case 77: case 285:	/* ftruncate, fallocate */
+		return do_fd_call(id, o);
+	case 76:
+		return do_truncate(id, o);
+	case 29:
+		return do_shmget(id, o);
+	case 30:
+		return do_shmat(id, o);
+	case 67:
+		return do_shmdt(id, o);
+	case 31:
+		return do_shmctl(id, o);
+	}
+	return -1;
+}

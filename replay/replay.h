@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The replay engine: a plan (one operation stream per recorded task, in the
+ * recorded global order) rebuilt from a trace, and the executor that runs it
+ * on this kernel.
+ */
+#ifndef MMR_REPLAY_H
+#define MMR_REPLAY_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "trace.h"
+
+/*
+ * Marks: the executor calls prctl(MMR_MARK_OP, op id, task, replay address)
+ * before each operation, and prctl(MMR_MARK_RUN, run, pair op a, pair op b)
+ * before each run.  Both fail with EINVAL and cost one syscall; `record`
+ * traces prctl, so the replay trace ties its events to the operations.
+ */
+#define MMR_MARK_OP 0x4d4d5250	/* "PRMM" */
+#define MMR_MARK_RUN 0x4d4d5252
+
+enum rop_type {
+	ROP_SYSCALL,	/* nr, a[], ret as recorded */
+	ROP_TOUCH,	/* a[0] page address, a[1] 1 for a write */
+	ROP_PAGEOUT,	/* reclaim: a[0] address, a[1] pages: MADV_PAGEOUT */
+	ROP_MIGRATE,	/* kernel migration: a[0] address, a[1] pages */
+	ROP_SPAWN,	/* fork/clone: child task in extra */
+	ROP_EXEC,	/* execve: the task gets a new, empty mm */
+};
+
+struct rop {
+	__u64 ts, dur;		/* recorded start and duration, ns */
+	__u64 a[6];
+	__s64 ret;
+	__u64 fsize;		/* size of the file at the call */
+	__u32 task;
+	__u16 type;
+	__u16 nr;		/* syscall number */
+	__u32 file;		/* 1 + index in plan.files, 0: none */
+	__u32 extra;		/* ROP_SPAWN: child task; memfd: name in plan.strs */
+	__u32 addr0, naddr;	/* move_pages/migrate_pages: migrated pages in plan.addrs */
+};
+
+struct rtask {
+	int tid, tgid;
+	int parent;		/* task index, -1 for a root */
+	int thread;		/* shares its parent's mm and fd table */
+	__u32 *ops;		/* op indices, in order */
+	size_t nr_ops, cap;
+};
+
+struct rfile {
+	__u32 dev;
+	__u64 ino;
+	__u64 size;		/* largest size seen */
+};
+
+struct rplan {
+	struct rop *ops;
+	size_t nr_ops, cap_ops;
+	struct rtask *tasks;
+	int nr_tasks, cap_tasks;
+	struct rfile *files;
+	int nr_files, cap_files;
+	__u64 *addrs;
+	size_t nr_addrs, cap_addrs;
+	char *strs;
+	size_t strs_len, cap_strs;
+	long page_size;
+	__u64 first_ts, last_ts;
+	/* what the recording showed but replay cannot place */
+	__u64 swapouts_unplaced;	/* pages: MM_SWAPENTS rose, no try_to_unmap_one */
+	__u64 swapouts;			/* pages swapped out (MM_SWAPENTS rises) */
+	__u64 unreplayable;		/* process_madvise: its iovec is not recorded */
+	int uses_swap;
+};
+
+/*
+ * Rebuilds the plan.  Returns 0, or -1 with err set: not a trace this
+ * machine can replay, or one recorded without the events replay needs
+ * (err lists them).
+ */
+int plan_build(struct mmr_trace *t, struct rplan *p, char *err, size_t errlen);
+void plan_free(struct rplan *p);
+const char *rop_name(const struct rop *o);
+
+/* One run: the plan in recorded order, or with ops a and b started together. */
+struct rrun {
+	long a, b;		/* op ids, -1: plain run */
+	__u64 seed;
+};
+
+/* Race candidates: pairs of ops of different tasks on the same pages, close in time. */
+struct rpair {
+	__u32 a, b;
+};
+int plan_pairs(const struct rplan *p, __u64 window_ns, struct rpair *out, int max);
+/* The seed of trial t of pair i under the master seed. */
+__u64 trial_seed(__u64 seed, int pair, int trial);
+
+enum rorder { ORDER_RECORDED, ORDER_FREE };
+
+struct rexec_opts {
+	const char *scratch;	/* existing directory for the stand-in files */
+	enum rorder order;
+	int timeout_s;		/* no progress for this long: the run is stuck */
+};
+
+/* Counters of one run, summed over its processes. */
+struct rstats {
+	__u64 ops, skipped, touches, touch_outside, touch_fault, diverged;
+	__u64 pageouts, migrations, elapsed_ns;
+	int stuck;		/* op id it stopped at, -1 */
+	char first_divergence[3][160];
+};
+
+/* Runs one run; 0, or -1 with err set (it could not be started or got stuck). */
+int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const struct rexec_opts *o,
+	      struct rstats *st, char *err, size_t errlen);
+
+#endif
