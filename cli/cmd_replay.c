@@ -45,6 +45,8 @@ const char usage_replay[] =
 	"      --window US      ops at most US microseconds apart pair up (default 1000)\n"
 	"      --scratch DIR    where the scratch directory goes (default $TMPDIR or /var/tmp)\n"
 	"      --timeout S      a run without progress for S seconds is stuck (default 30)\n"
+	"      --no-snapshot    record the replay from events only (fast; check then\n"
+	"                       judges only where this kernel lets it hook mm internals)\n"
 	"  -j, --json           the report as JSON\n\n"
 	"Exit status: 0 clean, 1 findings, 2 error.\n\n"
 	"examples:\n"
@@ -84,6 +86,7 @@ static int parse_opt(int c, struct replay_opts *o)
 	case 'x': o->explore = 1; return 0;
 	case 'j': o->json = 1; return 0;
 	case 'r': o->scratch_parent = optarg; return 0;
+	case 'N': o->no_snapshot = 1; return 0;
 	case 'O':
 		if (!strcmp(optarg, "recorded") || !strcmp(optarg, "free")) {
 			o->order = optarg[0] == 'f' ? ORDER_FREE : ORDER_RECORDED;
@@ -130,7 +133,8 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		{ "seed", required_argument, NULL, 's' }, { "pair", required_argument, NULL, 'P' },
 		{ "pairs", required_argument, NULL, 'p' }, { "window", required_argument, NULL, 'w' },
 		{ "scratch", required_argument, NULL, 'r' }, { "timeout", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, {},
+		{ "no-snapshot", no_argument, NULL, 'N' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	int c;
 
@@ -313,7 +317,7 @@ static int record_replay(const struct replay_opts *o, const char *runs, const ch
 {
 	char self[4096], timeout[16];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *argv[] = { self, "record", "--snapshot", "-q", "-o", (char *)o->out, "--", self,
+	char *argv[] = { self, "record", o->no_snapshot ? "-q" : "--snapshot", "-q", "-o", (char *)o->out, "--", self,
 			 "__replay-run", "--scratch", scratch, "--runs", (char *)runs, "--results",
 			 (char *)results, "--order", o->order == ORDER_FREE ? "free" : "recorded",
 			 "--timeout", timeout, (char *)o->trace, NULL };
@@ -479,7 +483,7 @@ int cmd_replay_run(int argc, char **argv)
 		mmr_err("replay: cannot read the runs or write the results in %s", xo.scratch);
 		return MMR_EXIT_ERROR;
 	}
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !plan_interrupted(); i++) {
 		memset(&rr, 0, sizeof(rr));
 		rr.run = runs[i];
 		plan_exec(&p, &runs[i], i, &xo, &rr.st, rr.err, sizeof(rr.err));

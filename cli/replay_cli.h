@@ -8,7 +8,7 @@
 struct replay_opts {
 	const char *trace, *out, *scratch_parent;
 	enum rorder order;
-	int explore, json, trials, max_pairs, timeout_s;
+	int explore, json, trials, max_pairs, timeout_s, no_snapshot;
 	long pair_a, pair_b;
 	__u64 seed, window_ns;
 };

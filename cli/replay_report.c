@@ -68,15 +68,15 @@ int results_read(const char *path, struct run_result *res, int max)
 		char *p;
 
 		line[strcspn(line, "\n")] = 0;
-		if (sscanf(line, "%ld\t%ld\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d\t%n",
+		if (sscanf(line, "%ld\t%ld\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d%n",
 			   &r->run.a, &r->run.b, &seed, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-			   &v[6], &v[7], &v[8], &s->stuck, &used) < 13 || !used)
+			   &v[6], &v[7], &v[8], &s->stuck, &used) < 13 || line[used] != '\t')
 			break;
 		r->run.seed = seed;
 		s->ops = v[0], s->skipped = v[1], s->touches = v[2], s->touch_outside = v[3];
 		s->touch_fault = v[4], s->diverged = v[5], s->pageouts = v[6], s->migrations = v[7];
 		s->elapsed_ns = v[8];
-		p = line + used;
+		p = line + used + 1;	/* text fields may be empty: split on single tabs */
 		field_copy(&p, r->err, sizeof(r->err));
 		for (int i = 0; i < 3; i++)
 			field_copy(&p, s->first_divergence[i], sizeof(s->first_divergence[i]));

@@ -353,10 +353,18 @@ static int order_run(const struct rplan *p, const struct rrun *run)
 	return 0;
 }
 
+static volatile sig_atomic_t stopping;
+
 static void on_stop_signal(int sig)
 {
+	stopping = 1;
 	if (SH)
 		SH->abort = 1;
+}
+
+int plan_interrupted(void)
+{
+	return stopping;
 }
 
 static void setup_signals(void)
@@ -440,6 +448,7 @@ int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const stru
 	}
 	memset(SH, 0, sizeof(*SH));
 	SH->stuck = -1;
+	SH->abort = stopping;
 	if (order_run(p, run)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -118,5 +118,7 @@ struct rstats {
 /* Runs one run; 0, or -1 with err set (it could not be started or got stuck). */
 int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const struct rexec_opts *o,
 	      struct rstats *st, char *err, size_t errlen);
+/* SIGINT or SIGTERM arrived: no further runs. */
+int plan_interrupted(void);
 
 #endif
