@@ -22,7 +22,7 @@ APP_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(CLI_SRC) $(TRACES_SRC) $(CHECK_SRC) $(
 WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/workloads/%,$(wildcard tests/workloads/*.c))
 BENCH := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
 TESTS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(wildcard tests/test_*.c))
-TEST_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(TRACES_SRC) $(CHECK_SRC) cli/kinds.c cli/util.c)
+TEST_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(TRACES_SRC) $(CHECK_SRC) $(REPLAY_SRC) cli/kinds.c cli/util.c)
 
 ifeq ($(V),1)
 	Q =

@@ -31,12 +31,13 @@ int results_write(FILE *f, const struct run_result *r)
 
 	snprintf(err, sizeof(err), "%s", r->err);
 	clean_text(err);
-	fprintf(f, "%ld\t%ld\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d\t%s",
+	fprintf(f, "%ld\t%ld\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d\t%s",
 		r->run.a, r->run.b, (unsigned long long)r->run.seed, (unsigned long long)s->ops,
 		(unsigned long long)s->skipped, (unsigned long long)s->touches,
 		(unsigned long long)s->touch_outside, (unsigned long long)s->touch_fault,
 		(unsigned long long)s->diverged, (unsigned long long)s->pageouts,
-		(unsigned long long)s->migrations, (unsigned long long)s->elapsed_ns, s->stuck, err);
+		(unsigned long long)s->migrations, (unsigned long long)s->elapsed_ns,
+		(unsigned long long)s->diverged_raced, s->stuck, err);
 	for (int i = 0; i < 3; i++) {
 		snprintf(div[i], sizeof(div[i]), "%s", s->first_divergence[i]);
 		clean_text(div[i]);
@@ -63,19 +64,19 @@ int results_read(const char *path, struct run_result *res, int max)
 	while (f && n < max && fgets(line, sizeof(line), f)) {
 		struct run_result *r = &res[n];
 		struct rstats *s = &r->st;
-		unsigned long long v[9], seed;
+		unsigned long long v[10], seed;
 		int used = 0;
 		char *p;
 
 		line[strcspn(line, "\n")] = 0;
-		if (sscanf(line, "%ld\t%ld\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d%n",
+		if (sscanf(line, "%ld\t%ld\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d%n",
 			   &r->run.a, &r->run.b, &seed, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-			   &v[6], &v[7], &v[8], &s->stuck, &used) < 13 || line[used] != '\t')
+			   &v[6], &v[7], &v[8], &v[9], &s->stuck, &used) < 14 || line[used] != '\t')
 			break;
 		r->run.seed = seed;
 		s->ops = v[0], s->skipped = v[1], s->touches = v[2], s->touch_outside = v[3];
 		s->touch_fault = v[4], s->diverged = v[5], s->pageouts = v[6], s->migrations = v[7];
-		s->elapsed_ns = v[8];
+		s->elapsed_ns = v[8], s->diverged_raced = v[9];
 		p = line + used + 1;	/* text fields may be empty: split on single tabs */
 		field_copy(&p, r->err, sizeof(r->err));
 		for (int i = 0; i < 3; i++)
@@ -181,7 +182,12 @@ static void fid_event(struct fidelity *fd, const struct rplan *p, const struct m
 			fd->brks += o->type == ROP_SYSCALL && o->nr == 12;
 			fd->touches += o->type == ROP_TOUCH;
 		} else if (fd->pend[i].open && p->ops[fd->pend[i].op].type == ROP_SYSCALL) {
-			fd->syscalls_seen += p->ops[fd->pend[i].op].nr == e->nr;
+			const struct rop *o = &p->ops[fd->pend[i].op];
+
+			fd->syscalls_seen += o->nr == e->nr;
+			if (o->nr != e->nr && mmr_verbose)
+				fprintf(stderr, "replay: op %u %s: the replay's first syscall was %u\n",
+					fd->pend[i].op, rop_name(o), e->nr);
 			fd->pend[i].open = 0;
 		}
 	} else if (c->type == MMR_K_PAGE_FAULT_USER) {
@@ -298,9 +304,10 @@ static void print_plain_run(const struct replay_opts *o, const struct rplan *p,
 	       (unsigned long long)(s->ops - s->skipped), (unsigned long long)s->skipped);
 	printf("  tasks: %d of %d replayed every operation\n", tasks_complete(p, fd), p->nr_tasks);
 	printf("  syscalls: %llu, %llu issued as recorded, %llu brk as anonymous mappings; %llu "
-	       "results differ from the recording\n", (unsigned long long)fd->syscalls,
+	       "results differ from the recording (%llu of them raced another task's call when "
+	       "recorded)\n", (unsigned long long)fd->syscalls,
 	       (unsigned long long)fd->syscalls_seen, (unsigned long long)fd->brks,
-	       (unsigned long long)s->diverged);
+	       (unsigned long long)s->diverged, (unsigned long long)s->diverged_raced);
 	for (int i = 0; i < 3 && s->first_divergence[i][0]; i++)
 		printf("    %s\n", s->first_divergence[i]);
 	printf("  touches: %llu, %llu faulted on the same (relocated) page, %llu outside replayed "
@@ -328,14 +335,16 @@ static void print_json_run(const struct replay_opts *o, const struct rplan *p,
 	printf(", \"output\": ");
 	json_str(stdout, o->out);
 	printf(", \"order\": \"%s\", \"tasks\": %d, \"tasks_complete\": %d, \"ops\": %zu, "
-	       "\"replayed\": %llu, \"skipped\": %llu, \"diverged\": %llu, \"syscalls\": %llu, "
+	       "\"replayed\": %llu, \"skipped\": %llu, \"diverged\": %llu, \"diverged_raced\": %llu, "
+	       "\"syscalls\": %llu, "
 	       "\"syscalls_seen\": %llu, \"brks\": %llu, \"touches\": %llu, \"touches_faulted\": %llu, "
 	       "\"touch_outside\": %llu, \"touch_fault\": %llu, \"swapouts_recorded\": %llu, "
 	       "\"swapouts_replay\": %llu, \"pageouts\": %llu, \"migrations\": %llu, "
 	       "\"elapsed_ns\": %llu, \"recorded_ns\": %llu, \"error\": ",
 	       o->order == ORDER_FREE ? "free" : "recorded", p->nr_tasks, tasks_complete(p, fd),
 	       p->nr_ops, (unsigned long long)(s->ops - s->skipped), (unsigned long long)s->skipped,
-	       (unsigned long long)s->diverged, (unsigned long long)fd->syscalls,
+	       (unsigned long long)s->diverged, (unsigned long long)s->diverged_raced,
+	       (unsigned long long)fd->syscalls,
 	       (unsigned long long)fd->syscalls_seen, (unsigned long long)fd->brks,
 	       (unsigned long long)s->touches,
 	       (unsigned long long)fd->touches_faulted, (unsigned long long)s->touch_outside,

@@ -159,6 +159,8 @@ void note_result(__u32 id, const struct rop *o, long ret)
 	if (rec_ok == ok)
 		return;
 	COUNT(diverged, 1);
+	if (o->flags & ROPF_RACED)
+		COUNT(diverged_raced, 1);
 	n = atomic_fetch_add(&SH->ndiv, 1);
 	if (n < 3)
 		snprintf(SH->st.first_divergence[n], sizeof(SH->st.first_divergence[n]),
@@ -180,7 +182,7 @@ static int nr_nodes(void)
 	return n ? n : 1;
 }
 
-/* Moves pages to another node; with one node, compacts memory instead. */
+/* Kernel-initiated migration: to another node, or with one node, compaction. */
 static void migrate(const __u64 *rec, size_t n)
 {
 	void *pages[64];
@@ -207,6 +209,37 @@ static void migrate(const __u64 *rec, size_t n)
 	for (int i = 0; i < k; i++)
 		nodes[i] = status[i] >= 0 ? (status[i] + 1) % nr_nodes() : 0;
 	if (syscall(SYS_move_pages, 0, k, pages, nodes, status, 2 /* MPOL_MF_MOVE */) >= 0)
+		COUNT(migrations, k);
+}
+
+/*
+ * move_pages and migrate_pages: their arrays and node masks are not
+ * recorded, only the pages that migrated during the call.  They move to
+ * the next node (none with one node); migrate_pages moves node 0 to node 1.
+ */
+static void migrate_call(__u32 id, const struct rop *o)
+{
+	unsigned long from = 1, to = nr_nodes() > 1 ? 2 : 1;
+	void *pages[64];
+	int nodes[64], status[64], k = 0;
+	long r;
+
+	if (o->nr == 256) {
+		r = syscall(SYS_migrate_pages, 0, 8 * sizeof(from), &from, &to);
+		note_result(id, o, r < 0 ? -errno : r);
+		return;
+	}
+	for (size_t i = 0; i < o->naddr && k < 64; i++) {
+		__u64 rep = xlate(PL->addrs[o->addr0 + i]);
+
+		if (rep) {
+			nodes[k] = nr_nodes() > 1;
+			pages[k++] = (void *)rep;
+		}
+	}
+	r = syscall(SYS_move_pages, 0, k, pages, nodes, status, 2 /* MPOL_MF_MOVE */);
+	note_result(id, o, r < 0 ? -errno : r);
+	if (r >= 0)
 		COUNT(migrations, k);
 }
 
@@ -282,9 +315,10 @@ static void exec_op(__u32 id)
 		proc_reset_mm();
 		break;
 	case ROP_SYSCALL:
+		replay_prepare(o);
 		mark(id, o, 0);
 		if (o->nr == 279 || o->nr == 256) {	/* move_pages, migrate_pages */
-			migrate(PL->addrs + o->addr0, o->naddr);
+			migrate_call(id, o);
 			break;
 		}
 		if (replay_syscall(id, o) < 0)

@@ -64,6 +64,7 @@ __u64 xlate(__u64 rec);
 int pieces(__u64 rec, __u64 len, struct piece *out, int max);
 /* Replays one syscall; -1 if it could not be (its recorded range or fd is unknown here). */
 int replay_syscall(__u32 id, const struct rop *o);
+void replay_prepare(const struct rop *o);
 void shm_cleanup(void);
 
 #endif

@@ -616,6 +616,27 @@ static void order_ops(struct rplan *p)
 	}
 }
 
+/*
+ * Syscalls of different tasks that overlapped when recorded: no serial order
+ * reproduces their outcome for sure, so their results may differ.
+ */
+static void mark_raced(struct rplan *p)
+{
+	for (size_t i = 1; i < p->nr_ops; i++) {
+		struct rop *o = &p->ops[i];
+
+		for (size_t j = i; j-- > 0 && i - j <= 256;) {
+			struct rop *q = &p->ops[j];
+
+			if (q->task != o->task && q->dur && q->ts + q->dur > o->ts) {
+				q->flags |= ROPF_RACED;
+				if (o->dur || o->type == ROP_SYSCALL)
+					o->flags |= ROPF_RACED;
+			}
+		}
+	}
+}
+
 static void bld_free(struct bld *b)
 {
 	for (int i = 0; i < b->p->nr_tasks && b->pend; i++)
@@ -653,6 +674,7 @@ int plan_build(struct mmr_trace *t, struct rplan *p, char *err, size_t errlen)
 		return -1;
 	}
 	order_ops(p);
+	mark_raced(p);
 	return 0;
 }
 

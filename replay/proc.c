@@ -550,6 +550,15 @@ void shm_cleanup(void)
 	SH->nr_shm = 0;
 }
 
+/* Opens or grows a stand-in file an op needs, before its mark: the op's own syscall comes first. */
+void replay_prepare(const struct rop *o)
+{
+	if (o->nr == 9 && !(o->a[3] & MAP_ANONYMOUS) && o->ret >= 0)
+		fd_of((int)o->a[4], o->file, o->fsize);
+	else if (o->nr == 77 || o->nr == 285)
+		fd_of((int)o->a[0], o->file, 0);
+}
+
 int replay_syscall(__u32 id, const struct rop *o)
 {
 	switch (o->nr) {

@@ -40,7 +40,10 @@ struct rop {
 	__u32 file;		/* 1 + index in plan.files, 0: none */
 	__u32 extra;		/* ROP_SPAWN: child task; memfd: name in plan.strs */
 	__u32 addr0, naddr;	/* move_pages/migrate_pages: migrated pages in plan.addrs */
+	__u32 flags;		/* ROPF_* */
 };
+
+#define ROPF_RACED 0x1	/* overlapped a syscall of another task when recorded */
 
 struct rtask {
 	int tid, tgid;
@@ -110,6 +113,7 @@ struct rexec_opts {
 /* Counters of one run, summed over its processes. */
 struct rstats {
 	__u64 ops, skipped, touches, touch_outside, touch_fault, diverged;
+	__u64 diverged_raced;	/* of which the op raced another task's when recorded */
 	__u64 pageouts, migrations, elapsed_ns;
 	int stuck;		/* op id it stopped at, -1 */
 	char first_divergence[3][160];

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `mmreplay replay` on this machine's kernel, as root: every workload in
+ * tests/workloads is recorded, replayed and compared with its recording;
+ * --explore is deterministic for a seed; bad input fails with one line and
+ * leaves nothing behind.  Skipped, with the reason, where BPF cannot load.
+ */
+#include <dirent.h>
+#include <signal.h>
+#include "test.h"
+#include "testlib.h"
+#include "reclib.h"
+#include "trace.h"
+#include "tracebuild.h"
+#include "replay.h"
+
+#define WORKLOADS ".output/workloads"
+#define NR_PRCTL 157
+
+/* The number after "key": in a JSON report; -1 if absent. */
+static long long json_num(const char *js, const char *key)
+{
+	char pat[96];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	p = js ? strstr(js, pat) : NULL;
+	return p ? strtoll(p + strlen(pat), NULL, 0) : -1;
+}
+
+static int dir_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	if (d)
+		closedir(d);
+	return d && !n;
+}
+
+/*
+ * Calls per syscall nr.  In a replay trace, only the first call after each
+ * op mark of a thread: the replay's own calls (setup, glibc freeing the
+ * stacks of its threads) are not counted.
+ */
+static void count_calls(const char *trace, long counts[512], int replay)
+{
+	int marked[256], nr_marked = 0, open[256];
+	struct mmr_trace *t;
+	struct mmr_event ev;
+	char err[256];
+
+	memset(counts, 0, 512 * sizeof(long));
+	t = mmr_trace_open(trace, err, sizeof(err));
+	if (!ASSERT_OK_PTR(t, "open trace"))
+		return;
+	while (mmr_trace_next(t, &ev) == 1) {
+		const struct mmr_sys_enter *e = ev.data;
+		int known = !replay;
+
+		if (e->c.type != MMR_K_SYS_ENTER || e->nr >= 512)
+			continue;
+		if (replay && e->nr == NR_PRCTL && e->args[0] == MMR_MARK_OP) {
+			int i;
+
+			for (i = 0; i < nr_marked && marked[i] != e->c.pid; i++)
+				;
+			if (i == nr_marked && nr_marked < 256)
+				marked[nr_marked++] = e->c.pid;
+			open[i] = 1;
+			continue;
+		}
+		for (int i = 0; i < nr_marked && !known; i++) {
+			if (marked[i] == e->c.pid && open[i]) {
+				known = 1;
+				open[i] = 0;
+			}
+		}
+		counts[e->nr] += known;
+	}
+	mmr_trace_close(t);
+}
+
+static char *record(const char *trace_path, const char *cmd)
+{
+	char trace[512];
+
+	snprintf(trace, sizeof(trace), "%s", trace_path);
+	{
+	const char *err = tmp_path("record.err");
+
+	if (run_cmd(NULL, err, "%s record -q -o %s -- %s", mmreplay_bin(), trace, cmd))
+		return slurp(err);
+	return NULL;
+	}
+}
+
+/* Replays a recording; returns the JSON report (caller frees), rc in *rc. */
+static char *replay_json(const char *trace_path, const char *out_path, const char *args, int *rc)
+{
+	char trace[512], out[512], js[512], err[512];
+
+	/* tmp_path() hands out a few rotating buffers: copy before making more */
+	snprintf(trace, sizeof(trace), "%s", trace_path);
+	snprintf(out, sizeof(out), "%s", out_path);
+	snprintf(js, sizeof(js), "%s", tmp_path("replay.json"));
+	snprintf(err, sizeof(err), "%s", tmp_path("replay.err"));
+
+	*rc = run_cmd(js, err, "%s replay --json -o %s %s %s", mmreplay_bin(), out, args, trace);
+	if (*rc) {
+		char *e = slurp(err);
+
+		printf("  replay stderr: %s", e);
+		free(e);
+	}
+	return slurp(js);
+}
+
+/*
+ * Replay one workload and compare with its recording: every task replayed
+ * all of its operations, every syscall was issued as recorded, each touch
+ * inside a replayed mapping faulted on its relocated page, the swap-outs
+ * match, no result differs, and the replay is clean.
+ */
+static int record_workload(const char *name, const char *args)
+{
+	char cmd[512], *err;
+
+	snprintf(cmd, sizeof(cmd), "%s/%s %s", WORKLOADS, name, args);
+	err = record(tmp_path("rt.trace"), cmd);
+	if (!ASSERT_TRUE(!err, "record")) {
+		printf("  %s: %s", name, err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static void replay_compare(const char *name, int raced)
+{
+	char trace[512], out[512], *js;
+	long rec[512], rep[512];
+	static const int nrs[] = { 28, 149, 150, 151, 152, 285, 319, 325 };
+	int rc;
+
+	snprintf(trace, sizeof(trace), "%s", tmp_path("rt.trace"));
+	snprintf(out, sizeof(out), "%s", tmp_path("rt-replay.trace"));
+	js = replay_json(trace, out, "", &rc);
+	printf("  %s: %s", name, js);
+	ASSERT_EQ(rc, 0, "replay exit status (clean)");
+	ASSERT_EQ(json_num(js, "tasks_complete"), json_num(js, "tasks"), "every task replayed all its ops");
+	ASSERT_EQ(json_num(js, "syscalls_seen") + json_num(js, "brks") + json_num(js, "skipped"),
+		  json_num(js, "syscalls"), "each syscall issued as recorded (brk emulated, unknown fds skipped)");
+	ASSERT_GE(json_num(js, "syscalls_seen"), 10, "syscalls issued");
+	if (raced) {
+		/* calls that overlapped when recorded may come out otherwise in the
+		 * serial order (MADV_PAGEOUT fails with EINVAL on a locked VMA),
+		 * and the faults after them with them */
+		ASSERT_GE(json_num(js, "touches_faulted") * 10,
+			  (json_num(js, "touches") - json_num(js, "touch_outside")) * 8,
+			  "touches fault on the same pages (80%, racy workload)");
+	} else {
+		ASSERT_EQ(json_num(js, "touches_faulted"),
+			  json_num(js, "touches") - json_num(js, "touch_outside"),
+			  "touches fault on the same pages");
+	}
+	ASSERT_GE(json_num(js, "touches_faulted"), 8, "touches replayed");
+	ASSERT_EQ(json_num(js, "swapouts_replay"), json_num(js, "swapouts_recorded"), "same swap-outs");
+	ASSERT_EQ(json_num(js, "diverged"), json_num(js, "diverged_raced"),
+		  "no result differs from the recording, except of calls that raced when recorded");
+	if (!raced)
+		ASSERT_EQ(json_num(js, "diverged"), 0, "no result differs from the recording");
+	ASSERT_EQ(json_num(js, "findings_total"), 0, "no findings");
+	count_calls(trace, rec, 0);
+	count_calls(out, rep, 1);
+	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
+		if (!ASSERT_EQ(rep[nrs[i]], rec[nrs[i]], "same number of calls of each mm syscall"))
+			printf("  syscall %d\n", nrs[i]);
+	free(js);
+}
+
+static void round_trip(const char *name, const char *args, int raced)
+{
+	if (record_workload(name, args) == 0)
+		replay_compare(name, raced);
+}
+
+static void test_replay_round_trip_mlock_memfd(void)
+{
+	if (need_bpf())
+		round_trip("mlock_memfd", "", 0);
+}
+
+static void test_replay_round_trip_mlock_rules(void)
+{
+	if (need_bpf())
+		round_trip("mlock_rules", "", 0);
+}
+
+static void test_replay_round_trip_fork_mlock(void)
+{
+	if (need_bpf())
+		round_trip("fork_mlock", "", 0);
+}
+
+static void test_replay_round_trip_threads(void)
+{
+	if (need_bpf())
+		round_trip("threads_mlock_pageout", "5", 1);
+}
+
+/*
+ * cow_pageout_truncate swaps: recorded with swap on, replayed with none, so
+ * the replay must set up (and remove) a temporary swap file itself.
+ */
+static void test_replay_round_trip_cow_swap(void)
+{
+	const char *swapfile;
+	char *before, *after;
+	int ok;
+
+	if (!need_bpf())
+		return;
+	swapfile = swap_on(&ok);
+	if (!ok) {
+		test_skip("no swap and swapon of a file failed");
+		swap_off(swapfile);
+		return;
+	}
+	run_cmd(tmp_path("swaps.before"), NULL, "swapon --noheadings --show=NAME");
+	before = slurp(tmp_path("swaps.before"));
+	if (record_workload("cow_pageout_truncate", "") == 0) {
+		replay_compare("cow_pageout_truncate", 0);
+		run_cmd(NULL, NULL, "swapoff -a");
+		replay_compare("cow_pageout_truncate", 0);
+	}
+	ASSERT_STRCONTAINS(slurp(tmp_path("replay.err")), "temporary", "replay set up swap");
+	run_cmd(tmp_path("swaps.after"), NULL, "swapon --noheadings --show=NAME");
+	after = slurp(tmp_path("swaps.after"));
+	ASSERT_EQ(strlen(after), 0, "the temporary swap file is gone");
+	for (char *l = strtok(before, "\n"); l; l = strtok(NULL, "\n"))
+		run_cmd(NULL, NULL, "swapon %s", l);
+	swap_off(swapfile);
+	free(after);
+}
+
+static void test_replay_order_free(void)
+{
+	char *js, *err;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	err = record(tmp_path("free.trace"), WORKLOADS "/threads_mlock_pageout 5");
+	if (!ASSERT_TRUE(!err, "record"))
+		return;
+	js = replay_json(tmp_path("free.trace"), tmp_path("free-replay.trace"), "--order free", &rc);
+	ASSERT_EQ(rc, 0, "replay --order free exit status");
+	ASSERT_STRCONTAINS(js, "\"order\": \"free\"", "order reported");
+	ASSERT_EQ(json_num(js, "tasks_complete"), 3, "all three tasks ran every op");
+	free(js);
+}
+
+/* Two runs of --explore with one seed give the same report. */
+static void test_replay_explore_deterministic(void)
+{
+	char trace[512], *err, *a, *b, repro[128];
+	long long pa, pb, seed;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("race.trace"));
+	err = record(trace, WORKLOADS "/threads_mlock_pageout 3");
+	if (!ASSERT_TRUE(!err, "record"))
+		return;
+	a = replay_json(trace, tmp_path("x1.trace"), "--explore --trials 20 --seed 1", &rc);
+	ASSERT_EQ(rc, 0, "explore exit status (clean kernel)");
+	b = replay_json(trace, tmp_path("x2.trace"), "--explore --trials 20 --seed 1", &rc);
+	ASSERT_EQ(rc, 0, "second explore exit status");
+	printf("  %s", a);
+	ASSERT_TRUE(!strcmp(a, b), "identical reports");
+	ASSERT_STRCONTAINS(a, "\"op_a\": \"mlock\"", "the mlock x MADV_PAGEOUT race is a pair");
+	ASSERT_EQ(json_num(a, "trials"), 20, "20 trials per pair");
+	pa = json_num(a, "a"), pb = json_num(a, "b");
+	seed = (long long)trial_seed(1, 0, 0);
+	snprintf(repro, sizeof(repro), "--pair %lld,%lld --seed %llu", pa, pb,
+		 (unsigned long long)seed);
+	free(b);
+	b = replay_json(trace, tmp_path("x3.trace"), repro, &rc);
+	ASSERT_EQ(rc, 0, "one trial of the first pair by its seed");
+	ASSERT_EQ(json_num(b, "tasks_complete"), 3, "the trial ran every op");
+	free(a);
+	free(b);
+}
+
+/* An error: exit 2, one line on stderr, no output trace, nothing in the scratch parent. */
+static void assert_refused(const char *args, const char *trace, const char *what)
+{
+	char out[512], err[512], scratch[512], *e;
+	int rc;
+
+	snprintf(out, sizeof(out), "%s", tmp_path("bad-replay.trace"));
+	snprintf(err, sizeof(err), "%s", tmp_path("bad.err"));
+	snprintf(scratch, sizeof(scratch), "%s", tmp_path("scratch"));
+	unlink(out);
+	mkdir(scratch, 0700);
+	rc = run_cmd(NULL, err, "%s replay -o %s --scratch %s %s %s", mmreplay_bin(), out, scratch,
+		     args, trace);
+	e = slurp(err);
+	ASSERT_EQ(rc, 2, "exit status");
+	ASSERT_EQ(count_lines(e), 1, "one error line");
+	ASSERT_STRCONTAINS(e, what, "says why");
+	ASSERT_EQ(file_size(out), -1, "no replay trace written");
+	ASSERT_TRUE(dir_empty(scratch), "scratch directory removed");
+	free(e);
+}
+
+static void foreign_trace(const char *path)
+{
+	struct mmr_writer *w;
+	char err[256];
+	const char *meta = "format_version=1\nkernel_release=6.1.0\nmachine=aarch64\n"
+			   "page_size=4096\n";
+
+	w = mmr_writer_open(path, err, sizeof(err));
+	if (!w)
+		return;
+	mmr_writer_chunk(w, MMR_CHUNK_META, meta, strlen(meta));
+	tb_put_kinds(w);
+	mmr_writer_close(w, "events=0\ndrops=0\n");
+}
+
+static void test_replay_bad_input(void)
+{
+	char trace[512], arm[512], ok[512];
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("nosys.trace"));
+	snprintf(arm, sizeof(arm), "%s", tmp_path("arm.trace"));
+	snprintf(ok, sizeof(ok), "%s", tmp_path("ok.trace"));
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q -x sys_enter,sys_exit -o %s -- %s/mlock_memfd",
+			  mmreplay_bin(), trace, WORKLOADS), 0, "record without syscall events");
+	assert_refused("", trace, "lacks events replay needs to rebuild the workload: sys_enter");
+	foreign_trace(arm);
+	assert_refused("", arm, "recorded on aarch64");
+	assert_refused("", "/nonexistent.trace", "/nonexistent.trace");
+	assert_refused("", "/etc/passwd", "not an mmreplay trace");
+	assert_refused("--frobnicate", arm, "frobnicate");
+	run_cmd(NULL, NULL, "%s record -q -o %s -- %s/mlock_memfd", mmreplay_bin(), ok, WORKLOADS);
+	assert_refused("--scratch /proc/no/such/dir", ok,
+		       "cannot create a scratch directory in /proc/no/such/dir");
+	assert_refused("--pair 5,999999", ok, "the plan has ops 0 to");
+}
+
+/* Ctrl-C in the middle of an exploration: exit 2, scratch directory gone, no replay left. */
+static void test_replay_interrupt(void)
+{
+	char trace[512], scratch[512];
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("int.trace"));
+	snprintf(scratch, sizeof(scratch), "%s", tmp_path("int-scratch"));
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	mkdir(scratch, 0700);
+	rc = run_cmd(NULL, tmp_path("int.err"),
+		     "sh -c 'setsid %s replay -o %s --scratch %s --explore --trials 500 %s & "
+		     "pid=$!; sleep 3; kill -INT -$pid; wait $pid'", mmreplay_bin(),
+		     tmp_path("int-replay.trace"), scratch, trace);
+	ASSERT_EQ(rc, 2, "interrupted replay exits 2");
+	ASSERT_STRCONTAINS(slurp(tmp_path("int.err")), "interrupted", "says it was interrupted");
+	ASSERT_TRUE(dir_empty(scratch), "scratch directory removed");
+	ASSERT_EQ(run_cmd(NULL, NULL, "sleep 0.5; pgrep -f '[_]_replay-run'"), 1, "no replay process left");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case tests[] = {
+		TEST(test_replay_round_trip_mlock_memfd),
+		TEST(test_replay_round_trip_mlock_rules),
+		TEST(test_replay_round_trip_fork_mlock),
+		TEST(test_replay_round_trip_threads),
+		TEST(test_replay_round_trip_cow_swap),
+		TEST(test_replay_order_free),
+		TEST(test_replay_explore_deterministic),
+		TEST(test_replay_bad_input),
+		TEST(test_replay_interrupt),
+	};
+	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
+
+	tmp_cleanup();
+	return ret;
+}
