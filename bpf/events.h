@@ -320,6 +320,7 @@ struct mmr_raw {
 #define MMR_SYS_RET_ADDR	0x4	/* resolve the file mapped at the returned address */
 #define MMR_SYS_PATH_ENTER	0x8	/* read the path at entry (exec replaces the mm) */
 #define MMR_SYS_SNAPSHOT	0x10	/* stop the process at exit for a snapshot */
+#define MMR_SYS_NO_EXIT		0x20	/* no sys_exit record (replay's prctl marks) */
 #define MMR_SYS_FD_ARG(i)	(((i) + 1) << 8)	/* argument i is a fd */
 #define MMR_SYS_PATH_ARG(i)	(((i) + 1) << 16)	/* argument i is a path */
 #define MMR_SYS_FD_ARG_OF(v)	(((v) >> 8) & 0xff)	/* 1 + index, 0: none */

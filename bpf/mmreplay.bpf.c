@@ -329,7 +329,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	struct mmr_sys_exit *e;
 	__u64 mm;
 
-	if (!(fl & MMR_SYS_TRACE) || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
+	if (!(fl & MMR_SYS_TRACE) || (fl & MMR_SYS_NO_EXIT) ||
+	    !tgid_traced(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	mm = current_mm_hash();
 	/*

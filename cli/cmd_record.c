@@ -310,6 +310,7 @@ static int fill_sys_cfg(struct recorder *r, int hold)
 		val |= d->fd_arg >= 0 ? MMR_SYS_FD_ARG(d->fd_arg) : 0;
 		val |= d->path_arg >= 0 ? MMR_SYS_PATH_ARG(d->path_arg) : 0;
 		val |= hold && (d->flags & SYS_SNAPSHOT) ? MMR_SYS_SNAPSHOT : 0;
+		val |= d->flags & SYS_NO_EXIT ? MMR_SYS_NO_EXIT : 0;
 		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
 			return -1;
 	}

@@ -342,7 +342,7 @@ static const struct syscall_def syscalls[] = {
 	{ 67, "shmdt", -1, -1, SYS_SNAPSHOT }, { 76, "truncate", -1, 0, SYS_SNAPSHOT },
 	{ 77, "ftruncate", 0, -1, SYS_SNAPSHOT }, { 149, "mlock", -1, -1, SYS_SNAPSHOT },
 	{ 150, "munlock", -1, -1, SYS_SNAPSHOT }, { 151, "mlockall", -1, -1, SYS_SNAPSHOT },
-	{ 157, "prctl", -1, -1, 0 },
+	{ 157, "prctl", -1, -1, SYS_NO_EXIT },
 	{ 152, "munlockall", -1, -1, SYS_SNAPSHOT }, { 231, "exit_group", -1, -1, 0 },
 	{ 256, "migrate_pages", -1, -1, 0 }, { 257, "openat", -1, 1, SYS_RESULT_FD },
 	{ 279, "move_pages", -1, -1, 0 }, { 285, "fallocate", 0, -1, SYS_SNAPSHOT },

@@ -52,6 +52,7 @@ char *kind_format(const struct kind_def *k);
 #define SYS_RESULT_ADDR 0x2	/* the result is a mapping address */
 #define SYS_PATH_AT_ENTRY 0x4	/* read the path at entry (exec replaces the mm) */
 #define SYS_SNAPSHOT 0x8	/* record --snapshot takes a snapshot after it */
+#define SYS_NO_EXIT 0x10	/* its result is not recorded (replay's marks: half the cost) */
 
 struct syscall_def {
 	int nr;

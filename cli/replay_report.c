@@ -93,7 +93,7 @@ int results_read(const char *path, struct run_result *res, int max)
 struct fidelity {
 	__u64 syscalls, syscalls_seen, brks, touches, touches_faulted, swapouts;
 	__u64 *marks;		/* per task */
-	struct { int tid; __u32 op; __u64 rep; int open; } pend[256];
+	struct { int tid; __u32 op, n, cursor; __u64 rep; int open; } pend[256];
 	int nr_pend;
 	struct { __u64 mm; __s64 swapents; } mms[64];
 	int nr_mms;
@@ -160,6 +160,27 @@ static void fid_swap(struct fidelity *fd, const struct mmr_event *ev, const stru
 	fd->mms[i].swapents = now;
 }
 
+/*
+ * A fault after a touch mark: on the page of the next touch of the run
+ * (the mark's replay address is the first's; the run shares its offset).
+ */
+static void fid_touch(struct fidelity *fd, const struct rplan *p, int i, __u64 page)
+{
+	typeof(fd->pend[0]) *pd = &fd->pend[i];
+	__u64 delta = pd->rep - p->ops[pd->op].a[0];
+
+	if (!pd->rep)
+		return;
+	for (__u32 k = pd->cursor; k < pd->n; k++) {
+		if (p->ops[pd->op + k].a[0] + delta == page) {
+			fd->touches_faulted++;
+			pd->cursor = k + 1;
+			pd->open = pd->cursor < pd->n;
+			return;
+		}
+	}
+}
+
 static void fid_event(struct fidelity *fd, const struct rplan *p, const struct mmr_event *ev,
 		      const struct fields *f)
 {
@@ -175,12 +196,13 @@ static void fid_event(struct fidelity *fd, const struct rplan *p, const struct m
 			return;
 		if (e->nr == NR_PRCTL && e->args[0] == MMR_MARK_OP && e->args[1] < p->nr_ops) {
 			const struct rop *o = &p->ops[e->args[1]];
+			__u32 n = e->args[4] > 1 && e->args[1] + e->args[4] <= p->nr_ops ? e->args[4] : 1;
 
-			fd->pend[i] = (typeof(fd->pend[0])){ c->pid, e->args[1], e->args[3], 1 };
-			fd->marks[o->task]++;
+			fd->pend[i] = (typeof(fd->pend[0])){ c->pid, e->args[1], n, 0, e->args[3], 1 };
+			fd->marks[o->task] += n;
 			fd->syscalls += o->type == ROP_SYSCALL;
 			fd->brks += o->type == ROP_SYSCALL && o->nr == 12;
-			fd->touches += o->type == ROP_TOUCH;
+			fd->touches += o->type == ROP_TOUCH ? n : 0;
 		} else if (fd->pend[i].open && p->ops[fd->pend[i].op].type == ROP_SYSCALL) {
 			const struct rop *o = &p->ops[fd->pend[i].op];
 
@@ -195,10 +217,8 @@ static void fid_event(struct fidelity *fd, const struct rplan *p, const struct m
 
 		if ((i = pend_of(fd, c->pid)) < 0 || !fd->pend[i].open)
 			return;
-		if (p->ops[fd->pend[i].op].type == ROP_TOUCH && fd->pend[i].rep == page) {
-			fd->touches_faulted++;
-			fd->pend[i].open = 0;
-		}
+		if (p->ops[fd->pend[i].op].type == ROP_TOUCH)
+			fid_touch(fd, p, i, page);
 	}
 }
 

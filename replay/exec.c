@@ -96,11 +96,11 @@ static void seq_wait(__u32 id)
 	}
 }
 
-static void seq_done(__u32 id)
+static void seq_done(__u32 n)
 {
-	if (RUN->a >= 0 && atomic_load(&SH->done) + 1 == start_at[RUN->a])
+	if (RUN->a >= 0 && atomic_load(&SH->done) + n == start_at[RUN->a])
 		SH->release_ns = now_ns();
-	atomic_fetch_add(&SH->done, 1);
+	atomic_fetch_add(&SH->done, n);
 	if (atomic_load(&SH->waiters))
 		futex(&SH->done, FUTEX_WAKE, INT_MAX, NULL);
 }
@@ -148,7 +148,7 @@ static void touch(__u64 addr, int write)
 
 static void mark(__u32 id, const struct rop *o, __u64 rep)
 {
-	syscall(SYS_prctl, MMR_MARK_OP, id, o->task, rep, 0);
+	syscall(SYS_prctl, MMR_MARK_OP, id, o->task, rep, 1);
 }
 
 void note_result(__u32 id, const struct rop *o, long ret)
@@ -328,19 +328,71 @@ static void exec_op(__u32 id)
 	COUNT(ops, 1);
 }
 
+#define MAX_BATCH 4096
+
+static int in_pair(__u32 id)
+{
+	return (long)id == RUN->a || (long)id == RUN->b;
+}
+
+/*
+ * A run of touches of task ops[i..]: consecutive op ids (no other task's op
+ * between them in the recorded order), none of a racing pair, all relocated
+ * by the same delta.  Returns its length, 0 if ops[i] is outside every
+ * replayed mapping.
+ */
+static size_t touch_run(const struct rtask *task, size_t i, __u64 *delta)
+{
+	__u32 id = task->ops[i];
+	__u64 rep = xlate(PL->ops[id].a[0]);
+	size_t n = 1;
+
+	if (!rep)
+		return 0;
+	*delta = rep - PL->ops[id].a[0];
+	while (i + n < task->nr_ops && n < MAX_BATCH) {
+		__u32 next = task->ops[i + n];
+		const struct rop *o = &PL->ops[next];
+
+		if (next != id + n || o->type != ROP_TOUCH || in_pair(next) ||
+		    xlate(o->a[0]) != o->a[0] + *delta)
+			break;
+		n++;
+	}
+	return n;
+}
+
+/* One mark (first op, task, its replay address, count) for a run of touches. */
+static void touch_batch(__u32 id, size_t n, __u64 delta)
+{
+	const struct rop *o = &PL->ops[id];
+
+	syscall(SYS_prctl, MMR_MARK_OP, id, o->task, o->a[0] + delta, n);
+	for (size_t k = 0; k < n; k++)
+		touch(o[k].a[0] + delta, o[k].a[1]);
+	COUNT(touches, n);
+	COUNT(ops, n);
+}
+
 void run_task(int t)
 {
 	const struct rtask *task = &PL->tasks[t];
+	__u64 delta;
 
-	for (size_t i = 0; i < task->nr_ops && !SH->abort; i++) {
+	for (size_t i = 0, n; i < task->nr_ops && !SH->abort; i += n) {
 		__u32 id = task->ops[i];
 
 		seq_wait(id);
 		if (SH->abort)
 			break;
 		pair_delay(id);
-		exec_op(id);
-		seq_done(id);
+		n = 1;
+		if (PL->ops[id].type == ROP_TOUCH && !in_pair(id) &&
+		    (n = touch_run(task, i, &delta)) > 1)
+			touch_batch(id, n, delta);
+		else
+			exec_op(id), n = 1;
+		seq_done(n);
 	}
 }
 

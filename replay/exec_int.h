@@ -33,6 +33,7 @@ struct proc {
 	pthread_mutex_t lock;
 	struct region *reg;
 	size_t nr_reg, cap_reg;
+	atomic_uint gen;	/* bumped on every change of reg */
 	struct { long rec; int rep; __u32 file; } *fds;
 	size_t nr_fds, cap_fds;
 	__u64 brk;		/* recorded program break, 0 until seen */

@@ -44,6 +44,7 @@ void proc_init(const char *scratch)
 {
 	pthread_mutex_init(&P.lock, NULL);
 	P.nr_reg = P.nr_fds = P.nr_thr = 0;
+	atomic_fetch_add(&P.gen, 1);
 	P.brk = 0;
 	P.scratch = scratch;
 }
@@ -97,6 +98,7 @@ static size_t reg_lower(__u64 addr)	/* first region ending above addr */
 
 static void reg_insert(size_t at, struct region r)
 {
+	atomic_fetch_add(&P.gen, 1);
 	P.reg = grow(P.reg, &P.cap_reg, P.nr_reg + 1, sizeof(*P.reg));
 	memmove(&P.reg[at + 1], &P.reg[at], (P.nr_reg - at) * sizeof(*P.reg));
 	P.reg[at] = r;
@@ -108,6 +110,7 @@ static void reg_cut(__u64 rec, __u64 end)
 {
 	size_t i = reg_lower(rec);
 
+	atomic_fetch_add(&P.gen, 1);
 	while (i < P.nr_reg && P.reg[i].rec < end) {
 		struct region *r = &P.reg[i];
 
@@ -147,15 +150,23 @@ static void reg_forget(__u64 rec, __u64 len)
 	pthread_mutex_unlock(&P.lock);
 }
 
+/* The last region a thread hit, valid while the table's generation is unchanged. */
+static __thread struct { unsigned gen; struct region r; } hit;
+
 __u64 xlate(__u64 rec)
 {
 	__u64 rep = 0;
 	size_t i;
 
+	if (hit.gen == atomic_load(&P.gen) && hit.r.rec <= rec && rec < hit.r.end)
+		return hit.r.rep + (rec - hit.r.rec);
 	pthread_mutex_lock(&P.lock);
 	i = reg_lower(rec);
-	if (i < P.nr_reg && P.reg[i].rec <= rec)
+	if (i < P.nr_reg && P.reg[i].rec <= rec) {
 		rep = P.reg[i].rep + (rec - P.reg[i].rec);
+		hit.gen = atomic_load(&P.gen);
+		hit.r = P.reg[i];
+	}
 	pthread_mutex_unlock(&P.lock);
 	return rep;
 }
@@ -185,6 +196,7 @@ void proc_reset_mm(void)
 		munmap((void *)P.reg[i].rep, P.reg[i].end - P.reg[i].rec);
 	P.nr_reg = 0;
 	P.brk = 0;
+	atomic_fetch_add(&P.gen, 1);
 	pthread_mutex_unlock(&P.lock);
 }
 

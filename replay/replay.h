@@ -12,8 +12,9 @@
 #include "trace.h"
 
 /*
- * Marks: the executor calls prctl(MMR_MARK_OP, op id, task, replay address)
- * before each operation, and prctl(MMR_MARK_RUN, run, pair op a, pair op b)
+ * Marks: the executor calls prctl(MMR_MARK_OP, op id, task, replay address,
+ * count) before each operation, or once for a run of count touches with
+ * consecutive ids relocated by one offset, and prctl(MMR_MARK_RUN, run, pair op a, pair op b)
  * before each run.  Both fail with EINVAL and cost one syscall; `record`
  * traces prctl, so the replay trace ties its events to the operations.
  */

@@ -297,6 +297,50 @@ static void test_replay_explore_deterministic(void)
 	free(b);
 }
 
+/*
+ * Reclaim and migration the recording shows but no traced call asked for
+ * (kswapd's try_to_unmap_one, compaction's migration entries) are replayed
+ * as operations: MADV_PAGEOUT of exactly those pages, and a migration
+ * (compaction on a one-node machine).  The recording is built by hand, as
+ * this host cannot hook try_to_unmap_one; the replay runs on the kernel.
+ */
+static void test_replay_reclaim_and_migration(void)
+{
+	const __u64 base = 0x7f1234560000ULL;
+	char path[512], *js;
+	struct tb b;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(path, sizeof(path), "%s", tmp_path("reclaim.trace"));
+	if (!ASSERT_EQ(tb_open(&b, path, "6.18.0", 100, 0xaaa), 0, "write trace"))
+		return;
+	tb_kind(b.w, MMR_K_PAGE_FAULT_USER, "tracepoint", tb_fault_format);
+	tb_kind(b.w, MMR_K_SET_MIGRATION_PTE, "tracepoint", tb_migration_format);
+	tb_sys(&b, 9, 0, 4 * 4096, 3, 0x22, base, NULL);	/* mmap 4 anon pages */
+	for (int i = 0; i < 4; i++)
+		tb_fault(&b, base + i * 4096, 1);
+	b.tid = b.tgid = 55;					/* kswapd */
+	tb_rmap(&b, MMR_K_TRY_TO_UNMAP_ONE, 1000, base, base + 4 * 4096);
+	tb_rmap(&b, MMR_K_TRY_TO_UNMAP_ONE, 1001, base + 4096, base + 4 * 4096);
+	tb_rss(&b, 2, 2);					/* MM_SWAPENTS */
+	tb_migration(&b, base + 3 * 4096);
+	b.tid = b.tgid = 100;
+	tb_fault(&b, base, 0);					/* swap-in */
+	tb_sys_enter(&b, 231, 0, 0, 0);
+	tb_close(&b);
+
+	js = replay_json(path, tmp_path("reclaim-replay.trace"), "", &rc);
+	printf("  %s", js);
+	ASSERT_EQ(rc, 0, "replay exit status");
+	ASSERT_EQ(json_num(js, "pageouts"), 2, "two pages paged out where kswapd took them");
+	ASSERT_EQ(json_num(js, "swapouts_replay"), 2, "and they went to swap");
+	ASSERT_GE(json_num(js, "migrations"), 1, "the migration replayed (compaction with one node)");
+	ASSERT_EQ(json_num(js, "touches_faulted"), 5, "4 first touches and the swap-in fault");
+	free(js);
+}
+
 /* An error: exit 2, one line on stderr, no output trace, nothing in the scratch parent. */
 static void assert_refused(const char *args, const char *trace, const char *what)
 {
@@ -390,6 +434,7 @@ int main(int argc, char **argv)
 		TEST(test_replay_round_trip_cow_swap),
 		TEST(test_replay_order_free),
 		TEST(test_replay_explore_deterministic),
+		TEST(test_replay_reclaim_and_migration),
 		TEST(test_replay_bad_input),
 		TEST(test_replay_interrupt),
 	};

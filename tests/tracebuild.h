@@ -40,6 +40,29 @@ static const char tb_lru_format[] =
 	"\tfield:unsigned long flags;\toffset:32;\tsize:8;\tsigned:0;\n\n"
 	"print fmt: \"pfn=0x%lx lru=%d\", REC->pfn, REC->lru\n";
 
+/* exceptions:page_fault_user and migrate:set_migration_pte (6.18, x86_64). */
+static const char tb_fault_format[] =
+	"name: page_fault_user\nID: 190\nformat:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	"\tfield:unsigned long address;\toffset:8;\tsize:8;\tsigned:0;\n"
+	"\tfield:unsigned long ip;\toffset:16;\tsize:8;\tsigned:0;\n"
+	"\tfield:unsigned long error_code;\toffset:24;\tsize:8;\tsigned:0;\n\n"
+	"print fmt: \"address=%lx error_code=0x%lx\", REC->address, REC->error_code\n";
+
+static const char tb_migration_format[] =
+	"name: set_migration_pte\nID: 711\nformat:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	"\tfield:unsigned long addr;\toffset:8;\tsize:8;\tsigned:0;\n"
+	"\tfield:unsigned long pte;\toffset:16;\tsize:8;\tsigned:0;\n"
+	"\tfield:int order;\toffset:24;\tsize:4;\tsigned:1;\n\n"
+	"print fmt: \"addr=%lx, pte=%lx order=%d\", REC->addr, REC->pte, REC->order\n";
+
 struct tb {
 	struct mmr_writer *w;
 	__u64 ts;
@@ -159,6 +182,26 @@ static inline void tb_sys_exit(struct tb *b, int nr, long ret)
 	struct mmr_sys_exit x = { .nr = nr, .ret = ret };
 
 	tb_put(b, MMR_K_SYS_EXIT, &x, sizeof(x));
+}
+
+/* exceptions:page_fault_user at @addr (@write: error_code 0x6, else 0x4) */
+static inline void tb_fault(struct tb *b, __u64 addr, int write)
+{
+	unsigned char rec[32] = { 0 };
+	__u64 err = write ? 6 : 4;
+
+	memcpy(rec + 8, &addr, 8);
+	memcpy(rec + 24, &err, 8);
+	tb_put(b, MMR_K_PAGE_FAULT_USER, rec, sizeof(rec));
+}
+
+/* migrate:set_migration_pte at @addr */
+static inline void tb_migration(struct tb *b, __u64 addr)
+{
+	unsigned char rec[32] = { 0 };
+
+	memcpy(rec + 8, &addr, 8);
+	tb_put(b, MMR_K_SET_MIGRATION_PTE, rec, sizeof(rec));
 }
 
 /* try_to_unmap_one (or try_to_migrate_one) of @pfn at @addr in a vma ending at @vm_end */
