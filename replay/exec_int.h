@@ -37,6 +37,7 @@ struct proc {
 	struct { long rec; int rep; __u32 file; } *fds;
 	size_t nr_fds, cap_fds;
 	__u64 brk;		/* recorded program break, 0 until seen */
+	long hold;		/* the target a moving mremap reserved, -1: none */
 	pthread_t *thr;
 	size_t nr_thr, cap_thr;
 	const char *scratch;

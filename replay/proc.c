@@ -46,6 +46,7 @@ void proc_init(const char *scratch)
 	P.nr_reg = P.nr_fds = P.nr_thr = 0;
 	atomic_fetch_add(&P.gen, 1);
 	P.brk = 0;
+	P.hold = -1;
 	P.scratch = scratch;
 }
 
@@ -363,17 +364,19 @@ static int do_mremap(__u32 id, const struct rop *o)
 	__u64 old = o->a[0], old_len = page_up(o->a[1]), new_len = page_up(o->a[2]);
 	int flags = o->a[3], keep = flags & MREMAP_DONTUNMAP;
 	__u64 rep_old = xlate(old);
-	long r, hold = -1;
+	long r, hold = P.hold;	/* reserved by replay_prepare() */
 
-	if (o->ret < 0 || !rep_old)
+	P.hold = -1;
+	if (o->ret < 0 || !rep_old) {
+		if (hold >= 0)
+			munmap((void *)hold, new_len);
 		return -1;
+	}
 	if ((__u64)o->ret == old) {
 		r = sys(SYS_mremap, rep_old, old_len, new_len, flags & ~MREMAP_FIXED, 0, 0);
 		if (r < 0 && !(flags & MREMAP_MAYMOVE))
 			r = sys(SYS_mremap, rep_old, old_len, new_len, MREMAP_MAYMOVE, 0, 0);
 	} else {
-		hold = sys(SYS_mmap, o->ret, new_len, PROT_NONE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (hold >= 0)
 			r = sys(SYS_mremap, rep_old, old_len, new_len,
 				MREMAP_MAYMOVE | MREMAP_FIXED | keep, hold, 0);
@@ -562,10 +565,18 @@ void shm_cleanup(void)
 	SH->nr_shm = 0;
 }
 
-/* Opens or grows a stand-in file an op needs, before its mark: the op's own syscall comes first. */
+/*
+ * What an op needs before its mark, so that its own syscall comes first
+ * after it: a stand-in file opened or grown, or the recorded target of a
+ * moving mremap reserved.
+ */
 void replay_prepare(const struct rop *o)
 {
-	if (o->nr == 9 && !(o->a[3] & MAP_ANONYMOUS) && o->ret >= 0)
+	P.hold = -1;
+	if (o->nr == 25 && o->ret >= 0 && (__u64)o->ret != o->a[0])
+		P.hold = sys(SYS_mmap, o->ret, page_up(o->a[2]), PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	else if (o->nr == 9 && !(o->a[3] & MAP_ANONYMOUS) && o->ret >= 0)
 		fd_of((int)o->a[4], o->file, o->fsize);
 	else if (o->nr == 77 || o->nr == 285)
 		fd_of((int)o->a[0], o->file, 0);

@@ -483,6 +483,8 @@ static void test_check_workloads_clean(void)
 		  "mlock_rules (ONFAULT, zero page, THP split, shared anon, COW)");
 	ASSERT_EQ(record_and_check("threads.trace", WORKLOADS "/threads_mlock_pageout 200"), 0,
 		  "threads_mlock_pageout");
+	ASSERT_EQ(record_and_check("mixed.trace", WORKLOADS "/mixed_maps"), 0,
+		  "mixed_maps (file, shm, mremap, brk, fork)");
 	if (swap_ok) {
 		snprintf(cmd, sizeof(cmd), "%s/cow_pageout_truncate %s", WORKLOADS, tmp_path(""));
 		ASSERT_EQ(record_and_check("cow.trace", cmd), 0, "cow_pageout_truncate (swap on)");
