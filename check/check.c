@@ -117,20 +117,6 @@ __u64 checker_snapshots(const struct checker *c)
 
 /* ---- arrays --------------------------------------------------------- */
 
-void *array_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
-{
-	size_t n = *cap ? *cap : first ? first : 1;
-
-	if (need <= *cap)
-		return arr;
-	while (n < need)
-		n *= 2;
-	arr = realloc(arr, n * size);
-	if (arr)
-		*cap = n;
-	return arr;
-}
-
 size_t addr_lower(const void *base, size_t n, size_t stride, __u64 addr)
 {
 	size_t lo = 0, hi = n;
@@ -468,7 +454,7 @@ static void on_snap_vma(struct checker *c, const struct mmr_event *ev)
 
 	if (ev->h.len < sizeof(*v) || !(s = cur_snap(c, ev, v->seq)))
 		return;
-	n = array_grow(s->vmas, &s->cap_vmas, s->nr_vmas + 1, sizeof(*n), 32);
+	n = mmr_grow(s->vmas, &s->cap_vmas, s->nr_vmas + 1, sizeof(*n), 32);
 	if (!n)
 		return;
 	s->vmas = n;
@@ -486,7 +472,7 @@ static void on_snap_pages(struct checker *c, const struct mmr_event *ev)
 	if (ev->h.len < sizeof(*p) || !(s = cur_snap(c, ev, p->seq)) || !s->nr_vmas ||
 	    sizeof(*p) + (size_t)p->nr * sizeof(p->p[0]) > ev->h.len)
 		return;
-	n = array_grow(s->pages, &s->cap_pages, s->nr_pages + p->nr, sizeof(*n), 2 * p->nr);
+	n = mmr_grow(s->pages, &s->cap_pages, s->nr_pages + p->nr, sizeof(*n), 2 * p->nr);
 	if (!n)
 		return;
 	s->pages = n;

@@ -135,12 +135,6 @@ void ledger_exit_mmap(struct mm_state *m);
 void ledger_coverage(struct checker *c);
 
 /* check.c */
-/*
- * @arr (capacity *@cap elements of @size bytes) with room for @need: the
- * same or a realloc'ed pointer, growing by doubling from @first; NULL, with
- * @arr untouched, if memory runs out.
- */
-void *array_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
 /* index of the first of @n elements (sorted, each starting with its __u64 address) >= @addr */
 size_t addr_lower(const void *base, size_t n, size_t stride, __u64 addr);
 /* the last mm syscall of @tid, or NULL */

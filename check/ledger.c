@@ -104,7 +104,7 @@ static void swap_add(struct mm_ledger *l, __u64 addr, __u64 ts)
 		l->swap[i].ts = ts;
 		return;
 	}
-	n = array_grow(l->swap, &l->cap_swap, l->nr_swap + 1, sizeof(*n), 64);
+	n = mmr_grow(l->swap, &l->cap_swap, l->nr_swap + 1, sizeof(*n), 64);
 	if (!n)
 		return;
 	l->swap = n;
@@ -384,7 +384,7 @@ static void on_mlock(struct checker *c, struct mm_state *m, const struct mmr_eve
 	if (!e->nr_pages || !m || !r || r->done || (r->nr != NR_MLOCK && r->nr != NR_MLOCK2) ||
 	    !(l = mm_ledger(m)))
 		return;		/* large folio, or not inside an mlock(range) call */
-	if (!(le = array_grow(l->locks, &l->cap_locks, l->nr_locks + 1, sizeof(*le), 64)))
+	if (!(le = mmr_grow(l->locks, &l->cap_locks, l->nr_locks + 1, sizeof(*le), 64)))
 		return;
 	l->locks = le;
 	le = &l->locks[l->nr_locks++];

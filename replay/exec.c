@@ -30,16 +30,6 @@
 #include <sys/wait.h>
 #include "exec_int.h"
 
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-
 struct shared *SH;
 struct proc P;
 const struct rplan *PL;

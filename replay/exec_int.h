@@ -7,6 +7,16 @@
 #include <stdatomic.h>
 #include "replay.h"
 
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
 #define MAX_SHM 64
 
 /* One page of state shared by every process of a run. */

@@ -45,32 +45,27 @@ struct bld {
 	int have_ttu, have_mig;
 };
 
-static void *grow(void *arr, size_t *cap, size_t need, size_t size)
+/* mmr_grow() for the replay: new elements zeroed; out of memory ends the process. */
+void *replay_grow(void *arr, size_t *cap, size_t need, size_t size)
 {
-	size_t n = *cap ? *cap : 16;
-	void *q;
+	size_t old = *cap;
+	void *q = mmr_grow(arr, cap, need, size, 16);
 
-	if (need <= *cap)
-		return arr;
-	while (n < need)
-		n *= 2;
-	q = realloc(arr, n * size);
 	if (!q) {
-		fprintf(stderr, "mmreplay: out of memory\n");
-		exit(2);
+		fprintf(stderr, "mmreplay: replay: out of memory\n");
+		_exit(2);
 	}
-	memset((char *)q + *cap * size, 0, (n - *cap) * size);
-	*cap = n;
+	memset((char *)q + old * size, 0, (*cap - old) * size);
 	return q;
 }
 
-#define GROW(arr, cap, need) ((arr) = grow((arr), &(cap), (need), sizeof(*(arr))))
+#define GROW(arr, cap, need) ((arr) = replay_grow((arr), &(cap), (need), sizeof(*(arr))))
 
 static void grow_int(struct rtask **arr, int *cap, int need)
 {
 	size_t c = *cap;
 
-	*arr = grow(*arr, &c, need, sizeof(**arr));
+	*arr = replay_grow(*arr, &c, need, sizeof(**arr));
 	*cap = c;
 }
 
@@ -95,11 +90,11 @@ static int task_new(struct bld *b, int tid, int tgid, int parent, int thread)
 	size_t cap = b->cap_pend;
 
 	grow_int(&p->tasks, &p->cap_tasks, p->nr_tasks);
-	b->pend = grow(b->pend, &cap, p->nr_tasks, sizeof(*b->pend));
+	b->pend = replay_grow(b->pend, &cap, p->nr_tasks, sizeof(*b->pend));
 	cap = b->cap_pend;
-	b->mm_of = grow(b->mm_of, &cap, p->nr_tasks, sizeof(*b->mm_of));
+	b->mm_of = replay_grow(b->mm_of, &cap, p->nr_tasks, sizeof(*b->mm_of));
 	cap = b->cap_pend;
-	b->dead = grow(b->dead, &cap, p->nr_tasks, sizeof(*b->dead));
+	b->dead = replay_grow(b->dead, &cap, p->nr_tasks, sizeof(*b->dead));
 	b->cap_pend = cap;
 	p->tasks[i] = (struct rtask){ .tid = tid, .tgid = tgid, .parent = parent, .thread = thread };
 	return i;
@@ -171,7 +166,7 @@ static __u32 file_of(struct bld *b, const struct mmr_file_id *id)
 			return i + 1;
 		}
 	}
-	p->files = grow(p->files, &cap, p->nr_files + 1, sizeof(*p->files));
+	p->files = replay_grow(p->files, &cap, p->nr_files + 1, sizeof(*p->files));
 	p->cap_files = cap;
 	p->files[p->nr_files] = (struct rfile){ .dev = id->dev, .ino = id->ino, .size = id->size };
 	return ++p->nr_files;
@@ -196,7 +191,7 @@ static void path_note(struct bld *b, const char *path, __u32 file)
 
 	if (!path[0] || !file)
 		return;
-	b->paths = grow(b->paths, &cap, b->nr_paths + 1, sizeof(*b->paths));
+	b->paths = replay_grow(b->paths, &cap, b->nr_paths + 1, sizeof(*b->paths));
 	b->cap_paths = cap;
 	b->paths[b->nr_paths].path = strdup(path);
 	b->paths[b->nr_paths++].file = file;
@@ -427,7 +422,7 @@ static struct mm_swap *mm_swap(struct bld *b, __u64 mm)
 	for (int i = 0; i < b->nr_mms; i++)
 		if (b->mms[i].mm == mm)
 			return &b->mms[i];
-	b->mms = grow(b->mms, &cap, b->nr_mms + 1, sizeof(*b->mms));
+	b->mms = replay_grow(b->mms, &cap, b->nr_mms + 1, sizeof(*b->mms));
 	b->cap_mms = cap;
 	b->mms[b->nr_mms] = (struct mm_swap){ .mm = mm };
 	return &b->mms[b->nr_mms++];

@@ -17,29 +17,6 @@
 #include <sys/syscall.h>
 #include "exec_int.h"
 
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-
-static void *grow(void *arr, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap * 2 : 16;
-	void *q;
-
-	if (need <= *cap)
-		return arr;
-	while (n < need)
-		n *= 2;
-	q = realloc(arr, n * size);
-	if (!q)
-		_exit(3);
-	*cap = n;
-	return q;
-}
-
 void proc_init(const char *scratch)
 {
 	pthread_mutex_init(&P.lock, NULL);
@@ -53,7 +30,7 @@ void proc_init(const char *scratch)
 void proc_add_thread(pthread_t th)
 {
 	pthread_mutex_lock(&P.lock);
-	P.thr = grow(P.thr, &P.cap_thr, P.nr_thr + 1, sizeof(*P.thr));
+	P.thr = replay_grow(P.thr, &P.cap_thr, P.nr_thr + 1, sizeof(*P.thr));
 	P.thr[P.nr_thr++] = th;
 	pthread_mutex_unlock(&P.lock);
 }
@@ -100,7 +77,7 @@ static size_t reg_lower(__u64 addr)	/* first region ending above addr */
 static void reg_insert(size_t at, struct region r)
 {
 	atomic_fetch_add(&P.gen, 1);
-	P.reg = grow(P.reg, &P.cap_reg, P.nr_reg + 1, sizeof(*P.reg));
+	P.reg = replay_grow(P.reg, &P.cap_reg, P.nr_reg + 1, sizeof(*P.reg));
 	memmove(&P.reg[at + 1], &P.reg[at], (P.nr_reg - at) * sizeof(*P.reg));
 	P.reg[at] = r;
 	P.nr_reg++;
@@ -253,7 +230,7 @@ static void fd_put(long rec, int rep, __u32 file)
 	if (i >= 0) {
 		close(P.fds[i].rep);
 	} else {
-		P.fds = grow(P.fds, &P.cap_fds, P.nr_fds + 1, sizeof(*P.fds));
+		P.fds = replay_grow(P.fds, &P.cap_fds, P.nr_fds + 1, sizeof(*P.fds));
 		i = P.nr_fds++;
 	}
 	P.fds[i].rec = rec;

@@ -88,6 +88,8 @@ struct rplan {
 int plan_build(struct mmr_trace *t, struct rplan *p, char *err, size_t errlen);
 void plan_free(struct rplan *p);
 const char *rop_name(const struct rop *o);
+/* mmr_grow() with new elements zeroed; out of memory ends the process. */
+void *replay_grow(void *arr, size_t *cap, size_t need, size_t size);
 
 /* One run: the plan in recorded order, or with ops a and b started together. */
 struct rrun {

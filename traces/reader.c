@@ -536,3 +536,17 @@ int mmr_format_field(const char *fmt, const char *name, unsigned *off, unsigned 
 	}
 	return -1;
 }
+
+void *mmr_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
+{
+	size_t n = *cap ? *cap : first ? first : 1;
+
+	if (need <= *cap)
+		return arr;
+	while (n < need)
+		n *= 2;
+	arr = realloc(arr, n * size);
+	if (arr)
+		*cap = n;
+	return arr;
+}

@@ -102,6 +102,11 @@ const char *mmr_trace_stats(const struct mmr_trace *t);	/* last STATS/END text *
 /* Value of "key=N" in the last stats text, 0 if absent. */
 __u64 mmr_trace_stat(const struct mmr_trace *t, const char *key);
 int mmr_trace_chunks(const struct mmr_trace *t);
+/*
+ * Grows arr (cap elements of size bytes) to hold need, doubling from cap or
+ * first; NULL if out of memory (arr is then still valid).
+ */
+void *mmr_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
 /* Offset and size of field NAME in a kind's format text; -1 if absent. */
 int mmr_format_field(const char *fmt, const char *name, unsigned *off, unsigned *size);
 
