@@ -49,15 +49,25 @@ __u64 now_ns(void)
 
 /* ---- the sequencer ---------------------------------------------------- */
 
+static int in_pair(__u32 id)
+{
+	return (long)id == RUN->a || (long)id == RUN->b;
+}
+
 static long futex(atomic_uint *w, int op, unsigned val, const struct timespec *to)
 {
 	return syscall(SYS_futex, w, op, val, to, NULL, 0);
 }
 
+/*
+ * Waits until op id may start: spins a little, then sleeps on the futex.
+ * The two ops of a racing pair spin once their release is one op away, so
+ * that both leave the barrier within nanoseconds of each other.
+ */
 static void seq_wait(__u32 id)
 {
 	__u32 want = start_at[id];
-	int spin = (RUN->a == id || RUN->b == id) ? 1 << 30 : 2000;
+	int pair = in_pair(id), spin = 2000;
 	__u64 last = now_ns();
 	__u32 seen = atomic_load(&SH->done);
 
@@ -73,7 +83,7 @@ static void seq_wait(__u32 id)
 			seen = d;
 			last = now_ns();
 		}
-		if (spin-- > 0)
+		if ((pair && want - d == 1) || spin-- > 0)
 			continue;
 		atomic_fetch_add(&SH->waiters, 1);
 		futex(&SH->done, FUTEX_WAIT, d, &to);
@@ -319,11 +329,6 @@ static void exec_op(__u32 id)
 }
 
 #define MAX_BATCH 4096
-
-static int in_pair(__u32 id)
-{
-	return (long)id == RUN->a || (long)id == RUN->b;
-}
 
 /*
  * A run of touches of task ops[i..]: consecutive op ids (no other task's op
