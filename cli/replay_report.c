@@ -99,35 +99,6 @@ struct fidelity {
 	int nr_mms;
 };
 
-struct fields {
-	unsigned fault_addr, rss_member, rss_size;
-};
-
-static void fields_of(struct mmr_trace *t, struct fields *f)
-{
-	const struct mmr_kind_info *k;
-	unsigned sz;
-
-	f->fault_addr = 8;
-	f->rss_member = f->rss_size = 0;
-	k = mmr_trace_kind_by_name(t, "page_fault_user");
-	if (k && k->format)
-		mmr_format_field(k->format, "address", &f->fault_addr, &sz);
-	k = mmr_trace_kind_by_name(t, "rss_stat");
-	if (k && k->format && (mmr_format_field(k->format, "member", &f->rss_member, &sz) ||
-			       mmr_format_field(k->format, "size", &f->rss_size, &sz)))
-		f->rss_member = f->rss_size = 0;
-}
-
-static __u64 get(const struct mmr_event *ev, unsigned off, unsigned size)
-{
-	__u64 v = 0;
-
-	if (off && off + size <= ev->h.len)
-		memcpy(&v, (const char *)ev->data + off, size);
-	return v;
-}
-
 static int pend_of(struct fidelity *fd, int tid)
 {
 	for (int i = 0; i < fd->nr_pend; i++)
@@ -140,13 +111,13 @@ static int pend_of(struct fidelity *fd, int tid)
 	return fd->nr_pend++;
 }
 
-static void fid_swap(struct fidelity *fd, const struct mmr_event *ev, const struct fields *f,
+static void fid_swap(struct fidelity *fd, const struct mmr_event *ev, const struct rfields *f,
 		     long psz)
 {
-	__s64 now = (__s64)get(ev, f->rss_size, 8) / psz;
+	__s64 now = (__s64)rfield(ev, f->rss_size, 8) / psz;
 	int i;
 
-	if (!f->rss_member || get(ev, f->rss_member, 4) != 2)
+	if (!f->has_rss || rfield(ev, f->rss_member, 4) != 2)
 		return;
 	for (i = 0; i < fd->nr_mms && fd->mms[i].mm != ev->h.mm; i++)
 		;
@@ -182,7 +153,7 @@ static void fid_touch(struct fidelity *fd, const struct rplan *p, int i, __u64 p
 }
 
 static void fid_event(struct fidelity *fd, const struct rplan *p, const struct mmr_event *ev,
-		      const struct fields *f)
+		      const struct rfields *f)
 {
 	const struct mmr_common *c = ev->data;
 	int i;
@@ -213,7 +184,7 @@ static void fid_event(struct fidelity *fd, const struct rplan *p, const struct m
 			fd->pend[i].open = 0;
 		}
 	} else if (c->type == MMR_K_PAGE_FAULT_USER) {
-		__u64 page = get(ev, f->fault_addr, 8) & ~(__u64)(p->page_size - 1);
+		__u64 page = rfield(ev, f->fault_addr, 8) & ~(__u64)(p->page_size - 1);
 
 		if ((i = pend_of(fd, c->pid)) < 0 || !fd->pend[i].open)
 			return;
@@ -262,11 +233,11 @@ static int check_runs(struct mmr_trace *t, const struct rplan *p, struct run_che
 {
 	struct checker *c;
 	struct mmr_event ev;
-	struct fields f;
+	struct rfields f;
 	char err[256];
 	long run = 0, next;
 
-	fields_of(t, &f);
+	rfields_of(t, &f);
 	c = checker_new(t, err, sizeof(err));
 	if (!c) {
 		mmr_err("replay: %s", err);

@@ -173,13 +173,14 @@ static int nr_nodes(void)
 	static int n;
 	char path[64];
 
-	while (!n || n < 64) {
-		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", n);
-		if (access(path, F_OK))
-			break;
-		n++;
+	while (!n) {
+		for (n = 1; n < 64; n++) {
+			snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", n);
+			if (access(path, F_OK))
+				break;
+		}
 	}
-	return n ? n : 1;
+	return n;
 }
 
 /* Kernel-initiated migration: to another node, or with one node, compaction. */

@@ -15,7 +15,7 @@
 
 #define SLOP_NS 1000000ULL	/* reclaim steps this close together are one pageout */
 
-/* A syscall in flight, per task. */
+/* A syscall in flight. */
 struct pend {
 	int used;
 	__u64 ts;
@@ -30,19 +30,24 @@ struct mm_swap {
 	__s64 swapents;
 };
 
+/* What the builder knows of each task besides its op stream. */
+struct tstate {
+	struct pend pend;
+	__u64 mm;		/* its current mm */
+	int dead;
+};
+
 struct bld {
 	struct rplan *p;
-	struct pend *pend;	/* per task */
-	int cap_pend;
-	__u64 *mm_of;		/* per task: its current mm */
-	int *dead;
+	struct tstate *ts;	/* per task */
+	size_t cap_ts;
 	int last_task;
 	struct mm_swap *mms;
 	int nr_mms, cap_mms;
 	struct { char *path; __u32 file; } *paths;
 	int nr_paths, cap_paths;
-	unsigned fault_addr, fault_err, rss_member, rss_size, mig_addr, mig_order;
-	int have_ttu, have_mig;
+	struct rfields f;
+	int have_ttu;
 };
 
 /* mmr_grow() for the replay: new elements zeroed; out of memory ends the process. */
@@ -61,24 +66,16 @@ void *replay_grow(void *arr, size_t *cap, size_t need, size_t size)
 
 #define GROW(arr, cap, need) ((arr) = replay_grow((arr), &(cap), (need), sizeof(*(arr))))
 
-static void grow_int(struct rtask **arr, int *cap, int need)
-{
-	size_t c = *cap;
-
-	*arr = replay_grow(*arr, &c, need, sizeof(**arr));
-	*cap = c;
-}
-
 /* ---- tasks ------------------------------------------------------------ */
 
 static int task_find(struct bld *b, int tid)
 {
 	struct rplan *p = b->p;
 
-	if (b->last_task >= 0 && p->tasks[b->last_task].tid == tid && !b->dead[b->last_task])
+	if (b->last_task >= 0 && p->tasks[b->last_task].tid == tid && !b->ts[b->last_task].dead)
 		return b->last_task;
 	for (int i = p->nr_tasks - 1; i >= 0; i--)
-		if (p->tasks[i].tid == tid && !b->dead[i])
+		if (p->tasks[i].tid == tid && !b->ts[i].dead)
 			return b->last_task = i;
 	return -1;
 }
@@ -87,15 +84,9 @@ static int task_new(struct bld *b, int tid, int tgid, int parent, int thread)
 {
 	struct rplan *p = b->p;
 	int i = p->nr_tasks++;
-	size_t cap = b->cap_pend;
 
-	grow_int(&p->tasks, &p->cap_tasks, p->nr_tasks);
-	b->pend = replay_grow(b->pend, &cap, p->nr_tasks, sizeof(*b->pend));
-	cap = b->cap_pend;
-	b->mm_of = replay_grow(b->mm_of, &cap, p->nr_tasks, sizeof(*b->mm_of));
-	cap = b->cap_pend;
-	b->dead = replay_grow(b->dead, &cap, p->nr_tasks, sizeof(*b->dead));
-	b->cap_pend = cap;
+	GROW(p->tasks, p->cap_tasks, p->nr_tasks);
+	GROW(b->ts, b->cap_ts, p->nr_tasks);
 	p->tasks[i] = (struct rtask){ .tid = tid, .tgid = tgid, .parent = parent, .thread = thread };
 	return i;
 }
@@ -117,7 +108,7 @@ static struct rop *op_add(struct bld *b, int task, int type, __u64 ts)
 static int leader_of(struct bld *b, int tgid)
 {
 	for (int i = 0; i < b->p->nr_tasks; i++)
-		if (b->p->tasks[i].tgid == tgid && !b->p->tasks[i].thread && !b->dead[i])
+		if (b->p->tasks[i].tgid == tgid && !b->p->tasks[i].thread && !b->ts[i].dead)
 			return i;
 	return -1;
 }
@@ -145,7 +136,7 @@ static int task_of(struct bld *b, const struct mmr_event *ev)
 static int task_of_mm(struct bld *b, __u64 mm)
 {
 	for (int i = b->p->nr_tasks - 1; i >= 0; i--)
-		if (!b->dead[i] && b->mm_of[i] == mm)
+		if (!b->ts[i].dead && b->ts[i].mm == mm)
 			return i;
 	return -1;
 }
@@ -155,7 +146,6 @@ static int task_of_mm(struct bld *b, __u64 mm)
 static __u32 file_of(struct bld *b, const struct mmr_file_id *id)
 {
 	struct rplan *p = b->p;
-	size_t cap = p->cap_files;
 
 	if (!id->valid)
 		return 0;
@@ -166,8 +156,7 @@ static __u32 file_of(struct bld *b, const struct mmr_file_id *id)
 			return i + 1;
 		}
 	}
-	p->files = replay_grow(p->files, &cap, p->nr_files + 1, sizeof(*p->files));
-	p->cap_files = cap;
+	GROW(p->files, p->cap_files, p->nr_files + 1);
 	p->files[p->nr_files] = (struct rfile){ .dev = id->dev, .ino = id->ino, .size = id->size };
 	return ++p->nr_files;
 }
@@ -240,9 +229,9 @@ static void on_enter(struct bld *b, const struct mmr_event *ev)
 {
 	const struct mmr_sys_enter *e = ev->data;
 	int t = task_of(b, ev);
-	struct pend *pd = &b->pend[t];
+	struct pend *pd = &b->ts[t].pend;
 
-	b->mm_of[t] = ev->h.mm;
+	b->ts[t].mm = ev->h.mm;
 	pd->used = 1;
 	pd->ts = ev->h.ts;
 	pd->e = *e;
@@ -258,8 +247,10 @@ static void on_path(struct bld *b, const struct mmr_event *ev)
 	const struct mmr_sys_path *s = ev->data;
 	int t = task_find(b, s->c.pid);
 
-	if (t >= 0 && b->pend[t].used && b->pend[t].e.nr == s->nr)
-		snprintf(b->pend[t].path, sizeof(b->pend[t].path), "%.*s", MMR_PATH_MAX - 1, s->path);
+	struct pend *pd = t >= 0 ? &b->ts[t].pend : NULL;
+
+	if (pd && pd->used && pd->e.nr == s->nr)
+		snprintf(pd->path, sizeof(pd->path), "%.*s", MMR_PATH_MAX - 1, s->path);
 }
 
 static __u32 op_file(struct bld *b, const struct pend *pd, const struct mmr_sys_exit *x)
@@ -278,9 +269,9 @@ static void on_exit_sys(struct bld *b, const struct mmr_event *ev)
 	struct pend *pd;
 	struct rop *o;
 
-	if (t < 0 || !b->pend[t].used || b->pend[t].e.nr != x->nr)
+	if (t < 0 || !b->ts[t].pend.used || b->ts[t].pend.e.nr != x->nr)
 		return;
-	pd = &b->pend[t];
+	pd = &b->ts[t].pend;
 	pd->used = 0;
 	if (x->file.valid)
 		file_of(b, &x->file);
@@ -315,7 +306,7 @@ static void on_fork(struct bld *b, const struct mmr_event *ev)
 	int thread = f->child_tgid == f->parent_tgid;
 	int child = task_new(b, f->child_tid, f->child_tgid, parent, thread);
 
-	b->mm_of[child] = f->child_mm;
+	b->ts[child].mm = f->child_mm;
 	op_add(b, parent, ROP_SPAWN, ev->h.ts)->extra = child;
 }
 
@@ -323,8 +314,8 @@ static void on_exec(struct bld *b, const struct mmr_event *ev)
 {
 	int t = task_of(b, ev);
 
-	b->mm_of[t] = ev->h.mm;
-	b->pend[t].used = 0;	/* execve returns no exit record for a leader it replaced */
+	b->ts[t].mm = ev->h.mm;
+	b->ts[t].pend.used = 0;	/* execve returns no exit record for a leader it replaced */
 	op_add(b, t, ROP_EXEC, ev->h.ts);
 }
 
@@ -334,12 +325,12 @@ static void on_task_exit(struct bld *b, const struct mmr_event *ev)
 	int t = task_find(b, x->tid);
 
 	if (t >= 0)
-		b->dead[t] = 1;
+		b->ts[t].dead = 1;
 }
 
 /* ---- faults, reclaim, migration ------------------------------------- */
 
-static __u64 field_u(const struct mmr_event *ev, unsigned off, unsigned size)
+__u64 rfield(const struct mmr_event *ev, unsigned off, unsigned size)
 {
 	__u64 v = 0;
 
@@ -352,20 +343,20 @@ static __u64 field_u(const struct mmr_event *ev, unsigned off, unsigned size)
 static void on_fault(struct bld *b, const struct mmr_event *ev)
 {
 	int t = task_of(b, ev);
-	__u64 addr = field_u(ev, b->fault_addr, 8);
+	__u64 addr = rfield(ev, b->f.fault_addr, 8);
 	struct rop *o;
 
-	b->mm_of[t] = ev->h.mm;
+	b->ts[t].mm = ev->h.mm;
 	o = op_add(b, t, ROP_TOUCH, ev->h.ts);
 	o->a[0] = addr & ~(__u64)(b->p->page_size - 1);
-	o->a[1] = !!(field_u(ev, b->fault_err, 8) & 2);
+	o->a[1] = !!(rfield(ev, b->f.fault_err, 8) & 2);
 }
 
 static int in_syscall(struct bld *b, int tid, int nr)
 {
 	int t = task_find(b, tid);
 
-	return t >= 0 && b->pend[t].used && (int)b->pend[t].e.nr == nr;
+	return t >= 0 && b->ts[t].pend.used && (int)b->ts[t].pend.e.nr == nr;
 }
 
 /* Kernel-initiated reclaim or migration of pages of mm: an explicit op. */
@@ -400,13 +391,13 @@ static void on_unmap_one(struct bld *b, const struct mmr_event *ev)
 static void on_migration(struct bld *b, const struct mmr_event *ev)
 {
 	const struct mmr_common *c = ev->data;
-	__u64 addr = field_u(ev, b->mig_addr, 8) & ~(__u64)(b->p->page_size - 1);
-	__u64 n = 1ULL << (field_u(ev, b->mig_order, 4) & 31);
+	__u64 addr = rfield(ev, b->f.mig_addr, 8) & ~(__u64)(b->p->page_size - 1);
+	__u64 n = 1ULL << (rfield(ev, b->f.mig_order, 4) & 31);
 	int t = task_find(b, c->pid);
 
-	if (t >= 0 && b->pend[t].used &&
-	    (b->pend[t].e.nr == NR_MOVE_PAGES || b->pend[t].e.nr == NR_MIGRATE_PAGES)) {
-		struct pend *pd = &b->pend[t];
+	if (t >= 0 && b->ts[t].pend.used &&
+	    (b->ts[t].pend.e.nr == NR_MOVE_PAGES || b->ts[t].pend.e.nr == NR_MIGRATE_PAGES)) {
+		struct pend *pd = &b->ts[t].pend;
 
 		GROW(pd->addrs, pd->cap_addrs, pd->nr_addrs + 1);
 		pd->addrs[pd->nr_addrs++] = addr;
@@ -434,10 +425,10 @@ static void on_rss(struct bld *b, const struct mmr_event *ev)
 	struct mm_swap *m;
 	__s64 now;
 
-	if (field_u(ev, b->rss_member, 4) != 2)	/* MM_SWAPENTS */
+	if (rfield(ev, b->f.rss_member, 4) != 2)	/* MM_SWAPENTS */
 		return;
 	m = mm_swap(b, ev->h.mm);
-	now = (__s64)field_u(ev, b->rss_size, 8) / b->p->page_size;
+	now = (__s64)rfield(ev, b->f.rss_size, 8) / b->p->page_size;
 	if (now > m->swapents) {
 		b->p->swapouts += now - m->swapents;
 		b->p->uses_swap = 1;
@@ -502,29 +493,25 @@ static int check_machine(struct mmr_trace *t, char *err, size_t errlen)
 	return 0;
 }
 
-static void fields(struct bld *b, struct mmr_trace *t)
+void rfields_of(struct mmr_trace *t, struct rfields *f)
 {
 	const struct mmr_kind_info *k;
 	unsigned sz;
 
-	b->fault_addr = 8, b->fault_err = 24;
+	*f = (struct rfields){ .fault_addr = 8, .fault_err = 24, .mig_addr = 8, .mig_order = 24 };
 	k = mmr_trace_kind_by_name(t, "page_fault_user");
 	if (k && k->format) {
-		mmr_format_field(k->format, "address", &b->fault_addr, &sz);
-		mmr_format_field(k->format, "error_code", &b->fault_err, &sz);
+		mmr_format_field(k->format, "address", &f->fault_addr, &sz);
+		mmr_format_field(k->format, "error_code", &f->fault_err, &sz);
 	}
-	b->rss_member = b->rss_size = ~0u;
 	k = mmr_trace_kind_by_name(t, "rss_stat");
-	if (k && k->format && (mmr_format_field(k->format, "member", &b->rss_member, &sz) ||
-			       mmr_format_field(k->format, "size", &b->rss_size, &sz)))
-		b->rss_member = b->rss_size = ~0u;
-	b->mig_addr = 8, b->mig_order = 24;
+	f->has_rss = k && k->format && !mmr_format_field(k->format, "member", &f->rss_member, &sz) &&
+		     !mmr_format_field(k->format, "size", &f->rss_size, &sz);
 	k = mmr_trace_kind_by_name(t, "set_migration_pte");
 	if (k && k->format) {
-		mmr_format_field(k->format, "addr", &b->mig_addr, &sz);
-		mmr_format_field(k->format, "order", &b->mig_order, &sz);
+		mmr_format_field(k->format, "addr", &f->mig_addr, &sz);
+		mmr_format_field(k->format, "order", &f->mig_order, &sz);
 	}
-	b->have_ttu = kind_ok(t, "try_to_unmap_one");
 }
 
 static void on_event(struct bld *b, const struct mmr_event *ev)
@@ -554,7 +541,7 @@ static void on_event(struct bld *b, const struct mmr_event *ev)
 		on_fault(b, ev);
 		break;
 	case MMR_K_RSS_STAT:
-		if (b->rss_member != ~0u)
+		if (b->f.has_rss)
 			on_rss(b, ev);
 		break;
 	case MMR_K_TRY_TO_UNMAP_ONE:
@@ -634,14 +621,12 @@ static void mark_raced(struct rplan *p)
 
 static void bld_free(struct bld *b)
 {
-	for (int i = 0; i < b->p->nr_tasks && b->pend; i++)
-		free(b->pend[i].addrs);
+	for (int i = 0; i < b->p->nr_tasks && b->ts; i++)
+		free(b->ts[i].pend.addrs);
 	for (int i = 0; i < b->nr_paths; i++)
 		free(b->paths[i].path);
 	free(b->paths);
-	free(b->pend);
-	free(b->mm_of);
-	free(b->dead);
+	free(b->ts);
 	free(b->mms);
 }
 
@@ -654,7 +639,8 @@ int plan_build(struct mmr_trace *t, struct rplan *p, char *err, size_t errlen)
 	p->page_size = sysconf(_SC_PAGESIZE);
 	if (check_machine(t, err, errlen) || check_needed(t, err, errlen))
 		return -1;
-	fields(&b, t);
+	rfields_of(t, &b.f);
+	b.have_ttu = kind_ok(t, "try_to_unmap_one");
 	mmr_trace_rewind(t);
 	while (mmr_trace_next(t, &ev) == 1) {
 		if (!p->first_ts)

@@ -64,9 +64,11 @@ struct rplan {
 	struct rop *ops;
 	size_t nr_ops, cap_ops;
 	struct rtask *tasks;
-	int nr_tasks, cap_tasks;
+	int nr_tasks;
+	size_t cap_tasks;
 	struct rfile *files;
-	int nr_files, cap_files;
+	int nr_files;
+	size_t cap_files;
 	__u64 *addrs;
 	size_t nr_addrs, cap_addrs;
 	char *strs;
@@ -90,6 +92,15 @@ void plan_free(struct rplan *p);
 const char *rop_name(const struct rop *o);
 /* mmr_grow() with new elements zeroed; out of memory ends the process. */
 void *replay_grow(void *arr, size_t *cap, size_t need, size_t size);
+
+/* Offsets of the tracepoint fields replay reads, from the trace's own formats. */
+struct rfields {
+	unsigned fault_addr, fault_err, rss_member, rss_size, mig_addr, mig_order;
+	int has_rss;
+};
+void rfields_of(struct mmr_trace *t, struct rfields *f);
+/* The unsigned field at off (size bytes) of an event; 0 past its end. */
+__u64 rfield(const struct mmr_event *ev, unsigned off, unsigned size);
 
 /* One run: the plan in recorded order, or with ops a and b started together. */
 struct rrun {
