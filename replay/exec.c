@@ -173,12 +173,12 @@ static int nr_nodes(void)
 	static int n;
 	char path[64];
 
-	while (!n) {
-		for (n = 1; n < 64; n++) {
-			snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", n);
-			if (access(path, F_OK))
-				break;
-		}
+	if (n)
+		return n;
+	for (n = 1; n < 64; n++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", n);
+		if (access(path, F_OK))
+			break;
 	}
 	return n;
 }
