@@ -13,8 +13,6 @@
 #include "replay_cli.h"
 #include "util.h"
 
-#define NR_PRCTL 157
-
 /* ---- the results file -------------------------------------------------- */
 
 static void clean_text(char *s)
@@ -95,8 +93,7 @@ struct fidelity {
 	__u64 *marks;		/* per task */
 	struct { int tid; __u32 op, n, cursor; __u64 rep; int open; } pend[256];
 	int nr_pend;
-	struct { __u64 mm; __s64 swapents; } mms[64];
-	int nr_mms;
+	struct swap_count swap;
 };
 
 static int pend_of(struct fidelity *fd, int tid)
@@ -109,26 +106,6 @@ static int pend_of(struct fidelity *fd, int tid)
 	fd->pend[fd->nr_pend].tid = tid;
 	fd->pend[fd->nr_pend].open = 0;
 	return fd->nr_pend++;
-}
-
-static void fid_swap(struct fidelity *fd, const struct mmr_event *ev, const struct rfields *f,
-		     long psz)
-{
-	__s64 now = (__s64)rfield(ev, f->rss_size, 8) / psz;
-	int i;
-
-	if (!f->has_rss || rfield(ev, f->rss_member, 4) != 2)
-		return;
-	for (i = 0; i < fd->nr_mms && fd->mms[i].mm != ev->h.mm; i++)
-		;
-	if (i == fd->nr_mms) {
-		if (i == 64)
-			return;
-		fd->mms[fd->nr_mms++].mm = ev->h.mm;
-	}
-	if (now > fd->mms[i].swapents)
-		fd->swapouts += now - fd->mms[i].swapents;
-	fd->mms[i].swapents = now;
 }
 
 /*
@@ -159,7 +136,7 @@ static void fid_event(struct fidelity *fd, const struct rplan *p, const struct m
 	int i;
 
 	if (c->type == MMR_K_RSS_STAT) {
-		fid_swap(fd, ev, f, p->page_size);
+		fd->swapouts += swap_rise(&fd->swap, f, ev, p->page_size);
 	} else if (c->type == MMR_K_SYS_ENTER) {
 		const struct mmr_sys_enter *e = ev->data;
 
@@ -172,7 +149,7 @@ static void fid_event(struct fidelity *fd, const struct rplan *p, const struct m
 			fd->pend[i] = (typeof(fd->pend[0])){ c->pid, e->args[1], n, 0, e->args[3], 1 };
 			fd->marks[o->task] += n;
 			fd->syscalls += o->type == ROP_SYSCALL;
-			fd->brks += o->type == ROP_SYSCALL && o->nr == 12;
+			fd->brks += o->type == ROP_SYSCALL && o->nr == NR_BRK;
 			fd->touches += o->type == ROP_TOUCH ? n : 0;
 		} else if (fd->pend[i].open && p->ops[fd->pend[i].op].type == ROP_SYSCALL) {
 			const struct rop *o = &p->ops[fd->pend[i].op];
@@ -473,5 +450,6 @@ out:
 		mmr_trace_close(t);
 	free(rc);
 	free(fd.marks);
+	free(fd.swap.mms);
 	return ret;
 }

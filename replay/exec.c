@@ -225,7 +225,7 @@ static void migrate_call(__u32 id, const struct rop *o)
 	int nodes[64], status[64], k = 0;
 	long r;
 
-	if (o->nr == 256) {
+	if (o->nr == NR_MIGRATE_PAGES) {
 		r = syscall(SYS_migrate_pages, 0, 8 * sizeof(from), &from, &to);
 		note_result(id, o, r < 0 ? -errno : r);
 		return;
@@ -318,7 +318,7 @@ static void exec_op(__u32 id)
 	case ROP_SYSCALL:
 		replay_prepare(o);
 		mark(id, o, 0);
-		if (o->nr == 279 || o->nr == 256) {	/* move_pages, migrate_pages */
+		if (o->nr == NR_MOVE_PAGES || o->nr == NR_MIGRATE_PAGES) {
 			migrate_call(id, o);
 			break;
 		}

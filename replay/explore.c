@@ -31,12 +31,13 @@ static int op_range(const struct rplan *p, const struct rop *o, __u64 *lo, __u64
 		return 0;
 	}
 	switch (o->nr) {
-	case 9:		/* mmap */
+	case NR_MMAP:
 		if (o->ret < 0)
 			return 0;
 		*lo = o->ret, *hi = o->ret + o->a[1];
 		return 1;
-	case 10: case 11: case 25: case 26: case 28: case 149: case 150: case 325:
+	case NR_MPROTECT: case NR_MUNMAP: case NR_MREMAP: case NR_MSYNC: case NR_MADVISE:
+	case NR_MLOCK: case NR_MUNLOCK: case NR_MLOCK2:
 		*lo = o->a[0], *hi = o->a[0] + (o->a[1] ? o->a[1] : psz);
 		return 1;
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/utsname.h>
+#include "kinds.h"
 #include "replay.h"
 
 #define SLOP_NS 1000000ULL	/* reclaim steps this close together are one pageout */
@@ -25,11 +26,6 @@ struct pend {
 	size_t nr_addrs, cap_addrs;
 };
 
-struct mm_swap {
-	__u64 mm;
-	__s64 swapents;
-};
-
 /* What the builder knows of each task besides its op stream. */
 struct tstate {
 	struct pend pend;
@@ -42,8 +38,7 @@ struct bld {
 	struct tstate *ts;	/* per task */
 	size_t cap_ts;
 	int last_task;
-	struct mm_swap *mms;
-	int nr_mms, cap_mms;
+	struct swap_count swap;
 	struct { char *path; __u32 file; } *paths;
 	int nr_paths, cap_paths;
 	struct rfields f;
@@ -195,15 +190,6 @@ static __u32 path_file(struct bld *b, const char *path)
 }
 
 /* ---- syscalls --------------------------------------------------------- */
-
-enum {
-	NR_OPEN = 2, NR_CLOSE = 3, NR_MMAP = 9, NR_MPROTECT = 10, NR_MUNMAP = 11, NR_BRK = 12,
-	NR_MREMAP = 25, NR_MSYNC = 26, NR_MADVISE = 28, NR_SHMGET = 29, NR_SHMAT = 30,
-	NR_SHMCTL = 31, NR_SHMDT = 67, NR_TRUNCATE = 76, NR_FTRUNCATE = 77, NR_MLOCK = 149,
-	NR_MUNLOCK = 150, NR_MLOCKALL = 151, NR_MUNLOCKALL = 152, NR_MIGRATE_PAGES = 256,
-	NR_OPENAT = 257, NR_MOVE_PAGES = 279, NR_FALLOCATE = 285, NR_MEMFD_CREATE = 319,
-	NR_MLOCK2 = 325, NR_OPENAT2 = 437, NR_PROCESS_MADVISE = 440,
-};
 
 static int replayed_nr(int nr)
 {
@@ -406,36 +392,37 @@ static void on_migration(struct bld *b, const struct mmr_event *ev)
 	kernel_op(b, ev, ROP_MIGRATE, addr, n);
 }
 
-static struct mm_swap *mm_swap(struct bld *b, __u64 mm)
+__u64 swap_rise(struct swap_count *s, const struct rfields *f, const struct mmr_event *ev,
+	       long page_size)
 {
-	size_t cap = b->cap_mms;
+	__s64 now, old;
+	size_t i;
 
-	for (int i = 0; i < b->nr_mms; i++)
-		if (b->mms[i].mm == mm)
-			return &b->mms[i];
-	b->mms = replay_grow(b->mms, &cap, b->nr_mms + 1, sizeof(*b->mms));
-	b->cap_mms = cap;
-	b->mms[b->nr_mms] = (struct mm_swap){ .mm = mm };
-	return &b->mms[b->nr_mms++];
+	if (!f->has_rss || rfield(ev, f->rss_member, 4) != 2)	/* MM_SWAPENTS */
+		return 0;
+	for (i = 0; i < s->nr && s->mms[i].mm != ev->h.mm; i++)
+		;
+	if (i == s->nr) {
+		s->mms = replay_grow(s->mms, &s->cap, s->nr + 1, sizeof(*s->mms));
+		s->mms[s->nr++].mm = ev->h.mm;
+	}
+	now = (__s64)rfield(ev, f->rss_size, 8) / page_size;
+	old = s->mms[i].swapents;
+	s->mms[i].swapents = now;
+	return now > old ? now - old : 0;
 }
 
 static void on_rss(struct bld *b, const struct mmr_event *ev)
 {
 	const struct mmr_common *c = ev->data;
-	struct mm_swap *m;
-	__s64 now;
+	__u64 rise = swap_rise(&b->swap, &b->f, ev, b->p->page_size);
 
-	if (rfield(ev, b->f.rss_member, 4) != 2)	/* MM_SWAPENTS */
+	if (!rise)
 		return;
-	m = mm_swap(b, ev->h.mm);
-	now = (__s64)rfield(ev, b->f.rss_size, 8) / b->p->page_size;
-	if (now > m->swapents) {
-		b->p->swapouts += now - m->swapents;
-		b->p->uses_swap = 1;
-		if (!b->have_ttu && !in_syscall(b, c->pid, NR_MADVISE))
-			b->p->swapouts_unplaced += now - m->swapents;
-	}
-	m->swapents = now;
+	b->p->swapouts += rise;
+	b->p->uses_swap = 1;
+	if (!b->have_ttu && !in_syscall(b, c->pid, NR_MADVISE))
+		b->p->swapouts_unplaced += rise;
 }
 
 /* ---- the trace -------------------------------------------------------- */
@@ -541,8 +528,7 @@ static void on_event(struct bld *b, const struct mmr_event *ev)
 		on_fault(b, ev);
 		break;
 	case MMR_K_RSS_STAT:
-		if (b->f.has_rss)
-			on_rss(b, ev);
+		on_rss(b, ev);
 		break;
 	case MMR_K_TRY_TO_UNMAP_ONE:
 		on_unmap_one(b, ev);
@@ -627,7 +613,7 @@ static void bld_free(struct bld *b)
 		free(b->paths[i].path);
 	free(b->paths);
 	free(b->ts);
-	free(b->mms);
+	free(b->swap.mms);
 }
 
 int plan_build(struct mmr_trace *t, struct rplan *p, char *err, size_t errlen)
@@ -674,23 +660,8 @@ void plan_free(struct rplan *p)
 const char *rop_name(const struct rop *o)
 {
 	static const char *const names[] = { "syscall", "touch", "pageout", "migrate", "spawn", "exec" };
-	static const struct { int nr; const char *name; } sys[] = {
-		{ NR_OPEN, "open" }, { NR_CLOSE, "close" }, { NR_MMAP, "mmap" },
-		{ NR_MPROTECT, "mprotect" }, { NR_MUNMAP, "munmap" }, { NR_BRK, "brk" },
-		{ NR_MREMAP, "mremap" }, { NR_MSYNC, "msync" }, { NR_MADVISE, "madvise" },
-		{ NR_SHMGET, "shmget" }, { NR_SHMAT, "shmat" }, { NR_SHMCTL, "shmctl" },
-		{ NR_SHMDT, "shmdt" }, { NR_TRUNCATE, "truncate" }, { NR_FTRUNCATE, "ftruncate" },
-		{ NR_MLOCK, "mlock" }, { NR_MUNLOCK, "munlock" }, { NR_MLOCKALL, "mlockall" },
-		{ NR_MUNLOCKALL, "munlockall" }, { NR_MIGRATE_PAGES, "migrate_pages" },
-		{ NR_OPENAT, "openat" }, { NR_MOVE_PAGES, "move_pages" },
-		{ NR_FALLOCATE, "fallocate" }, { NR_MEMFD_CREATE, "memfd_create" },
-		{ NR_MLOCK2, "mlock2" }, { NR_OPENAT2, "openat2" },
-	};
 
-	if (o->type != ROP_SYSCALL)
-		return o->type < sizeof(names) / sizeof(names[0]) ? names[o->type] : "?";
-	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
-		if (sys[i].nr == o->nr)
-			return sys[i].name;
-	return "?";
+	if (o->type == ROP_SYSCALL)
+		return syscall_name(o->nr);
+	return o->type < sizeof(names) / sizeof(names[0]) ? names[o->type] : "?";
 }

@@ -405,7 +405,7 @@ static int do_brk(__u32 id, const struct rop *o)
 
 static int open_flags(const struct rop *o)
 {
-	int f = o->nr == 2 ? o->a[1] : o->nr == 257 ? o->a[2] : O_RDWR;
+	int f = o->nr == NR_OPEN ? o->a[1] : o->nr == NR_OPENAT ? o->a[2] : O_RDWR;
 
 	return f & O_ACCMODE;
 }
@@ -550,38 +550,39 @@ void shm_cleanup(void)
 void replay_prepare(const struct rop *o)
 {
 	P.hold = -1;
-	if (o->nr == 25 && o->ret >= 0 && (__u64)o->ret != o->a[0])
+	if (o->nr == NR_MREMAP && o->ret >= 0 && (__u64)o->ret != o->a[0])
 		P.hold = sys(SYS_mmap, o->ret, page_up(o->a[2]), PROT_NONE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	else if (o->nr == 9 && !(o->a[3] & MAP_ANONYMOUS) && o->ret >= 0)
+	else if (o->nr == NR_MMAP && !(o->a[3] & MAP_ANONYMOUS) && o->ret >= 0)
 		fd_of((int)o->a[4], o->file, o->fsize);
-	else if (o->nr == 77 || o->nr == 285)
+	else if (o->nr == NR_FTRUNCATE || o->nr == NR_FALLOCATE)
 		fd_of((int)o->a[0], o->file, 0);
 }
 
 int replay_syscall(__u32 id, const struct rop *o)
 {
 	switch (o->nr) {
-	case 9:
+	case NR_MMAP:
 		return do_mmap(id, o);
-	case 11:
+	case NR_MUNMAP:
 		return do_munmap(id, o);
-	case 12:
+	case NR_BRK:
 		return do_brk(id, o);
-	case 25:
+	case NR_MREMAP:
 		return do_mremap(id, o);
-	case 10: case 26: case 149: case 150: case 325:	/* mprotect msync mlock munlock mlock2 */
+	case NR_MPROTECT: case NR_MSYNC: case NR_MLOCK: case NR_MUNLOCK: case NR_MLOCK2:
 		return range_call(id, o, o->a[2], 0);
-	case 28:	/* madvise; never poison or offline pages here */
-		return o->a[2] == 100 || o->a[2] == 101 ? -1 : range_call(id, o, o->a[2], 0);
-	case 151: case 152:	/* mlockall, munlockall */
+	case NR_MADVISE:	/* never poison or offline pages here */
+		return o->a[2] == MADV_HWPOISON || o->a[2] == MADV_SOFT_OFFLINE ? -1 :
+		       range_call(id, o, o->a[2], 0);
+	case NR_MLOCKALL: case NR_MUNLOCKALL:
 		note_result(id, o, sys(o->nr, o->a[0], 0, 0, 0, 0, 0));
 		return 0;
-	case 2: case 257: case 437:
+	case NR_OPEN: case NR_OPENAT: case NR_OPENAT2:
 		return do_open(id, o);
-	case 3:
+	case NR_CLOSE:
 		return do_close(id, o);
-	case 319: {
+	case NR_MEMFD_CREATE: {
 		long fd = sys(SYS_memfd_create, (__u64)(PL->strs + o->extra), o->a[1], 0, 0, 0, 0);
 
 		if (fd >= 0 && o->ret >= 0)
@@ -589,17 +590,17 @@ int replay_syscall(__u32 id, const struct rop *o)
 		note_result(id, o, fd);
 		return 0;
 	}
-	case 77: case 285:	/* ftruncate, fallocate */
+	case NR_FTRUNCATE: case NR_FALLOCATE:
 		return do_fd_call(id, o);
-	case 76:
+	case NR_TRUNCATE:
 		return do_truncate(id, o);
-	case 29:
+	case NR_SHMGET:
 		return do_shmget(id, o);
-	case 30:
+	case NR_SHMAT:
 		return do_shmat(id, o);
-	case 67:
+	case NR_SHMDT:
 		return do_shmdt(id, o);
-	case 31:
+	case NR_SHMCTL:
 		return do_shmctl(id, o);
 	}
 	return -1;

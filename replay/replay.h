@@ -21,6 +21,16 @@
 #define MMR_MARK_OP 0x4d4d5250	/* "PRMM" */
 #define MMR_MARK_RUN 0x4d4d5252
 
+/* The x86_64 syscalls replay rebuilds, and the prctl that marks its ops. */
+enum {
+	NR_OPEN = 2, NR_CLOSE = 3, NR_MMAP = 9, NR_MPROTECT = 10, NR_MUNMAP = 11, NR_BRK = 12,
+	NR_MREMAP = 25, NR_MSYNC = 26, NR_MADVISE = 28, NR_SHMGET = 29, NR_SHMAT = 30,
+	NR_SHMCTL = 31, NR_SHMDT = 67, NR_TRUNCATE = 76, NR_FTRUNCATE = 77, NR_MLOCK = 149,
+	NR_MUNLOCK = 150, NR_PRCTL = 157, NR_MLOCKALL = 151, NR_MUNLOCKALL = 152, NR_MIGRATE_PAGES = 256,
+	NR_OPENAT = 257, NR_MOVE_PAGES = 279, NR_FALLOCATE = 285, NR_MEMFD_CREATE = 319,
+	NR_MLOCK2 = 325, NR_OPENAT2 = 437, NR_PROCESS_MADVISE = 440,
+};
+
 enum rop_type {
 	ROP_SYSCALL,	/* nr, a[], ret as recorded */
 	ROP_TOUCH,	/* a[0] page address, a[1] 1 for a write */
@@ -101,6 +111,15 @@ struct rfields {
 void rfields_of(struct mmr_trace *t, struct rfields *f);
 /* The unsigned field at off (size bytes) of an event; 0 past its end. */
 __u64 rfield(const struct mmr_event *ev, unsigned off, unsigned size);
+
+/* MM_SWAPENTS per mm, to count the pages each rss_stat event swapped out. */
+struct swap_count {
+	struct { __u64 mm; __s64 swapents; } *mms;
+	size_t nr, cap;
+};
+/* Pages an rss_stat event added to its mm's MM_SWAPENTS; 0 for a fall or another counter. */
+__u64 swap_rise(struct swap_count *s, const struct rfields *f, const struct mmr_event *ev,
+		long page_size);
 
 /* One run: the plan in recorded order, or with ops a and b started together. */
 struct rrun {

@@ -15,7 +15,6 @@
 #include "replay.h"
 
 #define WORKLOADS ".output/workloads"
-#define NR_PRCTL 157
 
 /* The number after "key": in a JSON report; -1 if absent. */
 static long long json_num(const char *js, const char *key)
@@ -143,10 +142,11 @@ static void replay_compare(const char *name, int raced)
 {
 	char trace[512], out[512], *js;
 	long rec[512], rep[512];
-	/* madvise mlock munlock mlockall munlockall fallocate memfd_create mlock2
-	 * msync mremap shmget shmat shmdt (not mprotect: ld.so's calls on the
-	 * program image are outside the replayed mappings, and skipped) */
-	static const int nrs[] = { 28, 149, 150, 151, 152, 285, 319, 325, 26, 25, 29, 30, 67 };
+	/* not mprotect: ld.so's calls on the program image are outside the
+	 * replayed mappings, and skipped */
+	static const int nrs[] = { NR_MADVISE, NR_MLOCK, NR_MUNLOCK, NR_MLOCKALL, NR_MUNLOCKALL,
+				   NR_FALLOCATE, NR_MEMFD_CREATE, NR_MLOCK2, NR_MSYNC, NR_MREMAP,
+				   NR_SHMGET, NR_SHMAT, NR_SHMDT };
 	int rc;
 
 	snprintf(trace, sizeof(trace), "%s", tmp_path("rt.trace"));
