@@ -240,20 +240,21 @@ static int run_quiet(char *const argv[])
 static void setup_swap(const struct rplan *p)
 {
 	long mb = (long)(p->swapouts * 2 * p->page_size >> 20) + 64;
-	char size[32];
-	char *dd[] = { "fallocate", "-l", size, swapfile, NULL };
 	char *mk[] = { "mkswap", swapfile, NULL };
 	const char *why = NULL;
+	int fd;
 
-	if (!p->uses_swap || swap_active())
+	if (!p->swapouts || swap_active())
 		return;
 	snprintf(swapfile, sizeof(swapfile), "%s/swap", scratch);
-	snprintf(size, sizeof(size), "%ldM", mb);
-	if (run_quiet(dd) != 0)
-		why = "fallocate failed";
-	else if (chmod(swapfile, 0600) || run_quiet(mk) != 0)
+	fd = open(swapfile, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || fallocate(fd, 0, 0, mb << 20))
+		why = strerror(errno);
+	if (fd >= 0)
+		close(fd);
+	if (!why && run_quiet(mk) != 0)
 		why = "mkswap failed";
-	else if (swapon(swapfile, 0))
+	else if (!why && swapon(swapfile, 0))
 		why = strerror(errno);
 	if (!why) {
 		mmr_warn("replay: the recording swapped %llu pages; swapping to a temporary %ld MiB "

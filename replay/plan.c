@@ -420,7 +420,6 @@ static void on_rss(struct bld *b, const struct mmr_event *ev)
 	if (!rise)
 		return;
 	b->p->swapouts += rise;
-	b->p->uses_swap = 1;
 	if (!b->have_ttu && !in_syscall(b, c->pid, NR_MADVISE))
 		b->p->swapouts_unplaced += rise;
 }

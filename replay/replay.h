@@ -89,7 +89,6 @@ struct rplan {
 	__u64 swapouts_unplaced;	/* pages: MM_SWAPENTS rose, no try_to_unmap_one */
 	__u64 swapouts;			/* pages swapped out (MM_SWAPENTS rises) */
 	__u64 unreplayable;		/* process_madvise: its iovec is not recorded */
-	int uses_swap;
 };
 
 /*
