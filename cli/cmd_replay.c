@@ -27,7 +27,9 @@
 const char usage_replay[] =
 	"usage: mmreplay replay TRACE [-o FILE] [--order recorded|free] [--json]\n"
 	"       mmreplay replay TRACE --explore [--trials N] [--seed S] [--pairs N]\n"
-	"       mmreplay replay TRACE --pair A,B --seed S\n\n"
+	"       mmreplay replay TRACE --pair A,B --seed S\n"
+	"       mmreplay replay TRACE --kernel IMAGE [--modules DIR] [--vmlinux FILE]\n"
+	"                             [--mem SIZE] [--cpus N] [--accel auto|kvm|tcg]\n\n"
 	"Rebuild the recorded workload (mappings, files as stand-ins, mm syscalls,\n"
 	"page touches from the recorded faults, forks and threads, reclaim as\n"
 	"MADV_PAGEOUT) and run it on this kernel, recorded with snapshots into\n"
@@ -46,15 +48,33 @@ const char usage_replay[] =
 	"      --scratch DIR    where the scratch directory goes (default $TMPDIR or\n"
 	"                       /var/tmp); stand-in files take its filesystem: use\n"
 	"                       /dev/shm to replay files that were on tmpfs as shmem\n"
-	"      --timeout S      a run without progress for S seconds is stuck (default 30)\n"
+	"      --timeout S      a run without progress for S seconds is stuck (default 30);\n"
+	"                       with --kernel, the limit for the whole guest (default 300)\n"
 	"      --no-snapshot    record the replay from events only (fast; check then\n"
 	"                       judges only where this kernel lets it hook mm internals)\n"
 	"  -j, --json           the report as JSON\n\n"
+	"In a QEMU guest (another kernel, e.g. with your patch):\n"
+	"  -k, --kernel IMAGE   boot IMAGE (an x86_64 bzImage) in QEMU with an initramfs\n"
+	"                       built on the fly, two NUMA nodes and swap on zram; replay\n"
+	"                       there, bring the trace back and check it here. Said\n"
+	"                       first: what the image cannot do (from a vmlinux and\n"
+	"                       config beside it); the guest console goes to FILE.console\n"
+	"      --modules DIR    lib/modules/<release> (or a root holding it) for zram;\n"
+	"                       default: lib/modules beside IMAGE\n"
+	"      --vmlinux FILE   the image's vmlinux (default: beside IMAGE), read with\n"
+	"                       libelf for the hooks it has and its BTF\n"
+	"      --mem SIZE       guest memory, e.g. 1G or 768M (default 1G)\n"
+	"      --cpus N         guest CPUs, split over two NUMA nodes (default 2)\n"
+	"      --accel A        auto (default: KVM if a probe guest boots, else TCG), kvm\n"
+	"                       or tcg\n\n"
+	"A guest kernel that panics or oopses is reported with its console tail and\n"
+	"exit status 1; one that hangs past --timeout, with exit status 2.\n\n"
 	"Exit status: 0 clean, 1 findings, 2 error.\n\n"
 	"examples:\n"
 	"  mmreplay record -o w.trace -- ./workload\n"
 	"  mmreplay replay w.trace\n"
-	"  mmreplay replay w.trace --explore --trials 20 --seed 1\n";
+	"  mmreplay replay w.trace --explore --trials 20 --seed 1\n"
+	"  mmreplay replay w.trace --kernel ~/linux/arch/x86/boot/bzImage\n";
 
 static int parse_pair(const char *s, struct replay_opts *o)
 {
@@ -77,6 +97,50 @@ static int parse_num(const char *opt, const char *s, long min, long *v)
 		return -1;
 	}
 	return 0;
+}
+
+/* "1G", "768M", or MiB */
+static int parse_mem(const char *s, int *mb)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end == 'G' || *end == 'g')
+		v *= 1024, end++;
+	else if (*end == 'M' || *end == 'm')
+		end++;
+	if (*end || v < 256 || v > 65536) {
+		mmr_err("replay: --mem needs a size from 256M to 64G, like 1G or 768M, not '%s'", s);
+		return -1;
+	}
+	*mb = v;
+	return 0;
+}
+
+static int parse_vm_opt(int c, struct replay_opts *o)
+{
+	long v;
+
+	switch (c) {
+	case 'k': o->kernel = optarg; return 0;
+	case 'M': o->modules = optarg; return 0;
+	case 'L': o->vmlinux = optarg; return 0;
+	case 'G': o->results_out = optarg; return 0;
+	case 'm': return parse_mem(optarg, &o->mem_mb);
+	case 'c':
+		if (parse_num("--cpus", optarg, 1, &v))
+			return -1;
+		o->cpus = v;
+		return 0;
+	case 'A':
+		if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg")) {
+			mmr_err("replay: --accel is auto, kvm or tcg, not '%s'", optarg);
+			return -1;
+		}
+		o->accel = optarg;
+		return 0;
+	}
+	return -1;
 }
 
 static int parse_opt(int c, struct replay_opts *o)
@@ -122,9 +186,9 @@ static int parse_opt(int c, struct replay_opts *o)
 		o->window_ns = v * 1000ULL;
 		return 0;
 	case 't':
-		return parse_num("--timeout", optarg, 1, &v) ? -1 : (o->timeout_s = v, 0);
+		return parse_num("--timeout", optarg, 1, &v) ? -1 : (o->vm_timeout_s = v, 0);
 	}
-	return -1;
+	return parse_vm_opt(c, o);
 }
 
 static int parse_replay(int argc, char **argv, struct replay_opts *o)
@@ -136,14 +200,19 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		{ "pairs", required_argument, NULL, 'p' }, { "window", required_argument, NULL, 'w' },
 		{ "scratch", required_argument, NULL, 'r' }, { "timeout", required_argument, NULL, 't' },
 		{ "no-snapshot", no_argument, NULL, 'N' }, { "json", no_argument, NULL, 'j' },
+		{ "kernel", required_argument, NULL, 'k' }, { "modules", required_argument, NULL, 'M' },
+		{ "vmlinux", required_argument, NULL, 'L' }, { "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' }, { "accel", required_argument, NULL, 'A' },
+		{ "guest-results", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	int c;
 
 	*o = (struct replay_opts){ .out = "replay.trace", .trials = 100, .seed = 1, .max_pairs = 16,
-				   .window_ns = 1000000, .timeout_s = 30, .pair_a = -1, .pair_b = -1 };
+				   .window_ns = 1000000, .timeout_s = 30, .pair_a = -1, .pair_b = -1,
+				   .mem_mb = 1024, .cpus = 2 };
 	for (;;) {
-		c = mmr_getopt("replay", argc, argv, "o:xn:s:P:jh", opts);
+		c = mmr_getopt("replay", argc, argv, "o:xn:s:P:jk:h", opts);
 		if (c == -1 && optind < argc && !o->trace) {
 			o->trace = argv[optind++];
 			continue;
@@ -167,6 +236,15 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		mmr_err("replay: --explore and --pair need --order recorded");
 		return -1;
 	}
+	if ((o->modules || o->vmlinux || o->accel) && !o->kernel) {
+		mmr_err("replay: --modules, --vmlinux and --accel go with --kernel IMAGE");
+		return -1;
+	}
+	/* --timeout: the whole guest with --kernel, else a run without progress */
+	if (!o->kernel && o->vm_timeout_s)
+		o->timeout_s = o->vm_timeout_s;
+	if (o->kernel && !o->vm_timeout_s)
+		o->vm_timeout_s = 300;
 	return 0;
 }
 
@@ -343,27 +421,26 @@ static int record_replay(const struct replay_opts *o, const char *runs, const ch
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static int replay(const struct replay_opts *o, const struct rplan *p)
+/* Here, on this kernel: record the replay process, then check its trace. */
+static int replay_local(const struct replay_opts *o, const struct rplan *p,
+			const struct rrun_set *rs)
 {
-	static struct rpair pairs[MAX_PAIRS];
 	struct run_result *res = NULL;
 	char runs_path[4200], res_path[4200];
-	struct rrun *runs = NULL;
-	int nr_pairs, nr_runs, rc, ret = MMR_EXIT_ERROR;
+	int rc, n, ret = MMR_EXIT_ERROR;
 
-	nr_runs = plan_runs(o, p, pairs, &nr_pairs, &runs);
-	if (nr_runs < 0 || make_scratch(o))
-		goto out;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	if (make_scratch(o))
+		return ret;
 	setup_swap(p);
 	snprintf(runs_path, sizeof(runs_path), "%s/runs", scratch);
 	snprintf(res_path, sizeof(res_path), "%s/results", scratch);
-	if (write_runs(runs_path, runs, nr_runs)) {
+	if (o->results_out)
+		snprintf(res_path, sizeof(res_path), "%s", o->results_out);
+	if (write_runs(runs_path, rs->runs, rs->nr_runs)) {
 		mmr_err("replay: cannot write %s: %s", runs_path, strerror(errno));
 		goto out;
 	}
-	if (nr_runs) {
+	if (rs->nr_runs) {
 		rc = record_replay(o, runs_path, res_path);
 		if (interrupted) {
 			mmr_err("replay: interrupted; the scratch directory was removed");
@@ -374,18 +451,38 @@ static int replay(const struct replay_opts *o, const struct rplan *p)
 			goto out;
 		}
 	}
-	res = calloc(nr_runs + 1, sizeof(*res));
-	if (res && results_read(res_path, res, nr_runs) != nr_runs) {
-		mmr_err("replay: the replay process reported %d of %d runs",
-			results_read(res_path, res, nr_runs), nr_runs);
+	if (o->results_out) {	/* in a guest: the host checks and reports */
+		ret = 0;
+		goto out;
+	}
+	res = calloc(rs->nr_runs + 1, sizeof(*res));
+	n = res ? results_read(res_path, res, rs->nr_runs) : -1;
+	if (n != rs->nr_runs) {
+		mmr_err("replay: the replay process reported %d of %d runs", n, rs->nr_runs);
 		goto out;
 	}
 	cleanup();
-	ret = replay_report(o, p, pairs, nr_pairs, res, nr_runs);
+	ret = replay_report(o, p, rs->pairs, rs->nr_pairs, res, rs->nr_runs);
 out:
 	cleanup();
-	free(runs);
 	free(res);
+	return ret;
+}
+
+static int replay(struct replay_opts *o, const struct rplan *p)
+{
+	static struct rpair pairs[MAX_PAIRS];
+	struct rrun_set rs = { .pairs = pairs };
+	int ret;
+
+	rs.nr_runs = plan_runs(o, p, pairs, &rs.nr_pairs, &rs.runs);
+	if (rs.nr_runs < 0)
+		return MMR_EXIT_ERROR;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	o->stop = &interrupted;
+	ret = o->kernel ? replay_vm(o, p, &rs) : replay_local(o, p, &rs);
+	free(rs.runs);
 	return ret;
 }
 

@@ -3,6 +3,7 @@
 #ifndef MMR_REPLAY_CLI_H
 #define MMR_REPLAY_CLI_H
 
+#include <signal.h>
 #include "replay.h"
 
 struct replay_opts {
@@ -11,6 +12,21 @@ struct replay_opts {
 	int explore, json, trials, max_pairs, timeout_s, no_snapshot;
 	long pair_a, pair_b;
 	__u64 seed, window_ns;
+	/* --kernel: the replay runs in a QEMU guest (replay_vm.c) */
+	const char *kernel, *modules, *vmlinux, *accel;
+	int mem_mb, cpus, vm_timeout_s;
+	const char *console;		/* the guest console, beside the replay trace */
+	const char *guest_json;		/* the guest's summary, for the JSON report */
+	const char *results_out;	/* in the guest: write the results here, no report */
+	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
+};
+
+/* The runs of one replay: a plain run, one --pair trial, or the explore trials. */
+struct rrun_set {
+	struct rpair *pairs;
+	int nr_pairs;
+	struct rrun *runs;
+	int nr_runs;
 };
 
 /* What one run did, as the replay process wrote it to the results file. */
@@ -30,5 +46,8 @@ int results_write(FILE *f, const struct run_result *r);
  */
 int replay_report(const struct replay_opts *o, const struct rplan *p, const struct rpair *pairs,
 		  int nr_pairs, struct run_result *res, int nr_runs);
+
+/* Replays in a guest booted on o->kernel; the exit status. */
+int replay_vm(struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs);
 
 #endif

@@ -298,7 +298,10 @@ static void print_json_run(const struct replay_opts *o, const struct rplan *p,
 {
 	const struct rstats *s = &r->st;
 
-	printf("{\n\"replay\": {\"trace\": ");
+	printf("{\n");
+	if (o->guest_json)
+		printf("\"guest\": %s,\n", o->guest_json);
+	printf("\"replay\": {\"trace\": ");
 	json_str(stdout, o->trace);
 	printf(", \"output\": ");
 	json_str(stdout, o->out);
@@ -392,8 +395,12 @@ static int report_explore(const struct replay_opts *o, const struct rplan *p,
 		any |= rc[r].findings != 0;
 		errors |= res[r].err[0] != 0;
 	}
+	if (o->json && o->guest_json)
+		printf("{\"guest\": %s,\n ", o->guest_json);
+	else if (o->json)
+		printf("{");
 	if (o->json)
-		printf("{\"explore\": {\"trace\": \"%s\", \"seed\": %llu, \"trials\": %d, \"pairs\": [",
+		printf("\"explore\": {\"trace\": \"%s\", \"seed\": %llu, \"trials\": %d, \"pairs\": [",
 		       o->trace, (unsigned long long)o->seed, o->trials);
 	else
 		printf("explore %s: %d racing pairs, %d trials each, seed %llu\n", o->trace, nr_pairs,

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vm: boot a kernel image in QEMU with a generated initramfs, run one
+ * command there, and bring its /out directory back.  Used by
+ * `mmreplay replay --kernel`.
+ */
+#ifndef MMR_VM_H
+#define MMR_VM_H
+
+#include <signal.h>
+#include <stddef.h>
+
+/* ---- initramfs (newc cpio, uncompressed) ---- */
+struct cpio;
+
+struct cpio *cpio_create(const char *path);
+/* Adds directories up to and including @dir (mkdir -p). */
+int cpio_mkdir(struct cpio *c, const char *dir);
+int cpio_add_data(struct cpio *c, const char *guest, const void *buf, size_t len, unsigned mode);
+int cpio_add_file(struct cpio *c, const char *guest, const char *host, unsigned mode);
+int cpio_symlink(struct cpio *c, const char *guest, const char *target);
+/* Copies an ELF executable and the shared libraries ldd lists for it. */
+int cpio_add_elf(struct cpio *c, const char *guest, const char *host, char *err, size_t errlen);
+/* Writes the trailer and closes; 0 or -1 (an earlier write failed). */
+int cpio_finish(struct cpio *c);
+
+/* ---- kernel image facts, read before booting ---- */
+struct kimage {
+	char release[128];	/* from the bzImage header, or "" */
+	char moddir[4096];	/* lib/modules/<release> to take modules from, or "" */
+	char vmlinux[4096];	/* ELF image with symbols, or "" */
+	char config[4096];	/* the kernel's .config, or "" */
+};
+
+/* Fills @k from IMAGE and what lies next to it (or the given paths). */
+int kimage_inspect(struct kimage *k, const char *image, const char *modules,
+		   const char *vmlinux, char *err, size_t errlen);
+/* 'y', 'm' or 'n': CONFIG_@name in the image's config; 0 if there is no config. */
+int kimage_config(const struct kimage *k, const char *name);
+
+/* vmlinux symbols: opened once with libelf, looked up by name. */
+struct ksyms;
+struct ksyms *ksyms_open(const char *vmlinux, char *err, size_t errlen);
+int ksyms_has_func(const struct ksyms *s, const char *name);
+int ksyms_has_btf(const struct ksyms *s);
+void ksyms_close(struct ksyms *s);
+
+/*
+ * Modules for swap on zram (and what they need), copied into the
+ * initramfs under /lib/modules; @order gets their guest paths, one per
+ * line, dependencies first, for insmod.  Returns the number added.
+ */
+int modules_add(struct cpio *c, const char *moddir, const char *const *names, char *order,
+		size_t orderlen, char *err, size_t errlen);
+
+/* ---- QEMU ---- */
+enum vm_end { VM_DONE, VM_PANIC, VM_OOPS, VM_TIMEOUT, VM_NO_RESULT, VM_FAILED, VM_STOPPED };
+
+struct vm_opts {
+	const char *kernel, *initrd, *console, *accel;	/* accel: kvm or tcg */
+	int mem_mb, cpus, numa, timeout_s;
+	volatile sig_atomic_t *stop;	/* set: kill the guest now */
+};
+
+struct vm_result {
+	enum vm_end end;
+	char accel[8];
+	char line[512];		/* the panic/oops line, or why it failed */
+	double wall_s;		/* QEMU's wall time */
+};
+
+/* Boots the guest; the results are unpacked into @outdir. */
+int vm_run(const struct vm_opts *o, const char *outdir, struct vm_result *r);
+/* "kvm" if a KVM guest really boots here (probed once, cached), else "tcg". */
+const char *vm_accel(const char *kernel, const char *busybox, const char *tmpdir);
+/* Prints the last @n lines of a file to stderr, each after @prefix. */
+void vm_print_tail(const char *path, int n, const char *prefix);
+/* The same for the console, between rulers. */
+void vm_console_tail(const char *console, int n);
+const char *vm_end_name(enum vm_end e);
+
+/* The guest's /init (vm/guest-init.sh, linked in). */
+extern const char vm_guest_init[];
+extern const unsigned int vm_guest_init_len;
+
+#endif
