@@ -341,20 +341,21 @@ static int move_file(const char *from, const char *to)
 
 /* What the guest brought back, checked here; the exit status. */
 static int guest_report(struct replay_opts *o, const struct rplan *p, const char *outdir,
-			const struct vm_result *vr, const struct rrun_set *rs, int broke)
+			const struct vm_result *vr, const struct rrun_set *rs,
+			const struct guest_facts *gf, int broke)
 {
 	static char json[8192];
+	struct guest_facts g = *gf;
 	char path[4400];
-	struct guest_facts g;
 	struct run_result *res;
 	int n, ret = MMR_EXIT_ERROR;
 
-	if (read_facts(outdir, &g) || g.status < 0) {
+	if (g.status < 0) {
 		if (broke)
 			return 1;
 		mmr_err("replay: the guest did not finish the replay (%s)", vr->line[0] ? vr->line :
 			"no status came back");
-		vm_console_tail(o->console, 30);
+		vm_console_tail(o->console, 30, NULL);
 		return MMR_EXIT_ERROR;
 	}
 	snprintf(path, sizeof(path), "%s/replay.log", outdir);
@@ -384,13 +385,22 @@ static int guest_report(struct replay_opts *o, const struct rplan *p, const char
 	return ret;
 }
 
-/* The guest kernel broke: that is a finding about the kernel under test. */
-static int kernel_broke(const struct replay_opts *o, const struct vm_result *vr, int ret)
+/*
+ * The guest kernel broke.  During the replay, that is a finding about the
+ * kernel under test; before it, the kernel could not run the guest at all.
+ */
+static int kernel_broke(const struct replay_opts *o, const struct vm_result *vr,
+			const struct guest_facts *g)
 {
-	mmr_err("replay: guest %s during the replay: %s", vm_end_name(vr->end), vr->line);
-	vm_console_tail(o->console, 25);
-	return ret == MMR_EXIT_ERROR || ret == 0 ? 1 : ret;
+	int during = g->cmd_start_s > 0;
+
+	mmr_err("replay: guest %s %s: %s", vm_end_name(vr->end),
+		during ? "during the replay" : "while booting, before the replay started",
+		vr->line);
+	vm_console_tail(o->console, 30, vr->line);
+	return during ? 1 : MMR_EXIT_ERROR;
 }
+
 
 /* ---- the whole run ------------------------------------------------------ */
 
@@ -435,10 +445,12 @@ int replay_vm(struct replay_opts *o, const struct rplan *p, const struct rrun_se
 	char initrd[4200], outdir[4200], console[4200];
 	struct vm_opts vo = { .mem_mb = o->mem_mb, .cpus = o->cpus, .numa = 2,
 			      .timeout_s = o->vm_timeout_s };
+	struct guest_facts g;
 	struct vm_result vr;
 	struct kimage k;
 	char err[512];
 	int ret = MMR_EXIT_ERROR, broke;
+	double t0 = vm_now(), t_rd, t_vm;
 
 	if (kimage_inspect(&k, o->kernel, o->modules, o->vmlinux, err, sizeof(err))) {
 		mmr_err("replay: %s", err);
@@ -452,6 +464,7 @@ int replay_vm(struct replay_opts *o, const struct rplan *p, const struct rrun_se
 	o->console = console;
 	if (mkdir(outdir, 0700) || build_initramfs(o, &k, initrd))
 		goto out;
+	t_rd = vm_now();
 	vo.kernel = o->kernel;
 	vo.initrd = initrd;
 	vo.console = console;
@@ -469,13 +482,23 @@ int replay_vm(struct replay_opts *o, const struct rplan *p, const struct rrun_se
 	}
 	if (vr.end == VM_TIMEOUT || vr.end == VM_FAILED) {
 		mmr_err("replay: %s: %s", vm_end_name(vr.end), vr.line);
-		vm_console_tail(console, 25);
+		vm_console_tail(console, 25, NULL);
 		goto out;
 	}
 	broke = vr.end == VM_PANIC || vr.end == VM_OOPS;
-	ret = guest_report(o, p, outdir, &vr, rs, broke);
+	read_facts(outdir, &g);
+	t_vm = vm_now();
+	/* after a kernel broke during the replay, what came back is still reported */
 	if (broke)
-		ret = kernel_broke(o, &vr, ret);
+		ret = kernel_broke(o, &vr, &g);
+	if (!broke)
+		ret = guest_report(o, p, outdir, &vr, rs, &g, 0);
+	else if (g.cmd_start_s > 0)
+		guest_report(o, p, outdir, &vr, rs, &g, 1);
+	if (mmr_verbose)
+		fprintf(stderr, "replay: time: initramfs %.2f s, qemu %.2f s (boot to /init %.2f s, "
+			"replay %.2f s), check %.2f s, total %.2f s\n", t_rd - t0, vr.wall_s,
+			g.init_s, g.cmd_end_s - g.cmd_start_s, vm_now() - t_vm, vm_now() - t0);
 out:
 	remove_tmp();
 	return ret;

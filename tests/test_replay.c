@@ -318,18 +318,14 @@ static void test_replay_explore_deterministic(void)
  * (compaction on a one-node machine).  The recording is built by hand, as
  * this host cannot hook try_to_unmap_one; the replay runs on the kernel.
  */
-static void test_replay_reclaim_and_migration(void)
+/* mmap 4 anon pages, touch them; kswapd takes 2 to swap, compaction migrates 1 */
+static int build_reclaim_trace(const char *path)
 {
 	const __u64 base = 0x7f1234560000ULL;
-	char path[512], *js;
 	struct tb b;
-	int rc;
 
-	if (!need_bpf())
-		return;
-	snprintf(path, sizeof(path), "%s", tmp_path("reclaim.trace"));
-	if (!ASSERT_EQ(tb_open(&b, path, "6.18.0", 100, 0xaaa), 0, "write trace"))
-		return;
+	if (tb_open(&b, path, "6.18.0", 100, 0xaaa))
+		return -1;
 	tb_kind(b.w, MMR_K_PAGE_FAULT_USER, "tracepoint", tb_fault_format);
 	tb_kind(b.w, MMR_K_SET_MIGRATION_PTE, "tracepoint", tb_migration_format);
 	tb_sys(&b, 9, 0, 4 * 4096, 3, 0x22, base, NULL);	/* mmap 4 anon pages */
@@ -344,7 +340,19 @@ static void test_replay_reclaim_and_migration(void)
 	tb_fault(&b, base, 0);					/* swap-in */
 	tb_sys_enter(&b, 231, 0, 0, 0);
 	tb_close(&b);
+	return 0;
+}
 
+static void test_replay_reclaim_and_migration(void)
+{
+	char path[512], *js;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(path, sizeof(path), "%s", tmp_path("reclaim.trace"));
+	if (!ASSERT_EQ(build_reclaim_trace(path), 0, "write trace"))
+		return;
 	js = replay_json(path, tmp_path("reclaim-replay.trace"), "", &rc);
 	printf("  %s", js);
 	ASSERT_EQ(rc, 0, "replay exit status");
@@ -352,6 +360,62 @@ static void test_replay_reclaim_and_migration(void)
 	ASSERT_EQ(json_num(js, "swapouts_replay"), 2, "and they went to swap");
 	ASSERT_GE(json_num(js, "migrations"), 1, "the migration replayed (compaction with one node)");
 	ASSERT_EQ(json_num(js, "touches_faulted"), 5, "4 first touches and the swap-in fault");
+	free(js);
+}
+
+/* The clean fixture kernel (tests/kernels/build.sh, cached), or NULL with a skip. */
+static const char *guest_kernel(void)
+{
+	static char image[4200];
+	char dir[4096] = "";
+	FILE *f;
+
+	if (run_cmd(NULL, NULL, "command -v qemu-system-x86_64 && command -v busybox")) {
+		test_skip("qemu-system-x86_64 or busybox not installed");
+		return NULL;
+	}
+	if (run_cmd(tmp_path("kdir"), tmp_path("kdir.err"), "tests/kernels/build.sh | tail -n1")) {
+		test_skip("cannot build the clean fixture kernel (tests/kernels/build.sh)");
+		return NULL;
+	}
+	f = fopen(tmp_path("kdir"), "r");
+	if (f && fgets(dir, sizeof(dir), f))
+		dir[strcspn(dir, "\n")] = 0;
+	if (f)
+		fclose(f);
+	snprintf(image, sizeof(image), "%s/bzImage", dir);
+	return image;
+}
+
+/*
+ * The same recording replayed in a QEMU guest with two NUMA nodes: the
+ * kernel's migration becomes move_pages to the other node, and the guest
+ * kernel really migrates the page (its set_migration_pte in the replay trace).
+ */
+static void test_replay_migration_two_nodes_guest(void)
+{
+	char path[512], out[512], args[4400], *js;
+	const char *image;
+	int rc;
+
+	if (!need_bpf() || !(image = guest_kernel()))
+		return;
+	snprintf(path, sizeof(path), "%s", tmp_path("numa.trace"));
+	snprintf(out, sizeof(out), "%s", tmp_path("numa-replay.trace"));
+	if (!ASSERT_EQ(build_reclaim_trace(path), 0, "write trace"))
+		return;
+	snprintf(args, sizeof(args), "--kernel %s", image);
+	js = replay_json(path, out, args, &rc);
+	printf("  %s", js);
+	ASSERT_EQ(rc, 0, "replay exit status");
+	ASSERT_STRCONTAINS(js, "\"nodes\": \"0-1\"", "the guest has two NUMA nodes");
+	ASSERT_EQ(json_num(js, "migrations"), 1, "the migrated page moved");
+	ASSERT_EQ(run_cmd(tmp_path("mp"), NULL, "%s show %s --kind sys_enter | grep -c ' move_pages('",
+			  mmreplay_bin(), out), 0, "move_pages issued in the guest");
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s show %s --kind set_migration_pte | grep -q .",
+			  mmreplay_bin(), out), 0, "the guest kernel migrated it");
+	ASSERT_EQ(json_num(js, "pageouts"), 2, "the reclaimed pages paged out there too");
+	ASSERT_EQ(json_num(js, "swapouts_replay"), 2, "to the guest's zram swap");
 	free(js);
 }
 
@@ -450,6 +514,7 @@ int main(int argc, char **argv)
 		TEST(test_replay_order_free),
 		TEST(test_replay_explore_deterministic),
 		TEST(test_replay_reclaim_and_migration),
+		TEST(test_replay_migration_two_nodes_guest),
 		TEST(test_replay_bad_input),
 		TEST(test_replay_interrupt),
 	};

@@ -25,7 +25,7 @@
 #define RESULT_DISK_MB 4096
 #define KVM_PROBE_S 10
 
-static double now_s(void)
+double vm_now(void)
 {
 	struct timespec ts;
 
@@ -48,7 +48,7 @@ const char *vm_end_name(enum vm_end e)
 static int run_limited(char **argv, const char *log, int timeout_s,
 		       volatile sig_atomic_t *stop, double *wall)
 {
-	double t0 = now_s();
+	double t0 = vm_now();
 	int status, fd;
 	pid_t pid = fork();
 
@@ -71,15 +71,15 @@ static int run_limited(char **argv, const char *log, int timeout_s,
 			break;
 		if (r < 0 && errno != EINTR)
 			return -2;
-		if (now_s() - t0 > timeout_s || (stop && *stop)) {
+		if (vm_now() - t0 > timeout_s || (stop && *stop)) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			*wall = now_s() - t0;
+			*wall = vm_now() - t0;
 			return stop && *stop ? -3 : -1;
 		}
 		usleep(20000);
 	}
-	*wall = now_s() - t0;
+	*wall = vm_now() - t0;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -263,9 +263,41 @@ static enum vm_end console_end(const char *console, char *what, size_t len)
 	return end;
 }
 
-void vm_print_tail(const char *path, int n, const char *prefix)
+static int print_lines_has(const char *path, const char *s)
 {
-	char *buf = NULL, *p;
+	char line[1024];
+	FILE *f = fopen(path, "r");
+	int hit = 0;
+
+	while (f && !hit && fgets(line, sizeof(line), f))
+		hit = strstr(line, s) != NULL;
+	if (f)
+		fclose(f);
+	return hit;
+}
+
+/* Drops terminal escapes (SeaBIOS clears the screen) and control bytes. */
+static void printable(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (*s == 0x1b) {	/* ESC [ params letter, or ESC letter */
+			s += s[1] == '[' ? 2 + strspn(s + 2, "0123456789;?") : 1;
+			if (!*s)
+				break;
+			continue;
+		}
+		if ((unsigned char)*s >= 0x20 || *s == '\t')
+			*d++ = *s;
+	}
+	*d = 0;
+}
+
+/* Prints lines of @path to stderr: the last @n, or @n from the first holding @from. */
+static void print_lines(const char *path, int n, const char *prefix, const char *from)
+{
+	char *buf = NULL, *p, *hit;
 	size_t cap = 0, len;
 	FILE *f = fopen(path, "r");
 	int lines = 0;
@@ -278,18 +310,35 @@ void vm_print_tail(const char *path, int n, const char *prefix)
 		free(buf);
 		return;
 	}
-	for (p = buf + len; p > buf && lines <= n; p--)
-		lines += p[-1] == '\n';
-	p += lines > n;
-	for (char *l = strtok(p, "\r\n"); l; l = strtok(NULL, "\r\n"))
+	hit = from && from[0] ? strstr(buf, from) : NULL;
+	if (hit) {
+		for (p = hit; p > buf && p[-1] != '\n'; p--)
+			;
+	} else {
+		for (p = buf + len; p > buf && lines <= n; p--)
+			lines += p[-1] == '\n';
+		p += lines > n;
+	}
+	lines = 0;
+	for (char *l = strtok(p, "\r\n"); l && lines++ < n; l = strtok(NULL, "\r\n")) {
+		printable(l);
 		fprintf(stderr, "%s%s\n", prefix, l);
+	}
 	free(buf);
 }
 
-void vm_console_tail(const char *console, int n)
+void vm_print_tail(const char *path, int n, const char *prefix)
 {
-	fprintf(stderr, "---- guest console, last %d lines (%s) ----\n", n, console);
-	vm_print_tail(console, n, "");
+	print_lines(path, n, prefix, NULL);
+}
+
+void vm_console_tail(const char *console, int n, const char *from)
+{
+	const char *what = from && from[0] && print_lines_has(console, from) ? "from the first report" :
+		"last";
+
+	fprintf(stderr, "---- guest console, %s %d lines (%s) ----\n", what, n, console);
+	print_lines(console, n, "", from);
 	fprintf(stderr, "----\n");
 }
 

@@ -75,9 +75,11 @@ int vm_run(const struct vm_opts *o, const char *outdir, struct vm_result *r);
 const char *vm_accel(const char *kernel, const char *busybox, const char *tmpdir);
 /* Prints the last @n lines of a file to stderr, each after @prefix. */
 void vm_print_tail(const char *path, int n, const char *prefix);
-/* The same for the console, between rulers. */
-void vm_console_tail(const char *console, int n);
+/* The console between rulers: @n lines from the first holding @from, else the last @n. */
+void vm_console_tail(const char *console, int n, const char *from);
 const char *vm_end_name(enum vm_end e);
+/* CLOCK_MONOTONIC in seconds */
+double vm_now(void);
 
 /* The guest's /init (vm/guest-init.sh, linked in). */
 extern const char vm_guest_init[];

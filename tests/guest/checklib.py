@@ -5,9 +5,10 @@ counts = {"passed": 0, "failed": 0, "skipped": 0}
 
 
 def check(name, cond, detail=""):
-    """One line: ok or FAIL (with @detail); counted for summary()."""
+    """One line: ok or FAIL (with @detail); counted for summary(). Returns @cond."""
     counts["passed" if cond else "failed"] += 1
     print(f"  ok   {name}" if cond else f"  FAIL {name} {detail}")
+    return bool(cond)
 
 
 def skip(name, why):
