@@ -389,6 +389,8 @@ static void numa_args(struct qargs *q, const struct vm_opts *o)
 static void build_args(struct qargs *q, const struct vm_opts *o, const char *accel,
 		       const char *tmp)
 {
+	const char *transport = getenv("MMREPLAY_VM_TRANSPORT");
+
 	qs(q, "qemu-system-x86_64");
 	qs(q, "-accel");
 	qs(q, accel);
@@ -416,12 +418,17 @@ static void build_args(struct qargs *q, const struct vm_opts *o, const char *acc
 	qs(q, o->initrd);
 	qs(q, "-append");
 	qs(q, "console=ttyS0 panic=-1 rdinit=/init quiet loglevel=4");
-	qs(q, "-drive");
-	qa(q, "file=%s/nvme.img,if=none,format=raw,id=resn", tmp);
-	qs(q, "-device");
-	qs(q, "nvme,serial=mmreplay-out,drive=resn");
-	qs(q, "-drive");
-	qa(q, "file=%s/virtio.img,if=virtio,format=raw", tmp);
+	/* testing knob: MMREPLAY_VM_TRANSPORT=virtio or serial leaves the faster disks out */
+	if (!transport || !strcmp(transport, "nvme")) {
+		qs(q, "-drive");
+		qa(q, "file=%s/nvme.img,if=none,format=raw,id=resn", tmp);
+		qs(q, "-device");
+		qs(q, "nvme,serial=mmreplay-out,drive=resn");
+	}
+	if (!transport || !strcmp(transport, "virtio")) {
+		qs(q, "-drive");
+		qa(q, "file=%s/virtio.img,if=virtio,format=raw", tmp);
+	}
 	if (o->numa > 1) {
 		numa_args(q, o);
 	} else {
