@@ -265,21 +265,25 @@ static void cleanup(void)
 		unlink(swapfile);
 		swapfile[0] = 0;
 	}
-	if (scratch[0]) {
-		nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-		scratch[0] = 0;
-	}
+	replay_rmdir(scratch);
 }
 
-static int make_scratch(const struct replay_opts *o)
+void replay_rmdir(char *dir)
+{
+	if (dir[0])
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	dir[0] = 0;
+}
+
+int replay_mkdir(const struct replay_opts *o, const char *prefix, char *dir, size_t len)
 {
 	const char *parent = o->scratch_parent ?: getenv("TMPDIR") ?: "/var/tmp";
 
-	snprintf(scratch, sizeof(scratch), "%s/mmreplay-XXXXXX", parent);
-	if (mkdtemp(scratch))
+	snprintf(dir, len, "%s/%s-XXXXXX", parent, prefix);
+	if (mkdtemp(dir))
 		return 0;
 	mmr_err("replay: cannot create a scratch directory in %s: %s", parent, strerror(errno));
-	scratch[0] = 0;
+	dir[0] = 0;
 	return -1;
 }
 
@@ -429,7 +433,7 @@ static int replay_local(const struct replay_opts *o, const struct rplan *p,
 	char runs_path[4200], res_path[4200];
 	int rc, n, ret = MMR_EXIT_ERROR;
 
-	if (make_scratch(o))
+	if (replay_mkdir(o, "mmreplay", scratch, sizeof(scratch)))
 		return ret;
 	setup_swap(p);
 	snprintf(runs_path, sizeof(runs_path), "%s/runs", scratch);

@@ -47,6 +47,11 @@ int results_write(FILE *f, const struct run_result *r);
 int replay_report(const struct replay_opts *o, const struct rplan *p, const struct rpair *pairs,
 		  int nr_pairs, struct run_result *res, int nr_runs);
 
+/* A new directory PREFIX-XXXXXX under --scratch, $TMPDIR or /var/tmp; 0 or -1 (said). */
+int replay_mkdir(const struct replay_opts *o, const char *prefix, char *dir, size_t len);
+/* Removes the tree at @dir, if any, and empties @dir. */
+void replay_rmdir(char *dir);
+
 /* Replays in a guest booted on o->kernel; the exit status. */
 int replay_vm(struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs);
 

@@ -9,7 +9,6 @@
  * and check and report on the host, as a local replay does.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -401,34 +400,9 @@ static int kernel_broke(const struct replay_opts *o, const struct vm_result *vr,
 	return during ? 1 : MMR_EXIT_ERROR;
 }
 
-
 /* ---- the whole run ------------------------------------------------------ */
 
 static char tmpdir[4096];
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void remove_tmp(void)
-{
-	if (tmpdir[0])
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	tmpdir[0] = 0;
-}
-
-static int make_tmp(const struct replay_opts *o)
-{
-	const char *parent = o->scratch_parent ?: getenv("TMPDIR") ?: "/var/tmp";
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/mmreplay-vm-XXXXXX", parent);
-	if (mkdtemp(tmpdir))
-		return 0;
-	mmr_err("replay: cannot create a directory in %s: %s", parent, strerror(errno));
-	tmpdir[0] = 0;
-	return -1;
-}
 
 static const char *choose_accel(const struct replay_opts *o)
 {
@@ -456,7 +430,7 @@ int replay_vm(struct replay_opts *o, const struct rplan *p, const struct rrun_se
 		mmr_err("replay: %s", err);
 		return MMR_EXIT_ERROR;
 	}
-	if (preflight(&k, p, o->kernel) || make_tmp(o))
+	if (preflight(&k, p, o->kernel) || replay_mkdir(o, "mmreplay-vm", tmpdir, sizeof(tmpdir)))
 		return MMR_EXIT_ERROR;
 	snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio", tmpdir);
 	snprintf(outdir, sizeof(outdir), "%s/out", tmpdir);
@@ -500,6 +474,6 @@ int replay_vm(struct replay_opts *o, const struct rplan *p, const struct rrun_se
 			"replay %.2f s), check %.2f s, total %.2f s\n", t_rd - t0, vr.wall_s,
 			g.init_s, g.cmd_end_s - g.cmd_start_s, vm_now() - t_vm, vm_now() - t0);
 out:
-	remove_tmp();
+	replay_rmdir(tmpdir);
 	return ret;
 }
