@@ -8,7 +8,7 @@ CC ?= cc
 ARCH := x86
 
 CFLAGS ?= -g -O2 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-INCLUDES := -I$(OUTPUT) -Ibpf -Itraces -Icli -Icheck -Ireplay -Ivm $(shell pkg-config --cflags libtraceevent 2>/dev/null)
+INCLUDES := -I$(OUTPUT) -Ibpf -Itraces -Icli -Icheck -Ireplay -Idiff -Ivm $(shell pkg-config --cflags libtraceevent 2>/dev/null)
 LIBS := -lbpf -lelf -lz -ltraceevent
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused-function
 
@@ -19,12 +19,14 @@ CLI_SRC := $(wildcard cli/*.c)
 CHECK_SRC := $(wildcard check/*.c)
 REPLAY_SRC := $(wildcard replay/*.c)
 VM_SRC := $(wildcard vm/*.c)
-APP_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(CLI_SRC) $(TRACES_SRC) $(CHECK_SRC) $(REPLAY_SRC) $(VM_SRC)) \
-	$(OUTPUT)/vm/guest_init.o
+DIFF_SRC := $(wildcard diff/*.c)
+APP_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(CLI_SRC) $(TRACES_SRC) $(CHECK_SRC) $(REPLAY_SRC) $(DIFF_SRC) \
+	$(VM_SRC)) $(OUTPUT)/vm/guest_init.o
 WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/workloads/%,$(wildcard tests/workloads/*.c))
 BENCH := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
 TESTS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(wildcard tests/test_*.c))
-TEST_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(TRACES_SRC) $(CHECK_SRC) $(REPLAY_SRC) cli/kinds.c cli/util.c)
+TEST_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(TRACES_SRC) $(CHECK_SRC) $(REPLAY_SRC) $(DIFF_SRC) \
+	cli/kinds.c cli/util.c)
 
 ifeq ($(V),1)
 	Q =
@@ -45,7 +47,8 @@ deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEB_DEPS)
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/cli $(OUTPUT)/traces $(OUTPUT)/check $(OUTPUT)/replay $(OUTPUT)/vm $(OUTPUT)/workloads $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/cli $(OUTPUT)/traces $(OUTPUT)/check $(OUTPUT)/replay $(OUTPUT)/diff $(OUTPUT)/vm \
+		$(OUTPUT)/workloads $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/bpf/mmreplay.tmp.bpf.o: $(BPF_SRC) $(BPF_HDR) | $(OUTPUT)/bpf
@@ -60,7 +63,8 @@ $(OUTPUT)/mmreplay.skel.h: $(OUTPUT)/bpf/mmreplay.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name mmreplay_bpf > $@
 
-$(OUTPUT)/%.o: %.c $(OUTPUT)/mmreplay.skel.h $(wildcard */*.h) | $(OUTPUT)/cli $(OUTPUT)/traces $(OUTPUT)/check $(OUTPUT)/replay $(OUTPUT)/vm
+$(OUTPUT)/%.o: %.c $(OUTPUT)/mmreplay.skel.h $(wildcard */*.h) | $(OUTPUT)/cli $(OUTPUT)/traces $(OUTPUT)/check $(OUTPUT)/replay \
+		$(OUTPUT)/diff $(OUTPUT)/vm
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
 

@@ -117,23 +117,6 @@ __u64 checker_snapshots(const struct checker *c)
 
 /* ---- arrays --------------------------------------------------------- */
 
-size_t addr_lower(const void *base, size_t n, size_t stride, __u64 addr)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		__u64 a;
-
-		memcpy(&a, (const char *)base + mid * stride, sizeof(a));
-		if (a < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* ---- state tables --------------------------------------------------- */
 
 static struct mm_state *mm_get(struct checker *c, __u64 mm, int tgid)

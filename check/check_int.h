@@ -135,8 +135,6 @@ void ledger_exit_mmap(struct mm_state *m);
 void ledger_coverage(struct checker *c);
 
 /* check.c */
-/* index of the first of @n elements (sorted, each starting with its __u64 address) >= @addr */
-size_t addr_lower(const void *base, size_t n, size_t stride, __u64 addr);
 /* the last mm syscall of @tid, or NULL */
 struct syscall_rec *checker_sys(struct checker *c, int tid);
 /* offset and size of a field in an ftrace format text; 0 or -1 */

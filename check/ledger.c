@@ -92,7 +92,7 @@ static struct mm_ledger *mm_ledger(struct mm_state *m)
 /* index of the first entry with addr >= a */
 static size_t swap_lower(const struct mm_ledger *l, __u64 a)
 {
-	return addr_lower(l->swap, l->nr_swap, sizeof(*l->swap), a);
+	return mmr_lower(l->swap, l->nr_swap, sizeof(*l->swap), a);
 }
 
 static void swap_add(struct mm_ledger *l, __u64 addr, __u64 ts)

@@ -67,7 +67,7 @@ void snap_free(struct snap *s)
 
 static const struct mmr_snap_page *page_at(const struct snap *s, __u64 addr)
 {
-	size_t lo = s ? addr_lower(s->pages, s->nr_pages, sizeof(*s->pages), addr) : 0;
+	size_t lo = s ? mmr_lower(s->pages, s->nr_pages, sizeof(*s->pages), addr) : 0;
 
 	return s && lo < s->nr_pages && s->pages[lo].addr == addr ? &s->pages[lo] : NULL;
 }

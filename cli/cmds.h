@@ -16,6 +16,8 @@ int cmd_info(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_replay_run(int argc, char **argv);	/* the replay's own process, under record */
+int cmd_diff(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 struct checker;
 struct mmr_trace;
@@ -24,7 +26,16 @@ void check_print_plain(const struct checker *c, const struct mmr_trace *t);
 void check_print_json(const struct checker *c);
 
 extern const char usage_probes[], usage_record[], usage_show[], usage_info[], usage_check[],
-	usage_replay[];
+	usage_replay[], usage_diff[], usage_export[];
+
+struct dtrace;
+/*
+ * Opens n traces (1 or 2) and reads their ops and events for diff or
+ * export; 0, or -1 with one error line printed.  close_traces() either way.
+ */
+int load_traces(const char *cmd, const char *const *file, int n, struct mmr_trace **t,
+		struct dtrace *d);
+void close_traces(struct mmr_trace **t, struct dtrace *d, int n);
 
 /* Prints the usage of a subcommand to stdout (for --help). */
 int cmd_help(const char *name);

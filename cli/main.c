@@ -14,6 +14,9 @@ static const struct mmr_cmd cmds[] = {
 	  usage_check },
 	{ "replay", cmd_replay, "re-execute a recorded workload on this kernel, check it, hunt races",
 	  usage_replay },
+	{ "diff", cmd_diff, "compare two traces of one workload, operation by operation",
+	  usage_diff },
+	{ "export", cmd_export, "write a trace (or two) as Perfetto trace-event JSON", usage_export },
 	{ "__replay-run", cmd_replay_run, NULL, NULL },	/* the replay process, under record */
 };
 #define NR_CMDS (int)(sizeof(cmds) / sizeof(cmds[0]))
@@ -24,7 +27,8 @@ static void usage(FILE *f)
 		"usage: mmreplay [-v] COMMAND [ARGS...]\n\n"
 		"Record a task tree's memory-management activity (mm syscalls, faults,\n"
 		"rmap, mlock, swap and zap events) with eBPF into a self-describing trace,\n"
-		"check it for lost mlocks and skipped swap entries, and replay it.\n\n"
+		"check it for lost mlocks and skipped swap entries, replay it, and compare\n"
+		"two traces of one workload.\n\n"
 		"commands:\n");
 	for (int i = 0; i < NR_CMDS; i++)
 		if (cmds[i].summary)
@@ -36,6 +40,8 @@ static void usage(FILE *f)
 		"  mmreplay show w.trace --kind sys_enter\n"
 		"  mmreplay record --snapshot -o w.trace -- ./workload && mmreplay check w.trace\n"
 		"  mmreplay replay w.trace --explore --trials 20\n"
+		"  mmreplay diff w.trace replay.trace\n"
+		"  mmreplay export a.trace b.trace --perfetto ab.json\n"
 		"\n'mmreplay COMMAND --help' shows a command's options.\n");
 }
 

@@ -148,7 +148,7 @@ static void touch(__u64 addr, int write)
 
 static void mark(__u32 id, const struct rop *o, __u64 rep)
 {
-	syscall(SYS_prctl, MMR_MARK_OP, id, o->task, rep, 1);
+	syscall(SYS_prctl, MMR_MARK_OP, id, o->task, rep, 1, MMR_MARK_WHAT(o->type, o->nr));
 }
 
 void note_result(__u32 id, const struct rop *o, long ret)
@@ -363,7 +363,8 @@ static void touch_batch(__u32 id, size_t n, __u64 delta)
 {
 	const struct rop *o = &PL->ops[id];
 
-	syscall(SYS_prctl, MMR_MARK_OP, id, o->task, o->a[0] + delta, n);
+	syscall(SYS_prctl, MMR_MARK_OP, id, o->task, o->a[0] + delta, n,
+		MMR_MARK_WHAT(ROP_TOUCH, 0));
 	for (size_t k = 0; k < n; k++)
 		touch(o[k].a[0] + delta, o[k].a[1]);
 	COUNT(touches, n);

@@ -615,14 +615,24 @@ static void bld_free(struct bld *b)
 	free(b->swap.mms);
 }
 
-int plan_build(struct mmr_trace *t, struct rplan *p, char *err, size_t errlen)
+/* The task an event belongs to: its thread's, or for a kernel thread its mm's. */
+static int event_task(struct bld *b, const struct mmr_event *ev)
+{
+	int t = task_find(b, ((const struct mmr_common *)ev->data)->pid);
+
+	return t >= 0 ? t : ev->h.mm ? task_of_mm(b, ev->h.mm) : -1;
+}
+
+int plan_build_hook(struct mmr_trace *t, struct rplan *p, plan_hook hook, void *ctx, char *err,
+		    size_t errlen)
 {
 	struct bld b = { .p = p, .last_task = -1 };
+	const char *ps = mmr_trace_meta(t, "page_size");
 	struct mmr_event ev;
 
 	memset(p, 0, sizeof(*p));
-	p->page_size = sysconf(_SC_PAGESIZE);
-	if (check_machine(t, err, errlen) || check_needed(t, err, errlen))
+	p->page_size = hook && ps && atol(ps) > 0 ? atol(ps) : sysconf(_SC_PAGESIZE);
+	if ((!hook && check_machine(t, err, errlen)) || check_needed(t, err, errlen))
 		return -1;
 	rfields_of(t, &b.f);
 	b.have_ttu = kind_ok(t, "try_to_unmap_one");
@@ -631,8 +641,11 @@ int plan_build(struct mmr_trace *t, struct rplan *p, char *err, size_t errlen)
 		if (!p->first_ts)
 			p->first_ts = ev.h.ts;
 		p->last_ts = ev.h.ts;
-		if (ev.h.len >= sizeof(struct mmr_common))
-			on_event(&b, &ev);
+		if (ev.h.len < sizeof(struct mmr_common))
+			continue;
+		on_event(&b, &ev);
+		if (hook)
+			hook(ctx, &ev, event_task(&b, &ev));
 	}
 	bld_free(&b);
 	if (!p->nr_tasks) {
@@ -641,6 +654,20 @@ int plan_build(struct mmr_trace *t, struct rplan *p, char *err, size_t errlen)
 	}
 	order_ops(p);
 	mark_raced(p);
+	return 0;
+}
+
+int plan_build(struct mmr_trace *t, struct rplan *p, char *err, size_t errlen)
+{
+	return plan_build_hook(t, p, NULL, NULL, err, errlen);
+}
+
+int mark_what(__u64 arg5, int *type, int *nr)
+{
+	if (arg5 >> 48 != 0x4d4d)
+		return -1;
+	*type = arg5 & 0xff;
+	*nr = (arg5 >> 8) & 0xffff;
 	return 0;
 }
 

@@ -21,6 +21,15 @@
 #define MMR_MARK_OP 0x4d4d5250	/* "PRMM" */
 #define MMR_MARK_RUN 0x4d4d5252
 
+/*
+ * What an op mark's op is, in the sixth register (prctl ignores it; the
+ * recorder stores all six): a magic, the syscall number and the rop type,
+ * so that a replay trace names its ops without the recording.
+ */
+#define MMR_MARK_WHAT(type, nr) (0x4d4dULL << 48 | (__u64)(nr) << 8 | (type))
+/* 0 and the op's type and syscall number, or -1 for a mark without them. */
+int mark_what(__u64 arg5, int *type, int *nr);
+
 /* The x86_64 syscalls replay rebuilds, and the prctl that marks its ops. */
 enum {
 	NR_OPEN = 2, NR_CLOSE = 3, NR_MMAP = 9, NR_MPROTECT = 10, NR_MUNMAP = 11, NR_BRK = 12,
@@ -97,6 +106,14 @@ struct rplan {
  * (err lists them).
  */
 int plan_build(struct mmr_trace *t, struct rplan *p, char *err, size_t errlen);
+/*
+ * plan_build() that also hands every event to hook, with the task the plan
+ * gives it (its thread's, or for a kernel thread its mm's; -1: none), and
+ * reads a trace of any machine (it is not to be run here).
+ */
+typedef void (*plan_hook)(void *ctx, const struct mmr_event *ev, int task);
+int plan_build_hook(struct mmr_trace *t, struct rplan *p, plan_hook hook, void *ctx, char *err,
+		    size_t errlen);
 void plan_free(struct rplan *p);
 const char *rop_name(const struct rop *o);
 /* mmr_grow() with new elements zeroed; out of memory ends the process. */

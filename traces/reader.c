@@ -550,3 +550,20 @@ void *mmr_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
 		*cap = n;
 	return arr;
 }
+
+size_t mmr_lower(const void *base, size_t n, size_t stride, __u64 key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		__u64 k;
+
+		memcpy(&k, (const char *)base + mid * stride, sizeof(k));
+		if (k < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}

@@ -107,6 +107,8 @@ int mmr_trace_chunks(const struct mmr_trace *t);
  * first; NULL if out of memory (arr is then still valid).
  */
 void *mmr_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
+/* Index of the first of n elements (sorted, each starting with its __u64 key) >= key. */
+size_t mmr_lower(const void *base, size_t n, size_t stride, __u64 key);
 /* Offset and size of field NAME in a kind's format text; -1 if absent. */
 int mmr_format_field(const char *fmt, const char *name, unsigned *off, unsigned *size);
 

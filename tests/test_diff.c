@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `mmreplay diff` and `mmreplay export`: the alignment on random arrays;
+ * hand-built traces that differ at one known operation in one event kind;
+ * a recording against its own replay on this kernel (equivalent); traces
+ * of different workloads and bad input refused with one line; the Perfetto
+ * JSON parsed and its slices and instants counted against the trace.
+ * The recording tests are skipped, with the reason, where BPF cannot load.
+ */
+#include "test.h"
+#include "testlib.h"
+#include "reclib.h"
+#include "trace.h"
+#include "tracebuild.h"
+#include "diff.h"
+
+#define WORKLOADS ".output/workloads"
+#define BASE 0x7f1200000000ULL
+#define PAGES 36
+
+/* ---- helpers -------------------------------------------------------------- */
+
+/* Runs `mmreplay ARGS`; stdout and stderr kept in files out/err (copied to the caller). */
+static int mmr(char *out, char *err, const char *fmt, const char *a, const char *b,
+	       const char *c)
+{
+	snprintf(out, 512, "%s", tmp_path("cmd.out"));
+	snprintf(err, 512, "%s", tmp_path("cmd.err"));
+	{
+		char args[2048];
+
+		snprintf(args, sizeof(args), fmt, a, b, c);
+		return run_cmd(out, err, "%s %s", mmreplay_bin(), args);
+	}
+}
+
+/* The value of a Python expression over the JSON file at path (d: the document). */
+static char *py(const char *path, const char *expr)
+{
+	char out[512];
+
+	snprintf(out, sizeof(out), "%s", tmp_path("py.out"));
+	run_cmd(out, NULL, "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(%s)' %s",
+		expr, path);
+	{
+		char *s = slurp(out);
+
+		s[strcspn(s, "\n")] = 0;
+		return s;
+	}
+}
+
+static int line_of(const char *text, const char *sub)
+{
+	const char *p = strstr(text, sub);
+	int n = 1;
+
+	if (!p)
+		return -1;
+	for (const char *q = text; q < p; q++)
+		n += *q == '\n';
+	return n;
+}
+
+/* ---- dalign --------------------------------------------------------------- */
+
+static long lcs(const __u32 *a, long n, const __u32 *b, long m)
+{
+	static long t[41][41];
+
+	for (long i = n; i >= 0; i--)
+		for (long j = m; j >= 0; j--)
+			t[i][j] = i == n || j == m ? 0 : a[i] == b[j] ? 1 + t[i + 1][j + 1] :
+				  t[i + 1][j] > t[i][j + 1] ? t[i + 1][j] : t[i][j + 1];
+	return t[0][0];
+}
+
+/* Every index of both arrays once, in order, matches on equal tokens, as many as the LCS. */
+static void test_diff_align(void)
+{
+	unsigned seed = 1;
+
+	for (int round = 0; round < 300; round++) {
+		__u32 a[40], b[40];
+		long n = (seed = seed * 1103515245 + 12345) % 41, m = (seed >> 8) % 41;
+		long ia = 0, ib = 0, matches = 0, steps, ok = 1;
+		struct dstep *st;
+
+		for (long i = 0; i < n; i++)
+			a[i] = (seed = seed * 1103515245 + 12345) >> 16 & 3;
+		for (long j = 0; j < m; j++)
+			b[j] = round % 3 ? (j < n ? a[j] : 7) ^ ((seed = seed * 1103515245 + 12345) >> 16 & 1 && j % 5 == 0) :
+			       (seed = seed * 1103515245 + 12345) >> 16 & 3;
+		steps = dalign(a, n, b, m, 1000, &st);
+		for (long s = 0; s < steps && ok; s++) {
+			if (st[s].i >= 0)
+				ok &= st[s].i == ia++;
+			if (st[s].j >= 0)
+				ok &= st[s].j == ib++;
+			if (st[s].i >= 0 && st[s].j >= 0)
+				ok &= a[st[s].i] == b[st[s].j], matches++;
+		}
+		free(st);
+		if (!ASSERT_TRUE(ok && ia == n && ib == m, "a valid edit script") ||
+		    !ASSERT_EQ(matches, lcs(a, n, b, m), "as many matches as the LCS")) {
+			printf("  round %d: n %ld m %ld\n", round, n, m);
+			return;
+		}
+	}
+}
+
+/* ---- hand-built traces ------------------------------------------------------ */
+
+/*
+ * One process: mmap 36 anonymous pages, write each, MADV_PAGEOUT them (36
+ * swap entries), fault one back in, ftruncate a file to 0 (freeing `frees`
+ * swap entries), munmap, exit.  no_kind: a kind this trace says it could not
+ * record (0: none).
+ */
+static void build(const char *path, int frees, int no_kind)
+{
+	struct tb b;
+
+	if (!ASSERT_EQ(tb_open(&b, path, "6.1.0", 100, 0xaaa), 0, "write trace"))
+		return;
+	tb_kind(b.w, MMR_K_PAGE_FAULT_USER, "tracepoint", tb_fault_format);
+	if (no_kind) {
+		char kind[256];
+
+		snprintf(kind, sizeof(kind), "id=%d\nname=%s\nsystem=mmreplay\nsource=func\nattach=-\n"
+			 "status=kprobes not supported by this kernel\nformat:\n", no_kind,
+			 kind_def(no_kind)->name);
+		mmr_writer_chunk(b.w, MMR_CHUNK_KIND, kind, strlen(kind));
+	}
+	tb_sys(&b, NR_OPENAT, -100, 0, 2, 0, 3, NULL);
+	tb_sys(&b, NR_MMAP, 0, PAGES * 4096, 3, 0x22, BASE, NULL);
+	for (int i = 0; i < PAGES; i++) {
+		tb_fault(&b, BASE + i * 4096, 1);
+		tb_rss(&b, 1, i + 1);			/* MM_ANONPAGES */
+	}
+	tb_sys_enter(&b, NR_MADVISE, BASE, PAGES * 4096, 21);	/* MADV_PAGEOUT */
+	tb_rss(&b, 2, PAGES);				/* MM_SWAPENTS */
+	tb_rss(&b, 1, 0);
+	tb_sys_exit(&b, NR_MADVISE, 0);
+	tb_fault(&b, BASE, 0);				/* a swap-in */
+	tb_swapin(&b, BASE);
+	tb_rss(&b, 2, PAGES - 1);
+	tb_rss(&b, 1, 1);
+	tb_sys_enter(&b, NR_FTRUNCATE, 3, 0, 0);
+	for (int i = 0; i < frees; i++)
+		tb_free_swap(&b, 0x4000 + i);
+	if (frees)
+		tb_rss(&b, 2, PAGES - 1 - frees);
+	tb_sys_exit(&b, NR_FTRUNCATE, 0);
+	tb_sys(&b, NR_MUNMAP, BASE, PAGES * 4096, 0, 0, 0, NULL);
+	tb_sys_enter(&b, 231, 0, 0, 0);
+	tb_close(&b);
+}
+
+/* The plan op id of the first op named name (for the expected report). */
+static long op_id(const char *path, int nr)
+{
+	struct mmr_trace *t;
+	struct rplan p;
+	char err[256];
+	long id = -1;
+
+	t = mmr_trace_open(path, err, sizeof(err));
+	if (!t || plan_build(t, &p, err, sizeof(err)))
+		return -1;
+	for (size_t i = 0; i < p.nr_ops && id < 0; i++)
+		if (p.ops[i].type == ROP_SYSCALL && p.ops[i].nr == nr)
+			id = i;
+	plan_free(&p);
+	mmr_trace_close(t);
+	return id;
+}
+
+/* A frees 36 swap entries in its ftruncate, B none: one op, one kind, the verdict first. */
+static void test_diff_one_op_differs(void)
+{
+	char a[512], b[512], out[512], err[512], want[320], *text, *v;
+	long id;
+	int rc;
+
+	snprintf(a, sizeof(a), "%s", tmp_path("frees36.trace"));
+	snprintf(b, sizeof(b), "%s", tmp_path("frees0.trace"));
+	build(a, 36, 0);
+	build(b, 0, 0);
+	id = op_id(a, NR_FTRUNCATE);
+	rc = mmr(out, err, "diff %s %s", a, b, "");
+	text = slurp(out);
+	printf("%s", text);
+	ASSERT_EQ(rc, 1, "exit status: different");
+	ASSERT_EQ(line_of(text, "different: 1 operation differs"), 3, "the outcome after the two names");
+	snprintf(want, sizeof(want), "  A frees 36 swap entries on ftruncate (op %ld, task 0); B frees 0\n",
+		 id);
+	ASSERT_EQ(line_of(text, want), 4, "the verdict comes first");
+	snprintf(want, sizeof(want), "  A's MM_SWAPENTS changes by -36 on ftruncate (op %ld, task 0); "
+		 "B's by 0\n\nop %ld", id, id);
+	ASSERT_EQ(line_of(text, want), 5, "then the rss counter it moved, then the op");
+	snprintf(want, sizeof(want), "\nop %ld ftruncate, task 0:\n  only in A:\n"
+		 "    36 x free_swap_and_cache swap\n    1 x rss_stat MM_SWAPENTS -36\n"
+		 "  only in B: -\n", id);
+	ASSERT_STRCONTAINS(text, want, "the op, with the events only in A");
+	ASSERT_STRCONTAINS(text, "    - free_swap_and_cache swap (x36)\n      sys_exit = 0\n"
+			   "    - rss_stat MM_SWAPENTS -36\n", "the sequence");
+	snprintf(want, sizeof(want), "\n  %-28s %10d %10d  *\n", "free_swap_and_cache", 36, 0);
+	ASSERT_STRCONTAINS(text, want, "the summary row, marked");
+	free(text);
+
+	rc = mmr(out, err, "diff --json %s %s", a, b, "");
+	ASSERT_EQ(rc, 1, "--json exit status");
+	v = py(out, "len(d[\"differences\"]), d[\"differences\"][0][\"name\"], d[\"differences\"][0][\"op\"], "
+		    "d[\"differences\"][0][\"only_a\"], d[\"differences\"][0][\"only_b\"], d[\"equivalent\"]");
+	snprintf(want, sizeof(want), "1 ftruncate %ld [{'event': 'free_swap_and_cache swap', "
+		 "'kind': 'free_swap_and_cache', 'count': 36}, {'event': 'rss_stat MM_SWAPENTS -36', "
+		 "'kind': 'rss_stat', 'count': 1}] [] False", id);
+	ASSERT_TRUE(!strcmp(v, want), "--json: the same difference");
+	if (strcmp(v, want))
+		printf("  got %s\n  want %s\n", v, want);
+	free(v);
+	v = py(out, "d[\"verdicts\"][0]");
+	ASSERT_STRCONTAINS(v, "A frees 36 swap entries on ftruncate", "--json: the same verdict");
+	free(v);
+	rc = mmr(out, err, "diff %s %s --context 0", b, a, "");
+	text = slurp(out);
+	ASSERT_EQ(rc, 1, "the other way round");
+	ASSERT_STRCONTAINS(text, "A frees 0 swap entries on ftruncate", "B frees them");
+	ASSERT_TRUE(!strstr(text, "      munmap"), "--context 0: no context lines");
+	free(text);
+}
+
+/* Kinds one trace could not record are left out, and said so. */
+static void test_diff_left_out(void)
+{
+	char a[512], b[512], out[512], err[512], *text, *v;
+	int rc;
+
+	snprintf(a, sizeof(a), "%s", tmp_path("all.trace"));
+	snprintf(b, sizeof(b), "%s", tmp_path("noswapin.trace"));
+	build(a, 8, 0);
+	build(b, 8, MMR_K_DO_SWAP_PAGE);
+	rc = mmr(out, err, "diff %s %s", a, b, "");
+	text = slurp(out);
+	printf("%s", text);
+	ASSERT_EQ(rc, 0, "equivalent in what both recorded");
+	ASSERT_STRCONTAINS(text, "left out (recorded by one trace only): do_swap_page (A)",
+			   "names the kind left out");
+	free(text);
+	rc = mmr(out, err, "diff -j %s %s", a, b, "");
+	v = py(out, "d[\"left_out\"], d[\"equivalent\"]");
+	ASSERT_TRUE(!strcmp(v, "[{'kind': 'do_swap_page', 'recorded_by': 'A'}] True"), "--json left_out");
+	free(v);
+}
+
+/* ---- recordings on this kernel --------------------------------------------- */
+
+static int record(const char *trace, const char *workload)
+{
+	char err[512];
+	int rc;
+
+	snprintf(err, sizeof(err), "%s", tmp_path("record.err"));
+	rc = run_cmd(NULL, err, "%s record -q -o %s -- %s/%s", mmreplay_bin(), trace, WORKLOADS,
+		     workload);
+	if (rc) {
+		char *e = slurp(err);
+
+		printf("  record %s: %s", workload, e);
+		free(e);
+	}
+	return rc;
+}
+
+static int replay(const char *trace, const char *out)
+{
+	char err[512];
+	int rc;
+
+	snprintf(err, sizeof(err), "%s", tmp_path("replay.err"));
+	rc = run_cmd(NULL, err, "%s replay -o %s %s", mmreplay_bin(), out, trace);
+	if (rc) {
+		char *e = slurp(err);
+
+		printf("  replay: %s", e);
+		free(e);
+	}
+	return rc;
+}
+
+/* A recording against its own replay here: equivalent, having compared real events. */
+static void recording_vs_replay(const char *workload, int tasks)
+{
+	char x[512], r[512], out[512], err[512], *text, *v;
+	int rc;
+
+	snprintf(x, sizeof(x), "%s/%s.trace", tmp_path(""), workload);
+	snprintf(r, sizeof(r), "%s/%s-replay.trace", tmp_path(""), workload);
+	if (!ASSERT_EQ(record(x, workload), 0, "record") || !ASSERT_EQ(replay(x, r), 0, "replay"))
+		return;
+	rc = mmr(out, err, "diff %s %s", x, r, "");
+	text = slurp(out);
+	printf("%s", text);
+	ASSERT_EQ(rc, 0, "exit status: equivalent");
+	ASSERT_EQ(line_of(text, "equivalent: "), 3, "says so");
+	free(text);
+	rc = mmr(out, err, "diff --json %s %s", x, r, "");
+	ASSERT_EQ(rc, 0, "--json exit status");
+	v = py(out, "d[\"equivalent\"], d[\"a\"][\"tasks\"], d[\"b\"][\"replay\"], "
+		    "d[\"ops\"][\"only_a\"] + d[\"ops\"][\"only_b\"], "
+		    "[s[\"a\"] for s in d[\"summary\"] if s[\"kind\"] == \"page_fault_user\"][0] >= 8, "
+		    "d[\"ops\"][\"aligned\"] - d[\"ops\"][\"not_compared\"] >= 15");
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "True %d True 0 True True", tasks);
+		ASSERT_TRUE(!strcmp(v, want), "--json: equivalent, every op aligned, faults and ops compared");
+		if (strcmp(v, want))
+			printf("  got %s, want %s\n", v, want);
+	}
+	free(v);
+}
+
+static void test_diff_replay_mlock_memfd(void)
+{
+	if (need_bpf())
+		recording_vs_replay("mlock_memfd", 1);
+}
+
+static void test_diff_replay_fork_mlock(void)
+{
+	if (need_bpf())
+		recording_vs_replay("fork_mlock", 2);
+}
+
+static void test_diff_replay_mixed_maps(void)
+{
+	if (need_bpf())
+		recording_vs_replay("mixed_maps", 2);
+}
+
+/* An error: exit 2, one line on stderr naming why, nothing on stdout. */
+static void assert_refused(const char *fmt, const char *a, const char *b, const char *why)
+{
+	char out[512], err[512], *o, *e;
+	int rc = mmr(out, err, fmt, a, b, "");
+
+	o = slurp(out);
+	e = slurp(err);
+	ASSERT_EQ(rc, 2, "exit status 2");
+	ASSERT_EQ(count_lines(e), 1, "one error line");
+	ASSERT_STRCONTAINS(e, why, "says why");
+	ASSERT_EQ(strlen(o), 0, "no report");
+	if (rc != 2 || count_lines(e) != 1)
+		printf("  %s / %s: %s%s", a, b, e, o);
+	free(o);
+	free(e);
+}
+
+/* Traces of two programs, or a replay of one against the other: refused in one line. */
+static void test_diff_different_workloads(void)
+{
+	char m[512], f[512], r[512];
+
+	if (!need_bpf())
+		return;
+	snprintf(m, sizeof(m), "%s", tmp_path("w-memfd.trace"));
+	snprintf(f, sizeof(f), "%s", tmp_path("w-fork.trace"));
+	snprintf(r, sizeof(r), "%s", tmp_path("w-memfd-replay.trace"));
+	if (!ASSERT_EQ(record(m, "mlock_memfd"), 0, "record") ||
+	    !ASSERT_EQ(record(f, "fork_mlock"), 0, "record") || !ASSERT_EQ(replay(m, r), 0, "replay"))
+		return;
+	assert_refused("diff %s %s", m, f, "do not record the same workload: A runs mlock_memfd, "
+		       "B runs fork_mlock");
+	assert_refused("diff %s %s", r, f, "do not record the same workload: A's op");
+	assert_refused("diff --json %s %s", f, r, "do not record the same workload");
+}
+
+static void test_diff_bad_input(void)
+{
+	char a[512], cut[512];
+
+	snprintf(a, sizeof(a), "%s", tmp_path("good.trace"));
+	snprintf(cut, sizeof(cut), "%s", tmp_path("cut.trace"));
+	build(a, 1, 0);
+	run_cmd(NULL, NULL, "head -c %ld %s > %s", file_size(a) * 2 / 3, a, cut);
+	assert_refused("diff %s %s", a, "/nonexistent.trace", "/nonexistent.trace");
+	assert_refused("diff %s %s", "/etc/passwd", a, "not an mmreplay trace");
+	assert_refused("diff %s %s", a, cut, "cut.trace: ");
+	assert_refused("diff %s %s --frobnicate", a, a, "frobnicate");
+	assert_refused("diff %s %s", a, "", "two trace files are needed");
+	assert_refused("diff %s %s --context x", a, a, "bad --context");
+	assert_refused("export %s %s", a, "", "--perfetto OUT.json is needed");
+	assert_refused("export %s --perfetto %s", a, "/proc/no/such.json", "cannot write");
+}
+
+/* ---- export ------------------------------------------------------------------ */
+
+/*
+ * Counts from `mmreplay show --json`, computed apart from export: the ops a
+ * recording's plan has besides touches (returned mm syscalls replay rebuilds,
+ * failed opens excepted; forks; execs), a replay's op marks that are not
+ * touches, and every event that is not a syscall record.
+ */
+static const char count_py[] =
+	"import json,sys\n"
+	"ev=json.load(open(sys.argv[1]))\n"
+	"rebuilt={'open','close','mmap','mprotect','munmap','brk','mremap','msync','madvise',"
+	"'shmget','shmat','shmctl','shmdt','truncate','ftruncate','mlock','munlock','mlockall',"
+	"'munlockall','migrate_pages','openat','move_pages','fallocate','memfd_create','mlock2','openat2'}\n"
+	"marks=[e for e in ev if e['kind']=='sys_enter' and e['fields']['arg0']==0x4d4d5250]\n"
+	"if marks:\n"
+	"  ops=sum(1 for e in marks if (e['fields']['arg5']>>48)!=0x4d4d or (e['fields']['arg5']&0xff)!=1)\n"
+	"else:\n"
+	"  ops=sum(1 for e in ev if e['kind']=='sys_exit' and e['syscall'] in rebuilt and not "
+	"(e['syscall'].startswith('open') and e['fields']['ret']<0))\n"
+	"  ops+=sum(1 for e in ev if e['kind'] in ('task_fork','task_exec'))\n"
+	"inst=sum(1 for e in ev if e['kind'] not in ('sys_enter','sys_exit','sys_path'))\n"
+	"print(ops, inst)\n";
+
+static char *counts_of(const char *trace)
+{
+	char script[512], js[512], out[512];
+	FILE *f;
+
+	snprintf(script, sizeof(script), "%s", tmp_path("count.py"));
+	snprintf(js, sizeof(js), "%s", tmp_path("show.json"));
+	snprintf(out, sizeof(out), "%s", tmp_path("count.out"));
+	f = fopen(script, "w");
+	if (f) {
+		fputs(count_py, f);
+		fclose(f);
+	}
+	run_cmd(js, NULL, "%s show --json %s", mmreplay_bin(), trace);
+	run_cmd(out, NULL, "python3 %s %s", script, js);
+	{
+		char *s = slurp(out);
+
+		s[strcspn(s, "\n")] = 0;
+		return s;
+	}
+}
+
+/* Slices and instants of process pid in an export, as "slices instants". */
+static char *exported(const char *json, int pid)
+{
+	char expr[400];
+
+	snprintf(expr, sizeof(expr), "sum(1 for e in d[\"traceEvents\"] if e[\"pid\"]==%d and "
+		 "e[\"ph\"]==\"X\"), sum(1 for e in d[\"traceEvents\"] if e[\"pid\"]==%d and "
+		 "e[\"ph\"]==\"i\" and e[\"cat\"]==\"event\")", pid, pid);
+	return py(json, expr);
+}
+
+static void assert_export(const char *json, int pid, const char *trace)
+{
+	char *want = counts_of(trace), *got = exported(json, pid);
+
+	ASSERT_TRUE(strlen(want) > 2 && !strcmp(got, want), "slices and instants match the trace");
+	printf("  %s: exported %s, trace %s\n", trace, got, want);
+	free(want);
+	free(got);
+}
+
+static void test_export_hand_built(void)
+{
+	char a[512], out[512], err[512], json[512], *v;
+	int rc;
+
+	snprintf(a, sizeof(a), "%s", tmp_path("export.trace"));
+	snprintf(json, sizeof(json), "%s", tmp_path("export.json"));
+	build(a, 36, 0);
+	rc = mmr(out, err, "export %s --perfetto %s", a, json, "");
+	ASSERT_EQ(rc, 0, "export exit status");
+	v = py(json, "d[\"displayTimeUnit\"], [e[\"name\"] for e in d[\"traceEvents\"] if e[\"ph\"]==\"X\"], "
+		     "sum(1 for e in d[\"traceEvents\"] if e[\"name\"]==\"free_swap_and_cache\")");
+	ASSERT_TRUE(!strcmp(v, "ns ['openat', 'mmap', 'madvise', 'ftruncate', 'munmap'] 36"),
+		    "the ops as slices, the kernel events as instants");
+	printf("  %s\n", v);
+	free(v);
+	assert_export(json, 1, a);
+}
+
+static void test_export_recording_and_replay(void)
+{
+	char x[512], r[512], out[512], err[512], json[512], *v;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(x, sizeof(x), "%s", tmp_path("e-memfd.trace"));
+	snprintf(r, sizeof(r), "%s", tmp_path("e-memfd-replay.trace"));
+	snprintf(json, sizeof(json), "%s", tmp_path("ab.json"));
+	if (!ASSERT_EQ(record(x, "fork_mlock"), 0, "record") || !ASSERT_EQ(replay(x, r), 0, "replay"))
+		return;
+	rc = mmr(out, err, "export %s %s --perfetto %s", x, r, json);
+	ASSERT_EQ(rc, 0, "export exit status");
+	v = py(json, "sorted((e[\"pid\"], e[\"args\"][\"name\"][:6]) for e in d[\"traceEvents\"] "
+		     "if e[\"name\"] in (\"process_name\", \"thread_name\") and "
+		     "e[\"args\"][\"name\"][:6] != \"thread\")");
+	ASSERT_TRUE(!strcmp(v, "[(1, 'A: /tm'), (1, 'task 0'), (1, 'task 1'), (2, 'B: /tm'), "
+			    "(2, 'task 0'), (2, 'task 1')]"), "two processes, a track per task in each");
+	printf("  %s\n", v);
+	free(v);
+	assert_export(json, 1, x);
+	assert_export(json, 2, r);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case tests[] = {
+		TEST(test_diff_align),
+		TEST(test_diff_one_op_differs),
+		TEST(test_diff_left_out),
+		TEST(test_diff_replay_mlock_memfd),
+		TEST(test_diff_replay_fork_mlock),
+		TEST(test_diff_replay_mixed_maps),
+		TEST(test_diff_different_workloads),
+		TEST(test_diff_bad_input),
+		TEST(test_export_hand_built),
+		TEST(test_export_recording_and_replay),
+	};
+	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
+
+	tmp_cleanup();
+	return ret;
+}
