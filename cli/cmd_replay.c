@@ -42,9 +42,16 @@ const char usage_replay[] =
 	"                       that start both from a barrier after seeded delays\n"
 	"  -n, --trials N       trials per pair (default 100)\n"
 	"  -s, --seed S         master seed (default 1); with --pair, the trial's seed\n"
-	"  -P, --pair A,B       one trial of the pair of op ids A and B\n"
+	"  -P, --pair A,B       one trial of the pair of op ids A and B (or of op A and\n"
+	"                       a perturbation: --pair A,migrate)\n"
 	"      --pairs N        at most N pairs (default 16)\n"
 	"      --window US      ops at most US microseconds apart pair up (default 1000)\n"
+	"      --perturb KINDS  with --explore: also run each mlock, munlock, munmap,\n"
+	"                       madvise... op (at most --pairs) --trials times against\n"
+	"                       kernel-side activity on its pages, started before,\n"
+	"                       during or after it (seeded): reclaim, migrate, compact,\n"
+	"                       collapse, comma-separated (default: all the kernel\n"
+	"                       supports), or none\n"
 	"      --scratch DIR    where the scratch directory goes (default $TMPDIR or\n"
 	"                       /var/tmp); stand-in files take its filesystem: use\n"
 	"                       /dev/shm to replay files that were on tmpfs as shmem\n"
@@ -81,10 +88,14 @@ static int parse_pair(const char *s, struct replay_opts *o)
 	char *end;
 
 	o->pair_a = strtol(s, &end, 0);
-	if (*end != ',')
+	if (*end != ',' || o->pair_a < 0)
 		return -1;
+	o->pair_perturb = perturb_kind(end + 1);
+	if (o->pair_perturb > 0)
+		return 0;
+	o->pair_perturb = 0;
 	o->pair_b = strtol(end + 1, &end, 0);
-	return *end || o->pair_a < 0 || o->pair_b <= o->pair_a ? -1 : 0;
+	return *end || o->pair_b <= o->pair_a ? -1 : 0;
 }
 
 static int parse_num(const char *opt, const char *s, long min, long *v)
@@ -132,6 +143,12 @@ static int parse_vm_opt(int c, struct replay_opts *o)
 			return -1;
 		o->cpus = v;
 		return 0;
+	case 'T':
+		if (!perturb_parse(optarg, &o->perturb))
+			return 0;
+		mmr_err("replay: --perturb takes reclaim, migrate, compact, collapse (comma-"
+			"separated) or none, not '%s'", optarg);
+		return -1;
 	case 'A':
 		if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg")) {
 			mmr_err("replay: --accel is auto, kvm or tcg, not '%s'", optarg);
@@ -163,7 +180,7 @@ static int parse_opt(int c, struct replay_opts *o)
 	case 'P':
 		if (parse_pair(optarg, o) == 0)
 			return 0;
-		mmr_err("replay: --pair needs two op ids A,B with A < B, not '%s'", optarg);
+		mmr_err("replay: --pair needs two op ids A,B with A < B, or A,KIND, not '%s'", optarg);
 		return -1;
 	case 's':
 		if (parse_num("--seed", optarg, 0, &v))
@@ -204,13 +221,14 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		{ "vmlinux", required_argument, NULL, 'L' }, { "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' }, { "accel", required_argument, NULL, 'A' },
 		{ "guest-results", required_argument, NULL, 'G' },
+		{ "perturb", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	int c;
 
 	*o = (struct replay_opts){ .out = "replay.trace", .trials = 100, .seed = 1, .max_pairs = 16,
 				   .window_ns = 1000000, .timeout_s = 30, .pair_a = -1, .pair_b = -1,
-				   .mem_mb = 1024, .cpus = 2 };
+				   .mem_mb = 1024, .cpus = 2, .perturb = PERTURB_ALL };
 	for (;;) {
 		c = mmr_getopt("replay", argc, argv, "o:xn:s:P:jk:h", opts);
 		if (c == -1 && optind < argc && !o->trace) {
@@ -352,6 +370,20 @@ static void setup_swap(const struct rplan *p)
 
 /* ---- the runs ---------------------------------------------------------- */
 
+/* Explore's cells: racing pairs of tasks' ops, then target ops x perturbation kinds. */
+static int explore_cells(const struct replay_opts *o, const struct rplan *p, struct rpair *cells)
+{
+	__u32 targets[MAX_PAIRS];
+	int n = plan_pairs(p, o->window_ns, cells, o->max_pairs);
+	int nt = o->perturb ? plan_targets(p, targets, o->max_pairs) : 0;
+
+	for (int i = 0; i < nt; i++)
+		for (int k = 1; k < PERTURB_NR; k++)
+			if (o->perturb & 1u << k && n < MAX_PAIRS)
+				cells[n++] = (struct rpair){ targets[i], 0, k };
+	return n;
+}
+
 static int plan_runs(const struct replay_opts *o, const struct rplan *p, struct rpair *pairs,
 		     int *nr_pairs, struct rrun **runs)
 {
@@ -359,13 +391,13 @@ static int plan_runs(const struct replay_opts *o, const struct rplan *p, struct 
 
 	*nr_pairs = 0;
 	if (o->pair_a >= 0) {
-		if ((size_t)o->pair_b >= p->nr_ops) {
-			mmr_err("replay: --pair %ld,%ld: the plan has ops 0 to %zu", o->pair_a,
-				o->pair_b, p->nr_ops - 1);
+		if ((size_t)o->pair_a >= p->nr_ops || (!o->pair_perturb && (size_t)o->pair_b >= p->nr_ops)) {
+			mmr_err("replay: --pair: the plan has ops 0 to %zu", p->nr_ops - 1);
 			return -1;
 		}
 		*runs = malloc(sizeof(**runs));
-		(*runs)[0] = (struct rrun){ o->pair_a, o->pair_b, o->seed };
+		(*runs)[0] = (struct rrun){ o->pair_a, o->pair_perturb ? -1 : o->pair_b, o->seed,
+					    o->pair_perturb };
 		return 1;
 	}
 	if (!o->explore) {
@@ -373,11 +405,12 @@ static int plan_runs(const struct replay_opts *o, const struct rplan *p, struct 
 		(*runs)[0] = (struct rrun){ -1, -1, o->seed };
 		return 1;
 	}
-	*nr_pairs = plan_pairs(p, o->window_ns, pairs, o->max_pairs);
+	*nr_pairs = explore_cells(o, p, pairs);
 	*runs = calloc((size_t)*nr_pairs * o->trials + 1, sizeof(**runs));
 	for (int i = 0; i < *nr_pairs; i++)
 		for (int t = 0; t < o->trials; t++)
-			(*runs)[n++] = (struct rrun){ pairs[i].a, pairs[i].b, trial_seed(o->seed, i, t) };
+			(*runs)[n++] = (struct rrun){ pairs[i].a, pairs[i].perturb ? -1 : (long)pairs[i].b,
+						      trial_seed(o->seed, i, t), pairs[i].perturb };
 	return n;
 }
 
@@ -388,7 +421,8 @@ static int write_runs(const char *path, const struct rrun *runs, int n)
 	if (!f)
 		return -1;
 	for (int i = 0; i < n; i++)
-		fprintf(f, "%ld %ld %llu\n", runs[i].a, runs[i].b, (unsigned long long)runs[i].seed);
+		fprintf(f, "%ld %ld %llu %d\n", runs[i].a, runs[i].b, (unsigned long long)runs[i].seed,
+			runs[i].perturb);
 	return fclose(f);
 }
 
@@ -426,9 +460,10 @@ static int record_replay(const struct replay_opts *o, const char *runs, const ch
 }
 
 /* Here, on this kernel: record the replay process, then check its trace. */
-static int replay_local(const struct replay_opts *o, const struct rplan *p,
+static int replay_local(struct replay_opts *o, const struct rplan *p,
 			const struct rrun_set *rs)
 {
+	static struct perturb_caps caps;
 	struct run_result *res = NULL;
 	char runs_path[4200], res_path[4200];
 	int rc, n, ret = MMR_EXIT_ERROR;
@@ -465,6 +500,8 @@ static int replay_local(const struct replay_opts *o, const struct rplan *p,
 		mmr_err("replay: the replay process reported %d of %d runs", n, rs->nr_runs);
 		goto out;
 	}
+	results_caps_read(res_path, &caps);
+	o->caps = &caps;
 	cleanup();
 	ret = replay_report(o, p, rs->pairs, rs->nr_pairs, res, rs->nr_runs);
 out:
@@ -532,7 +569,7 @@ static int read_runs(const char *path, struct rrun **runs)
 	int n = 0, cap = 0;
 
 	*runs = NULL;
-	while (f && fscanf(f, "%ld %ld %llu", &r.a, &r.b, &seed) == 3) {
+	while (f && fscanf(f, "%ld %ld %llu %d", &r.a, &r.b, &seed, &r.perturb) == 4) {
 		r.seed = seed;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -549,7 +586,9 @@ int cmd_replay_run(int argc, char **argv)
 {
 	struct rexec_opts xo = { .timeout_s = 30 };
 	const char *runs_path = NULL, *res_path = NULL, *trace = NULL;
+	static struct perturb_caps caps;
 	struct run_result rr;
+	unsigned want = 0;
 	struct mmr_trace *t;
 	struct rrun *runs;
 	struct rplan p;
@@ -587,6 +626,13 @@ int cmd_replay_run(int argc, char **argv)
 		mmr_err("replay: cannot read the runs or write the results in %s", xo.scratch);
 		return MMR_EXIT_ERROR;
 	}
+	for (int i = 0; i < n; i++)
+		want |= runs[i].perturb ? 1u << runs[i].perturb : 0;
+	if (want) {
+		perturb_detect(&caps, want, xo.scratch);
+		xo.caps = &caps;
+		results_caps_write(res, &caps);
+	}
 	for (int i = 0; i < n && !plan_interrupted(); i++) {
 		memset(&rr, 0, sizeof(rr));
 		rr.run = runs[i];
@@ -595,6 +641,7 @@ int cmd_replay_run(int argc, char **argv)
 		fflush(res);
 	}
 	fclose(res);
+	perturb_cleanup(&caps);
 	free(runs);
 	plan_free(&p);
 	return 0;

@@ -11,6 +11,8 @@ struct replay_opts {
 	enum rorder order;
 	int explore, json, trials, max_pairs, timeout_s, no_snapshot;
 	long pair_a, pair_b;
+	int pair_perturb;		/* --pair A,KIND */
+	unsigned perturb;		/* --perturb: mask of PERTURB_* kinds */
 	__u64 seed, window_ns;
 	/* --kernel: the replay runs in a QEMU guest (replay_vm.c) */
 	const char *kernel, *modules, *vmlinux, *accel;
@@ -19,6 +21,7 @@ struct replay_opts {
 	const char *guest_json;		/* the guest's summary, for the JSON report */
 	const char *results_out;	/* in the guest: write the results here, no report */
 	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
+	const struct perturb_caps *caps;	/* what perturbations could run (the results) */
 };
 
 /* The runs of one replay: a plain run, one --pair trial, or the explore trials. */
@@ -39,6 +42,9 @@ struct run_result {
 /* Reads the results the replay process wrote; returns the number of runs. */
 int results_read(const char *path, struct run_result *res, int max);
 int results_write(FILE *f, const struct run_result *r);
+/* The perturbations the replay process found it could run ("#perturb" lines). */
+void results_caps_write(FILE *f, const struct perturb_caps *c);
+void results_caps_read(const char *path, struct perturb_caps *c);
 
 /*
  * Checks each run of the replay trace and prints the report; returns the

@@ -29,8 +29,12 @@ int results_write(FILE *f, const struct run_result *r)
 
 	snprintf(err, sizeof(err), "%s", r->err);
 	clean_text(err);
-	fprintf(f, "%ld\t%ld\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d\t%s",
-		r->run.a, r->run.b, (unsigned long long)r->run.seed, (unsigned long long)s->ops,
+	fprintf(f, "%ld\t%ld\t%llu\t%d\t%d\t%lld\t%llu\t%llu\t", r->run.a, r->run.b,
+		(unsigned long long)r->run.seed, r->run.perturb, s->perturbed,
+		(long long)s->perturb_at_ns, (unsigned long long)s->perturb_ns,
+		(unsigned long long)s->op_ns);
+	fprintf(f, "%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d\t%s",
+		(unsigned long long)s->ops,
 		(unsigned long long)s->skipped, (unsigned long long)s->touches,
 		(unsigned long long)s->touch_outside, (unsigned long long)s->touch_fault,
 		(unsigned long long)s->diverged, (unsigned long long)s->pageouts,
@@ -42,6 +46,33 @@ int results_write(FILE *f, const struct run_result *r)
 		fprintf(f, "\t%s", div[i]);
 	}
 	return fprintf(f, "\n") < 0 ? -1 : 0;
+}
+
+void results_caps_write(FILE *f, const struct perturb_caps *c)
+{
+	for (int k = 1; k < PERTURB_NR; k++)
+		fprintf(f, "#perturb\t%s\t%d\t%s\n", perturb_name(k), !!(c->ok & 1u << k),
+			c->how[k][0] ? c->how[k] : c->why[k]);
+}
+
+void results_caps_read(const char *path, struct perturb_caps *c)
+{
+	char line[512], name[32], text[400];
+	FILE *f = fopen(path, "r");
+	int ok, k;
+
+	memset(c, 0, sizeof(*c));
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "#perturb\t%31[^\t]\t%d\t%399[^\n]", name, &ok, text) < 2)
+			continue;
+		k = perturb_kind(name);
+		if (k < 0)
+			continue;
+		c->ok |= ok ? 1u << k : 0;
+		snprintf(ok ? c->how[k] : c->why[k], sizeof(c->how[k]), "%.150s", text);
+	}
+	if (f)
+		fclose(f);
 }
 
 static void field_copy(char **p, char *dst, size_t len)
@@ -62,16 +93,24 @@ int results_read(const char *path, struct run_result *res, int max)
 	while (f && n < max && fgets(line, sizeof(line), f)) {
 		struct run_result *r = &res[n];
 		struct rstats *s = &r->st;
-		unsigned long long v[10], seed;
-		int used = 0;
+		unsigned long long v[10], seed, pns, ons;
+		long long at;
+		int used = 0, head = 0;
 		char *p;
 
+		if (line[0] == '#')
+			continue;
 		line[strcspn(line, "\n")] = 0;
-		if (sscanf(line, "%ld\t%ld\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d%n",
-			   &r->run.a, &r->run.b, &seed, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-			   &v[6], &v[7], &v[8], &v[9], &s->stuck, &used) < 14 || line[used] != '\t')
+		if (sscanf(line, "%ld\t%ld\t%llu\t%d\t%d\t%lld\t%llu\t%llu\t%n", &r->run.a, &r->run.b,
+			   &seed, &r->run.perturb, &s->perturbed, &at, &pns, &ons, &head) < 8)
 			break;
+		if (sscanf(line + head, "%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d%n",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
+			   &s->stuck, &used) < 11 || line[head + used] != '\t')
+			break;
+		used += head;
 		r->run.seed = seed;
+		s->perturb_at_ns = at, s->perturb_ns = pns, s->op_ns = ons;
 		s->ops = v[0], s->skipped = v[1], s->touches = v[2], s->touch_outside = v[3];
 		s->touch_fault = v[4], s->diverged = v[5], s->pageouts = v[6], s->migrations = v[7];
 		s->elapsed_ns = v[8], s->diverged_raced = v[9];
@@ -175,6 +214,7 @@ static void fid_event(struct fidelity *fd, const struct rplan *p, const struct m
 struct run_check {
 	__u64 findings;
 	__u64 per_verdict[V_NR];
+	char first[480];	/* the first finding, in a line */
 };
 
 static void summarize(struct checker *c, struct run_check *rc)
@@ -187,6 +227,11 @@ static void summarize(struct checker *c, struct run_check *rc)
 	rc->findings = checker_findings_total(c);
 	for (int i = 0; i < nr; i++)
 		rc->per_verdict[f[i].kind]++;
+	if (nr)
+		snprintf(rc->first, sizeof(rc->first), "%s, pid %d, 0x%llx +%llu pages, %s: %.200s",
+			 verdict_name(f[0].kind), f[0].pid, (unsigned long long)f[0].address,
+			 (unsigned long long)f[0].nr_pages, f[0].op,
+			 f[0].nr_evidence ? f[0].evidence[0] : "");
 	if (rc->findings && !nr)
 		rc->per_verdict[V_RSS_MISMATCH]++;
 }
@@ -385,12 +430,117 @@ static void print_pair(const struct replay_opts *o, const struct rplan *p, int i
 		       pr->b, (unsigned long long)res[repro].run.seed);
 }
 
+/* "during, 12.3 us into the munlock (it took 40.1 us)" */
+static void timing(const struct rstats *s, const char *op, char *buf, size_t len)
+{
+	double at = s->perturb_at_ns / 1e3, op_us = s->op_ns / 1e3;
+
+	if (s->perturb_at_ns < 0)
+		snprintf(buf, len, "before: started %.1f us before the %s", -at, op);
+	else if (s->perturb_at_ns <= (__s64)s->op_ns)
+		snprintf(buf, len, "during: started %.1f us into the %s (it took %.1f us)", at, op,
+			 op_us);
+	else
+		snprintf(buf, len, "after: started %.1f us after the %s began (it took %.1f us)", at,
+			 op, op_us);
+}
+
+/* op a x a perturbation kind: trials with findings, and the first one's timing and seed */
+static void print_perturb(const struct replay_opts *o, const struct rplan *p, int i,
+			  const struct rpair *pr, const struct run_check *rc,
+			  const struct run_result *res, int first_run)
+{
+	const struct rop *a = &p->ops[pr->a];
+	const char *kind = perturb_name(pr->perturb);
+	int k = 0, errors = 0, repro = -1, ran = 0;
+	__u64 per[V_NR] = { 0 };
+	char when[160] = "";
+
+	for (int t = 0; t < o->trials; t++) {
+		int r = first_run + t;
+
+		ran += res[r].st.perturbed > 0;
+		errors += res[r].err[0] != 0;
+		if (!rc[r].findings)
+			continue;
+		k++;
+		if (repro < 0)
+			repro = r;
+		for (int v = 0; v < V_NR; v++)
+			per[v] += rc[r].per_verdict[v] != 0;
+	}
+	if (repro >= 0)
+		timing(&res[repro].st, rop_name(a), when, sizeof(when));
+	if (o->json) {
+		printf("%s\n  {\"cell\": %d, \"op\": %u, \"op_name\": \"%s\", \"task\": %u, "
+		       "\"perturb\": \"%s\", \"trials\": %d, \"perturbed\": %d, \"with_findings\": %d, "
+		       "\"errors\": %d, \"verdicts\": {", i ? "," : "", i + 1, pr->a, rop_name(a),
+		       a->task, kind, o->trials, ran, k, errors);
+		for (int v = 0, n = 0; v < V_NR; v++)
+			if (per[v])
+				printf("%s\"%s\": %llu", n++ ? ", " : "", verdict_name(v),
+				       (unsigned long long)per[v]);
+		printf("}, \"first\": ");
+		if (repro >= 0) {
+			printf("{\"trial\": %d, \"seed\": %llu, \"timing\": ", repro - first_run,
+			       (unsigned long long)res[repro].run.seed);
+			json_str(stdout, when);
+			printf(", \"finding\": ");
+			json_str(stdout, rc[repro].first);
+			printf("}}");
+		} else {
+			printf("null}");
+		}
+		return;
+	}
+	if (!ran && !errors)
+		return;		/* not available here: said once, below */
+	printf("  op %u %s (task %u) x %s: %d of %d trials with findings", pr->a, rop_name(a),
+	       a->task, kind, k, o->trials);
+	for (int v = 0; v < V_NR; v++)
+		if (per[v])
+			printf(", %s in %llu", verdict_name(v), (unsigned long long)per[v]);
+	if (errors)
+		printf(", %d trials failed (%s)", errors, res[first_run].err);
+	printf("\n");
+	if (repro >= 0)
+		printf("    first at trial %d, %s %s\n      %s\n    reproduce: mmreplay replay %s "
+		       "--pair %u,%s --seed %llu\n", repro - first_run, kind, when, rc[repro].first,
+		       o->trace, pr->a, kind, (unsigned long long)res[repro].run.seed);
+}
+
+static void print_how(const struct replay_opts *o)
+{
+	for (int k = 1; k < PERTURB_NR && !o->json; k++)
+		if (o->caps && (o->caps->ok & 1u << k))
+			printf("  %s: %s\n", perturb_name(k), o->caps->how[k]);
+}
+
+static void print_unavailable(const struct replay_opts *o)
+{
+	int n = 0;
+
+	for (int k = 1; k < PERTURB_NR; k++) {
+		if (!(o->perturb & 1u << k) || !o->caps || (o->caps->ok & 1u << k))
+			continue;
+		if (o->json) {
+			printf("%s{\"perturb\": \"%s\", \"why\": ", n++ ? ", " : "", perturb_name(k));
+			json_str(stdout, o->caps->why[k]);
+			printf("}");
+		} else {
+			printf("  %s could not run here: %s\n", perturb_name(k), o->caps->why[k]);
+		}
+	}
+}
+
 static int report_explore(const struct replay_opts *o, const struct rplan *p,
 			  const struct rpair *pairs, int nr_pairs, const struct run_check *rc,
 			  const struct run_result *res)
 {
-	int any = 0, errors = 0;
+	int any = 0, errors = 0, cells = 0;
 
+	for (int i = 0; i < nr_pairs; i++)
+		cells += pairs[i].perturb != 0;
 	for (int r = 0; r < nr_pairs * o->trials; r++) {
 		any |= rc[r].findings != 0;
 		errors |= res[r].err[0] != 0;
@@ -403,12 +553,24 @@ static int report_explore(const struct replay_opts *o, const struct rplan *p,
 		printf("\"explore\": {\"trace\": \"%s\", \"seed\": %llu, \"trials\": %d, \"pairs\": [",
 		       o->trace, (unsigned long long)o->seed, o->trials);
 	else
-		printf("explore %s: %d racing pairs, %d trials each, seed %llu\n", o->trace, nr_pairs,
-		       o->trials, (unsigned long long)o->seed);
+		printf("explore %s: %d racing pairs, %d ops x perturbations, %d trials each, seed "
+		       "%llu\n", o->trace, nr_pairs - cells, cells, o->trials,
+		       (unsigned long long)o->seed);
+	if (cells)
+		print_how(o);
 	for (int i = 0; i < nr_pairs; i++)
-		print_pair(o, p, i, &pairs[i], rc, res, i * o->trials);
+		if (!pairs[i].perturb)
+			print_pair(o, p, i, &pairs[i], rc, res, i * o->trials);
 	if (o->json)
-		printf("%s]}}\n", nr_pairs ? "\n" : "");
+		printf("%s], \"perturbations\": [", nr_pairs ? "\n" : "");
+	for (int i = 0, n = 0; i < nr_pairs; i++)
+		if (pairs[i].perturb)
+			print_perturb(o, p, n++, &pairs[i], rc, res, i * o->trials);
+	if (o->json)
+		printf("], \"perturb_unavailable\": [");
+	print_unavailable(o);
+	if (o->json)
+		printf("]}}\n");
 	else
 		printf("%s\n", any ? "FINDINGS" : nr_pairs ? "clean: no trial had findings" :
 		       "clean: no racing pairs to explore");

@@ -154,7 +154,14 @@ static void guest_args(const struct replay_opts *o, char *buf, size_t len)
 	if (o->explore)
 		ARG("--explore\n--trials\n%d\n--pairs\n%d\n--window\n%llu\n", o->trials,
 		    o->max_pairs, (unsigned long long)(o->window_ns / 1000));
-	if (o->pair_a >= 0)
+	ARG("--perturb\n");
+	for (int k = 1, n0 = 0; k < PERTURB_NR; k++)
+		if (o->perturb & 1u << k)
+			ARG("%s%s", n0++ ? "," : "", perturb_name(k));
+	ARG("%s\n", o->perturb ? "" : "none");
+	if (o->pair_a >= 0 && o->pair_perturb)
+		ARG("--pair\n%ld,%s\n", o->pair_a, perturb_name(o->pair_perturb));
+	else if (o->pair_a >= 0)
 		ARG("--pair\n%ld,%ld\n", o->pair_a, o->pair_b);
 	ARG("--seed\n%llu\n", (unsigned long long)o->seed);
 #undef ARG
@@ -344,6 +351,7 @@ static int guest_report(struct replay_opts *o, const struct rplan *p, const char
 			const struct guest_facts *gf, int broke)
 {
 	static char json[8192];
+	static struct perturb_caps caps;
 	struct guest_facts g = *gf;
 	char path[4400];
 	struct run_result *res;
@@ -373,6 +381,8 @@ static int guest_report(struct replay_opts *o, const struct rplan *p, const char
 	res = calloc(rs->nr_runs + 1, sizeof(*res));
 	snprintf(path, sizeof(path), "%s/results", outdir);
 	n = results_read(path, res, rs->nr_runs);
+	results_caps_read(path, &caps);
+	o->caps = &caps;
 	if (n != rs->nr_runs) {
 		mmr_err("replay: the guest reported %d of %d runs", n, rs->nr_runs);
 	} else {

@@ -117,6 +117,74 @@ static void pair_delay(__u32 id)
 		;
 }
 
+/* ---- a perturbation run ------------------------------------------------ */
+
+static __s64 perturb_offset;	/* the perturbation's start, from the op's */
+
+static int perturbing(void)
+{
+	return RUN->perturb && OPTS->caps && (OPTS->caps->ok & 1u << RUN->perturb);
+}
+
+static void spin_until(__u64 t)
+{
+	while (now_ns() < t)
+		;
+}
+
+/* The target op: hands its pages to the perturber, then runs at its offset. */
+static void perturbed_op(__u32 id, void (*exec)(__u32))
+{
+	const struct rop *o = &PL->ops[id];
+	__u64 lo, hi;
+
+	if (rop_range(PL, o, &lo, &hi)) {
+		SH->pt.t.pid = getpid();
+		SH->pt.t.addr = xlate(lo);
+		SH->pt.t.len = hi - lo;
+	}
+	SH->pt.t0 = now_ns();
+	atomic_store(&SH->pt.go, 1);
+	futex(&SH->pt.go, FUTEX_WAKE, INT_MAX, NULL);
+	if (perturb_offset < 0)
+		spin_until(SH->pt.t0 - perturb_offset);
+	SH->pt.op_start = now_ns();
+	exec(id);
+	SH->pt.op_end = now_ns();
+}
+
+/* The perturber: its own process (recorded as a task of its own), one act per run. */
+static void perturber(void)
+{
+	struct timespec to = { 0, 100000000 };
+
+	prctl(PR_SET_NAME, "mmr-perturb");
+	while (!atomic_load(&SH->pt.go)) {
+		if (SH->abort || atomic_load(&SH->done) >= PL->nr_ops)
+			_exit(0);
+		futex(&SH->pt.go, FUTEX_WAIT, 0, &to);
+	}
+	if (perturb_offset > 0)
+		spin_until(SH->pt.t0 + perturb_offset);
+	SH->pt.p_start = now_ns();
+	if (SH->pt.t.len)
+		perturb_do(RUN->perturb, &SH->pt.t);
+	SH->pt.p_end = now_ns();
+	_exit(0);
+}
+
+static void perturb_stats(struct rstats *st)
+{
+	if (!RUN->perturb)
+		return;
+	st->perturbed = perturbing() ? 1 : -1;
+	if (st->perturbed < 0 || !SH->pt.p_end || !SH->pt.op_end)
+		return;
+	st->perturb_at_ns = (__s64)(SH->pt.p_start - SH->pt.op_start);
+	st->perturb_ns = SH->pt.p_end - SH->pt.p_start;
+	st->op_ns = SH->pt.op_end - SH->pt.op_start;
+}
+
 /* ---- guarded touches -------------------------------------------------- */
 
 static void on_fault_signal(int sig)
@@ -168,7 +236,7 @@ void note_result(__u32 id, const struct rop *o, long ret)
 			 (long long)o->ret, ok ? "succeeded" : strerror(-ret));
 }
 
-static int nr_nodes(void)
+int nr_nodes(void)
 {
 	static int n;
 	char path[64];
@@ -183,11 +251,24 @@ static int nr_nodes(void)
 	return n;
 }
 
+int move_next_node(int pid, void **pages, int k)
+{
+	int nodes[64], status[64];
+
+	if (k > 64)
+		k = 64;
+	syscall(SYS_move_pages, pid, k, pages, NULL, status, 0);
+	for (int i = 0; i < k; i++)
+		nodes[i] = status[i] >= 0 ? (status[i] + 1) % nr_nodes() : 0;
+	return syscall(SYS_move_pages, pid, k, pages, nodes, status, 2 /* MPOL_MF_MOVE */) < 0 ?
+		-1 : k;
+}
+
 /* Kernel-initiated migration: to another node, or with one node, compaction. */
 static void migrate(const __u64 *rec, size_t n)
 {
 	void *pages[64];
-	int nodes[64], status[64], k = 0;
+	int k = 0;
 
 	if (nr_nodes() < 2) {
 		int fd = open("/proc/sys/vm/compact_memory", O_WRONLY);
@@ -204,12 +285,7 @@ static void migrate(const __u64 *rec, size_t n)
 		if (rep)
 			pages[k++] = (void *)rep;
 	}
-	if (!k)
-		return;
-	syscall(SYS_move_pages, 0, k, pages, NULL, status, 0);
-	for (int i = 0; i < k; i++)
-		nodes[i] = status[i] >= 0 ? (status[i] + 1) % nr_nodes() : 0;
-	if (syscall(SYS_move_pages, 0, k, pages, nodes, status, 2 /* MPOL_MF_MOVE */) >= 0)
+	if (k && move_next_node(0, pages, k) > 0)
 		COUNT(migrations, k);
 }
 
@@ -387,6 +463,8 @@ void run_task(int t)
 		if (PL->ops[id].type == ROP_TOUCH && !in_pair(id) &&
 		    (n = touch_run(task, i, &delta)) > 1)
 			touch_batch(id, n, delta);
+		else if ((long)id == RUN->a && perturbing())
+			perturbed_op(id, exec_op), n = 1;
 		else
 			exec_op(id), n = 1;
 		seq_done(n);
@@ -425,6 +503,11 @@ static int order_run(const struct rplan *p, const struct rrun *run)
 		start_at[i] = i;
 	if (run->a < 0)
 		return 0;
+	if (run->perturb) {	/* before, during or after the op: [-span, 2 span] */
+		span = p->ops[run->a].dur < 10000 ? 10000 : p->ops[run->a].dur;
+		perturb_offset = (__s64)(splitmix(&s) % (3 * span + 1)) - (__s64)span;
+		return 0;
+	}
 	for (long i = run->a + 1; i < run->b; i++)
 		start_at[i] = i + 1;
 	start_at[run->b] = run->a;
@@ -470,6 +553,16 @@ static int drive(const struct rplan *p, char *err, size_t errlen)
 	__u32 seen = 0;
 	int status;
 
+	if (perturbing()) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			setpgid(0, 0);
+			perturber();
+		}
+		if (pid > 0)
+			setpgid(pid, 0), pgid = pid;
+	}
 	for (int t = 0; t < p->nr_tasks; t++) {
 		pid_t pid;
 
@@ -537,12 +630,13 @@ int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const stru
 		return -1;
 	}
 	proc_init(o->scratch);
-	syscall(SYS_prctl, MMR_MARK_RUN, idx, run->a, run->b, 0);
+	syscall(SYS_prctl, MMR_MARK_RUN, idx, run->a, run->b, run->perturb);
 	t0 = now_ns();
 	SH->release_ns = t0;
 	drive(p, err, errlen);
 	*st = SH->st;
 	st->elapsed_ns = now_ns() - t0;
+	perturb_stats(st);
 	st->stuck = SH->stuck;
 	if (!err[0] && SH->abort && atomic_load(&SH->done) < p->nr_ops) {
 		__u32 d = atomic_load(&SH->done);

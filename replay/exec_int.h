@@ -31,6 +31,11 @@ struct shared {
 	volatile int stuck;
 	atomic_uint ndiv;
 	struct rstats st;
+	struct {		/* a perturbation run: the target op hands over its pages */
+		atomic_uint go;
+		struct perturb_target t;
+		__u64 t0, op_start, op_end, p_start, p_end;
+	} pt;
 	atomic_flag shm_lock;
 	int nr_shm;
 	struct { __s64 rec; int rep; __u64 size; } shm[MAX_SHM];	/* SysV ids are global */
@@ -66,6 +71,9 @@ extern struct proc P;
 extern const struct rplan *PL;
 
 __u64 now_ns(void);
+int nr_nodes(void);
+/* Moves @k pages of process @pid (0: this one) to the next node; pages moved or -1. */
+int move_next_node(int pid, void **pages, int k);
 __u64 splitmix(__u64 *s);
 void run_task(int t);
 void note_result(__u32 id, const struct rop *o, long ret);

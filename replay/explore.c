@@ -12,8 +12,7 @@
 
 #define LOOKBACK 512
 
-/* The recorded range an op works on; 0 if it has none worth racing. */
-static int op_range(const struct rplan *p, const struct rop *o, __u64 *lo, __u64 *hi)
+int rop_range(const struct rplan *p, const struct rop *o, __u64 *lo, __u64 *hi)
 {
 	__u64 psz = p->page_size;
 
@@ -76,7 +75,7 @@ static int pairs_scan(const struct rplan *p, __u64 window, const long *spawn_of,
 		const struct rop *ob = &p->ops[b];
 		__u64 blo, bhi;
 
-		if (!op_range(p, ob, &blo, &bhi))
+		if (!rop_range(p, ob, &blo, &bhi))
 			continue;
 		for (size_t a = b; a-- > 0 && b - a <= LOOKBACK;) {
 			const struct rop *oa = &p->ops[a];
@@ -85,7 +84,7 @@ static int pairs_scan(const struct rplan *p, __u64 window, const long *spawn_of,
 
 			if (oa->ts + oa->dur + window < ob->ts)
 				break;
-			if (oa->task == ob->task || !op_range(p, oa, &alo, &ahi) ||
+			if (oa->task == ob->task || !rop_range(p, oa, &alo, &ahi) ||
 			    ahi <= blo || bhi <= alo || before_of(p, spawn_of, pos, b) >= (long)a)
 				continue;
 			memset(&s, 0, sizeof(s));
@@ -121,6 +120,51 @@ int plan_pairs(const struct rplan *p, __u64 window_ns, struct rpair *out, int ma
 out:
 	free(spawn_of);
 	free(pos);
+	return n;
+}
+
+/*
+ * Ops a kernel-side perturbation may race: the calls that lock, unlock,
+ * unmap, advise or protect known pages, where a reclaim or migration walk
+ * that checks VM_LOCKED or the PTE at the wrong moment goes wrong.  One
+ * per task, call and first page.
+ */
+/* mlock-family calls first, then unmapping and advice, then protection changes */
+static int target_rank(const struct rop *o)
+{
+	switch (o->nr) {
+	case NR_MLOCK: case NR_MUNLOCK: case NR_MLOCK2:
+		return 0;
+	case NR_MUNMAP: case NR_MADVISE: case NR_MREMAP:
+		return 1;
+	case NR_MPROTECT:
+		return 2;
+	}
+	return -1;
+}
+
+int plan_targets(const struct rplan *p, __u32 *out, int max)
+{
+	struct sig sigs[max > 0 ? max : 1];
+	int n = 0;
+
+	for (int rank = 0; rank <= 2; rank++) {
+		for (size_t i = 0; i < p->nr_ops && n < max; i++) {
+			const struct rop *o = &p->ops[i];
+			__u64 lo, hi;
+			struct sig s;
+
+			if (o->type != ROP_SYSCALL || target_rank(o) != rank || o->ret < 0 ||
+			    !rop_range(p, o, &lo, &hi))
+				continue;
+			memset(&s, 0, sizeof(s));
+			s = (struct sig){ o->task, 0, o->nr, 0, lo / p->page_size };
+			if (seen(sigs, n, &s))
+				continue;
+			sigs[n] = s;
+			out[n++] = i;
+		}
+	}
 	return n;
 }
 

@@ -137,17 +137,54 @@ struct swap_count {
 __u64 swap_rise(struct swap_count *s, const struct rfields *f, const struct mmr_event *ev,
 		long page_size);
 
-/* One run: the plan in recorded order, or with ops a and b started together. */
+/*
+ * One run: the plan in recorded order; or with ops a and b started
+ * together; or with op a and a kernel-side perturbation of its pages.
+ */
 struct rrun {
-	long a, b;		/* op ids, -1: plain run */
+	long a, b;		/* op ids, -1: plain run (b is -1 with a perturbation) */
 	__u64 seed;
+	int perturb;		/* PERTURB_*, with a */
 };
 
 /* Race candidates: pairs of ops of different tasks on the same pages, close in time. */
 struct rpair {
 	__u32 a, b;
+	int perturb;		/* PERTURB_*: op a against this, b unused */
 };
 int plan_pairs(const struct rplan *p, __u64 window_ns, struct rpair *out, int max);
+/* Ops worth perturbing (mlock, munlock, munmap, madvise... on known pages), at most max. */
+int plan_targets(const struct rplan *p, __u32 *out, int max);
+/* The recorded range an op works on; 0 if it has none. */
+int rop_range(const struct rplan *p, const struct rop *o, __u64 *lo, __u64 *hi);
+
+/* Kernel-side perturbations for --explore (perturb.c) */
+enum { PERTURB_NONE, PERTURB_RECLAIM, PERTURB_MIGRATE, PERTURB_COMPACT, PERTURB_COLLAPSE,
+       PERTURB_NR };
+#define PERTURB_ALL (((1u << PERTURB_NR) - 1) & ~1u)
+enum { RECLAIM_PAGEOUT, RECLAIM_CGROUP, RECLAIM_HIGH };
+
+struct perturb_caps {
+	unsigned ok;			/* bit k: kind k runs here */
+	int reclaim_how;		/* RECLAIM_* */
+	char how[PERTURB_NR][160];	/* how each kind runs */
+	char why[PERTURB_NR][160];	/* why it cannot */
+	char cgroup[512], parent[512], mounted[512];	/* the replay's group, a private mount */
+};
+
+struct perturb_target {
+	int pid;		/* the process of the op */
+	__u64 addr, len;	/* its pages, in the replay */
+};
+
+const char *perturb_name(int kind);
+int perturb_kind(const char *name);		/* -1: unknown */
+/* "reclaim,migrate" or "none" into a mask of kinds; -1 on an unknown kind */
+int perturb_parse(const char *list, unsigned *mask);
+/* What of @want this kernel supports; may put this process in a cgroup (perturb_cleanup). */
+void perturb_detect(struct perturb_caps *c, unsigned want, const char *scratch);
+int perturb_do(int kind, const struct perturb_target *t);
+void perturb_cleanup(struct perturb_caps *c);
 /* The seed of trial t of pair i under the master seed. */
 __u64 trial_seed(__u64 seed, int pair, int trial);
 
@@ -157,6 +194,7 @@ struct rexec_opts {
 	const char *scratch;	/* existing directory for the stand-in files */
 	enum rorder order;
 	int timeout_s;		/* no progress for this long: the run is stuck */
+	const struct perturb_caps *caps;	/* what perturbations run here */
 };
 
 /* Counters of one run, summed over its processes. */
@@ -165,6 +203,9 @@ struct rstats {
 	__u64 diverged_raced;	/* of which the op raced another task's when recorded */
 	__u64 pageouts, migrations, elapsed_ns;
 	int stuck;		/* op id it stopped at, -1 */
+	int perturbed;		/* 1: the perturbation ran, -1: not available here */
+	__s64 perturb_at_ns;	/* its start, from the op's start */
+	__u64 perturb_ns, op_ns;	/* how long each took */
 	char first_divergence[3][160];
 };
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Two threads race on the same shared memfd pages: one mlocks and munlocks
- * them in a loop, the other pages them out with MADV_PAGEOUT.
+ * them in a loop, the other pages them out with MADV_PAGEOUT.  A barrier
+ * starts each iteration of both together, so that their calls interleave
+ * however busy the machine is.
  * usage: threads_mlock_pageout [ITERATIONS]
  */
 #include <pthread.h>
@@ -16,10 +18,12 @@
 static char *region;
 static size_t len;
 static int iterations = 50;
+static pthread_barrier_t round_start;
 
 static void *locker(void *arg)
 {
 	for (int i = 0; i < iterations; i++) {
+		pthread_barrier_wait(&round_start);
 		mlock(region, len);
 		munlock(region, len);
 	}
@@ -29,6 +33,7 @@ static void *locker(void *arg)
 static void *pager(void *arg)
 {
 	for (int i = 0; i < iterations; i++) {
+		pthread_barrier_wait(&round_start);
 		madvise(region, len, MADV_PAGEOUT);
 		for (size_t off = 0; off < len; off += getpagesize())
 			region[off]++;
@@ -53,6 +58,7 @@ int main(int argc, char **argv)
 		region[off] = 1;
 	report("addr=0x%lx", (unsigned long)region);
 	report("iterations=%d", iterations);
+	pthread_barrier_init(&round_start, NULL, 2);
 	pthread_create(&a, NULL, locker, NULL);
 	pthread_create(&b, NULL, pager, NULL);
 	pthread_join(a, NULL);

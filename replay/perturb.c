@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel-side perturbations for `replay --explore`: the rmap walks a
+ * workload does not ask for, aimed at the pages of one replayed operation.
+ *
+ *   reclaim   memory.reclaim of the replay's own cgroup v2 group (a private
+ *             cgroup2 hierarchy is mounted if none is), else memory.high,
+ *             else process_madvise(MADV_PAGEOUT) of exactly those pages
+ *   migrate   move_pages of those pages to the other NUMA node
+ *   compact   /proc/sys/vm/compact_memory
+ *   collapse  process_madvise(MADV_COLLAPSE) of the range
+ *
+ * What this kernel supports is detected once, in one place
+ * (perturb_detect), by trying each on the replay's own memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include "exec_int.h"
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
+
+static const char *const names[PERTURB_NR] = { "none", "reclaim", "migrate", "compact", "collapse" };
+
+const char *perturb_name(int kind)
+{
+	return kind >= 0 && kind < PERTURB_NR ? names[kind] : "?";
+}
+
+int perturb_kind(const char *name)
+{
+	for (int k = 1; k < PERTURB_NR; k++)
+		if (!strcmp(name, names[k]))
+			return k;
+	return -1;
+}
+
+int perturb_parse(const char *list, unsigned *mask)
+{
+	char buf[256], *save = NULL;
+	int k;
+
+	*mask = 0;
+	if (!strcmp(list, "none"))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		k = perturb_kind(tok);
+		if (k < 0)
+			return -1;
+		*mask |= 1u << k;
+	}
+	return *mask ? 0 : -1;
+}
+
+/* ---- doing it -------------------------------------------------------- */
+
+static struct perturb_caps *CAPS;
+
+static long pmadvise(int pid, __u64 addr, __u64 len, int advice)
+{
+	struct iovec iov = { (void *)addr, len };
+	int fd = syscall(SYS_pidfd_open, pid, 0);
+	long r;
+
+	if (fd < 0)
+		return -1;
+	r = syscall(SYS_process_madvise, fd, &iov, 1, advice, 0);
+	close(fd);
+	return r;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	int r = -1;
+
+	if (fd >= 0) {
+		r = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+		close(fd);
+	}
+	return r;
+}
+
+static int cg_file(char *path, size_t len, const char *file)
+{
+	return snprintf(path, len, "%s/%s", CAPS->cgroup, file);
+}
+
+static long cg_read(const char *file)
+{
+	char path[640], buf[64] = "";
+	int fd;
+
+	cg_file(path, sizeof(path), file);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		if (read(fd, buf, sizeof(buf) - 1) < 0)
+			buf[0] = 0;
+		close(fd);
+	}
+	return strtol(buf, NULL, 10);
+}
+
+/* memory.high under the current usage, for a moment: the group reclaims down to it */
+static int squeeze_high(__u64 bytes)
+{
+	char path[640], v[32];
+	long cur = cg_read("memory.current");
+	int r;
+
+	cg_file(path, sizeof(path), "memory.high");
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)(cur > (long)bytes ? cur - bytes : 0));
+	r = write_str(path, v);
+	write_str(path, "max");
+	return r;
+}
+
+static int reclaim(const struct perturb_target *t)
+{
+	char path[640], v[32];
+
+	switch (CAPS->reclaim_how) {
+	case RECLAIM_CGROUP:
+		cg_file(path, sizeof(path), "memory.reclaim");
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)t->len);
+		write_str(path, v);	/* EAGAIN when less could be reclaimed: still a walk */
+		return 0;
+	case RECLAIM_HIGH:
+		return squeeze_high(t->len);
+	default:
+		return pmadvise(t->pid, t->addr, t->len, MADV_PAGEOUT) < 0 ? -1 : 0;
+	}
+}
+
+static int migrate(const struct perturb_target *t)
+{
+	int n = t->len / PL->page_size > 64 ? 64 : t->len / PL->page_size;
+	void *pages[64];
+
+	for (int i = 0; i < n; i++)
+		pages[i] = (void *)(t->addr + i * PL->page_size);
+	return move_next_node(t->pid, pages, n) < 0 ? -1 : 0;
+}
+
+int perturb_do(int kind, const struct perturb_target *t)
+{
+	switch (kind) {
+	case PERTURB_RECLAIM:
+		return reclaim(t);
+	case PERTURB_MIGRATE:
+		return migrate(t);
+	case PERTURB_COMPACT:
+		return write_str("/proc/sys/vm/compact_memory", "1");
+	case PERTURB_COLLAPSE:
+		return pmadvise(t->pid, t->addr & ~((2ULL << 20) - 1),
+				(t->len + (2ULL << 20) - 1) & ~((2ULL << 20) - 1), MADV_COLLAPSE) < 0 ?
+			-1 : 0;
+	}
+	return -1;
+}
+
+/* ---- what this kernel supports ------------------------------------------ */
+
+/* The cgroup2 mount, or a private one in @scratch; "" if none can be had. */
+static void cgroup2_root(struct perturb_caps *c, const char *scratch, char *root, size_t len)
+{
+	char dev[256], dir[4096], type[64];
+	FILE *f = fopen("/proc/self/mounts", "r");
+
+	root[0] = 0;
+	while (f && fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3)
+		if (!strcmp(type, "cgroup2") && !root[0])
+			snprintf(root, len, "%.380s", dir);
+	if (f)
+		fclose(f);
+	if (root[0])
+		return;
+	snprintf(c->mounted, sizeof(c->mounted), "%.380s/cgroup2", scratch);
+	if (mkdir(c->mounted, 0700) || mount("cgroup2", c->mounted, "cgroup2", 0, NULL)) {
+		rmdir(c->mounted);
+		c->mounted[0] = 0;
+		return;
+	}
+	snprintf(root, len, "%.390s", c->mounted);
+}
+
+/* The replay in a group of its own, with the memory controller: 0, or -1 with why. */
+static int cgroup_setup(struct perturb_caps *c, const char *scratch, char *why, size_t wlen)
+{
+	char root[400], path[640], ctl[256] = "", pid[32];
+	int fd;
+
+	cgroup2_root(c, scratch, root, sizeof(root));
+	if (!root[0])
+		return snprintf(why, wlen, "no cgroup2 hierarchy could be mounted"), -1;
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		if (read(fd, ctl, sizeof(ctl) - 1) < 0)
+			ctl[0] = 0;
+		close(fd);
+	}
+	if (!strstr(ctl, "memory"))
+		return snprintf(why, wlen, "cgroup v2 has no memory controller here"), -1;
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
+	write_str(path, "+memory");
+	snprintf(c->cgroup, sizeof(c->cgroup), "%.400s/mmreplay-%d", root, getpid());
+	snprintf(c->parent, sizeof(c->parent), "%.400s", root);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	snprintf(path, sizeof(path), "%s/cgroup.procs", c->cgroup);
+	if (mkdir(c->cgroup, 0755) || write_str(path, pid)) {
+		snprintf(why, wlen, "cannot make or join a cgroup: %s", strerror(errno));
+		rmdir(c->cgroup);
+		c->cgroup[0] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static void detect_reclaim(struct perturb_caps *c, const char *scratch)
+{
+	char why[256] = "", path[640];
+	long page = sysconf(_SC_PAGESIZE);
+	char *buf;
+
+	if (!cgroup_setup(c, scratch, why, sizeof(why))) {
+		snprintf(path, sizeof(path), "%s/memory.reclaim", c->cgroup);
+		c->reclaim_how = access(path, W_OK) ? RECLAIM_HIGH : RECLAIM_CGROUP;
+		snprintf(c->how[PERTURB_RECLAIM], sizeof(c->how[0]), "%s of the replay's cgroup",
+			 c->reclaim_how == RECLAIM_CGROUP ? "memory.reclaim" : "memory.high");
+		return;
+	}
+	buf = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	buf[0] = 1;
+	c->reclaim_how = RECLAIM_PAGEOUT;
+	if (pmadvise(getpid(), (__u64)buf, page, MADV_PAGEOUT) < 0)
+		snprintf(c->why[PERTURB_RECLAIM], sizeof(c->why[0]), "%s; process_madvise: %s",
+			 why, strerror(errno));
+	else
+		snprintf(c->how[PERTURB_RECLAIM], sizeof(c->how[0]),
+			 "process_madvise(MADV_PAGEOUT) of the op's pages (%s)", why);
+	munmap(buf, page);
+}
+
+static void detect_collapse(struct perturb_caps *c)
+{
+	size_t huge = 2 << 20;
+	char *raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *buf = (char *)(((unsigned long)raw + huge - 1) & ~(huge - 1));
+
+	buf[0] = 1;
+	if (pmadvise(getpid(), (__u64)buf, huge, MADV_COLLAPSE) < 0 && errno == EINVAL)
+		snprintf(c->why[PERTURB_COLLAPSE], sizeof(c->why[0]),
+			 "MADV_COLLAPSE refused (needs Linux 6.1 and transparent hugepages)");
+	else
+		snprintf(c->how[PERTURB_COLLAPSE], sizeof(c->how[0]),
+			 "process_madvise(MADV_COLLAPSE) of the op's 2 MiB ranges");
+	munmap(raw, 2 * huge);
+}
+
+void perturb_detect(struct perturb_caps *c, unsigned want, const char *scratch)
+{
+	memset(c, 0, sizeof(*c));
+	CAPS = c;
+	if (want & 1u << PERTURB_RECLAIM)
+		detect_reclaim(c, scratch);
+	if (nr_nodes() < 2)
+		snprintf(c->why[PERTURB_MIGRATE], sizeof(c->why[0]), "one NUMA node");
+	else
+		snprintf(c->how[PERTURB_MIGRATE], sizeof(c->how[0]),
+			 "move_pages of the op's pages to the next node");
+	if (access("/proc/sys/vm/compact_memory", W_OK))
+		snprintf(c->why[PERTURB_COMPACT], sizeof(c->why[0]),
+			 "no /proc/sys/vm/compact_memory (CONFIG_COMPACTION)");
+	else
+		snprintf(c->how[PERTURB_COMPACT], sizeof(c->how[0]), "/proc/sys/vm/compact_memory");
+	if (want & 1u << PERTURB_COLLAPSE)
+		detect_collapse(c);
+	for (int k = 1; k < PERTURB_NR; k++)
+		if (c->how[k][0] && (want & 1u << k))
+			c->ok |= 1u << k;
+}
+
+/* The replay leaves its group and the group goes; so does a private hierarchy. */
+void perturb_cleanup(struct perturb_caps *c)
+{
+	char path[640], pid[32];
+
+	if (c->cgroup[0]) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", c->parent);
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		write_str(path, pid);
+		rmdir(c->cgroup);
+		c->cgroup[0] = 0;
+	}
+	if (c->mounted[0]) {
+		umount2(c->mounted, MNT_DETACH);
+		rmdir(c->mounted);
+		c->mounted[0] = 0;
+	}
+}
