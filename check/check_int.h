@@ -115,6 +115,7 @@ struct checker {
 	__u64 ledger_withheld;
 	__u64 zaps_checked, zaps_over_swap, keep_zaps_checked, swap_adds, swap_resets;
 	__u64 munlocks_checked, locks_checked;
+	__u64 munlocks_migrating;	/* munlock_folio inside a migration: not judged */
 };
 
 /* verdicts.c */

@@ -406,7 +406,14 @@ static void on_munlock(struct checker *c, struct mm_state *m, const struct mmr_e
 	if (!p)
 		return;
 	c->munlocks_checked += p->insert_ts != 0;
-	if (p->insert_ts && p->insert_ts < since && !p->ever_locked && e->nr_pages) {
+	/*
+	 * try_to_migrate_one() munlocks the old page in every VM_LOCKED vma it
+	 * unmaps it from (page_remove_rmap), also one whose mlock() walk has
+	 * not reached the page yet: that munlock proves nothing.
+	 */
+	if (p->migrate_ts && p->migrate_ts >= since)
+		c->munlocks_migrating++;
+	else if (p->insert_ts && p->insert_ts < since && !p->ever_locked && e->nr_pages) {
 		f = ledger_finding(c, V_LOST_MLOCK, m, e->c.pid, ev->h.ts, 0, e->pfn);
 		finding_evidence(f, "munlock_folio at %s: the kernel munlocks only pages of a "
 				 "VM_LOCKED vma", ts_str(ev->h.ts, a, sizeof(a)));
@@ -657,8 +664,9 @@ void ledger_coverage(struct checker *c)
 	     (unsigned long long)c->keep_zaps_checked, drop);
 	c->cov[V_LOST_MLOCK].event_checked = c->munlocks_checked;
 	note(&c->cov[V_LOST_MLOCK], missing(c->t, lost, b[2], sizeof(b[2])),
-	     "mlock ledger: %llu munlocked pages with a recorded LRU insertion checked%s",
-	     (unsigned long long)c->munlocks_checked, drop);
+	     "mlock ledger: %llu munlocked pages with a recorded LRU insertion checked, %llu "
+	     "munlocked by migration not judged%s", (unsigned long long)c->munlocks_checked,
+	     (unsigned long long)c->munlocks_migrating, drop);
 	c->cov[V_STRANDED_MLOCK].event_checked = c->locks_checked;
 	note(&c->cov[V_STRANDED_MLOCK], missing(c->t, strand, b[3], sizeof(b[3])),
 	     "mlock ledger: %llu pages of mlock calls checked at munlock%s",

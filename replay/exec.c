@@ -132,6 +132,31 @@ static void spin_until(__u64 t)
 		;
 }
 
+/*
+ * A migration started before the op: the op starts once one of its pages
+ * shows a migration entry (pagemap: not present, swap; the op's pages
+ * were present), that is once move_pages has isolated them and dropped
+ * mmap_lock, while it moves them: an op that took mmap_lock before that
+ * would only wait for it.  At the latest at @deadline.
+ */
+static void wait_migrating(__u64 addr, __u64 len, __u64 deadline)
+{
+	__u64 psz = PL->page_size, nr = len / psz, n = nr > 64 ? 64 : nr, pm[64];
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	off_t off = (addr + (nr - n) * psz) / psz * 8;
+
+	while (fd >= 0 && n && now_ns() < deadline) {
+		if (pread(fd, pm, n * 8, off) != (ssize_t)(n * 8))
+			break;
+		for (__u64 i = 0; i < n; i++)
+			if (!(pm[i] >> 63) && (pm[i] >> 62 & 1))	/* not present, swap */
+				goto out;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+}
+
 /* The target op: hands its pages to the perturber, then runs at its offset. */
 static void perturbed_op(__u32 id, void (*exec)(__u32))
 {
@@ -146,7 +171,9 @@ static void perturbed_op(__u32 id, void (*exec)(__u32))
 	SH->pt.t0 = now_ns();
 	atomic_store(&SH->pt.go, 1);
 	futex(&SH->pt.go, FUTEX_WAKE, INT_MAX, NULL);
-	if (perturb_offset < 0)
+	if (perturb_offset < 0 && RUN->perturb == PERTURB_MIGRATE)
+		wait_migrating(SH->pt.t.addr, SH->pt.t.len, SH->pt.t0 - 2 * perturb_offset);
+	else if (perturb_offset < 0)
 		spin_until(SH->pt.t0 - perturb_offset);
 	SH->pt.op_start = now_ns();
 	exec(id);
@@ -492,6 +519,22 @@ __u64 splitmix(__u64 *s)
  * Where each op may start: after start_at[id] ops have completed.  A pair
  * (a, b) starts together at a's slot; the ops between them move after b.
  */
+/*
+ * When a perturbation starts, from its op's start: seeded over [-2 C, 2 D],
+ * C what one takes here (calibrated), D the op's recorded duration (at
+ * least 10 us each): long enough before that it is still at work when the
+ * op begins, during the op, or after it.
+ */
+static __s64 perturb_start(const struct rplan *p, const struct rrun *run, __u64 *seed)
+{
+	__u64 c = OPTS->caps ? OPTS->caps->cost_ns[run->perturb] : 0;
+	__u64 d = p->ops[run->a].dur;
+
+	c = c < 10000 ? 10000 : c;
+	d = d < 10000 ? 10000 : d;
+	return (__s64)(splitmix(seed) % (2 * c + 2 * d + 1)) - (__s64)(2 * c);
+}
+
 static int order_run(const struct rplan *p, const struct rrun *run)
 {
 	__u64 s = run->seed, span;
@@ -503,9 +546,8 @@ static int order_run(const struct rplan *p, const struct rrun *run)
 		start_at[i] = i;
 	if (run->a < 0)
 		return 0;
-	if (run->perturb) {	/* before, during or after the op: [-span, 2 span] */
-		span = p->ops[run->a].dur < 10000 ? 10000 : p->ops[run->a].dur;
-		perturb_offset = (__s64)(splitmix(&s) % (3 * span + 1)) - (__s64)span;
+	if (run->perturb) {	/* before, during or after the op */
+		perturb_offset = perturb_start(p, run, &s);
 		return 0;
 	}
 	for (long i = run->a + 1; i < run->b; i++)

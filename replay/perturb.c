@@ -6,7 +6,7 @@
  *   reclaim   memory.reclaim of the replay's own cgroup v2 group (a private
  *             cgroup2 hierarchy is mounted if none is), else memory.high,
  *             else process_madvise(MADV_PAGEOUT) of exactly those pages
- *   migrate   move_pages of those pages to the other NUMA node
+ *   migrate   move_pages of the last 64 of those pages to the other NUMA node
  *   compact   /proc/sys/vm/compact_memory
  *   collapse  process_madvise(MADV_COLLAPSE) of the range
  *
@@ -149,13 +149,14 @@ static int reclaim(const struct perturb_target *t)
 	}
 }
 
+/* The last 64 pages of the range: the ones an mlock() or munlock() walk reaches last. */
 static int migrate(const struct perturb_target *t)
 {
-	int n = t->len / PL->page_size > 64 ? 64 : t->len / PL->page_size;
+	__u64 psz = sysconf(_SC_PAGESIZE), nr = t->len / psz, n = nr > 64 ? 64 : nr;
 	void *pages[64];
 
-	for (int i = 0; i < n; i++)
-		pages[i] = (void *)(t->addr + i * PL->page_size);
+	for (__u64 i = 0; i < n; i++)
+		pages[i] = (void *)(t->addr + (nr - n + i) * psz);
 	return move_next_node(t->pid, pages, n) < 0 ? -1 : 0;
 }
 
@@ -275,6 +276,35 @@ static void detect_collapse(struct perturb_caps *c)
 	munmap(raw, 2 * huge);
 }
 
+/*
+ * How long each kind takes here, on 64 pages of our own, rounded up to a
+ * power of two microseconds (so that a replay's offsets do not change with
+ * small differences in speed): a perturbation started that long before an
+ * op is still at work when it begins.  Under TCG that is milliseconds.
+ */
+static void calibrate(struct perturb_caps *c)
+{
+	size_t page = sysconf(_SC_PAGESIZE), len = 64 * page;
+	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct perturb_target t = { getpid(), (__u64)buf, len };
+
+	if (buf == MAP_FAILED)
+		return;
+	for (int k = 1; k < PERTURB_NR; k++) {
+		__u64 t0, us = 8;
+
+		if (!(c->ok & 1u << k))
+			continue;
+		memset(buf, 1, len);
+		t0 = now_ns();
+		perturb_do(k, &t);
+		while (us < (now_ns() - t0) / 1000 && us < (1u << 24))
+			us <<= 1;
+		c->cost_ns[k] = us * 1000;
+	}
+	munmap(buf, len);
+}
+
 void perturb_detect(struct perturb_caps *c, unsigned want, const char *scratch)
 {
 	memset(c, 0, sizeof(*c));
@@ -296,6 +326,7 @@ void perturb_detect(struct perturb_caps *c, unsigned want, const char *scratch)
 	for (int k = 1; k < PERTURB_NR; k++)
 		if (c->how[k][0] && (want & 1u << k))
 			c->ok |= 1u << k;
+	calibrate(c);
 }
 
 /* The replay leaves its group and the group goes; so does a private hierarchy. */

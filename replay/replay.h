@@ -168,6 +168,7 @@ struct perturb_caps {
 	unsigned ok;			/* bit k: kind k runs here */
 	int reclaim_how;		/* RECLAIM_* */
 	char how[PERTURB_NR][160];	/* how each kind runs */
+	__u64 cost_ns[PERTURB_NR];	/* what one takes here, a power of two in us */
 	char why[PERTURB_NR][160];	/* why it cannot */
 	char cgroup[512], parent[512], mounted[512];	/* the replay's group, a private mount */
 };
