@@ -315,6 +315,53 @@ static void test_replay_explore_deterministic(void)
 	free(b);
 }
 
+/* Counts occurrences of @needle in @hay. */
+static int count_str(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; p && (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * --explore with kernel-side perturbations on this kernel (one NUMA node,
+ * no memory controller in cgroup v2): each of the workload's mlock calls
+ * runs against reclaim, compaction and THP collapse of its pages, from a
+ * perturber process of its own, recorded in the replay trace; migration
+ * is said to be unavailable, with why.  A clean kernel gives no finding;
+ * the perturbers are gone afterwards.
+ */
+static void test_replay_explore_perturb(void)
+{
+	char trace[512], out[512], *js;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("perturb.trace"));
+	snprintf(out, sizeof(out), "%s", tmp_path("perturb-replay.trace"));
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/mlock_memfd"), "record"))
+		return;
+	js = replay_json(trace, out, "--explore --pairs 2 --trials 10 --seed 3", &rc);
+	printf("  %s", js);
+	ASSERT_EQ(rc, 0, "explore exit status (clean kernel)");
+	ASSERT_EQ(count_str(js, "\"op_name\": \"mlock\""), 8, "both mlock calls x 4 kinds");
+	ASSERT_EQ(count_str(js, "\"perturbed\": 10"), 6,
+		  "every trial of reclaim, compact and collapse perturbed");
+	ASSERT_EQ(count_str(js, "\"perturb\": \"migrate\", \"trials\": 10, \"perturbed\": 0"), 2,
+		  "migration never ran");
+	ASSERT_EQ(count_str(js, "\"with_findings\": 0"), 8, "no finding on a clean kernel");
+	ASSERT_STRCONTAINS(js, "{\"perturb\": \"migrate\", \"why\": \"one NUMA node\"}",
+			   "migration unavailable, and why");
+	ASSERT_EQ(run_cmd(NULL, NULL, "test $(%s show %s --kind sys_enter | grep ' process_madvise(' "
+			  "| awk '{print $4}' | sort -u | wc -l) -ge 10", mmreplay_bin(), out), 0,
+		  "the perturbers' process_madvise calls, from tasks of their own");
+	ASSERT_TRUE(run_cmd(NULL, NULL, "pgrep -x mmr-perturb") != 0, "no perturber left");
+	free(js);
+}
+
 /*
  * Reclaim and migration the recording shows but no traced call asked for
  * (kswapd's try_to_unmap_one, compaction's migration entries) are replayed
@@ -520,6 +567,7 @@ int main(int argc, char **argv)
 		TEST(test_replay_reclaim_and_migration),
 		TEST(test_replay_migration_two_nodes_guest),
 		TEST(test_replay_bad_input),
+		TEST(test_replay_explore_perturb),
 		TEST(test_replay_interrupt),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
