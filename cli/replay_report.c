@@ -380,26 +380,39 @@ static void print_json_run(const struct replay_opts *o, const struct rplan *p,
 	printf("]},\n\"check\": ");
 }
 
+/* The trials of one cell: how many had findings, failed, were perturbed; the first finding. */
+struct tally {
+	int k, errors, perturbed, repro;
+	__u64 per[V_NR];	/* trials with each verdict */
+};
+
+static struct tally tally(const struct replay_opts *o, const struct run_check *rc,
+			  const struct run_result *res, int first_run)
+{
+	struct tally n = { .repro = -1 };
+
+	for (int r = first_run; r < first_run + o->trials; r++) {
+		n.perturbed += res[r].st.perturbed > 0;
+		n.errors += res[r].err[0] != 0;
+		if (!rc[r].findings)
+			continue;
+		n.k++;
+		if (n.repro < 0)
+			n.repro = r;
+		for (int v = 0; v < V_NR; v++)
+			n.per[v] += rc[r].per_verdict[v] != 0;
+	}
+	return n;
+}
+
 static void print_pair(const struct replay_opts *o, const struct rplan *p, int i,
 		       const struct rpair *pr, const struct run_check *rc,
 		       const struct run_result *res, int first_run)
 {
 	const struct rop *a = &p->ops[pr->a], *b = &p->ops[pr->b];
-	int k = 0, errors = 0, repro = -1;
-	__u64 per[V_NR] = { 0 };
-
-	for (int t = 0; t < o->trials; t++) {
-		int r = first_run + t;
-
-		errors += res[r].err[0] != 0;
-		if (!rc[r].findings)
-			continue;
-		k++;
-		if (repro < 0)
-			repro = r;
-		for (int v = 0; v < V_NR; v++)
-			per[v] += rc[r].per_verdict[v] != 0;
-	}
+	struct tally n = tally(o, rc, res, first_run);
+	int k = n.k, errors = n.errors, repro = n.repro;
+	const __u64 *per = n.per;
 	if (o->json) {
 		printf("%s\n  {\"pair\": %d, \"a\": %u, \"b\": %u, \"op_a\": \"%s\", \"op_b\": \"%s\", "
 		       "\"task_a\": %u, \"task_b\": %u, \"trials\": %d, \"with_findings\": %d, "
@@ -452,23 +465,10 @@ static void print_perturb(const struct replay_opts *o, const struct rplan *p, in
 {
 	const struct rop *a = &p->ops[pr->a];
 	const char *kind = perturb_name(pr->perturb);
-	int k = 0, errors = 0, repro = -1, ran = 0;
-	__u64 per[V_NR] = { 0 };
+	struct tally n = tally(o, rc, res, first_run);
+	int k = n.k, errors = n.errors, repro = n.repro, ran = n.perturbed;
+	const __u64 *per = n.per;
 	char when[160] = "";
-
-	for (int t = 0; t < o->trials; t++) {
-		int r = first_run + t;
-
-		ran += res[r].st.perturbed > 0;
-		errors += res[r].err[0] != 0;
-		if (!rc[r].findings)
-			continue;
-		k++;
-		if (repro < 0)
-			repro = r;
-		for (int v = 0; v < V_NR; v++)
-			per[v] += rc[r].per_verdict[v] != 0;
-	}
 	if (repro >= 0)
 		timing(&res[repro].st, rop_name(a), when, sizeof(when));
 	if (o->json) {
