@@ -374,7 +374,10 @@ static void numa_args(struct qargs *q, const struct vm_opts *o)
 	int per = o->mem_mb / o->numa;
 
 	qs(q, "-smp");
-	qa(q, "%d,sockets=%d,cores=%d,threads=1", o->cpus, o->numa, o->cpus / o->numa);
+	if (o->cpus % o->numa)	/* uneven: a socket per CPU */
+		qa(q, "%d,sockets=%d,cores=1,threads=1", o->cpus, o->cpus);
+	else
+		qa(q, "%d,sockets=%d,cores=%d,threads=1", o->cpus, o->numa, o->cpus / o->numa);
 	for (int i = 0; i < o->numa; i++) {
 		int sz = i == o->numa - 1 ? o->mem_mb - per * i : per;
 		int lo = i * o->cpus / o->numa, hi = (i + 1) * o->cpus / o->numa - 1;
