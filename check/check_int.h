@@ -74,6 +74,7 @@ struct mm_state {
 	int exited;		/* exit_mmap seen */
 	int tid0, threads;	/* first thread seen; 1 once a second one is seen */
 	__u64 unlock_ts;	/* last munlock/munmap on this mm */
+	__u64 migrate_ts;	/* last try_to_migrate_one on a page of this mm */
 	__u64 exit_ts;
 	__u32 ops;		/* OP_* since the last snapshot */
 	__u32 ops_before_last;	/* the same, without the last syscall */

@@ -69,6 +69,7 @@ struct pfn_state {
 	__u64 pfn;		/* ~0: free slot */
 	__u64 insert_ts;	/* last insertion into an evictable LRU, 0 none */
 	__u64 munlock_ts, migrate_ts;
+	__u64 migrated_in_ts;	/* mapped back in by remove_migration_pte() */
 	int ever_locked;
 };
 
@@ -78,6 +79,8 @@ struct ledger {
 	size_t nr_pfns, cap_pfns;
 	unsigned lru_pfn_off, lru_pfn_size, lru_off, lru_size;
 	int have_lru;
+	unsigned mpte_off, mpte_size;	/* remove_migration_pte's pte */
+	int have_mpte;
 };
 
 /* ---- swap ledger ---------------------------------------------------- */
@@ -210,6 +213,10 @@ struct ledger *ledger_new(const struct mmr_trace *t)
 					       &lg->lru_pfn_size) &&
 	    !mmr_format_field(k->format, "lru", &lg->lru_off, &lg->lru_size))
 		lg->have_lru = 1;
+	k = mmr_trace_kind(t, MMR_K_REMOVE_MIGRATION_PTE);
+	if (lg && k && k->format && !mmr_format_field(k->format, "pte", &lg->mpte_off,
+					       &lg->mpte_size))
+		lg->have_mpte = 1;
 	return lg;
 }
 
@@ -409,9 +416,12 @@ static void on_munlock(struct checker *c, struct mm_state *m, const struct mmr_e
 	/*
 	 * try_to_migrate_one() munlocks the old page in every VM_LOCKED vma it
 	 * unmaps it from (page_remove_rmap), also one whose mlock() walk has
-	 * not reached the page yet: that munlock proves nothing.
+	 * not reached the page yet: that munlock proves nothing.  Nor does one
+	 * of a page migration mapped back while an mlock() walk passed its
+	 * migration entry: it is left unmlocked by design, for reclaim to find
+	 * (unevictable-lru.rst, "Migrating MLOCKED Pages").
 	 */
-	if (p->migrate_ts && p->migrate_ts >= since)
+	if ((p->migrate_ts && p->migrate_ts >= since) || (p->migrated_in_ts && !p->ever_locked))
 		c->munlocks_migrating++;
 	else if (p->insert_ts && p->insert_ts < since && !p->ever_locked && e->nr_pages) {
 		f = ledger_finding(c, V_LOST_MLOCK, m, e->c.pid, ev->h.ts, 0, e->pfn);
@@ -423,6 +433,22 @@ static void on_munlock(struct checker *c, struct mm_state *m, const struct mmr_e
 		p->ever_locked = 1;	/* once */
 	}
 	p->munlock_ts = ev->h.ts;
+}
+
+/* x86_64: the new page's pfn in the pte remove_migration_pte() installed */
+#define PTE_PRESENT 0x1ULL
+#define PTE_PFN_MASK 0x000ffffffffff000ULL
+
+static void on_migrated_in(struct ledger *lg, const struct mmr_event *ev)
+{
+	__u64 pte = raw_u(ev, lg->mpte_off, lg->mpte_size);
+	struct pfn_state *p;
+
+	if (!(pte & PTE_PRESENT))
+		return;
+	p = pfn_get(lg, (pte & PTE_PFN_MASK) >> 12, 1);
+	if (p)
+		p->migrated_in_ts = ev->h.ts;
 }
 
 static void on_migrate(struct ledger *lg, const struct mmr_event *ev)
@@ -475,9 +501,15 @@ void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event 
 		if (ev->h.len >= sizeof(struct mmr_mlock))
 			on_munlock(c, m, ev);
 		break;
+	case MMR_K_REMOVE_MIGRATION_PTE:
+		if (lg->have_mpte)
+			on_migrated_in(lg, ev);
+		break;
 	case MMR_K_TRY_TO_MIGRATE_ONE:
 		if (ev->h.len >= sizeof(struct mmr_rmap))
 			on_migrate(lg, ev);
+		if (m)
+			m->migrate_ts = ev->h.ts;
 		break;
 	}
 }

@@ -188,6 +188,20 @@ static int other_vma_unlocked(const struct judge *j, __u64 addr)
 	return addr < r->args[0] || addr >= r->args[0] + r->args[1];
 }
 
+/*
+ * Pages of this mm migrated since the previous snapshot.  A page whose
+ * migration entry an mlock() walk passes is mapped back by
+ * remove_migration_pte() while the walk still marks the vma (VM_IO on
+ * 6.1, so that it is not counted twice) and is left unmlocked until a
+ * reclaim scan finds it in the VM_LOCKED vma (unevictable-lru.rst,
+ * "Migrating MLOCKED Pages"): deferred.  Seen where try_to_migrate_one
+ * can be hooked.
+ */
+static int migrated_since(const struct judge *j)
+{
+	return j->m->migrate_ts && j->m->migrate_ts >= (j->p ? j->p->ts : 0);
+}
+
 static void lost_present(struct judge *j, const struct snap_vma *v, const struct mmr_snap_page *pg)
 {
 	struct coverage *cov = &j->c->cov[V_LOST_MLOCK];
@@ -199,7 +213,7 @@ static void lost_present(struct judge *j, const struct snap_vma *v, const struct
 		j->c->exempt_pages++;
 		return;
 	}
-	if ((pg->mapcount > 1 && foreign_unlock(j)) ||
+	if ((pg->mapcount > 1 && foreign_unlock(j)) || migrated_since(j) ||
 	    ((pg->mapcount > 1 || !(pg->kflags & MMR_PF_ANON)) && other_vma_unlocked(j, pg->addr))) {
 		cov->deferred++;
 		return;

@@ -141,7 +141,7 @@ static void spin_until(__u64 t)
  */
 static void wait_migrating(__u64 addr, __u64 len, __u64 deadline)
 {
-	__u64 psz = PL->page_size, nr = len / psz, n = nr > 64 ? 64 : nr, pm[64];
+	__u64 psz = PL->page_size, nr = len / psz, n = nr > MOVE_MAX ? MOVE_MAX : nr, pm[MOVE_MAX];
 	int fd = open("/proc/self/pagemap", O_RDONLY);
 	off_t off = (addr + (nr - n) * psz) / psz * 8;
 
@@ -280,10 +280,10 @@ int nr_nodes(void)
 
 int move_next_node(int pid, void **pages, int k)
 {
-	int nodes[64], status[64];
+	int nodes[MOVE_MAX], status[MOVE_MAX];
 
-	if (k > 64)
-		k = 64;
+	if (k > MOVE_MAX)
+		k = MOVE_MAX;
 	syscall(SYS_move_pages, pid, k, pages, NULL, status, 0);
 	for (int i = 0; i < k; i++)
 		nodes[i] = status[i] >= 0 ? (status[i] + 1) % nr_nodes() : 0;

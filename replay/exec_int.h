@@ -72,7 +72,8 @@ extern const struct rplan *PL;
 
 __u64 now_ns(void);
 int nr_nodes(void);
-/* Moves @k pages of process @pid (0: this one) to the next node; pages moved or -1. */
+#define MOVE_MAX 256
+/* Moves @k (at most MOVE_MAX) pages of process @pid (0: this one) to the next node; k or -1. */
 int move_next_node(int pid, void **pages, int k);
 __u64 splitmix(__u64 *s);
 void run_task(int t);

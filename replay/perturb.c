@@ -6,7 +6,7 @@
  *   reclaim   memory.reclaim of the replay's own cgroup v2 group (a private
  *             cgroup2 hierarchy is mounted if none is), else memory.high,
  *             else process_madvise(MADV_PAGEOUT) of exactly those pages
- *   migrate   move_pages of the last 64 of those pages to the other NUMA node
+ *   migrate   move_pages of the last 256 of those pages to the other NUMA node
  *   compact   /proc/sys/vm/compact_memory
  *   collapse  process_madvise(MADV_COLLAPSE) of the range
  *
@@ -149,11 +149,14 @@ static int reclaim(const struct perturb_target *t)
 	}
 }
 
-/* The last 64 pages of the range: the ones an mlock() or munlock() walk reaches last. */
+/*
+ * The last pages of the range (at most a PMD's worth): the ones an mlock()
+ * or munlock() walk reaches last, in another page table than its first.
+ */
 static int migrate(const struct perturb_target *t)
 {
-	__u64 psz = sysconf(_SC_PAGESIZE), nr = t->len / psz, n = nr > 64 ? 64 : nr;
-	void *pages[64];
+	__u64 psz = sysconf(_SC_PAGESIZE), nr = t->len / psz, n = nr > MOVE_MAX ? MOVE_MAX : nr;
+	void *pages[MOVE_MAX];
 
 	for (__u64 i = 0; i < n; i++)
 		pages[i] = (void *)(t->addr + (nr - n + i) * psz);
