@@ -636,7 +636,10 @@ int cmd_replay_run(int argc, char **argv)
 	for (int i = 0; i < n && !plan_interrupted(); i++) {
 		memset(&rr, 0, sizeof(rr));
 		rr.run = runs[i];
-		plan_exec(&p, &runs[i], i, &xo, &rr.st, rr.err, sizeof(rr.err));
+		if (runs[i].perturb && !(caps.ok & 1u << runs[i].perturb))
+			rr.st.perturbed = -1;	/* not available here: not run */
+		else
+			plan_exec(&p, &runs[i], i, &xo, &rr.st, rr.err, sizeof(rr.err));
 		results_write(res, &rr);
 		fflush(res);
 	}

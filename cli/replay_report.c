@@ -511,9 +511,16 @@ static void print_perturb(const struct replay_opts *o, const struct rplan *p, in
 
 static void print_how(const struct replay_opts *o)
 {
-	for (int k = 1; k < PERTURB_NR && !o->json; k++)
-		if (o->caps && (o->caps->ok & 1u << k))
+	for (int k = 1, n = 0; k < PERTURB_NR; k++) {
+		if (!o->caps || !(o->caps->ok & 1u << k))
+			continue;
+		if (!o->json) {
 			printf("  %s: %s\n", perturb_name(k), o->caps->how[k]);
+			continue;
+		}
+		printf("%s\"%s\": ", n++ ? ", " : "", perturb_name(k));
+		json_str(stdout, o->caps->how[k]);
+	}
 }
 
 static void print_unavailable(const struct replay_opts *o)
@@ -556,7 +563,7 @@ static int report_explore(const struct replay_opts *o, const struct rplan *p,
 		printf("explore %s: %d racing pairs, %d ops x perturbations, %d trials each, seed "
 		       "%llu\n", o->trace, nr_pairs - cells, cells, o->trials,
 		       (unsigned long long)o->seed);
-	if (cells)
+	if (cells && !o->json)
 		print_how(o);
 	for (int i = 0; i < nr_pairs; i++)
 		if (!pairs[i].perturb)
@@ -569,8 +576,11 @@ static int report_explore(const struct replay_opts *o, const struct rplan *p,
 	if (o->json)
 		printf("], \"perturb_unavailable\": [");
 	print_unavailable(o);
-	if (o->json)
-		printf("]}}\n");
+	if (o->json) {
+		printf("], \"perturb_how\": {");
+		print_how(o);
+		printf("}}}\n");
+	}
 	else
 		printf("%s\n", any ? "FINDINGS" : nr_pairs ? "clean: no trial had findings" :
 		       "clean: no racing pairs to explore");

@@ -217,7 +217,7 @@ fail:
 
 struct guest_facts {
 	char kernel[128], nodes[32], swap[64];
-	int cpus, status;
+	int cpus, status, leftover_perturbers, leftover_cgroups;
 	double init_s, cmd_start_s, cmd_end_s;
 };
 
@@ -248,6 +248,10 @@ static int read_facts(const char *outdir, struct guest_facts *g)
 			g->cpus = atoi(eq);
 		else if (!strcmp(line, "status"))
 			g->status = atoi(eq);
+		else if (!strcmp(line, "leftover_perturbers"))
+			g->leftover_perturbers = atoi(eq);
+		else if (!strcmp(line, "leftover_cgroups"))
+			g->leftover_cgroups = atoi(eq);
 		else if (!strcmp(line, "init_s"))
 			g->init_s = atof(eq);
 		else if (!strcmp(line, "cmd_start_s"))
@@ -310,9 +314,11 @@ static void guest_summary(struct replay_opts *o, const struct guest_facts *g,
 		snprintf(json, jlen, "{\"kernel_image\": \"%s\", \"kernel\": \"%s\", \"accel\": \"%s\", "
 			 "\"cpus\": %d, \"nodes\": \"%s\", \"swap\": \"%s\", \"boot_s\": %.2f, "
 			 "\"replay_s\": %.2f, \"qemu_wall_s\": %.2f, \"kinds_ok\": %d, "
-			 "\"kinds\": %d, \"kinds_unavailable\": \"%s\", \"console\": \"%s\"}",
+			 "\"kinds\": %d, \"kinds_unavailable\": \"%s\", \"console\": \"%s\", "
+			 "\"leftover_perturbers\": %d, \"leftover_cgroups\": %d}",
 			 o->kernel, g->kernel, vr->accel, g->cpus, g->nodes, g->swap, g->init_s,
-			 g->cmd_end_s - g->cmd_start_s, vr->wall_s, ok, total, esc, o->console);
+			 g->cmd_end_s - g->cmd_start_s, vr->wall_s, ok, total, esc, o->console,
+			 g->leftover_perturbers, g->leftover_cgroups);
 		o->guest_json = json;
 		return;
 	}

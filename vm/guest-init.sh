@@ -41,6 +41,9 @@ fact cmd_start_s "$(up)"
 mmreplay "$@" > /out/replay.log 2>&1
 fact status "$?"
 fact cmd_end_s "$(up)"
+# what the replay must not leave behind: perturber processes, their cgroups
+fact leftover_perturbers "$(ps -o comm | grep -c '^mmr-perturb')"
+fact leftover_cgroups "$(find /sys/fs/cgroup /var/tmp /tmp -name 'mmreplay-[0-9]*' -type d 2>/dev/null | wc -l)"
 echo "mmreplay-guest: done, sending /out"
 
 pack() {
