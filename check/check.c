@@ -359,6 +359,8 @@ static void on_sys(struct checker *c, const struct mmr_event *ev, int type)
 	if (type == MMR_K_SYS_ENTER && ev->h.len >= sizeof(struct mmr_sys_enter)) {
 		const struct mmr_sys_enter *e = ev->data;
 
+		if (m && e->nr == NR_PRCTL && e->args[0] == MARK_PERTURB)
+			m->helper = 1;	/* explore's perturber: its mm is not judged */
 		r->nr = e->nr;
 		memcpy(r->args, e->args, sizeof(r->args));
 		r->file = e->file;

@@ -19,6 +19,9 @@ extern const char *const rss_names[NR_RSS];
 #define NR_FTRUNCATE 77
 #define NR_MLOCK 149
 #define NR_MUNLOCK 150
+/* replay's prctl mark of a perturber (replay/replay.h MMR_MARK_PERTURB) */
+#define MARK_PERTURB 0x4d4d5254
+#define NR_PRCTL 157
 #define NR_MLOCKALL 151
 #define NR_MUNLOCKALL 152
 #define NR_FALLOCATE 285
@@ -75,6 +78,7 @@ struct mm_state {
 	int tid0, threads;	/* first thread seen; 1 once a second one is seen */
 	__u64 unlock_ts;	/* last munlock/munmap on this mm */
 	__u64 migrate_ts;	/* last try_to_migrate_one on a page of this mm */
+	int helper;		/* a replay helper (explore's perturber): not judged */
 	__u64 exit_ts;
 	__u32 ops;		/* OP_* since the last snapshot */
 	__u32 ops_before_last;	/* the same, without the last syscall */

@@ -600,6 +600,8 @@ void verdicts_snapshot(struct checker *c, struct mm_state *m, struct snap *s,
 {
 	struct judge j = { .c = c, .m = m, .s = s, .p = m->last, .trig = trig };
 
+	if (m->helper)
+		return;
 	j.held = (s->flags & MMR_SNAPF_HELD) && (s->flags & MMR_SNAPF_DRAINED);
 	if (trig)
 		describe_syscall(trig, j.op, sizeof(j.op));

@@ -199,6 +199,15 @@ static void op_title(const struct ddiff *x, const struct dpair *p, char *buf, si
 			 o->task, !a ? " (only in B)" : !b ? " (only in A)" : "");
 }
 
+/* Explore's perturbers: their own calls are not compared, their effects are. */
+static void print_perturbs(const struct dtrace *d, char side)
+{
+	for (int i = 0; i < d->nr_perturbs; i++)
+		printf("%c: perturbed: %s of op %u's pages by a perturber of its own (pid %d); its "
+		       "calls are not compared, what it did to the op's pages is\n", side,
+		       perturb_name(d->perturbs[i].kind), d->perturbs[i].op, d->perturbs[i].pid);
+}
+
 static void print_plain(const struct ddiff *x, const struct diff_opts *o, const char *kernel[2])
 {
 	int left = 0, counted = 0;
@@ -229,6 +238,8 @@ static void print_plain(const struct ddiff *x, const struct diff_opts *o, const 
 	if (x->skipped)
 		printf("not compared: %zu operations the replay did not issue (their range or fd "
 		       "was never mapped there)\n", x->skipped);
+	print_perturbs(x->A, 'A');
+	print_perturbs(x->B, 'B');
 	for (size_t i = 0; i < x->nr_pairs && i < PLAIN_OPS; i++) {
 		const struct dpair *p = &x->pairs[i];
 		struct plain_ctx c = { 0 };
@@ -353,9 +364,14 @@ static void json_side(const struct dtrace *d, const char *file, const char *kern
 	json_str(stdout, d->what);
 	printf(", \"kernel\": ");
 	json_str(stdout, kernel);
-	printf(", \"replay\": %s, \"tasks\": %d, \"ops\": %zu}", d->replay ? "true" : "false",
-	       d->nr_tasks, d->nr_ops - 2 * d->nr_tasks);
+	printf(", \"replay\": %s, \"tasks\": %d, \"ops\": %zu, \"perturbations\": [",
+	       d->replay ? "true" : "false", d->nr_tasks, d->nr_ops - 2 * d->nr_tasks);
+	for (int i = 0; i < d->nr_perturbs; i++)
+		printf("%s{\"perturb\": \"%s\", \"op\": %u, \"pid\": %d}", i ? ", " : "",
+		       perturb_name(d->perturbs[i].kind), d->perturbs[i].op, d->perturbs[i].pid);
+	printf("]}");
 }
+
 
 static void print_json(const struct ddiff *x, const struct diff_opts *o, const char *kernel[2])
 {

@@ -65,6 +65,8 @@ struct dtrace {
 	struct rplan plan;	/* a recording's */
 	char what[200];		/* the command, or "a replay of ..." */
 	char comm[17];		/* a recording: the program its first task exec'd */
+	struct { int kind, pid; __u32 op; } perturbs[8];	/* explore's perturbers */
+	int nr_perturbs;
 };
 
 /* dtrace_load(): the replay's marks do not name their ops: give the recording's plan. */

@@ -734,6 +734,14 @@ static void replay_event(struct bld *b, const struct mmr_event *ev)
 		b->runs++;
 		return;
 	}
+	if (is_mark(ev, MMR_MARK_PERTURB)) {	/* shown, not compared */
+		const struct mmr_sys_enter *e = ev->data;
+
+		if (b->d->nr_perturbs < 8)
+			b->d->perturbs[b->d->nr_perturbs++] = (typeof(b->d->perturbs[0])){
+				(int)e->args[1], (int)c->pid, (__u32)e->args[2] };
+		return;
+	}
 	if (is_mark(ev, MMR_MARK_OP)) {
 		on_mark(b, th, ev);
 		if (th->task >= 0)

@@ -186,6 +186,7 @@ static void perturber(void)
 	struct timespec to = { 0, 100000000 };
 
 	prctl(PR_SET_NAME, "mmr-perturb");
+	syscall(SYS_prctl, MMR_MARK_PERTURB, RUN->perturb, RUN->a, 0, 0);
 	while (!atomic_load(&SH->pt.go)) {
 		if (SH->abort || atomic_load(&SH->done) >= PL->nr_ops)
 			_exit(0);

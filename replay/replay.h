@@ -20,6 +20,8 @@
  */
 #define MMR_MARK_OP 0x4d4d5250	/* "PRMM" */
 #define MMR_MARK_RUN 0x4d4d5252
+/* a perturber announces itself: prctl(MMR_MARK_PERTURB, kind, target op) */
+#define MMR_MARK_PERTURB 0x4d4d5254
 
 /*
  * What an op mark's op is, in the sixth register (prctl ignores it; the

@@ -336,7 +336,8 @@ static int count_str(const char *hay, const char *needle)
  */
 static void test_replay_explore_perturb(void)
 {
-	char trace[512], out[512], *js;
+	char trace[512], out[512], args[64], *js;
+	long long op;
 	int rc;
 
 	if (!need_bpf())
@@ -360,6 +361,16 @@ static void test_replay_explore_perturb(void)
 			  "| awk '{print $3}' | sort -u | wc -l) -ge 100", mmreplay_bin(), out), 0,
 		  "the perturbers' process_madvise calls, from tasks of their own");
 	ASSERT_TRUE(run_cmd(NULL, NULL, "pgrep -x mmr-perturb") != 0, "no perturber left");
+	op = json_num(strstr(js, "\"perturbations\""), "op");
+	free(js);
+	/* one trial again, and diff shows its perturber beside the recording */
+	snprintf(args, sizeof(args), "--pair %lld,compact --seed 5", op);
+	js = replay_json(trace, out, args, &rc);
+	ASSERT_EQ(rc, 0, "--pair OP,compact runs one perturbed trial");
+	ASSERT_EQ(run_cmd(tmp_path("pdiff"), NULL, "%s diff %s %s", mmreplay_bin(), trace, out), 0,
+		  "diff: the perturbed replay is equivalent to its recording");
+	ASSERT_EQ(run_cmd(NULL, NULL, "grep -q '^B: perturbed: compact of op %lld' %s", op,
+			  tmp_path("pdiff")), 0, "diff names the perturbation");
 	free(js);
 }
 
