@@ -367,8 +367,10 @@ static void test_replay_explore_perturb(void)
 	snprintf(args, sizeof(args), "--pair %lld,compact --seed 5", op);
 	js = replay_json(trace, out, args, &rc);
 	ASSERT_EQ(rc, 0, "--pair OP,compact runs one perturbed trial");
-	ASSERT_EQ(run_cmd(tmp_path("pdiff"), NULL, "%s diff %s %s", mmreplay_bin(), trace, out), 0,
-		  "diff: the perturbed replay is equivalent to its recording");
+	/* equivalent or not (the threads race, and compaction may move the op's
+	 * pages: diff then shows it), but lined up, not refused */
+	rc = run_cmd(tmp_path("pdiff"), NULL, "%s diff %s %s", mmreplay_bin(), trace, out);
+	ASSERT_TRUE(rc == 0 || rc == 1, "diff lines the perturbed replay up with its recording");
 	ASSERT_EQ(run_cmd(NULL, NULL, "grep -q '^B: perturbed: compact of op %lld' %s", op,
 			  tmp_path("pdiff")), 0, "diff names the perturbation");
 	free(js);
