@@ -289,37 +289,44 @@ static int guest_coverage(const char *trace, char *missing, size_t len, int *tot
 	return ok;
 }
 
-static void json_escape_into(char *dst, size_t len, const char *s)
+/* The guest's summary: printed before a plain report, or kept for the JSON one. */
+/* The guest's facts as one JSON object, every string through json_str(); caller frees. */
+static char *guest_json(const struct replay_opts *o, const struct guest_facts *g,
+			const struct vm_result *vr, const char *missing, int ok, int total)
 {
-	size_t n = 0;
+	const char *keys[] = { "kernel_image", "kernel", "accel", "nodes", "swap",
+			       "kinds_unavailable", "console" };
+	const char *vals[] = { o->kernel, g->kernel, vr->accel, g->nodes, g->swap, missing,
+			       o->console };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
 
-	for (; *s && n + 7 < len; s++) {
-		if (*s == '"' || *s == '\\')
-			dst[n++] = '\\';
-		if ((unsigned char)*s >= 0x20)
-			dst[n++] = *s;
+	if (!f)
+		return NULL;
+	fputc('{', f);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		fprintf(f, "\"%s\": ", keys[i]);
+		json_str(f, vals[i]);
+		fputs(", ", f);
 	}
-	dst[n] = 0;
+	fprintf(f, "\"cpus\": %d, \"boot_s\": %.2f, \"replay_s\": %.2f, \"qemu_wall_s\": %.2f, "
+		"\"kinds_ok\": %d, \"kinds\": %d, \"leftover_perturbers\": %d, "
+		"\"leftover_cgroups\": %d}", g->cpus, g->init_s, g->cmd_end_s - g->cmd_start_s,
+		vr->wall_s, ok, total, g->leftover_perturbers, g->leftover_cgroups);
+	fclose(f);
+	return buf;
 }
 
 /* The guest's summary: printed before a plain report, or kept for the JSON one. */
 static void guest_summary(struct replay_opts *o, const struct guest_facts *g,
-			  const struct vm_result *vr, char *json, size_t jlen)
+			  const struct vm_result *vr)
 {
-	char missing[2048], esc[2100];
+	char missing[2048];
 	int total, ok = guest_coverage(o->out, missing, sizeof(missing), &total);
 
 	if (o->json) {
-		json_escape_into(esc, sizeof(esc), missing);
-		snprintf(json, jlen, "{\"kernel_image\": \"%s\", \"kernel\": \"%s\", \"accel\": \"%s\", "
-			 "\"cpus\": %d, \"nodes\": \"%s\", \"swap\": \"%s\", \"boot_s\": %.2f, "
-			 "\"replay_s\": %.2f, \"qemu_wall_s\": %.2f, \"kinds_ok\": %d, "
-			 "\"kinds\": %d, \"kinds_unavailable\": \"%s\", \"console\": \"%s\", "
-			 "\"leftover_perturbers\": %d, \"leftover_cgroups\": %d}",
-			 o->kernel, g->kernel, vr->accel, g->cpus, g->nodes, g->swap, g->init_s,
-			 g->cmd_end_s - g->cmd_start_s, vr->wall_s, ok, total, esc, o->console,
-			 g->leftover_perturbers, g->leftover_cgroups);
-		o->guest_json = json;
+		o->guest_json = guest_json(o, g, vr, missing, ok, total);
 		return;
 	}
 	printf("guest: kernel %s (%s) under %s, %d CPUs, NUMA nodes %s, swap %s; boot %.1f s, "
@@ -356,7 +363,6 @@ static int guest_report(struct replay_opts *o, const struct rplan *p, const char
 			const struct vm_result *vr, const struct rrun_set *rs,
 			const struct guest_facts *gf, int broke)
 {
-	static char json[8192];
 	static struct perturb_caps caps;
 	struct guest_facts g = *gf;
 	char path[4400];
@@ -392,9 +398,11 @@ static int guest_report(struct replay_opts *o, const struct rplan *p, const char
 	if (n != rs->nr_runs) {
 		mmr_err("replay: the guest reported %d of %d runs", n, rs->nr_runs);
 	} else {
-		guest_summary(o, &g, vr, json, sizeof(json));
+		guest_summary(o, &g, vr);
 		fflush(stdout);
 		ret = replay_report(o, p, rs->pairs, rs->nr_pairs, res, rs->nr_runs);
+		free((char *)o->guest_json);
+		o->guest_json = NULL;
 	}
 	free(res);
 	return ret;

@@ -263,19 +263,6 @@ static enum vm_end console_end(const char *console, char *what, size_t len)
 	return end;
 }
 
-static int print_lines_has(const char *path, const char *s)
-{
-	char line[1024];
-	FILE *f = fopen(path, "r");
-	int hit = 0;
-
-	while (f && !hit && fgets(line, sizeof(line), f))
-		hit = strstr(line, s) != NULL;
-	if (f)
-		fclose(f);
-	return hit;
-}
-
 /* Drops terminal escapes (SeaBIOS clears the screen) and control bytes. */
 static void printable(char *s)
 {
@@ -334,8 +321,8 @@ void vm_print_tail(const char *path, int n, const char *prefix)
 
 void vm_console_tail(const char *console, int n, const char *from)
 {
-	const char *what = from && from[0] && print_lines_has(console, from) ? "from the first report" :
-		"last";
+	/* @from is a line console_end() found in this console */
+	const char *what = from && from[0] ? "from the first report" : "last";
 
 	fprintf(stderr, "---- guest console, %s %d lines (%s) ----\n", what, n, console);
 	print_lines(console, n, "", from);
