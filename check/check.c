@@ -280,6 +280,18 @@ static void note_unlock(struct checker *c, __u64 mm, __u64 ts)
 	c->last_unlock_mm = mm;
 }
 
+int migration_in_flight(const struct checker *c)
+{
+	for (size_t i = 0; i < sizeof(c->sys) / sizeof(c->sys[0]); i++) {
+		const struct syscall_rec *r = c->sys[i];
+
+		if (r && !r->done && (r->nr == NR_MOVE_PAGES || r->nr == NR_MIGRATE_PAGES ||
+				      r->nr == NR_MBIND))
+			return 1;
+	}
+	return 0;
+}
+
 static void add_onfault(struct mm_state *m, __u64 start, __u64 len)
 {
 	if (m->nr_onfault == (int)(sizeof(m->onfault) / sizeof(m->onfault[0]))) {
@@ -311,6 +323,7 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 	case NR_MUNLOCK: case NR_MUNLOCKALL:
 		op = OP_UNLOCK;
 		m->unlock_ts = r->ts;
+		m->lock_raced = 0;
 		note_unlock(c, m->mm, r->ts);
 		if (r->nr == NR_MUNLOCKALL) {
 			m->onfault_all = 0;
@@ -318,6 +331,10 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 		}
 		break;
 	case NR_MLOCK: case NR_MLOCKALL: case NR_MLOCK2:
+		/* r->ts is the mlock's entry: pages migrated or mapped back during it */
+		if (c->last_migrate_ts >= r->ts || c->last_mapped_back_ts >= r->ts ||
+		    migration_in_flight(c))
+			m->lock_raced = 1;
 		if (r->ret < 0)
 			op = OP_LOCK_FAIL;
 		else if (r->nr == NR_MLOCK2 && (r->args[2] & MLOCK_ONFAULT))

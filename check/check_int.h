@@ -26,6 +26,9 @@ extern const char *const rss_names[NR_RSS];
 #define NR_MUNLOCKALL 152
 #define NR_FALLOCATE 285
 #define NR_MLOCK2 325
+#define NR_MBIND 237
+#define NR_MIGRATE_PAGES 256
+#define NR_MOVE_PAGES 279
 #define MADV_DONTNEED 4
 #define MADV_FREE 8
 #define MADV_REMOVE 9
@@ -78,6 +81,7 @@ struct mm_state {
 	int tid0, threads;	/* first thread seen; 1 once a second one is seen */
 	__u64 unlock_ts;	/* last munlock/munmap on this mm */
 	__u64 migrate_ts;	/* last try_to_migrate_one on a page of this mm */
+	int lock_raced;		/* an mlock() ran while pages migrated, no munlock since */
 	int helper;		/* a replay helper (explore's perturber): not judged */
 	__u64 exit_ts;
 	__u32 ops;		/* OP_* since the last snapshot */
@@ -100,6 +104,9 @@ struct checker {
 	struct syscall_rec *sys[1024];	/* open hash on tid, linear probe */
 	__u64 trunc_count;	/* truncates and hole punches by any traced task */
 	__u64 last_unlock_ts;	/* any munlock/munmap/exit, for the race exception */
+	/* the last try_to_migrate_one / remove_migration_pte by any task (a
+	 * migrating task, such as explore's perturber, need not own the pages) */
+	__u64 last_migrate_ts, last_mapped_back_ts;
 	__u64 last_unlock_mm;
 	/* global snapshots */
 	int have_base, have_final, all_exited;
@@ -133,6 +140,8 @@ void verdicts_coverage(struct checker *c);
 struct ledger *ledger_new(const struct mmr_trace *t);
 void ledger_free(struct ledger *lg);
 void ledger_mm_free(struct mm_ledger *l);
+/* A move_pages/migrate_pages/mbind of any traced thread has not returned yet. */
+int migration_in_flight(const struct checker *c);
 void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event *ev);
 void ledger_event_done(struct checker *c, const struct mmr_event *ev);
 void ledger_swapents(struct checker *c, struct mm_state *m, int tid, __s64 old, __s64 val);

@@ -504,12 +504,14 @@ void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event 
 	case MMR_K_REMOVE_MIGRATION_PTE:
 		if (lg->have_mpte)
 			on_migrated_in(lg, ev);
+		c->last_mapped_back_ts = ev->h.ts;
 		break;
 	case MMR_K_TRY_TO_MIGRATE_ONE:
 		if (ev->h.len >= sizeof(struct mmr_rmap))
 			on_migrate(lg, ev);
 		if (m)
 			m->migrate_ts = ev->h.ts;
+		c->last_migrate_ts = ev->h.ts;
 		break;
 	}
 }

@@ -199,7 +199,30 @@ static int other_vma_unlocked(const struct judge *j, __u64 addr)
  */
 static int migrated_since(const struct judge *j)
 {
-	return j->m->migrate_ts && j->m->migrate_ts >= (j->p ? j->p->ts : 0);
+	__u64 since = j->p ? j->p->ts : 0;
+
+	return (j->m->migrate_ts && j->m->migrate_ts >= since) ||
+	       (j->c->last_migrate_ts && j->c->last_migrate_ts >= since);
+}
+
+/*
+ * Another task's move_pages() (explore's perturber) is still moving pages:
+ * the snapshot stopped the mm's own tasks, not that one, so a page it
+ * reads may be between its unmap and its new page's mlock.
+ */
+static int migrating_now(const struct judge *j)
+{
+	return migration_in_flight(j->c);
+}
+
+/*
+ * The same page, later: with no reclaim scan, it stays unmlocked for as long
+ * as its VMA stays locked (a second mlock() of the range does not walk it
+ * again).  Deferred until the mm's next munlock.
+ */
+static int mlock_raced_migration(const struct judge *j)
+{
+	return j->m->lock_raced;
 }
 
 static void lost_present(struct judge *j, const struct snap_vma *v, const struct mmr_snap_page *pg)
@@ -214,6 +237,7 @@ static void lost_present(struct judge *j, const struct snap_vma *v, const struct
 		return;
 	}
 	if ((pg->mapcount > 1 && foreign_unlock(j)) || migrated_since(j) ||
+	    mlock_raced_migration(j) || migrating_now(j) ||
 	    ((pg->mapcount > 1 || !(pg->kflags & MMR_PF_ANON)) && other_vma_unlocked(j, pg->addr))) {
 		cov->deferred++;
 		return;
