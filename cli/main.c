@@ -18,6 +18,7 @@ static const struct mmr_cmd cmds[] = {
 	  usage_diff },
 	{ "export", cmd_export, "write a trace (or two) as Perfetto trace-event JSON", usage_export },
 	{ "__replay-run", cmd_replay_run, NULL, NULL },	/* the replay process, under record */
+	{ "__vm-send", cmd_vm_send, NULL, NULL },	/* in a --kernel guest: /out to the host */
 };
 #define NR_CMDS (int)(sizeof(cmds) / sizeof(cmds[0]))
 

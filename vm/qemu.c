@@ -4,9 +4,9 @@
  *
  * The guest's /init (vm/guest-init.sh) writes /out as a stream of
  * "MMRFILE <size> <name>\n<bytes>" records closed by "MMREND\n" to the
- * first disk it finds: NVMe, then virtio-blk, else the second serial
- * port in raw mode.  All three are attached; the host reads whichever
- * holds a complete stream.  The console is only for people.
+ * first medium it finds: ivshmem shared memory (vm/send.c), an NVMe or
+ * virtio-blk disk, else the second serial port in raw mode.  The host
+ * reads whichever holds a complete stream.  The console is only for people.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +24,8 @@
 
 #define RESULT_DISK_MB 4096
 #define KVM_PROBE_S 10
+#define ICOUNT_PROBE_S 40	/* a TCG boot takes 2-5 s; QEMU 7.2 never finishes */
+#define IVSHMEM_MB 512
 
 double vm_now(void)
 {
@@ -113,42 +115,77 @@ static void probe_key(char *key, size_t len)
 		 v ? v + 8 : "?");
 }
 
-static const char *cached_accel(const char *path, const char *key)
+/* The value cached in @path for @key ("<key> <value>" lines; the last wins), or NULL */
+static const char *cached(const char *path, const char *key)
 {
-	static char accel[8];
+	static char val[8];
 	char line[512];
 	size_t kl = strlen(key);
 	FILE *f = fopen(path, "r");
 
-	accel[0] = 0;
+	val[0] = 0;
 	while (f && fgets(line, sizeof(line), f))
 		if (!strncmp(line, key, kl) && line[kl] == ' ')
-			snprintf(accel, sizeof(accel), "%.*s", (int)strcspn(line + kl + 1, "\n"),
+			snprintf(val, sizeof(val), "%.*s", (int)strcspn(line + kl + 1, "\n"),
 				 line + kl + 1);
 	if (f)
 		fclose(f);
-	return accel[0] ? accel : NULL;
+	return val[0] ? val : NULL;
 }
 
-/* Boots @kernel under KVM with an initramfs that only says hello. */
-static int kvm_boots(const char *kernel, const char *busybox, const char *tmpdir)
+static void cache_put(const char *name, const char *key, const char *val)
 {
-	static const char init[] = "#!/bin/busybox sh\n/bin/busybox echo MMREPLAY-KVM-PROBE-OK\n"
-				   "/bin/busybox reboot -f\n";
-	char rd[4200], con[4200], log[4200], chardev[4300], line[256];
-	char *argv[] = { "qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-m", "256",
-			 "-nodefaults", "-nographic", "-no-reboot", "-monitor", "none",
-			 "-chardev", chardev, "-serial", "chardev:c0", "-kernel", (char *)kernel,
-			 "-initrd", rd, "-append", "console=ttyS0 panic=-1", NULL };
-	struct cpio *c;
-	double wall;
-	int ok = 0;
+	char dir[4096], path[4200];
 	FILE *f;
 
-	snprintf(rd, sizeof(rd), "%s/kvm-probe.cpio", tmpdir);
-	snprintf(con, sizeof(con), "%s/kvm-probe.console", tmpdir);
-	snprintf(log, sizeof(log), "%s/kvm-probe.log", tmpdir);
+	cache_dir(dir, sizeof(dir));
+	mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "a");
+	if (f) {
+		fprintf(f, "%s %s\n", key, val);
+		fclose(f);
+	}
+}
+
+static const char *cache_get(const char *name, const char *key)
+{
+	char dir[4096], path[4200];
+
+	cache_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return cached(path, key);
+}
+
+/*
+ * Boots @kernel with @accel_args (NULL-terminated) and an initramfs that
+ * only says how many CPUs came up; 1 if it says so within @limit_s.
+ */
+static int probe_boots(const char *kernel, const char *busybox, const char *tmpdir,
+		       const char *const *accel_args, int limit_s)
+{
+	static const char init[] = "#!/bin/busybox sh\n/bin/busybox echo MMREPLAY-PROBE-OK "
+				   "$(/bin/busybox nproc)\n/bin/busybox reboot -f\n";
+	char rd[4200], con[4200], log[4200], chardev[4300], line[256];
+	char *argv[32];
+	struct cpio *c;
+	double wall;
+	int n = 0, ok = 0;
+	FILE *f;
+
+	snprintf(rd, sizeof(rd), "%s/probe.cpio", tmpdir);
+	snprintf(con, sizeof(con), "%s/probe.console", tmpdir);
+	snprintf(log, sizeof(log), "%s/probe.log", tmpdir);
 	snprintf(chardev, sizeof(chardev), "file,id=c0,path=%s", con);
+	argv[n++] = "qemu-system-x86_64";
+	while (*accel_args && n < 16)
+		argv[n++] = (char *)*accel_args++;
+	for (const char *const *a = (const char *const[]){ "-m", "256", "-nodefaults",
+			"-nographic", "-no-reboot", "-monitor", "none", "-chardev", chardev,
+			"-serial", "chardev:c0", "-kernel", kernel, "-initrd", rd, "-append",
+			"console=ttyS0 panic=-1", NULL }; *a; a++)
+		argv[n++] = (char *)*a;
+	argv[n] = NULL;
 	c = cpio_create(rd);
 	if (!c)
 		return 0;
@@ -156,10 +193,11 @@ static int kvm_boots(const char *kernel, const char *busybox, const char *tmpdir
 	cpio_add_data(c, "/init", init, sizeof(init) - 1, 0755);
 	if (cpio_finish(c))
 		return 0;
-	run_limited(argv, log, KVM_PROBE_S, NULL, &wall);
+	unlink(con);
+	run_limited(argv, log, limit_s, NULL, &wall);
 	f = fopen(con, "r");
 	while (f && !ok && fgets(line, sizeof(line), f))
-		ok = strstr(line, "MMREPLAY-KVM-PROBE-OK") != NULL;
+		ok = strstr(line, "MMREPLAY-PROBE-OK") != NULL;
 	if (f)
 		fclose(f);
 	return ok;
@@ -167,26 +205,38 @@ static int kvm_boots(const char *kernel, const char *busybox, const char *tmpdir
 
 const char *vm_accel(const char *kernel, const char *busybox, const char *tmpdir)
 {
-	char dir[4096], path[4200], key[512];
+	static const char *const kvm[] = { "-accel", "kvm", "-cpu", "host", NULL };
+	char key[512];
 	const char *a;
-	FILE *f;
 
 	if (access("/dev/kvm", R_OK | W_OK))
 		return "tcg";
-	cache_dir(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/accel-probe", dir);
 	probe_key(key, sizeof(key));
-	a = cached_accel(path, key);
+	a = cache_get("accel-probe", key);
 	if (a)
 		return !strcmp(a, "kvm") ? "kvm" : "tcg";
-	a = kvm_boots(kernel, busybox, tmpdir) ? "kvm" : "tcg";
-	mkdir(dir, 0755);
-	f = fopen(path, "a");
-	if (f) {
-		fprintf(f, "%s %s\n", key, a);
-		fclose(f);
-	}
+	a = probe_boots(kernel, busybox, tmpdir, kvm, KVM_PROBE_S) ? "kvm" : "tcg";
+	cache_put("accel-probe", key, a);
 	return a;
+}
+
+int vm_icount_works(const char *kernel, const char *busybox, const char *tmpdir, int cpus)
+{
+	char key[512], smp[16];
+	const char *args[] = { "-accel", "tcg", "-icount", "shift=4,sleep=off", "-smp", smp,
+			       NULL };
+	const char *v;
+	int ok;
+
+	probe_key(key, sizeof(key));
+	snprintf(key + strlen(key), sizeof(key) - strlen(key), " smp%d", cpus);
+	v = cache_get("icount-probe", key);
+	if (v)
+		return !strcmp(v, "ok");
+	snprintf(smp, sizeof(smp), "%d", cpus);
+	ok = probe_boots(kernel, busybox, tmpdir, args, ICOUNT_PROBE_S);
+	cache_put("icount-probe", key, ok ? "ok" : "hangs");
+	return ok;
 }
 
 /* ---- results ------------------------------------------------------------ */
@@ -334,7 +384,7 @@ void vm_console_tail(const char *console, int n, const char *from)
 struct qargs {
 	char *v[96];
 	int n;
-	char buf[16][4400];
+	char buf[24][4400];
 	int nb;
 };
 
@@ -376,10 +426,53 @@ static void numa_args(struct qargs *q, const struct vm_opts *o)
 	}
 }
 
+/*
+ * Where /out comes back: ivshmem; NVMe and virtio-blk as well, unless the
+ * run is deterministic (QEMU completes disk requests at host-timed moments).
+ * The second serial port is always there.  Testing knob:
+ * MMREPLAY_VM_TRANSPORT=nvme, virtio or serial attaches only that one.
+ */
+static void transport_args(struct qargs *q, const struct vm_opts *o, const char *tmp)
+{
+	const char *t = getenv("MMREPLAY_VM_TRANSPORT");
+
+	if (!t || !strcmp(t, "ivshmem")) {
+		qs(q, "-object");
+		qa(q, "memory-backend-file,id=mmrout,mem-path=%s/ivshmem.img,size=%dM,share=on",
+		   tmp, IVSHMEM_MB);
+		qs(q, "-device");
+		qs(q, "ivshmem-plain,memdev=mmrout");
+	}
+	if ((!t && o->icount < 0) || (t && !strcmp(t, "nvme"))) {
+		qs(q, "-drive");
+		qa(q, "file=%s/nvme.img,if=none,format=raw,id=resn", tmp);
+		qs(q, "-device");
+		qs(q, "nvme,serial=mmreplay-out,drive=resn");
+	}
+	if ((!t && o->icount < 0) || (t && !strcmp(t, "virtio"))) {
+		qs(q, "-drive");
+		qa(q, "file=%s/virtio.img,if=virtio,format=raw", tmp);
+	}
+}
+
+/*
+ * A deterministic guest: time counted in instructions (2^shift ns each,
+ * idle time skipped), vCPUs run in turn on one host thread, a fixed RTC
+ * and a seeded RDRAND.  The same inputs then give the same run.
+ */
+static void icount_args(struct qargs *q, const struct vm_opts *o)
+{
+	qs(q, "-icount");
+	qa(q, "shift=%d,sleep=off", o->icount);
+	qs(q, "-rtc");
+	qs(q, "base=2020-01-01T00:00:00,clock=vm");
+	qs(q, "-seed");
+	qa(q, "%llu", o->seed % 0x7fffffffffffffffULL);
+}
+
 static void build_args(struct qargs *q, const struct vm_opts *o, const char *accel,
 		       const char *tmp)
 {
-	const char *transport = getenv("MMREPLAY_VM_TRANSPORT");
 
 	qs(q, "qemu-system-x86_64");
 	qs(q, "-accel");
@@ -408,17 +501,9 @@ static void build_args(struct qargs *q, const struct vm_opts *o, const char *acc
 	qs(q, o->initrd);
 	qs(q, "-append");
 	qs(q, "console=ttyS0 panic=-1 rdinit=/init quiet loglevel=4");
-	/* testing knob: MMREPLAY_VM_TRANSPORT=virtio or serial leaves the faster disks out */
-	if (!transport || !strcmp(transport, "nvme")) {
-		qs(q, "-drive");
-		qa(q, "file=%s/nvme.img,if=none,format=raw,id=resn", tmp);
-		qs(q, "-device");
-		qs(q, "nvme,serial=mmreplay-out,drive=resn");
-	}
-	if (!transport || !strcmp(transport, "virtio")) {
-		qs(q, "-drive");
-		qa(q, "file=%s/virtio.img,if=virtio,format=raw", tmp);
-	}
+	transport_args(q, o, tmp);
+	if (o->icount >= 0)
+		icount_args(q, o);
 	if (o->numa > 1) {
 		numa_args(q, o);
 	} else {
@@ -462,7 +547,8 @@ static void tmp_dir_of(const char *initrd, char *tmp, size_t len)
 
 int vm_run(const struct vm_opts *o, const char *outdir, struct vm_result *r)
 {
-	static const char *const media[] = { "nvme.img", "virtio.img", "serial.bin" };
+	static const char *const media[] = { "ivshmem.img", "nvme.img", "virtio.img",
+					     "serial.bin" };
 	char tmp[4096], log[4200], img[4200];
 	struct qargs q = {};
 	int rc;
@@ -484,7 +570,7 @@ int vm_run(const struct vm_opts *o, const char *outdir, struct vm_result *r)
 		return -1;
 	}
 	r->end = console_end(o->console, r->line, sizeof(r->line));
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		snprintf(img, sizeof(img), "%s/%s", tmp, media[i]);
 		if (!unpack(img, outdir))
 			return r->end == VM_DONE ? 0 : -1;

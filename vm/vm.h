@@ -59,6 +59,8 @@ enum vm_end { VM_DONE, VM_PANIC, VM_OOPS, VM_TIMEOUT, VM_NO_RESULT, VM_FAILED, V
 struct vm_opts {
 	const char *kernel, *initrd, *console, *accel;	/* accel: kvm or tcg */
 	int mem_mb, cpus, numa, timeout_s;
+	int icount;		/* TCG -icount shift (deterministic run), or -1 */
+	unsigned long long seed;	/* with icount: QEMU's -seed (guest RDRAND) */
 	volatile sig_atomic_t *stop;	/* set: kill the guest now */
 };
 
@@ -73,6 +75,13 @@ struct vm_result {
 int vm_run(const struct vm_opts *o, const char *outdir, struct vm_result *r);
 /* "kvm" if a KVM guest really boots here (probed once, cached), else "tcg". */
 const char *vm_accel(const char *kernel, const char *busybox, const char *tmpdir);
+/*
+ * Whether this QEMU boots @cpus CPUs under TCG -icount (probed once,
+ * cached): QEMU 7.2 hangs bringing up the second CPU.  1 or 0.
+ */
+int vm_icount_works(const char *kernel, const char *busybox, const char *tmpdir, int cpus);
+/* In the guest: /out (@dir) into the ivshmem device's memory; 0 or -1 and @err. */
+int vm_send(const char *dir, char *err, size_t errlen);
 /* Prints the last @n lines of a file to stderr, each after @prefix. */
 void vm_print_tail(const char *path, int n, const char *prefix);
 /* The console between rulers: @n lines from the first holding @from, else the last @n. */
