@@ -43,9 +43,17 @@ all: mmreplay $(WORKLOADS) $(TESTS) $(BENCH)
 
 DEB_DEPS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libtraceevent-dev \
 	pkg-config make gcc python3 stress-ng bpftrace busybox-static qemu-system-x86
+# Debian 12's QEMU 7.2 hangs bringing up a second vCPU under -icount, which
+# deterministic explore in a guest needs (replay --kernel --icount); 10.0
+# from bookworm-backports does not.
+BACKPORTS := /etc/apt/sources.list.d/mmreplay-bookworm-backports.sources
 deps:
+	if grep -qs '^VERSION_CODENAME=bookworm' /etc/os-release; then \
+		printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > $(BACKPORTS); fi
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEB_DEPS)
+	if [ -e $(BACKPORTS) ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t bookworm-backports qemu-system-x86; fi
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/cli $(OUTPUT)/traces $(OUTPUT)/check $(OUTPUT)/replay $(OUTPUT)/diff $(OUTPUT)/vm \
 		$(OUTPUT)/workloads $(OUTPUT)/tests:

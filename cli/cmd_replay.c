@@ -29,7 +29,8 @@ const char usage_replay[] =
 	"       mmreplay replay TRACE --explore [--trials N] [--seed S] [--pairs N]\n"
 	"       mmreplay replay TRACE --pair A,B --seed S\n"
 	"       mmreplay replay TRACE --kernel IMAGE [--modules DIR] [--vmlinux FILE]\n"
-	"                             [--mem SIZE] [--cpus N] [--accel auto|kvm|tcg]\n\n"
+	"                             [--mem SIZE] [--cpus N] [--accel auto|kvm|tcg]\n"
+	"                             [--icount N|auto|off]\n\n"
 	"Rebuild the recorded workload (mappings, files as stand-ins, mm syscalls,\n"
 	"page touches from the recorded faults, forks and threads, reclaim as\n"
 	"MADV_PAGEOUT) and run it on this kernel, recorded with snapshots into\n"
@@ -73,7 +74,13 @@ const char usage_replay[] =
 	"      --mem SIZE       guest memory, e.g. 1G or 768M (default 1G)\n"
 	"      --cpus N         guest CPUs, split over two NUMA nodes (default 2)\n"
 	"      --accel A        auto (default: KVM if a probe guest boots, else TCG), kvm\n"
-	"                       or tcg\n\n"
+	"                       or tcg\n"
+	"      --icount N       run the TCG guest deterministically (QEMU -icount\n"
+	"                       shift=N, one host thread for all vCPUs, a fixed clock\n"
+	"                       and RDRAND seed): the same --seed then gives the same\n"
+	"                       report. auto (default): shift 6 with --explore or\n"
+	"                       --pair, if this QEMU boots the guest's CPUs under\n"
+	"                       -icount (probed once); off: vCPUs race on host threads\n\n"
 	"A guest kernel that panics or oopses is reported with its console tail and\n"
 	"exit status 1; one that hangs past --timeout, with exit status 2.\n\n"
 	"Exit status: 0 clean, 1 findings, 2 error.\n\n"
@@ -149,6 +156,17 @@ static int parse_vm_opt(int c, struct replay_opts *o)
 		mmr_err("replay: --perturb takes reclaim, migrate, compact, collapse (comma-"
 			"separated) or none, not '%s'", optarg);
 		return -1;
+	case 'I':
+		if (!strcmp(optarg, "off") || !strcmp(optarg, "auto")) {
+			o->icount = optarg[0] == 'o' ? ICOUNT_OFF : ICOUNT_AUTO;
+			return 0;
+		}
+		if (parse_num("--icount", optarg, 0, &v) || v > 10) {
+			mmr_err("replay: --icount is a shift from 0 to 10, auto or off");
+			return -1;
+		}
+		o->icount = v;
+		return 0;
 	case 'A':
 		if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg")) {
 			mmr_err("replay: --accel is auto, kvm or tcg, not '%s'", optarg);
@@ -221,14 +239,15 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		{ "vmlinux", required_argument, NULL, 'L' }, { "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' }, { "accel", required_argument, NULL, 'A' },
 		{ "guest-results", required_argument, NULL, 'G' },
-		{ "perturb", required_argument, NULL, 'T' },
+		{ "perturb", required_argument, NULL, 'T' }, { "icount", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	int c;
 
 	*o = (struct replay_opts){ .out = "replay.trace", .trials = 100, .seed = 1, .max_pairs = 16,
 				   .window_ns = 1000000, .timeout_s = 30, .pair_a = -1, .pair_b = -1,
-				   .mem_mb = 1024, .cpus = 2, .perturb = PERTURB_ALL };
+				   .mem_mb = 1024, .cpus = 2, .perturb = PERTURB_ALL,
+				   .icount = ICOUNT_AUTO };
 	for (;;) {
 		c = mmr_getopt("replay", argc, argv, "o:xn:s:P:jk:h", opts);
 		if (c == -1 && optind < argc && !o->trace) {
@@ -254,8 +273,8 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		mmr_err("replay: --explore and --pair need --order recorded");
 		return -1;
 	}
-	if ((o->modules || o->vmlinux || o->accel) && !o->kernel) {
-		mmr_err("replay: --modules, --vmlinux and --accel go with --kernel IMAGE");
+	if ((o->modules || o->vmlinux || o->accel || o->icount != ICOUNT_AUTO) && !o->kernel) {
+		mmr_err("replay: --modules, --vmlinux, --accel and --icount go with --kernel IMAGE");
 		return -1;
 	}
 	/* --timeout: the whole guest with --kernel, else a run without progress */
@@ -502,6 +521,9 @@ static int replay_local(struct replay_opts *o, const struct rplan *p,
 	}
 	results_caps_read(res_path, &caps);
 	o->caps = &caps;
+	o->determinism = "not deterministic: on the running kernel, the tasks and the kernel's "
+			 "own threads race for real (replay --kernel IMAGE runs a deterministic "
+			 "QEMU guest)";
 	cleanup();
 	ret = replay_report(o, p, rs->pairs, rs->nr_pairs, res, rs->nr_runs);
 out:

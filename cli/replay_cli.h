@@ -17,12 +17,19 @@ struct replay_opts {
 	/* --kernel: the replay runs in a QEMU guest (replay_vm.c) */
 	const char *kernel, *modules, *vmlinux, *accel;
 	int mem_mb, cpus, vm_timeout_s;
+	int icount;			/* --icount: TCG shift, ICOUNT_OFF or ICOUNT_AUTO */
+	const char *determinism;	/* whether the same --seed gives the same report, why */
+	int deterministic;
 	const char *console;		/* the guest console, beside the replay trace */
 	const char *guest_json;		/* the guest's summary, for the JSON report */
 	const char *results_out;	/* in the guest: write the results here, no report */
 	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
 	const struct perturb_caps *caps;	/* what perturbations could run (the results) */
 };
+
+#define ICOUNT_OFF (-1)
+#define ICOUNT_AUTO (-2)	/* with --explore or --pair under TCG, if QEMU can */
+#define ICOUNT_SHIFT 6		/* 64 ns an instruction: a 15.6 MHz guest */
 
 /* The runs of one replay: a plain run, one --pair trial, or the explore trials. */
 struct rrun_set {

@@ -439,8 +439,9 @@ static void print_pair(const struct replay_opts *o, const struct rplan *p, int i
 		       res[first_run].err : "see the replay trace");
 	printf("\n");
 	if (repro >= 0)
-		printf("    reproduce: mmreplay replay %s --pair %u,%u --seed %llu\n", o->trace, pr->a,
-		       pr->b, (unsigned long long)res[repro].run.seed);
+		printf("    reproduce: mmreplay replay %s%s%s --pair %u,%u --seed %llu\n", o->trace,
+		       o->kernel ? " --kernel " : "", o->kernel ?: "", pr->a, pr->b,
+		       (unsigned long long)res[repro].run.seed);
 }
 
 /* "during, 12.3 us into the munlock (it took 40.1 us)" */
@@ -504,9 +505,10 @@ static void print_perturb(const struct replay_opts *o, const struct rplan *p, in
 		printf(", %d trials failed (%s)", errors, res[first_run].err);
 	printf("\n");
 	if (repro >= 0)
-		printf("    first at trial %d, %s %s\n      %s\n    reproduce: mmreplay replay %s "
+		printf("    first at trial %d, %s %s\n      %s\n    reproduce: mmreplay replay %s%s%s "
 		       "--pair %u,%s --seed %llu\n", repro - first_run, kind, when, rc[repro].first,
-		       o->trace, pr->a, kind, (unsigned long long)res[repro].run.seed);
+		       o->trace, o->kernel ? " --kernel " : "", o->kernel ?: "", pr->a, kind,
+		       (unsigned long long)res[repro].run.seed);
 }
 
 static void print_how(const struct replay_opts *o)
@@ -556,13 +558,17 @@ static int report_explore(const struct replay_opts *o, const struct rplan *p,
 		printf("{\"guest\": %s,\n ", o->guest_json);
 	else if (o->json)
 		printf("{");
-	if (o->json)
-		printf("\"explore\": {\"trace\": \"%s\", \"seed\": %llu, \"trials\": %d, \"pairs\": [",
-		       o->trace, (unsigned long long)o->seed, o->trials);
-	else
+	if (o->json) {
+		printf("\"explore\": {\"trace\": \"%s\", \"seed\": %llu, \"trials\": %d, "
+		       "\"deterministic\": %s, \"determinism\": ", o->trace,
+		       (unsigned long long)o->seed, o->trials, o->deterministic ? "true" : "false");
+		json_str(stdout, o->determinism ?: "");
+		printf(", \"pairs\": [");
+	} else {
 		printf("explore %s: %d racing pairs, %d ops x perturbations, %d trials each, seed "
-		       "%llu\n", o->trace, nr_pairs - cells, cells, o->trials,
-		       (unsigned long long)o->seed);
+		       "%llu\n  %s\n", o->trace, nr_pairs - cells, cells, o->trials,
+		       (unsigned long long)o->seed, o->determinism ?: "");
+	}
 	if (cells && !o->json)
 		print_how(o);
 	for (int i = 0; i < nr_pairs; i++)

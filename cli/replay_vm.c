@@ -310,6 +310,7 @@ static char *guest_json(const struct replay_opts *o, const struct guest_facts *g
 		json_str(f, vals[i]);
 		fputs(", ", f);
 	}
+	fprintf(f, "\"icount\": %s, ", o->deterministic ? "true" : "false");
 	fprintf(f, "\"cpus\": %d, \"boot_s\": %.2f, \"replay_s\": %.2f, \"qemu_wall_s\": %.2f, "
 		"\"kinds_ok\": %d, \"kinds\": %d, \"leftover_perturbers\": %d, "
 		"\"leftover_cgroups\": %d}", g->cpus, g->init_s, g->cmd_end_s - g->cmd_start_s,
@@ -329,10 +330,13 @@ static void guest_summary(struct replay_opts *o, const struct guest_facts *g,
 		o->guest_json = guest_json(o, g, vr, missing, ok, total);
 		return;
 	}
-	printf("guest: kernel %s (%s) under %s, %d CPUs, NUMA nodes %s, swap %s; boot %.1f s, "
-	       "replay %.1f s, qemu %.1f s; console in %s\n", g->kernel, o->kernel, vr->accel,
-	       g->cpus, g->nodes, g->swap, g->init_s, g->cmd_end_s - g->cmd_start_s, vr->wall_s,
-	       o->console);
+	/* under -icount, the guest's times repeat and QEMU's wall time does not (-v says it) */
+	printf("guest: kernel %s (%s) under %s%s, %d CPUs, NUMA nodes %s, swap %s; boot %.1f s, "
+	       "replay %.1f s", g->kernel, o->kernel, vr->accel, o->deterministic ? " -icount" : "",
+	       g->cpus, g->nodes, g->swap, g->init_s, g->cmd_end_s - g->cmd_start_s);
+	if (!o->deterministic)
+		printf(", qemu %.1f s", vr->wall_s);
+	printf("; console in %s\n", o->console);
 	printf("guest probe coverage: %d of %d kinds%s%s\n", ok, total,
 	       missing[0] ? "; not available there: " : "", missing);
 }
@@ -438,6 +442,48 @@ static const char *choose_accel(const struct replay_opts *o)
 	return busybox ? vm_accel(o->kernel, busybox, tmpdir) : "tcg";
 }
 
+/*
+ * -icount or not (vo->icount); says in o->determinism whether the same
+ * --seed will give the same report, and why.  -1 if --icount cannot be had.
+ */
+static int choose_icount(struct replay_opts *o, struct vm_opts *vo)
+{
+	static char why[256];
+	const char *busybox = find_busybox();
+	int want = o->icount, trials = o->explore || o->pair_a >= 0;
+
+	vo->icount = -1;
+	vo->seed = o->seed;
+	o->determinism = why;
+	if (want == ICOUNT_OFF || (want == ICOUNT_AUTO && !trials)) {
+		snprintf(why, sizeof(why), "not deterministic: --icount off; the guest's vCPUs "
+			 "race on host threads");
+		return 0;
+	}
+	if (!strcmp(vo->accel, "kvm")) {
+		snprintf(why, sizeof(why), "not deterministic: under KVM the guest's vCPUs race on "
+			 "real CPUs (--accel tcg --icount %d is)", ICOUNT_SHIFT);
+		if (want == ICOUNT_AUTO)
+			return 0;
+		mmr_err("replay: --icount needs TCG (--accel tcg)");
+		return -1;
+	}
+	if (!busybox || !vm_icount_works(o->kernel, busybox, tmpdir, vo->cpus)) {
+		snprintf(why, sizeof(why), "not deterministic: this QEMU does not boot %d CPUs under "
+			 "-icount (QEMU 7.2 hangs bringing up the second; 10.0 does)", vo->cpus);
+		if (want == ICOUNT_AUTO)
+			return 0;
+		mmr_err("replay: --icount: %s", why + strlen("not deterministic: "));
+		return -1;
+	}
+	vo->icount = want == ICOUNT_AUTO ? ICOUNT_SHIFT : want;
+	o->deterministic = 1;
+	snprintf(why, sizeof(why), "deterministic: TCG -icount shift=%d (one host thread runs "
+		 "the vCPUs in turn), a fixed clock and RDRAND seed: the same command gives this "
+		 "report again", vo->icount);
+	return 0;
+}
+
 int replay_vm(struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs)
 {
 	char initrd[4200], outdir[4200], console[4200];
@@ -470,9 +516,12 @@ int replay_vm(struct replay_opts *o, const struct rplan *p, const struct rrun_se
 	vo.stop = o->stop;
 	if (o->cpus < 2)
 		vo.numa = 1;
+	if (choose_icount(o, &vo))
+		goto out;
 	if (mmr_verbose)
-		fprintf(stderr, "replay: booting %s under %s, %d CPUs, %d MiB, %d NUMA nodes\n",
-			o->kernel, vo.accel, vo.cpus, vo.mem_mb, vo.numa);
+		fprintf(stderr, "replay: booting %s under %s%s, %d CPUs, %d MiB, %d NUMA nodes\n",
+			o->kernel, vo.accel, vo.icount >= 0 ? " -icount" : "", vo.cpus, vo.mem_mb,
+			vo.numa);
 	vm_run(&vo, outdir, &vr);
 	if (vr.end == VM_STOPPED) {
 		mmr_err("replay: interrupted; the guest was stopped and its files removed");
@@ -500,4 +549,19 @@ int replay_vm(struct replay_opts *o, const struct rplan *p, const struct rrun_se
 out:
 	replay_rmdir(tmpdir);
 	return ret;
+}
+
+/* mmreplay __vm-send DIR: in the guest, DIR into the ivshmem device (vm/send.c) */
+int cmd_vm_send(int argc, char **argv)
+{
+	char err[512];
+
+	if (argc != 2) {
+		mmr_err("__vm-send: usage: __vm-send DIR");
+		return MMR_EXIT_ERROR;
+	}
+	if (!vm_send(argv[1], err, sizeof(err)))
+		return 0;
+	mmr_err("__vm-send: %s", err);
+	return MMR_EXIT_ERROR;
 }
