@@ -6,6 +6,7 @@
  * starts and traces; this process sets up the scratch directory and swap,
  * and cleans them up whatever happens.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -13,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include "cmds.h"
 #include "replay_cli.h"
@@ -450,6 +453,55 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* SIGKILLs our children (orphans we reap as subreaper); how many there were. */
+static int kill_children(void)
+{
+	char path[300], buf[512], *p;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0, ppid;
+	FILE *f;
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		p = f && fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		if (f)
+			fclose(f);
+		if (p && sscanf(p, ") %*c %d", &ppid) == 1 && ppid == getpid()) {
+			kill(atoi(e->d_name), SIGKILL);	/* ends a stop too */
+			n++;
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * After record: we are the subreaper of everything it ran (set before the
+ * fork).  On Ctrl-C, record can exit while the replay process is still
+ * killing its tasks, or is held stopped by a snapshot whose SIGSTOP landed
+ * after record's SIGCONT: kill what is left and reap it, for at most
+ * REAP_WAIT_S, so that nothing outlives the command.
+ */
+#define REAP_WAIT_S 20
+
+static void reap_orphans(void)
+{
+	time_t t0 = time(NULL);
+
+	while (waitpid(-1, NULL, WNOHANG) >= 0 || errno == EINTR) {
+		if (time(NULL) - t0 > REAP_WAIT_S)
+			break;
+		if (interrupted)
+			kill_children();
+		usleep(10000);
+	}
+}
+
 /* record --snapshot -o OUT -- mmreplay __replay-run ... TRACE */
 static int record_replay(const struct replay_opts *o, const char *runs, const char *results)
 {
@@ -466,6 +518,7 @@ static int record_replay(const struct replay_opts *o, const char *runs, const ch
 		return -1;
 	self[n] = 0;
 	snprintf(timeout, sizeof(timeout), "%d", o->timeout_s);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid = fork();
 	if (pid == 0) {
 		execv(self, argv);
@@ -473,6 +526,7 @@ static int record_replay(const struct replay_opts *o, const char *runs, const ch
 	}
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	reap_orphans();
 	if (pid < 0 || interrupted)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
