@@ -80,7 +80,6 @@ struct mm_state {
 	int exited;		/* exit_mmap seen */
 	int tid0, threads;	/* first thread seen; 1 once a second one is seen */
 	__u64 unlock_ts;	/* last munlock/munmap on this mm */
-	__u64 migrate_ts;	/* last try_to_migrate_one on a page of this mm */
 	int lock_raced;		/* an mlock() ran while pages migrated, no munlock since */
 	int helper;		/* a replay helper (explore's perturber): not judged */
 	__u64 exit_ts;

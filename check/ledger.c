@@ -509,8 +509,6 @@ void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event 
 	case MMR_K_TRY_TO_MIGRATE_ONE:
 		if (ev->h.len >= sizeof(struct mmr_rmap))
 			on_migrate(lg, ev);
-		if (m)
-			m->migrate_ts = ev->h.ts;
 		c->last_migrate_ts = ev->h.ts;
 		break;
 	}

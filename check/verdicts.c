@@ -189,7 +189,8 @@ static int other_vma_unlocked(const struct judge *j, __u64 addr)
 }
 
 /*
- * Pages of this mm migrated since the previous snapshot.  A page whose
+ * Pages migrated since the previous snapshot, by any traced task (the one
+ * migrating need not own them: explore's perturber does not).  A page whose
  * migration entry an mlock() walk passes is mapped back by
  * remove_migration_pte() while the walk still marks the vma (VM_IO on
  * 6.1, so that it is not counted twice) and is left unmlocked until a
@@ -199,10 +200,7 @@ static int other_vma_unlocked(const struct judge *j, __u64 addr)
  */
 static int migrated_since(const struct judge *j)
 {
-	__u64 since = j->p ? j->p->ts : 0;
-
-	return (j->m->migrate_ts && j->m->migrate_ts >= since) ||
-	       (j->c->last_migrate_ts && j->c->last_migrate_ts >= since);
+	return j->c->last_migrate_ts && j->c->last_migrate_ts >= (j->p ? j->p->ts : 0);
 }
 
 /*
