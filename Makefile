@@ -7,8 +7,15 @@ BPFTOOL ?= bpftool
 CC ?= cc
 ARCH := x86
 
-CFLAGS ?= -g -O2 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-INCLUDES := -I$(OUTPUT) -Ibpf -Itraces -Icli -Icheck -Ireplay -Idiff -Ivm $(shell pkg-config --cflags libtraceevent 2>/dev/null)
+CFLAGS ?= -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+# what the code needs, whatever CFLAGS the environment or the command line gives
+override CFLAGS += -D_GNU_SOURCE
+# recursive (=): pkg-config runs when a compile needs it, after `deps` has
+# installed libtraceevent, not when make parses this file
+INCLUDES = -I$(OUTPUT) -Ibpf -Itraces -Icli -Icheck -Ireplay -Idiff -Ivm $(TRACEEVENT_CFLAGS)
+TRACEEVENT_CFLAGS = $(shell pkg-config --cflags libtraceevent 2>/dev/null)
+# each object depends on the headers it includes (gcc writes them into .d files)
+DEPFLAGS = -MMD -MP
 LIBS := -lbpf -lelf -lz -ltraceevent
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused-function
 
@@ -41,19 +48,10 @@ endif
 
 all: mmreplay $(WORKLOADS) $(TESTS) $(BENCH)
 
-DEB_DEPS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libtraceevent-dev \
-	pkg-config make gcc python3 stress-ng bpftrace busybox-static qemu-system-x86
-# Debian 12's QEMU 7.2 hangs bringing up a second vCPU under -icount, which
-# deterministic explore in a guest needs (replay --kernel --icount); 10.0
-# from bookworm-backports does not.
-BACKPORTS := /etc/apt/sources.list.d/mmreplay-bookworm-backports.sources
+# everything the build, the example and the tests need (scripts/deps.sh holds
+# the package lists)
 deps:
-	if grep -qs '^VERSION_CODENAME=bookworm' /etc/os-release; then \
-		printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > $(BACKPORTS); fi
-	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEB_DEPS)
-	if [ -e $(BACKPORTS) ]; then \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t bookworm-backports qemu-system-x86; fi
+	sh scripts/deps.sh --test
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/cli $(OUTPUT)/traces $(OUTPUT)/check $(OUTPUT)/replay $(OUTPUT)/diff $(OUTPUT)/vm \
 		$(OUTPUT)/workloads $(OUTPUT)/tests:
@@ -71,10 +69,10 @@ $(OUTPUT)/mmreplay.skel.h: $(OUTPUT)/bpf/mmreplay.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name mmreplay_bpf > $@
 
-$(OUTPUT)/%.o: %.c $(OUTPUT)/mmreplay.skel.h $(wildcard */*.h) | $(OUTPUT)/cli $(OUTPUT)/traces $(OUTPUT)/check $(OUTPUT)/replay \
+$(OUTPUT)/%.o: %.c | $(OUTPUT)/mmreplay.skel.h $(OUTPUT)/cli $(OUTPUT)/traces $(OUTPUT)/check $(OUTPUT)/replay \
 		$(OUTPUT)/diff $(OUTPUT)/vm
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
 
 # the guest's /init, linked in (.incbin)
 $(OUTPUT)/vm/guest_init.o: vm/guest_init.S vm/guest-init.sh | $(OUTPUT)/vm
@@ -87,16 +85,16 @@ mmreplay: $(APP_OBJ)
 
 $(OUTPUT)/workloads/%: tests/workloads/%.c | $(OUTPUT)/workloads
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -pthread $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -pthread $< -o $@
 
-$(OUTPUT)/bench/%: bench/%.c $(TEST_OBJ)
+$(OUTPUT)/bench/%: bench/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests $< $(TEST_OBJ) $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) -Itests $< $(TEST_OBJ) $(LIBS) -o $@
 
-$(OUTPUT)/tests/%: tests/%.c tests/test.h $(TEST_OBJ) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests $< $(TEST_OBJ) $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) -Itests $< $(TEST_OBJ) $(LIBS) -o $@
 
 test: all
 	$(Q)tests/run
@@ -112,3 +110,6 @@ example: mmreplay $(WORKLOADS)
 	./mmreplay show example.trace --kind memfd_create --kind mmap --kind mlock \
 		--kind munlock --kind munmap --kind task_exit
 	./mmreplay info example.trace
+
+# the headers each object, test, bench and workload included when it was last built
+-include $(APP_OBJ:.o=.d) $(addsuffix .d,$(TESTS) $(BENCH) $(WORKLOADS))
