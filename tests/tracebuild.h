@@ -278,12 +278,27 @@ static inline void tb_snap(struct tb *b, __u32 reason, struct mmr_snap_counters 
 	tb_put(b, MMR_K_SNAP, &s, sizeof(s));
 }
 
+/*
+ * A snapshot's pages belong to the VMA record before them, as the recorder
+ * writes them: the pages given so far go out before the next VMA starts.
+ */
+static inline void tb_flush_pages(struct tb *b)
+{
+	if (b->pages->nr) {
+		b->pages->seq = b->seq;
+		tb_put(b, MMR_K_SNAP_PAGES, b->pages,
+		       sizeof(*b->pages) + b->pages->nr * sizeof(struct mmr_snap_page));
+		b->pages->nr = 0;
+	}
+}
+
 static inline void tb_vma(struct tb *b, __u64 start, __u64 end, __u32 flags, __u64 ino,
 			  __u64 pgoff, const char *name)
 {
 	struct mmr_snap_vma v = { .seq = b->seq, .flags = flags, .start = start, .end = end,
 				  .pgoff = pgoff, .ino = ino, .dev = ino ? 0x800001 : 0 };
 
+	tb_flush_pages(b);
 	snprintf(v.name, sizeof(v.name), "%s", name);
 	tb_put(b, MMR_K_SNAP_VMA, &v, sizeof(v));
 }
@@ -302,12 +317,8 @@ static inline void tb_page(struct tb *b, __u64 addr, __u64 pagemap, __u32 kflags
 	p->kflags = kflags;
 	p->mapcount = mapcount;
 	p->folio_nr = 1;
-	if (b->pages->nr == MMR_SNAP_PAGES_MAX) {
-		b->pages->seq = b->seq;
-		tb_put(b, MMR_K_SNAP_PAGES, b->pages,
-		       sizeof(*b->pages) + b->pages->nr * sizeof(struct mmr_snap_page));
-		b->pages->nr = 0;
-	}
+	if (b->pages->nr == MMR_SNAP_PAGES_MAX)
+		tb_flush_pages(b);
 }
 
 static inline void tb_snap_end(struct tb *b, struct mmr_snap_counters st)
@@ -315,12 +326,7 @@ static inline void tb_snap_end(struct tb *b, struct mmr_snap_counters st)
 	struct mmr_snap_end e = { .seq = b->seq, .st = st,
 				  .flags = MMR_SNAPF_HELD | MMR_SNAPF_DRAINED | MMR_SNAPF_STABLE };
 
-	if (b->pages->nr) {
-		b->pages->seq = b->seq;
-		tb_put(b, MMR_K_SNAP_PAGES, b->pages,
-		       sizeof(*b->pages) + b->pages->nr * sizeof(struct mmr_snap_page));
-		b->pages->nr = 0;
-	}
+	tb_flush_pages(b);
 	tb_put(b, MMR_K_SNAP_END, &e, sizeof(e));
 }
 
