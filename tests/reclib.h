@@ -3,33 +3,75 @@
 #ifndef MMR_RECLIB_H
 #define MMR_RECLIB_H
 
+#include <errno.h>
+#include <linux/bpf.h>
+#include <sys/syscall.h>
 #include "test.h"
 #include "testlib.h"
 
 static char no_bpf_reason[512];
+static char record_broken[512];
 static int bpf_checked;
 
-/* Can this machine record at all?  If not, every test here is skipped. */
+/*
+ * What recording needs from the machine, each looked at on its own: root,
+ * the kernel's BTF, and a bpf() syscall that creates a map.  "" if all are
+ * there, else what is missing.
+ */
+static inline void missing_capability(char *why, size_t len)
+{
+	union bpf_attr attr;
+	int fd;
+
+	why[0] = 0;
+	if (geteuid() != 0) {
+		snprintf(why, len, "needs root to load BPF");
+		return;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(why, len, "no kernel BTF (/sys/kernel/btf/vmlinux): CO-RE cannot load");
+		return;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = 4;
+	attr.value_size = 4;
+	attr.max_entries = 1;
+	fd = syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+	if (fd < 0) {
+		snprintf(why, len, "the kernel refuses bpf(BPF_MAP_CREATE): %s", strerror(errno));
+		return;
+	}
+	close(fd);
+}
+
+/*
+ * Can this machine record?  A machine that lacks a capability recording
+ * needs skips the test, saying which; on one that has them all, a recorder
+ * that cannot record `true` fails the test: that is a bug, not a reason.
+ */
 static inline int need_bpf(void)
 {
 	const char *err = tmp_path("probe.err");
 
 	if (!bpf_checked) {
 		bpf_checked = 1;
-		if (geteuid() != 0) {
-			snprintf(no_bpf_reason, sizeof(no_bpf_reason), "needs root to load BPF");
-		} else if (run_cmd(NULL, err, "%s record -q -o %s -- true", mmreplay_bin(),
-				   tmp_path("probe.trace"))) {
+		missing_capability(no_bpf_reason, sizeof(no_bpf_reason));
+		if (!no_bpf_reason[0] &&
+		    run_cmd(NULL, err, "%s record -q -o %s -- true", mmreplay_bin(),
+			    tmp_path("probe.trace"))) {
 			char *e = slurp(err);
 
-			snprintf(no_bpf_reason, sizeof(no_bpf_reason), "cannot record here: %.400s", e);
-			no_bpf_reason[strcspn(no_bpf_reason, "\n")] = 0;
+			snprintf(record_broken, sizeof(record_broken), "%.400s", e);
+			record_broken[strcspn(record_broken, "\n")] = 0;
 			free(e);
 		}
 	}
 	if (no_bpf_reason[0])
 		test_skip("%s", no_bpf_reason);
-	return !no_bpf_reason[0];
+	else if (record_broken[0])
+		ASSERT_FAIL_("record -- true", "the recorder fails where BPF works: %s", record_broken);
+	return !no_bpf_reason[0] && !record_broken[0];
 }
 
 /* Turn swap on for a test if there is none; returns the file to remove, or NULL. */
