@@ -195,8 +195,8 @@ static void perturber(void)
 	if (perturb_offset > 0)
 		spin_until(SH->pt.t0 + perturb_offset);
 	SH->pt.p_start = now_ns();
-	if (SH->pt.t.len)
-		perturb_do(RUN->perturb, &SH->pt.t);
+	if (SH->pt.t.len && perturb_do(RUN->perturb, &SH->pt.t) == 0)
+		SH->pt.acted = 1;
 	SH->pt.p_end = now_ns();
 	_exit(0);
 }
@@ -205,8 +205,13 @@ static void perturb_stats(struct rstats *st)
 {
 	if (!RUN->perturb)
 		return;
-	st->perturbed = perturbing() ? 1 : -1;
-	if (st->perturbed < 0 || !SH->pt.p_end || !SH->pt.op_end)
+	if (!perturbing()) {
+		st->perturbed = -1;
+		return;
+	}
+	/* perturbed only if the perturber says it ran and acted, not because it was asked to */
+	st->perturbed = SH->pt.acted ? 1 : 0;
+	if (!st->perturbed || !SH->pt.p_end || !SH->pt.op_end)
 		return;
 	st->perturb_at_ns = (__s64)(SH->pt.p_start - SH->pt.op_start);
 	st->perturb_ns = SH->pt.p_end - SH->pt.p_start;

@@ -35,6 +35,7 @@ struct shared {
 		atomic_uint go;
 		struct perturb_target t;
 		__u64 t0, op_start, op_end, p_start, p_end;
+		volatile int acted;	/* the perturber's own word: perturb_do() succeeded */
 	} pt;
 	atomic_flag shm_lock;
 	int nr_shm;

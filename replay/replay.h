@@ -206,7 +206,7 @@ struct rstats {
 	__u64 diverged_raced;	/* of which the op raced another task's when recorded */
 	__u64 pageouts, migrations, elapsed_ns;
 	int stuck;		/* op id it stopped at, -1 */
-	int perturbed;		/* 1: the perturbation ran, -1: not available here */
+	int perturbed;		/* 1: the perturber ran and acted, 0: it did not, -1: not available here */
 	__s64 perturb_at_ns;	/* its start, from the op's start */
 	__u64 perturb_ns, op_ns;	/* how long each took */
 	char first_divergence[3][160];
