@@ -53,16 +53,17 @@ static inline void missing_capability(char *why, size_t len)
 static inline int need_bpf(void)
 {
 	const char *err = tmp_path("probe.err");
+	int rc;
 
 	if (!bpf_checked) {
 		bpf_checked = 1;
 		missing_capability(no_bpf_reason, sizeof(no_bpf_reason));
-		if (!no_bpf_reason[0] &&
-		    run_cmd(NULL, err, "%s record -q -o %s -- true", mmreplay_bin(),
-			    tmp_path("probe.trace"))) {
+		rc = no_bpf_reason[0] ? 0 : run_cmd(NULL, err, "%s record -q -o %s -- true",
+						    mmreplay_bin(), tmp_path("probe.trace"));
+		if (rc) {
 			char *e = slurp(err);
 
-			snprintf(record_broken, sizeof(record_broken), "%.400s", e);
+			snprintf(record_broken, sizeof(record_broken), "exit %d: %.400s", rc, e);
 			record_broken[strcspn(record_broken, "\n")] = 0;
 			free(e);
 		}
