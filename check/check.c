@@ -11,6 +11,7 @@
 #include <string.h>
 #include "check_int.h"
 #include "kinds.h"
+#include "marks.h"
 
 static const char *const verdict_names[V_NR] = {
 	"lost-mlock", "stranded-mlock", "skipped-swap-entry", "dropped-cow-swap-entry",
@@ -285,8 +286,7 @@ int migration_in_flight(const struct checker *c)
 	for (size_t i = 0; i < sizeof(c->sys) / sizeof(c->sys[0]); i++) {
 		const struct syscall_rec *r = c->sys[i];
 
-		if (r && !r->done && (r->nr == NR_MOVE_PAGES || r->nr == NR_MIGRATE_PAGES ||
-				      r->nr == NR_MBIND))
+		if (r && !r->done && (r->nr == NR_MOVE_PAGES || r->nr == NR_MIGRATE_PAGES))
 			return 1;
 	}
 	return 0;
@@ -376,7 +376,7 @@ static void on_sys(struct checker *c, const struct mmr_event *ev, int type)
 	if (type == MMR_K_SYS_ENTER && ev->h.len >= sizeof(struct mmr_sys_enter)) {
 		const struct mmr_sys_enter *e = ev->data;
 
-		if (m && e->nr == NR_PRCTL && e->args[0] == MARK_PERTURB)
+		if (m && mark_of(ev, MMR_MARK_PERTURB))
 			m->helper = 1;	/* explore's perturber: its mm is not judged */
 		r->nr = e->nr;
 		memcpy(r->args, e->args, sizeof(r->args));

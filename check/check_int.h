@@ -4,31 +4,12 @@
 #define MMR_CHECK_INT_H
 
 #include "check.h"
+#include "syscalls.h"
 
 #define NR_RSS 4	/* MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES */
 extern const char *const rss_names[NR_RSS];
 
-/* syscall numbers (x86_64) and flags the rules look at */
-#define NR_MUNMAP 11
-#define NR_EXECVE 59
-#define NR_EXECVEAT 322
-#define NR_MREMAP 25
-#define NR_MADVISE 28
-#define NR_SHMDT 67
-#define NR_TRUNCATE 76
-#define NR_FTRUNCATE 77
-#define NR_MLOCK 149
-#define NR_MUNLOCK 150
-/* replay's prctl mark of a perturber (replay/replay.h MMR_MARK_PERTURB) */
-#define MARK_PERTURB 0x4d4d5254
-#define NR_PRCTL 157
-#define NR_MLOCKALL 151
-#define NR_MUNLOCKALL 152
-#define NR_FALLOCATE 285
-#define NR_MLOCK2 325
-#define NR_MBIND 237
-#define NR_MIGRATE_PAGES 256
-#define NR_MOVE_PAGES 279
+/* flags the rules look at (the syscall numbers: syscalls.h) */
 #define MADV_DONTNEED 4
 #define MADV_FREE 8
 #define MADV_REMOVE 9

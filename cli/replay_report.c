@@ -181,7 +181,7 @@ static void fid_event(struct fidelity *fd, const struct rplan *p, const struct m
 
 		if ((i = pend_of(fd, c->pid)) < 0)
 			return;
-		if (e->nr == NR_PRCTL && e->args[0] == MMR_MARK_OP && e->args[1] < p->nr_ops) {
+		if (mark_of(ev, MMR_MARK_OP) && e->args[1] < p->nr_ops) {
 			const struct rop *o = &p->ops[e->args[1]];
 			__u32 n = e->args[4] > 1 && e->args[1] + e->args[4] <= p->nr_ops ? e->args[4] : 1;
 
@@ -238,9 +238,9 @@ static void summarize(struct checker *c, struct run_check *rc)
 
 static int is_run_mark(const struct mmr_event *ev, long *run)
 {
-	const struct mmr_sys_enter *e = ev->data;
+	const struct mmr_sys_enter *e = mark_of(ev, MMR_MARK_RUN);
 
-	if (e->c.type != MMR_K_SYS_ENTER || e->nr != NR_PRCTL || e->args[0] != MMR_MARK_RUN)
+	if (!e)
 		return 0;
 	*run = e->args[1];
 	return 1;

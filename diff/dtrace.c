@@ -22,8 +22,6 @@
 #define MAP_SHARED_ 0x01
 #define MAP_ANON_ 0x20
 #define MREMAP_DONTUNMAP_ 4
-#define NR_EXIT 60
-#define NR_EXIT_GROUP 231
 
 #define GROW(arr, cap, need) ((arr) = replay_grow((arr), &(cap), (need), sizeof(*(arr))))
 
@@ -611,13 +609,6 @@ static void on_kernel(struct bld *b, struct dthread *th, int task, int foreign,
 	}
 }
 
-static int is_mark(const struct mmr_event *ev, __u64 which)
-{
-	const struct mmr_sys_enter *e = ev->data;
-
-	return e->c.type == MMR_K_SYS_ENTER && e->nr == NR_PRCTL && e->args[0] == which;
-}
-
 /* One event of a thread that runs task (or of a foreign thread: foreign). */
 static void on_event(struct bld *b, struct dthread *th, int task, int foreign,
 		     const struct mmr_event *ev)
@@ -730,11 +721,11 @@ static void replay_event(struct bld *b, const struct mmr_event *ev)
 	struct dmm *m;
 
 	mm_track(b, ev);
-	if (is_mark(ev, MMR_MARK_RUN)) {
+	if (mark_of(ev, MMR_MARK_RUN)) {
 		b->runs++;
 		return;
 	}
-	if (is_mark(ev, MMR_MARK_PERTURB)) {	/* shown, not compared */
+	if (mark_of(ev, MMR_MARK_PERTURB)) {	/* shown, not compared */
 		const struct mmr_sys_enter *e = ev->data;
 
 		if (b->d->nr_perturbs < 8)
@@ -742,7 +733,7 @@ static void replay_event(struct bld *b, const struct mmr_event *ev)
 				(int)e->args[1], (int)c->pid, (__u32)e->args[2] };
 		return;
 	}
-	if (is_mark(ev, MMR_MARK_OP)) {
+	if (mark_of(ev, MMR_MARK_OP)) {
 		on_mark(b, th, ev);
 		if (th->task >= 0)
 			tid_note(b->d, c->pid, th->task);
@@ -928,7 +919,7 @@ static int has_marks(struct mmr_trace *t)
 
 	mmr_trace_rewind(t);
 	while (!found && mmr_trace_next(t, &ev) == 1)
-		found = ev.h.len >= sizeof(struct mmr_sys_enter) && is_mark(&ev, MMR_MARK_OP);
+		found = mark_of(&ev, MMR_MARK_OP) != NULL;
 	mmr_trace_rewind(t);
 	return found;
 }

@@ -662,15 +662,6 @@ int plan_build(struct mmr_trace *t, struct rplan *p, char *err, size_t errlen)
 	return plan_build_hook(t, p, NULL, NULL, err, errlen);
 }
 
-int mark_what(__u64 arg5, int *type, int *nr)
-{
-	if (arg5 >> 48 != 0x4d4d)
-		return -1;
-	*type = arg5 & 0xff;
-	*nr = (arg5 >> 8) & 0xffff;
-	return 0;
-}
-
 void plan_free(struct rplan *p)
 {
 	for (int i = 0; i < p->nr_tasks; i++)

@@ -10,37 +10,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "trace.h"
-
-/*
- * Marks: the executor calls prctl(MMR_MARK_OP, op id, task, replay address,
- * count) before each operation, or once for a run of count touches with
- * consecutive ids relocated by one offset, and prctl(MMR_MARK_RUN, run, pair op a, pair op b)
- * before each run.  Both fail with EINVAL and cost one syscall; `record`
- * traces prctl, so the replay trace ties its events to the operations.
- */
-#define MMR_MARK_OP 0x4d4d5250	/* "PRMM" */
-#define MMR_MARK_RUN 0x4d4d5252
-/* a perturber announces itself: prctl(MMR_MARK_PERTURB, kind, target op) */
-#define MMR_MARK_PERTURB 0x4d4d5254
-
-/*
- * What an op mark's op is, in the sixth register (prctl ignores it; the
- * recorder stores all six): a magic, the syscall number and the rop type,
- * so that a replay trace names its ops without the recording.
- */
-#define MMR_MARK_WHAT(type, nr) (0x4d4dULL << 48 | (__u64)(nr) << 8 | (type))
-/* 0 and the op's type and syscall number, or -1 for a mark without them. */
-int mark_what(__u64 arg5, int *type, int *nr);
-
-/* The x86_64 syscalls replay rebuilds, and the prctl that marks its ops. */
-enum {
-	NR_OPEN = 2, NR_CLOSE = 3, NR_MMAP = 9, NR_MPROTECT = 10, NR_MUNMAP = 11, NR_BRK = 12,
-	NR_MREMAP = 25, NR_MSYNC = 26, NR_MADVISE = 28, NR_SHMGET = 29, NR_SHMAT = 30,
-	NR_SHMCTL = 31, NR_SHMDT = 67, NR_TRUNCATE = 76, NR_FTRUNCATE = 77, NR_MLOCK = 149,
-	NR_MUNLOCK = 150, NR_PRCTL = 157, NR_MLOCKALL = 151, NR_MUNLOCKALL = 152, NR_MIGRATE_PAGES = 256,
-	NR_OPENAT = 257, NR_MOVE_PAGES = 279, NR_FALLOCATE = 285, NR_MEMFD_CREATE = 319,
-	NR_MLOCK2 = 325, NR_OPENAT2 = 437, NR_PROCESS_MADVISE = 440,
-};
+#include "marks.h"
+#include "syscalls.h"
 
 enum rop_type {
 	ROP_SYSCALL,	/* nr, a[], ret as recorded */

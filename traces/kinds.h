@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "trace.h"
+#include "syscalls.h"
 
 struct field_def {
 	const char *ctype;	/* as written in a format file, e.g. "u64" */
@@ -46,25 +47,5 @@ const char *kind_source_name(enum mmr_kind_source s);
 const struct kind_def *kind_def_by_name(const char *name);
 /* ftrace-style format text for a struct/func kind; caller frees. */
 char *kind_format(const struct kind_def *k);
-
-/* x86_64 syscalls recorded */
-#define SYS_RESULT_FD 0x1	/* the result is a new fd */
-#define SYS_RESULT_ADDR 0x2	/* the result is a mapping address */
-#define SYS_PATH_AT_ENTRY 0x4	/* read the path at entry (exec replaces the mm) */
-#define SYS_SNAPSHOT 0x8	/* record --snapshot takes a snapshot after it */
-#define SYS_NO_EXIT 0x10	/* its result is not recorded (replay's marks: half the cost) */
-
-struct syscall_def {
-	int nr;
-	const char *name;
-	int fd_arg;	/* index of a fd argument, or -1 */
-	int path_arg;	/* index of a path/name argument, or -1 */
-	unsigned int flags;
-};
-
-const struct syscall_def *syscall_def(int nr);
-const struct syscall_def *syscall_def_at(int i);	/* NULL past the end */
-const char *syscall_name(int nr);
-int syscall_nr(const char *name);
 
 #endif /* MMR_KINDS_H */
