@@ -325,6 +325,13 @@ static int count_str(const char *hay, const char *needle)
 	return n;
 }
 
+/* shmem_enabled set to never or deny: MADV_COLLAPSE of shmem fails with EINVAL */
+static int shmem_thp_off(void)
+{
+	return run_cmd(NULL, NULL, "grep -Eq '\\[(never|deny)\\]' "
+		       "/sys/kernel/mm/transparent_hugepage/shmem_enabled") == 0;
+}
+
 /*
  * --explore with kernel-side perturbations on this kernel (one NUMA node,
  * no memory controller in cgroup v2): a workload that loops mlock and
@@ -350,8 +357,24 @@ static void test_replay_explore_perturb(void)
 	printf("  %s", js);
 	ASSERT_EQ(rc, 0, "explore exit status (clean kernel)");
 	ASSERT_EQ(count_str(js, "\"op_name\": \"mlock\""), 4, "the first mlock x 4 kinds");
-	ASSERT_EQ(count_str(js, "\"perturbed\": 50"), 3,
-		  "every trial of reclaim, compact and collapse perturbed");
+	/*
+	 * perturbed: the trials whose perturber says the kernel took its act.
+	 * Compaction always runs; MADV_PAGEOUT is refused (EINVAL) while the
+	 * op's range is VM_LOCKED, so only some reclaim trials act; collapse
+	 * of shmem pages needs shmem THP, refused where shmem_enabled is never.
+	 */
+	ASSERT_EQ(count_str(js, "\"perturb\": \"compact\", \"trials\": 50, \"perturbed\": 50,"), 1,
+		  "every compaction trial perturbed");
+	ASSERT_GE(json_num(strstr(js, "\"perturb\": \"reclaim\""), "perturbed"), 1,
+		  "reclaim perturbed some trials");
+	ASSERT_TRUE(json_num(strstr(js, "\"perturb\": \"reclaim\""), "perturbed") <= 50,
+		    "no more reclaim trials perturbed than run");
+	if (shmem_thp_off())
+		ASSERT_EQ(count_str(js, "\"perturb\": \"collapse\", \"trials\": 50, \"perturbed\": 0,"), 1,
+			  "shmem THP off here: no collapse took (not counted as perturbed)");
+	else
+		ASSERT_GE(json_num(strstr(js, "\"perturb\": \"collapse\""), "perturbed"), 1,
+			  "collapse perturbed some trials");
 	ASSERT_EQ(count_str(js, "\"perturb\": \"migrate\", \"trials\": 50, \"perturbed\": 0"), 1,
 		  "migration never ran");
 	ASSERT_EQ(count_str(js, "\"with_findings\": 0"), 5, "no finding on a clean kernel");
