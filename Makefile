@@ -74,6 +74,11 @@ $(OUTPUT)/%.o: %.c | $(OUTPUT)/mmreplay.skel.h $(OUTPUT)/cli $(OUTPUT)/traces $(
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
 
+# the version --version prints: git's description of the checkout where there
+# is one (a tarball, or a root without git, says "unknown")
+MMR_VERSION = $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(OUTPUT)/cli/main.o: CFLAGS += -DMMR_VERSION='"$(MMR_VERSION)"'
+
 # the guest's /init, linked in (.incbin)
 $(OUTPUT)/vm/guest_init.o: vm/guest_init.S vm/guest-init.sh | $(OUTPUT)/vm
 	$(call msg,AS,$@)

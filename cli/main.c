@@ -5,6 +5,10 @@
 #include "cmds.h"
 #include "util.h"
 
+#ifndef MMR_VERSION
+#define MMR_VERSION "unknown"
+#endif
+
 static const struct mmr_cmd cmds[] = {
 	{ "probes", cmd_probes, "what this kernel lets mmreplay record, and why not", usage_probes },
 	{ "record", cmd_record, "record a task tree's mm activity into a trace file", usage_record },
@@ -25,7 +29,8 @@ static const struct mmr_cmd cmds[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mmreplay [-v] COMMAND [ARGS...]\n\n"
+		"usage: mmreplay [-v] COMMAND [ARGS...]\n"
+		"       mmreplay help [COMMAND] | --version\n\n"
 		"Record a task tree's memory-management activity (mm syscalls, faults,\n"
 		"rmap, mlock, swap and zap events) with eBPF into a self-describing trace,\n"
 		"check it for lost mlocks and skipped swap entries, replay it, and compare\n"
@@ -43,7 +48,28 @@ static void usage(FILE *f)
 		"  mmreplay replay w.trace --explore --trials 20\n"
 		"  mmreplay diff w.trace replay.trace\n"
 		"  mmreplay export a.trace b.trace --perfetto ab.json\n"
-		"\n'mmreplay COMMAND --help' shows a command's options.\n");
+		"\n'mmreplay help COMMAND' or 'mmreplay COMMAND --help' shows a command's options;\n"
+		"-v (--verbose) may stand before or after COMMAND.\n");
+}
+
+static int version(void)
+{
+	printf("mmreplay %s\n", MMR_VERSION);
+	return 0;
+}
+
+/* mmreplay help [COMMAND] */
+static int help(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	if (cmd_help(argv[1])) {
+		mmr_err("help: unknown command '%s' (see mmreplay --help)", argv[1]);
+		return MMR_EXIT_ERROR;
+	}
+	return 0;
 }
 
 int cmd_help(const char *name)
@@ -65,6 +91,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			return version();
 		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			mmr_verbose++;
 		} else {
@@ -77,6 +105,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return MMR_EXIT_ERROR;
 	}
+	if (!strcmp(argv[i], "help"))
+		return help(argc - i, argv + i);
+	if (!strcmp(argv[i], "version"))
+		return version();
 	for (int c = 0; c < NR_CMDS; c++)
 		if (!strcmp(cmds[c].name, argv[i]))
 			return cmds[c].run(argc - i, argv + i);

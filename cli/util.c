@@ -40,7 +40,11 @@ int mmr_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	/* Leading ':' reports a missing argument as ':' instead of '?'. */
 	snprintf(opts, sizeof(opts), "+:%s", shortopts);
 	opterr = 0;
-	c = getopt_long(argc, argv, opts, longopts, NULL);
+	/* -v/--verbose is global: taken after the subcommand too, as perf does */
+	while ((c = getopt_long(argc, argv, opts, longopts, NULL)) == '?' &&
+	       !strchr(shortopts, 'v') &&
+	       (optopt == 'v' || (!optopt && !strcmp(argv[optind - 1], "--verbose"))))
+		mmr_verbose++;
 	if (c == '?') {
 		if (optopt)
 			mmr_err("%s: unknown option '-%c' (see mmreplay %s --help)", cmd, optopt, cmd);
