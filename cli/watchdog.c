@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * record --snapshot's watchdog: whatever ends the recorder, SIGKILL at
+ * any moment included, the processes it traced are resumed.
+ *
+ * The BPF side stops a traced process at the exit of a snapshot syscall,
+ * and the recorder sends SIGCONT once it has read /proc.  A recorder that
+ * dies in between would leave the process stopped for good, and its
+ * parent waiting.  So record forks this watchdog before it attaches any
+ * program.  The watchdog keeps the fds of the traced and hold_ok maps and
+ * the read end of a pipe whose write end only the recorder holds, and
+ * blocks reading it.  The kernel closes that end when the recorder exits,
+ * however it exits; on EOF the watchdog
+ *
+ *   1. clears hold_ok: from then on, no BPF program starts a stop;
+ *   2. sends SIGCONT to every traced process, every ROUND_MS for
+ *      DRAIN_MS, then exits.
+ *
+ * Step 2 resumes the stops that were on their way when hold_ok was
+ * cleared: a program that read hold_ok = 1 queues its SIGSTOP right after
+ * (it runs with preemption off, and bpf_send_signal() then sends from an
+ * irq_work on the same CPU), and the task stops on its way back to user
+ * mode, which may take a while on a loaded machine.  A SIGCONT sent after
+ * a SIGSTOP is queued cancels it or ends the stop; one sent before is
+ * lost, hence rounds rather than one SIGCONT.  The recorder's links
+ * close with its fds, so soon no program runs at all.
+ *
+ * The watchdog cannot be stranded or left behind: it keeps only those
+ * three fds (not the recorder's terminal or pipes, nor the command's "go"
+ * pipe), ignores the signals a terminal sends a job, and exits DRAIN_MS
+ * after the recorder.  Forked before any program is attached, by a
+ * recorder that is not traced, it never enters the traced set or the
+ * trace.  A recorder that exits normally does the same as a killed one,
+ * then reaps it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "watchdog.h"
+
+#define ROUND_MS 5
+#define DRAIN_MS 200
+
+void resume_traced_map(int traced_fd)
+{
+	__u32 key, next;
+
+	for (int more = !bpf_map_get_next_key(traced_fd, NULL, &key); more;
+	     more = !bpf_map_get_next_key(traced_fd, &key, &next), key = next)
+		kill(key, SIGCONT);
+}
+
+/* Keep @fds[0..n) as fds 3.., stdio on /dev/null, nothing else open. */
+static int keep_fds(int *fds, int n)
+{
+	int null;
+
+	for (int i = 0; i < n; i++) {
+		fds[i] = fcntl(fds[i], F_DUPFD, 3 + n);
+		if (fds[i] < 0)
+			return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (dup2(fds[i], 3 + i) < 0)
+			return -1;
+	close_range(3 + n, ~0U, 0);
+	null = open("/dev/null", O_RDWR);
+	if (null < 0)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		dup2(null, i);
+	close(null);
+	return 0;
+}
+
+static void ignore_job_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN,
+				    SIGTTOU, SIGPIPE, SIGUSR1, SIGUSR2 };
+	sigset_t all;
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_IGN);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static void __attribute__((noreturn)) watch(int pipe_fd, int traced_fd, int hold_fd)
+{
+	struct timespec round = { 0, ROUND_MS * 1000000L };
+	int fds[3] = { pipe_fd, traced_fd, hold_fd };
+	__u32 zero = 0;
+	ssize_t n;
+	char c;
+
+	ignore_job_signals();
+	prctl(PR_SET_NAME, "mmr-watchdog");
+	if (keep_fds(fds, 3))
+		_exit(1);	/* the recorder sees it gone and gives up */
+	while ((n = read(3, &c, 1)) > 0 || (n < 0 && errno == EINTR))
+		;
+	bpf_map_update_elem(5, &zero, &zero, BPF_ANY);
+	for (int t = 0; t <= DRAIN_MS; t += ROUND_MS) {
+		resume_traced_map(4);
+		nanosleep(&round, NULL);
+	}
+	_exit(0);
+}
+
+int watchdog_start(struct watchdog *w, int traced_fd, int hold_fd)
+{
+	__u32 zero = 0, one = 1;
+	sigset_t all, old;
+	int p[2], err;
+
+	w->pid = 0;
+	w->fd = -1;
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);	/* no Ctrl-C before it ignores it */
+	w->pid = fork();
+	if (w->pid == 0)
+		watch(p[0], traced_fd, hold_fd);
+	err = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[0]);
+	if (w->pid < 0) {
+		close(p[1]);
+		w->pid = 0;
+		errno = err;
+		return -1;
+	}
+	w->fd = p[1];
+	if (bpf_map_update_elem(hold_fd, &zero, &one, BPF_ANY)) {
+		err = errno;
+		watchdog_stop(w);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+void watchdog_stop(struct watchdog *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	while (w->pid > 0 && waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	w->pid = 0;
+}
