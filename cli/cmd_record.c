@@ -538,7 +538,7 @@ int cmd_record(int argc, char **argv)
 	r.snapshot = o.snapshot;
 	r.snapshot_max = o.snapshot_max;
 	r.snaps.kflags_fd = r.snaps.kcount_fd = -1;
-	r.dog.fd = -1;
+	r.dog.fd = r.dog.pidfd = -1;
 	probes_detect(r.plans, err, sizeof(err));
 	select_kinds(r.plans, &o);
 	if (load_skel(&r, o.buffer_mb))

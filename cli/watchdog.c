@@ -22,8 +22,24 @@
  * irq_work on the same CPU), and the task stops on its way back to user
  * mode, which may take a while on a loaded machine.  A SIGCONT sent after
  * a SIGSTOP is queued cancels it or ends the stop; one sent before is
- * lost, hence rounds rather than one SIGCONT.  The recorder's links
- * close with its fds, so soon no program runs at all.
+ * lost, hence rounds rather than one SIGCONT.  hold_ok, not the links,
+ * is what ends the stops: a SIGKILLed recorder took about 0.5 s to be
+ * reaped here, and its programs may still run after its pipe closed.
+ *
+ * A killed recorder must not get its command killed either.  When the
+ * recorder runs as a shell job (its parent in another process group of
+ * the same session), its death orphans its process group, which holds
+ * the command: were a process of the group stopped at that moment, the
+ * kernel would send the group SIGHUP, then SIGCONT (POSIX job control),
+ * and SIGHUP kills a command that does not handle it.  The recorder can
+ * finish dying before the watchdog's first round: with a sibling
+ * watchdog disabled, test_record_snapshot_sigkill saw the SIGHUP within
+ * its first few kills for each of 6 seeds.  So then
+ * the watchdog is forked with CLONE_PARENT: a sibling of the recorder,
+ * whose parent, outside the group, keeps the group from being orphaned
+ * until the watchdog has resumed everything and exits.  That parent is
+ * a shell, which reaps children it does not know; otherwise the
+ * watchdog stays our own child, for the recorder to reap.
  *
  * The watchdog cannot be stranded or left behind: it keeps only those
  * three fds (not the recorder's terminal or pipes, nor the command's "go"
@@ -31,13 +47,16 @@
  * after the recorder.  Forked before any program is attached, by a
  * recorder that is not traced, it never enters the traced set or the
  * trace.  A recorder that exits normally does the same as a killed one,
- * then reaps it.
+ * then waits for it to end.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,6 +132,14 @@ static void __attribute__((noreturn)) watch(int pipe_fd, int traced_fd, int hold
 	_exit(0);
 }
 
+/* Would our death orphan our process group?  Then SIGHUP can follow. */
+static int shell_job(void)
+{
+	pid_t parent = getppid();
+
+	return getpgid(parent) != getpgrp() && getsid(parent) == getsid(0);
+}
+
 int watchdog_start(struct watchdog *w, int traced_fd, int hold_fd)
 {
 	__u32 zero = 0, one = 1;
@@ -120,12 +147,13 @@ int watchdog_start(struct watchdog *w, int traced_fd, int hold_fd)
 	int p[2], err;
 
 	w->pid = 0;
-	w->fd = -1;
+	w->fd = w->pidfd = -1;
+	w->sibling = shell_job();
 	if (pipe2(p, O_CLOEXEC))
 		return -1;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);	/* no Ctrl-C before it ignores it */
-	w->pid = fork();
+	w->pid = syscall(SYS_clone, (w->sibling ? CLONE_PARENT : 0) | SIGCHLD, 0, NULL, NULL, 0);
 	if (w->pid == 0)
 		watch(p[0], traced_fd, hold_fd);
 	err = errno;
@@ -138,6 +166,7 @@ int watchdog_start(struct watchdog *w, int traced_fd, int hold_fd)
 		return -1;
 	}
 	w->fd = p[1];
+	w->pidfd = w->sibling ? syscall(SYS_pidfd_open, w->pid, 0) : -1;
 	if (bpf_map_update_elem(hold_fd, &zero, &one, BPF_ANY)) {
 		err = errno;
 		watchdog_stop(w);
@@ -149,10 +178,20 @@ int watchdog_start(struct watchdog *w, int traced_fd, int hold_fd)
 
 void watchdog_stop(struct watchdog *w)
 {
+	struct pollfd pfd = { .fd = w->pidfd, .events = POLLIN };
+
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
-	while (w->pid > 0 && waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	if (w->sibling) {	/* our parent reaps it */
+		while (w->pidfd >= 0 && poll(&pfd, 1, -1) < 0 && errno == EINTR)
+			;
+		if (w->pidfd >= 0)
+			close(w->pidfd);
+		w->pidfd = -1;
+	} else {
+		while (w->pid > 0 && waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	w->pid = 0;
 }

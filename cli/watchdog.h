@@ -11,6 +11,8 @@
 struct watchdog {
 	pid_t pid;	/* 0: none */
 	int fd;		/* write end of its pipe, held by the recorder only */
+	int sibling;	/* forked as our parent's child (a shell job) */
+	int pidfd;	/* then, to wait for it */
 };
 
 /*
@@ -19,7 +21,8 @@ struct watchdog {
  * Returns 0, or -1 with errno set.
  */
 int watchdog_start(struct watchdog *w, int traced_fd, int hold_fd);
-/* Let it run its course (as the recorder's exit would) and reap it. */
+/* Let it run its course (as the recorder's exit would) and reap it, or
+ * wait for it to end if it is our sibling. */
 void watchdog_stop(struct watchdog *w);
 /* SIGCONT every process in the traced map. */
 void resume_traced_map(int traced_fd);
