@@ -478,7 +478,7 @@ static void torn_trace_reads(const char *trace)
  */
 static long skill_once(int i, int delay_ms)
 {
-	char tag[64], script[2048], trace[512], start[512], done[512];
+	char tag[64], script[3072], trace[512], start[512], done[512], hup[512];
 	int stopped = 0, dogs = 0, late_stopped = 0, left = 1, status;
 	struct timespec t0;
 	long reaped_ms;
@@ -488,16 +488,19 @@ static long skill_once(int i, int delay_ms)
 	snprintf(trace, sizeof(trace), "%s", tmp_path("skill.trace"));
 	snprintf(start, sizeof(start), "%s", tmp_path("skill.start"));
 	snprintf(done, sizeof(done), "%s", tmp_path("skill.done"));
+	snprintf(hup, sizeof(hup), "%s", tmp_path("skill.hup"));
 	unlink(start);
 	unlink(done);
-	snprintf(script, sizeof(script), "touch %s; for i in $(seq 60); do %s/mlock_memfd; done; "
-		 "touch %s", start, WORKLOADS, done);
+	unlink(hup);
+	snprintf(script, sizeof(script), "trap 'touch %s' HUP; touch %s; "
+		 "for i in $(seq 60); do %s/mlock_memfd; done; touch %s", hup, start, WORKLOADS, done);
 	rec = fork();
 	if (rec == 0) {
 		int null = open("/dev/null", O_WRONLY);
 
 		dup2(null, 1);
 		dup2(null, 2);
+		setpgid(0, 0);	/* a job of its own, as a shell runs it */
 		putenv(tag);
 		execl(mmreplay_bin(), "mmreplay", "record", "-q", "--snapshot", "-o", trace, "--",
 		      "sh", "-c", script, NULL);
@@ -514,6 +517,8 @@ static long skill_once(int i, int delay_ms)
 
 		waitpid(rec, &status, 0);
 		ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status), "record, not killed");
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
 		return ms;
 	}
 	usleep(delay_ms * 1000);
@@ -533,12 +538,15 @@ static long skill_once(int i, int delay_ms)
 	       "all done and gone after %ld ms\n", i, delay_ms,
 	       WIFSIGNALED(status) ? "while recording" : "it had ended", reaped_ms, ms_since(&t0));
 	ASSERT_TRUE(!access(done, F_OK), "the workload runs to its end");
+	ASSERT_TRUE(access(hup, F_OK), "no SIGHUP for an orphaned job with a stopped process");
 	ASSERT_EQ(left, 0, "nothing of the run is left");
 	ASSERT_EQ(late_stopped, 0, "nothing stopped 1 s after the recorder died");
 	ASSERT_EQ(dogs, 0, "the watchdog is gone");
 	if (left)
 		tagged(tag, &stopped, &dogs, 1);
 	torn_trace_reads(trace);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;	/* a watchdog forked as our child (record runs as a job) */
 	return 0;
 }
 
