@@ -377,6 +377,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	/*
 	 * record --snapshot: stop the whole process before it returns to user
 	 * mode, and wake the recorder now; it reads /proc, then sends SIGCONT.
+	 * Only while hold_ok says someone will: once the recorder is gone, its
+	 * watchdog clears it, then resumes what was stopped.
 	 */
 	if (may_hold() && !bpf_send_signal(SIGSTOP_NR))
 		e->c.flags |= MMR_CF_STOPPED;
