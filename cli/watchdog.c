@@ -43,8 +43,10 @@
  *
  * The watchdog cannot be stranded or left behind: it keeps only those
  * three fds (not the recorder's terminal or pipes, nor the command's "go"
- * pipe), ignores the signals a terminal sends a job, and exits DRAIN_MS
- * after the recorder.  Forked before any program is attached, by a
+ * pipe), ignores the signals a terminal sends a job, runs as `mmreplay
+ * __watchdog` (named mmr-watchdog) rather than as a copy of the recorder
+ * that kills aimed at the recorder would match, and exits DRAIN_MS after
+ * the recorder.  Forked before any program is attached, by a
  * recorder that is not traced, it never enters the traced set or the
  * trace.  A recorder that exits normally does the same as a killed one,
  * then waits for it to end.
@@ -61,6 +63,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "cmds.h"
+#include "util.h"
 #include "watchdog.h"
 
 #define ROUND_MS 5
@@ -110,18 +114,15 @@ static void ignore_job_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
-static void __attribute__((noreturn)) watch(int pipe_fd, int traced_fd, int hold_fd)
+/* The watchdog proper, on the fds keep_fds() left: 3 pipe, 4 traced, 5 hold_ok. */
+static void watch(void)
 {
 	struct timespec round = { 0, ROUND_MS * 1000000L };
-	int fds[3] = { pipe_fd, traced_fd, hold_fd };
 	__u32 zero = 0;
 	ssize_t n;
 	char c;
 
-	ignore_job_signals();
 	prctl(PR_SET_NAME, "mmr-watchdog");
-	if (keep_fds(fds, 3))
-		_exit(1);	/* the recorder sees it gone and gives up */
 	while ((n = read(3, &c, 1)) > 0 || (n < 0 && errno == EINTR))
 		;
 	bpf_map_update_elem(5, &zero, &zero, BPF_ANY);
@@ -129,6 +130,33 @@ static void __attribute__((noreturn)) watch(int pipe_fd, int traced_fd, int hold
 		resume_traced_map(4);
 		nanosleep(&round, NULL);
 	}
+}
+
+/* mmreplay __watchdog: what the forked watchdog execs (see start_child). */
+int cmd_watchdog(int argc, char **argv)
+{
+	if (fcntl(3, F_GETFD) < 0 || fcntl(4, F_GETFD) < 0 || fcntl(5, F_GETFD) < 0)
+		return MMR_EXIT_ERROR;	/* not started by record */
+	watch();
+	return 0;
+}
+
+/*
+ * In the forked child.  It execs this binary as `mmreplay __watchdog`:
+ * that drops the recorder's memory, and gives the watchdog a command
+ * line of its own, so that `pkill -f "mmreplay record"` does not kill it
+ * with the recorder it is there for.  If the exec fails, it watches as is.
+ */
+static void __attribute__((noreturn)) start_child(int pipe_fd, int traced_fd, int hold_fd)
+{
+	char *argv[] = { "mmreplay", "__watchdog", NULL };
+	int fds[3] = { pipe_fd, traced_fd, hold_fd };
+
+	ignore_job_signals();	/* ignored signals stay ignored across exec */
+	if (keep_fds(fds, 3))
+		_exit(1);	/* then the recorder runs without a watchdog */
+	execv("/proc/self/exe", argv);
+	watch();
 	_exit(0);
 }
 
@@ -155,7 +183,7 @@ int watchdog_start(struct watchdog *w, int traced_fd, int hold_fd)
 	sigprocmask(SIG_BLOCK, &all, &old);	/* no Ctrl-C before it ignores it */
 	w->pid = syscall(SYS_clone, (w->sibling ? CLONE_PARENT : 0) | SIGCHLD, 0, NULL, NULL, 0);
 	if (w->pid == 0)
-		watch(p[0], traced_fd, hold_fd);
+		start_child(p[0], traced_fd, hold_fd);
 	err = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[0]);
