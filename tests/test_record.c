@@ -477,6 +477,7 @@ static void torn_trace_reads(const char *trace)
  * with @delay_ms < 0 let it end; returns how long the workload ran (ms).
  * Odd runs start the recorder in a process group of its own (its
  * watchdog is then our child), even ones in ours (the watchdog is its).
+ * Half the runs kill it with pkill -f on its command line.
  */
 static long skill_once(int i, int delay_ms)
 {
@@ -525,7 +526,10 @@ static long skill_once(int i, int delay_ms)
 		return ms;
 	}
 	usleep(delay_ms * 1000);
-	kill(rec, SIGKILL);
+	if (i % 4 < 2)
+		kill(rec, SIGKILL);
+	else	/* as one kills it by hand: nothing but the recorder matches */
+		run_cmd(NULL, NULL, "pkill -KILL -f '[r]ecord -q --snapshot -o %s'", trace);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	waitpid(rec, &status, 0);
 	reaped_ms = ms_since(&t0);
@@ -537,8 +541,9 @@ static long skill_once(int i, int delay_ms)
 			break;
 		usleep(20000);
 	}
-	printf("  run %d%s: SIGKILL %d ms in (%s); recorder reaped after %ld ms, "
-	       "all done and gone after %ld ms\n", i, i % 2 ? " (a job)" : "", delay_ms,
+	printf("  run %d%s%s: SIGKILL %d ms in (%s); recorder reaped after %ld ms, "
+	       "all done and gone after %ld ms\n", i, i % 2 ? " (a job)" : "",
+	       i % 4 < 2 ? "" : " (pkill -f)", delay_ms,
 	       WIFSIGNALED(status) ? "while recording" : "it had ended", reaped_ms, ms_since(&t0));
 	ASSERT_TRUE(!access(done, F_OK), "the workload runs to its end");
 	ASSERT_TRUE(access(hup, F_OK), "no SIGHUP for an orphaned job with a stopped process");
