@@ -18,9 +18,9 @@
  *
  * Step 2 resumes the stops that were on their way when hold_ok was
  * cleared: a program that read hold_ok = 1 queues its SIGSTOP right after
- * (it runs with preemption off, and bpf_send_signal() then sends from an
- * irq_work on the same CPU), and the task stops on its way back to user
- * mode, which may take a while on a loaded machine.  A SIGCONT sent after
+ * (bpf_send_signal() sends it at once, or from an irq_work on the same
+ * CPU when called with preemption off), and the task stops on its way
+ * back to user mode, which may take a while on a loaded machine.  A SIGCONT sent after
  * a SIGSTOP is queued cancels it or ends the stop; one sent before is
  * lost, hence rounds rather than one SIGCONT.  hold_ok, not the links,
  * is what ends the stops: a SIGKILLed recorder took about 0.5 s to be
