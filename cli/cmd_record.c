@@ -486,7 +486,8 @@ static int start_watchdog(struct recorder *r)
 
 /*
  * No new stops, no programs, then SIGCONT what is still stopped; the
- * watchdog's rounds catch a SIGSTOP that lands after our SIGCONT.
+ * watchdog's rounds catch a SIGSTOP that lands after our SIGCONT.  They
+ * run while we detach the programs, which can take a while.
  */
 static void cleanup(struct recorder *r)
 {
@@ -494,6 +495,7 @@ static void cleanup(struct recorder *r)
 
 	if (r->snapshot && r->skel)
 		bpf_map_update_elem(bpf_map__fd(r->skel->maps.hold_ok), &zero, &zero, BPF_ANY);
+	watchdog_release(&r->dog);
 	for (int i = 0; i < r->nr_links; i++)
 		bpf_link__destroy(r->links[i]);
 	r->nr_links = 0;

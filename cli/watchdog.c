@@ -117,7 +117,7 @@ static void ignore_job_signals(void)
 /* The watchdog proper, on the fds keep_fds() left: 3 pipe, 4 traced, 5 hold_ok. */
 static void watch(void)
 {
-	struct timespec round = { 0, ROUND_MS * 1000000L };
+	struct timespec round = { 0, ROUND_MS * 1000000L }, t0, t;
 	__u32 zero = 0;
 	ssize_t n;
 	char c;
@@ -126,10 +126,12 @@ static void watch(void)
 	while ((n = read(3, &c, 1)) > 0 || (n < 0 && errno == EINTR))
 		;
 	bpf_map_update_elem(5, &zero, &zero, BPF_ANY);
-	for (int t = 0; t <= DRAIN_MS; t += ROUND_MS) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
 		resume_traced_map(4);
 		nanosleep(&round, NULL);
-	}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < DRAIN_MS);
 }
 
 /* mmreplay __watchdog: what the forked watchdog execs (see start_child). */
@@ -204,13 +206,18 @@ int watchdog_start(struct watchdog *w, int traced_fd, int hold_fd)
 	return 0;
 }
 
+void watchdog_release(struct watchdog *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+}
+
 void watchdog_stop(struct watchdog *w)
 {
 	struct pollfd pfd = { .fd = w->pidfd, .events = POLLIN };
 
-	if (w->fd >= 0)
-		close(w->fd);
-	w->fd = -1;
+	watchdog_release(w);
 	if (w->sibling) {	/* our parent reaps it */
 		while (w->pidfd >= 0 && poll(&pfd, 1, -1) < 0 && errno == EINTR)
 			;

@@ -21,8 +21,9 @@ struct watchdog {
  * Returns 0, or -1 with errno set.
  */
 int watchdog_start(struct watchdog *w, int traced_fd, int hold_fd);
-/* Let it run its course (as the recorder's exit would) and reap it, or
- * wait for it to end if it is our sibling. */
+/* Start its course, as the recorder's exit would: hold_ok off, SIGCONTs. */
+void watchdog_release(struct watchdog *w);
+/* Release it, then reap it, or wait for it to end if it is our sibling. */
 void watchdog_stop(struct watchdog *w);
 /* SIGCONT every process in the traced map. */
 void resume_traced_map(int traced_fd);
