@@ -77,6 +77,18 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
+/*
+ * record --snapshot: 1 while a recorder will resume what it stops.  The
+ * recorder's watchdog clears it when the recorder is gone, before it
+ * sends SIGCONT (cli/watchdog.c).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} hold_ok SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -195,6 +207,13 @@ static __always_inline __u64 current_mm_hash(void)
 	struct task_struct *t = bpf_get_current_task_btf();
 
 	return mm_hash(t->mm);
+}
+
+static __always_inline int may_hold(void)
+{
+	__u32 zero = 0, *ok = bpf_map_lookup_elem(&hold_ok, &zero);
+
+	return ok && *ok;
 }
 
 /* ---- files ---------------------------------------------------------- */
@@ -358,8 +377,10 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	/*
 	 * record --snapshot: stop the whole process before it returns to user
 	 * mode, and wake the recorder now; it reads /proc, then sends SIGCONT.
+	 * Only while hold_ok says someone will: once the recorder is gone, its
+	 * watchdog clears it, then resumes what was stopped.
 	 */
-	if (!bpf_send_signal(SIGSTOP_NR))
+	if (may_hold() && !bpf_send_signal(SIGSTOP_NR))
 		e->c.flags |= MMR_CF_STOPPED;
 	bpf_ringbuf_submit((struct mmr_hdr *)e - 1, BPF_RB_FORCE_WAKEUP);
 	return 0;

@@ -469,25 +469,44 @@ static void record_loop(struct recorder *r)
 /* Never leave a traced process stopped for a snapshot nobody will take. */
 static void resume_traced(struct recorder *r)
 {
-	int fd = bpf_map__fd(r->skel->maps.traced);
-	__u32 key, next;
-
-	for (int more = !bpf_map_get_next_key(fd, NULL, &key); more;
-	     more = !bpf_map_get_next_key(fd, &key, &next), key = next)
-		kill(key, SIGCONT);
+	resume_traced_map(bpf_map__fd(r->skel->maps.traced));
 }
 
+/*
+ * The watchdog resumes what we stop if we die (cli/watchdog.c).  Forked
+ * before any program is attached, so that it is never traced.
+ */
+static int start_watchdog(struct recorder *r)
+{
+	if (!r->snapshot)
+		return 0;
+	return watchdog_start(&r->dog, bpf_map__fd(r->skel->maps.traced),
+			      bpf_map__fd(r->skel->maps.hold_ok));
+}
+
+/*
+ * No new stops, no programs, then SIGCONT what is still stopped; the
+ * watchdog's rounds catch a SIGSTOP that lands after our SIGCONT.  They
+ * run while we detach the programs, which can take a while.
+ */
 static void cleanup(struct recorder *r)
 {
+	__u32 zero = 0;
+
+	if (r->snapshot && r->skel)
+		bpf_map_update_elem(bpf_map__fd(r->skel->maps.hold_ok), &zero, &zero, BPF_ANY);
+	watchdog_release(&r->dog);
+	for (int i = 0; i < r->nr_links; i++)
+		bpf_link__destroy(r->links[i]);
+	r->nr_links = 0;
 	if (r->snapshot && r->skel)
 		resume_traced(r);
+	watchdog_stop(&r->dog);
 	snapshots_close(&r->snaps);
 	if (r->go_fd > 0 && r->child > 0) {	/* never released: do not run it untraced */
 		kill(r->child, SIGKILL);
 		waitpid(r->child, NULL, 0);
 	}
-	for (int i = 0; i < r->nr_links; i++)
-		bpf_link__destroy(r->links[i]);
 	ring_buffer__free(r->rb);
 	mmreplay_bpf__destroy(r->skel);
 }
@@ -521,10 +540,15 @@ int cmd_record(int argc, char **argv)
 	r.snapshot = o.snapshot;
 	r.snapshot_max = o.snapshot_max;
 	r.snaps.kflags_fd = r.snaps.kcount_fd = -1;
+	r.dog.fd = r.dog.pidfd = -1;
 	probes_detect(r.plans, err, sizeof(err));
 	select_kinds(r.plans, &o);
 	if (load_skel(&r, o.buffer_mb))
 		goto cleanup;
+	if (start_watchdog(&r)) {
+		mmr_err("record: --snapshot: cannot start the watchdog: %s", strerror(errno));
+		goto cleanup;
+	}
 	attach_all(&r);
 	if (fill_sys_cfg(&r, r.snapshot)) {
 		mmr_err("record: cannot fill the syscall table: %s", strerror(errno));

@@ -23,6 +23,7 @@ static const struct mmr_cmd cmds[] = {
 	{ "export", cmd_export, "write a trace (or two) as Perfetto trace-event JSON", usage_export },
 	{ "__replay-run", cmd_replay_run, NULL, NULL },	/* the replay process, under record */
 	{ "__vm-send", cmd_vm_send, NULL, NULL },	/* in a --kernel guest: /out to the host */
+	{ "__watchdog", cmd_watchdog, NULL, NULL },	/* record --snapshot's, on fds 3-5 */
 };
 #define NR_CMDS (int)(sizeof(cmds) / sizeof(cmds[0]))
 

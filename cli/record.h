@@ -7,6 +7,7 @@
 #include "probes.h"
 #include "snapshot.h"
 #include "trace.h"
+#include "watchdog.h"
 
 #define MMR_MAX_SCRUB 8
 
@@ -41,6 +42,7 @@ struct recorder {
 	long snapshot_max;	/* --snapshot-max, 0: none */
 	int snaps_capped;	/* reached it: no more stops */
 	struct snapshots snaps;
+	struct watchdog dog;	/* resumes what we stopped, should we die */
 	struct { pid_t tgid, tid; __u64 mm; __u32 reason; int stopped; } pending[64];
 	int nr_pending;
 };

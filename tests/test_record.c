@@ -4,9 +4,11 @@
  * in tests/workloads and check that the trace holds what they did.  Skipped,
  * with the reason, where BPF cannot be loaded.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include "test.h"
 #include "testlib.h"
 #include "reclib.h"
@@ -375,6 +377,213 @@ static void test_record_sigkill(void)
 		stop_recording(SIGKILL, tmp_path("kill.trace"));
 }
 
+/*
+ * record --snapshot killed at any moment: its watchdog resumes what was
+ * stopped.  Every process of one run carries MMR_SKILL_TAG=TAG in its
+ * environment (the recorder, its watchdog, the workload and its children).
+ */
+#define SKILL_RUNS 10
+
+static int has_tag(const char *pid, const char *tag)
+{
+	char path[300], buf[16384];
+	int fd, found = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%s/environ", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	for (ssize_t i = 0; i < n; i += strlen(buf + i) + 1) {
+		buf[n] = 0;
+		found |= !strcmp(buf + i, tag);
+	}
+	return found;
+}
+
+/* How many live processes carry @tag; how many of them are stopped, or are watchdogs. */
+static int tagged(const char *tag, int *stopped, int *watchdogs, int kill_them)
+{
+	char path[300], buf[512], *p;
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+	int n = 0;
+
+	*stopped = *watchdogs = 0;
+	while (d && (e = readdir(d))) {
+		int fd;
+		ssize_t len;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || !has_tag(e->d_name, tag))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY);
+		len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		buf[len > 0 ? len : 0] = 0;
+		p = strrchr(buf, ')');
+		if (!p || p[2] == 'Z' || p[2] == 'X')
+			continue;
+		n++;
+		*stopped += p[2] == 'T';
+		*watchdogs += !!strstr(buf, "(mmr-watchdog)");
+		if (kill_them) {
+			printf("  left: %s %.*s\n", e->d_name, (int)(p + 3 - buf), buf);
+			kill(atoi(e->d_name), SIGKILL);
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static int wait_file(const char *path, int ms)
+{
+	for (int t = 0; t < ms && access(path, F_OK); t += 10)
+		usleep(10000);
+	return !access(path, F_OK);
+}
+
+/*
+ * info shows what a killed recorder wrote, and says the end is missing
+ * (exit 2); a recorder killed while it reaped its watchdog closed it.
+ */
+static void torn_trace_reads(const char *trace)
+{
+	const char *out = tmp_path("skill.info"), *err = tmp_path("skill.info.err");
+	int rc = run_cmd(out, err, "%s info %s", mmreplay_bin(), trace);
+	char *o = slurp(out), *e = slurp(err);
+
+	if (rc != 0) {
+		ASSERT_EQ(rc, 2, "info: a damaged trace");
+		ASSERT_STRCONTAINS(e, "recording interrupted", "info says why");
+		ASSERT_STRCONTAINS(o, "(not closed)", "info still shows the header and chunks");
+	}
+	printf("    info: exit %d%s%.*s\n", rc, rc ? ", " : "", (int)strcspn(e, "\n"), e);
+	free(o);
+	free(e);
+}
+
+/*
+ * One run: SIGKILL the recorder @delay_ms after the workload started, or
+ * with @delay_ms < 0 let it end; returns how long the workload ran (ms).
+ * Odd runs start the recorder in a process group of its own (its
+ * watchdog is then our child), even ones in ours (the watchdog is its).
+ * Half the runs kill it with pkill -f on its command line.
+ */
+static long skill_once(int i, int delay_ms)
+{
+	char tag[64], script[3072], trace[512], start[512], done[512], hup[512];
+	int stopped = 0, dogs = 0, late_stopped = 0, left = 1, status;
+	struct timespec t0;
+	long reaped_ms;
+	pid_t rec;
+
+	snprintf(tag, sizeof(tag), "MMR_SKILL_TAG=%d-%d", getpid(), i);
+	snprintf(trace, sizeof(trace), "%s", tmp_path("skill.trace"));
+	snprintf(start, sizeof(start), "%s", tmp_path("skill.start"));
+	snprintf(done, sizeof(done), "%s", tmp_path("skill.done"));
+	snprintf(hup, sizeof(hup), "%s", tmp_path("skill.hup"));
+	unlink(start);
+	unlink(done);
+	unlink(hup);
+	snprintf(script, sizeof(script), "trap 'touch %s' HUP; touch %s; "
+		 "for i in $(seq 60); do %s/mlock_memfd; done; touch %s", hup, start, WORKLOADS, done);
+	rec = fork();
+	if (rec == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		if (i % 2)
+			setpgid(0, 0);	/* a job of its own, as a shell runs it */
+		putenv(tag);
+		execl(mmreplay_bin(), "mmreplay", "record", "-q", "--snapshot", "-o", trace, "--",
+		      "sh", "-c", script, NULL);
+		_exit(127);
+	}
+	if (!ASSERT_TRUE(wait_file(start, 20000), "the workload starts")) {
+		kill(rec, SIGKILL);
+		waitpid(rec, NULL, 0);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (delay_ms < 0) {
+		long ms = wait_file(done, 60000) ? ms_since(&t0) : -1;
+
+		waitpid(rec, &status, 0);
+		ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status), "record, not killed");
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		return ms;
+	}
+	usleep(delay_ms * 1000);
+	if (i % 4 < 2)
+		kill(rec, SIGKILL);
+	else	/* as one kills it by hand: nothing but the recorder matches */
+		run_cmd(NULL, NULL, "pkill -KILL -f '[r]ecord -q --snapshot -o %s'", trace);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	waitpid(rec, &status, 0);
+	reaped_ms = ms_since(&t0);
+	while (ms_since(&t0) < 30000) {
+		left = tagged(tag, &stopped, &dogs, 0);
+		if (ms_since(&t0) > reaped_ms + 1000)
+			late_stopped += stopped;
+		if (!left && !access(done, F_OK))
+			break;
+		usleep(20000);
+	}
+	printf("  run %d%s%s: SIGKILL %d ms in (%s); recorder reaped after %ld ms, "
+	       "all done and gone after %ld ms\n", i, i % 2 ? " (a job)" : "",
+	       i % 4 < 2 ? "" : " (pkill -f)", delay_ms,
+	       WIFSIGNALED(status) ? "while recording" : "it had ended", reaped_ms, ms_since(&t0));
+	ASSERT_TRUE(!access(done, F_OK), "the workload runs to its end");
+	ASSERT_TRUE(access(hup, F_OK), "no SIGHUP for an orphaned job with a stopped process");
+	ASSERT_EQ(left, 0, "nothing of the run is left");
+	ASSERT_EQ(late_stopped, 0, "nothing stopped 1 s after the recorder died");
+	ASSERT_EQ(dogs, 0, "the watchdog is gone");
+	if (left)
+		tagged(tag, &stopped, &dogs, 1);
+	torn_trace_reads(trace);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;	/* a watchdog forked as our child (record runs as a job) */
+	return 0;
+}
+
+/*
+ * SIGKILL record --snapshot at seeded random moments spread over its
+ * workload's run: the workload always runs to its end, nothing is left
+ * stopped, the watchdog is gone, and info still reads the torn trace.
+ */
+static void test_record_snapshot_sigkill(void)
+{
+	const char *env = getenv("MMR_TEST_SEED");
+	unsigned seed = env ? strtoul(env, NULL, 0) : (unsigned)time(NULL);
+	long run_ms;
+
+	if (!need_bpf())
+		return;
+	run_ms = skill_once(-1, -1);
+	if (!ASSERT_GE(run_ms, 1, "the workload ends under record --snapshot"))
+		return;
+	printf("  seed %u (MMR_TEST_SEED=%u to repeat); the workload runs %ld ms\n", seed, seed,
+	       run_ms);
+	srand(seed);
+	for (int i = 0; i < SKILL_RUNS && !test_failed; i++)
+		skill_once(i, (i * run_ms + rand() % run_ms) / SKILL_RUNS);
+}
+
 /* -e records only the kinds asked for, and still follows the task tree. */
 static void test_record_event_selection(void)
 {
@@ -632,6 +841,7 @@ int main(int argc, char **argv)
 		TEST(test_record_pid),
 		TEST(test_record_sigterm),
 		TEST(test_record_sigkill),
+		TEST(test_record_snapshot_sigkill),
 		TEST(test_record_event_selection),
 		TEST(test_record_no_kernel_pointers),
 		TEST(test_check_workloads_clean),
