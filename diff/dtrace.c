@@ -196,7 +196,8 @@ static void reg_copy(struct bld *b, __u64 from, __u64 to)
 	dst = mm_of(b, to);
 	src = mm_of(b, from);	/* mm_of may have moved it */
 	dst->r = replay_grow(dst->r, &dst->cap, n + 1, sizeof(*dst->r));
-	memcpy(dst->r, src->r, n * sizeof(*src->r));
+	if (n)	/* src->r may still be NULL */
+		memcpy(dst->r, src->r, n * sizeof(*src->r));
 	dst->nr = n;
 	dst->brk = src->brk;
 }
@@ -855,8 +856,8 @@ static void put_rss(struct dtrace *d, size_t o, size_t *at, const __s64 net[4])
 	}
 }
 
-/* Events to their ops, grouped by op; rss_stat summed per op and counter. */
-static void resolve(struct bld *b)
+/* Events to their ops, grouped by op; rss_stat summed per op and counter.  -1: out of memory. */
+static int resolve(struct bld *b)
 {
 	struct dtrace *d = b->d;
 	__u32 *op = calloc(b->nr_raw + 1, sizeof(*op));
@@ -865,8 +866,10 @@ static void resolve(struct bld *b)
 
 	d->evs = calloc(b->nr_raw + 1, sizeof(*d->evs));
 	if (!op || !net || !d->evs || !fill) {
-		fprintf(stderr, "mmreplay: out of memory\n");
-		exit(2);
+		free(op);
+		free(net);
+		free(fill);
+		return -1;
 	}
 	for (size_t i = 0; i < b->nr_raw; i++) {
 		struct draw *r = &b->raw[i];
@@ -894,6 +897,7 @@ static void resolve(struct bld *b)
 	free(op);
 	free(net);
 	free(fill);
+	return 0;
 }
 
 /* ---- loading ------------------------------------------------------------- */
@@ -996,8 +1000,10 @@ int dtrace_load(struct dtrace *d, struct mmr_trace *t, const struct rplan *types
 	} else {
 		rec_ops(d);
 	}
-	if (!r)
-		resolve(&b);
+	if (!r && resolve(&b)) {
+		snprintf(err, errlen, "out of memory");
+		r = -1;
+	}
 	bld_free(&b);
 	return r;
 }
