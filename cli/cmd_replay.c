@@ -624,6 +624,12 @@ int cmd_replay(int argc, char **argv)
 		mmr_trace_close(t);
 		return MMR_EXIT_ERROR;
 	}
+	if (mmr_trace_damaged(t)) {	/* a torn end is replayable; damage is not */
+		mmr_err("replay: %s: %s", o.trace, mmr_trace_problem(t));
+		plan_free(&p);
+		mmr_trace_close(t);
+		return MMR_EXIT_ERROR;
+	}
 	if (mmr_trace_problem(t))
 		mmr_warn("replay: %s: %s; replaying what was recorded", o.trace, mmr_trace_problem(t));
 	if (mmr_trace_stat(t, "drops"))

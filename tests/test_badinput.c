@@ -192,6 +192,9 @@ static int run(const char *cmd, const char *file, const char *out, const char *e
 	if (!strcmp(cmd, "export"))
 		return run_cmd(out, err, "timeout 60 %s export %s --perfetto %s", mmreplay_bin(),
 			       file, tmp_path("export.json"));
+	if (!strcmp(cmd, "replay"))	/* refused before anything runs */
+		return run_cmd(out, err, "timeout 60 %s replay %s -o %s", mmreplay_bin(), file,
+			       tmp_path("replay.trace"));
 	return run_cmd(out, err, "timeout 60 %s %s %s", mmreplay_bin(), cmd, file);
 }
 
@@ -226,7 +229,7 @@ static int expect_line(const char *cmd, const char *file, const char *line)
 /* Every reading subcommand: exit 2 and the line for @problem; show prints @shown events. */
 static void expect_all(const char *file, const char *problem, int shown)
 {
-	static const char *cmds[] = { "info", "show", "check", "diff", "export" };
+	static const char *cmds[] = { "info", "show", "check", "diff", "export", "replay" };
 	char line[1024];
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -264,7 +267,7 @@ static void test_raw_len_wraps_meta(void)
 	const char *path = build_base("meta-wrap.trace");
 	long off = set_raw_len(path, MMR_CHUNK_META, 1, 0xffffffff);
 	char problem[512], line[1024];
-	static const char *cmds[] = { "info", "show", "check", "diff", "export" };
+	static const char *cmds[] = { "info", "show", "check", "diff", "export", "replay" };
 
 	snprintf(problem, sizeof(problem), "%s: trace has no readable header chunk: corrupt chunk at "
 		 "byte %ld (chunk 1): raw_len 4294967295 is over the 16777216-byte chunk limit",
@@ -523,7 +526,7 @@ static void test_file_header_fields(void)
 		{ 16, 8, "unknown flags 0xffffffffffffffff" },
 		{ 24, 8, "reserved field is 0xffffffffffffffff, not 0" },
 	};
-	static const char *cmds[] = { "info", "show", "check", "diff", "export" };
+	static const char *cmds[] = { "info", "show", "check", "diff", "export", "replay" };
 	char line[1024], problem[512];
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {

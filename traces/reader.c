@@ -57,6 +57,7 @@ struct mmr_trace {
 	int nr_chunks;
 	int closed;
 	char problem[320];
+	int damaged;		/* a corrupt chunk, not only a torn end */
 	/* iteration */
 	struct cursor cur;
 	struct heap_ent *heap;
@@ -126,12 +127,17 @@ static char *kv_dup(const char *text, const char *key)
 	return mmr_kv_get(text, key, buf, sizeof(buf)) ? strdup(buf) : strdup("");
 }
 
-/* Keeps the first problem only: one line for the user. */
+/*
+ * Keeps the first problem only: one line for the user.  A problem that
+ * starts "corrupt" is damage (a chunk written whole that is wrong), not the
+ * torn end of an interrupted recording.
+ */
 __attribute__((format(printf, 2, 3)))
 static void add_problem(struct mmr_trace *t, const char *fmt, ...)
 {
 	va_list ap;
 
+	t->damaged |= !strncmp(fmt, "corrupt", 7);
 	if (t->problem[0])
 		return;
 	va_start(ap, fmt);
@@ -742,6 +748,11 @@ const struct mmr_kind_info *mmr_trace_kind_by_name(const struct mmr_trace *t, co
 		if (t->kinds[i].present && !strcmp(t->kinds[i].name, name))
 			return &t->kinds[i];
 	return NULL;
+}
+
+int mmr_trace_damaged(const struct mmr_trace *t)
+{
+	return t->damaged;
 }
 
 const char *mmr_trace_problem(const struct mmr_trace *t)

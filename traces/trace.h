@@ -115,6 +115,8 @@ void mmr_trace_rewind(struct mmr_trace *t);
  * All damage is found when the trace is opened.
  */
 const char *mmr_trace_problem(const struct mmr_trace *t);
+/* 1 if a chunk is corrupt (damage), 0 if intact or only torn at its end */
+int mmr_trace_damaged(const struct mmr_trace *t);
 int mmr_trace_closed(const struct mmr_trace *t);	/* END chunk seen */
 const char *mmr_trace_stats(const struct mmr_trace *t);	/* last STATS/END text */
 /* Value of "key=N" in the last stats text, 0 if absent. */
