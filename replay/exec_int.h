@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Executor internals shared by exec.c (runs and tasks) and proc.c (one process's state). */
+/*
+ * Executor internals shared by exec.c (runs and tasks), proc.c (one
+ * process's state), perturb.c and explore.c.  Calls go one way:
+ * exec.c -> proc.c, perturb.c -> run.c (the shared state and helpers).
+ */
 #ifndef MMR_EXEC_INT_H
 #define MMR_EXEC_INT_H
 
@@ -66,19 +70,23 @@ struct piece {
 	__u64 rep, len;
 };
 
-extern struct shared *SH;
+/* run.c */
+extern struct shared *SH;	/* the run's, shared by its processes */
 #define COUNT(field, n) __atomic_fetch_add(&SH->st.field, (n), __ATOMIC_RELAXED)
-extern struct proc P;
-extern const struct rplan *PL;
+extern struct proc P;		/* this process's */
+extern const struct rplan *PL;	/* the plan being run */
 
 __u64 now_ns(void);
+__u64 splitmix(__u64 *s);
 int nr_nodes(void);
 #define MOVE_MAX 256
 /* Moves @k (at most MOVE_MAX) pages of process @pid (0: this one) to the next node; k or -1. */
 int move_next_node(int pid, void **pages, int k);
-__u64 splitmix(__u64 *s);
-void run_task(int t);
+/* Counts a replayed syscall whose success differs from the recorded one. */
 void note_result(__u32 id, const struct rop *o, long ret);
+
+/* exec.c */
+void run_task(int t);
 
 /* proc.c */
 void proc_init(const char *scratch);

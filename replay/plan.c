@@ -674,6 +674,37 @@ void plan_free(struct rplan *p)
 	memset(p, 0, sizeof(*p));
 }
 
+int rop_range(const struct rplan *p, const struct rop *o, __u64 *lo, __u64 *hi)
+{
+	__u64 psz = p->page_size;
+
+	switch (o->type) {
+	case ROP_TOUCH:
+		*lo = o->a[0], *hi = o->a[0] + psz;
+		return 1;
+	case ROP_PAGEOUT:
+	case ROP_MIGRATE:
+		*lo = o->a[0], *hi = o->a[0] + o->a[1] * psz;
+		return 1;
+	case ROP_SYSCALL:
+		break;
+	default:
+		return 0;
+	}
+	switch (o->nr) {
+	case NR_MMAP:
+		if (o->ret < 0)
+			return 0;
+		*lo = o->ret, *hi = o->ret + o->a[1];
+		return 1;
+	case NR_MPROTECT: case NR_MUNMAP: case NR_MREMAP: case NR_MSYNC: case NR_MADVISE:
+	case NR_MLOCK: case NR_MUNLOCK: case NR_MLOCK2:
+		*lo = o->a[0], *hi = o->a[0] + (o->a[1] ? o->a[1] : psz);
+		return 1;
+	}
+	return 0;
+}
+
 const char *rop_name(const struct rop *o)
 {
 	static const char *const names[] = { "syscall", "touch", "pageout", "migrate", "spawn", "exec" };

@@ -88,6 +88,8 @@ typedef void (*plan_hook)(void *ctx, const struct mmr_event *ev, int task);
 int plan_build_hook(struct mmr_trace *t, struct rplan *p, plan_hook hook, void *ctx, char *err,
 		    size_t errlen);
 void plan_free(struct rplan *p);
+/* The recorded range an op works on; 0 if it has none. */
+int rop_range(const struct rplan *p, const struct rop *o, __u64 *lo, __u64 *hi);
 const char *rop_name(const struct rop *o);
 /* mmr_grow() with new elements zeroed; out of memory ends the process. */
 void *replay_grow(void *arr, size_t *cap, size_t need, size_t size);
@@ -128,8 +130,6 @@ struct rpair {
 int plan_pairs(const struct rplan *p, __u64 window_ns, struct rpair *out, int max);
 /* Ops worth perturbing (mlock, munlock, munmap, madvise... on known pages), at most max. */
 int plan_targets(const struct rplan *p, __u32 *out, int max);
-/* The recorded range an op works on; 0 if it has none. */
-int rop_range(const struct rplan *p, const struct rop *o, __u64 *lo, __u64 *hi);
 
 /* Kernel-side perturbations for --explore (perturb.c) */
 enum { PERTURB_NONE, PERTURB_RECLAIM, PERTURB_MIGRATE, PERTURB_COMPACT, PERTURB_COLLAPSE,
