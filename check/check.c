@@ -25,6 +25,11 @@ __u64 checker_findings_total(const struct checker *c)
 	return c->found.total;
 }
 
+__u64 checker_findings_not_stored(const struct checker *c)
+{
+	return c->found.not_stored;
+}
+
 const struct coverage *checker_coverage(const struct checker *c, enum verdict v)
 {
 	return &c->cov[v];
@@ -495,6 +500,10 @@ static void withhold_ledger(struct checker *c)
 	}
 	c->found.total -= c->found.nr - keep;
 	c->found.nr = keep;
+	/* and the ledger's findings that were only counted */
+	c->ledger_withheld += c->ledger_not_stored;
+	c->found.total -= c->ledger_not_stored;
+	c->found.not_stored -= c->ledger_not_stored;
 }
 
 void checker_finish(struct checker *c)

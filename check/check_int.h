@@ -105,6 +105,7 @@ struct checker {
 	__u64 cur_ts;		/* of the event being handled */
 	__u64 drops;		/* events the recorder dropped: ledgers cannot be trusted */
 	__u64 ledger_withheld;
+	__u64 ledger_not_stored;	/* ledger findings counted, not stored */
 	__u64 zaps_checked, zaps_over_swap, keep_zaps_checked, swap_adds, swap_resets;
 	__u64 munlocks_checked, locks_checked;
 	__u64 munlocks_migrating;	/* munlock_folio inside a migration: not judged */

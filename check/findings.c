@@ -33,8 +33,12 @@ struct finding *findings_add(struct findings *fs, enum verdict v, int pid, __u64
 	if (fs->nr == fs->cap) {
 		int cap = fs->cap ? fs->cap * 2 : 64;
 
-		if (cap > FINDINGS_MAX || !(f = realloc(fs->v, cap * sizeof(*f))))
+		if (cap > FINDINGS_MAX)
+			cap = FINDINGS_MAX;
+		if (cap == fs->cap || !(f = realloc(fs->v, cap * sizeof(*f)))) {
+			fs->not_stored++;
 			return NULL;
+		}
 		fs->v = f;
 		fs->cap = cap;
 	}

@@ -48,6 +48,7 @@ struct findings {
 	struct finding *v;
 	int nr, cap;
 	__u64 total;		/* incl. pages merged into a stored range, and ones not stored */
+	__u64 not_stored;	/* found past FINDINGS_MAX (or out of memory): counted only */
 };
 
 #define FINDINGS_MAX 10000	/* stored; past it findings are only counted */
