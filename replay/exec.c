@@ -621,6 +621,8 @@ int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const stru
 	st->elapsed_ns = now_ns() - t0;
 	perturb_stats(st);
 	st->stuck = SH->stuck;
+	if (!err[0] && SH->oom)
+		snprintf(err, errlen, "out of memory in a replayed process");
 	if (!err[0] && SH->abort && atomic_load(&SH->done) < p->nr_ops) {
 		__u32 d = atomic_load(&SH->done);
 

@@ -32,6 +32,7 @@ struct shared {
 	atomic_uint waiters;
 	volatile __u64 release_ns;	/* when a racing pair was released */
 	volatile int abort;
+	volatile int oom;	/* a process of the run ran out of memory (and aborted it) */
 	volatile int stuck;
 	atomic_uint ndiv;
 	struct rstats st;
@@ -84,6 +85,8 @@ int nr_nodes(void);
 int move_next_node(int pid, void **pages, int k);
 /* Counts a replayed syscall whose success differs from the recorded one. */
 void note_result(__u32 id, const struct rop *o, long ret);
+/* This process ran out of memory: the run stops, and plan_exec fails saying so. */
+void run_oom(void);
 
 /* exec.c */
 void run_task(int t);

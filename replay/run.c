@@ -52,6 +52,12 @@ void note_result(__u32 id, const struct rop *o, long ret)
 			 (long long)o->ret, ok ? "succeeded" : strerror(-ret));
 }
 
+void run_oom(void)
+{
+	SH->oom = 1;
+	SH->abort = 1;
+}
+
 int nr_nodes(void)
 {
 	static int n;
