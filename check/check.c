@@ -3,102 +3,31 @@
  * The checker's event side: one handle_event switch that keeps, per mm,
  * the rss counters from kmem:rss_stat, the classes of syscalls since the
  * last snapshot and the snapshot being assembled; per thread, its last mm
- * syscall.  Snapshot rules live in verdicts.c.
+ * syscall (sysrec.c).  Snapshot rules live in verdicts.c, event ledgers in
+ * ledger.c; all three add to the findings list of findings.c.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check.h"
 #include "check_int.h"
 #include "kinds.h"
 #include "marks.h"
 
-static const char *const verdict_names[V_NR] = {
-	"lost-mlock", "stranded-mlock", "skipped-swap-entry", "dropped-cow-swap-entry",
-	"rss-counter-mismatch",
-};
-
-#define MAX_FINDINGS 10000
-
-const char *verdict_name(enum verdict v)
-{
-	return v < V_NR ? verdict_names[v] : "?";
-}
-
-/* ---- findings ------------------------------------------------------- */
-
-struct finding *finding_add(struct checker *c, enum verdict v, const struct mm_state *m,
-			    int tid, __u64 ts, __u64 addr, __u64 pfn, const char *op)
-{
-	struct finding *f;
-
-	c->total_findings++;
-	if (c->nr_findings == c->cap_findings) {
-		int cap = c->cap_findings ? c->cap_findings * 2 : 64;
-
-		if (cap > MAX_FINDINGS || !(f = realloc(c->findings, cap * sizeof(*f))))
-			return NULL;
-		c->findings = f;
-		c->cap_findings = cap;
-	}
-	f = &c->findings[c->nr_findings++];
-	memset(f, 0, sizeof(*f));
-	f->kind = v;
-	f->pid = m ? m->tgid : 0;
-	f->tid = tid;
-	f->mm = m ? m->mm : 0;
-	f->ts = ts;
-	f->address = addr;
-	f->nr_pages = addr ? 1 : 0;
-	f->pfn = pfn;
-	snprintf(f->op, sizeof(f->op), "%s", op);
-	return f;
-}
-
-void finding_evidence(struct finding *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!f || f->nr_evidence == FINDING_EVIDENCE)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(f->evidence[f->nr_evidence++], sizeof(f->evidence[0]), fmt, ap);
-	va_end(ap);
-}
-
-const char *ts_str(__u64 ts, char *buf, size_t len)
-{
-	snprintf(buf, len, "%llu.%06llu", (unsigned long long)ts / 1000000000ULL,
-		 (unsigned long long)ts % 1000000000ULL / 1000);
-	return buf;
-}
-
-void describe_syscall(const struct syscall_rec *r, char *buf, size_t len)
-{
-	const char *name = r ? syscall_name(r->nr) : NULL;
-
-	if (!r) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	if (!name)
-		snprintf(buf, len, "syscall %u", r->nr);
-	else
-		snprintf(buf, len, "%s(0x%llx, 0x%llx, 0x%llx%s) = %lld", name,
-			 (unsigned long long)r->args[0], (unsigned long long)r->args[1],
-			 (unsigned long long)r->args[2], r->nr == NR_FALLOCATE ? ", ..." : "",
-			 (long long)r->ret);
-}
-
 const struct finding *checker_findings(const struct checker *c, int *nr)
 {
-	*nr = c->nr_findings;
-	return c->findings;
+	*nr = c->found.nr;
+	return c->found.v;
 }
 
 __u64 checker_findings_total(const struct checker *c)
 {
-	return c->total_findings;
+	return c->found.total;
+}
+
+__u64 checker_findings_not_stored(const struct checker *c)
+{
+	return c->found.not_stored;
 }
 
 const struct coverage *checker_coverage(const struct checker *c, enum verdict v)
@@ -115,8 +44,6 @@ __u64 checker_snapshots(const struct checker *c)
 {
 	return c->snapshots;
 }
-
-/* ---- arrays --------------------------------------------------------- */
 
 /* ---- state tables --------------------------------------------------- */
 
@@ -135,44 +62,6 @@ static struct mm_state *mm_get(struct checker *c, __u64 mm, int tgid)
 	m->next = *head;
 	*head = m;
 	return m;
-}
-
-/* The slot of @tid (open addressing), or the first free one; NULL if full. */
-static struct syscall_rec **sys_probe(struct checker *c, int tid, unsigned *home)
-{
-	unsigned n = sizeof(c->sys) / sizeof(c->sys[0]), h = (unsigned)tid * 2654435761u % n;
-
-	*home = h;
-	for (unsigned i = 0; i < n; i++) {
-		struct syscall_rec **s = &c->sys[(h + i) % n];
-
-		if (!*s || (*s)->tid == tid)
-			return s;
-	}
-	return NULL;
-}
-
-struct syscall_rec *checker_sys(struct checker *c, int tid)
-{
-	unsigned h;
-	struct syscall_rec **s = sys_probe(c, tid, &h);
-
-	return s ? *s : NULL;
-}
-
-static struct syscall_rec *sys_slot(struct checker *c, int tid)
-{
-	unsigned h;
-	struct syscall_rec **s = sys_probe(c, tid, &h);
-
-	if (!s) {			/* full: reuse the home slot */
-		memset(c->sys[h], 0, sizeof(*c->sys[h]));
-		c->sys[h]->tid = tid;
-		return c->sys[h];
-	}
-	if (!*s && (*s = calloc(1, sizeof(**s))))
-		(*s)->tid = tid;
-	return *s;
 }
 
 /* ---- setup ---------------------------------------------------------- */
@@ -234,7 +123,7 @@ void checker_free(struct checker *c)
 		}
 		free(c->sys[i]);
 	}
-	free(c->findings);
+	findings_free(&c->found);
 	ledger_free(c->lg);
 	free(c);
 }
@@ -279,17 +168,6 @@ static void note_unlock(struct checker *c, __u64 mm, __u64 ts)
 {
 	c->last_unlock_ts = ts;
 	c->last_unlock_mm = mm;
-}
-
-int migration_in_flight(const struct checker *c)
-{
-	for (size_t i = 0; i < sizeof(c->sys) / sizeof(c->sys[0]); i++) {
-		const struct syscall_rec *r = c->sys[i];
-
-		if (r && !r->done && (r->nr == NR_MOVE_PAGES || r->nr == NR_MIGRATE_PAGES))
-			return 1;
-	}
-	return 0;
 }
 
 static void add_onfault(struct mm_state *m, __u64 start, __u64 len)
@@ -364,7 +242,7 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 static void on_sys(struct checker *c, const struct mmr_event *ev, int type)
 {
 	const struct mmr_common *cm = ev->data;
-	struct syscall_rec *r = sys_slot(c, cm->pid);
+	struct syscall_rec *r = checker_sys_slot(c, cm->pid);
 	struct mm_state *m;
 
 	if (!r)
@@ -504,10 +382,6 @@ static void on_snap_end(struct checker *c, const struct mmr_event *ev)
 	m->ops = m->ops_before_last = 0;
 }
 
-const char *const rss_names[NR_RSS] = {
-	"MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES",
-};
-
 /* At exit_mmap, every counter of the mm it tore down must be back at zero. */
 static void rss_at_exit(struct checker *c, struct mm_state *m)
 {
@@ -617,15 +491,19 @@ static void withhold_ledger(struct checker *c)
 	c->drops = mmr_trace_stat(c->t, "drops");
 	if (!c->drops)
 		return;
-	for (int i = 0; i < c->nr_findings; i++) {
-		if (c->findings[i].from_ledger) {
+	for (int i = 0; i < c->found.nr; i++) {
+		if (c->found.v[i].from_ledger) {
 			c->ledger_withheld++;
 			continue;
 		}
-		c->findings[keep++] = c->findings[i];
+		c->found.v[keep++] = c->found.v[i];
 	}
-	c->total_findings -= c->nr_findings - keep;
-	c->nr_findings = keep;
+	c->found.total -= c->found.nr - keep;
+	c->found.nr = keep;
+	/* and the ledger's findings that were only counted */
+	c->ledger_withheld += c->ledger_not_stored;
+	c->found.total -= c->ledger_not_stored;
+	c->found.not_stored -= c->ledger_not_stored;
 }
 
 void checker_finish(struct checker *c)

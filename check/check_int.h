@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Checker state shared by check.c (events) and verdicts.c (snapshot rules). */
+/*
+ * Checker state shared by check.c (events), ledger.c (event ledgers),
+ * verdicts.c (snapshot rules) and sysrec.c (each thread's last syscall).
+ * Calls go one way: check.c -> ledger.c, verdicts.c -> sysrec.c, findings.c.
+ */
 #ifndef MMR_CHECK_INT_H
 #define MMR_CHECK_INT_H
 
-#include "check.h"
+#include "findings.h"
 #include "syscalls.h"
-
-#define NR_RSS 4	/* MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES */
-extern const char *const rss_names[NR_RSS];
+#include "trace.h"
 
 /* flags the rules look at (the syscall numbers: syscalls.h) */
 #define MADV_DONTNEED 4
@@ -92,9 +94,7 @@ struct checker {
 	int have_base, have_final, all_exited;
 	struct mmr_snap base, final;
 	int saw_cmd;
-	struct finding *findings;
-	int nr_findings, cap_findings;
-	__u64 total_findings;
+	struct findings found;
 	struct coverage cov[V_NR];
 	__u64 events, snapshots;
 	__u64 exempt_pages;	/* lost-mlock: by-design exceptions */
@@ -105,6 +105,7 @@ struct checker {
 	__u64 cur_ts;		/* of the event being handled */
 	__u64 drops;		/* events the recorder dropped: ledgers cannot be trusted */
 	__u64 ledger_withheld;
+	__u64 ledger_not_stored;	/* ledger findings counted, not stored */
 	__u64 zaps_checked, zaps_over_swap, keep_zaps_checked, swap_adds, swap_resets;
 	__u64 munlocks_checked, locks_checked;
 	__u64 munlocks_migrating;	/* munlock_folio inside a migration: not judged */
@@ -120,8 +121,6 @@ void verdicts_coverage(struct checker *c);
 struct ledger *ledger_new(const struct mmr_trace *t);
 void ledger_free(struct ledger *lg);
 void ledger_mm_free(struct mm_ledger *l);
-/* A move_pages/migrate_pages/mbind of any traced thread has not returned yet. */
-int migration_in_flight(const struct checker *c);
 void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event *ev);
 void ledger_event_done(struct checker *c, const struct mmr_event *ev);
 void ledger_swapents(struct checker *c, struct mm_state *m, int tid, __s64 old, __s64 val);
@@ -129,17 +128,21 @@ void ledger_syscall(struct checker *c, struct mm_state *m, const struct syscall_
 void ledger_exit_mmap(struct mm_state *m);
 void ledger_coverage(struct checker *c);
 
-/* check.c */
+/* sysrec.c */
 /* the last mm syscall of @tid, or NULL */
 struct syscall_rec *checker_sys(struct checker *c, int tid);
-/* offset and size of a field in an ftrace format text; 0 or -1 */
-int fmt_field(const char *fmt, const char *name, unsigned *off, unsigned *size);
-struct finding *finding_add(struct checker *c, enum verdict v, const struct mm_state *m,
-			    int tid, __u64 ts, __u64 addr, __u64 pfn, const char *op);
-void finding_evidence(struct finding *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* the same, made (or taken over) if there is none; NULL if out of memory */
+struct syscall_rec *checker_sys_slot(struct checker *c, int tid);
+/* A move_pages/migrate_pages/mbind of any traced thread has not returned yet. */
+int migration_in_flight(const struct checker *c);
 void describe_syscall(const struct syscall_rec *r, char *buf, size_t len);
-/* "seconds.microseconds" of a trace timestamp */
-const char *ts_str(__u64 ts, char *buf, size_t len);
+
+/* findings.c, for a finding about mm @m (NULL: none) */
+static inline struct finding *finding_add(struct checker *c, enum verdict v,
+					  const struct mm_state *m, int tid, __u64 ts,
+					  __u64 addr, __u64 pfn, const char *op)
+{
+	return findings_add(&c->found, v, m ? m->tgid : 0, m ? m->mm : 0, tid, ts, addr, pfn, op);
+}
 
 #endif

@@ -251,6 +251,8 @@ static struct finding *ledger_finding(struct checker *c, enum verdict v, struct 
 	f = finding_add(c, v, m, tid, ts, addr, pfn, op);
 	if (f)
 		f->from_ledger = 1;
+	else
+		c->ledger_not_stored++;	/* withheld too if events were dropped */
 	return f;
 }
 

@@ -116,12 +116,12 @@ static size_t count_of(const __u64 *v, size_t n, __u64 key)
 static struct finding *page_finding(struct judge *j, enum verdict v, __u64 addr, __u64 pfn)
 {
 	struct checker *c = j->c;
-	struct finding *last = c->nr_findings ? &c->findings[c->nr_findings - 1] : NULL;
+	struct finding *last = c->found.nr ? &c->found.v[c->found.nr - 1] : NULL;
 
 	if (last && last->kind == v && last->snapshot == j->s->seq && last->mm == j->m->mm &&
 	    last->address && addr == last->address + last->nr_pages * c->page_size) {
 		last->nr_pages++;
-		c->total_findings++;
+		c->found.total++;
 		return NULL;
 	}
 	last = finding_add(c, v, j->m, j->s->tid, j->s->ts, addr, pfn, j->op);

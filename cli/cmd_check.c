@@ -84,9 +84,13 @@ void check_print_plain(const struct checker *c, const struct mmr_trace *t)
 	f = checker_findings(c, &nr);
 	for (int i = 0; i < nr; i++)
 		print_finding_plain(&f[i], psz ? atol(psz) : 4096);
-	if ((__u64)nr < checker_findings_total(c))
+	if ((__u64)nr + checker_findings_not_stored(c) < checker_findings_total(c))
 		printf("(%llu more pages or findings not itemized)\n",
-		       (unsigned long long)(checker_findings_total(c) - nr));
+		       (unsigned long long)(checker_findings_total(c) - nr -
+					    checker_findings_not_stored(c)));
+	if (checker_findings_not_stored(c))
+		printf("%llu findings not stored (over %d)\n",
+		       (unsigned long long)checker_findings_not_stored(c), FINDINGS_MAX);
 	printf("%scoverage (%llu events, %llu snapshots):\n", nr ? "\n" : "",
 	       (unsigned long long)checker_events(c), (unsigned long long)checker_snapshots(c));
 	for (int v = 0; v < V_NR; v++) {
@@ -133,8 +137,10 @@ void check_print_json(const struct checker *c)
 	printf("{\n  \"findings\": [");
 	for (int i = 0; i < nr; i++)
 		print_finding_json(&f[i], i == 0);
-	printf("%s],\n  \"findings_total\": %llu,\n  \"events\": %llu,\n  \"snapshots\": %llu,\n"
+	printf("%s],\n  \"findings_total\": %llu,\n  \"findings_not_stored\": %llu,\n"
+	       "  \"events\": %llu,\n  \"snapshots\": %llu,\n"
 	       "  \"coverage\": {", nr ? "\n  " : "", (unsigned long long)checker_findings_total(c),
+	       (unsigned long long)checker_findings_not_stored(c),
 	       (unsigned long long)checker_events(c), (unsigned long long)checker_snapshots(c));
 	for (int v = 0; v < V_NR; v++) {
 		const struct coverage *cov = checker_coverage(c, v);

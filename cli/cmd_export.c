@@ -161,7 +161,8 @@ static void name_thread(struct out *o, const struct dtrace *d, int tid)
 	for (size_t i = 0; i < o->nr_named; i++)
 		if (o->named[i] == tid)
 			return;
-	o->named = replay_grow(o->named, &o->cap_named, o->nr_named + 1, sizeof(*o->named));
+	if (GROW(o->named, o->cap_named, o->nr_named + 1))
+		return;		/* out of memory: the track keeps its bare tid */
 	o->named[o->nr_named++] = tid;
 	snprintf(name, sizeof(name), "thread %d (no task)", tid);
 	meta(o, "thread_name", thread_track(o, d, tid), name);

@@ -87,7 +87,7 @@ long dalign(const __u32 *a, size_t na, const __u32 *b, size_t nb, long max_d,
 
 	*steps = sc.s;
 	if (!sc.s)
-		return -1;
+		return -2;
 	while (pre < (long)na && pre < (long)nb && a[pre] == b[pre])
 		pre++;
 	while (suf < (long)na - pre && suf < (long)nb - pre && a[na - 1 - suf] == b[nb - 1 - suf])
@@ -96,7 +96,9 @@ long dalign(const __u32 *a, size_t na, const __u32 *b, size_t nb, long max_d,
 	if (max_d > n + m)
 		max_d = n + m;
 	hist = calloc((max_d + 1) * (max_d + 1) + 1, sizeof(*hist));
-	d = hist ? forward(a + pre, n, b + pre, m, max_d, hist) : -1;
+	if (!hist)
+		return -2;
+	d = forward(a + pre, n, b + pre, m, max_d, hist);
 	if (d < 0) {
 		free(hist);
 		return -1;

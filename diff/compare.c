@@ -18,8 +18,6 @@
 #define MAX_VERDICTS 64
 #define B_REGION 0x80000000U	/* a key's region is an op only B ran */
 
-#define GROW(arr, cap, need) ((arr) = replay_grow((arr), &(cap), (need), sizeof(*(arr))))
-
 /* One line per kind: what a trace "does" n times, for the verdicts. */
 /* One line per kind: what a trace "does" n times, for the verdicts; internals first. */
 static const struct { int kind; const char *verb, *noun; } phrases[] = {
@@ -65,7 +63,6 @@ static __u64 key_hash(const struct dkey *k)
 	return h;
 }
 
-/* Doubles the hash table; -1 (the old one kept) if out of memory. */
 static int rehash(struct ddiff *x)
 {
 	size_t cap = x->hash_cap ? x->hash_cap * 2 : 1024;
@@ -86,18 +83,23 @@ static int rehash(struct ddiff *x)
 	return 0;
 }
 
-/* The id of key @k, added if new; DOP_NONE if out of memory. */
+/* The id of key k, added if new; DOP_NONE (and x->oom) if out of memory. */
 static __u32 intern(struct ddiff *x, const struct dkey *k)
 {
 	size_t h;
 
-	if ((x->nr_keys + 1) * 2 > x->hash_cap && rehash(x))
+	if ((x->nr_keys + 1) * 2 > x->hash_cap && rehash(x)) {
+		x->oom = 1;
 		return DOP_NONE;
+	}
 	h = key_hash(k) & (x->hash_cap - 1);
 	for (; x->hash[h]; h = (h + 1) & (x->hash_cap - 1))
 		if (!memcmp(&x->keys[x->hash[h] - 1], k, sizeof(*k)))
 			return x->hash[h] - 1;
-	GROW(x->keys, x->cap_keys, x->nr_keys + 1);
+	if (GROW(x->keys, x->cap_keys, x->nr_keys + 1)) {
+		x->oom = 1;
+		return DOP_NONE;
+	}
 	x->keys[x->nr_keys] = *k;
 	x->hash[h] = ++x->nr_keys;
 	return x->nr_keys - 1;
@@ -136,7 +138,10 @@ static int align_task(struct align *al, const struct dtrace *A, const struct dtr
 		long a = st[i].i >= 0 ? (long)a0 + st[i].i : -1;
 		long b = st[i].j >= 0 ? (long)b0 + st[i].j : -1;
 
-		GROW(al->order, al->cap_order, al->nr_order + 1);
+		if (GROW(al->order, al->cap_order, al->nr_order + 1)) {
+			n = -2;
+			break;
+		}
 		al->order[al->nr_order++] = (struct dstep){ a, b };
 		if (a < 0 || b < 0)
 			continue;
@@ -147,7 +152,7 @@ static int align_task(struct align *al, const struct dtrace *A, const struct dtr
 	free(ta);
 	free(tb);
 	free(st);
-	return n < 0 ? -1 : 0;
+	return !ta || !tb || n == -2 ? -2 : n < 0 ? -1 : 0;
 }
 
 static size_t real_ops(const struct dtrace *d)
@@ -163,13 +168,21 @@ static int align_all(struct align *al, const struct dtrace *A, const struct dtra
 
 	al->partner_a = malloc((A->nr_ops + 1) * sizeof(__u32));
 	al->partner_b = malloc((B->nr_ops + 1) * sizeof(__u32));
-	if (!al->partner_a || !al->partner_b)
+	if (!al->partner_a || !al->partner_b) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
 	memset(al->partner_a, 0xff, (A->nr_ops + 1) * sizeof(__u32));
 	memset(al->partner_b, 0xff, (B->nr_ops + 1) * sizeof(__u32));
 	for (int t = 0; t < nt; t++) {
-		if (align_task(al, A, B, t) == 0)
+		int r = align_task(al, A, B, t);
+
+		if (r == 0)
 			continue;
+		if (r == -2) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 		snprintf(err, errlen, "A and B do not record the same workload: the operations of "
 			 "task %d differ by more than %d (A: %s; B: %s)", t, MAX_OP_EDITS, A->what,
 			 B->what);
@@ -301,6 +314,10 @@ static __u32 *intern_all(struct ddiff *x, const struct dtrace *d, const struct d
 			return NULL;
 		}
 	}
+	if (x->oom) {
+		free(ids);
+		return NULL;
+	}
 	return ids;
 }
 
@@ -326,7 +343,8 @@ static int cmp_u32(const void *x, const void *y)
 }
 
 /* The keys whose counts differ between two sorted arrays. */
-static void multiset(struct dpair *p, __u32 *a, size_t na, __u32 *b, size_t nb)
+/* The keys whose counts differ; -1 if out of memory. */
+static int multiset(struct dpair *p, __u32 *a, size_t na, __u32 *b, size_t nb)
 {
 	size_t i = 0, j = 0, cap = 0;
 
@@ -342,9 +360,11 @@ static void multiset(struct dpair *p, __u32 *a, size_t na, __u32 *b, size_t nb)
 			j++, c.b++;
 		if (c.a == c.b)
 			continue;
-		GROW(p->only, cap, p->nr_only + 1);
+		if (GROW(p->only, cap, p->nr_only + 1))
+			return -1;
 		p->only[p->nr_only++] = c;
 	}
+	return 0;
 }
 
 static void count_kinds(struct ddiff *x, const __u32 *k, size_t n, int side)
@@ -367,6 +387,10 @@ static void compare_pair(struct ddiff *x, long a, long b)
 	struct dpair p = { a < 0 ? DOP_NONE : a, b < 0 ? DOP_NONE : b, NULL, 0, NULL, 0 };
 	const struct dop *o = a >= 0 ? &x->A->ops[a] : &x->B->ops[b];
 
+	if (!ka || !kb) {
+		x->oom = 1;
+		goto out;
+	}
 	if ((a >= 0 && x->A->ops[a].skipped) || (b >= 0 && x->B->ops[b].skipped)) {
 		x->skipped += a >= 0 && b >= 0;	/* a replay did not issue it */
 		goto out;
@@ -378,8 +402,12 @@ static void compare_pair(struct ddiff *x, long a, long b)
 	if ((a < 0 || b < 0) && o->type >= DOP_START && !na && !nb)
 		goto out;	/* the empty start or exit of a task only one side has */
 	p.nr_seq = dalign(ka, na, kb, nb, MAX_EVENT_EDITS, &p.seq);
-	multiset(&p, ka, na, kb, nb);
-	GROW(x->pairs, x->cap_pairs, x->nr_pairs + 1);
+	if (p.nr_seq == -2 || multiset(&p, ka, na, kb, nb) || GROW(x->pairs, x->cap_pairs, x->nr_pairs + 1)) {
+		x->oom = 1;
+		free(p.seq);
+		free(p.only);
+		goto out;
+	}
 	x->pairs[x->nr_pairs++] = p;
 out:
 	free(ka);
@@ -565,8 +593,12 @@ int ddiff_run(struct ddiff *x, const struct dtrace *A, const struct dtrace *B, c
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < al.nr_order; i++)
+	for (size_t i = 0; i < al.nr_order && !x->oom; i++)
 		compare_pair(x, al.order[i].i, al.order[i].j);
+	if (x->oom) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	x->aligned = al.matched;
 	x->only_a = real_ops(A) - al.matched;
 	x->only_b = real_ops(B) - al.matched;

@@ -99,8 +99,9 @@ struct dstep {
 };
 
 /*
- * Myers' diff of two token arrays: the steps in order, or -1 if they differ
- * by more than max_d insertions and deletions.  *steps is malloc'ed.
+ * Myers' diff of two token arrays: the steps in order, -1 if they differ
+ * by more than max_d insertions and deletions, -2 if out of memory.
+ * *steps is malloc'ed.
  */
 long dalign(const __u32 *a, size_t na, const __u32 *b, size_t nb, long max_d,
 	    struct dstep **steps);
@@ -166,6 +167,7 @@ struct ddiff {
 	struct dverdict *verdicts;
 	size_t nr_verdicts;
 	__u64 events;		/* compared, both sides */
+	int oom;		/* ran out of memory: ddiff_run fails */
 };
 
 /*

@@ -23,7 +23,6 @@
 #define MAP_ANON_ 0x20
 #define MREMAP_DONTUNMAP_ 4
 
-#define GROW(arr, cap, need) ((arr) = replay_grow((arr), &(cap), (need), sizeof(*(arr))))
 
 /* What an event's cause is. */
 enum anchor { AN_NONE, AN_SYS, AN_OWN, AN_OTHER, AN_FAULT_IN, AN_FAULT_OUT, AN_FAULT_CACHE,
@@ -101,6 +100,14 @@ struct bld {
 	int runs, untyped;
 	char *err;
 	size_t errlen;
+	/*
+	 * Out of memory: the load fails.  Until it stops, what could not be
+	 * added is handed out as a spare, written to and never read.
+	 */
+	int oom;
+	struct dthread spare_th;
+	struct dmm spare_mm;
+	struct drss spare_rss;
 };
 
 static __u64 page_up(const struct bld *b, __u64 v)
@@ -120,7 +127,11 @@ static struct dthread *thread_of(struct bld *b, int tid)
 	for (size_t i = b->nr_th; i-- > 0;)
 		if (b->th[i].tid == tid)
 			return &b->th[i];
-	GROW(b->th, b->cap_th, b->nr_th + 1);
+	if (GROW(b->th, b->cap_th, b->nr_th + 1)) {
+		b->oom = 1;
+		b->spare_th = (struct dthread){ .tid = tid, .task = -1, .mark = -1 };
+		return &b->spare_th;
+	}
 	b->th[b->nr_th] = (struct dthread){ .tid = tid, .task = -1, .mark = -1 };
 	return &b->th[b->nr_th++];
 }
@@ -130,7 +141,12 @@ static struct dmm *mm_of(struct bld *b, __u64 mm)
 	for (size_t i = b->nr_mms; i-- > 0;)
 		if (b->mms[i].mm == mm)
 			return &b->mms[i];
-	GROW(b->mms, b->cap_mms, b->nr_mms + 1);
+	if (GROW(b->mms, b->cap_mms, b->nr_mms + 1)) {
+		b->oom = 1;
+		free(b->spare_mm.r);
+		b->spare_mm = (struct dmm){ .mm = mm, .task = -1 };
+		return &b->spare_mm;
+	}
 	b->mms[b->nr_mms] = (struct dmm){ .mm = mm, .task = -1 };
 	return &b->mms[b->nr_mms++];
 }
@@ -138,13 +154,15 @@ static struct dmm *mm_of(struct bld *b, __u64 mm)
 /* ---- regions ------------------------------------------------------------ */
 
 /* Removes [start, end) from m's regions, splitting the ones it cuts. */
-static void reg_cut(struct dmm *m, __u64 start, __u64 end)
+static void reg_cut(struct bld *b, struct dmm *m, __u64 start, __u64 end)
 {
 	size_t w = 0, n = m->nr;
 	struct dreg *out = calloc(n * 2 + 1, sizeof(*out));
 
-	if (!out)
+	if (!out) {
+		b->oom = 1;
 		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct dreg r = m->r[i];
 
@@ -170,11 +188,13 @@ static void reg_add(struct bld *b, struct dmm *m, __u64 start, __u64 len, __u32 
 
 	if (!len)
 		return;
-	reg_cut(m, start, start + len);
-	GROW(b->labels, b->cap_labels, b->nr_labels + 1);
+	reg_cut(b, m, start, start + len);
+	if (GROW(b->labels, b->cap_labels, b->nr_labels + 1) || GROW(m->r, m->cap, m->nr + 1)) {
+		b->oom = 1;
+		return;
+	}
 	b->labels[b->nr_labels].task = task;
 	b->labels[b->nr_labels].ts = ts;
-	GROW(m->r, m->cap, m->nr + 1);
 	for (at = m->nr; at > 0 && m->r[at - 1].start > start; at--)
 		m->r[at] = m->r[at - 1];
 	m->r[at] = (struct dreg){ start + len, start, start, b->nr_labels++, role };
@@ -195,7 +215,12 @@ static void reg_copy(struct bld *b, __u64 from, __u64 to)
 
 	dst = mm_of(b, to);
 	src = mm_of(b, from);	/* mm_of may have moved it */
-	dst->r = replay_grow(dst->r, &dst->cap, n + 1, sizeof(*dst->r));
+	if (dst == src)
+		return;		/* both spares: out of memory */
+	if (GROW(dst->r, dst->cap, n + 1)) {
+		b->oom = 1;
+		return;
+	}
 	if (n)	/* src->r may still be NULL */
 		memcpy(dst->r, src->r, n * sizeof(*src->r));
 	dst->nr = n;
@@ -235,13 +260,13 @@ static void regions_after(struct bld *b, struct dthread *th, __u64 mm, __s64 ret
 			map_role(e->args[3]));
 		break;
 	case NR_MUNMAP:
-		reg_cut(m, e->args[0], e->args[0] + page_up(b, e->args[1]));
+		reg_cut(b, m, e->args[0], e->args[0] + page_up(b, e->args[1]));
 		break;
 	case NR_MREMAP:
 		old = reg_find(m, e->args[0]);
 		lo = old ? old->role : R_ANON;
 		if (!(e->args[3] & MREMAP_DONTUNMAP_))
-			reg_cut(m, e->args[0], e->args[0] + page_up(b, e->args[1]));
+			reg_cut(b, m, e->args[0], e->args[0] + page_up(b, e->args[1]));
 		reg_add(b, m, ret, page_up(b, e->args[2]), th->task, th->enter_ts, lo);
 		break;
 	case NR_BRK:
@@ -249,11 +274,14 @@ static void regions_after(struct bld *b, struct dthread *th, __u64 mm, __s64 ret
 		if (e->args[0] && m->brk && hi > lo)
 			reg_add(b, m, lo, hi - lo, th->task, th->enter_ts, R_ANON);
 		else if (e->args[0] && m->brk && hi < lo)
-			reg_cut(m, hi, lo);
+			reg_cut(b, m, hi, lo);
 		m->brk = ret;
 		break;
 	case NR_SHMGET:
-		GROW(b->shm, b->cap_shm, b->nr_shm + 1);
+		if (GROW(b->shm, b->cap_shm, b->nr_shm + 1)) {
+			b->oom = 1;
+			break;
+		}
 		b->shm[b->nr_shm].id = ret;
 		b->shm[b->nr_shm++].size = e->args[1];
 		break;
@@ -264,7 +292,7 @@ static void regions_after(struct bld *b, struct dthread *th, __u64 mm, __s64 ret
 	case NR_SHMDT:
 		old = reg_find(m, e->args[0]);
 		if (old)
-			reg_cut(m, old->start, old->end);
+			reg_cut(b, m, old->start, old->end);
 		break;
 	}
 }
@@ -286,7 +314,11 @@ static struct drss *rss_of(struct bld *b, __u64 mm)
 	for (size_t i = 0; i < b->nr_rss; i++)
 		if (b->rss[i].mm == mm)
 			return &b->rss[i];
-	GROW(b->rss, b->cap_rss, b->nr_rss + 1);
+	if (GROW(b->rss, b->cap_rss, b->nr_rss + 1)) {
+		b->oom = 1;
+		b->spare_rss = (struct drss){ .mm = mm };
+		return &b->spare_rss;
+	}
 	b->rss[b->nr_rss].mm = mm;
 	return &b->rss[b->nr_rss++];
 }
@@ -433,7 +465,10 @@ static int key_of(struct bld *b, const struct mmr_event *ev, struct dkey *k, __u
 static void raw_add(struct bld *b, const struct dthread *th, int task, int anchor,
 		    const struct mmr_event *ev, const struct dkey *k, int addressed)
 {
-	GROW(b->raw, b->cap_raw, b->nr_raw + 1);
+	if (GROW(b->raw, b->cap_raw, b->nr_raw + 1)) {
+		b->oom = 1;
+		return;
+	}
 	b->raw[b->nr_raw++] = (struct draw){
 		.ts = ev->h.ts, .cause_ts = th && anchor != AN_FOREIGN ? th->cause_ts : ev->h.ts,
 		.k = *k, .task = task, .anchor = anchor, .in_exit = th ? th->in_exit : 0,
@@ -551,7 +586,10 @@ static void on_mark(struct bld *b, struct dthread *th, const struct mmr_event *e
 	}
 	if (m.task > 1000000)
 		return;
-	GROW(b->marks, b->cap_marks, b->nr_marks + 1);
+	if (GROW(b->marks, b->cap_marks, b->nr_marks + 1)) {
+		b->oom = 1;
+		return;
+	}
 	b->marks[b->nr_marks] = m;
 	th->mark = b->nr_marks++;
 	th->task = m.task;
@@ -635,15 +673,20 @@ static void on_event(struct bld *b, struct dthread *th, int task, int foreign,
 
 /* ---- a recording: tasks from the plan ------------------------------------ */
 
-static void tid_note(struct dtrace *d, int tid, int task)
+static void tid_note(struct bld *b, int tid, int task)
 {
+	struct dtrace *d = b->d;
+
 	for (size_t i = 0; i < d->nr_tids; i++) {
 		if (d->tids[i].tid == tid) {
 			d->tids[i].task = task;
 			return;
 		}
 	}
-	GROW(d->tids, d->cap_tids, d->nr_tids + 1);
+	if (GROW(d->tids, d->cap_tids, d->nr_tids + 1)) {
+		b->oom = 1;
+		return;
+	}
 	d->tids[d->nr_tids].tid = tid;
 	d->tids[d->nr_tids++].task = task;
 }
@@ -658,7 +701,7 @@ static void rec_hook(void *ctx, const struct mmr_event *ev, int task)
 	mm_track(b, ev);
 	if (task >= 0 && p->tasks[task].tid == tid && th->task != task) {
 		th->task = task;
-		tid_note(b->d, tid, task);
+		tid_note(b, tid, task);
 	}
 	if (th->task == 0 && !b->d->comm[0] &&
 	    ((const struct mmr_common *)ev->data)->type == MMR_K_TASK_EXEC)
@@ -672,22 +715,32 @@ static void rec_hook(void *ctx, const struct mmr_event *ev, int task)
 		on_fork(b, ev);
 }
 
+/* The next op; its room was reserved (ops_reserve). */
 static struct dop *op_add(struct dtrace *d, __u32 task, int type, __u64 ts)
 {
-	struct dop *o;
+	struct dop *o = &d->ops[d->nr_ops++];
 
-	GROW(d->ops, d->cap_ops, d->nr_ops + 1);
-	o = &d->ops[d->nr_ops++];
 	*o = (struct dop){ .ts = ts, .end = ts, .id = DOP_NONE, .task = task, .type = type };
 	return o;
 }
 
-static void rec_ops(struct dtrace *d)
+/* Room for n more ops, and the per-task index; -1 if out of memory. */
+static int ops_reserve(struct dtrace *d, size_t n)
+{
+	d->task_op0 = calloc(d->nr_tasks + 1, sizeof(*d->task_op0));
+	return !d->task_op0 || GROW(d->ops, d->cap_ops, d->nr_ops + n) ? -1 : 0;
+}
+
+static int rec_ops(struct dtrace *d)
 {
 	const struct rplan *p = &d->plan;
+	size_t n = 0;
 
 	d->nr_tasks = p->nr_tasks;
-	d->task_op0 = calloc(d->nr_tasks + 1, sizeof(*d->task_op0));
+	for (int t = 0; t < p->nr_tasks; t++)
+		n += p->tasks[t].nr_ops + 2;	/* at most: touches add none */
+	if (ops_reserve(d, n))
+		return -1;
 	for (int t = 0; t < p->nr_tasks; t++) {
 		struct dop *cur;
 
@@ -711,6 +764,7 @@ static void rec_ops(struct dtrace *d)
 		op_add(d, t, DOP_EXIT, ~0ULL);
 	}
 	d->task_op0[d->nr_tasks] = d->nr_ops;
+	return 0;
 }
 
 /* ---- a replay: tasks from the marks -------------------------------------- */
@@ -737,7 +791,7 @@ static void replay_event(struct bld *b, const struct mmr_event *ev)
 	if (mark_of(ev, MMR_MARK_OP)) {
 		on_mark(b, th, ev);
 		if (th->task >= 0)
-			tid_note(b->d, c->pid, th->task);
+			tid_note(b, c->pid, th->task);
 		return;
 	}
 	if (th->task >= 0) {
@@ -760,7 +814,7 @@ static int cmp_mark(const void *x, const void *y)
 	return a->ts < b->ts ? -1 : a->ts > b->ts;
 }
 
-static void replay_ops(struct bld *b)
+static int replay_ops(struct bld *b)
 {
 	struct dtrace *d = b->d;
 	size_t i = 0;
@@ -769,7 +823,8 @@ static void replay_ops(struct bld *b)
 	for (size_t k = 0; k < b->nr_marks; k++)
 		if ((int)b->marks[k].task >= d->nr_tasks)
 			d->nr_tasks = b->marks[k].task + 1;
-	d->task_op0 = calloc(d->nr_tasks + 1, sizeof(*d->task_op0));
+	if (ops_reserve(d, b->nr_marks + 2 * (size_t)d->nr_tasks))
+		return -1;
 	for (int t = 0; t < d->nr_tasks; t++) {
 		struct dop *cur;
 
@@ -791,6 +846,7 @@ static void replay_ops(struct bld *b)
 		op_add(d, t, DOP_EXIT, ~0ULL);
 	}
 	d->task_op0[d->nr_tasks] = d->nr_ops;
+	return 0;
 }
 
 /* ---- events to ops ------------------------------------------------------- */
@@ -856,7 +912,7 @@ static void put_rss(struct dtrace *d, size_t o, size_t *at, const __s64 net[4])
 	}
 }
 
-/* Events to their ops, grouped by op; rss_stat summed per op and counter.  -1: out of memory. */
+/* Events to their ops, grouped by op; rss_stat summed per op and counter. */
 static int resolve(struct bld *b)
 {
 	struct dtrace *d = b->d;
@@ -913,6 +969,7 @@ static void bld_free(struct bld *b)
 	free(b->raw);
 	free(b->marks);
 	free(b->rss);
+	free(b->spare_mm.r);
 }
 
 /* Does the trace hold replay op marks? */
@@ -962,9 +1019,11 @@ static int load_replay(struct bld *b, struct mmr_trace *t)
 	struct mmr_event ev;
 	int r;
 
-	while ((r = mmr_trace_next(t, &ev)) == 1)
+	while (!b->oom && (r = mmr_trace_next(t, &ev)) == 1)
 		if (ev.h.len >= sizeof(struct mmr_common))
 			replay_event(b, &ev);
+	if (b->oom)
+		return -1;
 	if (r < 0) {
 		snprintf(b->err, b->errlen, "cannot read the trace");
 		return -1;
@@ -979,7 +1038,10 @@ static int load_replay(struct bld *b, struct mmr_trace *t)
 			 "takes a plain replay", b->runs);
 		return -1;
 	}
-	replay_ops(b);
+	if (replay_ops(b)) {
+		b->oom = 1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -997,10 +1059,12 @@ int dtrace_load(struct dtrace *d, struct mmr_trace *t, const struct rplan *types
 		r = load_replay(&b, t);
 	} else if (plan_build_hook(t, &d->plan, rec_hook, &b, err, errlen)) {
 		r = -1;
-	} else {
-		rec_ops(d);
+	} else if (!b.oom && rec_ops(d)) {
+		b.oom = 1;
 	}
-	if (!r && resolve(&b)) {
+	if (!r && !b.oom && resolve(&b))
+		b.oom = 1;
+	if (b.oom) {
 		snprintf(err, errlen, "out of memory");
 		r = -1;
 	}

@@ -30,22 +30,11 @@
 #include <sys/wait.h>
 #include "exec_int.h"
 
-struct shared *SH;
-struct proc P;
-const struct rplan *PL;
 static const struct rexec_opts *OPTS;
 static const struct rrun *RUN;
 static __u32 *start_at;
 static __u64 delay_a, delay_b;
 static __thread sigjmp_buf *guard;
-
-__u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* ---- the sequencer ---------------------------------------------------- */
 
@@ -250,51 +239,6 @@ static void touch(__u64 addr, int write)
 static void mark(__u32 id, const struct rop *o, __u64 rep)
 {
 	syscall(SYS_prctl, MMR_MARK_OP, id, o->task, rep, 1, MMR_MARK_WHAT(o->type, o->nr));
-}
-
-void note_result(__u32 id, const struct rop *o, long ret)
-{
-	int rec_ok = o->ret >= 0, ok = ret >= 0;
-	__u32 n;
-
-	if (rec_ok == ok)
-		return;
-	COUNT(diverged, 1);
-	if (o->flags & ROPF_RACED)
-		COUNT(diverged_raced, 1);
-	n = atomic_fetch_add(&SH->ndiv, 1);
-	if (n < 3)
-		snprintf(SH->st.first_divergence[n], sizeof(SH->st.first_divergence[n]),
-			 "op %u (task %u) %s: recorded %lld, replay %s", id, o->task, rop_name(o),
-			 (long long)o->ret, ok ? "succeeded" : strerror(-ret));
-}
-
-int nr_nodes(void)
-{
-	static int n;
-	char path[64];
-
-	if (n)
-		return n;
-	for (n = 1; n < 64; n++) {
-		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", n);
-		if (access(path, F_OK))
-			break;
-	}
-	return n;
-}
-
-int move_next_node(int pid, void **pages, int k)
-{
-	int nodes[MOVE_MAX], status[MOVE_MAX];
-
-	if (k > MOVE_MAX)
-		k = MOVE_MAX;
-	syscall(SYS_move_pages, pid, k, pages, NULL, status, 0);
-	for (int i = 0; i < k; i++)
-		nodes[i] = status[i] >= 0 ? (status[i] + 1) % nr_nodes() : 0;
-	return syscall(SYS_move_pages, pid, k, pages, nodes, status, 2 /* MPOL_MF_MOVE */) < 0 ?
-		-1 : k;
 }
 
 /* Kernel-initiated migration: to another node, or with one node, compaction. */
@@ -512,15 +456,6 @@ static void *thread_main(void *arg)
 
 /* ---- one run ---------------------------------------------------------- */
 
-__u64 splitmix(__u64 *s)
-{
-	__u64 z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /*
  * Where each op may start: after start_at[id] ops have completed.  A pair
  * (a, b) starts together at a's slot; the ops between them move after b.
@@ -686,6 +621,8 @@ int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const stru
 	st->elapsed_ns = now_ns() - t0;
 	perturb_stats(st);
 	st->stuck = SH->stuck;
+	if (!err[0] && SH->oom)
+		snprintf(err, errlen, "out of memory in a replayed process");
 	if (!err[0] && SH->abort && atomic_load(&SH->done) < p->nr_ops) {
 		__u32 d = atomic_load(&SH->done);
 

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Executor internals shared by exec.c (runs and tasks) and proc.c (one process's state). */
+/*
+ * Executor internals shared by exec.c (runs and tasks), proc.c (one
+ * process's state), perturb.c and explore.c.  Calls go one way:
+ * exec.c -> proc.c, perturb.c -> run.c (the shared state and helpers).
+ */
 #ifndef MMR_EXEC_INT_H
 #define MMR_EXEC_INT_H
 
@@ -28,6 +32,7 @@ struct shared {
 	atomic_uint waiters;
 	volatile __u64 release_ns;	/* when a racing pair was released */
 	volatile int abort;
+	volatile int oom;	/* a process of the run ran out of memory (and aborted it) */
 	volatile int stuck;
 	atomic_uint ndiv;
 	struct rstats st;
@@ -66,19 +71,25 @@ struct piece {
 	__u64 rep, len;
 };
 
-extern struct shared *SH;
+/* run.c */
+extern struct shared *SH;	/* the run's, shared by its processes */
 #define COUNT(field, n) __atomic_fetch_add(&SH->st.field, (n), __ATOMIC_RELAXED)
-extern struct proc P;
-extern const struct rplan *PL;
+extern struct proc P;		/* this process's */
+extern const struct rplan *PL;	/* the plan being run */
 
 __u64 now_ns(void);
+__u64 splitmix(__u64 *s);
 int nr_nodes(void);
 #define MOVE_MAX 256
 /* Moves @k (at most MOVE_MAX) pages of process @pid (0: this one) to the next node; k or -1. */
 int move_next_node(int pid, void **pages, int k);
-__u64 splitmix(__u64 *s);
-void run_task(int t);
+/* Counts a replayed syscall whose success differs from the recorded one. */
 void note_result(__u32 id, const struct rop *o, long ret);
+/* This process ran out of memory: the run stops, and plan_exec fails saying so. */
+void run_oom(void);
+
+/* exec.c */
+void run_task(int t);
 
 /* proc.c */
 void proc_init(const char *scratch);

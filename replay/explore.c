@@ -12,37 +12,6 @@
 
 #define LOOKBACK 512
 
-int rop_range(const struct rplan *p, const struct rop *o, __u64 *lo, __u64 *hi)
-{
-	__u64 psz = p->page_size;
-
-	switch (o->type) {
-	case ROP_TOUCH:
-		*lo = o->a[0], *hi = o->a[0] + psz;
-		return 1;
-	case ROP_PAGEOUT:
-	case ROP_MIGRATE:
-		*lo = o->a[0], *hi = o->a[0] + o->a[1] * psz;
-		return 1;
-	case ROP_SYSCALL:
-		break;
-	default:
-		return 0;
-	}
-	switch (o->nr) {
-	case NR_MMAP:
-		if (o->ret < 0)
-			return 0;
-		*lo = o->ret, *hi = o->ret + o->a[1];
-		return 1;
-	case NR_MPROTECT: case NR_MUNMAP: case NR_MREMAP: case NR_MSYNC: case NR_MADVISE:
-	case NR_MLOCK: case NR_MUNLOCK: case NR_MLOCK2:
-		*lo = o->a[0], *hi = o->a[0] + (o->a[1] ? o->a[1] : psz);
-		return 1;
-	}
-	return 0;
-}
-
 /* Index of the op before which task t may not be released: its previous op, or its spawn. */
 static long before_of(const struct rplan *p, const long *spawn_of, const long *pos, __u32 b)
 {
@@ -51,13 +20,13 @@ static long before_of(const struct rplan *p, const long *spawn_of, const long *p
 	return pos[b] > 0 ? (long)t->ops[pos[b] - 1] : spawn_of[p->ops[b].task];
 }
 
-struct sig {
+struct pair_sig {
 	__u32 ta, tb;
 	__u16 ka, kb;
 	__u64 page;
 };
 
-static int seen(struct sig *sigs, int n, const struct sig *s)
+static int sig_seen(struct pair_sig *sigs, int n, const struct pair_sig *s)
 {
 	for (int i = 0; i < n; i++)
 		if (!memcmp(&sigs[i], s, sizeof(*s)))
@@ -68,7 +37,7 @@ static int seen(struct sig *sigs, int n, const struct sig *s)
 static int pairs_scan(const struct rplan *p, __u64 window, const long *spawn_of, const long *pos,
 		      struct rpair *out, int max)
 {
-	struct sig sigs[max > 0 ? max : 1];
+	struct pair_sig sigs[max > 0 ? max : 1];
 	int n = 0;
 
 	for (size_t b = 1; b < p->nr_ops && n < max; b++) {
@@ -80,7 +49,7 @@ static int pairs_scan(const struct rplan *p, __u64 window, const long *spawn_of,
 		for (size_t a = b; a-- > 0 && b - a <= LOOKBACK;) {
 			const struct rop *oa = &p->ops[a];
 			__u64 alo, ahi;
-			struct sig s;
+			struct pair_sig s;
 
 			if (oa->ts + oa->dur + window < ob->ts)
 				break;
@@ -88,9 +57,9 @@ static int pairs_scan(const struct rplan *p, __u64 window, const long *spawn_of,
 			    ahi <= blo || bhi <= alo || before_of(p, spawn_of, pos, b) >= (long)a)
 				continue;
 			memset(&s, 0, sizeof(s));
-			s = (struct sig){ oa->task, ob->task, oa->type << 10 | oa->nr,
+			s = (struct pair_sig){ oa->task, ob->task, oa->type << 10 | oa->nr,
 					  ob->type << 10 | ob->nr, (alo > blo ? alo : blo) / p->page_size };
-			if (seen(sigs, n, &s))
+			if (sig_seen(sigs, n, &s))
 				continue;
 			sigs[n] = s;
 			out[n++] = (struct rpair){ a, b };
@@ -145,21 +114,21 @@ static int target_rank(const struct rop *o)
 
 int plan_targets(const struct rplan *p, __u32 *out, int max)
 {
-	struct sig sigs[max > 0 ? max : 1];
+	struct pair_sig sigs[max > 0 ? max : 1];
 	int n = 0;
 
 	for (int rank = 0; rank <= 2; rank++) {
 		for (size_t i = 0; i < p->nr_ops && n < max; i++) {
 			const struct rop *o = &p->ops[i];
 			__u64 lo, hi;
-			struct sig s;
+			struct pair_sig s;
 
 			if (o->type != ROP_SYSCALL || target_rank(o) != rank || o->ret < 0 ||
 			    !rop_range(p, o, &lo, &hi))
 				continue;
 			memset(&s, 0, sizeof(s));
-			s = (struct sig){ o->task, 0, o->nr, 0, lo / p->page_size };
-			if (seen(sigs, n, &s))
+			s = (struct pair_sig){ o->task, 0, o->nr, 0, lo / p->page_size };
+			if (sig_seen(sigs, n, &s))
 				continue;
 			sigs[n] = s;
 			out[n++] = i;

@@ -43,23 +43,23 @@ struct bld {
 	int nr_paths, cap_paths;
 	struct rfields f;
 	int have_ttu;
+	int oom;		/* out of memory: the build stops, plan_build fails */
+	struct rop spare;	/* what op_add hands out when it could not add one */
 };
 
-/* mmr_grow() for the replay: new elements zeroed; out of memory ends the process. */
-void *replay_grow(void *arr, size_t *cap, size_t need, size_t size)
+int replay_grow(void *arrp, size_t *cap, size_t need, size_t size)
 {
 	size_t old = *cap;
-	void *q = mmr_grow(arr, cap, need, size, 16);
+	void *arr, *q;
 
-	if (!q) {
-		fprintf(stderr, "mmreplay: replay: out of memory\n");
-		_exit(2);
-	}
+	memcpy(&arr, arrp, sizeof(arr));
+	q = mmr_grow(arr, cap, need, size, 16);
+	if (!q)
+		return -1;
 	memset((char *)q + old * size, 0, (*cap - old) * size);
-	return q;
+	memcpy(arrp, &q, sizeof(q));
+	return 0;
 }
-
-#define GROW(arr, cap, need) ((arr) = replay_grow((arr), &(cap), (need), sizeof(*(arr))))
 
 /* ---- tasks ------------------------------------------------------------ */
 
@@ -78,10 +78,13 @@ static int task_find(struct bld *b, int tid)
 static int task_new(struct bld *b, int tid, int tgid, int parent, int thread)
 {
 	struct rplan *p = b->p;
-	int i = p->nr_tasks++;
+	int i = p->nr_tasks;
 
-	GROW(p->tasks, p->cap_tasks, p->nr_tasks);
-	GROW(b->ts, b->cap_ts, p->nr_tasks);
+	if (GROW(p->tasks, p->cap_tasks, i + 1) || GROW(b->ts, b->cap_ts, i + 1)) {
+		b->oom = 1;
+		return -1;
+	}
+	p->nr_tasks++;
 	p->tasks[i] = (struct rtask){ .tid = tid, .tgid = tgid, .parent = parent, .thread = thread };
 	return i;
 }
@@ -91,8 +94,12 @@ static struct rop *op_add(struct bld *b, int task, int type, __u64 ts)
 	struct rplan *p = b->p;
 	struct rop *o;
 
-	GROW(p->ops, p->cap_ops, p->nr_ops + 1);
-	o = &p->ops[p->nr_ops++];
+	if (GROW(p->ops, p->cap_ops, p->nr_ops + 1)) {
+		b->oom = 1;
+		o = &b->spare;	/* written to, never read */
+	} else {
+		o = &p->ops[p->nr_ops++];
+	}
 	memset(o, 0, sizeof(*o));
 	o->task = task;
 	o->type = type;
@@ -124,7 +131,8 @@ static int task_of(struct bld *b, const struct mmr_event *ev)
 	if (leader < 0)
 		return task_new(b, c->pid, ev->h.tgid, -1, 0);
 	t = task_new(b, c->pid, ev->h.tgid, leader, 1);
-	op_add(b, leader, ROP_SPAWN, ev->h.ts)->extra = t;
+	if (t >= 0)
+		op_add(b, leader, ROP_SPAWN, ev->h.ts)->extra = t;
 	return t;
 }
 
@@ -151,19 +159,26 @@ static __u32 file_of(struct bld *b, const struct mmr_file_id *id)
 			return i + 1;
 		}
 	}
-	GROW(p->files, p->cap_files, p->nr_files + 1);
+	if (GROW(p->files, p->cap_files, p->nr_files + 1)) {
+		b->oom = 1;
+		return 0;
+	}
 	p->files[p->nr_files] = (struct rfile){ .dev = id->dev, .ino = id->ino, .size = id->size };
 	return ++p->nr_files;
 }
 
-static __u32 str_add(struct rplan *p, const char *s)
+static __u32 str_add(struct bld *b, const char *s)
 {
+	struct rplan *p = b->p;
 	size_t n = strlen(s) + 1, at;
 
 	if (!p->strs_len)
 		p->strs_len = 1;	/* offset 0 is "none" */
 	at = p->strs_len;
-	GROW(p->strs, p->cap_strs, at + n);
+	if (GROW(p->strs, p->cap_strs, at + n)) {
+		b->oom = 1;
+		return 0;
+	}
 	memcpy(p->strs + at, s, n);
 	p->strs_len += n;
 	return at;
@@ -172,12 +187,17 @@ static __u32 str_add(struct rplan *p, const char *s)
 static void path_note(struct bld *b, const char *path, __u32 file)
 {
 	size_t cap = b->cap_paths;
+	char *dup;
 
 	if (!path[0] || !file)
 		return;
-	b->paths = replay_grow(b->paths, &cap, b->nr_paths + 1, sizeof(*b->paths));
+	if (replay_grow(&b->paths, &cap, b->nr_paths + 1, sizeof(*b->paths)) ||
+	    !(dup = strdup(path))) {
+		b->oom = 1;
+		return;
+	}
 	b->cap_paths = cap;
-	b->paths[b->nr_paths].path = strdup(path);
+	b->paths[b->nr_paths].path = dup;
 	b->paths[b->nr_paths++].file = file;
 }
 
@@ -215,8 +235,11 @@ static void on_enter(struct bld *b, const struct mmr_event *ev)
 {
 	const struct mmr_sys_enter *e = ev->data;
 	int t = task_of(b, ev);
-	struct pend *pd = &b->ts[t].pend;
+	struct pend *pd;
 
+	if (t < 0)
+		return;		/* out of memory */
+	pd = &b->ts[t].pend;
 	b->ts[t].mm = ev->h.mm;
 	pd->used = 1;
 	pd->ts = ev->h.ts;
@@ -273,11 +296,14 @@ static void on_exit_sys(struct bld *b, const struct mmr_event *ev)
 	if (is_open(x->nr))
 		path_note(b, pd->path, o->file);
 	if (x->nr == NR_MEMFD_CREATE)
-		o->extra = str_add(b->p, pd->path[0] ? pd->path : "mmreplay");
+		o->extra = str_add(b, pd->path[0] ? pd->path : "mmreplay");
 	if (pd->nr_addrs) {
 		struct rplan *p = b->p;
 
-		GROW(p->addrs, p->cap_addrs, p->nr_addrs + pd->nr_addrs);
+		if (GROW(p->addrs, p->cap_addrs, p->nr_addrs + pd->nr_addrs)) {
+			b->oom = 1;
+			return;
+		}
 		memcpy(p->addrs + p->nr_addrs, pd->addrs, pd->nr_addrs * sizeof(__u64));
 		o->addr0 = p->nr_addrs;
 		o->naddr = pd->nr_addrs;
@@ -290,8 +316,10 @@ static void on_fork(struct bld *b, const struct mmr_event *ev)
 	const struct mmr_task_fork *f = ev->data;
 	int parent = task_of(b, ev);
 	int thread = f->child_tgid == f->parent_tgid;
-	int child = task_new(b, f->child_tid, f->child_tgid, parent, thread);
+	int child = parent < 0 ? -1 : task_new(b, f->child_tid, f->child_tgid, parent, thread);
 
+	if (child < 0)
+		return;		/* out of memory */
 	b->ts[child].mm = f->child_mm;
 	op_add(b, parent, ROP_SPAWN, ev->h.ts)->extra = child;
 }
@@ -300,6 +328,8 @@ static void on_exec(struct bld *b, const struct mmr_event *ev)
 {
 	int t = task_of(b, ev);
 
+	if (t < 0)
+		return;		/* out of memory */
 	b->ts[t].mm = ev->h.mm;
 	b->ts[t].pend.used = 0;	/* execve returns no exit record for a leader it replaced */
 	op_add(b, t, ROP_EXEC, ev->h.ts);
@@ -332,6 +362,8 @@ static void on_fault(struct bld *b, const struct mmr_event *ev)
 	__u64 addr = rfield(ev, b->f.fault_addr, 8);
 	struct rop *o;
 
+	if (t < 0)
+		return;		/* out of memory */
 	b->ts[t].mm = ev->h.mm;
 	o = op_add(b, t, ROP_TOUCH, ev->h.ts);
 	o->a[0] = addr & ~(__u64)(b->p->page_size - 1);
@@ -385,8 +417,10 @@ static void on_migration(struct bld *b, const struct mmr_event *ev)
 	    (b->ts[t].pend.e.nr == NR_MOVE_PAGES || b->ts[t].pend.e.nr == NR_MIGRATE_PAGES)) {
 		struct pend *pd = &b->ts[t].pend;
 
-		GROW(pd->addrs, pd->cap_addrs, pd->nr_addrs + 1);
-		pd->addrs[pd->nr_addrs++] = addr;
+		if (GROW(pd->addrs, pd->cap_addrs, pd->nr_addrs + 1))
+			b->oom = 1;
+		else
+			pd->addrs[pd->nr_addrs++] = addr;
 		return;
 	}
 	kernel_op(b, ev, ROP_MIGRATE, addr, n);
@@ -403,7 +437,10 @@ __u64 swap_rise(struct swap_count *s, const struct rfields *f, const struct mmr_
 	for (i = 0; i < s->nr && s->mms[i].mm != ev->h.mm; i++)
 		;
 	if (i == s->nr) {
-		s->mms = replay_grow(s->mms, &s->cap, s->nr + 1, sizeof(*s->mms));
+		if (GROW(s->mms, s->cap, s->nr + 1)) {
+			s->oom = 1;
+			return 0;
+		}
 		s->mms[s->nr++].mm = ev->h.mm;
 	}
 	now = (__s64)rfield(ev, f->rss_size, 8) / page_size;
@@ -417,6 +454,7 @@ static void on_rss(struct bld *b, const struct mmr_event *ev)
 	const struct mmr_common *c = ev->data;
 	__u64 rise = swap_rise(&b->swap, &b->f, ev, b->p->page_size);
 
+	b->oom |= b->swap.oom;
 	if (!rise)
 		return;
 	b->p->swapouts += rise;
@@ -579,7 +617,8 @@ static int order_ops(struct rplan *p)
 	for (size_t i = 0; i < p->nr_ops; i++) {
 		struct rtask *t = &p->tasks[p->ops[i].task];
 
-		GROW(t->ops, t->cap, t->nr_ops + 1);
+		if (GROW(t->ops, t->cap, t->nr_ops + 1))
+			return -1;
 		t->ops[t->nr_ops++] = i;
 	}
 	return 0;
@@ -646,16 +685,19 @@ int plan_build_hook(struct mmr_trace *t, struct rplan *p, plan_hook hook, void *
 		if (ev.h.len < sizeof(struct mmr_common))
 			continue;
 		on_event(&b, &ev);
+		if (b.oom)
+			break;
 		if (hook)
 			hook(ctx, &ev, event_task(&b, &ev));
 	}
 	bld_free(&b);
-	if (!p->nr_tasks) {
+	if (!b.oom && !p->nr_tasks) {
 		snprintf(err, errlen, "the trace has no traced task to replay");
 		return -1;
 	}
-	if (order_ops(p)) {
+	if (b.oom || order_ops(p)) {
 		snprintf(err, errlen, "out of memory");
+		plan_free(p);
 		return -1;
 	}
 	mark_raced(p);
@@ -677,6 +719,37 @@ void plan_free(struct rplan *p)
 	free(p->addrs);
 	free(p->strs);
 	memset(p, 0, sizeof(*p));
+}
+
+int rop_range(const struct rplan *p, const struct rop *o, __u64 *lo, __u64 *hi)
+{
+	__u64 psz = p->page_size;
+
+	switch (o->type) {
+	case ROP_TOUCH:
+		*lo = o->a[0], *hi = o->a[0] + psz;
+		return 1;
+	case ROP_PAGEOUT:
+	case ROP_MIGRATE:
+		*lo = o->a[0], *hi = o->a[0] + o->a[1] * psz;
+		return 1;
+	case ROP_SYSCALL:
+		break;
+	default:
+		return 0;
+	}
+	switch (o->nr) {
+	case NR_MMAP:
+		if (o->ret < 0)
+			return 0;
+		*lo = o->ret, *hi = o->ret + o->a[1];
+		return 1;
+	case NR_MPROTECT: case NR_MUNMAP: case NR_MREMAP: case NR_MSYNC: case NR_MADVISE:
+	case NR_MLOCK: case NR_MUNLOCK: case NR_MLOCK2:
+		*lo = o->a[0], *hi = o->a[0] + (o->a[1] ? o->a[1] : psz);
+		return 1;
+	}
+	return 0;
 }
 
 const char *rop_name(const struct rop *o)

@@ -30,8 +30,10 @@ void proc_init(const char *scratch)
 void proc_add_thread(pthread_t th)
 {
 	pthread_mutex_lock(&P.lock);
-	P.thr = replay_grow(P.thr, &P.cap_thr, P.nr_thr + 1, sizeof(*P.thr));
-	P.thr[P.nr_thr++] = th;
+	if (GROW(P.thr, P.cap_thr, P.nr_thr + 1))
+		run_oom();	/* not joined: the run is over anyway */
+	else
+		P.thr[P.nr_thr++] = th;
 	pthread_mutex_unlock(&P.lock);
 }
 
@@ -77,7 +79,10 @@ static size_t reg_lower(__u64 addr)	/* first region ending above addr */
 static void reg_insert(size_t at, struct region r)
 {
 	atomic_fetch_add(&P.gen, 1);
-	P.reg = replay_grow(P.reg, &P.cap_reg, P.nr_reg + 1, sizeof(*P.reg));
+	if (GROW(P.reg, P.cap_reg, P.nr_reg + 1)) {
+		run_oom();
+		return;
+	}
 	memmove(&P.reg[at + 1], &P.reg[at], (P.nr_reg - at) * sizeof(*P.reg));
 	P.reg[at] = r;
 	P.nr_reg++;
@@ -229,8 +234,12 @@ static void fd_put(long rec, int rep, __u32 file)
 	i = fd_find(rec);
 	if (i >= 0) {
 		close(P.fds[i].rep);
+	} else if (GROW(P.fds, P.cap_fds, P.nr_fds + 1)) {
+		run_oom();
+		close(rep);
+		pthread_mutex_unlock(&P.lock);
+		return;
 	} else {
-		P.fds = replay_grow(P.fds, &P.cap_fds, P.nr_fds + 1, sizeof(*P.fds));
 		i = P.nr_fds++;
 	}
 	P.fds[i].rec = rec;

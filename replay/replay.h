@@ -88,9 +88,16 @@ typedef void (*plan_hook)(void *ctx, const struct mmr_event *ev, int task);
 int plan_build_hook(struct mmr_trace *t, struct rplan *p, plan_hook hook, void *ctx, char *err,
 		    size_t errlen);
 void plan_free(struct rplan *p);
+/* The recorded range an op works on; 0 if it has none. */
+int rop_range(const struct rplan *p, const struct rop *o, __u64 *lo, __u64 *hi);
 const char *rop_name(const struct rop *o);
-/* mmr_grow() with new elements zeroed; out of memory ends the process. */
-void *replay_grow(void *arr, size_t *cap, size_t need, size_t size);
+/*
+ * mmr_grow() for replay/ and diff/: grows the array *arrp (cap elements of
+ * size bytes) to hold need, new elements zeroed; 0, or -1 when out of memory
+ * (*arrp and cap are then unchanged).  GROW(arr, cap, need) names the array.
+ */
+int replay_grow(void *arrp, size_t *cap, size_t need, size_t size);
+#define GROW(arr, cap, need) replay_grow(&(arr), &(cap), (need), sizeof(*(arr)))
 
 /* Offsets of the tracepoint fields replay reads, from the trace's own formats. */
 struct rfields {
@@ -105,6 +112,7 @@ __u64 rfield(const struct mmr_event *ev, unsigned off, unsigned size);
 struct swap_count {
 	struct { __u64 mm; __s64 swapents; } *mms;
 	size_t nr, cap;
+	int oom;		/* an mm could not be added: out of memory */
 };
 /* Pages an rss_stat event added to its mm's MM_SWAPENTS; 0 for a fall or another counter. */
 __u64 swap_rise(struct swap_count *s, const struct rfields *f, const struct mmr_event *ev,
@@ -128,8 +136,6 @@ struct rpair {
 int plan_pairs(const struct rplan *p, __u64 window_ns, struct rpair *out, int max);
 /* Ops worth perturbing (mlock, munlock, munmap, madvise... on known pages), at most max. */
 int plan_targets(const struct rplan *p, __u32 *out, int max);
-/* The recorded range an op works on; 0 if it has none. */
-int rop_range(const struct rplan *p, const struct rop *o, __u64 *lo, __u64 *hi);
 
 /* Kernel-side perturbations for --explore (perturb.c) */
 enum { PERTURB_NONE, PERTURB_RECLAIM, PERTURB_MIGRATE, PERTURB_COMPACT, PERTURB_COLLAPSE,

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Each traced thread's last mm syscall: an open hash on tid, looked up by
+ * the event side (check.c), the ledgers (ledger.c) and the snapshot rules
+ * (verdicts.c), and how a syscall is spelt in a finding.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check_int.h"
+
+/* The slot of @tid (open addressing), or the first free one; NULL if full. */
+static struct syscall_rec **sys_probe(struct checker *c, int tid, unsigned *home)
+{
+	unsigned n = sizeof(c->sys) / sizeof(c->sys[0]), h = (unsigned)tid * 2654435761u % n;
+
+	*home = h;
+	for (unsigned i = 0; i < n; i++) {
+		struct syscall_rec **s = &c->sys[(h + i) % n];
+
+		if (!*s || (*s)->tid == tid)
+			return s;
+	}
+	return NULL;
+}
+
+struct syscall_rec *checker_sys(struct checker *c, int tid)
+{
+	unsigned h;
+	struct syscall_rec **s = sys_probe(c, tid, &h);
+
+	return s ? *s : NULL;
+}
+
+struct syscall_rec *checker_sys_slot(struct checker *c, int tid)
+{
+	unsigned h;
+	struct syscall_rec **s = sys_probe(c, tid, &h);
+
+	if (!s) {			/* full: reuse the home slot */
+		memset(c->sys[h], 0, sizeof(*c->sys[h]));
+		c->sys[h]->tid = tid;
+		return c->sys[h];
+	}
+	if (!*s && (*s = calloc(1, sizeof(**s))))
+		(*s)->tid = tid;
+	return *s;
+}
+
+int migration_in_flight(const struct checker *c)
+{
+	for (size_t i = 0; i < sizeof(c->sys) / sizeof(c->sys[0]); i++) {
+		const struct syscall_rec *r = c->sys[i];
+
+		if (r && !r->done && (r->nr == NR_MOVE_PAGES || r->nr == NR_MIGRATE_PAGES))
+			return 1;
+	}
+	return 0;
+}
+
+void describe_syscall(const struct syscall_rec *r, char *buf, size_t len)
+{
+	const char *name = r ? syscall_name(r->nr) : NULL;
+
+	if (!r) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (!name)
+		snprintf(buf, len, "syscall %u", r->nr);
+	else
+		snprintf(buf, len, "%s(0x%llx, 0x%llx, 0x%llx%s) = %lld", name,
+			 (unsigned long long)r->args[0], (unsigned long long)r->args[1],
+			 (unsigned long long)r->args[2], r->nr == NR_FALLOCATE ? ", ..." : "",
+			 (long long)r->ret);
+}
