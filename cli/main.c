@@ -78,8 +78,9 @@ int main(int argc, char **argv)
 		return MMR_EXIT_ERROR;
 	}
 	for (int c = 0; c < NR_CMDS; c++)
-		if (!strcmp(cmds[c].name, argv[i]))
-			return cmds[c].run(argc - i, argv + i);
+		if (!strcmp(cmds[c].name, argv[i])) {
+			return mmr_json_end(cmds[c].run(argc - i, argv + i));
+		}
 	mmr_err("unknown command '%s' (see mmreplay --help)", argv[i]);
 	return MMR_EXIT_ERROR;
 }

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "util.h"
 
 int mmr_verbose;
+
+static json_writer_t *json_out;
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
@@ -54,27 +57,21 @@ int mmr_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	return c;
 }
 
-void json_strn(FILE *f, const char *s, size_t n)
+json_writer_t *mmr_json(void)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	if (!json_out) {
+		json_out = jsonw_new(stdout);
+		if (!json_out) {
+			fputs("mmreplay: out of memory\n", stderr);
+			exit(MMR_EXIT_ERROR);
+		}
+		jsonw_hold_top(json_out);	/* an error after the report goes inside it */
 	}
-	fputc('"', f);
+	return json_out;
 }
 
-void json_str(FILE *f, const char *s)
+int mmr_json_end(int status)
 {
-	json_strn(f, s ? s : "", (size_t)-1);
+	jsonw_destroy(&json_out);
+	return status;
 }

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include "json_writer.h"
 
 #define MMR_EXIT_ERROR 2
 
@@ -20,7 +21,11 @@ extern int mmr_verbose;
 int mmr_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts);
 
-void json_str(FILE *f, const char *s);
-void json_strn(FILE *f, const char *s, size_t n);
+/*
+ * --json: the command's JSON goes through one writer on stdout, made on
+ * first use; mmr_json_end(status) closes it and returns status unchanged.
+ */
+json_writer_t *mmr_json(void);
+int mmr_json_end(int status);
 
 #endif
