@@ -8,6 +8,8 @@
 int mmr_verbose;
 
 static json_writer_t *json_out;
+static int json_mode;
+static char json_err[1024];
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
@@ -23,6 +25,11 @@ void mmr_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("", fmt, ap);
 	va_end(ap);
+	if (json_mode && !json_err[0]) {
+		va_start(ap, fmt);
+		vsnprintf(json_err, sizeof(json_err), fmt, ap);
+		va_end(ap);
+	}
 }
 
 void mmr_warn(const char *fmt, ...)
@@ -70,8 +77,16 @@ json_writer_t *mmr_json(void)
 	return json_out;
 }
 
+void mmr_json_mode(int on)
+{
+	json_mode = on;
+}
+
 int mmr_json_end(int status)
 {
+	/* 1 is a verdict (findings, traces that differ), not a failure */
+	if (status == MMR_EXIT_ERROR && json_mode && json_err[0])
+		jsonw_error(mmr_json(), json_err);
 	jsonw_destroy(&json_out);
 	return status;
 }
