@@ -73,11 +73,13 @@ static void sep(json_writer_t *w)
 
 static void start(json_writer_t *w, char open, char close)
 {
+	if (w->depth == JSONW_MAX_DEPTH) {	/* a printer's bug: no report nests this deep */
+		fprintf(stderr, "mmreplay: JSON nested deeper than %d\n", JSONW_MAX_DEPTH);
+		abort();
+	}
 	sep(w);
 	fputc(open, w->out);
-	if (w->depth < JSONW_MAX_DEPTH)
-		w->lvl[w->depth] = (struct jsonw_level){ close, true, -1, -1 };
-	w->depth++;
+	w->lvl[w->depth++] = (struct jsonw_level){ close, true, -1, -1 };
 }
 
 static void end(json_writer_t *w)
