@@ -107,55 +107,66 @@ void check_print_plain(const struct checker *c, const struct mmr_trace *t)
 	printf("%s\n", nr ? "FINDINGS" : "clean: no findings");
 }
 
-static void print_finding_json(const struct finding *f, int first)
+static void print_finding_json(const struct finding *f, json_writer_t *w)
 {
-	printf("%s\n    {\"kind\": \"%s\", \"pid\": %d, \"tid\": %d, \"mm\": \"0x%llx\", \"ts\": %llu, "
-	       "\"address\": %llu, \"pages\": %llu, \"pfn\": ", first ? "" : ",",
-	       verdict_name(f->kind), f->pid, f->tid, (unsigned long long)f->mm,
-	       (unsigned long long)f->ts, (unsigned long long)f->address,
-	       (unsigned long long)f->nr_pages);
+	jsonw_start_object(w);
+	jsonw_string_field(w, "kind", verdict_name(f->kind));
+	jsonw_int_field(w, "pid", f->pid);
+	jsonw_int_field(w, "tid", f->tid);
+	jsonw_stringf_field(w, "mm", "0x%llx", (unsigned long long)f->mm);
+	jsonw_u64_field(w, "ts", f->ts);
+	jsonw_u64_field(w, "address", f->address);
+	jsonw_u64_field(w, "pages", f->nr_pages);
 	if (f->pfn == ~0ULL)
-		printf("null");
+		jsonw_null_field(w, "pfn");
 	else
-		printf("%llu", (unsigned long long)f->pfn);
-	printf(", \"snapshot\": %u, \"op\": ", f->snapshot);
-	json_str(stdout, f->op);
-	printf(", \"evidence\": [");
-	for (int i = 0; i < f->nr_evidence; i++) {
-		printf("%s", i ? ", " : "");
-		json_str(stdout, f->evidence[i]);
-	}
-	printf("]}");
+		jsonw_u64_field(w, "pfn", f->pfn);
+	jsonw_uint_field(w, "snapshot", f->snapshot);
+	jsonw_string_field(w, "op", f->op);
+	jsonw_name(w, "evidence");
+	jsonw_start_array(w);
+	for (int i = 0; i < f->nr_evidence; i++)
+		jsonw_string(w, f->evidence[i]);
+	jsonw_end_array(w);
+	jsonw_end_object(w);
 }
 
-void check_print_json(const struct checker *c)
+void check_print_json(const struct checker *c, json_writer_t *w)
 {
 	const struct finding *f;
 	int nr;
 
 	f = checker_findings(c, &nr);
-	printf("{\n  \"findings\": [");
+	jsonw_start_object(w);
+	jsonw_lines(w, 2, 0);
+	jsonw_name(w, "findings");
+	jsonw_start_array(w);
+	jsonw_lines(w, 4, 2);
 	for (int i = 0; i < nr; i++)
-		print_finding_json(&f[i], i == 0);
-	printf("%s],\n  \"findings_total\": %llu,\n  \"findings_not_stored\": %llu,\n"
-	       "  \"events\": %llu,\n  \"snapshots\": %llu,\n"
-	       "  \"coverage\": {", nr ? "\n  " : "", (unsigned long long)checker_findings_total(c),
-	       (unsigned long long)checker_findings_not_stored(c),
-	       (unsigned long long)checker_events(c), (unsigned long long)checker_snapshots(c));
+		print_finding_json(&f[i], w);
+	jsonw_end_array(w);
+	jsonw_u64_field(w, "findings_total", checker_findings_total(c));
+	jsonw_u64_field(w, "findings_not_stored", checker_findings_not_stored(c));
+	jsonw_u64_field(w, "events", checker_events(c));
+	jsonw_u64_field(w, "snapshots", checker_snapshots(c));
+	jsonw_name(w, "coverage");
+	jsonw_start_object(w);
+	jsonw_lines(w, 4, 2);
 	for (int v = 0; v < V_NR; v++) {
 		const struct coverage *cov = checker_coverage(c, v);
 
-		printf("%s\n    \"%s\": {\"snapshots_checked\": %llu, \"snapshots_skipped\": %llu, "
-		       "\"deferred_pages\": %llu, \"snapshot_note\": ", v ? "," : "", verdict_name(v),
-		       (unsigned long long)cov->snap_checked, (unsigned long long)cov->snap_skipped,
-		       (unsigned long long)cov->deferred);
-		json_str(stdout, cov->snap_note);
-		printf(", \"events_checked\": %llu, \"event_note\": ",
-		       (unsigned long long)cov->event_checked);
-		json_str(stdout, cov->event_note);
-		printf("}");
+		jsonw_name(w, verdict_name(v));
+		jsonw_start_object(w);
+		jsonw_u64_field(w, "snapshots_checked", cov->snap_checked);
+		jsonw_u64_field(w, "snapshots_skipped", cov->snap_skipped);
+		jsonw_u64_field(w, "deferred_pages", cov->deferred);
+		jsonw_string_field(w, "snapshot_note", cov->snap_note);
+		jsonw_u64_field(w, "events_checked", cov->event_checked);
+		jsonw_string_field(w, "event_note", cov->event_note);
+		jsonw_end_object(w);
 	}
-	printf("\n  }\n}\n");
+	jsonw_end_object(w);
+	jsonw_end_object(w);
 }
 
 int cmd_check(int argc, char **argv)
@@ -185,7 +196,7 @@ int cmd_check(int argc, char **argv)
 		checker_event(c, &ev);
 	checker_finish(c);
 	if (json)
-		check_print_json(c);
+		check_print_json(c, mmr_json());
 	else
 		check_print_plain(c, t);
 	ret = checker_findings_total(c) ? 1 : 0;

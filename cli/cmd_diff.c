@@ -285,29 +285,24 @@ static void print_plain(const struct ddiff *x, const struct diff_opts *o, const 
 
 /* ---- json ---------------------------------------------------------------- */
 
-struct json_ctx {
-	int n;
-};
-
 static void json_line(void *ctx, char sign, const char *text, unsigned times)
 {
-	struct json_ctx *c = ctx;
+	json_writer_t *w = ctx;
 	char line[400];
 
 	if (times > 1)
 		snprintf(line, sizeof(line), "%c %s (x%u)", sign, text, times);
 	else
 		snprintf(line, sizeof(line), "%c %s", sign, text);
-	printf("%s", c->n++ ? ", " : "");
-	json_str(stdout, sign == '.' ? "..." : line);
+	jsonw_string(w, sign == '.' ? "..." : line);
 }
 
-static void json_only(const struct ddiff *x, const struct dpair *p, int side)
+static void json_only(const struct ddiff *x, const struct dpair *p, int side, json_writer_t *w)
 {
 	char text[320];
-	int n = 0;
 
-	printf("\"only_%c\": [", side ? 'b' : 'a');
+	jsonw_name(w, side ? "only_b" : "only_a");
+	jsonw_start_array(w);
 	for (size_t k = 0; k < p->nr_only; k++) {
 		const struct dcount *c = &p->only[k];
 		__u32 more = excess(c, side);
@@ -315,103 +310,147 @@ static void json_only(const struct ddiff *x, const struct dpair *p, int side)
 		if (!more)
 			continue;
 		ddiff_key_text(x, c->key, text, sizeof(text));
-		printf("%s{\"event\": ", n++ ? ", " : "");
-		json_str(stdout, text);
-		printf(", \"kind\": \"%s\", \"count\": %u}", kind_def(x->keys[c->key].kind)->name,
-		       more);
+		jsonw_start_object(w);
+		jsonw_string_field(w, "event", text);
+		jsonw_string_field(w, "kind", kind_def(x->keys[c->key].kind)->name);
+		jsonw_uint_field(w, "count", more);
+		jsonw_end_object(w);
 	}
-	printf("]");
+	jsonw_end_array(w);
 }
 
-static void json_op(const struct dop *o)
+static void json_op(const char *name, const struct dop *o, json_writer_t *w)
 {
 	if (o && o->id != DOP_NONE)
-		printf("%u", o->id);
+		jsonw_uint_field(w, name, o->id);
 	else
-		printf("null");
+		jsonw_null_field(w, name);
 }
 
-static void json_pair(const struct ddiff *x, const struct dpair *p, int context, int first)
+static void json_pair(const struct ddiff *x, const struct dpair *p, int context, json_writer_t *w)
 {
 	const struct dop *a = p->a != DOP_NONE ? &x->A->ops[p->a] : NULL;
 	const struct dop *b = p->b != DOP_NONE ? &x->B->ops[p->b] : NULL;
-	struct json_ctx c = { 0 };
 
-	printf("%s\n  {\"task\": %u, \"op\": ", first ? "" : ",", (a ? a : b)->task);
-	json_op(a);
-	printf(", \"op_b\": ");
-	json_op(b);
-	printf(", \"name\": \"%s\", \"in_a\": %s, \"in_b\": %s, ", dop_name(a ? a : b),
-	       a ? "true" : "false", b ? "true" : "false");
-	json_only(x, p, 0);
-	printf(", ");
-	json_only(x, p, 1);
-	printf(", \"sequence\": ");
+	jsonw_start_object(w);
+	jsonw_uint_field(w, "task", (a ? a : b)->task);
+	json_op("op", a, w);
+	json_op("op_b", b, w);
+	jsonw_string_field(w, "name", dop_name(a ? a : b));
+	jsonw_bool_field(w, "in_a", a);
+	jsonw_bool_field(w, "in_b", b);
+	json_only(x, p, 0, w);
+	json_only(x, p, 1, w);
 	if (p->nr_seq < 0) {
-		printf("null}");
-		return;
+		jsonw_null_field(w, "sequence");
+	} else {
+		jsonw_name(w, "sequence");
+		jsonw_start_array(w);
+		sequence(x, p, context, json_line, w);
+		jsonw_end_array(w);
 	}
-	printf("[");
-	sequence(x, p, context, json_line, &c);
-	printf("]}");
+	jsonw_end_object(w);
 }
 
-static void json_side(const struct dtrace *d, const char *file, const char *kernel)
+static void json_side(const struct dtrace *d, const char *file, const char *kernel,
+		      json_writer_t *w)
 {
-	printf("{\"trace\": ");
-	json_str(stdout, file);
-	printf(", \"what\": ");
-	json_str(stdout, d->what);
-	printf(", \"kernel\": ");
-	json_str(stdout, kernel);
-	printf(", \"replay\": %s, \"tasks\": %d, \"ops\": %zu, \"perturbations\": [",
-	       d->replay ? "true" : "false", d->nr_tasks, d->nr_ops - 2 * d->nr_tasks);
-	for (int i = 0; i < d->nr_perturbs; i++)
-		printf("%s{\"perturb\": \"%s\", \"op\": %u, \"pid\": %d}", i ? ", " : "",
-		       perturb_name(d->perturbs[i].kind), d->perturbs[i].op, d->perturbs[i].pid);
-	printf("]}");
+	jsonw_start_object(w);
+	jsonw_string_field(w, "trace", file);
+	jsonw_string_field(w, "what", d->what);
+	jsonw_string_field(w, "kernel", kernel);
+	jsonw_bool_field(w, "replay", d->replay);
+	jsonw_int_field(w, "tasks", d->nr_tasks);
+	jsonw_uint_field(w, "ops", d->nr_ops - 2 * d->nr_tasks);
+	jsonw_name(w, "perturbations");
+	jsonw_start_array(w);
+	for (int i = 0; i < d->nr_perturbs; i++) {
+		jsonw_start_object(w);
+		jsonw_string_field(w, "perturb", perturb_name(d->perturbs[i].kind));
+		jsonw_uint_field(w, "op", d->perturbs[i].op);
+		jsonw_int_field(w, "pid", d->perturbs[i].pid);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	jsonw_end_object(w);
 }
 
-
-static void print_json(const struct ddiff *x, const struct diff_opts *o, const char *kernel[2])
+static void json_summary(json_writer_t *w, const char *kind, __u64 a, __u64 b, int compared)
 {
-	int n = 0;
+	jsonw_start_object(w);
+	jsonw_string_field(w, "kind", kind);
+	jsonw_u64_field(w, "a", a);
+	jsonw_u64_field(w, "b", b);
+	jsonw_bool_field(w, "compared", compared);
+	jsonw_end_object(w);
+}
 
-	printf("{\"a\": ");
-	json_side(x->A, o->file[0], kernel[0]);
-	printf(",\n \"b\": ");
-	json_side(x->B, o->file[1], kernel[1]);
-	printf(",\n \"equivalent\": %s,\n \"verdicts\": [", ddiff_equivalent(x) ? "true" : "false");
-	for (size_t i = 0; i < x->nr_verdicts; i++) {
-		printf("%s", i ? ", " : "");
-		json_str(stdout, x->verdicts[i].text);
+static void print_json(const struct ddiff *x, const struct diff_opts *o, const char *kernel[2],
+		       json_writer_t *w)
+{
+	char recorded_by[2] = "";
+
+	jsonw_start_object(w);
+	jsonw_name(w, "a");
+	json_side(x->A, o->file[0], kernel[0], w);
+	jsonw_break(w, 1);
+	jsonw_name(w, "b");
+	json_side(x->B, o->file[1], kernel[1], w);
+	jsonw_break(w, 1);
+	jsonw_bool_field(w, "equivalent", ddiff_equivalent(x));
+	jsonw_break(w, 1);
+	jsonw_name(w, "verdicts");
+	jsonw_start_array(w);
+	for (size_t i = 0; i < x->nr_verdicts; i++)
+		jsonw_string(w, x->verdicts[i].text);
+	jsonw_end_array(w);
+	jsonw_break(w, 1);
+	jsonw_name(w, "left_out");
+	jsonw_start_array(w);
+	for (int k = 1; k < MMR_K_NR; k++) {
+		if (!x->kinds[k].left_out)
+			continue;
+		jsonw_start_object(w);
+		jsonw_string_field(w, "kind", kind_def(k)->name);
+		recorded_by[0] = x->kinds[k].left_out == 1 ? 'A' : 'B';
+		jsonw_string_field(w, "recorded_by", recorded_by);
+		jsonw_end_object(w);
 	}
-	printf("],\n \"left_out\": [");
-	for (int k = 1; k < MMR_K_NR; k++)
-		if (x->kinds[k].left_out)
-			printf("%s{\"kind\": \"%s\", \"recorded_by\": \"%c\"}", n++ ? ", " : "",
-			       kind_def(k)->name, x->kinds[k].left_out == 1 ? 'A' : 'B');
-	printf("],\n \"ops\": {\"aligned\": %zu, \"only_a\": %zu, \"only_b\": %zu, \"differ\": %zu, "
-	       "\"not_compared\": %zu},\n \"events\": %llu,\n \"differences\": [", x->aligned,
-	       x->only_a, x->only_b, x->nr_pairs, x->skipped, (unsigned long long)x->events);
+	jsonw_end_array(w);
+	jsonw_break(w, 1);
+	jsonw_name(w, "ops");
+	jsonw_start_object(w);
+	jsonw_uint_field(w, "aligned", x->aligned);
+	jsonw_uint_field(w, "only_a", x->only_a);
+	jsonw_uint_field(w, "only_b", x->only_b);
+	jsonw_uint_field(w, "differ", x->nr_pairs);
+	jsonw_uint_field(w, "not_compared", x->skipped);
+	jsonw_end_object(w);
+	jsonw_break(w, 1);
+	jsonw_u64_field(w, "events", x->events);
+	jsonw_break(w, 1);
+	jsonw_name(w, "differences");
+	jsonw_start_array(w);
+	jsonw_lines(w, 2, 1);
 	for (size_t i = 0; i < x->nr_pairs; i++)
-		json_pair(x, &x->pairs[i], o->context, !i);
-	printf("%s],\n \"summary\": [", x->nr_pairs ? "\n " : "");
-	n = 0;
+		json_pair(x, &x->pairs[i], o->context, w);
+	jsonw_end_array(w);
+	jsonw_break(w, 1);
+	jsonw_name(w, "summary");
+	jsonw_start_array(w);
+	jsonw_lines(w, 2, 1);
 	for (int k = 1; k < MMR_K_NR; k++)
 		if (x->kinds[k].a || x->kinds[k].b)
-			printf("%s\n  {\"kind\": \"%s\", \"a\": %llu, \"b\": %llu, \"compared\": %s}",
-			       n++ ? "," : "", k == MMR_K_SYS_EXIT ? "results" :
-			       k == MMR_K_RSS_STAT ? "rss_stat net changes" : kind_def(k)->name,
-			       (unsigned long long)x->kinds[k].a, (unsigned long long)x->kinds[k].b,
-			       x->kinds[k].per_trace ? "false" : "true");
+			json_summary(w, k == MMR_K_SYS_EXIT ? "results" :
+				     k == MMR_K_RSS_STAT ? "rss_stat net changes" : kind_def(k)->name,
+				     x->kinds[k].a, x->kinds[k].b, !x->kinds[k].per_trace);
 	for (int k = 1; k < MMR_K_NR; k++)
 		if (x->kinds[k].cached[0] || x->kinds[k].cached[1])
-			printf("%s\n  {\"kind\": \"%s\", \"a\": %llu, \"b\": %llu, \"compared\": false}",
-			       n++ ? "," : "", k == MMR_K_RSS_STAT ? "rss_stat file, shmem" :
-			       "page_fault_user file reads", (unsigned long long)x->kinds[k].cached[0],
-			       (unsigned long long)x->kinds[k].cached[1]);
-	printf("%s]}\n", n ? "\n " : "");
+			json_summary(w, k == MMR_K_RSS_STAT ? "rss_stat file, shmem" :
+				     "page_fault_user file reads", x->kinds[k].cached[0],
+				     x->kinds[k].cached[1], 0);
+	jsonw_end_array(w);
+	jsonw_end_object(w);
 }
 
 /* ---- the command --------------------------------------------------------- */
@@ -476,7 +515,7 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	}
 	if (o.json)
-		print_json(&x, &o, kernels);
+		print_json(&x, &o, kernels, mmr_json());
 	else
 		print_plain(&x, &o, kernels);
 	ret = ddiff_equivalent(&x) ? 0 : 1;

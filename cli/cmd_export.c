@@ -75,10 +75,9 @@ static int parse_export(int argc, char **argv, struct export_opts *o)
 }
 
 struct out {
-	FILE *f;
+	json_writer_t *w;
 	int pid;		/* 1 + the trace's index */
 	__u64 t0;		/* its first timestamp */
-	int n;			/* events written */
 	int *named;		/* threads that ran no task, named so far */
 	size_t nr_named, cap_named;
 };
@@ -86,10 +85,16 @@ struct out {
 static void head(struct out *o, const char *ph, const char *name, const char *cat, __u64 ts,
 		 long track)
 {
-	fprintf(o->f, "%s\n{\"ph\": \"%s\", \"name\": ", o->n++ ? "," : "", ph);
-	json_str(o->f, name);
-	fprintf(o->f, ", \"cat\": \"%s\", \"ts\": %.3f, \"pid\": %d, \"tid\": %ld", cat,
-		ts > o->t0 ? (ts - o->t0) / 1000.0 : 0.0, o->pid, track);
+	json_writer_t *w = o->w;
+
+	jsonw_start_object(w);		/* the caller adds its members and ends it */
+	jsonw_string_field(w, "ph", ph);
+	jsonw_string_field(w, "name", name);
+	jsonw_string_field(w, "cat", cat);
+	jsonw_name(w, "ts");
+	jsonw_printf(w, "%.3f", ts > o->t0 ? (ts - o->t0) / 1000.0 : 0.0);
+	jsonw_int_field(w, "pid", o->pid);
+	jsonw_int_field(w, "tid", track);
 }
 
 static long task_track(const struct out *o, int task)
@@ -106,10 +111,18 @@ static long thread_track(const struct out *o, const struct dtrace *d, int tid)
 
 static void meta(struct out *o, const char *what, long track, const char *name)
 {
-	fprintf(o->f, "%s\n{\"ph\": \"M\", \"name\": \"%s\", \"pid\": %d, \"tid\": %ld, "
-		"\"args\": {\"name\": ", o->n++ ? "," : "", what, o->pid, track);
-	json_str(o->f, name);
-	fprintf(o->f, "}}");
+	json_writer_t *w = o->w;
+
+	jsonw_start_object(w);
+	jsonw_string_field(w, "ph", "M");
+	jsonw_string_field(w, "name", what);
+	jsonw_int_field(w, "pid", o->pid);
+	jsonw_int_field(w, "tid", track);
+	jsonw_name(w, "args");
+	jsonw_start_object(w);
+	jsonw_string_field(w, "name", name);
+	jsonw_end_object(w);
+	jsonw_end_object(w);
 }
 
 static void names(struct out *o, const struct dtrace *d, const char *file)
@@ -135,12 +148,17 @@ static void slices(struct out *o, const struct dtrace *d)
 		if (op->type >= DOP_START)
 			continue;
 		head(o, "X", dop_name(op), "op", op->ts, task_track(o, op->task));
-		fprintf(o->f, ", \"dur\": %.3f, \"args\": {\"op\": %u, \"task\": %u, "
-			"\"touches_after\": %u", op->end > op->ts ? (op->end - op->ts) / 1000.0 : 0.0,
-			op->id, op->task, op->touches);
+		jsonw_name(o->w, "dur");
+		jsonw_printf(o->w, "%.3f", op->end > op->ts ? (op->end - op->ts) / 1000.0 : 0.0);
+		jsonw_name(o->w, "args");
+		jsonw_start_object(o->w);
+		jsonw_uint_field(o->w, "op", op->id);
+		jsonw_uint_field(o->w, "task", op->task);
+		jsonw_uint_field(o->w, "touches_after", op->touches);
 		if (!d->replay && op->type == ROP_SYSCALL)
-			fprintf(o->f, ", \"result\": %lld", (long long)op->ret);
-		fprintf(o->f, "}}");
+			jsonw_int_field(o->w, "result", (long long)op->ret);
+		jsonw_end_object(o->w);
+		jsonw_end_object(o->w);
 	}
 }
 
@@ -176,9 +194,12 @@ static void instant(struct out *o, const struct dtrace *d, struct mmr_decoder *d
 	name_thread(o, d, ((const struct mmr_common *)ev->data)->pid);
 	head(o, "i", k ? k->name : "?", "event", ev->h.ts,
 	     thread_track(o, d, ((const struct mmr_common *)ev->data)->pid));
-	fprintf(o->f, ", \"s\": \"t\", \"args\": {");
-	mmr_decode_json_fields(dec, ev, o->f);
-	fprintf(o->f, "}}");
+	jsonw_string_field(o->w, "s", "t");
+	jsonw_name(o->w, "args");
+	jsonw_start_object(o->w);
+	mmr_decode_json_fields(dec, ev, o->w);
+	jsonw_end_object(o->w);
+	jsonw_end_object(o->w);
 }
 
 static void findings(struct out *o, const struct dtrace *d, const struct checker *c)
@@ -192,15 +213,19 @@ static void findings(struct out *o, const struct dtrace *d, const struct checker
 		snprintf(name, sizeof(name), "finding: %s", verdict_name(f[i].kind));
 		head(o, "i", name, "finding", f[i].ts, thread_track(o, d, f[i].tid ? f[i].tid :
 								      f[i].pid));
-		fprintf(o->f, ", \"s\": \"p\", \"args\": {\"address\": %llu, \"pages\": %llu, \"op\": ",
-			(unsigned long long)f[i].address, (unsigned long long)f[i].nr_pages);
-		json_str(o->f, f[i].op);
-		fprintf(o->f, ", \"evidence\": [");
-		for (int e = 0; e < f[i].nr_evidence; e++) {
-			fprintf(o->f, "%s", e ? ", " : "");
-			json_str(o->f, f[i].evidence[e]);
-		}
-		fprintf(o->f, "]}}");
+		jsonw_string_field(o->w, "s", "p");
+		jsonw_name(o->w, "args");
+		jsonw_start_object(o->w);
+		jsonw_u64_field(o->w, "address", f[i].address);
+		jsonw_u64_field(o->w, "pages", f[i].nr_pages);
+		jsonw_string_field(o->w, "op", f[i].op);
+		jsonw_name(o->w, "evidence");
+		jsonw_start_array(o->w);
+		for (int e = 0; e < f[i].nr_evidence; e++)
+			jsonw_string(o->w, f[i].evidence[e]);
+		jsonw_end_array(o->w);
+		jsonw_end_object(o->w);
+		jsonw_end_object(o->w);
 	}
 }
 
@@ -249,6 +274,7 @@ int cmd_export(int argc, char **argv)
 	struct mmr_trace *t[2] = { NULL, NULL };
 	struct dtrace d[2];
 	struct out out = { 0 };
+	FILE *f;
 	int r = parse_export(argc, argv, &o), ret = MMR_EXIT_ERROR;
 
 	if (r)
@@ -256,20 +282,29 @@ int cmd_export(int argc, char **argv)
 	memset(d, 0, sizeof(d));
 	if (load_traces("export", o.file, o.n, t, d))
 		goto out;
-	out.f = fopen(o.out, "w");
-	if (!out.f) {
+	f = fopen(o.out, "w");
+	if (!f || !(out.w = jsonw_new(f))) {
 		mmr_err("export: cannot write %s: %m", o.out);
+		if (f)
+			fclose(f);
 		goto out;
 	}
-	fprintf(out.f, "{\"displayTimeUnit\": \"ns\", \"traceEvents\": [");
+	jsonw_start_object(out.w);
+	jsonw_string_field(out.w, "displayTimeUnit", "ns");
+	jsonw_name(out.w, "traceEvents");
+	jsonw_start_array(out.w);
+	jsonw_lines(out.w, 0, -1);	/* an event a line */
 	for (int i = 0; i < o.n; i++) {
 		out.pid = i + 1;
 		if (export_one(&out, t[i], &d[i], o.file[i]))
 			break;
 		ret = i + 1 == o.n ? 0 : ret;
 	}
-	fprintf(out.f, "\n]}\n");
-	if (fclose(out.f) && !ret) {
+	jsonw_break(out.w, 0);
+	jsonw_end_array(out.w);
+	jsonw_end_object(out.w);
+	jsonw_destroy(&out.w);
+	if (fclose(f) && !ret) {
 		mmr_err("export: cannot write %s: %m", o.out);
 		ret = MMR_EXIT_ERROR;
 	}

@@ -34,23 +34,23 @@ static void print_plain(const struct probe_plan *plans)
 	printf("%d of %d kinds available\n", ok, mmr_nr_kinds);
 }
 
-static void print_json(const struct probe_plan *plans)
+static void print_json(const struct probe_plan *plans, json_writer_t *w)
 {
-	printf("[");
+	jsonw_start_array(w);
+	jsonw_lines(w, 2, 0);
 	for (int i = 0; i < mmr_nr_kinds; i++) {
 		const struct probe_plan *p = &plans[i];
 
-		printf("%s\n  {\"kind\": ", i ? "," : "");
-		json_str(stdout, p->kind->name);
-		printf(", \"source\": \"%s\", \"attach\": ", kind_source_name(p->kind->src));
-		json_str(stdout, p->how == ATTACH_NONE ? NULL : p->attach);
-		printf(", \"available\": %s, \"status\": ", p->how != ATTACH_NONE ? "true" : "false");
-		json_str(stdout, p->status);
-		printf(", \"doc\": ");
-		json_str(stdout, p->kind->doc);
-		printf("}");
+		jsonw_start_object(w);
+		jsonw_string_field(w, "kind", p->kind->name);
+		jsonw_string_field(w, "source", kind_source_name(p->kind->src));
+		jsonw_string_field(w, "attach", p->how == ATTACH_NONE ? NULL : p->attach);
+		jsonw_bool_field(w, "available", p->how != ATTACH_NONE);
+		jsonw_string_field(w, "status", p->status);
+		jsonw_string_field(w, "doc", p->kind->doc);
+		jsonw_end_object(w);
 	}
-	printf("\n]\n");
+	jsonw_end_array(w);
 }
 
 int cmd_probes(int argc, char **argv)
@@ -80,7 +80,7 @@ int cmd_probes(int argc, char **argv)
 		return MMR_EXIT_ERROR;
 	}
 	if (json)
-		print_json(plans);
+		print_json(plans, mmr_json());
 	else
 		print_plain(plans);
 	return 0;

@@ -202,23 +202,27 @@ static void print_plain(const struct mmr_trace *t, struct mmr_decoder *d,
 }
 
 static void print_json(const struct mmr_trace *t, struct mmr_decoder *d,
-		       const struct mmr_event *ev, int first)
+		       const struct mmr_event *ev, json_writer_t *w)
 {
 	const struct mmr_common *c = ev->data;
 
-	printf("%s\n{\"ts\": %llu, \"cpu\": %u, \"pid\": %u, \"tid\": %d, \"mm\": \"0x%llx\", "
-	       "\"kind\": ", first ? "" : ",", (unsigned long long)ev->h.ts, ev->h.cpu,
-	       ev->h.tgid, c->pid, (unsigned long long)ev->h.mm);
-	json_str(stdout, kind_name(t, ev));
+	jsonw_start_object(w);
+	jsonw_u64_field(w, "ts", ev->h.ts);
+	jsonw_uint_field(w, "cpu", ev->h.cpu);
+	jsonw_uint_field(w, "pid", ev->h.tgid);
+	jsonw_int_field(w, "tid", c->pid);
+	jsonw_stringf_field(w, "mm", "0x%llx", (unsigned long long)ev->h.mm);
+	jsonw_string_field(w, "kind", kind_name(t, ev));
 	if (c->type == MMR_K_SYS_ENTER || c->type == MMR_K_SYS_EXIT || c->type == MMR_K_SYS_PATH) {
 		const char *name = syscall_name(((const struct mmr_sys_enter *)c)->nr);
 
-		printf(", \"syscall\": ");
-		json_str(stdout, name ? name : "?");
+		jsonw_string_field(w, "syscall", name ? name : "?");
 	}
-	printf(", \"fields\": {");
-	mmr_decode_json_fields(d, ev, stdout);
-	printf("}}");
+	jsonw_name(w, "fields");
+	jsonw_start_object(w);
+	mmr_decode_json_fields(d, ev, w);
+	jsonw_end_object(w);
+	jsonw_end_object(w);
 }
 
 /*
@@ -260,8 +264,9 @@ int cmd_show(int argc, char **argv)
 	struct mmr_decoder *d;
 	struct mmr_trace *t;
 	struct mmr_event ev;
+	json_writer_t *w = NULL;
 	char err[256];
-	int r, n = 0, ret;
+	int r, ret;
 
 	r = parse_show(argc, argv, &o, 0);
 	if (r)
@@ -275,19 +280,23 @@ int cmd_show(int argc, char **argv)
 		mmr_trace_close(t);
 		return MMR_EXIT_ERROR;
 	}
-	if (o.json)
-		putchar('[');
+	if (o.json) {
+		w = mmr_json();
+		jsonw_start_array(w);
+		jsonw_lines(w, 0, 0);		/* an event a line */
+	}
 	while ((r = mmr_trace_next(t, &ev)) > 0) {
 		if (!wanted(&o, &ev))
 			continue;
 		if (o.json)
-			print_json(t, d, &ev, !n);
+			print_json(t, d, &ev, w);
 		else
 			print_plain(t, d, &ev);
-		n++;
 	}
-	if (o.json)
-		printf("\n]\n");
+	if (o.json) {
+		jsonw_break(w, 0);		/* "[\n]" when there is none */
+		jsonw_end_array(w);
+	}
 	fflush(stdout);
 	ret = r < 0 ? MMR_EXIT_ERROR : report_trace_state(t, o.file, d);
 	mmr_decoder_free(d);
@@ -314,54 +323,57 @@ static void info_plain(const struct mmr_trace *t)
 	printf("\ncounters:\n%s", mmr_trace_stats(t));
 }
 
-static void info_json(const struct mmr_trace *t)
+static void info_json(const struct mmr_trace *t, json_writer_t *w)
 {
 	static const char *keys[] = { "format_version", "kernel_release", "kernel_version",
 				      "machine", "page_size", "nr_cpus", "clock",
 				      "start_monotonic_ns", "start_realtime", "command", "pids",
 				      "mm_id" };
 	const char *stats = mmr_trace_stats(t);
-	int first = 1;
+	char name[128];
 
-	printf("{\"meta\": {");
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		printf("%s\"%s\": ", i ? ", " : "", keys[i]);
-		json_str(stdout, mmr_trace_meta(t, keys[i]));
-	}
-	printf("},\n \"closed\": %s, \"chunks\": %d, \"problem\": ",
-	       mmr_trace_closed(t) ? "true" : "false", mmr_trace_chunks(t));
-	json_str(stdout, mmr_trace_problem(t));
-	printf(",\n \"coverage\": [");
+	jsonw_start_object(w);
+	jsonw_name(w, "meta");
+	jsonw_start_object(w);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		jsonw_string_field(w, keys[i], mmr_trace_meta(t, keys[i]));
+	jsonw_end_object(w);
+	jsonw_break(w, 1);
+	jsonw_bool_field(w, "closed", mmr_trace_closed(t));
+	jsonw_int_field(w, "chunks", mmr_trace_chunks(t));
+	jsonw_string_field(w, "problem", mmr_trace_problem(t));
+	jsonw_break(w, 1);
+	jsonw_name(w, "coverage");
+	jsonw_start_array(w);
+	jsonw_lines(w, 2, -1);
 	for (int id = 1; id < MMR_MAX_KINDS; id++) {
 		const struct mmr_kind_info *k = mmr_trace_kind(t, id);
 
 		if (!k)
 			continue;
-		printf("%s\n  {\"kind\": ", first ? "" : ",");
-		json_str(stdout, k->name);
-		printf(", \"source\": ");
-		json_str(stdout, k->source);
-		printf(", \"attach\": ");
-		json_str(stdout, k->attach);
-		printf(", \"status\": ");
-		json_str(stdout, k->status);
-		printf("}");
-		first = 0;
+		jsonw_start_object(w);
+		jsonw_string_field(w, "kind", k->name);
+		jsonw_string_field(w, "source", k->source);
+		jsonw_string_field(w, "attach", k->attach);
+		jsonw_string_field(w, "status", k->status);
+		jsonw_end_object(w);
 	}
-	printf("],\n \"counters\": {");
-	first = 1;
+	jsonw_end_array(w);
+	jsonw_break(w, 1);
+	jsonw_name(w, "counters");
+	jsonw_start_object(w);
 	for (const char *p = stats; *p;) {
 		size_t l = strcspn(p, "\n");
 		const char *eq = memchr(p, '=', l);
 
 		if (eq) {
-			printf("%s\"%.*s\": %llu", first ? "" : ", ", (int)(eq - p), p,
-			       strtoull(eq + 1, NULL, 0));
-			first = 0;
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - p), p);
+			jsonw_u64_field(w, name, strtoull(eq + 1, NULL, 0));
 		}
 		p += l + (p[l] == '\n');
 	}
-	printf("}}\n");
+	jsonw_end_object(w);
+	jsonw_end_object(w);
 }
 
 int cmd_info(int argc, char **argv)
@@ -377,7 +389,7 @@ int cmd_info(int argc, char **argv)
 	if (!t)
 		return MMR_EXIT_ERROR;
 	if (o.json)
-		info_json(t);
+		info_json(t, mmr_json());
 	else
 		info_plain(t);
 	fflush(stdout);

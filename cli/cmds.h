@@ -2,6 +2,8 @@
 #ifndef MMR_CMDS_H
 #define MMR_CMDS_H
 
+#include "json_writer.h"
+
 struct mmr_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -25,7 +27,7 @@ struct checker;
 struct mmr_trace;
 /* check's report of a finished checker, as text or as one JSON object */
 void check_print_plain(const struct checker *c, const struct mmr_trace *t);
-void check_print_json(const struct checker *c);
+void check_print_json(const struct checker *c, json_writer_t *w);
 
 extern const char usage_probes[], usage_record[], usage_show[], usage_info[], usage_check[],
 	usage_replay[], usage_diff[], usage_export[];

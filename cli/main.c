@@ -84,6 +84,27 @@ int cmd_help(const char *name)
 	return MMR_EXIT_ERROR;
 }
 
+/*
+ * Whether the command line asks for JSON, seen before the command parses it
+ * so that its own option errors come out as JSON too: --json or -j among
+ * the arguments of a command that has --json (before a "--").
+ */
+static int wants_json(int argc, char **argv)
+{
+	static const char *const with_json[] = { "probes", "show", "info", "check", "replay",
+						  "diff" };
+	int has = 0;
+
+	for (size_t i = 0; i < sizeof(with_json) / sizeof(with_json[0]); i++)
+		has |= !strcmp(argv[0], with_json[i]);
+	if (!has)
+		return 0;
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -111,8 +132,10 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[i], "version"))
 		return version();
 	for (int c = 0; c < NR_CMDS; c++)
-		if (!strcmp(cmds[c].name, argv[i]))
-			return cmds[c].run(argc - i, argv + i);
+		if (!strcmp(cmds[c].name, argv[i])) {
+			mmr_json_mode(wants_json(argc - i, argv + i));
+			return mmr_json_end(cmds[c].run(argc - i, argv + i));
+		}
 	mmr_err("unknown command '%s' (see mmreplay --help)", argv[i]);
 	return MMR_EXIT_ERROR;
 }

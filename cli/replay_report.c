@@ -338,46 +338,61 @@ static void print_plain_run(const struct replay_opts *o, const struct rplan *p,
 	printf("check of the replay (%s):\n", o->out);
 }
 
+/* The replay's own part of the JSON report: "guest" and "replay", in the open object. */
 static void print_json_run(const struct replay_opts *o, const struct rplan *p,
-			   const struct run_result *r, const struct fidelity *fd)
+			   const struct run_result *r, const struct fidelity *fd, json_writer_t *w)
 {
 	const struct rstats *s = &r->st;
 
-	printf("{\n");
-	if (o->guest_json)
-		printf("\"guest\": %s,\n", o->guest_json);
-	printf("\"replay\": {\"trace\": ");
-	json_str(stdout, o->trace);
-	printf(", \"output\": ");
-	json_str(stdout, o->out);
-	printf(", \"order\": \"%s\", \"tasks\": %d, \"tasks_complete\": %d, \"ops\": %zu, "
-	       "\"replayed\": %llu, \"skipped\": %llu, \"diverged\": %llu, \"diverged_raced\": %llu, "
-	       "\"syscalls\": %llu, "
-	       "\"syscalls_seen\": %llu, \"brks\": %llu, \"touches\": %llu, \"touches_faulted\": %llu, "
-	       "\"touch_outside\": %llu, \"touch_fault\": %llu, \"swapouts_recorded\": %llu, "
-	       "\"swapouts_replay\": %llu, \"pageouts\": %llu, \"migrations\": %llu, "
-	       "\"elapsed_ns\": %llu, \"recorded_ns\": %llu, \"error\": ",
-	       o->order == ORDER_FREE ? "free" : "recorded", p->nr_tasks, tasks_complete(p, fd),
-	       p->nr_ops, (unsigned long long)(s->ops - s->skipped), (unsigned long long)s->skipped,
-	       (unsigned long long)s->diverged, (unsigned long long)s->diverged_raced,
-	       (unsigned long long)fd->syscalls,
-	       (unsigned long long)fd->syscalls_seen, (unsigned long long)fd->brks,
-	       (unsigned long long)s->touches,
-	       (unsigned long long)fd->touches_faulted, (unsigned long long)s->touch_outside,
-	       (unsigned long long)s->touch_fault, (unsigned long long)p->swapouts,
-	       (unsigned long long)fd->swapouts, (unsigned long long)s->pageouts,
-	       (unsigned long long)s->migrations, (unsigned long long)s->elapsed_ns,
-	       (unsigned long long)recorded_ns(p));
-	if (r->err[0])
-		json_str(stdout, r->err);
-	else
-		printf("null");
-	printf(", \"divergences\": [");
-	for (int i = 0; i < 3 && s->first_divergence[i][0]; i++) {
-		printf("%s", i ? ", " : "");
-		json_str(stdout, s->first_divergence[i]);
+	if (o->guest_json) {
+		jsonw_name(w, "guest");
+		jsonw_printf(w, "%s", o->guest_json);	/* made by the writer, one line */
 	}
-	printf("]},\n\"check\": ");
+	jsonw_name(w, "replay");
+	jsonw_start_object(w);
+	jsonw_string_field(w, "trace", o->trace);
+	jsonw_string_field(w, "output", o->out);
+	jsonw_string_field(w, "order", o->order == ORDER_FREE ? "free" : "recorded");
+	jsonw_int_field(w, "tasks", p->nr_tasks);
+	jsonw_int_field(w, "tasks_complete", tasks_complete(p, fd));
+	jsonw_uint_field(w, "ops", p->nr_ops);
+	jsonw_u64_field(w, "replayed", s->ops - s->skipped);
+	jsonw_u64_field(w, "skipped", s->skipped);
+	jsonw_u64_field(w, "diverged", s->diverged);
+	jsonw_u64_field(w, "diverged_raced", s->diverged_raced);
+	jsonw_u64_field(w, "syscalls", fd->syscalls);
+	jsonw_u64_field(w, "syscalls_seen", fd->syscalls_seen);
+	jsonw_u64_field(w, "brks", fd->brks);
+	jsonw_u64_field(w, "touches", s->touches);
+	jsonw_u64_field(w, "touches_faulted", fd->touches_faulted);
+	jsonw_u64_field(w, "touch_outside", s->touch_outside);
+	jsonw_u64_field(w, "touch_fault", s->touch_fault);
+	jsonw_u64_field(w, "swapouts_recorded", p->swapouts);
+	jsonw_u64_field(w, "swapouts_replay", fd->swapouts);
+	jsonw_u64_field(w, "pageouts", s->pageouts);
+	jsonw_u64_field(w, "migrations", s->migrations);
+	jsonw_u64_field(w, "elapsed_ns", s->elapsed_ns);
+	jsonw_u64_field(w, "recorded_ns", recorded_ns(p));
+	if (r->err[0])
+		jsonw_string_field(w, "error", r->err);
+	else
+		jsonw_null_field(w, "error");
+	jsonw_name(w, "divergences");
+	jsonw_start_array(w);
+	for (int i = 0; i < 3 && s->first_divergence[i][0]; i++)
+		jsonw_string(w, s->first_divergence[i]);
+	jsonw_end_array(w);
+	jsonw_end_object(w);
+}
+
+static void json_verdicts(json_writer_t *w, const __u64 *per)
+{
+	jsonw_name(w, "verdicts");
+	jsonw_start_object(w);
+	for (int v = 0; v < V_NR; v++)
+		if (per[v])
+			jsonw_u64_field(w, verdict_name(v), per[v]);
+	jsonw_end_object(w);
 }
 
 /* The trials of one cell: how many had findings, failed, were perturbed; the first finding. */
@@ -405,30 +420,41 @@ static struct tally tally(const struct replay_opts *o, const struct run_check *r
 	return n;
 }
 
-static void print_pair(const struct replay_opts *o, const struct rplan *p, int i,
-		       const struct rpair *pr, const struct run_check *rc,
-		       const struct run_result *res, int first_run)
+static void print_pair_json(const struct replay_opts *o, const struct rplan *p, int i,
+			    const struct rpair *pr, const struct run_check *rc,
+			    const struct run_result *res, int first_run, json_writer_t *w)
+{
+	const struct rop *a = &p->ops[pr->a], *b = &p->ops[pr->b];
+	struct tally n = tally(o, rc, res, first_run);
+
+	jsonw_start_object(w);
+	jsonw_int_field(w, "pair", i + 1);
+	jsonw_uint_field(w, "a", pr->a);
+	jsonw_uint_field(w, "b", pr->b);
+	jsonw_string_field(w, "op_a", rop_name(a));
+	jsonw_string_field(w, "op_b", rop_name(b));
+	jsonw_uint_field(w, "task_a", a->task);
+	jsonw_uint_field(w, "task_b", b->task);
+	jsonw_int_field(w, "trials", o->trials);
+	jsonw_int_field(w, "with_findings", n.k);
+	jsonw_int_field(w, "errors", n.errors);
+	json_verdicts(w, n.per);
+	if (n.repro >= 0)
+		jsonw_u64_field(w, "seed", res[n.repro].run.seed);
+	else
+		jsonw_null_field(w, "seed");
+	jsonw_end_object(w);
+}
+
+static void print_pair_plain(const struct replay_opts *o, const struct rplan *p, int i,
+			     const struct rpair *pr, const struct run_check *rc,
+			     const struct run_result *res, int first_run)
 {
 	const struct rop *a = &p->ops[pr->a], *b = &p->ops[pr->b];
 	struct tally n = tally(o, rc, res, first_run);
 	int k = n.k, errors = n.errors, repro = n.repro;
 	const __u64 *per = n.per;
-	if (o->json) {
-		printf("%s\n  {\"pair\": %d, \"a\": %u, \"b\": %u, \"op_a\": \"%s\", \"op_b\": \"%s\", "
-		       "\"task_a\": %u, \"task_b\": %u, \"trials\": %d, \"with_findings\": %d, "
-		       "\"errors\": %d, \"verdicts\": {", i ? "," : "", i + 1, pr->a, pr->b,
-		       rop_name(a), rop_name(b), a->task, b->task, o->trials, k, errors);
-		for (int v = 0, n = 0; v < V_NR; v++)
-			if (per[v])
-				printf("%s\"%s\": %llu", n++ ? ", " : "", verdict_name(v),
-				       (unsigned long long)per[v]);
-		printf("}, \"seed\": ");
-		if (repro >= 0)
-			printf("%llu}", (unsigned long long)res[repro].run.seed);
-		else
-			printf("null}");
-		return;
-	}
+
 	printf("  pair %d: op %u %s (task %u) x op %u %s (task %u): %d of %d trials with findings",
 	       i + 1, pr->a, rop_name(a), a->task, pr->b, rop_name(b), b->task, k, o->trials);
 	for (int v = 0; v < V_NR; v++)
@@ -460,9 +486,43 @@ static void timing(const struct rstats *s, const char *op, char *buf, size_t len
 }
 
 /* op a x a perturbation kind: trials with findings, and the first one's timing and seed */
-static void print_perturb(const struct replay_opts *o, const struct rplan *p, int i,
-			  const struct rpair *pr, const struct run_check *rc,
-			  const struct run_result *res, int first_run)
+static void print_perturb_json(const struct replay_opts *o, const struct rplan *p, int i,
+			       const struct rpair *pr, const struct run_check *rc,
+			       const struct run_result *res, int first_run, json_writer_t *w)
+{
+	const struct rop *a = &p->ops[pr->a];
+	struct tally n = tally(o, rc, res, first_run);
+	char when[160] = "";
+
+	jsonw_start_object(w);
+	jsonw_int_field(w, "cell", i + 1);
+	jsonw_uint_field(w, "op", pr->a);
+	jsonw_string_field(w, "op_name", rop_name(a));
+	jsonw_uint_field(w, "task", a->task);
+	jsonw_string_field(w, "perturb", perturb_name(pr->perturb));
+	jsonw_int_field(w, "trials", o->trials);
+	jsonw_int_field(w, "perturbed", n.perturbed);
+	jsonw_int_field(w, "with_findings", n.k);
+	jsonw_int_field(w, "errors", n.errors);
+	json_verdicts(w, n.per);
+	if (n.repro >= 0) {
+		timing(&res[n.repro].st, rop_name(a), when, sizeof(when));
+		jsonw_name(w, "first");
+		jsonw_start_object(w);
+		jsonw_int_field(w, "trial", n.repro - first_run);
+		jsonw_u64_field(w, "seed", res[n.repro].run.seed);
+		jsonw_string_field(w, "timing", when);
+		jsonw_string_field(w, "finding", rc[n.repro].first);
+		jsonw_end_object(w);
+	} else {
+		jsonw_null_field(w, "first");
+	}
+	jsonw_end_object(w);
+}
+
+static void print_perturb_plain(const struct replay_opts *o, const struct rplan *p,
+				const struct rpair *pr, const struct run_check *rc,
+				const struct run_result *res, int first_run)
 {
 	const struct rop *a = &p->ops[pr->a];
 	const char *kind = perturb_name(pr->perturb);
@@ -470,30 +530,9 @@ static void print_perturb(const struct replay_opts *o, const struct rplan *p, in
 	int k = n.k, errors = n.errors, repro = n.repro, ran = n.perturbed;
 	const __u64 *per = n.per;
 	char when[160] = "";
+
 	if (repro >= 0)
 		timing(&res[repro].st, rop_name(a), when, sizeof(when));
-	if (o->json) {
-		printf("%s\n  {\"cell\": %d, \"op\": %u, \"op_name\": \"%s\", \"task\": %u, "
-		       "\"perturb\": \"%s\", \"trials\": %d, \"perturbed\": %d, \"with_findings\": %d, "
-		       "\"errors\": %d, \"verdicts\": {", i ? "," : "", i + 1, pr->a, rop_name(a),
-		       a->task, kind, o->trials, ran, k, errors);
-		for (int v = 0, n = 0; v < V_NR; v++)
-			if (per[v])
-				printf("%s\"%s\": %llu", n++ ? ", " : "", verdict_name(v),
-				       (unsigned long long)per[v]);
-		printf("}, \"first\": ");
-		if (repro >= 0) {
-			printf("{\"trial\": %d, \"seed\": %llu, \"timing\": ", repro - first_run,
-			       (unsigned long long)res[repro].run.seed);
-			json_str(stdout, when);
-			printf(", \"finding\": ");
-			json_str(stdout, rc[repro].first);
-			printf("}}");
-		} else {
-			printf("null}");
-		}
-		return;
-	}
 	if (!ran && !errors)
 		return;		/* not available here: said once, below */
 	printf("  op %u %s (task %u) x %s: %d of %d trials with findings", pr->a, rop_name(a),
@@ -511,85 +550,128 @@ static void print_perturb(const struct replay_opts *o, const struct rplan *p, in
 		       (unsigned long long)res[repro].run.seed);
 }
 
-static void print_how(const struct replay_opts *o)
+static void print_how_plain(const struct replay_opts *o)
 {
-	for (int k = 1, n = 0; k < PERTURB_NR; k++) {
-		if (!o->caps || !(o->caps->ok & 1u << k))
-			continue;
-		if (!o->json) {
+	for (int k = 1; k < PERTURB_NR; k++)
+		if (o->caps && (o->caps->ok & 1u << k))
 			printf("  %s: %s\n", perturb_name(k), o->caps->how[k]);
-			continue;
-		}
-		printf("%s\"%s\": ", n++ ? ", " : "", perturb_name(k));
-		json_str(stdout, o->caps->how[k]);
-	}
 }
 
-static void print_unavailable(const struct replay_opts *o)
+static void print_how_json(const struct replay_opts *o, json_writer_t *w)
 {
-	int n = 0;
+	jsonw_name(w, "perturb_how");
+	jsonw_start_object(w);
+	for (int k = 1; k < PERTURB_NR; k++)
+		if (o->caps && (o->caps->ok & 1u << k))
+			jsonw_string_field(w, perturb_name(k), o->caps->how[k]);
+	jsonw_end_object(w);
+}
 
-	for (int k = 1; k < PERTURB_NR; k++) {
-		if (!(o->perturb & 1u << k) || !o->caps || (o->caps->ok & 1u << k))
-			continue;
-		if (o->json) {
-			printf("%s{\"perturb\": \"%s\", \"why\": ", n++ ? ", " : "", perturb_name(k));
-			json_str(stdout, o->caps->why[k]);
-			printf("}");
-		} else {
+static int unavailable(const struct replay_opts *o, int k)
+{
+	return (o->perturb & 1u << k) && o->caps && !(o->caps->ok & 1u << k);
+}
+
+static void print_unavailable_plain(const struct replay_opts *o)
+{
+	for (int k = 1; k < PERTURB_NR; k++)
+		if (unavailable(o, k))
 			printf("  %s could not run here: %s\n", perturb_name(k), o->caps->why[k]);
-		}
+}
+
+static void print_unavailable_json(const struct replay_opts *o, json_writer_t *w)
+{
+	jsonw_name(w, "perturb_unavailable");
+	jsonw_start_array(w);
+	for (int k = 1; k < PERTURB_NR; k++) {
+		if (!unavailable(o, k))
+			continue;
+		jsonw_start_object(w);
+		jsonw_string_field(w, "perturb", perturb_name(k));
+		jsonw_string_field(w, "why", o->caps->why[k]);
+		jsonw_end_object(w);
 	}
+	jsonw_end_array(w);
+}
+
+static void report_explore_json(const struct replay_opts *o, const struct rplan *p,
+				const struct rpair *pairs, int nr_pairs,
+				const struct run_check *rc, const struct run_result *res,
+				json_writer_t *w)
+{
+	jsonw_start_object(w);
+	if (o->guest_json) {
+		jsonw_name(w, "guest");
+		jsonw_printf(w, "%s", o->guest_json);	/* made by the writer, one line */
+		jsonw_break(w, 1);
+	}
+	jsonw_name(w, "explore");
+	jsonw_start_object(w);
+	jsonw_string_field(w, "trace", o->trace);
+	jsonw_u64_field(w, "seed", o->seed);
+	jsonw_int_field(w, "trials", o->trials);
+	jsonw_bool_field(w, "deterministic", o->deterministic);
+	jsonw_string_field(w, "determinism", o->determinism ?: "");
+	jsonw_name(w, "pairs");
+	jsonw_start_array(w);
+	jsonw_lines(w, 2, -1);
+	for (int i = 0; i < nr_pairs; i++)
+		if (!pairs[i].perturb)
+			print_pair_json(o, p, i, &pairs[i], rc, res, i * o->trials, w);
+	if (nr_pairs)
+		jsonw_break(w, 0);
+	jsonw_end_array(w);
+	jsonw_name(w, "perturbations");
+	jsonw_start_array(w);
+	jsonw_lines(w, 2, -1);
+	for (int i = 0, n = 0; i < nr_pairs; i++)
+		if (pairs[i].perturb)
+			print_perturb_json(o, p, n++, &pairs[i], rc, res, i * o->trials, w);
+	jsonw_end_array(w);
+	print_unavailable_json(o, w);
+	print_how_json(o, w);
+	jsonw_end_object(w);
+	jsonw_end_object(w);
+}
+
+static void report_explore_plain(const struct replay_opts *o, const struct rplan *p,
+				 const struct rpair *pairs, int nr_pairs,
+				 const struct run_check *rc, const struct run_result *res, int any)
+{
+	int cells = 0;
+
+	for (int i = 0; i < nr_pairs; i++)
+		cells += pairs[i].perturb != 0;
+	printf("explore %s: %d racing pairs, %d ops x perturbations, %d trials each, seed "
+	       "%llu\n  %s\n", o->trace, nr_pairs - cells, cells, o->trials,
+	       (unsigned long long)o->seed, o->determinism ?: "");
+	if (cells)
+		print_how_plain(o);
+	for (int i = 0; i < nr_pairs; i++)
+		if (!pairs[i].perturb)
+			print_pair_plain(o, p, i, &pairs[i], rc, res, i * o->trials);
+	for (int i = 0; i < nr_pairs; i++)
+		if (pairs[i].perturb)
+			print_perturb_plain(o, p, &pairs[i], rc, res, i * o->trials);
+	print_unavailable_plain(o);
+	printf("%s\n", any ? "FINDINGS" : nr_pairs ? "clean: no trial had findings" :
+	       "clean: no racing pairs to explore");
 }
 
 static int report_explore(const struct replay_opts *o, const struct rplan *p,
 			  const struct rpair *pairs, int nr_pairs, const struct run_check *rc,
 			  const struct run_result *res)
 {
-	int any = 0, errors = 0, cells = 0;
+	int any = 0, errors = 0;
 
-	for (int i = 0; i < nr_pairs; i++)
-		cells += pairs[i].perturb != 0;
 	for (int r = 0; r < nr_pairs * o->trials; r++) {
 		any |= rc[r].findings != 0;
 		errors |= res[r].err[0] != 0;
 	}
-	if (o->json && o->guest_json)
-		printf("{\"guest\": %s,\n ", o->guest_json);
-	else if (o->json)
-		printf("{");
-	if (o->json) {
-		printf("\"explore\": {\"trace\": \"%s\", \"seed\": %llu, \"trials\": %d, "
-		       "\"deterministic\": %s, \"determinism\": ", o->trace,
-		       (unsigned long long)o->seed, o->trials, o->deterministic ? "true" : "false");
-		json_str(stdout, o->determinism ?: "");
-		printf(", \"pairs\": [");
-	} else {
-		printf("explore %s: %d racing pairs, %d ops x perturbations, %d trials each, seed "
-		       "%llu\n  %s\n", o->trace, nr_pairs - cells, cells, o->trials,
-		       (unsigned long long)o->seed, o->determinism ?: "");
-	}
-	if (cells && !o->json)
-		print_how(o);
-	for (int i = 0; i < nr_pairs; i++)
-		if (!pairs[i].perturb)
-			print_pair(o, p, i, &pairs[i], rc, res, i * o->trials);
 	if (o->json)
-		printf("%s], \"perturbations\": [", nr_pairs ? "\n" : "");
-	for (int i = 0, n = 0; i < nr_pairs; i++)
-		if (pairs[i].perturb)
-			print_perturb(o, p, n++, &pairs[i], rc, res, i * o->trials);
-	if (o->json)
-		printf("], \"perturb_unavailable\": [");
-	print_unavailable(o);
-	if (o->json) {
-		printf("], \"perturb_how\": {");
-		print_how(o);
-		printf("}}}\n");
-	}
+		report_explore_json(o, p, pairs, nr_pairs, rc, res, mmr_json());
 	else
-		printf("%s\n", any ? "FINDINGS" : nr_pairs ? "clean: no trial had findings" :
-		       "clean: no racing pairs to explore");
+		report_explore_plain(o, p, pairs, nr_pairs, rc, res, any);
 	return errors ? MMR_EXIT_ERROR : any;
 }
 
@@ -618,9 +700,14 @@ int replay_report(const struct replay_opts *o, const struct rplan *p, const stru
 		goto out;
 	}
 	if (o->json) {
-		print_json_run(o, p, &res[0], &fd);
-		check_print_json(last);
-		printf("}\n");
+		json_writer_t *w = mmr_json();
+
+		jsonw_start_object(w);
+		jsonw_lines(w, 0, 0);
+		print_json_run(o, p, &res[0], &fd, w);
+		jsonw_name(w, "check");
+		check_print_json(last, w);
+		jsonw_end_object(w);
 	} else {
 		print_plain_run(o, p, &res[0], &fd);
 		check_print_plain(last, t);

@@ -290,7 +290,7 @@ static int guest_coverage(const char *trace, char *missing, size_t len, int *tot
 }
 
 /* The guest's summary: printed before a plain report, or kept for the JSON one. */
-/* The guest's facts as one JSON object, every string through json_str(); caller frees. */
+/* The guest's facts as one JSON object, on one line; caller frees. */
 static char *guest_json(const struct replay_opts *o, const struct guest_facts *g,
 			const struct vm_result *vr, const char *missing, int ok, int total)
 {
@@ -301,21 +301,34 @@ static char *guest_json(const struct replay_opts *o, const struct guest_facts *g
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	json_writer_t *w = f ? jsonw_new(f) : NULL;
 
-	if (!f)
+	if (!w) {
+		if (f)
+			fclose(f);
+		free(buf);
 		return NULL;
-	fputc('{', f);
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		fprintf(f, "\"%s\": ", keys[i]);
-		json_str(f, vals[i]);
-		fputs(", ", f);
 	}
-	fprintf(f, "\"icount\": %s, ", o->deterministic ? "true" : "false");
-	fprintf(f, "\"cpus\": %d, \"boot_s\": %.2f, \"replay_s\": %.2f, \"qemu_wall_s\": %.2f, "
-		"\"kinds_ok\": %d, \"kinds\": %d, \"leftover_perturbers\": %d, "
-		"\"leftover_cgroups\": %d}", g->cpus, g->init_s, g->cmd_end_s - g->cmd_start_s,
-		vr->wall_s, ok, total, g->leftover_perturbers, g->leftover_cgroups);
+	jsonw_start_object(w);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		jsonw_string_field(w, keys[i], vals[i]);
+	jsonw_bool_field(w, "icount", o->deterministic);
+	jsonw_int_field(w, "cpus", g->cpus);
+	jsonw_name(w, "boot_s");
+	jsonw_printf(w, "%.2f", g->init_s);
+	jsonw_name(w, "replay_s");
+	jsonw_printf(w, "%.2f", g->cmd_end_s - g->cmd_start_s);
+	jsonw_name(w, "qemu_wall_s");
+	jsonw_printf(w, "%.2f", vr->wall_s);
+	jsonw_int_field(w, "kinds_ok", ok);
+	jsonw_int_field(w, "kinds", total);
+	jsonw_int_field(w, "leftover_perturbers", g->leftover_perturbers);
+	jsonw_int_field(w, "leftover_cgroups", g->leftover_cgroups);
+	jsonw_end_object(w);
+	jsonw_destroy(&w);
 	fclose(f);
+	if (len && buf[len - 1] == '\n')	/* the writer ends a document with one */
+		buf[len - 1] = 0;
 	return buf;
 }
 

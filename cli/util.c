@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "util.h"
 
 int mmr_verbose;
+
+static json_writer_t *json_out;
+static int json_mode;
+static char json_err[1024];
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
@@ -20,6 +25,11 @@ void mmr_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("", fmt, ap);
 	va_end(ap);
+	if (json_mode && !json_err[0]) {
+		va_start(ap, fmt);
+		vsnprintf(json_err, sizeof(json_err), fmt, ap);
+		va_end(ap);
+	}
 }
 
 void mmr_warn(const char *fmt, ...)
@@ -58,27 +68,29 @@ int mmr_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	return c;
 }
 
-void json_strn(FILE *f, const char *s, size_t n)
+json_writer_t *mmr_json(void)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	if (!json_out) {
+		json_out = jsonw_new(stdout);
+		if (!json_out) {
+			fputs("mmreplay: out of memory\n", stderr);
+			exit(MMR_EXIT_ERROR);
+		}
+		jsonw_hold_top(json_out);	/* an error after the report goes inside it */
 	}
-	fputc('"', f);
+	return json_out;
 }
 
-void json_str(FILE *f, const char *s)
+void mmr_json_mode(int on)
 {
-	json_strn(f, s ? s : "", (size_t)-1);
+	json_mode = on;
+}
+
+int mmr_json_end(int status)
+{
+	/* 1 is a verdict (findings, traces that differ), not a failure */
+	if (status == MMR_EXIT_ERROR && json_mode && json_err[0])
+		jsonw_error(mmr_json(), json_err);
+	jsonw_destroy(&json_out);
+	return status;
 }

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include "json_writer.h"
 
 #define MMR_EXIT_ERROR 2
 
@@ -20,7 +21,16 @@ extern int mmr_verbose;
 int mmr_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts);
 
-void json_str(FILE *f, const char *s);
-void json_strn(FILE *f, const char *s, size_t n);
+/*
+ * --json: the command's JSON goes through one writer on stdout, made on
+ * first use.  mmr_json_mode(1) (main, when the command line asks for JSON)
+ * makes mmr_err also keep its first message; mmr_json_end(status) then
+ * puts it into the output as {"error": "message"} (or as the open report's
+ * "error" member) when the command failed (status MMR_EXIT_ERROR), closes
+ * the output and returns status unchanged.
+ */
+json_writer_t *mmr_json(void);
+void mmr_json_mode(int on);
+int mmr_json_end(int status);
 
 #endif

@@ -351,7 +351,13 @@ static void assert_refused(const char *fmt, const char *a, const char *b, const 
 	ASSERT_EQ(rc, 2, "exit status 2");
 	ASSERT_EQ(count_lines(e), 1, "one error line");
 	ASSERT_STRCONTAINS(e, why, "says why");
-	ASSERT_EQ(strlen(o), 0, "no report");
+	if (strstr(fmt, "--json")) {	/* and on stdout as {"error": "..."} */
+		ASSERT_TRUE(!strncmp(o, "{\"error\": \"", 11) && !strcmp(o + strlen(o) - 3, "\"}\n"),
+			    "--json: the error as one JSON object");
+		ASSERT_STRCONTAINS(o, why, "--json: says why");
+	} else {
+		ASSERT_EQ(strlen(o), 0, "no report");
+	}
 	if (rc != 2 || count_lines(e) != 1)
 		printf("  %s / %s: %s%s", a, b, e, o);
 	free(o);
@@ -386,6 +392,8 @@ static void test_diff_bad_input(void)
 	build(a, 1, 0);
 	run_cmd(NULL, NULL, "head -c %ld %s > %s", file_size(a) * 2 / 3, a, cut);
 	assert_refused("diff %s %s", a, "/nonexistent.trace", "/nonexistent.trace");
+	assert_refused("diff --json %s %s", a, "/nonexistent.trace", "/nonexistent.trace");
+	assert_refused("diff %s %s --json", a, cut, "cut.trace: ");
 	assert_refused("diff %s %s", "/etc/passwd", a, "not an mmreplay trace");
 	assert_refused("diff %s %s", a, cut, "cut.trace: ");
 	assert_refused("diff %s %s --frobnicate", a, a, "frobnicate");

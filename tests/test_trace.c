@@ -10,6 +10,7 @@
 #include "trace.h"
 #include "kinds.h"
 #include "tracebuild.h"
+#include "json_writer.h"
 
 #define EVENTS_PER_CHUNK 100
 
@@ -291,6 +292,118 @@ static void test_show_truncated_exit(void)
 	free(e);
 }
 
+/* The writer's text for one sequence of calls, into a memstream; caller frees. */
+static char *jsonw_text(void (*emit)(json_writer_t *w))
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	json_writer_t *w = jsonw_new(f);
+
+	emit(w);
+	jsonw_destroy(&w);
+	fclose(f);
+	return buf;
+}
+
+static void emit_nested(json_writer_t *w)
+{
+	jsonw_start_object(w);
+	jsonw_string_field(w, "s", "a\"b\\c\nd\te\x01\x7f");
+	jsonw_uint_field(w, "u", 18446744073709551615ULL);
+	jsonw_int_field(w, "i", -5);
+	jsonw_bool_field(w, "t", true);
+	jsonw_null_field(w, "n");
+	jsonw_string_field(w, "empty", NULL);
+	jsonw_name(w, "a");
+	jsonw_start_array(w);
+	jsonw_lines(w, 2, 0);
+	jsonw_uint(w, 1);
+	jsonw_start_object(w);
+	jsonw_end_object(w);
+	jsonw_start_array(w);
+	jsonw_end_array(w);
+	jsonw_end_array(w);
+	jsonw_break(w, 1);
+	jsonw_stringf_field(w, "mm", "0x%x", 255);
+	jsonw_end_object(w);
+}
+
+static void emit_error_in_array(json_writer_t *w)
+{
+	jsonw_start_array(w);
+	jsonw_uint(w, 1);
+	jsonw_start_object(w);
+	jsonw_name(w, "x");
+	jsonw_error(w, "bad \"x\"");
+}
+
+static void emit_error_alone(json_writer_t *w)
+{
+	jsonw_error(w, "no");
+}
+
+static void emit_error_held(json_writer_t *w)
+{
+	jsonw_hold_top(w);
+	jsonw_start_object(w);
+	jsonw_lines(w, 2, 0);
+	jsonw_uint_field(w, "k", 1);
+	jsonw_end_object(w);		/* held: the error still goes inside */
+	jsonw_error(w, "late");
+}
+
+static void emit_held(json_writer_t *w)
+{
+	jsonw_hold_top(w);
+	jsonw_start_array(w);
+	jsonw_end_array(w);
+}
+
+/* commas, nesting, layout and escaping are the writer's; today's spacing kept */
+static void test_json_writer(void)
+{
+	struct { void (*emit)(json_writer_t *w); const char *want; } cases[] = {
+		{ emit_nested, "{\"s\": \"a\\\"b\\\\c\\nd\\te\\u0001\\u007f\", "
+			       "\"u\": 18446744073709551615, \"i\": -5, \"t\": true, \"n\": null, "
+			       "\"empty\": \"\", \"a\": [\n  1,\n  {},\n  []\n],\n \"mm\": \"0xff\"}\n" },
+		{ emit_error_in_array, "[1, {\"x\": null}, {\"error\": \"bad \\\"x\\\"\"}]\n" },
+		{ emit_error_alone, "{\"error\": \"no\"}\n" },
+		{ emit_error_held, "{\n  \"k\": 1,\n  \"error\": \"late\"\n}\n" },
+		{ emit_held, "[]\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = jsonw_text(cases[i].emit);
+
+		if (!ASSERT_TRUE(got && !strcmp(got, cases[i].want), "writer text"))
+			printf("  case %zu: got %s  want %s", i, got, cases[i].want);
+		free(got);
+	}
+}
+
+/* show --json of a truncated trace: one document, the error as its last element */
+static void test_show_json_error(void)
+{
+	const char *full = tmp_path("jf.trace"), *cut = tmp_path("jc.trace");
+	const char *out = tmp_path("jc.out");
+	int rc;
+
+	write_trace(full, 3, 1);
+	copy_prefix(full, cut, file_size(full) - 10);
+	rc = run_cmd(out, NULL, "%s show --json %s", mmreplay_bin(), cut);
+	ASSERT_EQ(rc, 2, "exit status");
+	rc = run_cmd(NULL, NULL, "python3 -c 'import json; d=json.load(open(\"%s\")); "
+		     "assert len(d)==%d+1, len(d); assert \"truncated\" in d[-1][\"error\"]'",
+		     out, 3 * EVENTS_PER_CHUNK);
+	ASSERT_EQ(rc, 0, "events of complete chunks, then {\"error\": ...}");
+	rc = run_cmd(out, NULL, "%s show --json /nonexistent.trace", mmreplay_bin());
+	ASSERT_EQ(rc, 2, "exit status");
+	rc = run_cmd(NULL, NULL, "python3 -c 'import json; d=json.load(open(\"%s\")); "
+		     "assert list(d)==[\"error\"] and \"cannot open\" in d[\"error\"]'", out);
+	ASSERT_EQ(rc, 0, "{\"error\": \"...cannot open...\"} alone");
+}
+
 static void expect_error(const char *args, const char *text)
 {
 	const char *err = tmp_path("cli.err");
@@ -364,6 +477,8 @@ int main(int argc, char **argv)
 		TEST(test_show_json_parses),
 		TEST(test_show_truncated_exit),
 		TEST(test_cli_errors),
+		TEST(test_json_writer),
+		TEST(test_show_json_error),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 

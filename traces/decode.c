@@ -131,27 +131,10 @@ void mmr_decode_info(struct mmr_decoder *d, const struct mmr_event *ev, FILE *f)
 	put_record(d, e, ev);
 }
 
-static void json_chars(FILE *f, const char *s, size_t n)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-void mmr_decode_json_fields(struct mmr_decoder *d, const struct mmr_event *ev, FILE *f)
+void mmr_decode_json_fields(struct mmr_decoder *d, const struct mmr_event *ev, json_writer_t *w)
 {
 	struct tep_event *e = event_of(d, ev);
 	struct tep_format_field *fl;
-	int first = 1;
 
 	if (!e)
 		return;
@@ -160,23 +143,22 @@ void mmr_decode_json_fields(struct mmr_decoder *d, const struct mmr_event *ev, F
 
 		if ((unsigned)fl->offset + fl->size > ev->h.len)
 			continue;
-		fprintf(f, "%s\"%s\": ", first ? "" : ", ", fl->name);
-		first = 0;
+		jsonw_name(w, fl->name);
 		if (fl->flags & TEP_FIELD_IS_DYNAMIC) {
-			fputs("\"\"", f);
+			jsonw_string(w, "");
 		} else if ((fl->flags & TEP_FIELD_IS_STRING) || (fl->flags & TEP_FIELD_IS_ARRAY)) {
-			json_chars(f, p, fl->size);
+			jsonw_stringn(w, p, fl->size);
 		} else {
 			unsigned long long v = tep_read_number(d->tep, p, fl->size);
 
 			if (fl->flags & TEP_FIELD_IS_POINTER)
-				fprintf(f, "\"0x%llx\"", v);
+				jsonw_stringf(w, "0x%llx", v);
 			else if (fl->flags & TEP_FIELD_IS_SIGNED)
-				fprintf(f, "%lld", fl->size == 4 ? (long long)(int)v :
-					fl->size == 2 ? (long long)(short)v :
-					fl->size == 1 ? (long long)(signed char)v : (long long)v);
+				jsonw_int(w, fl->size == 4 ? (long long)(int)v :
+					  fl->size == 2 ? (long long)(short)v :
+					  fl->size == 1 ? (long long)(signed char)v : (long long)v);
 			else
-				fprintf(f, "%llu", v);
+				jsonw_uint(w, v);
 		}
 	}
 }
