@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,11 +292,6 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 static char scratch[4096], swapfile[4200];
 static volatile sig_atomic_t interrupted;
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void cleanup(void)
 {
 	if (swapfile[0]) {
@@ -306,25 +300,6 @@ static void cleanup(void)
 		swapfile[0] = 0;
 	}
 	replay_rmdir(scratch);
-}
-
-void replay_rmdir(char *dir)
-{
-	if (dir[0])
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	dir[0] = 0;
-}
-
-int replay_mkdir(const struct replay_opts *o, const char *prefix, char *dir, size_t len)
-{
-	const char *parent = o->scratch_parent ?: getenv("TMPDIR") ?: "/var/tmp";
-
-	snprintf(dir, len, "%s/%s-XXXXXX", parent, prefix);
-	if (mkdtemp(dir))
-		return 0;
-	mmr_err("replay: cannot create a scratch directory in %s: %s", parent, strerror(errno));
-	dir[0] = 0;
-	return -1;
 }
 
 static int swap_active(void)
