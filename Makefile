@@ -12,7 +12,7 @@ CFLAGS ?= -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initiali
 override CFLAGS += -D_GNU_SOURCE
 # recursive (=): pkg-config runs when a compile needs it, after `deps` has
 # installed libtraceevent, not when make parses this file
-INCLUDES = -I$(OUTPUT) -Ibpf -Itraces -Icli -Icheck -Ireplay -Idiff -Ivm $(TRACEEVENT_CFLAGS)
+INCLUDES = -I. -I$(OUTPUT) $(TRACEEVENT_CFLAGS)
 TRACEEVENT_CFLAGS = $(shell pkg-config --cflags libtraceevent 2>/dev/null)
 # each object depends on the headers it includes (gcc writes them into .d files)
 DEPFLAGS = -MMD -MP
@@ -95,11 +95,11 @@ $(OUTPUT)/workloads/%: tests/workloads/%.c | $(OUTPUT)/workloads
 $(OUTPUT)/bench/%: bench/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) -Itests $< $(TEST_OBJ) $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) $< $(TEST_OBJ) $(LIBS) -o $@
 
 $(OUTPUT)/tests/%: tests/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) -Itests $< $(TEST_OBJ) $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) $< $(TEST_OBJ) $(LIBS) -o $@
 
 test: all
 	$(Q)tests/run

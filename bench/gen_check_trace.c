@@ -5,7 +5,7 @@
  * madvise, with a 2048-page snapshot after every 50000th event.
  * usage: gen_check_trace FILE NR_EVENTS
  */
-#include "tracebuild.h"
+#include "tests/tracebuild.h"
 
 #define A 0x7f0000000000ULL
 #define SNAP_EVERY 50000

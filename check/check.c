@@ -11,8 +11,8 @@
 #include <string.h>
 #include "check.h"
 #include "check_int.h"
-#include "kinds.h"
-#include "marks.h"
+#include "traces/kinds.h"
+#include "traces/marks.h"
 
 const struct finding *checker_findings(const struct checker *c, int *nr)
 {

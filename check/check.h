@@ -9,7 +9,7 @@
 #define MMR_CHECK_H
 
 #include <stdint.h>
-#include "trace.h"
+#include "traces/trace.h"
 #include "findings.h"
 
 struct checker;

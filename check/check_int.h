@@ -8,8 +8,8 @@
 #define MMR_CHECK_INT_H
 
 #include "findings.h"
-#include "syscalls.h"
-#include "trace.h"
+#include "traces/syscalls.h"
+#include "traces/trace.h"
 
 /* flags the rules look at (the syscall numbers: syscalls.h) */
 #define MADV_DONTNEED 4

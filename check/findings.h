@@ -7,7 +7,7 @@
 #ifndef MMR_FINDINGS_H
 #define MMR_FINDINGS_H
 
-#include "trace.h"
+#include "traces/trace.h"
 
 enum verdict {
 	V_LOST_MLOCK,

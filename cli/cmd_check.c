@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "check.h"
+#include "check/check.h"
 #include "cmds.h"
-#include "trace.h"
+#include "traces/trace.h"
 #include "util.h"
 
 const char usage_check[] =

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmds.h"
-#include "diff.h"
-#include "kinds.h"
+#include "diff/diff.h"
+#include "traces/kinds.h"
 #include "util.h"
 
 #define PLAIN_OPS 40		/* differing ops printed in full; --json lists all */

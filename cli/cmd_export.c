@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "check.h"
+#include "check/check.h"
 #include "cmds.h"
-#include "decode.h"
-#include "diff.h"
-#include "kinds.h"
+#include "traces/decode.h"
+#include "diff/diff.h"
+#include "traces/kinds.h"
 #include "util.h"
 
 #define TRACK_BASE 10000000	/* track ids of trace i: (i + 1) * TRACK_BASE + ... */

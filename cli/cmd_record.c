@@ -21,12 +21,12 @@
 #include <bpf/libbpf.h>
 #include "mmreplay.skel.h"
 #include "cmds.h"
-#include "kinds.h"
+#include "traces/kinds.h"
 #include "probes.h"
 #include "record.h"
-#include "trace.h"
+#include "traces/trace.h"
 #include "util.h"
-#include "mmhash.h"
+#include "bpf/mmhash.h"
 
 const char usage_record[] =
 	"usage: mmreplay record [-o FILE] [-p PID ...] [-e KINDS] [-b MB] [-s] [-- CMD ARGS...]\n\n"

@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include "cmds.h"
 #include "replay_cli.h"
-#include "trace.h"
+#include "traces/trace.h"
 #include "util.h"
 
 #define MAX_PAIRS 256

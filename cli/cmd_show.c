@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmds.h"
-#include "decode.h"
-#include "kinds.h"
-#include "trace.h"
+#include "traces/decode.h"
+#include "traces/kinds.h"
+#include "traces/trace.h"
 #include "util.h"
 
 const char usage_show[] =

@@ -2,7 +2,7 @@
 #ifndef MMR_CMDS_H
 #define MMR_CMDS_H
 
-#include "json_writer.h"
+#include "traces/json_writer.h"
 
 struct mmr_cmd {
 	const char *name;

@@ -3,7 +3,7 @@
 #ifndef MMR_PROBES_H
 #define MMR_PROBES_H
 
-#include "kinds.h"
+#include "traces/kinds.h"
 
 /* ATTACH_PROC: written by the recorder from /proc, no program */
 enum attach_how { ATTACH_NONE, ATTACH_TP_BTF, ATTACH_TRACEPOINT, ATTACH_FENTRY, ATTACH_KPROBE,

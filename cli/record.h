@@ -6,7 +6,7 @@
 #include <sys/types.h>
 #include "probes.h"
 #include "snapshot.h"
-#include "trace.h"
+#include "traces/trace.h"
 #include "watchdog.h"
 
 #define MMR_MAX_SCRUB 8

@@ -18,8 +18,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "mmreplay.skel.h"
-#include "kinds.h"
-#include "mmhash.h"
+#include "traces/kinds.h"
+#include "bpf/mmhash.h"
 #include "record.h"
 #include "util.h"
 

@@ -4,7 +4,7 @@
 #define MMR_REPLAY_CLI_H
 
 #include <signal.h>
-#include "replay.h"
+#include "replay/replay.h"
 
 struct replay_opts {
 	const char *trace, *out, *scratch_parent;

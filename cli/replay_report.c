@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "check.h"
+#include "check/check.h"
 #include "cmds.h"
 #include "replay_cli.h"
 #include "util.h"

@@ -16,10 +16,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "cmds.h"
-#include "kinds.h"
+#include "traces/kinds.h"
 #include "replay_cli.h"
 #include "util.h"
-#include "vm.h"
+#include "vm/vm.h"
 
 /* zram and what it needs to compress; nvme/virtio in case they are modules */
 static const char *const guest_modules[] = { "zram", "lzo_rle", "lzo", "lz4", "zstd",

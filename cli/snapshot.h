@@ -7,7 +7,7 @@
 #define MMR_SNAPSHOT_H
 
 #include <sys/types.h>
-#include "trace.h"
+#include "traces/trace.h"
 
 struct snapshots {
 	struct mmr_writer *w;

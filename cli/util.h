@@ -5,7 +5,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
-#include "json_writer.h"
+#include "traces/json_writer.h"
 
 #define MMR_EXIT_ERROR 2
 

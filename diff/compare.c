@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "diff.h"
-#include "kinds.h"
+#include "traces/kinds.h"
 
 #define MAX_OP_EDITS 4000	/* ops inserted or deleted before two tasks are unrelated */
 #define MAX_EVENT_EDITS 2000	/* events, before an op's sequence is not shown */

@@ -12,7 +12,7 @@
 #ifndef MMR_DIFF_H
 #define MMR_DIFF_H
 
-#include "replay.h"
+#include "replay/replay.h"
 
 /* Pseudo ops: what a task did before its first op, and its exit. */
 #define DOP_START 0xf0

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "diff.h"
-#include "kinds.h"
+#include "traces/kinds.h"
 
 #define MAP_SHARED_ 0x01
 #define MAP_ANON_ 0x20

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/utsname.h>
-#include "kinds.h"
+#include "traces/kinds.h"
 #include "replay.h"
 
 #define SLOP_NS 1000000ULL	/* reclaim steps this close together are one pageout */

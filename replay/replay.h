@@ -9,9 +9,9 @@
 
 #include <stddef.h>
 #include <linux/types.h>
-#include "trace.h"
-#include "marks.h"
-#include "syscalls.h"
+#include "traces/trace.h"
+#include "traces/marks.h"
+#include "traces/syscalls.h"
 
 enum rop_type {
 	ROP_SYSCALL,	/* nr, a[], ret as recorded */

@@ -12,9 +12,9 @@
 #include <zlib.h>
 #include "test.h"
 #include "testlib.h"
-#include "trace.h"
+#include "traces/trace.h"
 #include "tracebuild.h"
-#include "format.h"
+#include "traces/format.h"
 
 #define BASE 0x7f1200000000ULL
 

@@ -7,7 +7,7 @@
  */
 #include "test.h"
 #include "testlib.h"
-#include "check.h"
+#include "check/check.h"
 #include "tracebuild.h"
 
 #define MM 0xabcdef12ULL

@@ -10,9 +10,9 @@
 #include "test.h"
 #include "testlib.h"
 #include "reclib.h"
-#include "trace.h"
+#include "traces/trace.h"
 #include "tracebuild.h"
-#include "diff.h"
+#include "diff/diff.h"
 
 #define WORKLOADS ".output/workloads"
 #define BASE 0x7f1200000000ULL

@@ -12,9 +12,9 @@
 #include "test.h"
 #include "testlib.h"
 #include "reclib.h"
-#include "trace.h"
-#include "decode.h"
-#include "kinds.h"
+#include "traces/trace.h"
+#include "traces/decode.h"
+#include "traces/kinds.h"
 
 #define WORKLOADS ".output/workloads"
 #define MM_SWAPENTS 2

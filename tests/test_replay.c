@@ -10,9 +10,9 @@
 #include "test.h"
 #include "testlib.h"
 #include "reclib.h"
-#include "trace.h"
+#include "traces/trace.h"
 #include "tracebuild.h"
-#include "replay.h"
+#include "replay/replay.h"
 
 #define WORKLOADS ".output/workloads"
 

@@ -7,10 +7,10 @@
 #include <fcntl.h>
 #include "test.h"
 #include "testlib.h"
-#include "trace.h"
-#include "kinds.h"
+#include "traces/trace.h"
+#include "traces/kinds.h"
 #include "tracebuild.h"
-#include "json_writer.h"
+#include "traces/json_writer.h"
 
 #define EVENTS_PER_CHUNK 100
 

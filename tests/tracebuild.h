@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kinds.h"
-#include "trace.h"
+#include "traces/kinds.h"
+#include "traces/trace.h"
 
 /* The kernel's kmem:rss_stat format (6.18, x86_64), as a trace stores it. */
 static const char tb_rss_format[] =

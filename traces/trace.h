@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
-#include "events.h"
+#include "bpf/events.h"
 
 #define MMR_FILE_MAGIC "MMRTRACE"
 #define MMR_FILE_VERSION 1
