@@ -8,7 +8,7 @@
  * stored format descriptions decode it with libtraceevent: for events copied
  * from a tracepoint the payload is the kernel's raw record (common_type
  * rewritten to our kind id); for our own events it is one of the structs
- * below, described by a format generated from the same struct (cli/kinds.c).
+ * below, described by a format generated from the same struct (traces/kinds.c).
  */
 #ifndef MMR_EVENTS_H
 #define MMR_EVENTS_H

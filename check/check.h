@@ -4,6 +4,9 @@
  * skipped-swap-entry, dropped-cow-swap-entry, rss-counter-mismatch).
  * Events go in one at a time, in time order; memory is bounded by the live
  * mms, their last snapshot and the pending syscalls, not by the trace.
+ *
+ * check/ is an engine: it includes traces/ and bpf/, never cli/ or another
+ * engine; cli/cmd_check.c prints its results.
  */
 #ifndef MMR_CHECK_H
 #define MMR_CHECK_H

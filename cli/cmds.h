@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cli/: the mmreplay command: option parsing, dispatch (main.c's table) and
+ * printing.  The top layer: it may include every folder; nothing includes
+ * it but the tests.  Only cli/ exits.
+ */
 #ifndef MMR_CMDS_H
 #define MMR_CMDS_H
 

@@ -8,6 +8,9 @@
  * keys: the event kind, the address relocated to the mapping an operation
  * created (its page index there), and the page's role.  PFNs, mm hashes,
  * timestamps and CPU numbers are not part of a key.
+ *
+ * diff/ is an engine: it includes traces/, bpf/ and the replay plan
+ * (replay/replay.h), never cli/.
  */
 #ifndef MMR_DIFF_H
 #define MMR_DIFF_H

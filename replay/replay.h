@@ -3,6 +3,8 @@
  * The replay engine: a plan (one operation stream per recorded task, in the
  * recorded global order) rebuilt from a trace, and the executor that runs it
  * on this kernel.
+ *
+ * replay/ is an engine: it includes traces/, vm/ and bpf/, never cli/.
  */
 #ifndef MMR_REPLAY_H
 #define MMR_REPLAY_H

@@ -2,6 +2,10 @@
 /*
  * Trace file library: the writer used by `record` and the reader used by
  * every other subcommand.  The format is documented in traces/FORMAT.md.
+ *
+ * traces/ is the bottom layer with bpf/ and vm/: the trace format, the
+ * schema every engine reads it through (kinds.h, syscalls.h, marks.h), the
+ * JSON writer.  It includes bpf/events.h and nothing above it.
  */
 #ifndef MMR_TRACE_H
 #define MMR_TRACE_H

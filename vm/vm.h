@@ -3,6 +3,8 @@
  * vm: boot a kernel image in QEMU with a generated initramfs, run one
  * command there, and bring its /out directory back.  Used by
  * `mmreplay replay --kernel`.
+ *
+ * vm/ is a bottom layer: it includes nothing of mmreplay's but its own.
  */
 #ifndef MMR_VM_H
 #define MMR_VM_H
