@@ -26,9 +26,10 @@ CLI_SRC := $(wildcard cli/*.c)
 CHECK_SRC := $(wildcard check/*.c)
 REPLAY_SRC := $(wildcard replay/*.c)
 VM_SRC := $(wildcard vm/*.c)
+RECORD_SRC := $(wildcard record/*.c)
 DIFF_SRC := $(wildcard diff/*.c)
 APP_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(CLI_SRC) $(TRACES_SRC) $(CHECK_SRC) $(REPLAY_SRC) $(DIFF_SRC) \
-	$(VM_SRC)) $(OUTPUT)/vm/guest_init.o
+	$(VM_SRC) $(RECORD_SRC)) $(OUTPUT)/vm/guest_init.o
 WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/workloads/%,$(wildcard tests/workloads/*.c))
 BENCH := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
 TESTS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(wildcard tests/test_*.c))
@@ -54,6 +55,7 @@ deps:
 	sh scripts/deps.sh --test
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/cli $(OUTPUT)/traces $(OUTPUT)/check $(OUTPUT)/replay $(OUTPUT)/diff $(OUTPUT)/vm \
+		$(OUTPUT)/record \
 		$(OUTPUT)/workloads $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
@@ -70,7 +72,7 @@ $(OUTPUT)/mmreplay.skel.h: $(OUTPUT)/bpf/mmreplay.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name mmreplay_bpf > $@
 
 $(OUTPUT)/%.o: %.c | $(OUTPUT)/mmreplay.skel.h $(OUTPUT)/cli $(OUTPUT)/traces $(OUTPUT)/check $(OUTPUT)/replay \
-		$(OUTPUT)/diff $(OUTPUT)/vm
+		$(OUTPUT)/diff $(OUTPUT)/vm $(OUTPUT)/record
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) -c $< -o $@
 

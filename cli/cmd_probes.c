@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include "cmds.h"
-#include "probes.h"
+#include "record/probes.h"
 #include "util.h"
 
 const char usage_probes[] =

@@ -22,7 +22,7 @@
 #include "mmreplay.skel.h"
 #include "cmds.h"
 #include "traces/kinds.h"
-#include "probes.h"
+#include "record/probes.h"
 #include "record.h"
 #include "traces/trace.h"
 #include "util.h"

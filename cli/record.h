@@ -4,8 +4,8 @@
 #define MMR_RECORD_H
 
 #include <sys/types.h>
-#include "probes.h"
-#include "snapshot.h"
+#include "record/probes.h"
+#include "record/snapshot.h"
 #include "traces/trace.h"
 #include "watchdog.h"
 
