@@ -5,7 +5,8 @@ usage: fixtures.py OUTDIR MMREPLAY KERNEL...
 Each KERNEL's recordings are checked with `mmreplay check --json`: on the
 clean kernel every trace must be clean; on a patched kernel the workload the
 patch breaks must give the patch's verdict, both from events alone (NAME)
-and from snapshots (snap_NAME).  Prints one line per check and
+and from snapshots (snap_NAME).  A kernel that could not be built is a
+failure; only one whose source cannot be had here (OUTDIR/K.skip) is a skip.  Prints one line per check and
 "Summary: N passed, N failed, N skipped".
 """
 import json
@@ -40,6 +41,9 @@ for k in kernels:
     kdir = f"{out}/{k}"
     if os.path.exists(f"{out}/{k}.skip"):
         skip(k, open(f"{out}/{k}.skip").read().strip())
+        continue
+    if os.path.exists(f"{out}/{k}.build-failed"):
+        check(f"{k}: fixture kernel built", False, open(f"{out}/{k}.build-failed").read().strip())
         continue
     rc = open(f"{kdir}/guest-exit").read().strip()
     uname = open(f"{kdir}/uname").read().strip() if os.path.exists(f"{kdir}/uname") else "?"
