@@ -101,6 +101,9 @@ for k in kernels:
     for w in WORKLOADS:
         want = EXPECT[k].get(w, set())
         for trace in (w, f"snap_{w}"):
+            rc = read(f"{kdir}/{trace}.record-exit", "?")
+            check(f"{k}: {trace}: recorded (exit {rc})", rc == "0",
+                  read(f"{kdir}/{trace}.record.err")[-300:])
             j, why = verdicts(kdir, trace)
             if j is None:
                 check(f"{k}: {trace}: checked", False, why)
