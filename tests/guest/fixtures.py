@@ -30,8 +30,19 @@ EXPECT = {
     "clean": {},
     "zap-skip-swap": {"cow": {"skipped-swap-entry"}},
     "punch-drops-cow-swap": {"punch": {"dropped-cow-swap-entry"}},
-    "no-mlock-new-page": {"fork": {"lost-mlock"}},
-    "munlock-keeps-mlock": {"memfd": {"stranded-mlock"}, "rules": {"stranded-mlock"}},
+    # fork_mlock lets mlock() populate half its pages: those are not mlocked.
+    # mlock_rules faults a page after mlock2(MLOCK_ONFAULT): not mlocked either.
+    "no-mlock-new-page": {"fork": {"lost-mlock"}, "rules": {"lost-mlock"}},
+    # every workload that munlocks what it mlocked: memfd, rules and fork
+    "munlock-keeps-mlock": {"memfd": {"stranded-mlock"}, "rules": {"stranded-mlock"},
+                            "fork": {"stranded-mlock"}},
+}
+
+# why an expected verdict is known to be missed, shown when the check fails
+KNOWN = {
+    ("no-mlock-new-page", "rules"): "known false negative (2026-12-01): the MLOCK_ONFAULT "
+    "page gets no mlock_new_folio and enters an evictable LRU inside munlock, just before "
+    "munlock_folio; the lost-mlock ledger does not flag it, and no snapshot sees it present",
 }
 
 
@@ -110,7 +121,7 @@ for k in kernels:
                 continue
             kinds = {f["kind"] for f in j["findings"]}
             check(f"{k}: {trace}: exactly {sorted(want) or 'no findings'}", kinds == want,
-                  f"found {sorted(kinds)}: " +
+                  f"found {sorted(kinds)} {KNOWN.get((k, w), '')}: " +
                   "; ".join(f"{f['kind']}: {str(f['evidence'])[:120]}" for f in j["findings"][:3]))
             if w in SWAPPING:
                 swap_checks(k, kdir, trace)
