@@ -5,6 +5,7 @@ usage: check.py OUTDIR MMREPLAY
 Prints one line per check and "Summary: N passed, N failed, 0 skipped".
 """
 import json
+import os
 import subprocess
 import sys
 
@@ -28,8 +29,18 @@ def report(name):
     return kv
 
 
+def pswpout_rose(trace):
+    try:
+        before, after = open(f"{out}/{trace}.pswpout").read().split()
+        return int(after) > int(before), f"pswpout {before} -> {after}"
+    except (OSError, ValueError) as e:
+        return False, str(e)
+
+
 uname = open(f"{out}/uname").read().strip()
 check("guest runs a 6.1 kernel", uname.startswith("6.1."), uname)
+swap = open(f"{out}/swap").read().strip() if os.path.exists(f"{out}/swap") else "no /out/swap"
+check("swap on zram in the guest", swap.splitlines()[-1:] == ["zram0 on"], swap)
 probes = {p["kind"]: p for p in json.load(open(f"{out}/probes.json"))}
 for kind in ("try_to_unmap_one", "mlock_folio", "munlock_folio", "mlock_new_folio",
              "unmap_page_range", "zap_page_range_single", "unmap_mapping_range",
@@ -81,6 +92,8 @@ ev = events("cow_pageout_truncate")
 rep = report("cow_pageout_truncate")
 check("cow: pages swapped out in the guest (zram)", rep["swapped_pages"] == rep["cow_pages"],
       f"{rep['swapped_pages']} of {rep['cow_pages']}")
+for t in ("cow_pageout_truncate", "snap_cow_pageout_truncate"):
+    check(f"{t}: the guest's pswpout rose during the recording", *pswpout_rose(t))
 check("cow: try_to_unmap_one on the COWed pages",
       sum(1 for e in ev if e["kind"] == "try_to_unmap_one") >= rep["swapped_pages"])
 phase, zaps, freed = 0, [], 0
@@ -94,7 +107,8 @@ for e in ev:
 check("cow: ftruncate unmaps the file with even_cows=1",
       any(z["fields"]["even_cows"] == 1 for z in zaps), str([z["fields"] for z in zaps]))
 check("cow: ftruncate frees every swap entry of the COWed pages",
-      freed >= rep["swapped_pages"], f"freed {freed}")
+      rep["swapped_pages"] > 0 and freed >= rep["swapped_pages"],
+      f"freed {freed} of {rep['swapped_pages']}")
 
 
 # mmreplay check on every guest trace: a correct 6.1 kernel gives no finding,

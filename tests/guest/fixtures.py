@@ -2,11 +2,16 @@
 """Host-side verdicts on the recordings made on the fixture kernels (tests/test_fixtures).
 
 usage: fixtures.py OUTDIR MMREPLAY KERNEL...
-Each KERNEL's recordings are checked with `mmreplay check --json`: on the
-clean kernel every trace must be clean; on a patched kernel the workload the
-patch breaks must give the patch's verdict, both from events alone (NAME)
-and from snapshots (snap_NAME).  Prints one line per check and
-"Summary: N passed, N failed, N skipped".
+Each KERNEL's recordings of every workload are checked with `mmreplay check
+--json`, from events alone (NAME) and from snapshots (snap_NAME): the set of
+verdict kinds must be exactly the one EXPECT gives (none on the clean kernel,
+none where the patch's bug is not on the workload's path), so a verdict that
+goes missing and one that appears unasked both fail.  The workloads that need
+swap must really have swapped (guest swap on, pswpout rising, the pages
+swapped per pagemap, MM_SWAPENTS rising in the trace): without swap they
+would be clean for nothing.  A kernel that could not be built is a failure;
+only one whose source cannot be had here (OUTDIR/K.skip) is a skip.  Prints
+one line per check and "Summary: N passed, N failed, N skipped".
 """
 import json
 import os
@@ -17,14 +22,29 @@ from checklib import check, skip, summary
 
 out, mmreplay, kernels = sys.argv[1], sys.argv[2], sys.argv[3:]
 WORKLOADS = ("cow", "punch", "memfd", "rules", "fork")
-# kernel -> {workload: verdict it must give}
+SWAPPING = ("cow", "punch")     # MADV_PAGEOUT of COWed pages: need swap
+MM_SWAPENTS = 2
+# kernel -> {workload: the exact set of verdict kinds it must give}; a workload
+# not listed must be clean.  The same set from events alone and from snapshots.
 EXPECT = {
     "clean": {},
-    "zap-skip-swap": {"cow": "skipped-swap-entry"},
-    "punch-drops-cow-swap": {"punch": "dropped-cow-swap-entry"},
-    "no-mlock-new-page": {"fork": "lost-mlock"},
-    "munlock-keeps-mlock": {"memfd": "stranded-mlock", "rules": "stranded-mlock"},
+    "zap-skip-swap": {"cow": {"skipped-swap-entry"}},
+    "punch-drops-cow-swap": {"punch": {"dropped-cow-swap-entry"}},
+    # fork_mlock lets mlock() populate half its pages: those are not mlocked.
+    # mlock_rules faults a page after mlock2(MLOCK_ONFAULT): not mlocked either.
+    "no-mlock-new-page": {"fork": {"lost-mlock"}, "rules": {"lost-mlock"}},
+    # every workload that munlocks what it mlocked: memfd, rules and fork
+    "munlock-keeps-mlock": {"memfd": {"stranded-mlock"}, "rules": {"stranded-mlock"},
+                            "fork": {"stranded-mlock"}},
 }
+
+# why an expected verdict is known to be missed, shown when the check fails
+KNOWN = {
+    ("no-mlock-new-page", "rules"): "known false negative (2026-12-01): the MLOCK_ONFAULT "
+    "page gets no mlock_new_folio and enters an evictable LRU inside munlock, just before "
+    "munlock_folio; the lost-mlock ledger does not flag it, and no snapshot sees it present",
+}
+
 
 def verdicts(kdir, trace):
     path = f"{kdir}/{trace}.trace"
@@ -33,35 +53,84 @@ def verdicts(kdir, trace):
     r = subprocess.run([mmreplay, "check", "--json", path], capture_output=True, text=True)
     if r.returncode not in (0, 1) or not r.stdout.strip():
         return None, f"check exit {r.returncode}: {r.stderr.strip()}"
-    return json.loads(r.stdout), ""
+    j = json.loads(r.stdout)
+    if (r.returncode == 1) != bool(j["findings"]):
+        return None, f"check exit {r.returncode} with {len(j['findings'])} findings"
+    return j, ""
+
+
+def read(path, default=""):
+    return open(path, errors="replace").read().strip() if os.path.exists(path) else default
+
+
+def report(kdir, trace):
+    kv = {}
+    for line in read(f"{kdir}/{trace}.report").splitlines():
+        k, _, v = line.partition("=")
+        kv[k] = int(v, 0)
+    return kv
+
+
+def swap_checks(k, kdir, trace):
+    """The recording really swapped: pagemap, the guest's pswpout, MM_SWAPENTS in the trace."""
+    rep = report(kdir, trace)
+    check(f"{k}: {trace}: every COWed page swapped out (pagemap)",
+          rep.get("cow_pages", 0) > 0 and rep.get("swapped_pages") == rep["cow_pages"],
+          f"{rep.get('swapped_pages')} of {rep.get('cow_pages')}")
+    before, _, after = read(f"{kdir}/{trace}.pswpout", "? ?").partition(" ")
+    check(f"{k}: {trace}: the guest's pswpout rose during the recording",
+          before.isdigit() and after.isdigit() and int(after) > int(before),
+          f"pswpout {before} -> {after}")
+    r = subprocess.run([mmreplay, "show", "--json", f"{kdir}/{trace}.trace"],
+                       capture_output=True, text=True)
+    ev = json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else []
+    madvise, most = False, 0
+    for e in ev:
+        if e.get("syscall") == "madvise":
+            madvise = e["kind"] == "sys_enter"
+        elif madvise and e["kind"] == "rss_stat" and e["fields"]["member"] == MM_SWAPENTS:
+            most = max(most, e["fields"]["size"])
+    want = rep.get("swapped_pages", 0) * rep.get("page_size", 0)
+    check(f"{k}: {trace}: MM_SWAPENTS rises during MADV_PAGEOUT in the trace",
+          want > 0 and most >= want, f"at most {most} bytes, want {want}; show exit {r.returncode}")
 
 
 for k in kernels:
     kdir = f"{out}/{k}"
     if os.path.exists(f"{out}/{k}.skip"):
-        skip(k, open(f"{out}/{k}.skip").read().strip())
+        skip(k, read(f"{out}/{k}.skip"))
         continue
-    rc = open(f"{kdir}/guest-exit").read().strip()
-    uname = open(f"{kdir}/uname").read().strip() if os.path.exists(f"{kdir}/uname") else "?"
+    if os.path.exists(f"{out}/{k}.build-failed"):
+        check(f"{k}: fixture kernel built", False, read(f"{out}/{k}.build-failed"))
+        continue
+    rc = read(f"{kdir}/guest-exit", "?")
+    uname = read(f"{kdir}/uname", "?")
     check(f"{k}: guest ran the fixture kernel ({uname})", rc == "0" and uname.startswith("6.1."),
-          f"guest exit {rc}; " + open(f"{kdir}/guest.log").read()[-400:])
+          f"guest exit {rc}; " + read(f"{kdir}/guest.log")[-400:])
+    swap = read(f"{kdir}/swap", "no /out/swap: zram-swap.sh did not run")
+    check(f"{k}: swap on zram in the guest", swap.splitlines()[-1:] == ["zram0 on"], swap)
     for w in WORKLOADS:
-        want = EXPECT[k].get(w)
-        if k != "clean" and not want:
-            continue
+        want = EXPECT[k].get(w, set())
         for trace in (w, f"snap_{w}"):
+            rc = read(f"{kdir}/{trace}.record-exit", "?")
+            check(f"{k}: {trace}: recorded (exit {rc})", rc == "0",
+                  read(f"{kdir}/{trace}.record.err")[-300:])
             j, why = verdicts(kdir, trace)
             if j is None:
                 check(f"{k}: {trace}: checked", False, why)
                 continue
-            kinds = sorted({f["kind"] for f in j["findings"]})
-            if want:
-                check(f"{k}: {trace}: {want}", want in kinds, f"found {kinds}")
-            else:
-                check(f"{k}: {trace}: clean", not kinds,
-                      "; ".join(f"{f['kind']}: {f['evidence'][:2]}" for f in j["findings"][:3]))
+            kinds = {f["kind"] for f in j["findings"]}
+            check(f"{k}: {trace}: exactly {sorted(want) or 'no findings'}", kinds == want,
+                  f"found {sorted(kinds)} {KNOWN.get((k, w), '')}: " +
+                  "; ".join(f"{f['kind']}: {str(f['evidence'])[:120]}" for f in j["findings"][:3]))
+            if w in SWAPPING:
+                swap_checks(k, kdir, trace)
     if k == "punch-drops-cow-swap" and os.path.exists(f"{kdir}/punch.report"):
-        rep = open(f"{kdir}/punch.report").read()
+        rep = read(f"{kdir}/punch.report")
         check(f"{k}: the workload itself lost its COW data", "cow_intact=0" in rep, rep)
+    if k == "clean":
+        for trace in ("punch", "snap_punch"):
+            rep = read(f"{kdir}/{trace}.report")
+            check(f"{k}: {trace}: the COW data survived the hole punch", "cow_intact=1" in rep, rep)
 
 summary()

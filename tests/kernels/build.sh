@@ -13,6 +13,10 @@
 #   builds copy it (sources hard-linked, objects copied) and rebuild only what changed.
 #   The kernel dir is printed on stdout as the last line; progress (with -v) and
 #   errors go to stderr. Installs linux-source-6.1 and build deps with apt-get if root.
+#   Exit status: 0 built (or cached); 3 the source or the build tools cannot be had
+#   here (not root, no apt, apt-get failed): a missing capability, callers skip;
+#   1 anything else (a patch that does not apply, a failed build): callers fail;
+#   2 bad arguments.
 set -euo pipefail
 
 me=build-kernel
@@ -39,6 +43,7 @@ case "$jobs" in ''|*[!0-9]*) echo "$me: -j takes a number" >&2; exit 2 ;; esac
 
 log() { if [ "$verbose" = 1 ]; then echo "$me: $*" >&2; fi; }
 die() { echo "$me: $*" >&2; exit 1; }
+unavailable() { echo "$me: $*" >&2; exit 3; }   # a missing capability, not a broken build
 bad_arg() { echo "$me: $*" >&2; exit 2; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b - a }'; }
@@ -96,12 +101,14 @@ for d in $deps; do command -v "${d%%:*}" >/dev/null 2>&1 || missing+=("${d#*:}")
 [ -f /usr/include/openssl/opensslv.h ] || missing+=(libssl-dev)
 if [ -z "$version" ] || [ ! -f "$tarball" ]; then missing+=("$srcpkg"); fi
 if [ ${#missing[@]} -gt 0 ]; then
-    [ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (run as root, or apt-get install them)"
+    [ "$(id -u)" = 0 ] || unavailable "missing packages: ${missing[*]} (run as root, or apt-get install them)"
+    command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1 \
+        || unavailable "missing packages: ${missing[*]}, and no apt-get/dpkg-query to install them"
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >"$cache/logs/apt.log" 2>&1 || die "apt-get update failed (see $cache/logs/apt.log)"
+    apt-get update -qq >"$cache/logs/apt.log" 2>&1 || unavailable "apt-get update failed (see $cache/logs/apt.log)"
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$cache/logs/apt.log" 2>&1 \
-        || die "apt-get install ${missing[*]} failed (see $cache/logs/apt.log)"
+        || unavailable "apt-get install ${missing[*]} failed (see $cache/logs/apt.log)"
     version=$(pkgver "$srcpkg" || true)
     [ -n "$version" ] && [ -f "$tarball" ] || die "$srcpkg installed but $tarball is missing"
 fi

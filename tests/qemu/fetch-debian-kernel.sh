@@ -9,6 +9,9 @@
 #   Offline: if apt knows no candidate or the download fails, the newest cached dir is used.
 #   The kernel dir is printed on stdout as the last line; progress (with -v) and
 #   errors go to stderr.  Needs apt-get/apt-cache/dpkg-deb (run as root or not).
+#   Exit status: 0 fetched (or cached); 3 the package cannot be had here (no apt,
+#   no such package, the download failed, nothing cached): callers skip; 1 anything
+#   else (a package that does not hold what it should): callers fail.
 set -euo pipefail
 
 verbose=0 force=0 flavour=cloud-amd64
@@ -25,6 +28,7 @@ done
 
 log() { if [ "$verbose" = 1 ]; then echo "fetch-debian-kernel: $*" >&2; fi; }
 die() { echo "fetch-debian-kernel: $*" >&2; exit 1; }
+unavailable() { echo "fetch-debian-kernel: $*" >&2; exit 3; }
 
 cache=${MMREPLAY_CACHE:-$HOME/.cache/mmreplay}
 kroot=$cache/kernels
@@ -47,12 +51,12 @@ if [ -z "$pkg" ]; then
 fi
 if [ -z "$pkg" ]; then
     d=$(newest_cached)
-    [ -n "$d" ] || die "no linux-image-6.1.0-*-${flavour}-unsigned package known to apt and nothing cached"
+    [ -n "$d" ] || unavailable "no linux-image-6.1.0-*-${flavour}-unsigned package known to apt and nothing cached"
     log "apt knows no package; using cached $d"
     echo "$d"; exit 0
 fi
 version=$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
-[ -n "$version" ] && [ "$version" != "(none)" ] || die "no candidate version for $pkg"
+[ -n "$version" ] && [ "$version" != "(none)" ] || unavailable "no candidate version for $pkg"
 kver=${pkg#linux-image-}; kver=${kver%-unsigned}          # 6.1.0-56-cloud-amd64
 dest=$kroot/debian-$version
 log "package $pkg version $version (kernel $kver) -> $dest"
@@ -73,7 +77,7 @@ trap 'rm -rf "$tmp"' EXIT
     fi
 ) || {
     d=$(newest_cached)
-    [ -n "$d" ] || die "apt-get download $pkg=$version failed"
+    [ -n "$d" ] || unavailable "apt-get download $pkg=$version failed"
     echo "fetch-debian-kernel: apt-get download $pkg=$version failed; using cached $d" >&2
     echo "$d"; exit 0
 }

@@ -148,6 +148,8 @@ copy_with_libs() {
     mkdir -p "$(dirname "$dst")"
     if [ "$src" != "$dst" ]; then cp -L "$src" "$dst"; fi
     if [ "$(head -c4 "$src" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; then
+        # without ldd (libc-bin) a dynamic binary would come without its libraries
+        command -v ldd >/dev/null || die "ldd not found (apt-get install libc-bin)"
         ldd "$src" 2>/dev/null | awk '
             $2 == "=>" && $3 ~ /^\// { print $3; next }
             $2 == "=>" && $3 == "not" { print "MISSING " $1; next }
