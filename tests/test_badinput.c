@@ -753,6 +753,11 @@ static void test_format_check(void)
 		"\tfield:struct mm_struct * mm;\toffset:8;\tsize:8;\tsigned:0;\n"
 		"\tfield:struct maple_tree * mt;\toffset:16;\tsize:8;\tsigned:0;\n\n"
 		"print fmt: \"mt_mod %p, DESTROY\", REC->mt\n",
+		/* 6.1 as its tracefs writes it: the "\n" of the text as a real newline */
+		"name: exit_mmap\nID: 16\nformat:\n" COMMON_FIELDS
+		"\tfield:struct mm_struct * mm;\toffset:8;\tsize:8;\tsigned:0;\n"
+		"\tfield:struct maple_tree * mt;\toffset:16;\tsize:8;\tsigned:0;\n\n"
+		"print fmt: \"mt_mod %p, DESTROY\n\", REC->mt\n",
 	};
 	static const char *bad[] = {
 		"",

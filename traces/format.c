@@ -181,6 +181,8 @@ static int conversions(struct fmt_check *c, const char **s)
 			p++;
 			continue;
 		}
+		if (*p == '\n' || *p == '\t')
+			continue;	/* 6.1 writes exit_mmap's "\n" as a real newline */
 		if (!isprint((unsigned char)*p) || *p == '\\')
 			return refuse(c, "%s", "print fmt has an unprintable character or a backslash");
 		if (*p != '%')
@@ -387,7 +389,30 @@ static int head_ok(const char *text, const char **rest)
 	return 1;
 }
 
-/* Fields, blank lines, then the print fmt line and the end of the text. */
+/*
+ * The print fmt: the rest of the text, which may span lines (a kernel can
+ * print a "\n" in its text as a real newline), without the newlines that
+ * end it.
+ */
+static int last_part(struct fmt_check *c, const char *p)
+{
+	size_t n = strlen(p);
+	char *text;
+	int ret;
+
+	if (!common_ok(c))
+		return refuse(c, "the common fields are %s", "not the kernel's");
+	while (n && p[n - 1] == '\n')
+		n--;
+	text = strndup(p, n);
+	if (!text)
+		return refuse(c, "%s", "out of memory");
+	ret = print_fmt(c, text);
+	free(text);
+	return ret;
+}
+
+/* Fields, blank lines, then the print fmt and the end of the text. */
 static int body(struct fmt_check *c, const regex_t *re, const char *p)
 {
 	char line[1024];
@@ -395,6 +420,8 @@ static int body(struct fmt_check *c, const regex_t *re, const char *p)
 	while (*p) {
 		size_t n = strcspn(p, "\n");
 
+		if (!strncmp(p, "print fmt: ", 11))
+			return last_part(c, p);
 		if (n >= sizeof(line))
 			return refuse(c, "a line of the format is too %s", "long");
 		memcpy(line, p, n);
@@ -402,15 +429,6 @@ static int body(struct fmt_check *c, const regex_t *re, const char *p)
 		p += n + (p[n] == '\n');
 		if (!n)
 			continue;
-		if (!strncmp(line, "print fmt: ", 11)) {
-			if (!common_ok(c))
-				return refuse(c, "the common fields are %s", "not the kernel's");
-			if (print_fmt(c, line))
-				return -1;
-			if (p[strspn(p, "\n")])
-				return refuse(c, "text follows the %s", "print fmt");
-			return 0;
-		}
 		if (add_field(c, re, line))
 			return -1;
 	}
