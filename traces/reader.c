@@ -31,7 +31,7 @@ struct ev_buf {		/* one decompressed events chunk */
 struct heap_ent {
 	__u64 ts;
 	__u64 seq;
-	const struct mmr_hdr *h;
+	const unsigned char *h;	/* struct mmr_hdr, not necessarily aligned */
 	struct ev_buf *buf;
 };
 
@@ -52,6 +52,8 @@ struct mmr_trace {
 	size_t heap_len, heap_cap;
 	__u64 seq, max_ts;
 	struct ev_buf *held;	/* buffer of the event last returned */
+	void *rec;		/* aligned copy of its payload */
+	size_t rec_cap;
 };
 
 const char *mmr_kv_get(const char *text, const char *key, char *buf, size_t len)
@@ -90,10 +92,21 @@ static void add_problem(struct mmr_trace *t, const char *fmt, size_t off)
 		snprintf(t->problem, sizeof(t->problem), fmt, off);
 }
 
-/* Decompress a chunk's data; returns malloc'd buffer of raw_len bytes. */
-static unsigned char *chunk_data(const struct mmr_chunk_hdr *ch)
+/*
+ * The chunk header at off, copied: chunks follow each other with no padding,
+ * so a header in the mapping is not aligned.
+ */
+static struct mmr_chunk_hdr chunk_hdr(const struct mmr_trace *t, size_t off)
 {
-	const unsigned char *src = (const unsigned char *)(ch + 1);
+	struct mmr_chunk_hdr ch;
+
+	memcpy(&ch, t->map + off, sizeof(ch));
+	return ch;
+}
+
+/* Decompress a chunk's data (at src); returns malloc'd buffer of raw_len bytes. */
+static unsigned char *chunk_data(const struct mmr_chunk_hdr *ch, const unsigned char *src)
+{
 	unsigned char *out = malloc(ch->raw_len + 1);
 	uLongf len = ch->raw_len;
 
@@ -152,15 +165,18 @@ static void add_kind(struct mmr_trace *t, char *text)
 
 static int chunk_ok(const struct mmr_trace *t, size_t off)
 {
-	const struct mmr_chunk_hdr *ch = (const void *)(t->map + off);
+	struct mmr_chunk_hdr ch;
 
-	if (off + sizeof(*ch) > t->size || ch->magic != MMR_CHUNK_MAGIC)
+	if (off + sizeof(ch) > t->size)
 		return 0;
-	if (ch->hdr_crc != mmr_crc32(ch, offsetof(struct mmr_chunk_hdr, hdr_crc)))
+	ch = chunk_hdr(t, off);
+	if (ch.magic != MMR_CHUNK_MAGIC)
 		return 0;
-	if (off + sizeof(*ch) + ch->data_len > t->size)
+	if (ch.hdr_crc != mmr_crc32(&ch, offsetof(struct mmr_chunk_hdr, hdr_crc)))
+		return 0;
+	if (off + sizeof(ch) + ch.data_len > t->size)
 		return -1;	/* torn: runs past the end of the file */
-	return ch->data_crc == mmr_crc32(ch + 1, ch->data_len) ? 1 : 0;
+	return ch.data_crc == mmr_crc32(t->map + off + sizeof(ch), ch.data_len) ? 1 : 0;
 }
 
 /* Next offset at or after @off holding an intact chunk, or t->size. */
@@ -174,11 +190,11 @@ static size_t resync(const struct mmr_trace *t, size_t off)
 
 static int index_chunk(struct mmr_trace *t, size_t off)
 {
-	const struct mmr_chunk_hdr *ch = (const void *)(t->map + off);
+	struct mmr_chunk_hdr ch = chunk_hdr(t, off);
 	char *text;
 
 	t->nr_chunks++;
-	if (ch->type == MMR_CHUNK_EVENTS) {
+	if (ch.type == MMR_CHUNK_EVENTS) {
 		if (t->nr_ev_chunks == t->cap_ev_chunks) {
 			int cap = t->cap_ev_chunks ? 2 * t->cap_ev_chunks : 64;
 			void *n = realloc(t->ev_chunks, cap * sizeof(*t->ev_chunks));
@@ -191,12 +207,12 @@ static int index_chunk(struct mmr_trace *t, size_t off)
 		t->ev_chunks[t->nr_ev_chunks++].off = off;
 		return 0;
 	}
-	text = (char *)chunk_data(ch);
+	text = (char *)chunk_data(&ch, t->map + off + sizeof(ch));
 	if (!text) {
 		add_problem(t, "corrupt chunk at byte %zu (bad compressed data)", off);
 		return 0;
 	}
-	switch (ch->type) {
+	switch (ch.type) {
 	case MMR_CHUNK_META:
 		free(t->meta);
 		t->meta = text;
@@ -237,13 +253,13 @@ static void index_chunks(struct mmr_trace *t)
 		int ok = chunk_ok(t, off);
 
 		if (ok == 1) {
-			const struct mmr_chunk_hdr *ch = (const void *)(t->map + off);
-			size_t len = sizeof(*ch) + ch->data_len;
+			struct mmr_chunk_hdr ch = chunk_hdr(t, off);
+			size_t len = sizeof(ch) + ch.data_len;
 
 			if (index_chunk(t, off))
 				break;
 			/* read nothing of the chunk after this: it would map it again */
-			if (ch->type == MMR_CHUNK_EVENTS)
+			if (ch.type == MMR_CHUNK_EVENTS)
 				drop_mapped(t, off, len);
 			off += len;
 			continue;
@@ -340,6 +356,7 @@ void mmr_trace_close(struct mmr_trace *t)
 	free(t->ev_chunks);
 	free(t->meta);
 	free(t->stats);
+	free(t->rec);
 	if (t->map)
 		munmap(t->map, t->size);
 	free(t);
@@ -397,30 +414,33 @@ static struct heap_ent heap_pop(struct mmr_trace *t)
 /* Push the events of the next events chunk; 0 when none is left. */
 static int load_chunk(struct mmr_trace *t)
 {
-	const struct mmr_chunk_hdr *ch;
+	struct mmr_chunk_hdr ch;
 	struct ev_buf *b;
 	size_t off;
 
 	if (t->next_chunk >= t->nr_ev_chunks)
 		return 0;
 	off = t->ev_chunks[t->next_chunk++].off;
-	ch = (const void *)(t->map + off);
+	ch = chunk_hdr(t, off);
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -1;
-	b->data = chunk_data(ch);
-	b->len = ch->raw_len;
+	b->data = chunk_data(&ch, t->map + off + sizeof(ch));
+	b->len = ch.raw_len;
 	b->refs = 1;
-	drop_mapped(t, off, sizeof(*ch) + ch->data_len);
+	drop_mapped(t, off, sizeof(ch) + ch.data_len);
 	if (!b->data) {
 		add_problem(t, "corrupt chunk at byte %zu (bad compressed data)", off);
 		free(b);
 		return 1;
 	}
+	/* records are not padded: a record's len decides the alignment of the next */
 	for (size_t p = 0; p + sizeof(struct mmr_hdr) <= b->len;) {
-		const struct mmr_hdr *h = (const void *)(b->data + p);
-		struct heap_ent e = { .ts = h->ts, .seq = t->seq++, .h = h, .buf = b };
+		struct mmr_hdr hdr, *h = &hdr;
+		struct heap_ent e = { .seq = t->seq++, .h = b->data + p, .buf = b };
 
+		memcpy(&hdr, b->data + p, sizeof(hdr));
+		e.ts = h->ts;
 		if (p + sizeof(*h) + h->len > b->len || h->len < sizeof(struct mmr_common)) {
 			add_problem(t, "corrupt record in chunk at byte %zu", off);
 			break;
@@ -457,8 +477,18 @@ int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev)
 		return 0;
 	e = heap_pop(t);
 	t->held = e.buf;
-	ev->h = *e.h;
-	ev->data = e.h + 1;
+	memcpy(&ev->h, e.h, sizeof(ev->h));
+	/* an aligned copy: readers cast the payload to the record structs */
+	if (ev->h.len > t->rec_cap) {
+		void *n = realloc(t->rec, ev->h.len);
+
+		if (!n)
+			return -1;
+		t->rec = n;
+		t->rec_cap = ev->h.len;
+	}
+	memcpy(t->rec, e.h + sizeof(struct mmr_hdr), ev->h.len);
+	ev->data = t->rec;
 	return 1;
 }
 
