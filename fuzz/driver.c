@@ -12,6 +12,12 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
+/* what libFuzzer's -rss_limit_mb=2048 does to one huge malloc: an error */
+const char *__asan_default_options(void)
+{
+	return "max_allocation_size_mb=2048:allocator_may_return_null=0";
+}
+
 static unsigned char *slurp(const char *path, size_t *size)
 {
 	FILE *f = fopen(path, "rb");

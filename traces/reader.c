@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +53,7 @@ struct mmr_trace {
 	size_t heap_len, heap_cap;
 	__u64 seq, max_ts;
 	struct ev_buf *held;	/* buffer of the event last returned */
-	void *rec;		/* aligned copy of its payload */
-	size_t rec_cap;
+	void *rec;		/* aligned copy of its payload, if it was not */
 };
 
 const char *mmr_kv_get(const char *text, const char *key, char *buf, size_t len)
@@ -458,6 +458,24 @@ static int load_chunk(struct mmr_trace *t)
 	return 1;
 }
 
+/*
+ * Readers cast the payload to the record structs: hand out an aligned copy,
+ * exactly len bytes (a reader that goes past it is caught as it would be at
+ * the end of the chunk's buffer).  Recorders write records of whole 8-byte
+ * words, so only a damaged trace needs this.
+ */
+static int align_payload(struct mmr_trace *t, struct mmr_event *ev)
+{
+	void *n = realloc(t->rec, ev->h.len);
+
+	if (!n)
+		return -1;
+	t->rec = n;
+	memcpy(t->rec, ev->data, ev->h.len);
+	ev->data = t->rec;
+	return 1;
+}
+
 int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev)
 {
 	struct heap_ent e;
@@ -478,18 +496,8 @@ int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev)
 	e = heap_pop(t);
 	t->held = e.buf;
 	memcpy(&ev->h, e.h, sizeof(ev->h));
-	/* an aligned copy: readers cast the payload to the record structs */
-	if (ev->h.len > t->rec_cap) {
-		void *n = realloc(t->rec, ev->h.len);
-
-		if (!n)
-			return -1;
-		t->rec = n;
-		t->rec_cap = ev->h.len;
-	}
-	memcpy(t->rec, e.h + sizeof(struct mmr_hdr), ev->h.len);
-	ev->data = t->rec;
-	return 1;
+	ev->data = e.h + sizeof(struct mmr_hdr);
+	return (uintptr_t)ev->data % 8 ? align_payload(t, ev) : 1;
 }
 
 void mmr_trace_rewind(struct mmr_trace *t)
