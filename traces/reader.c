@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Trace reader: indexes the chunks of a trace at open, keeping every
- * complete, intact chunk (a torn or corrupt one is skipped and reported),
- * then hands out events in time order through a small reorder window.
+ * Trace reader.  A trace is untrusted input: every size read from the file is
+ * checked against what holds it before it is used.  The file is read (not
+ * mapped) one chunk at a time, twice: once at open, checking every chunk and
+ * keeping the text chunks, and then for the events, handed out in time order
+ * through a small reorder window.  A torn or corrupt chunk is skipped and
+ * reported; the first problem is kept as one line.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -18,10 +20,11 @@
 
 /* Ring buffer order is time order up to a few microseconds across CPUs. */
 #define REORDER_WINDOW_NS 10000000ULL
-
-struct chunk_ref {
-	size_t off;	/* of the chunk header */
-};
+/* Decompressed events held for reordering, at most (hostile timestamps). */
+#define REORDER_MAX_BYTES (64ULL << 20)
+#define CHUNK_HDR sizeof(struct mmr_chunk_hdr)
+#define SCAN_WINDOW (64 << 10)
+#define PAYLOAD_MAX 0xffff	/* mmr_hdr.len is 16 bits */
 
 struct ev_buf {		/* one decompressed events chunk */
 	unsigned char *data;
@@ -32,28 +35,65 @@ struct ev_buf {		/* one decompressed events chunk */
 struct heap_ent {
 	__u64 ts;
 	__u64 seq;
-	const unsigned char *h;	/* struct mmr_hdr, not necessarily aligned */
+	size_t pos;	/* of the record in buf */
 	struct ev_buf *buf;
 };
 
+/* Where a walk through the chunks is: the next offset, chunks passed. */
+struct cursor {
+	__u64 off;
+	int n;
+};
+
 struct mmr_trace {
-	unsigned char *map;
-	size_t size;
+	int fd;
+	__u64 size;
+	unsigned char *zbuf;	/* stored bytes of the chunk last checked */
+	size_t zcap;
+	unsigned char *scan;	/* SCAN_WINDOW bytes, to resynchronise */
 	char *meta;
 	char *stats;
 	struct mmr_kind_info kinds[MMR_MAX_KINDS];
-	struct chunk_ref *ev_chunks;
-	int nr_ev_chunks, cap_ev_chunks;
 	int nr_chunks;
 	int closed;
-	char problem[256];
+	char problem[320];
 	/* iteration */
-	int next_chunk;
+	struct cursor cur;
 	struct heap_ent *heap;
 	size_t heap_len, heap_cap;
-	__u64 seq, max_ts;
-	struct ev_buf *held;	/* buffer of the event last returned */
-	void *rec;		/* aligned copy of its payload, if it was not */
+	__u64 seq, max_ts, held_bytes;
+	unsigned char *ev_data;	/* aligned copy of the event last returned */
+};
+
+/* Smallest payload of each kind: its struct in events.h; others 8 bytes. */
+static const struct {
+	unsigned short min;
+	const char *name;
+} kind_min[MMR_K_NR] = {
+	[MMR_K_SYS_ENTER] = { sizeof(struct mmr_sys_enter), "sys_enter" },
+	[MMR_K_SYS_EXIT] = { sizeof(struct mmr_sys_exit), "sys_exit" },
+	[MMR_K_SYS_PATH] = { sizeof(struct mmr_sys_path), "sys_path" },
+	[MMR_K_TASK_FORK] = { sizeof(struct mmr_task_fork), "task_fork" },
+	[MMR_K_TASK_EXIT] = { sizeof(struct mmr_task_exit), "task_exit" },
+	[MMR_K_TASK_EXEC] = { sizeof(struct mmr_task_exec), "task_exec" },
+	[MMR_K_TRY_TO_UNMAP_ONE] = { sizeof(struct mmr_rmap), "try_to_unmap_one" },
+	[MMR_K_FOLIO_REFERENCED_ONE] = { sizeof(struct mmr_rmap), "folio_referenced_one" },
+	[MMR_K_TRY_TO_MIGRATE_ONE] = { sizeof(struct mmr_rmap), "try_to_migrate_one" },
+	[MMR_K_MLOCK_FOLIO] = { sizeof(struct mmr_mlock), "mlock_folio" },
+	[MMR_K_MUNLOCK_FOLIO] = { sizeof(struct mmr_mlock), "munlock_folio" },
+	[MMR_K_MLOCK_NEW_FOLIO] = { sizeof(struct mmr_mlock), "mlock_new_folio" },
+	[MMR_K_UNMAP_PAGE_RANGE] = { sizeof(struct mmr_zap), "unmap_page_range" },
+	[MMR_K_ZAP_PAGE_RANGE_SINGLE] = { sizeof(struct mmr_zap), "zap_page_range_single" },
+	[MMR_K_ZAP_DONE] = { sizeof(struct mmr_zap), "zap_done" },
+	[MMR_K_UNMAP_MAPPING_PAGES] = { sizeof(struct mmr_unmap_mapping), "unmap_mapping_pages" },
+	[MMR_K_UNMAP_MAPPING_RANGE] = { sizeof(struct mmr_unmap_mapping), "unmap_mapping_range" },
+	[MMR_K_FREE_SWAP_AND_CACHE] = { sizeof(struct mmr_free_swap), "free_swap_and_cache" },
+	[MMR_K_DO_SWAP_PAGE] = { sizeof(struct mmr_swap_fault), "do_swap_page" },
+	[MMR_K_FAULT_DONE] = { sizeof(struct mmr_fault_done), "fault_done" },
+	[MMR_K_SNAP] = { sizeof(struct mmr_snap), "snapshot" },
+	[MMR_K_SNAP_VMA] = { sizeof(struct mmr_snap_vma), "snapshot_vma" },
+	[MMR_K_SNAP_PAGES] = { sizeof(struct mmr_snap_pages), "snapshot_pages" },
+	[MMR_K_SNAP_END] = { sizeof(struct mmr_snap_end), "snapshot_end" },
 };
 
 const char *mmr_kv_get(const char *text, const char *key, char *buf, size_t len)
@@ -86,46 +126,262 @@ static char *kv_dup(const char *text, const char *key)
 	return mmr_kv_get(text, key, buf, sizeof(buf)) ? strdup(buf) : strdup("");
 }
 
-static void add_problem(struct mmr_trace *t, const char *fmt, size_t off)
+/* Keeps the first problem only: one line for the user. */
+__attribute__((format(printf, 2, 3)))
+static void add_problem(struct mmr_trace *t, const char *fmt, ...)
 {
-	if (!t->problem[0])
-		snprintf(t->problem, sizeof(t->problem), fmt, off);
+	va_list ap;
+
+	if (t->problem[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(t->problem, sizeof(t->problem), fmt, ap);
+	va_end(ap);
+}
+
+static int read_at(const struct mmr_trace *t, __u64 off, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(t->fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errno = 0;	/* the file shrank */
+		if (n <= 0)
+			return -1;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+enum chunk_state { CH_OK, CH_SHORT, CH_TORN, CH_BAD_HDR, CH_BAD_SIZE, CH_BAD_CRC, CH_IO };
+
+/* Sizes no writer produces, though the header's checksum holds: why, or NULL. */
+static const char *bad_sizes(const struct mmr_chunk_hdr *ch, char *why, size_t len)
+{
+	if (ch->flags & ~MMR_CHUNK_ZLIB)
+		snprintf(why, len, "unknown chunk flags 0x%x", ch->flags);
+	else if (ch->raw_len > MMR_CHUNK_MAX)
+		snprintf(why, len, "raw_len %u is over the %u-byte chunk limit", ch->raw_len,
+			 MMR_CHUNK_MAX);
+	else if ((ch->flags & MMR_CHUNK_ZLIB) && ch->data_len > compressBound(ch->raw_len))
+		snprintf(why, len, "data_len %u is more than zlib makes of raw_len %u",
+			 ch->data_len, ch->raw_len);
+	else if (!(ch->flags & MMR_CHUNK_ZLIB) && ch->data_len != ch->raw_len)
+		snprintf(why, len, "data_len %u differs from raw_len %u in an uncompressed chunk",
+			 ch->data_len, ch->raw_len);
+	else
+		return NULL;
+	return why;
+}
+
+static int load_stored(struct mmr_trace *t, __u64 off, const struct mmr_chunk_hdr *ch)
+{
+	if (ch->data_len > t->zcap) {
+		unsigned char *n = realloc(t->zbuf, ch->data_len);
+
+		if (!n)
+			return -1;
+		t->zbuf = n;
+		t->zcap = ch->data_len;
+	}
+	return read_at(t, off + CHUNK_HDR, t->zbuf, ch->data_len);
 }
 
 /*
- * The chunk header at off, copied: chunks follow each other with no padding,
- * so a header in the mapping is not aligned.
+ * Checks the chunk at @off: its header in *ch, and if CH_OK its stored
+ * bytes in t->zbuf.  @why says what is wrong with a CH_BAD_SIZE chunk.
  */
-static struct mmr_chunk_hdr chunk_hdr(const struct mmr_trace *t, size_t off)
+static int check_chunk(struct mmr_trace *t, __u64 off, struct mmr_chunk_hdr *ch, char *why,
+		       size_t len)
 {
-	struct mmr_chunk_hdr ch;
-
-	memcpy(&ch, t->map + off, sizeof(ch));
-	return ch;
+	if (t->size - off < CHUNK_HDR)
+		return CH_SHORT;
+	if (read_at(t, off, ch, sizeof(*ch)))
+		return CH_IO;
+	if (ch->magic != MMR_CHUNK_MAGIC ||
+	    ch->hdr_crc != mmr_crc32(ch, offsetof(struct mmr_chunk_hdr, hdr_crc)))
+		return CH_BAD_HDR;
+	if (bad_sizes(ch, why, len))
+		return CH_BAD_SIZE;
+	if (ch->data_len > t->size - off - CHUNK_HDR)
+		return CH_TORN;	/* runs past the end of the file */
+	if (load_stored(t, off, ch))
+		return CH_IO;
+	return ch->data_crc == mmr_crc32(t->zbuf, ch->data_len) ? CH_OK : CH_BAD_CRC;
 }
 
-/* Decompress a chunk's data (at src); returns malloc'd buffer of raw_len bytes. */
-static unsigned char *chunk_data(const struct mmr_chunk_hdr *ch, const unsigned char *src)
+/* Next offset at or after @off holding an intact chunk, or t->size. */
+static __u64 resync(struct mmr_trace *t, __u64 off)
 {
-	unsigned char *out = malloc(ch->raw_len + 1);
-	uLongf len = ch->raw_len;
+	__u32 magic = MMR_CHUNK_MAGIC;
+	struct mmr_chunk_hdr ch;
+	char why[128];
 
-	if (!out)
+	while (t->size - off >= CHUNK_HDR) {
+		size_t n = t->size - off < SCAN_WINDOW ? t->size - off : SCAN_WINDOW;
+		unsigned char *p = t->scan, *end = t->scan + n;
+
+		if (read_at(t, off, t->scan, n))
+			break;
+		while ((p = memmem(p, end - p, &magic, sizeof(magic)))) {
+			if (check_chunk(t, off + (p - t->scan), &ch, why, sizeof(why)) == CH_OK)
+				return off + (p - t->scan);
+			p++;
+		}
+		off += n - (sizeof(magic) - 1);	/* a magic across the window's end */
+	}
+	return t->size;
+}
+
+/*
+ * The next intact chunk from @c: its offset in *at, header in *ch, stored
+ * bytes in t->zbuf.  Reports (once) and skips what is torn or corrupt; 0 at
+ * the end of the file.
+ */
+static int next_chunk(struct mmr_trace *t, struct cursor *c, __u64 *at, struct mmr_chunk_hdr *ch)
+{
+	char why[128];
+
+	while (c->off < t->size) {
+		__u64 off = c->off;
+		int state = check_chunk(t, off, ch, why, sizeof(why));
+
+		c->n++;
+		switch (state) {
+		case CH_OK:
+			*at = off;
+			c->off += CHUNK_HDR + ch->data_len;
+			return 1;
+		case CH_SHORT:
+		case CH_TORN:
+			add_problem(t, "trace truncated at byte %llu (chunk %d runs past the end of "
+				    "the file; recording interrupted?)", (unsigned long long)off, c->n);
+			c->off = t->size;
+			return 0;
+		case CH_IO:
+			add_problem(t, "cannot read chunk %d at byte %llu: %s", c->n,
+				    (unsigned long long)off, errno ? strerror(errno) : "file shrank");
+			c->off = t->size;
+			return 0;
+		case CH_BAD_SIZE:
+			add_problem(t, "corrupt chunk at byte %llu (chunk %d): %s",
+				    (unsigned long long)off, c->n, why);
+			break;
+		default:
+			add_problem(t, "corrupt chunk at byte %llu (chunk %d): checksum mismatch",
+				    (unsigned long long)off, c->n);
+		}
+		c->off = resync(t, off + 1);
+	}
+	return 0;
+}
+
+/* The chunk's data (from t->zbuf), decompressed, NUL-terminated; NULL if bad. */
+static unsigned char *chunk_raw(struct mmr_trace *t, const struct mmr_chunk_hdr *ch, __u64 off,
+				int n)
+{
+	unsigned char *out = malloc((size_t)ch->raw_len + 1);
+	uLongf len = ch->raw_len;
+	int zr;
+
+	if (!out) {
+		add_problem(t, "out of memory reading chunk %d at byte %llu", n,
+			    (unsigned long long)off);
 		return NULL;
-	if (ch->flags & MMR_CHUNK_ZLIB) {
-		if (uncompress(out, &len, src, ch->data_len) != Z_OK || len != ch->raw_len) {
-			free(out);
-			return NULL;
-		}
-	} else {
-		if (ch->data_len != ch->raw_len) {
-			free(out);
-			return NULL;
-		}
-		memcpy(out, src, ch->raw_len);
+	}
+	if (!(ch->flags & MMR_CHUNK_ZLIB)) {
+		memcpy(out, t->zbuf, ch->raw_len);
+	} else if ((zr = uncompress(out, &len, t->zbuf, ch->data_len)) != Z_OK) {
+		add_problem(t, "corrupt chunk at byte %llu (chunk %d): bad compressed data (zlib: %s)",
+			    (unsigned long long)off, n, zError(zr));
+		free(out);
+		return NULL;
+	} else if (len != ch->raw_len) {
+		add_problem(t, "corrupt chunk at byte %llu (chunk %d): bad compressed data "
+			    "(%lu bytes, raw_len says %u)", (unsigned long long)off, n,
+			    (unsigned long)len, ch->raw_len);
+		free(out);
+		return NULL;
 	}
 	out[ch->raw_len] = 0;
 	return out;
+}
+
+static const char *kind_label(unsigned type, char *buf, size_t len)
+{
+	if (type < MMR_K_NR && kind_min[type].name)
+		return kind_min[type].name;
+	snprintf(buf, len, "kind %u", type);
+	return buf;
+}
+
+/* What is wrong with the record at @p (@left bytes to the chunk's end), or NULL. */
+static const char *bad_record(const unsigned char *p, size_t left, char *why, size_t len)
+{
+	struct mmr_snap_pages sp;
+	struct mmr_hdr h;
+	char name[32];
+	size_t min;
+
+	if (left < sizeof(h)) {
+		snprintf(why, len, "%zu stray bytes after the last record", left);
+		return why;
+	}
+	memcpy(&h, p, sizeof(h));
+	if (h.len > left - sizeof(h)) {
+		snprintf(why, len, "its %u-byte payload runs past the chunk's end (%zu bytes left)",
+			 h.len, left - sizeof(h));
+		return why;
+	}
+	if (h.len < sizeof(struct mmr_common)) {
+		snprintf(why, len, "its %u-byte payload is shorter than the %zu-byte common header",
+			 h.len, sizeof(struct mmr_common));
+		return why;
+	}
+	memcpy(&sp.c, p + sizeof(h), sizeof(sp.c));
+	min = sp.c.type < MMR_K_NR && kind_min[sp.c.type].min ? kind_min[sp.c.type].min :
+	      sizeof(struct mmr_common);
+	if (h.len < min) {
+		snprintf(why, len, "%s record of %u bytes, shorter than its %zu-byte minimum",
+			 kind_label(sp.c.type, name, sizeof(name)), h.len, min);
+		return why;
+	}
+	if (sp.c.type != MMR_K_SNAP_PAGES)
+		return NULL;
+	memcpy(&sp, p + sizeof(h), sizeof(sp));
+	if (sp.nr > (h.len - sizeof(sp)) / sizeof(struct mmr_snap_page)) {
+		snprintf(why, len, "snapshot_pages record of %u bytes cannot hold its %u pages",
+			 h.len, sp.nr);
+		return why;
+	}
+	return NULL;
+}
+
+/* Bytes of well-formed records at the start of an events chunk's data. */
+static size_t good_records(struct mmr_trace *t, const unsigned char *data, size_t len, __u64 off,
+			   int n)
+{
+	char why[160];
+	size_t pos = 0;
+
+	while (pos < len) {
+		struct mmr_hdr h;
+
+		if (bad_record(data + pos, len - pos, why, sizeof(why))) {
+			add_problem(t, "corrupt chunk at byte %llu (chunk %d): record at offset %zu: %s",
+				    (unsigned long long)off, n, pos, why);
+			break;
+		}
+		memcpy(&h, data + pos, sizeof(h));
+		pos += sizeof(h) + h.len;
+	}
+	return pos;
 }
 
 static void kind_info_free(struct mmr_kind_info *k)
@@ -140,15 +396,15 @@ static void kind_info_free(struct mmr_kind_info *k)
 
 static void add_kind(struct mmr_trace *t, char *text)
 {
-	char buf[64];
+	char buf[64], *end;
 	const char *fmt;
 	struct mmr_kind_info *k;
-	int id;
+	long id;
 
 	if (!mmr_kv_get(text, "id", buf, sizeof(buf)))
 		return;
-	id = atoi(buf);
-	if (id <= 0 || id >= MMR_MAX_KINDS)
+	id = strtol(buf, &end, 10);
+	if (*end || id <= 0 || id >= MMR_MAX_KINDS)
 		return;
 	k = &t->kinds[id];
 	kind_info_free(k);	/* a later KIND chunk for the same id replaces it */
@@ -163,174 +419,141 @@ static void add_kind(struct mmr_trace *t, char *text)
 	k->format = strdup(fmt ? fmt + 9 : "");
 }
 
-static int chunk_ok(const struct mmr_trace *t, size_t off)
+static void index_chunk(struct mmr_trace *t, __u64 off, int n, const struct mmr_chunk_hdr *ch)
 {
-	struct mmr_chunk_hdr ch;
-
-	if (off + sizeof(ch) > t->size)
-		return 0;
-	ch = chunk_hdr(t, off);
-	if (ch.magic != MMR_CHUNK_MAGIC)
-		return 0;
-	if (ch.hdr_crc != mmr_crc32(&ch, offsetof(struct mmr_chunk_hdr, hdr_crc)))
-		return 0;
-	if (off + sizeof(ch) + ch.data_len > t->size)
-		return -1;	/* torn: runs past the end of the file */
-	return ch.data_crc == mmr_crc32(t->map + off + sizeof(ch), ch.data_len) ? 1 : 0;
-}
-
-/* Next offset at or after @off holding an intact chunk, or t->size. */
-static size_t resync(const struct mmr_trace *t, size_t off)
-{
-	for (; off + sizeof(struct mmr_chunk_hdr) <= t->size; off++)
-		if (chunk_ok(t, off) == 1)
-			return off;
-	return t->size;
-}
-
-static int index_chunk(struct mmr_trace *t, size_t off)
-{
-	struct mmr_chunk_hdr ch = chunk_hdr(t, off);
-	char *text;
+	unsigned char *raw = chunk_raw(t, ch, off, n);
 
 	t->nr_chunks++;
-	if (ch.type == MMR_CHUNK_EVENTS) {
-		if (t->nr_ev_chunks == t->cap_ev_chunks) {
-			int cap = t->cap_ev_chunks ? 2 * t->cap_ev_chunks : 64;
-			void *n = realloc(t->ev_chunks, cap * sizeof(*t->ev_chunks));
-
-			if (!n)
-				return -1;
-			t->ev_chunks = n;
-			t->cap_ev_chunks = cap;
-		}
-		t->ev_chunks[t->nr_ev_chunks++].off = off;
-		return 0;
-	}
-	text = (char *)chunk_data(&ch, t->map + off + sizeof(ch));
-	if (!text) {
-		add_problem(t, "corrupt chunk at byte %zu (bad compressed data)", off);
-		return 0;
-	}
-	switch (ch.type) {
+	if (!raw)
+		return;
+	switch (ch->type) {
+	case MMR_CHUNK_EVENTS:
+		good_records(t, raw, ch->raw_len, off, n);
+		break;
 	case MMR_CHUNK_META:
 		free(t->meta);
-		t->meta = text;
-		return 0;
+		t->meta = (char *)raw;
+		return;
 	case MMR_CHUNK_KIND:
-		add_kind(t, text);
+		add_kind(t, (char *)raw);
 		break;
 	case MMR_CHUNK_END:
 		t->closed = 1;
 		/* fall through */
 	case MMR_CHUNK_STATS:
 		free(t->stats);
-		t->stats = text;
-		return 0;
+		t->stats = (char *)raw;
+		return;
 	}
-	free(text);
-	return 0;
-}
-
-/*
- * A chunk's stored bytes are not needed once checked or copied out: unmap
- * them, so that reading a trace costs memory for the reorder window and the
- * index, not for the file.
- */
-static void drop_mapped(struct mmr_trace *t, size_t off, size_t len)
-{
-	size_t psz = sysconf(_SC_PAGESIZE), start = off & ~(psz - 1), end = (off + len) & ~(psz - 1);
-
-	if (end > start)
-		madvise((char *)t->map + start, end - start, MADV_DONTNEED);
+	free(raw);
 }
 
 static void index_chunks(struct mmr_trace *t)
 {
-	size_t off = sizeof(struct mmr_file_hdr);
+	struct cursor c = { sizeof(struct mmr_file_hdr), 0 };
+	struct mmr_chunk_hdr ch;
+	__u64 off;
 
-	while (off < t->size) {
-		int ok = chunk_ok(t, off);
-
-		if (ok == 1) {
-			struct mmr_chunk_hdr ch = chunk_hdr(t, off);
-			size_t len = sizeof(ch) + ch.data_len;
-
-			if (index_chunk(t, off))
-				break;
-			/* read nothing of the chunk after this: it would map it again */
-			if (ch.type == MMR_CHUNK_EVENTS)
-				drop_mapped(t, off, len);
-			off += len;
-			continue;
-		}
-		if (ok < 0 || off + sizeof(struct mmr_chunk_hdr) > t->size) {
-			add_problem(t, "trace truncated at byte %zu (recording interrupted?)", off);
-			break;
-		}
-		add_problem(t, "corrupt chunk at byte %zu (checksum mismatch)", off);
-		off = resync(t, off + 1);
-	}
+	while (next_chunk(t, &c, &off, &ch))
+		index_chunk(t, off, c.n, &ch);
 	if (!t->closed)
-		add_problem(t, "trace has no end chunk after byte %zu (recording interrupted?)",
-			    t->size);
+		add_problem(t, "trace has no end chunk after byte %llu (recording interrupted?)",
+			    (unsigned long long)t->size);
+}
+
+static const char *file_type(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+static int open_regular(struct mmr_trace *t, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	t->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (t->fd < 0 || fstat(t->fd, &st)) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: is %s, not a trace file (traces are regular files)",
+			 path, file_type(st.st_mode));
+		return -1;
+	}
+	t->size = st.st_size;
+	return 0;
+}
+
+static int check_file_hdr(struct mmr_trace *t, const char *path, char *err, size_t errlen)
+{
+	struct mmr_file_hdr fh;
+
+	if (t->size < sizeof(fh) || read_at(t, 0, &fh, sizeof(fh))) {
+		snprintf(err, errlen, "%s: not an mmreplay trace (too short)", path);
+		return -1;
+	}
+	if (memcmp(fh.magic, MMR_FILE_MAGIC, sizeof(fh.magic)))
+		snprintf(err, errlen, "%s: not an mmreplay trace (bad magic)", path);
+	else if (fh.version != MMR_FILE_VERSION)
+		snprintf(err, errlen, "%s: unsupported trace version %u (this mmreplay reads %u)",
+			 path, fh.version, MMR_FILE_VERSION);
+	else if (fh.hdr_size != sizeof(fh))
+		snprintf(err, errlen, "%s: bad file header: hdr_size %u, not %zu", path, fh.hdr_size,
+			 sizeof(fh));
+	else if (fh.flags)
+		snprintf(err, errlen, "%s: bad file header: unknown flags 0x%llx", path,
+			 (unsigned long long)fh.flags);
+	else if (fh.reserved)
+		snprintf(err, errlen, "%s: bad file header: reserved field is 0x%llx, not 0", path,
+			 (unsigned long long)fh.reserved);
+	else
+		return 0;
+	return -1;
 }
 
 struct mmr_trace *mmr_trace_open(const char *path, char *err, size_t errlen)
 {
 	struct mmr_trace *t = calloc(1, sizeof(*t));
-	const struct mmr_file_hdr *fh;
-	struct stat st;
-	int fd;
 
 	if (!t) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+	t->fd = -1;
+	if (open_regular(t, path, err, errlen) || check_file_hdr(t, path, err, errlen))
 		goto fail;
-	}
-	t->size = st.st_size;
-	if (t->size < sizeof(*fh)) {
-		snprintf(err, errlen, "%s: not an mmreplay trace (too short)", path);
-		goto fail;
-	}
-	t->map = mmap(NULL, t->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (t->map == MAP_FAILED) {
-		t->map = NULL;
-		snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	close(fd);
-	fd = -1;
-	fh = (const void *)t->map;
-	if (memcmp(fh->magic, MMR_FILE_MAGIC, sizeof(fh->magic))) {
-		snprintf(err, errlen, "%s: not an mmreplay trace (bad magic)", path);
-		goto fail;
-	}
-	if (fh->version != MMR_FILE_VERSION) {
-		snprintf(err, errlen, "%s: unsupported trace version %u (this mmreplay reads %u)",
-			 path, fh->version, MMR_FILE_VERSION);
+	t->scan = malloc(SCAN_WINDOW);
+	t->ev_data = malloc(PAYLOAD_MAX + 1);
+	if (!t->scan || !t->ev_data) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	index_chunks(t);
 	if (!t->meta) {
-		snprintf(err, errlen, "%s: trace has no readable header chunk", path);
+		snprintf(err, errlen, "%s: trace has no readable header chunk%s%s", path,
+			 t->problem[0] ? ": " : "", t->problem);
 		goto fail;
 	}
+	mmr_trace_rewind(t);
 	return t;
 fail:
-	if (fd >= 0)
-		close(fd);
 	mmr_trace_close(t);
 	return NULL;
 }
 
-static void buf_put(struct ev_buf *b)
+static void buf_put(struct mmr_trace *t, struct ev_buf *b)
 {
 	if (b && --b->refs == 0) {
+		t->held_bytes -= b->len;
 		free(b->data);
 		free(b);
 	}
@@ -339,10 +562,8 @@ static void buf_put(struct ev_buf *b)
 static void heap_clear(struct mmr_trace *t)
 {
 	for (size_t i = 0; i < t->heap_len; i++)
-		buf_put(t->heap[i].buf);
+		buf_put(t, t->heap[i].buf);
 	t->heap_len = 0;
-	buf_put(t->held);
-	t->held = NULL;
 }
 
 void mmr_trace_close(struct mmr_trace *t)
@@ -353,12 +574,13 @@ void mmr_trace_close(struct mmr_trace *t)
 	free(t->heap);
 	for (int i = 0; i < MMR_MAX_KINDS; i++)
 		kind_info_free(&t->kinds[i]);
-	free(t->ev_chunks);
 	free(t->meta);
 	free(t->stats);
-	free(t->rec);
-	if (t->map)
-		munmap(t->map, t->size);
+	free(t->zbuf);
+	free(t->scan);
+	free(t->ev_data);
+	if (t->fd >= 0)
+		close(t->fd);
 	free(t);
 }
 
@@ -411,79 +633,67 @@ static struct heap_ent heap_pop(struct mmr_trace *t)
 	return top;
 }
 
+/* Push the @len bytes of checked records in @b; -1 if out of memory. */
+static int push_records(struct mmr_trace *t, struct ev_buf *b, size_t len)
+{
+	for (size_t p = 0; p < len;) {
+		struct mmr_hdr h;
+		struct heap_ent e = { .seq = t->seq++, .pos = p, .buf = b };
+
+		memcpy(&h, b->data + p, sizeof(h));
+		e.ts = h.ts;
+		if (heap_push(t, e))
+			return -1;
+		b->refs++;
+		if (h.ts > t->max_ts)
+			t->max_ts = h.ts;
+		p += sizeof(h) + h.len;
+	}
+	return 0;
+}
+
 /* Push the events of the next events chunk; 0 when none is left. */
 static int load_chunk(struct mmr_trace *t)
 {
 	struct mmr_chunk_hdr ch;
 	struct ev_buf *b;
-	size_t off;
+	__u64 off;
+	int ret;
 
-	if (t->next_chunk >= t->nr_ev_chunks)
-		return 0;
-	off = t->ev_chunks[t->next_chunk++].off;
-	ch = chunk_hdr(t, off);
+	do {
+		if (!next_chunk(t, &t->cur, &off, &ch))
+			return 0;
+	} while (ch.type != MMR_CHUNK_EVENTS);
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -1;
-	b->data = chunk_data(&ch, t->map + off + sizeof(ch));
-	b->len = ch.raw_len;
-	b->refs = 1;
-	drop_mapped(t, off, sizeof(ch) + ch.data_len);
+	b->data = chunk_raw(t, &ch, off, t->cur.n);
 	if (!b->data) {
-		add_problem(t, "corrupt chunk at byte %zu (bad compressed data)", off);
 		free(b);
 		return 1;
 	}
-	/* records are not padded: a record's len decides the alignment of the next */
-	for (size_t p = 0; p + sizeof(struct mmr_hdr) <= b->len;) {
-		struct mmr_hdr hdr, *h = &hdr;
-		struct heap_ent e = { .seq = t->seq++, .h = b->data + p, .buf = b };
-
-		memcpy(&hdr, b->data + p, sizeof(hdr));
-		e.ts = h->ts;
-		if (p + sizeof(*h) + h->len > b->len || h->len < sizeof(struct mmr_common)) {
-			add_problem(t, "corrupt record in chunk at byte %zu", off);
-			break;
-		}
-		b->refs++;
-		if (heap_push(t, e)) {
-			b->refs--;
-			break;
-		}
-		if (h->ts > t->max_ts)
-			t->max_ts = h->ts;
-		p += sizeof(*h) + h->len;
-	}
-	buf_put(b);
-	return 1;
+	b->len = ch.raw_len;
+	b->refs = 1;
+	t->held_bytes += b->len;
+	ret = push_records(t, b, good_records(t, b->data, b->len, off, t->cur.n));
+	buf_put(t, b);
+	return ret ? -1 : 1;
 }
 
-/*
- * Readers cast the payload to the record structs: hand out an aligned copy,
- * exactly len bytes (a reader that goes past it is caught as it would be at
- * the end of the chunk's buffer).  Recorders write records of whole 8-byte
- * words, so only a damaged trace needs this.
- */
-static int align_payload(struct mmr_trace *t, struct mmr_event *ev)
+/* Is the earliest event held still within the reorder window of the latest? */
+static int need_more(const struct mmr_trace *t)
 {
-	void *n = realloc(t->rec, ev->h.len);
-
-	if (!n)
-		return -1;
-	t->rec = n;
-	memcpy(t->rec, ev->data, ev->h.len);
-	ev->data = t->rec;
-	return 1;
+	if (!t->heap_len)
+		return 1;
+	return t->max_ts - t->heap[0].ts < REORDER_WINDOW_NS && t->held_bytes < REORDER_MAX_BYTES;
 }
 
 int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev)
 {
 	struct heap_ent e;
 
-	buf_put(t->held);
-	t->held = NULL;
 	/* Keep a window of events so that late arrivals sort in. */
-	while (!t->heap_len || t->heap[0].ts + REORDER_WINDOW_NS > t->max_ts) {
+	while (need_more(t)) {
 		int r = load_chunk(t);
 
 		if (r < 0)
@@ -494,16 +704,18 @@ int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev)
 	if (!t->heap_len)
 		return 0;
 	e = heap_pop(t);
-	t->held = e.buf;
-	memcpy(&ev->h, e.h, sizeof(ev->h));
-	ev->data = e.h + sizeof(struct mmr_hdr);
-	return (uintptr_t)ev->data % 8 ? align_payload(t, ev) : 1;
+	memcpy(&ev->h, e.buf->data + e.pos, sizeof(ev->h));
+	memcpy(t->ev_data, e.buf->data + e.pos + sizeof(ev->h), ev->h.len);
+	ev->data = t->ev_data;
+	buf_put(t, e.buf);
+	return 1;
 }
 
 void mmr_trace_rewind(struct mmr_trace *t)
 {
 	heap_clear(t);
-	t->next_chunk = 0;
+	t->cur.off = sizeof(struct mmr_file_hdr);
+	t->cur.n = 0;
 	t->seq = 0;
 	t->max_ts = 0;
 }
@@ -565,11 +777,12 @@ int mmr_format_field(const char *fmt, const char *name, unsigned *off, unsigned 
 	for (const char *p = fmt; p && (p = strstr(p, "field:")); p++) {
 		const char *semi = strchr(p, ';');
 
-		if (!semi || (size_t)(semi - p) < nl || strncmp(semi - nl, name, nl) ||
+		if (!semi || (size_t)(semi - p) < nl + 7 || strncmp(semi - nl, name, nl) ||
 		    (semi[-(long)nl - 1] != ' ' && semi[-(long)nl - 1] != '*'))
 			continue;
-		if (sscanf(semi, ";\toffset:%u;\tsize:%u;", off, size) == 2 ||
-		    sscanf(semi, "; offset:%u; size:%u;", off, size) == 2)
+		if ((sscanf(semi, ";\toffset:%u;\tsize:%u;", off, size) == 2 ||
+		     sscanf(semi, "; offset:%u; size:%u;", off, size) == 2) &&
+		    *off <= PAYLOAD_MAX && *size <= PAYLOAD_MAX)
 			return 0;
 	}
 	return -1;

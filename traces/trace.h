@@ -24,6 +24,12 @@ enum mmr_chunk_type {
 };
 
 #define MMR_CHUNK_ZLIB 0x1
+/*
+ * Largest chunk, decompressed: the writer's events chunks are 256 KiB, its
+ * text chunks a few KiB.  A reader refuses a chunk that claims more, so that
+ * reading costs memory in proportion to a chunk, never to a file.
+ */
+#define MMR_CHUNK_MAX (16U << 20)
 
 struct mmr_file_hdr {
 	char magic[8];
@@ -72,6 +78,12 @@ struct mmr_kind_info {
 	char *format;	/* ftrace-style format text */
 };
 
+/*
+ * An event as the reader hands it out: its record checked against its kind's
+ * minimum size (sizeof its struct in events.h; snapshot_pages: its pages too),
+ * and data copied to an 8-byte aligned buffer, so that a consumer may cast it
+ * to the kind's struct.
+ */
 struct mmr_event {
 	struct mmr_hdr h;
 	const void *data;	/* h.len bytes, starts with struct mmr_common */
@@ -82,7 +94,10 @@ struct mmr_event {
 
 struct mmr_trace;
 
-/* Opens and indexes the file; NULL with err set if it is not a trace at all. */
+/*
+ * Opens a regular file and reads it through once, checking every chunk; NULL
+ * with err set (one line, naming the file) if it is not a trace at all.
+ */
 struct mmr_trace *mmr_trace_open(const char *path, char *err, size_t errlen);
 void mmr_trace_close(struct mmr_trace *t);
 const char *mmr_trace_meta(const struct mmr_trace *t, const char *key);
@@ -93,8 +108,11 @@ int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev);
 void mmr_trace_rewind(struct mmr_trace *t);
 /*
  * Problems found while reading: NULL if the trace is complete and intact,
- * else one line, e.g. "trace truncated at byte 1234 (recording interrupted?)".
- * Every complete chunk is still read.
+ * else one line (the first problem), e.g. "trace truncated at byte 1234
+ * (chunk 9 runs past the end of the file; recording interrupted?)" or
+ * "corrupt chunk at byte 1234 (chunk 9): ...".  Every intact chunk, and the
+ * records of a damaged events chunk before its first bad one, are still read.
+ * All damage is found when the trace is opened.
  */
 const char *mmr_trace_problem(const struct mmr_trace *t);
 int mmr_trace_closed(const struct mmr_trace *t);	/* END chunk seen */
@@ -109,7 +127,10 @@ int mmr_trace_chunks(const struct mmr_trace *t);
 void *mmr_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
 /* Index of the first of n elements (sorted, each starting with its __u64 key) >= key. */
 size_t mmr_lower(const void *base, size_t n, size_t stride, __u64 key);
-/* Offset and size of field NAME in a kind's format text; -1 if absent. */
+/*
+ * Offset and size of field NAME in a kind's format text; -1 if absent or
+ * beyond what a record can hold (64 KiB), so off + size cannot overflow.
+ */
 int mmr_format_field(const char *fmt, const char *name, unsigned *off, unsigned *size);
 
 /* Small helpers shared by the writer, reader and tests. */

@@ -91,6 +91,10 @@ static int put_chunk(struct mmr_writer *w, int type, const void *data, size_t le
 	uLongf zlen;
 	unsigned char *out;
 
+	if (len > MMR_CHUNK_MAX) {	/* a reader would refuse it */
+		errno = EFBIG;
+		return -1;
+	}
 	if (need > w->zcap) {
 		unsigned char *n = realloc(w->zbuf, need);
 
