@@ -126,7 +126,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wno-unused-pa
 	-Wno-missing-field-initializers $(FUZZ_SAN)
 FUZZ_LIB_SRC := $(TRACES_SRC) $(CHECK_SRC) $(REPLAY_SRC) $(DIFF_SRC) cli/kinds.c cli/util.c \
 	cli/cmd_show.c cli/cmd_check.c cli/cmd_diff.c cli/cmd_export.c fuzz/trace_fuzz.c
-FUZZ_OBJ := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_LIB_SRC))
+FUZZ_OBJ := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_LIB_SRC)) $(FUZZ_OUT)/obj/fuzz/ref_trace.o
 
 .PHONY: fuzz fuzz-run
 fuzz: $(FUZZ_OUT)/trace_fuzz $(FUZZ_OUT)/trace_fuzz_run
@@ -136,6 +136,11 @@ $(FUZZ_OUT)/obj/%.o: %.c $(wildcard */*.h)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(INCLUDES) -c $< -o $@
+
+$(FUZZ_OUT)/obj/fuzz/ref_trace.o: fuzz/ref_trace.S fuzz/corpus/plain.trace
+	$(call msg,FUZZ-AS,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) -c $< -o $@
 
 $(FUZZ_OUT)/trace_fuzz: $(FUZZ_OBJ) fuzz/mutator.c
 	$(call msg,FUZZ-LD,$@)

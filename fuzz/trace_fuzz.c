@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer harness over everything that reads a trace: info (plain,
- * --json), show (-v, --json), check --json, diff of the input against
- * itself, export (which runs the checker again and prints its findings),
+ * --json), show (-v, --json), check --json, diff (plain and --json) of the
+ * input against a recording linked in (fuzz/ref_trace.S), export (which runs the checker again and prints its findings),
  * and the replay plan (plan_build, plan_pairs, plan_targets, rop_range).
  * One pass of each kind: each pass costs a trace open, and show and export
  * a libtraceevent parse of every format.  The subcommands' own functions are called, not main():
@@ -28,8 +28,13 @@
 
 #define FUZZ_MAX_PAIRS 64
 
+/* the other side of diff: fuzz/corpus/plain.trace (fuzz/ref_trace.S) */
+extern const unsigned char fuzz_ref_trace[];
+extern const unsigned long fuzz_ref_trace_len;
+
 static int mem_fd = -1;
 static char trace_path[64];
+static char ref_path[64];
 static char json_path[64];
 
 #if defined(__has_feature)
@@ -88,32 +93,43 @@ static void quiet(void)
 		stderr = f;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	mem_fd = memfd_create("trace_fuzz", MFD_CLOEXEC);
-	if (mem_fd < 0) {
-		perror("trace_fuzz: memfd_create");
-		abort();
-	}
-	snprintf(trace_path, sizeof(trace_path), "/proc/self/fd/%d", mem_fd);
-	snprintf(json_path, sizeof(json_path), "/dev/shm/trace_fuzz.%d.json", getpid());
-	quiet();
-	return 0;
-}
-
-static int put_input(const unsigned char *data, size_t size)
+static int put_file(int fd, const unsigned char *data, size_t size)
 {
 	size_t done = 0;
 
-	if (ftruncate(mem_fd, 0))
+	if (ftruncate(fd, 0))
 		return -1;
 	while (done < size) {
-		ssize_t n = pwrite(mem_fd, data + done, size - done, done);
+		ssize_t n = pwrite(fd, data + done, size - done, done);
 
 		if (n <= 0)
 			return -1;
 		done += n;
 	}
+	return 0;
+}
+
+/* A memfd holding size bytes at data, as a path the reader opens. */
+static int memfd_path(const char *name, const unsigned char *data, size_t size, char *path,
+		      size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0 || put_file(fd, data, size)) {
+		perror("trace_fuzz: memfd");
+		abort();
+	}
+	snprintf(path, len, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	mem_fd = memfd_path("trace_fuzz", NULL, 0, trace_path, sizeof(trace_path));
+	memfd_path("trace_fuzz_ref", fuzz_ref_trace, fuzz_ref_trace_len, ref_path,
+		   sizeof(ref_path));
+	snprintf(json_path, sizeof(json_path), "/dev/shm/trace_fuzz.%d.json", getpid());
+	quiet();
 	return 0;
 }
 
@@ -171,7 +187,8 @@ static void run_all(void)
 	run_cmd(cmd_show, 1, "show", f, NULL);
 	run_cmd(cmd_show, 0, "show", "--json", f, NULL);
 	run_cmd(cmd_check, 0, "check", "--json", f, NULL);
-	run_cmd(cmd_diff, 0, "diff", f, f, NULL);
+	run_cmd(cmd_diff, 0, "diff", f, ref_path, NULL);
+	run_cmd(cmd_diff, 0, "diff", "--json", ref_path, f, NULL);
 	run_cmd(cmd_export, 0, "export", f, "--perfetto", json_path, NULL);
 	unlink(json_path);
 	run_plan();
@@ -181,7 +198,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	if (mem_fd < 0)
 		LLVMFuzzerInitialize(NULL, NULL);
-	if (put_input(data, size))
+	if (put_file(mem_fd, data, size))
 		return 0;
 	run_all();
 	return 0;
