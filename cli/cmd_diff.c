@@ -430,16 +430,16 @@ int load_traces(const char *cmd, const char *const *file, int n, struct mmr_trac
 			return -1;
 		}
 	}
-	bad = dtrace_load_all(d, t, n, err, sizeof(err));
-	if (bad) {
-		mmr_err("%s: %s: %s", cmd, file[bad - 1], err);
-		return -1;
-	}
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {	/* every damage is known at open */
 		if (mmr_trace_problem(t[i])) {
 			mmr_err("%s: %s: %s", cmd, file[i], mmr_trace_problem(t[i]));
 			return -1;
 		}
+	}
+	bad = dtrace_load_all(d, t, n, err, sizeof(err));
+	if (bad) {
+		mmr_err("%s: %s: %s", cmd, file[bad - 1], err);
+		return -1;
 	}
 	return 0;
 }

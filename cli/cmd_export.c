@@ -213,6 +213,11 @@ static int export_one(struct out *o, struct mmr_trace *t, const struct dtrace *d
 	char err[256];
 
 	dec = mmr_decoder_new(t, err, sizeof(err));
+	if (dec && mmr_decoder_refused(dec)) {
+		mmr_err("export: %s: %s", file, mmr_decoder_refused(dec));
+		mmr_decoder_free(dec);
+		return -1;
+	}
 	c = dec ? checker_new(t, err, sizeof(err)) : NULL;
 	if (!c) {
 		mmr_err("export: %s: %s", file, err);

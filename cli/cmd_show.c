@@ -221,8 +221,12 @@ static void print_json(const struct mmr_trace *t, struct mmr_decoder *d,
 	printf("}}");
 }
 
-/* Problems and drops: one line each on stderr; 2 if the trace is damaged. */
-static int report_trace_state(const struct mmr_trace *t)
+/*
+ * Problems and drops: one line each on stderr; 2 if the trace is damaged, or
+ * (@d) if a format it carries was refused and its events printed undecoded.
+ */
+static int report_trace_state(const struct mmr_trace *t, const char *file,
+			      const struct mmr_decoder *d)
 {
 	__u64 drops = mmr_trace_stat(t, "drops");
 
@@ -230,7 +234,11 @@ static int report_trace_state(const struct mmr_trace *t)
 		mmr_warn("%llu events were dropped while recording (ring buffer full)",
 			 (unsigned long long)drops);
 	if (mmr_trace_problem(t)) {
-		mmr_err("%s", mmr_trace_problem(t));
+		mmr_err("%s: %s", file, mmr_trace_problem(t));
+		return MMR_EXIT_ERROR;
+	}
+	if (d && mmr_decoder_refused(d)) {
+		mmr_err("%s: %s (its events are shown undecoded)", file, mmr_decoder_refused(d));
 		return MMR_EXIT_ERROR;
 	}
 	return 0;
@@ -281,7 +289,7 @@ int cmd_show(int argc, char **argv)
 	if (o.json)
 		printf("\n]\n");
 	fflush(stdout);
-	ret = r < 0 ? MMR_EXIT_ERROR : report_trace_state(t);
+	ret = r < 0 ? MMR_EXIT_ERROR : report_trace_state(t, o.file, d);
 	mmr_decoder_free(d);
 	mmr_trace_close(t);
 	return ret;
@@ -373,7 +381,7 @@ int cmd_info(int argc, char **argv)
 	else
 		info_plain(t);
 	fflush(stdout);
-	r = report_trace_state(t);
+	r = report_trace_state(t, o.file, NULL);
 	mmr_trace_close(t);
 	return r;
 }

@@ -4,15 +4,41 @@
 #include <string.h>
 #include <event-parse.h>
 #include "decode.h"
+#include "format.h"
+
+#define RECORD_MAX 0xffff
 
 struct mmr_decoder {
 	struct tep_handle *tep;
 	struct tep_event *ev[MMR_MAX_KINDS];
+	/*
+	 * The event being decoded, zero-padded past its end: libtraceevent reads
+	 * fields where the format puts them, whatever the record's length.
+	 */
+	unsigned char rec[RECORD_MAX + 16];
+	char refused[256];	/* the first format refused, or "" */
 };
+
+/* Parse one kind's format if it passes the check; else say why (first one only). */
+static void add_format(struct mmr_decoder *d, const struct mmr_kind_info *k)
+{
+	struct tep_event *e = NULL;
+	char why[200];
+
+	if (mmr_format_check(k->format, why, sizeof(why))) {
+		if (!d->refused[0])
+			snprintf(d->refused, sizeof(d->refused), "kind %s: format refused: %s",
+				 k->name, why);
+		return;
+	}
+	if (tep_parse_format(d->tep, &e, k->format, strlen(k->format), k->system) == 0)
+		d->ev[k->id] = e;
+}
 
 struct mmr_decoder *mmr_decoder_new(const struct mmr_trace *t, char *err, size_t errlen)
 {
 	struct mmr_decoder *d = calloc(1, sizeof(*d));
+	const char *ps;
 
 	if (!d || !(d->tep = tep_alloc())) {
 		snprintf(err, errlen, "out of memory");
@@ -20,17 +46,20 @@ struct mmr_decoder *mmr_decoder_new(const struct mmr_trace *t, char *err, size_t
 		return NULL;
 	}
 	tep_set_long_size(d->tep, 8);
-	tep_set_page_size(d->tep, atoi(mmr_trace_meta(t, "page_size") ?: "4096"));
+	ps = mmr_trace_meta(t, "page_size");
+	tep_set_page_size(d->tep, ps && atoi(ps) > 0 ? atoi(ps) : 4096);
 	for (int id = 1; id < MMR_MAX_KINDS; id++) {
 		const struct mmr_kind_info *k = mmr_trace_kind(t, id);
-		struct tep_event *e = NULL;
 
-		if (!k || !k->format[0])
-			continue;
-		if (tep_parse_format(d->tep, &e, k->format, strlen(k->format), k->system) == 0)
-			d->ev[id] = e;
+		if (k && k->format[0])
+			add_format(d, k);
 	}
 	return d;
+}
+
+const char *mmr_decoder_refused(const struct mmr_decoder *d)
+{
+	return d->refused[0] ? d->refused : NULL;
 }
 
 void mmr_decoder_free(struct mmr_decoder *d)
@@ -48,13 +77,34 @@ static struct tep_event *event_of(struct mmr_decoder *d, const struct mmr_event 
 	return c->type < MMR_MAX_KINDS ? d->ev[c->type] : NULL;
 }
 
-static void fill_record(struct tep_record *rec, const struct mmr_event *ev)
+/*
+ * The record as libtraceevent sees it: a copy in d->rec, which is zero past
+ * the event's end, with __data_loc fields zeroed (the recorder never copies
+ * their data; a hostile offset would point anywhere).  put_record() zeroes
+ * the copy again.
+ */
+static void fill_record(struct mmr_decoder *d, struct tep_event *e, struct tep_record *rec,
+			const struct mmr_event *ev)
 {
+	memcpy(d->rec, ev->data, ev->h.len);
+	for (struct tep_format_field *fl = e->format.fields; fl; fl = fl->next)
+		if ((fl->flags & TEP_FIELD_IS_DYNAMIC) && fl->offset >= 0 &&
+		    fl->offset + 4 <= RECORD_MAX)
+			memset(d->rec + fl->offset, 0, 4);
 	memset(rec, 0, sizeof(*rec));
 	rec->ts = ev->h.ts;
 	rec->cpu = ev->h.cpu;
 	rec->size = ev->h.len;
-	rec->data = (void *)ev->data;
+	rec->data = d->rec;
+}
+
+static void put_record(struct mmr_decoder *d, struct tep_event *e, const struct mmr_event *ev)
+{
+	memset(d->rec, 0, ev->h.len);
+	for (struct tep_format_field *fl = e->format.fields; fl; fl = fl->next)
+		if ((fl->flags & TEP_FIELD_IS_DYNAMIC) && fl->offset >= 0 &&
+		    fl->offset + 4 <= RECORD_MAX)
+			memset(d->rec + fl->offset, 0, 4);
 }
 
 void mmr_decode_info(struct mmr_decoder *d, const struct mmr_event *ev, FILE *f)
@@ -67,12 +117,13 @@ void mmr_decode_info(struct mmr_decoder *d, const struct mmr_event *ev, FILE *f)
 		fprintf(f, "(no format for kind %u)", ((const struct mmr_common *)ev->data)->type);
 		return;
 	}
-	fill_record(&rec, ev);
+	fill_record(d, e, &rec, ev);
 	trace_seq_init(&s);
 	tep_print_event(d->tep, &s, &rec, "%s", TEP_PRINT_INFO);
 	trace_seq_terminate(&s);
 	fputs(s.buffer, f);
 	trace_seq_destroy(&s);
+	put_record(d, e, ev);
 }
 
 static void json_chars(FILE *f, const char *s, size_t n)

@@ -13,6 +13,12 @@ struct mmr_decoder;
 
 struct mmr_decoder *mmr_decoder_new(const struct mmr_trace *t, char *err, size_t errlen);
 void mmr_decoder_free(struct mmr_decoder *d);
+/*
+ * NULL, or one line on the first format the decoder refused to hand to
+ * libtraceevent (see traces/format.c); events of refused kinds print as
+ * "(no format ...)" and have no JSON fields.
+ */
+const char *mmr_decoder_refused(const struct mmr_decoder *d);
 /* Print the event's fields with the format's print fmt ("info" part). */
 void mmr_decode_info(struct mmr_decoder *d, const struct mmr_event *ev, FILE *f);
 /* Print the event's fields as the members of a JSON object (no braces). */
