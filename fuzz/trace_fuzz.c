@@ -59,17 +59,6 @@ int uncompress(Bytef *dest, uLongf *dest_len, const Bytef *src, uLong src_len)
 #endif
 #endif
 
-/*
- * libtraceevent 1.7 leaks a few bytes on the error paths of
- * tep_parse_format() (a malformed field line): its bug, not ours, and it
- * would end every run within minutes.  Nothing it parses successfully is
- * suppressed, tep_free() frees that.  fuzz/README.md has the input.
- */
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:tep_parse_format\n";
-}
-
 /* cmd_help() lives in cli/main.c, which is not linked in. */
 int cmd_help(const char *name)
 {
