@@ -125,7 +125,8 @@ static void swap_remove(struct mm_ledger *l, __u64 start, __u64 end)
 		return;
 	a = swap_lower(l, start);
 	b = swap_lower(l, end);
-	memmove(l->swap + a, l->swap + b, (l->nr_swap - b) * sizeof(*l->swap));
+	if (b < l->nr_swap)	/* l->swap may still be NULL: no memmove(NULL, ...) */
+		memmove(l->swap + a, l->swap + b, (l->nr_swap - b) * sizeof(*l->swap));
 	l->nr_swap -= b - a;
 }
 

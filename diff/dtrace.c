@@ -198,7 +198,8 @@ static void reg_copy(struct bld *b, __u64 from, __u64 to)
 	dst = mm_of(b, to);
 	src = mm_of(b, from);	/* mm_of may have moved it */
 	dst->r = replay_grow(dst->r, &dst->cap, n + 1, sizeof(*dst->r));
-	memcpy(dst->r, src->r, n * sizeof(*src->r));
+	if (n)	/* src->r may still be NULL */
+		memcpy(dst->r, src->r, n * sizeof(*src->r));
 	dst->nr = n;
 	dst->brk = src->brk;
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,13 @@ static void add_format(struct mmr_decoder *d, const struct mmr_kind_info *k)
 	char why[200];
 
 	if (mmr_format_check(k->format, why, sizeof(why))) {
-		if (!d->refused[0])
-			snprintf(d->refused, sizeof(d->refused), "kind %s: format refused: %s",
-				 k->name, why);
+		if (d->refused[0])
+			return;
+		snprintf(d->refused, sizeof(d->refused), "kind %s: format refused: %s", k->name,
+			 why);
+		for (char *p = d->refused; *p; p++)	/* the kind's name is the trace's too */
+			if (!isprint((unsigned char)*p))
+				*p = '?';
 		return;
 	}
 	if (tep_parse_format(d->tep, &e, k->format, strlen(k->format), k->system) == 0)
