@@ -65,15 +65,17 @@ static __u64 key_hash(const struct dkey *k)
 	return h;
 }
 
-static void rehash(struct ddiff *x)
+/* Doubles the hash table; -1 (the old one kept) if out of memory. */
+static int rehash(struct ddiff *x)
 {
+	size_t cap = x->hash_cap ? x->hash_cap * 2 : 1024;
+	__u32 *hash = calloc(cap, sizeof(*hash));
+
+	if (!hash)
+		return -1;
 	free(x->hash);
-	x->hash_cap = x->hash_cap ? x->hash_cap * 2 : 1024;
-	x->hash = calloc(x->hash_cap, sizeof(*x->hash));
-	if (!x->hash) {
-		fprintf(stderr, "mmreplay: out of memory\n");
-		exit(2);
-	}
+	x->hash = hash;
+	x->hash_cap = cap;
 	for (size_t id = 0; id < x->nr_keys; id++) {
 		size_t h = key_hash(&x->keys[id]) & (x->hash_cap - 1);
 
@@ -81,14 +83,16 @@ static void rehash(struct ddiff *x)
 			h = (h + 1) & (x->hash_cap - 1);
 		x->hash[h] = id + 1;
 	}
+	return 0;
 }
 
+/* The id of key @k, added if new; DOP_NONE if out of memory. */
 static __u32 intern(struct ddiff *x, const struct dkey *k)
 {
 	size_t h;
 
-	if ((x->nr_keys + 1) * 2 > x->hash_cap)
-		rehash(x);
+	if ((x->nr_keys + 1) * 2 > x->hash_cap && rehash(x))
+		return DOP_NONE;
 	h = key_hash(k) & (x->hash_cap - 1);
 	for (; x->hash[h]; h = (h + 1) & (x->hash_cap - 1))
 		if (!memcmp(&x->keys[x->hash[h] - 1], k, sizeof(*k)))
@@ -292,6 +296,10 @@ static __u32 *intern_all(struct ddiff *x, const struct dtrace *d, const struct d
 			k.region = partner[k.region] != DOP_NONE ? partner[k.region] :
 				   k.region | B_REGION;
 		ids[i] = intern(x, &k);
+		if (ids[i] == DOP_NONE) {
+			free(ids);
+			return NULL;
+		}
 	}
 	return ids;
 }

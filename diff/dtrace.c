@@ -865,8 +865,8 @@ static void put_rss(struct dtrace *d, size_t o, size_t *at, const __s64 net[4])
 	}
 }
 
-/* Events to their ops, grouped by op; rss_stat summed per op and counter. */
-static void resolve(struct bld *b)
+/* Events to their ops, grouped by op; rss_stat summed per op and counter.  -1: out of memory. */
+static int resolve(struct bld *b)
 {
 	struct dtrace *d = b->d;
 	__u32 *op = calloc(b->nr_raw + 1, sizeof(*op));
@@ -875,8 +875,10 @@ static void resolve(struct bld *b)
 
 	d->evs = calloc(b->nr_raw + 1, sizeof(*d->evs));
 	if (!op || !net || !d->evs || !fill) {
-		fprintf(stderr, "mmreplay: out of memory\n");
-		exit(2);
+		free(op);
+		free(net);
+		free(fill);
+		return -1;
 	}
 	for (size_t i = 0; i < b->nr_raw; i++) {
 		struct draw *r = &b->raw[i];
@@ -904,6 +906,7 @@ static void resolve(struct bld *b)
 	free(op);
 	free(net);
 	free(fill);
+	return 0;
 }
 
 /* ---- loading ------------------------------------------------------------- */
@@ -1006,8 +1009,10 @@ int dtrace_load(struct dtrace *d, struct mmr_trace *t, const struct rplan *types
 	} else {
 		rec_ops(d);
 	}
-	if (!r)
-		resolve(&b);
+	if (!r && resolve(&b)) {
+		snprintf(err, errlen, "out of memory");
+		r = -1;
+	}
 	bld_free(&b);
 	return r;
 }

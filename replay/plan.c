@@ -557,14 +557,15 @@ static int cmp_key(const void *x, const void *y)
  * when they started; ties keep their append order.  Spawns name their child
  * by task index, so only the per-task lists need building.
  */
-static void order_ops(struct rplan *p)
+static int order_ops(struct rplan *p)
 {
 	struct op_key *k = calloc(p->nr_ops + 1, sizeof(*k));
 	struct rop *sorted = calloc(p->nr_ops + 1, sizeof(*sorted));
 
 	if (!k || !sorted) {
-		fprintf(stderr, "mmreplay: out of memory\n");
-		exit(2);
+		free(k);
+		free(sorted);
+		return -1;
 	}
 	for (size_t i = 0; i < p->nr_ops; i++)
 		k[i] = (struct op_key){ p->ops[i].ts, i };
@@ -581,6 +582,7 @@ static void order_ops(struct rplan *p)
 		GROW(t->ops, t->cap, t->nr_ops + 1);
 		t->ops[t->nr_ops++] = i;
 	}
+	return 0;
 }
 
 /*
@@ -652,7 +654,10 @@ int plan_build_hook(struct mmr_trace *t, struct rplan *p, plan_hook hook, void *
 		snprintf(err, errlen, "the trace has no traced task to replay");
 		return -1;
 	}
-	order_ops(p);
+	if (order_ops(p)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	mark_raced(p);
 	return 0;
 }
