@@ -118,5 +118,44 @@ example: mmreplay $(WORKLOADS)
 		--kind munlock --kind munmap --kind task_exit
 	./mmreplay info example.trace
 
+# ---- fuzzing (fuzz/README.md) ------------------------------------------------
+# Not part of `all`: it needs clang with libFuzzer.  `make fuzz` builds the
+# libFuzzer harness .output/fuzz/trace_fuzz and .output/fuzz/trace_fuzz_run,
+# the same harness with a plain main() that runs each file given once (the
+# crash regression test, tests/test_fuzz_crashes).  Both use ASan and UBSan,
+# alignment included, and stop at the first error.
+FUZZ_OUT := $(OUTPUT)/fuzz
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wno-unused-parameter \
+	-Wno-missing-field-initializers $(FUZZ_SAN)
+FUZZ_LIB_SRC := $(TRACES_SRC) $(CHECK_SRC) $(REPLAY_SRC) $(DIFF_SRC) cli/util.c \
+	cli/cmd_show.c cli/cmd_check.c cli/cmd_diff.c cli/cmd_export.c fuzz/trace_fuzz.c
+FUZZ_OBJ := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_LIB_SRC)) $(FUZZ_OUT)/obj/fuzz/ref_trace.o
+
+.PHONY: fuzz fuzz-run
+fuzz: $(FUZZ_OUT)/trace_fuzz $(FUZZ_OUT)/trace_fuzz_run
+fuzz-run: $(FUZZ_OUT)/trace_fuzz_run
+
+$(FUZZ_OUT)/obj/%.o: %.c $(wildcard */*.h)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(INCLUDES) -c $< -o $@
+
+$(FUZZ_OUT)/obj/fuzz/ref_trace.o: fuzz/ref_trace.S fuzz/corpus/plain.trace
+	$(call msg,FUZZ-AS,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) -c $< -o $@
+
+$(FUZZ_OUT)/trace_fuzz: $(FUZZ_OBJ) fuzz/mutator.c
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(INCLUDES) fuzz/mutator.c $(FUZZ_OBJ) \
+		$(LIBS) -o $@
+
+# no libFuzzer needed: instrumented objects, a plain main()
+$(FUZZ_OUT)/trace_fuzz_run: $(FUZZ_OBJ) fuzz/driver.c
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) fuzz/driver.c $(FUZZ_OBJ) $(LIBS) -o $@
+
 # the headers each object, test, bench and workload included when it was last built
 -include $(APP_OBJ:.o=.d) $(addsuffix .d,$(TESTS) $(BENCH) $(WORKLOADS))

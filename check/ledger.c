@@ -121,7 +121,7 @@ static void swap_remove(struct mm_ledger *l, __u64 start, __u64 end)
 {
 	size_t a, b;
 
-	if (!l)
+	if (!l || !l->nr_swap)	/* l->swap may be NULL: no arithmetic on it */
 		return;
 	a = swap_lower(l, start);
 	b = swap_lower(l, end);

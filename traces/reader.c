@@ -16,6 +16,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#if defined(__has_include)
+#if __has_include(<sanitizer/asan_interface.h>)
+#include <sanitizer/asan_interface.h>	/* no-ops unless built with ASan */
+#endif
+#endif
+#ifndef ASAN_POISON_MEMORY_REGION
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
 #include "trace.h"
 
 /* Ring buffer order is time order up to a few microseconds across CPUs. */
@@ -696,6 +705,17 @@ static int need_more(const struct mmr_trace *t)
 	return t->max_ts - t->heap[0].ts < REORDER_WINDOW_NS && t->held_bytes < REORDER_MAX_BYTES;
 }
 
+/*
+ * Under ASan the bytes of ev_data past the event's payload are poisoned, so
+ * that a reader going past a record's end is caught (the fuzzer, fuzz/), as
+ * it would be at the end of a malloc'd record.  Nothing otherwise.
+ */
+static void expose_payload(struct mmr_trace *t, size_t len)
+{
+	ASAN_UNPOISON_MEMORY_REGION(t->ev_data, PAYLOAD_MAX + 1);
+	ASAN_POISON_MEMORY_REGION(t->ev_data + len, PAYLOAD_MAX + 1 - len);
+}
+
 int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev)
 {
 	struct heap_ent e;
@@ -713,6 +733,7 @@ int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev)
 		return 0;
 	e = heap_pop(t);
 	memcpy(&ev->h, e.buf->data + e.pos, sizeof(ev->h));
+	expose_payload(t, ev->h.len);
 	memcpy(t->ev_data, e.buf->data + e.pos + sizeof(ev->h), ev->h.len);
 	ev->data = t->ev_data;
 	buf_put(t, e.buf);
