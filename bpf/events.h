@@ -313,7 +313,7 @@ struct mmr_raw {
 
 /*
  * Values of the BPF syscall table (map sys_cfg, keyed by syscall number),
- * filled by `record` from cli/kinds.c's syscall list.
+ * filled by `record` from traces/syscalls.h's table.
  */
 #define MMR_SYS_TRACE		0x1	/* record this syscall */
 #define MMR_SYS_RET_FD		0x2	/* resolve the file of the returned fd */

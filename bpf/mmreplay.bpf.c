@@ -736,7 +736,7 @@ static __always_inline int emit_fault_done(__u64 address, __u32 flags, __u32 ret
 
 /*
  * Each internal hook has a fentry and a kprobe twin with the same arguments;
- * userspace autoloads one of them (cli/probes.c).
+ * userspace autoloads one of them (record/probes.c).
  */
 #define TWIN(fn, call, ...)                                                    \
 SEC("fentry/" #fn) int BPF_PROG(fe_##fn, __VA_ARGS__) { return call; }        \
