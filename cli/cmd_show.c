@@ -6,6 +6,7 @@
 #include "cmds.h"
 #include "traces/decode.h"
 #include "traces/kinds.h"
+#include "traces/sysdecode.h"
 #include "traces/trace.h"
 #include "util.h"
 
@@ -134,35 +135,59 @@ static void print_sys(const struct mmr_event *ev, FILE *f)
 {
 	const struct mmr_common *c = ev->data;
 	const struct mmr_file_id *file = NULL;
-	const char *name;
+	char text[1024];
 
 	if (c->type == MMR_K_SYS_ENTER) {
 		const struct mmr_sys_enter *e = ev->data;
 
-		name = syscall_name(e->nr);
-		fprintf(f, "%s(", name ? name : "?");
-		for (int i = 0; i < 6; i++)
-			fprintf(f, "%s0x%llx", i ? ", " : "", (unsigned long long)e->args[i]);
-		fputc(')', f);
+		sys_call_text(e->nr, e->args, text, sizeof(text));
+		fputs(text, f);
 		file = &e->file;
 	} else if (c->type == MMR_K_SYS_EXIT) {
 		const struct mmr_sys_exit *e = ev->data;
+		const char *name = syscall_name(e->nr);
 
-		name = syscall_name(e->nr);
-		if (e->ret < 0 && e->ret > -4096)
-			fprintf(f, "%s = %lld", name ? name : "?", (long long)e->ret);
-		else
-			fprintf(f, "%s = 0x%llx", name ? name : "?", (unsigned long long)e->ret);
+		sys_ret_text(e->nr, e->ret, text, sizeof(text));
+		fprintf(f, "%s = %s", name ? name : "?", text);
+		if (text[0] == '-' && sys_errno_name((int)-e->ret))
+			fprintf(f, " (%s)", strerror((int)-e->ret));
 		file = &e->file;
 	} else {
 		const struct mmr_sys_path *e = ev->data;
+		const char *name = syscall_name(e->nr);
 
-		name = syscall_name(e->nr);
 		fprintf(f, "%s arg%u=\"%.*s\"", name ? name : "?", e->arg, MMR_PATH_MAX, e->path);
 	}
 	if (file && file->valid)
 		fprintf(f, " file=%u:%u/%llu size=%llu", file->dev >> 20, file->dev & 0xfffff,
 			(unsigned long long)file->ino, (unsigned long long)file->size);
+}
+
+/* A syscall record's decoded part: "args" (strings, as plain show prints them) or "result". */
+static void json_sys(const struct mmr_event *ev, json_writer_t *w)
+{
+	const struct mmr_common *c = ev->data;
+	const char *name = syscall_name(((const struct mmr_sys_enter *)c)->nr);
+	char text[256];
+
+	jsonw_string_field(w, "syscall", name ? name : "?");
+	if (c->type == MMR_K_SYS_ENTER) {
+		const struct mmr_sys_enter *e = ev->data;
+		int n = sys_arg_count(e->nr, e->args);
+
+		jsonw_name(w, "args");
+		jsonw_start_array(w);
+		for (int i = 0; i < n; i++) {
+			sys_arg_text(e->nr, e->args, i, text, sizeof(text));
+			jsonw_string(w, text);
+		}
+		jsonw_end_array(w);
+	} else if (c->type == MMR_K_SYS_EXIT) {
+		const struct mmr_sys_exit *e = ev->data;
+
+		sys_ret_text(e->nr, e->ret, text, sizeof(text));
+		jsonw_string_field(w, "result", text);
+	}
 }
 
 static const char *kind_name(const struct mmr_trace *t, const struct mmr_event *ev)
@@ -211,13 +236,10 @@ static void print_json(const struct mmr_trace *t, struct mmr_decoder *d,
 	jsonw_uint_field(w, "cpu", ev->h.cpu);
 	jsonw_uint_field(w, "pid", ev->h.tgid);
 	jsonw_int_field(w, "tid", c->pid);
-	jsonw_stringf_field(w, "mm", "0x%llx", (unsigned long long)ev->h.mm);
+	jsonw_hex_field(w, "mm", ev->h.mm);
 	jsonw_string_field(w, "kind", kind_name(t, ev));
-	if (c->type == MMR_K_SYS_ENTER || c->type == MMR_K_SYS_EXIT || c->type == MMR_K_SYS_PATH) {
-		const char *name = syscall_name(((const struct mmr_sys_enter *)c)->nr);
-
-		jsonw_string_field(w, "syscall", name ? name : "?");
-	}
+	if (c->type == MMR_K_SYS_ENTER || c->type == MMR_K_SYS_EXIT || c->type == MMR_K_SYS_PATH)
+		json_sys(ev, w);
 	jsonw_name(w, "fields");
 	jsonw_start_object(w);
 	mmr_decode_json_fields(d, ev, w);

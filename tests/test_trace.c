@@ -262,7 +262,7 @@ static void test_show_json_parses(void)
 	ASSERT_EQ(rc, 0, "show --json exit status");
 	rc = run_cmd(NULL, NULL, "python3 -c 'import json,sys; d=json.load(open(\"%s\")); "
 		     "assert len(d)==%d, len(d); assert d[0][\"kind\"]==\"sys_enter\"; "
-		     "assert d[0][\"syscall\"]==\"mlock\"; assert d[0][\"fields\"][\"arg0\"]==65536'",
+		     "assert d[0][\"syscall\"]==\"mlock\"; assert d[0][\"fields\"][\"arg0\"]==\"0x10000\"'",
 		     out, 2 * EVENTS_PER_CHUNK);
 	ASSERT_EQ(rc, 0, "JSON parses with the expected events");
 	rc = run_cmd(out, NULL, "%s show --json --pid 101 %s", mmreplay_bin(), path);
@@ -270,6 +270,118 @@ static void test_show_json_parses(void)
 	ASSERT_EQ(rc, 0, "show --pid exit status");
 	ASSERT_TRUE(!strstr(text, "\"pid\": 100,"), "--pid filters");
 	free(text);
+}
+
+#define KADDR 0xffff888012345678ULL	/* above 2^53: a double would round it */
+#define UADDR 0x7f0000000000ULL
+#define JUNK 0xdeadbeefdeadbeefULL	/* what registers past a syscall's arguments hold */
+
+/* A syscall's six registers, entry and exit. */
+static void put_sys6(struct tb *b, int nr, const __u64 a[6], long ret)
+{
+	struct mmr_sys_enter e = { .nr = nr };
+	struct mmr_sys_exit x = { .nr = nr, .ret = ret };
+
+	memcpy(e.args, a, sizeof(e.args));
+	tb_put(b, MMR_K_SYS_ENTER, &e, sizeof(e));
+	tb_put(b, MMR_K_SYS_EXIT, &x, sizeof(x));
+}
+
+/* A workload's syscalls as the recorder sees them, junk in unused registers. */
+static int write_syscall_trace(const char *path)
+{
+	static const __u64 calls[][7] = {	/* nr, six registers */
+		{ 9, 0, 8192, 3, 0x22, -1ULL, 0 },				/* mmap */
+		{ 28, UADDR, 8192, 21, JUNK, JUNK, JUNK },			/* madvise */
+		{ 11, UADDR + 1, 4096, JUNK, JUNK, JUNK, JUNK },		/* munmap */
+		{ 325, UADDR, 4096, 1, JUNK, JUNK, JUNK },			/* mlock2 */
+		{ 151, 3, JUNK, JUNK, JUNK, JUNK, JUNK },			/* mlockall */
+		{ 3, 3, JUNK, JUNK, JUNK, JUNK, JUNK },				/* close */
+		{ 257, -100ULL, UADDR, 02000000, JUNK, JUNK, JUNK },		/* openat */
+		{ 285, 3, 0x3, 0, 4096, JUNK, JUNK },				/* fallocate */
+		{ 25, UADDR, 4096, 8192, 1, JUNK, JUNK },			/* mremap */
+		{ 10, UADDR, 4096, 0, JUNK, JUNK, JUNK },			/* mprotect */
+		{ 9, 0, 2 << 20, 3, 0x40022 | (21ULL << 26), -1ULL, 0 },	/* mmap */
+		{ 56, 0x1200011, 0, 0, UADDR, 0, JUNK },			/* clone */
+	};
+	static const long rets[] = { UADDR, 0, -22, -12, -1, 0, 3, 0, UADDR, 0, UADDR, 42 };
+	struct tb b;
+
+	if (tb_open(&b, path, "test", 100, KADDR))
+		return -1;
+	tb_kind(b.w, MMR_K_PAGE_FAULT_USER, "tracepoint", tb_fault_format);
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		put_sys6(&b, calls[i][0], calls[i] + 1, rets[i]);
+	tb_fault(&b, KADDR, 1);
+	return tb_close(&b);
+}
+
+/* show prints a syscall as strace does: its own arguments, flags by name, errno names. */
+static void test_show_decodes_syscalls(void)
+{
+	static const char *const want[] = {
+		"mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)\n",
+		"mmap = 0x7f0000000000\n",
+		"madvise(0x7f0000000000, 8192, MADV_PAGEOUT)\n",
+		"munmap(0x7f0000000001, 4096)\n",
+		"munmap = -EINVAL (Invalid argument)\n",
+		"mlock2(0x7f0000000000, 4096, MLOCK_ONFAULT)\n",
+		"mlock2 = -ENOMEM (Cannot allocate memory)\n",
+		"mlockall(MCL_CURRENT|MCL_FUTURE)\n",
+		"mlockall = -EPERM (Operation not permitted)\n",
+		"close(3)\n",
+		"openat(AT_FDCWD, 0x7f0000000000, O_RDONLY|O_CLOEXEC)\n",
+		"openat = 3\n",
+		"fallocate(3, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0, 4096)\n",
+		"mremap(0x7f0000000000, 4096, 8192, MREMAP_MAYMOVE)\n",
+		"mprotect(0x7f0000000000, 4096, PROT_NONE)\n",
+		"mmap(NULL, 2097152, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB|"
+		"MAP_HUGE_2MB, -1, 0)\n",
+		"clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, NULL, NULL, 0x7f0000000000, 0)\n",
+		"clone = 42\n",
+	};
+	const char *path = tmp_path("sys.trace"), *out = tmp_path("sys.out");
+	char *text;
+
+	if (!ASSERT_EQ(write_syscall_trace(path), 0, "write the trace"))
+		return;
+	ASSERT_EQ(run_cmd(out, NULL, "%s show %s", mmreplay_bin(), path), 0, "show exit status");
+	text = slurp(out);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ASSERT_STRCONTAINS(text, want[i], "decoded syscall");
+	ASSERT_TRUE(!strstr(text, "deadbeef)"), "no register past a syscall's arguments");
+	free(text);
+}
+
+/*
+ * In show --json and export, 64-bit values that can pass 2^53 (addresses,
+ * registers, the mm pointer) are strings, exact for a reader that keeps
+ * numbers in doubles; the decoded arguments are strings too.
+ */
+static void test_json_addresses_are_strings(void)
+{
+	const char *path = tmp_path("sysj.trace"), *out = tmp_path("sysj.out");
+	const char *pf = tmp_path("sysj.perfetto");
+	int rc;
+
+	if (!ASSERT_EQ(write_syscall_trace(path), 0, "write the trace"))
+		return;
+	ASSERT_EQ(run_cmd(out, NULL, "%s show --json %s", mmreplay_bin(), path), 0, "show --json");
+	rc = run_cmd(NULL, NULL, "python3 -c 'import json; d=json.load(open(\"%s\")); "
+		     "m=d[0]; assert m[\"mm\"]==\"0x%llx\", m; "
+		     "assert m[\"args\"]==[\"NULL\",\"8192\",\"PROT_READ|PROT_WRITE\","
+		     "\"MAP_PRIVATE|MAP_ANONYMOUS\",\"-1\",\"0\"], m; "
+		     "assert m[\"fields\"][\"arg4\"]==\"0xffffffffffffffff\", m; "
+		     "assert d[5][\"result\"]==\"-EINVAL\", d[5]; "
+		     "f=[e for e in d if e[\"kind\"]==\"page_fault_user\"][0]; "
+		     "assert f[\"fields\"][\"address\"]==\"0x%llx\", f'",
+		     out, KADDR, KADDR);
+	ASSERT_EQ(rc, 0, "show --json: addresses, registers and mm are exact strings");
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s export %s -o %s", mmreplay_bin(), path, pf), 0, "export");
+	rc = run_cmd(NULL, NULL, "python3 -c 'import json; d=json.load(open(\"%s\")); "
+		     "f=[e for e in d[\"traceEvents\"] if e.get(\"name\")==\"page_fault_user\"][0]; "
+		     "assert f[\"args\"][\"address\"]==\"0x%llx\", f'", pf, KADDR);
+	ASSERT_EQ(rc, 0, "export: an event's address is an exact string");
 }
 
 static void test_show_truncated_exit(void)
@@ -476,6 +588,8 @@ int main(int argc, char **argv)
 		TEST(test_kind_formats_parse),
 		TEST(test_show_json_parses),
 		TEST(test_show_truncated_exit),
+		TEST(test_show_decodes_syscalls),
+		TEST(test_json_addresses_are_strings),
 		TEST(test_cli_errors),
 		TEST(test_json_writer),
 		TEST(test_show_json_error),

@@ -151,8 +151,9 @@ void mmr_decode_json_fields(struct mmr_decoder *d, const struct mmr_event *ev, j
 		} else {
 			unsigned long long v = tep_read_number(d->tep, p, fl->size);
 
-			if (fl->flags & TEP_FIELD_IS_POINTER)
-				jsonw_stringf(w, "0x%llx", v);
+			if ((fl->flags & TEP_FIELD_IS_POINTER) ||
+			    (fl->size == 8 && !(fl->flags & TEP_FIELD_IS_SIGNED)))
+				jsonw_hex(w, v);	/* may pass 2^53: exact as a string */
 			else if (fl->flags & TEP_FIELD_IS_SIGNED)
 				jsonw_int(w, fl->size == 4 ? (long long)(int)v :
 					  fl->size == 2 ? (long long)(short)v :

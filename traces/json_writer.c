@@ -188,6 +188,7 @@ void jsonw_printf(json_writer_t *w, const char *fmt, ...)
 void jsonw_uint(json_writer_t *w, unsigned long long v) { jsonw_printf(w, "%llu", v); }
 void jsonw_int(json_writer_t *w, long long v) { jsonw_printf(w, "%lld", v); }
 void jsonw_u64(json_writer_t *w, unsigned long long v) { jsonw_printf(w, "%llu", v); }
+void jsonw_hex(json_writer_t *w, unsigned long long v) { jsonw_stringf(w, "0x%llx", v); }
 void jsonw_float(json_writer_t *w, double v) { jsonw_printf(w, "%g", v); }
 void jsonw_bool(json_writer_t *w, bool v) { jsonw_printf(w, "%s", v ? "true" : "false"); }
 void jsonw_null(json_writer_t *w) { jsonw_printf(w, "null"); }
@@ -224,6 +225,12 @@ void jsonw_u64_field(json_writer_t *w, const char *name, unsigned long long v)
 {
 	jsonw_name(w, name);
 	jsonw_u64(w, v);
+}
+
+void jsonw_hex_field(json_writer_t *w, const char *name, unsigned long long v)
+{
+	jsonw_name(w, name);
+	jsonw_hex(w, v);
 }
 
 void jsonw_float_field(json_writer_t *w, const char *name, double v)

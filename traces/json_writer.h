@@ -13,7 +13,10 @@
  * Strings: '"' and '\\' as \" and \\, newline and tab as \n and \t, any
  * other byte below 0x20 or from 0x7f up as \u00XX.  jsonw_string(w, NULL)
  * writes "" (use jsonw_null for null).  Numbers are written as C prints
- * them (%llu, %lld); 64-bit values are numbers, as they always were.
+ * them (%llu, %lld).  A 64-bit value that can pass 2^53 (an address, a
+ * register, a hash, an mm pointer) goes through jsonw_hex(): a string
+ * "0x...", which readers that hold numbers in doubles (jq, JavaScript) keep
+ * exact; jsonw_u64() is for counts.
  *
  * Errors (bpftool's p_err under --json): jsonw_error() writes
  * {"error": "msg"} when nothing was written yet, an "error" member when the
@@ -51,6 +54,7 @@ void jsonw_printf(json_writer_t *w, const char *fmt, ...) __attribute__((format(
 void jsonw_uint(json_writer_t *w, unsigned long long v);
 void jsonw_int(json_writer_t *w, long long v);
 void jsonw_u64(json_writer_t *w, unsigned long long v);
+void jsonw_hex(json_writer_t *w, unsigned long long v);	/* "0x..." */
 void jsonw_float(json_writer_t *w, double v);	/* %g */
 void jsonw_bool(json_writer_t *w, bool v);
 void jsonw_null(json_writer_t *w);
@@ -61,6 +65,7 @@ void jsonw_stringf_field(json_writer_t *w, const char *name, const char *fmt, ..
 void jsonw_uint_field(json_writer_t *w, const char *name, unsigned long long v);
 void jsonw_int_field(json_writer_t *w, const char *name, long long v);
 void jsonw_u64_field(json_writer_t *w, const char *name, unsigned long long v);
+void jsonw_hex_field(json_writer_t *w, const char *name, unsigned long long v);
 void jsonw_float_field(json_writer_t *w, const char *name, double v);
 void jsonw_bool_field(json_writer_t *w, const char *name, bool v);
 void jsonw_null_field(json_writer_t *w, const char *name);

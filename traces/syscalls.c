@@ -5,9 +5,12 @@
 #include "syscalls.h"
 
 static const struct syscall_def syscalls[] = {
-#define MMR_SYSCALL_DEF_(NAME, name, nr, fd, path, flags) { nr, #name, fd, path, flags },
+#define MMR_SYSCALL_LIST_(...) { __VA_ARGS__ }
+#define MMR_SYSCALL_DEF_(NAME, name, nr, fd, path, flags, args)                \
+	{ nr, #name, fd, path, flags, MMR_SYSCALL_LIST_ args },
 	MMR_SYSCALLS(MMR_SYSCALL_DEF_)
 #undef MMR_SYSCALL_DEF_
+#undef MMR_SYSCALL_LIST_
 };
 
 #define NR_SYSCALLS (int)(sizeof(syscalls) / sizeof(syscalls[0]))

@@ -21,6 +21,11 @@ def events(trace):
     return json.loads(r.stdout) if r.stdout.strip() else []
 
 
+def num(v):
+    """A field of show --json: 64-bit unsigned ones are hex strings, the rest numbers."""
+    return int(v, 0) if isinstance(v, str) else v
+
+
 def report(name):
     kv = {}
     for line in open(f"{out}/{name}.report"):
@@ -58,17 +63,17 @@ ev = events("mlock_memfd")
 rep = report("mlock_memfd")
 mlocks = [e for e in ev if e["kind"] == "mlock_folio"]
 munlocks = [e for e in ev if e["kind"] == "munlock_folio"]
-lru_pfns = {e["fields"]["pfn"] for e in ev if e["kind"] == "mm_lru_insertion"}
+lru_pfns = {num(e["fields"]["pfn"]) for e in ev if e["kind"] == "mm_lru_insertion"}
 check("mlock_memfd: mlock_folio events", len(mlocks) >= rep["pages"], f"{len(mlocks)}")
 check("mlock_memfd: munlock_folio (munlock_page) events", len(munlocks) >= rep["pages"], f"{len(munlocks)}")
 check("mlock_memfd: PFNs resolved (memmap base learned)",
-      mlocks and all(e["fields"]["pfn"] != 2**64 - 1 for e in mlocks))
+      mlocks and all(num(e["fields"]["pfn"]) != 2**64 - 1 for e in mlocks))
 check("mlock_memfd: mlocked PFNs are real pages (seen on an LRU)",
-      mlocks and any(e["fields"]["pfn"] in lru_pfns for e in mlocks))
+      mlocks and any(num(e["fields"]["pfn"]) in lru_pfns for e in mlocks))
 check("mlock_memfd: per-fault completion (fault_done)",
       any(e["kind"] == "fault_done" for e in ev))
 check("mlock_memfd: munmap zaps recorded (unmap_page_range)",
-      any(e["kind"] == "unmap_page_range" and e["fields"]["vm_start"] == rep["addr_a"] for e in ev))
+      any(e["kind"] == "unmap_page_range" and num(e["fields"]["vm_start"]) == rep["addr_a"] for e in ev))
 
 # the same workload with kprobes instead of fentry (MMREPLAY_NO_FENTRY)
 ev = events("kprobe")
@@ -77,14 +82,14 @@ cov = {c["kind"]: c for c in json.loads(r.stdout)["coverage"]}
 check("kprobe: internals attached by kprobe", cov["mlock_folio"]["attach"] == "kprobe:mlock_folio"
       and cov["fault_done"]["attach"] == "kprobe:handle_mm_fault", str(cov["mlock_folio"]))
 check("kprobe: mlock_folio events with PFNs", any(
-    e["kind"] == "mlock_folio" and e["fields"]["pfn"] != 2**64 - 1 for e in ev))
+    e["kind"] == "mlock_folio" and num(e["fields"]["pfn"]) != 2**64 - 1 for e in ev))
 check("kprobe: fault_done from the kretprobe", any(e["kind"] == "fault_done" for e in ev))
 
 # fork of an mlocked process
 ev = events("fork_mlock")
 rep = report("fork_mlock")
 check("fork_mlock: child followed",
-      any(e["kind"] == "task_fork" and e["fields"]["child_tgid"] == rep["child"] for e in ev)
+      any(e["kind"] == "task_fork" and num(e["fields"]["child_tgid"]) == rep["child"] for e in ev)
       and any(e["pid"] == rep["child"] and e["kind"] == "page_fault_user" for e in ev))
 
 # COW + MADV_PAGEOUT + ftruncate: the zap with even_cows frees the swap entries
@@ -103,9 +108,9 @@ for e in ev:
     elif phase == 1 and e["kind"] in ("unmap_mapping_range", "unmap_mapping_pages"):
         zaps.append(e)
     elif phase == 1 and e["kind"] == "free_swap_and_cache":
-        freed += e["fields"]["nr"]
+        freed += num(e["fields"]["nr"])
 check("cow: ftruncate unmaps the file with even_cows=1",
-      any(z["fields"]["even_cows"] == 1 for z in zaps), str([z["fields"] for z in zaps]))
+      any(num(z["fields"]["even_cows"]) == 1 for z in zaps), str([z["fields"] for z in zaps]))
 check("cow: ftruncate frees every swap entry of the COWed pages",
       rep["swapped_pages"] > 0 and freed >= rep["swapped_pages"],
       f"freed {freed} of {rep['swapped_pages']}")
