@@ -679,6 +679,48 @@ static int record_and_check(const char *name, const char *cmd)
 	return record_and_check_opts(name, "", cmd);
 }
 
+/*
+ * show decodes a recorded workload's syscalls as strace prints them: flags
+ * and advice by name, only the arguments a syscall has, the errno of a
+ * failure by name; show --json has the same arguments, as strings.
+ */
+static void test_show_decoded_syscalls(void)
+{
+	const char *trace = tmp_path("show.trace"), *out = tmp_path("show.out");
+	char want[256], *rep, *text;
+	unsigned long addr, ps;
+
+	if (!need_bpf())
+		return;
+	rep = record_workload(trace, "show_syscalls", NULL);
+	addr = report_get(rep, "addr");
+	ps = report_get(rep, "page_size");
+	if (!ASSERT_TRUE(addr && ps, "the workload reports its mapping") ||
+	    !ASSERT_EQ(report_get(rep, "munmap_errno"), EINVAL, "the unaligned munmap fails"))
+		goto out;
+	ASSERT_EQ(run_cmd(out, NULL, "%s show %s --kind mmap --kind madvise --kind munmap",
+			  mmreplay_bin(), trace), 0, "show exit status");
+	text = slurp(out);
+	snprintf(want, sizeof(want), "mmap(NULL, %lu, PROT_READ|PROT_WRITE, "
+		 "MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)\n", 2 * ps);
+	ASSERT_STRCONTAINS(text, want, "mmap decoded");
+	snprintf(want, sizeof(want), "mmap = %#lx\n", addr);
+	ASSERT_STRCONTAINS(text, want, "mmap's result");
+	snprintf(want, sizeof(want), "madvise(%#lx, %lu, MADV_PAGEOUT)\n", addr, 2 * ps);
+	ASSERT_STRCONTAINS(text, want, "madvise decoded");
+	snprintf(want, sizeof(want), "munmap(%#lx, %lu)\n", addr + 1, ps);
+	ASSERT_STRCONTAINS(text, want, "munmap: its two arguments only");
+	ASSERT_STRCONTAINS(text, "munmap = -EINVAL (Invalid argument)\n", "errno by name");
+	free(text);
+	ASSERT_EQ(run_cmd(out, NULL, "%s show --json %s --kind madvise", mmreplay_bin(), trace), 0,
+		  "show --json exit status");
+	ASSERT_EQ(run_cmd(NULL, NULL, "python3 -c 'import json; d=json.load(open(\"%s\")); "
+			  "assert any(e.get(\"args\")==[\"%#lx\",\"%lu\",\"MADV_PAGEOUT\"] "
+			  "for e in d), d'", out, addr, 2 * ps), 0, "show --json: the same arguments");
+out:
+	free(rep);
+}
+
 /* A correct kernel gives no finding on our workloads, snapshots included. */
 static void test_check_workloads_clean(void)
 {
@@ -844,6 +886,7 @@ int main(int argc, char **argv)
 		TEST(test_record_snapshot_sigkill),
 		TEST(test_record_event_selection),
 		TEST(test_record_no_kernel_pointers),
+		TEST(test_show_decoded_syscalls),
 		TEST(test_check_workloads_clean),
 		TEST(test_check_cow_pageout_clean),
 		TEST(test_check_stress_ng_clean),
