@@ -20,18 +20,22 @@
 #define THREAD_TRACKS 1000000	/* ... + task, or + THREAD_TRACKS + tid for other threads */
 
 const char usage_export[] =
-	"usage: mmreplay export FILE [FILE2] --perfetto OUT.json\n\n"
+	"usage: mmreplay export FILE [FILE2] -o OUT.json[.gz]\n\n"
 	"Write the Chrome/Perfetto trace-event JSON that ui.perfetto.dev opens.\n"
 	"Each trace is a process and each of its tasks a track (threads that ran\n"
 	"no task, such as a replay's harness, get a track of their own).\n"
 	"Operations are slices (a replay's, from its op marks), every other event\n"
 	"is an instant with its decoded fields, and check's findings are instants\n"
-	"flagged on the process.  Time starts at 0 in each trace, so that two\n"
-	"traces (before and after a patch, a recording and its replay) line up.\n\n"
-	"  --perfetto OUT.json   where to write (required)\n\n"
+	"flagged on the process; each track is in time order.  Time starts at 0\n"
+	"in each trace, so that two traces (before and after a patch, a recording\n"
+	"and its replay) line up.  Addresses are strings (\"0x...\").\n\n"
+	"  -o, --output OUT   where to write (required); gzip-compressed when OUT\n"
+	"                     ends in .gz, which ui.perfetto.dev opens as it is\n"
+	"                     (the JSON is about 20 times the trace; gzip about 1.5)\n"
+	"      --perfetto OUT the same as -o\n\n"
 	"examples:\n"
-	"  mmreplay export w.trace --perfetto w.json\n"
-	"  mmreplay export before.trace after.trace --perfetto ab.json\n";
+	"  mmreplay export w.trace -o w.json.gz\n"
+	"  mmreplay export before.trace after.trace -o ab.json\n";
 
 struct export_opts {
 	const char *file[2], *out;
@@ -41,6 +45,7 @@ struct export_opts {
 static int parse_export(int argc, char **argv, struct export_opts *o)
 {
 	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
 		{ "perfetto", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -64,7 +69,7 @@ static int parse_export(int argc, char **argv, struct export_opts *o)
 	}
 	if (!o->n || !o->out) {
 		mmr_err("export: %s (see mmreplay export --help)",
-			o->n ? "--perfetto OUT.json is needed" : "no trace file given");
+			o->n ? "-o OUT.json is needed" : "no trace file given");
 		return -1;
 	}
 	if (optind < argc) {
@@ -140,26 +145,20 @@ static void names(struct out *o, const struct dtrace *d, const char *file)
 	}
 }
 
-static void slices(struct out *o, const struct dtrace *d)
+static void slice(struct out *o, const struct dtrace *d, const struct dop *op)
 {
-	for (size_t i = 0; i < d->nr_ops; i++) {
-		const struct dop *op = &d->ops[i];
-
-		if (op->type >= DOP_START)
-			continue;
-		head(o, "X", dop_name(op), "op", op->ts, task_track(o, op->task));
-		jsonw_name(o->w, "dur");
-		jsonw_printf(o->w, "%.3f", op->end > op->ts ? (op->end - op->ts) / 1000.0 : 0.0);
-		jsonw_name(o->w, "args");
-		jsonw_start_object(o->w);
-		jsonw_uint_field(o->w, "op", op->id);
-		jsonw_uint_field(o->w, "task", op->task);
-		jsonw_uint_field(o->w, "touches_after", op->touches);
-		if (!d->replay && op->type == ROP_SYSCALL)
-			jsonw_int_field(o->w, "result", (long long)op->ret);
-		jsonw_end_object(o->w);
-		jsonw_end_object(o->w);
-	}
+	head(o, "X", dop_name(op), "op", op->ts, task_track(o, op->task));
+	jsonw_name(o->w, "dur");
+	jsonw_printf(o->w, "%.3f", op->end > op->ts ? (op->end - op->ts) / 1000.0 : 0.0);
+	jsonw_name(o->w, "args");
+	jsonw_start_object(o->w);
+	jsonw_uint_field(o->w, "op", op->id);
+	jsonw_uint_field(o->w, "task", op->task);
+	jsonw_uint_field(o->w, "touches_after", op->touches);
+	if (!d->replay && op->type == ROP_SYSCALL)
+		jsonw_int_field(o->w, "result", (long long)op->ret);
+	jsonw_end_object(o->w);
+	jsonw_end_object(o->w);
 }
 
 static int is_syscall_record(const struct mmr_event *ev)
@@ -202,70 +201,143 @@ static void instant(struct out *o, const struct dtrace *d, struct mmr_decoder *d
 	jsonw_end_object(o->w);
 }
 
-static void findings(struct out *o, const struct dtrace *d, const struct checker *c)
+static void finding(struct out *o, const struct dtrace *d, const struct finding *f)
 {
-	const struct finding *f;
 	char name[64];
-	int nr;
 
-	f = checker_findings(c, &nr);
-	for (int i = 0; i < nr; i++) {
-		snprintf(name, sizeof(name), "finding: %s", verdict_name(f[i].kind));
-		head(o, "i", name, "finding", f[i].ts, thread_track(o, d, f[i].tid ? f[i].tid :
-								      f[i].pid));
-		jsonw_string_field(o->w, "s", "p");
-		jsonw_name(o->w, "args");
-		jsonw_start_object(o->w);
-		jsonw_u64_field(o->w, "address", f[i].address);
-		jsonw_u64_field(o->w, "pages", f[i].nr_pages);
-		jsonw_string_field(o->w, "op", f[i].op);
-		jsonw_name(o->w, "evidence");
-		jsonw_start_array(o->w);
-		for (int e = 0; e < f[i].nr_evidence; e++)
-			jsonw_string(o->w, f[i].evidence[e]);
-		jsonw_end_array(o->w);
-		jsonw_end_object(o->w);
-		jsonw_end_object(o->w);
+	snprintf(name, sizeof(name), "finding: %s", verdict_name(f->kind));
+	head(o, "i", name, "finding", f->ts, thread_track(o, d, f->tid ? f->tid : f->pid));
+	jsonw_string_field(o->w, "s", "p");
+	jsonw_name(o->w, "args");
+	jsonw_start_object(o->w);
+	jsonw_hex_field(o->w, "address", f->address);
+	jsonw_u64_field(o->w, "pages", f->nr_pages);
+	jsonw_string_field(o->w, "op", f->op);
+	jsonw_name(o->w, "evidence");
+	jsonw_start_array(o->w);
+	for (int e = 0; e < f->nr_evidence; e++)
+		jsonw_string(o->w, f->evidence[e]);
+	jsonw_end_array(o->w);
+	jsonw_end_object(o->w);
+	jsonw_end_object(o->w);
+}
+
+/*
+ * The slices and findings, in time order, to be written among the trace's
+ * events (which come in time order) so that every track is in time order.
+ */
+struct item {
+	__u64 ts;
+	size_t i;	/* an op's index, or nr_ops + a finding's */
+};
+
+struct timeline {
+	struct item *items;
+	size_t nr, next;
+	const struct finding *f;
+};
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int timeline_new(struct timeline *tl, const struct dtrace *d, const struct checker *c)
+{
+	int nr_f;
+	size_t n = 0;
+
+	tl->f = checker_findings(c, &nr_f);
+	tl->items = calloc(d->nr_ops + nr_f + 1, sizeof(*tl->items));
+	if (!tl->items)
+		return -1;
+	for (size_t i = 0; i < d->nr_ops; i++)
+		if (d->ops[i].type < DOP_START)
+			tl->items[n++] = (struct item){ d->ops[i].ts, i };
+	for (int i = 0; i < nr_f; i++)
+		tl->items[n++] = (struct item){ tl->f[i].ts, d->nr_ops + i };
+	qsort(tl->items, n, sizeof(*tl->items), item_cmp);
+	tl->nr = n;
+	tl->next = 0;
+	return 0;
+}
+
+/* Write the slices and findings that start before @ts. */
+static void timeline_until(struct out *o, const struct dtrace *d, struct timeline *tl, __u64 ts)
+{
+	for (; tl->next < tl->nr && tl->items[tl->next].ts <= ts; tl->next++) {
+		size_t i = tl->items[tl->next].i;
+
+		if (i < d->nr_ops)
+			slice(o, d, &d->ops[i]);
+		else
+			finding(o, d, &tl->f[i - d->nr_ops]);
 	}
 }
 
-/* One trace: its names, its op slices, its events, its findings. */
+/* check's pass over the trace, which finds what export flags; sets o->t0. */
+static void check_trace(struct out *o, struct mmr_trace *t, struct checker *c)
+{
+	struct mmr_event ev;
+	int first = 1;
+
+	o->t0 = 0;
+	mmr_trace_rewind(t);
+	while (mmr_trace_next(t, &ev) == 1) {
+		if (first)
+			o->t0 = ev.h.ts;
+		first = 0;
+		checker_event(c, &ev);
+	}
+	checker_finish(c);
+}
+
+/* One trace: its names, then its op slices, events and findings in time order. */
 static int export_one(struct out *o, struct mmr_trace *t, const struct dtrace *d,
 		      const char *file)
 {
 	struct mmr_decoder *dec;
-	struct checker *c;
+	struct timeline tl = {};
+	struct checker *c = NULL;
 	struct mmr_event ev;
 	char err[256];
+	int ret = -1;
 
 	dec = mmr_decoder_new(t, err, sizeof(err));
 	if (dec && mmr_decoder_refused(dec)) {
 		mmr_err("export: %s: %s", file, mmr_decoder_refused(dec));
-		mmr_decoder_free(dec);
-		return -1;
+		goto out;
 	}
 	c = dec ? checker_new(t, err, sizeof(err)) : NULL;
 	if (!c) {
 		mmr_err("export: %s: %s", file, err);
-		mmr_decoder_free(dec);
-		return -1;
+		goto out;
+	}
+	check_trace(o, t, c);
+	if (timeline_new(&tl, d, c)) {
+		mmr_err("export: out of memory");
+		goto out;
 	}
 	o->nr_named = 0;
-	mmr_trace_rewind(t);
-	o->t0 = mmr_trace_next(t, &ev) == 1 ? ev.h.ts : 0;
-	mmr_trace_rewind(t);
 	names(o, d, file);
-	slices(o, d);
+	mmr_trace_rewind(t);
 	while (mmr_trace_next(t, &ev) == 1) {
-		checker_event(c, &ev);
-		if (!is_syscall_record(&ev))
-			instant(o, d, dec, &ev);
+		if (is_syscall_record(&ev))
+			continue;
+		timeline_until(o, d, &tl, ev.h.ts);
+		instant(o, d, dec, &ev);
 	}
-	checker_finish(c);
-	findings(o, d, c);
+	timeline_until(o, d, &tl, ~0ULL);
+	ret = 0;
+out:
+	free(tl.items);
 	checker_free(c);
 	mmr_decoder_free(dec);
-	return 0;
+	return ret;
 }
 
 int cmd_export(int argc, char **argv)
@@ -282,7 +354,7 @@ int cmd_export(int argc, char **argv)
 	memset(d, 0, sizeof(d));
 	if (load_traces("export", o.file, o.n, t, d))
 		goto out;
-	f = fopen(o.out, "w");
+	f = mmr_fopen_out(o.out);
 	if (!f || !(out.w = jsonw_new(f))) {
 		mmr_err("export: cannot write %s: %m", o.out);
 		if (f)

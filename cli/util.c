@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include "util.h"
 
 int mmr_verbose;
@@ -93,4 +94,34 @@ int mmr_json_end(int status)
 		jsonw_error(mmr_json(), json_err);
 	jsonw_destroy(&json_out);
 	return status;
+}
+
+static ssize_t gz_write(void *gz, const char *buf, size_t n)
+{
+	int r = n ? gzwrite(gz, buf, (unsigned int)n) : 0;
+
+	return r > 0 || !n ? r : -1;
+}
+
+static int gz_close(void *gz)
+{
+	return gzclose(gz) == Z_OK ? 0 : -1;
+}
+
+FILE *mmr_fopen_out(const char *path)
+{
+	static const cookie_io_functions_t io = { .write = gz_write, .close = gz_close };
+	size_t len = strlen(path);
+	gzFile gz;
+	FILE *f;
+
+	if (len < 3 || strcmp(path + len - 3, ".gz"))
+		return fopen(path, "w");
+	gz = gzopen(path, "wb");
+	if (!gz)
+		return NULL;
+	f = fopencookie(gz, "w", io);
+	if (!f)
+		gzclose(gz);
+	return f;
 }

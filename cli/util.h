@@ -33,4 +33,10 @@ json_writer_t *mmr_json(void);
 void mmr_json_mode(int on);
 int mmr_json_end(int status);
 
+/*
+ * @path opened for writing, gzip-compressed when its name ends in ".gz";
+ * fclose() finishes the gzip stream and says whether writing failed.
+ */
+FILE *mmr_fopen_out(const char *path);
+
 #endif

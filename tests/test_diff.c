@@ -34,13 +34,14 @@ static int mmr(char *out, char *err, const char *fmt, const char *a, const char 
 	}
 }
 
-/* The value of a Python expression over the JSON file at path (d: the document). */
+/* The value of a Python expression over the JSON file at path (d: the document; .gz: gzip). */
 static char *py(const char *path, const char *expr)
 {
 	char out[512];
 
 	snprintf(out, sizeof(out), "%s", tmp_path("py.out"));
-	run_cmd(out, NULL, "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(%s)' %s",
+	run_cmd(out, NULL, "python3 -c 'import gzip,json,sys; o=gzip.open if sys.argv[1].endswith(\".gz\") "
+		"else open; d=json.load(o(sys.argv[1], \"rt\")); print(%s)' %s",
 		expr, path);
 	{
 		char *s = slurp(out);
@@ -399,7 +400,7 @@ static void test_diff_bad_input(void)
 	assert_refused("diff %s %s --frobnicate", a, a, "frobnicate");
 	assert_refused("diff %s %s", a, "", "two trace files are needed");
 	assert_refused("diff %s %s --context x", a, a, "bad --context");
-	assert_refused("export %s %s", a, "", "--perfetto OUT.json is needed");
+	assert_refused("export %s %s", a, "", "-o OUT.json is needed");
 	assert_refused("export %s --perfetto %s", a, "/proc/no/such.json", "cannot write");
 }
 
@@ -461,14 +462,24 @@ static char *exported(const char *json, int pid)
 	return py(json, expr);
 }
 
+/* The tracks (pid, tid) whose events are not in time order: "[]" when none. */
+#define TRACKS_OUT_OF_ORDER                                                            \
+	"[k for k in set((e[\"pid\"], e[\"tid\"]) for e in d[\"traceEvents\"]) "         \
+	"if (lambda ts: ts != sorted(ts))([e[\"ts\"] for e in d[\"traceEvents\"] "          \
+	"if e[\"ph\"] != \"M\" and (e[\"pid\"], e[\"tid\"]) == k])]"
+
 static void assert_export(const char *json, int pid, const char *trace)
 {
-	char *want = counts_of(trace), *got = exported(json, pid);
+	char *want = counts_of(trace), *got = exported(json, pid), *order = py(json, TRACKS_OUT_OF_ORDER);
 
 	ASSERT_TRUE(strlen(want) > 2 && !strcmp(got, want), "slices and instants match the trace");
 	printf("  %s: exported %s, trace %s\n", trace, got, want);
+	ASSERT_TRUE(!strcmp(order, "[]"), "every track in time order");
+	if (strcmp(order, "[]"))
+		printf("  tracks out of order: %s\n", order);
 	free(want);
 	free(got);
+	free(order);
 }
 
 static void test_export_hand_built(void)
@@ -488,6 +499,30 @@ static void test_export_hand_built(void)
 	printf("  %s\n", v);
 	free(v);
 	assert_export(json, 1, a);
+}
+
+/* -o OUT.gz writes gzip (what ui.perfetto.dev opens), the same JSON as -o OUT. */
+static void test_export_gzip(void)
+{
+	char a[512], out[512], err[512], json[512], gz[512], *v;
+
+	snprintf(a, sizeof(a), "%s", tmp_path("export-gz.trace"));
+	snprintf(json, sizeof(json), "%s", tmp_path("export-gz.json"));
+	snprintf(gz, sizeof(gz), "%s", tmp_path("export-gz.json.gz"));
+	build(a, 36, 0);
+	ASSERT_EQ(mmr(out, err, "export %s -o %s", a, json, ""), 0, "export -o exit status");
+	ASSERT_EQ(mmr(out, err, "export %s --output %s", a, gz, ""), 0, "export --output .gz");
+	ASSERT_EQ(run_cmd(NULL, NULL, "gzip -t %s && zcat %s | cmp -s - %s", gz, gz, json), 0,
+		  "a gzip file of the same JSON");
+	ASSERT_TRUE(file_size(gz) < file_size(json) / 4, "smaller");
+	v = py(gz, TRACKS_OUT_OF_ORDER);
+	ASSERT_TRUE(!strcmp(v, "[]"), "every track in time order");
+	free(v);
+	ASSERT_EQ(run_cmd(out, NULL, "%s export --help", mmreplay_bin()), 0, "export --help");
+	v = slurp(out);
+	ASSERT_STRCONTAINS(v, "-o, --output OUT", "--help documents -o");
+	ASSERT_STRCONTAINS(v, ".gz", "--help documents gzip");
+	free(v);
 }
 
 static void test_export_recording_and_replay(void)
@@ -527,6 +562,7 @@ int main(int argc, char **argv)
 		TEST(test_diff_different_workloads),
 		TEST(test_diff_bad_input),
 		TEST(test_export_hand_built),
+		TEST(test_export_gzip),
 		TEST(test_export_recording_and_replay),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
