@@ -149,7 +149,7 @@ static void print_sys(const struct mmr_event *ev, FILE *f)
 
 		sys_ret_text(e->nr, e->ret, text, sizeof(text));
 		fprintf(f, "%s = %s", name ? name : "?", text);
-		if (text[0] == '-' && sys_errno_name((int)-e->ret))
+		if (e->ret < 0 && e->ret > -4096 && sys_errno_name((int)-e->ret))
 			fprintf(f, " (%s)", strerror((int)-e->ret));
 		file = &e->file;
 	} else {

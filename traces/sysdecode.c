@@ -375,7 +375,7 @@ const char *sys_errno_name(int err)
 void sys_ret_text(int nr, long long ret, char *buf, size_t len)
 {
 	const struct syscall_def *d = syscall_def(nr);
-	const char *name = ret < 0 ? sys_errno_name((int)-ret) : NULL;
+	const char *name = ret < 0 && ret > -4096 ? sys_errno_name((int)-ret) : NULL;
 
 	if (name)
 		snprintf(buf, len, "-%s", name);
