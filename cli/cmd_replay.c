@@ -40,11 +40,11 @@ const char usage_replay[] =
 	"  -o, --output FILE    the replay's trace (default replay.trace)\n"
 	"      --order recorded the recorded global order, enforced (default)\n"
 	"      --order free     only each task's own order\n"
-	"  -x, --explore        race hunting: for each pair of ops of different tasks\n"
+	"      --explore        race hunting: for each pair of ops of different tasks\n"
 	"                       on the same pages, close in time, run --trials replays\n"
 	"                       that start both from a barrier after seeded delays\n"
 	"  -n, --trials N       trials per pair (default 100)\n"
-	"  -s, --seed S         master seed (default 1); with --pair, the trial's seed\n"
+	"      --seed S         master seed (default 1); with --pair, the trial's seed\n"
 	"  -P, --pair A,B       one trial of the pair of op ids A and B (or of op A and\n"
 	"                       a perturbation: --pair A,migrate)\n"
 	"      --pairs N        at most N pairs (default 16)\n"
@@ -64,7 +64,7 @@ const char usage_replay[] =
 	"                       judges only where this kernel lets it hook mm internals)\n"
 	"  -j, --json           the report as JSON\n\n"
 	"In a QEMU guest (another kernel, e.g. with your patch):\n"
-	"  -k, --kernel IMAGE   boot IMAGE (an x86_64 bzImage) in QEMU with an initramfs\n"
+	"      --kernel IMAGE   boot IMAGE (an x86_64 bzImage) in QEMU with an initramfs\n"
 	"                       built on the fly, two NUMA nodes and swap on zram; replay\n"
 	"                       there, bring the trace back and check it here. Said\n"
 	"                       first: what the image cannot do (from a vmlinux and\n"
@@ -251,7 +251,7 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 				   .mem_mb = 1024, .cpus = 2, .perturb = PERTURB_ALL,
 				   .icount = ICOUNT_AUTO };
 	for (;;) {
-		c = mmr_getopt("replay", argc, argv, "o:xn:s:P:jk:h", opts);
+		c = mmr_getopt("replay", argc, argv, "o:n:P:jh", opts);
 		if (c == -1 && optind < argc && !o->trace) {
 			o->trace = argv[optind++];
 			continue;

@@ -31,6 +31,7 @@ const char usage_info[] =
 	"Print a trace's header (kernel, machine, command), its probe coverage\n"
 	"(for each event kind, the attach point used or why it was unavailable),\n"
 	"and its counters (events by kind, drops per CPU).\n\n"
+	"  -j, --json     print them as one JSON object\n\n"
 	"examples:\n"
 	"  mmreplay info mmreplay.trace\n"
 	"  mmreplay info --json mmreplay.trace\n";
