@@ -39,6 +39,8 @@ struct coverage {
 	__u64 snap_skipped;	/* snapshots it could not be judged on */
 	__u64 event_checked;	/* mms/ranges it was evaluated on from events */
 	__u64 deferred;		/* pages a concurrent munlock may explain (no reclaim pass) */
+	int by_snapshots;	/* the trace has snapshots it is judged on */
+	int by_events;		/* every event kind it is judged on was recorded */
 	char snap_note[320];
 	char event_note[200];
 };

@@ -667,6 +667,65 @@ static void test_check_ledger_unavailable(void)
 		    "dropped-cow-swap-entry does not need it");
 }
 
+/* A KIND chunk saying @id could not be recorded (replaces the ok one). */
+static void kind_missing(struct tb *b, int id, const char *name, const char *why)
+{
+	char kind[256];
+
+	snprintf(kind, sizeof(kind), "id=%d\nname=%s\nsystem=mmreplay\nsource=func\nattach=-\n"
+		 "status=%s\nformat:\n", id, name, why);
+	mmr_writer_chunk(b->w, MMR_CHUNK_KIND, kind, strlen(kind));
+}
+
+/*
+ * No snapshots and no hooks: the verdicts that need them were not checked,
+ * so check does not say clean (exit 3, "not-checked" in JSON); with the
+ * hooks, events alone judge every verdict and it is clean (exit 0).
+ */
+static void test_check_unchecked(void)
+{
+	const char *path = tmp_path("unchecked.trace");
+	char out[512], *text;
+	struct tb b;
+	int rc;
+
+	snprintf(out, sizeof(out), "%s", tmp_path("unchecked.out"));
+	for (int hooks = 0; hooks < 2; hooks++) {
+		tb_open(&b, path, "6.18.0", PID, MM);
+		kind_missing(&b, MMR_K_SNAP, "snapshot", "not recorded (record --snapshot)");
+		if (!hooks) {
+			kind_missing(&b, MMR_K_MLOCK_FOLIO, "mlock_folio", "kprobes not supported");
+			kind_missing(&b, MMR_K_TRY_TO_UNMAP_ONE, "try_to_unmap_one",
+				     "kprobes not supported");
+			kind_missing(&b, MMR_K_UNMAP_PAGE_RANGE, "unmap_page_range",
+				     "kprobes not supported");
+		}
+		tb_rss(&b, 2, 0);
+		tb_exit_mmap(&b);
+		tb_close(&b);
+		rc = run_cmd(out, NULL, "%s check %s", mmreplay_bin(), path);
+		text = slurp(out);
+		if (!hooks) {
+			ASSERT_EQ(rc, 3, "nothing found, verdicts unchecked: exit 3");
+			ASSERT_STRCONTAINS(text, "not checked: lost-mlock, stranded-mlock, "
+					   "skipped-swap-entry, dropped-cow-swap-entry (", "names them");
+			ASSERT_TRUE(strstr(text, "clean: no findings") == NULL, "never says clean");
+		} else {
+			ASSERT_EQ(rc, 0, "events judge every verdict: exit 0");
+			ASSERT_STRCONTAINS(text, "clean: no findings", "says clean");
+			ASSERT_TRUE(strstr(text, "not checked:") == NULL, "no unchecked verdict");
+		}
+		free(text);
+		rc = run_cmd(out, NULL, "%s check --json %s", mmreplay_bin(), path);
+		text = slurp(out);
+		ASSERT_STRCONTAINS(text, hooks ? "\"result\": \"clean\"" : "\"result\": \"not-checked\"",
+				   "json result");
+		ASSERT_TRUE((strstr(text, "\"checked\": false") != NULL) == !hooks,
+			    "json: per-verdict checked");
+		free(text);
+	}
+}
+
 static void test_check_cli(void)
 {
 	char out[512], err[512], *text;
@@ -724,6 +783,7 @@ int main(int argc, char **argv)
 		TEST(test_check_ledger_lost_mlock),
 		TEST(test_check_ledger_stranded_mlock),
 		TEST(test_check_ledger_unavailable),
+		TEST(test_check_unchecked),
 		TEST(test_check_cli),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
