@@ -118,6 +118,10 @@ static struct finding *page_finding(struct judge *j, enum verdict v, __u64 addr,
 	struct checker *c = j->c;
 	struct finding *last = c->found.nr ? &c->found.v[c->found.nr - 1] : NULL;
 
+	if (findings_seen(&c->found, v, j->m->mm, addr, pfn)) {
+		c->cov[v].repeated++;
+		return NULL;
+	}
 	if (last && last->kind == v && last->snapshot == j->s->seq && last->mm == j->m->mm &&
 	    last->address && addr == last->address + last->nr_pages * c->page_size) {
 		last->nr_pages++;

@@ -125,6 +125,9 @@ void check_print_plain(const struct checker *c, const struct mmr_trace *t)
 		if (cov->deferred)
 			printf(", %llu pages deferred (concurrent munlock, no reclaim pass)",
 			       (unsigned long long)cov->deferred);
+		if (cov->repeated)
+			printf(", %llu pages already reported at an earlier snapshot",
+			       (unsigned long long)cov->repeated);
 		printf("%s%s\n", cov->snap_note[0] ? "; " : "", cov->snap_note);
 		printf("  %-23s events: %s\n", "", cov->event_note);
 	}
@@ -189,6 +192,7 @@ void check_print_json(const struct checker *c, json_writer_t *w)
 		jsonw_u64_field(w, "snapshots_checked", cov->snap_checked);
 		jsonw_u64_field(w, "snapshots_skipped", cov->snap_skipped);
 		jsonw_u64_field(w, "deferred_pages", cov->deferred);
+		jsonw_u64_field(w, "repeated_pages", cov->repeated);
 		jsonw_string_field(w, "snapshot_note", cov->snap_note);
 		jsonw_u64_field(w, "events_checked", cov->event_checked);
 		jsonw_string_field(w, "event_note", cov->event_note);

@@ -21,7 +21,7 @@
 struct result {
 	int nr[V_NR];
 	__u64 first_addr[V_NR], first_pages[V_NR], first_pfn[V_NR];
-	__u64 deferred, event_checked[V_NR];
+	__u64 deferred, event_checked[V_NR], repeated[V_NR];
 	char event_note[V_NR][200];
 	char op[V_NR][128];
 };
@@ -55,6 +55,7 @@ static struct result check_file(const char *path)
 	res.deferred = checker_coverage(c, V_LOST_MLOCK)->deferred;
 	for (int v = 0; v < V_NR; v++) {
 		res.event_checked[v] = checker_coverage(c, v)->event_checked;
+		res.repeated[v] = checker_coverage(c, v)->repeated;
 		snprintf(res.event_note[v], sizeof(res.event_note[v]), "%s",
 			 checker_coverage(c, v)->event_note);
 	}
@@ -241,6 +242,42 @@ static struct result after_munlock(__u32 kflags, __u32 mapcount, int also_locked
 	tb_snap_end(&b, st0());
 	tb_close(&b);
 	return check_file(path);
+}
+
+/*
+ * Munlock, then @nr snapshots that each see the same stranded page, and in
+ * the last one (if @other) a second stranded page too.
+ */
+static struct result stranded_again(int nr, int other)
+{
+	const char *path = tmp_path("stranded-again.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	for (int i = 0; i < nr; i++) {
+		tb_sys(&b, 150, A, PG, 0, 0, 0, NULL);
+		tb_snap(&b, 150, st0());
+		tb_vma(&b, A, A + 64 * PG, RW_ANON, 0, 0, "");
+		tb_page(&b, A, TB_PRESENT(0x5000), MMR_PF_MLOCKED | MMR_PF_ANON, 1);
+		if (other && i == nr - 1)
+			tb_page(&b, A + 32 * PG, TB_PRESENT(0x6000), MMR_PF_MLOCKED | MMR_PF_ANON, 1);
+		tb_snap_end(&b, st0());
+	}
+	tb_close(&b);
+	return check_file(path);
+}
+
+/* One stranded page is one finding, however many later snapshots still see it. */
+static void test_check_stranded_mlock_once(void)
+{
+	struct result r;
+
+	r = stranded_again(3, 0);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "reported at the first snapshot only");
+	ASSERT_EQ(r.repeated[V_STRANDED_MLOCK], 2, "two repeats counted");
+	r = stranded_again(3, 1);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 2, "a new page at a later snapshot is reported");
+	ASSERT_EQ(r.first_pfn[V_STRANDED_MLOCK], 0x5000, "the first one first");
 }
 
 static void test_check_stranded_mlock_page(void)
@@ -783,6 +820,7 @@ int main(int argc, char **argv)
 		TEST(test_check_ledger_lost_mlock),
 		TEST(test_check_ledger_stranded_mlock),
 		TEST(test_check_ledger_unavailable),
+		TEST(test_check_stranded_mlock_once),
 		TEST(test_check_unchecked),
 		TEST(test_check_cli),
 	};
