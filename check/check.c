@@ -35,6 +35,15 @@ const struct coverage *checker_coverage(const struct checker *c, enum verdict v)
 	return &c->cov[v];
 }
 
+int checker_unchecked(const struct checker *c)
+{
+	int n = 0;
+
+	for (int v = 0; v < V_NR; v++)
+		n += !c->cov[v].by_snapshots && !c->cov[v].by_events;
+	return n;
+}
+
 __u64 checker_events(const struct checker *c)
 {
 	return c->events;

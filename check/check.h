@@ -27,6 +27,8 @@ __u64 checker_findings_total(const struct checker *c);	/* incl. ones not stored 
 /* Findings counted in the total but not stored: past FINDINGS_MAX, or out of memory. */
 __u64 checker_findings_not_stored(const struct checker *c);
 const struct coverage *checker_coverage(const struct checker *c, enum verdict v);
+/* Verdicts neither source could judge: no snapshots, and an event kind it needs missing. */
+int checker_unchecked(const struct checker *c);
 __u64 checker_events(const struct checker *c);
 __u64 checker_snapshots(const struct checker *c);
 

@@ -67,8 +67,54 @@ void finding_evidence(struct finding *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+static __u64 mix(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	return x ^ (x >> 33);
+}
+
+static int seen_grow(struct findings *fs)
+{
+	size_t cap = fs->seen_cap ? fs->seen_cap * 2 : 1024;
+	__u64 *old = fs->seen, *v = calloc(cap, sizeof(*v));
+
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < fs->seen_cap; i++)
+		for (size_t k = old[i] & (cap - 1); old[i]; k = (k + 1) & (cap - 1))
+			if (!v[k]) {
+				v[k] = old[i];
+				break;
+			}
+	free(old);
+	fs->seen = v;
+	fs->seen_cap = cap;
+	return 0;
+}
+
+int findings_seen(struct findings *fs, enum verdict v, __u64 mm, __u64 addr, __u64 pfn)
+{
+	__u64 h = mix(mix(mix(mm ^ v) ^ addr) ^ pfn) | 1;	/* 0: an empty slot */
+	size_t k;
+
+	if (fs->seen_nr >= SEEN_MAX)
+		return 0;
+	if (fs->seen_nr * 2 >= fs->seen_cap && seen_grow(fs))
+		return 0;
+	for (k = h & (fs->seen_cap - 1); fs->seen[k]; k = (k + 1) & (fs->seen_cap - 1))
+		if (fs->seen[k] == h)
+			return 1;
+	fs->seen[k] = h;
+	fs->seen_nr++;
+	return 0;
+}
+
 void findings_free(struct findings *fs)
 {
+	free(fs->seen);
 	free(fs->v);
 	memset(fs, 0, sizeof(*fs));
 }

@@ -39,6 +39,9 @@ struct coverage {
 	__u64 snap_skipped;	/* snapshots it could not be judged on */
 	__u64 event_checked;	/* mms/ranges it was evaluated on from events */
 	__u64 deferred;		/* pages a concurrent munlock may explain (no reclaim pass) */
+	__u64 repeated;		/* pages already reported at an earlier snapshot, not again */
+	int by_snapshots;	/* the trace has snapshots it is judged on */
+	int by_events;		/* every event kind it is judged on was recorded */
 	char snap_note[320];
 	char event_note[200];
 };
@@ -49,6 +52,8 @@ struct findings {
 	int nr, cap;
 	__u64 total;		/* incl. pages merged into a stored range, and ones not stored */
 	__u64 not_stored;	/* found past FINDINGS_MAX (or out of memory): counted only */
+	__u64 *seen;		/* hashes of the pages reported so far (findings_seen) */
+	size_t seen_nr, seen_cap;
 };
 
 #define FINDINGS_MAX 10000	/* stored; past it findings are only counted */
@@ -60,6 +65,13 @@ struct finding *findings_add(struct findings *fs, enum verdict v, int pid, __u64
 void finding_evidence(struct finding *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void findings_free(struct findings *fs);
+/*
+ * Whether page @addr/@pfn of @mm was already reported as @v (at an earlier
+ * snapshot); records it if not.  Past SEEN_MAX pages nothing is recorded
+ * and every page is new: repeats are then reported, never lost.
+ */
+int findings_seen(struct findings *fs, enum verdict v, __u64 mm, __u64 addr, __u64 pfn);
+#define SEEN_MAX (1u << 20)
 
 const char *verdict_name(enum verdict v);
 /* "seconds.microseconds" of a trace timestamp */

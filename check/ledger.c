@@ -659,6 +659,7 @@ static void note(struct coverage *cov, const char *why, const char *fmt, ...)
 {
 	va_list ap;
 
+	cov->by_events = !why;
 	if (why) {
 		snprintf(cov->event_note, sizeof(cov->event_note), "not checked from events (%s)",
 			 why);

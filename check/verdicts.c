@@ -118,6 +118,10 @@ static struct finding *page_finding(struct judge *j, enum verdict v, __u64 addr,
 	struct checker *c = j->c;
 	struct finding *last = c->found.nr ? &c->found.v[c->found.nr - 1] : NULL;
 
+	if (findings_seen(&c->found, v, j->m->mm, addr, pfn)) {
+		c->cov[v].repeated++;
+		return NULL;
+	}
 	if (last && last->kind == v && last->snapshot == j->s->seq && last->mm == j->m->mm &&
 	    last->address && addr == last->address + last->nr_pages * c->page_size) {
 		last->nr_pages++;
@@ -647,6 +651,7 @@ void verdicts_coverage(struct checker *c)
 	for (int v = 0; v < V_NR; v++) {
 		struct coverage *cov = &c->cov[v];
 
+		cov->by_snapshots = have_snap;
 		if (!have_snap)
 			snprintf(cov->snap_note, sizeof(cov->snap_note),
 				 "no snapshots in this trace (record --snapshot)");
@@ -673,7 +678,8 @@ void verdicts_coverage(struct checker *c)
 		 "from events: MM_SWAPENTS must reach 0 at exit (reported as rss-counter-mismatch)");
 	snprintf(c->cov[V_DROPPED_COW_SWAP].event_note, sizeof(c->cov[0].event_note),
 		 "not checked from events: needs a snapshot before and after the punch");
-	if (!rss || !rss->status || strncmp(rss->status, "ok", 2))
+	c->cov[V_RSS_MISMATCH].by_events = rss && rss->status && !strncmp(rss->status, "ok", 2);
+	if (!c->cov[V_RSS_MISMATCH].by_events)
 		snprintf(c->cov[V_RSS_MISMATCH].event_note, sizeof(c->cov[0].event_note),
 			 "kmem:rss_stat not recorded: %s", rss && rss->status ? rss->status : "absent");
 	else

@@ -16,8 +16,10 @@ const char usage_check[] =
 	"show is checked.  The report says which verdict came from which.\n\n"
 	"  -j, --json   {\"findings\": [{kind, pid, tid, address, pages, pfn, op,\n"
 	"               evidence}], \"coverage\": {...}}\n\n"
-	"Exit status: 0 clean, 1 findings, 2 error (a truncated or corrupt trace\n"
-	"is checked up to its last complete chunk, then reported as an error).\n\n"
+	"Exit status: 0 clean (every verdict checked, no findings), 1 findings,\n"
+	"2 error (a truncated or corrupt trace is checked up to its last complete\n"
+	"chunk, then reported as an error), 3 no findings but some verdicts not\n"
+	"checked (no snapshots, and an event kind they need was not recorded).\n\n"
 	"examples:\n"
 	"  mmreplay record --snapshot -o w.trace -- ./workload\n"
 	"  mmreplay check w.trace\n"
@@ -58,6 +60,13 @@ static int parse_check(int argc, char **argv, const char **file, int *json)
 	return 0;
 }
 
+static int check_unchecked(const struct checker *c, enum verdict v)
+{
+	const struct coverage *cov = checker_coverage(c, v);
+
+	return !cov->by_snapshots && !cov->by_events;
+}
+
 static void print_finding_plain(const struct finding *f, long psz)
 {
 	printf("%s: pid %d", verdict_name(f->kind), f->pid);
@@ -73,6 +82,21 @@ static void print_finding_plain(const struct finding *f, long psz)
 	printf("\n  op: %s\n", f->op);
 	for (int i = 0; i < f->nr_evidence; i++)
 		printf("  evidence: %s\n", f->evidence[i]);
+}
+
+static void print_unchecked_plain(const struct checker *c)
+{
+	const char *sep = "";
+
+	if (!checker_unchecked(c))
+		return;
+	printf("not checked: ");
+	for (int v = 0; v < V_NR; v++)
+		if (check_unchecked(c, v)) {
+			printf("%s%s", sep, verdict_name(v));
+			sep = ", ";
+		}
+	printf(" (no snapshots, and an event kind each needs was not recorded: record --snapshot)\n");
 }
 
 void check_print_plain(const struct checker *c, const struct mmr_trace *t)
@@ -101,10 +125,15 @@ void check_print_plain(const struct checker *c, const struct mmr_trace *t)
 		if (cov->deferred)
 			printf(", %llu pages deferred (concurrent munlock, no reclaim pass)",
 			       (unsigned long long)cov->deferred);
+		if (cov->repeated)
+			printf(", %llu pages already reported at an earlier snapshot",
+			       (unsigned long long)cov->repeated);
 		printf("%s%s\n", cov->snap_note[0] ? "; " : "", cov->snap_note);
 		printf("  %-23s events: %s\n", "", cov->event_note);
 	}
-	printf("%s\n", nr ? "FINDINGS" : "clean: no findings");
+	print_unchecked_plain(c);
+	printf("%s\n", checker_findings_total(c) ? "FINDINGS" : checker_unchecked(c) ?
+	       "no findings, but not clean: some verdicts were not checked" : "clean: no findings");
 }
 
 static void print_finding_json(const struct finding *f, json_writer_t *w)
@@ -149,6 +178,8 @@ void check_print_json(const struct checker *c, json_writer_t *w)
 	jsonw_u64_field(w, "findings_not_stored", checker_findings_not_stored(c));
 	jsonw_u64_field(w, "events", checker_events(c));
 	jsonw_u64_field(w, "snapshots", checker_snapshots(c));
+	jsonw_string_field(w, "result", checker_findings_total(c) ? "findings" :
+			   checker_unchecked(c) ? "not-checked" : "clean");
 	jsonw_name(w, "coverage");
 	jsonw_start_object(w);
 	jsonw_lines(w, 4, 2);
@@ -157,9 +188,11 @@ void check_print_json(const struct checker *c, json_writer_t *w)
 
 		jsonw_name(w, verdict_name(v));
 		jsonw_start_object(w);
+		jsonw_bool_field(w, "checked", !check_unchecked(c, v));
 		jsonw_u64_field(w, "snapshots_checked", cov->snap_checked);
 		jsonw_u64_field(w, "snapshots_skipped", cov->snap_skipped);
 		jsonw_u64_field(w, "deferred_pages", cov->deferred);
+		jsonw_u64_field(w, "repeated_pages", cov->repeated);
 		jsonw_string_field(w, "snapshot_note", cov->snap_note);
 		jsonw_u64_field(w, "events_checked", cov->event_checked);
 		jsonw_string_field(w, "event_note", cov->event_note);
@@ -167,6 +200,11 @@ void check_print_json(const struct checker *c, json_writer_t *w)
 	}
 	jsonw_end_object(w);
 	jsonw_end_object(w);
+}
+
+int check_status(const struct checker *c)
+{
+	return checker_findings_total(c) ? 1 : checker_unchecked(c) ? MMR_EXIT_UNCHECKED : 0;
 }
 
 int cmd_check(int argc, char **argv)
@@ -199,7 +237,7 @@ int cmd_check(int argc, char **argv)
 		check_print_json(c, mmr_json());
 	else
 		check_print_plain(c, t);
-	ret = checker_findings_total(c) ? 1 : 0;
+	ret = check_status(c);
 	if (mmr_trace_problem(t)) {
 		mmr_err("check: %s: %s", file, mmr_trace_problem(t));
 		ret = MMR_EXIT_ERROR;

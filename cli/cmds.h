@@ -33,6 +33,8 @@ struct mmr_trace;
 /* check's report of a finished checker, as text or as one JSON object */
 void check_print_plain(const struct checker *c, const struct mmr_trace *t);
 void check_print_json(const struct checker *c, json_writer_t *w);
+/* 0 clean, 1 findings, MMR_EXIT_UNCHECKED no findings but some verdicts not checked */
+int check_status(const struct checker *c);
 
 extern const char usage_probes[], usage_record[], usage_show[], usage_info[], usage_check[],
 	usage_replay[], usage_diff[], usage_export[];

@@ -8,6 +8,7 @@
 #include "traces/json_writer.h"
 
 #define MMR_EXIT_ERROR 2
+#define MMR_EXIT_UNCHECKED 3	/* check: no findings, but some verdicts not checked */
 
 /* Prints "mmreplay: <msg>" on one line to stderr. */
 void mmr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

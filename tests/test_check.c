@@ -21,7 +21,7 @@
 struct result {
 	int nr[V_NR];
 	__u64 first_addr[V_NR], first_pages[V_NR], first_pfn[V_NR];
-	__u64 deferred, event_checked[V_NR];
+	__u64 deferred, event_checked[V_NR], repeated[V_NR];
 	char event_note[V_NR][200];
 	char op[V_NR][128];
 };
@@ -55,6 +55,7 @@ static struct result check_file(const char *path)
 	res.deferred = checker_coverage(c, V_LOST_MLOCK)->deferred;
 	for (int v = 0; v < V_NR; v++) {
 		res.event_checked[v] = checker_coverage(c, v)->event_checked;
+		res.repeated[v] = checker_coverage(c, v)->repeated;
 		snprintf(res.event_note[v], sizeof(res.event_note[v]), "%s",
 			 checker_coverage(c, v)->event_note);
 	}
@@ -241,6 +242,42 @@ static struct result after_munlock(__u32 kflags, __u32 mapcount, int also_locked
 	tb_snap_end(&b, st0());
 	tb_close(&b);
 	return check_file(path);
+}
+
+/*
+ * Munlock, then @nr snapshots that each see the same stranded page, and in
+ * the last one (if @other) a second stranded page too.
+ */
+static struct result stranded_again(int nr, int other)
+{
+	const char *path = tmp_path("stranded-again.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	for (int i = 0; i < nr; i++) {
+		tb_sys(&b, 150, A, PG, 0, 0, 0, NULL);
+		tb_snap(&b, 150, st0());
+		tb_vma(&b, A, A + 64 * PG, RW_ANON, 0, 0, "");
+		tb_page(&b, A, TB_PRESENT(0x5000), MMR_PF_MLOCKED | MMR_PF_ANON, 1);
+		if (other && i == nr - 1)
+			tb_page(&b, A + 32 * PG, TB_PRESENT(0x6000), MMR_PF_MLOCKED | MMR_PF_ANON, 1);
+		tb_snap_end(&b, st0());
+	}
+	tb_close(&b);
+	return check_file(path);
+}
+
+/* One stranded page is one finding, however many later snapshots still see it. */
+static void test_check_stranded_mlock_once(void)
+{
+	struct result r;
+
+	r = stranded_again(3, 0);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "reported at the first snapshot only");
+	ASSERT_EQ(r.repeated[V_STRANDED_MLOCK], 2, "two repeats counted");
+	r = stranded_again(3, 1);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 2, "a new page at a later snapshot is reported");
+	ASSERT_EQ(r.first_pfn[V_STRANDED_MLOCK], 0x5000, "the first one first");
 }
 
 static void test_check_stranded_mlock_page(void)
@@ -667,6 +704,65 @@ static void test_check_ledger_unavailable(void)
 		    "dropped-cow-swap-entry does not need it");
 }
 
+/* A KIND chunk saying @id could not be recorded (replaces the ok one). */
+static void kind_missing(struct tb *b, int id, const char *name, const char *why)
+{
+	char kind[256];
+
+	snprintf(kind, sizeof(kind), "id=%d\nname=%s\nsystem=mmreplay\nsource=func\nattach=-\n"
+		 "status=%s\nformat:\n", id, name, why);
+	mmr_writer_chunk(b->w, MMR_CHUNK_KIND, kind, strlen(kind));
+}
+
+/*
+ * No snapshots and no hooks: the verdicts that need them were not checked,
+ * so check does not say clean (exit 3, "not-checked" in JSON); with the
+ * hooks, events alone judge every verdict and it is clean (exit 0).
+ */
+static void test_check_unchecked(void)
+{
+	const char *path = tmp_path("unchecked.trace");
+	char out[512], *text;
+	struct tb b;
+	int rc;
+
+	snprintf(out, sizeof(out), "%s", tmp_path("unchecked.out"));
+	for (int hooks = 0; hooks < 2; hooks++) {
+		tb_open(&b, path, "6.18.0", PID, MM);
+		kind_missing(&b, MMR_K_SNAP, "snapshot", "not recorded (record --snapshot)");
+		if (!hooks) {
+			kind_missing(&b, MMR_K_MLOCK_FOLIO, "mlock_folio", "kprobes not supported");
+			kind_missing(&b, MMR_K_TRY_TO_UNMAP_ONE, "try_to_unmap_one",
+				     "kprobes not supported");
+			kind_missing(&b, MMR_K_UNMAP_PAGE_RANGE, "unmap_page_range",
+				     "kprobes not supported");
+		}
+		tb_rss(&b, 2, 0);
+		tb_exit_mmap(&b);
+		tb_close(&b);
+		rc = run_cmd(out, NULL, "%s check %s", mmreplay_bin(), path);
+		text = slurp(out);
+		if (!hooks) {
+			ASSERT_EQ(rc, 3, "nothing found, verdicts unchecked: exit 3");
+			ASSERT_STRCONTAINS(text, "not checked: lost-mlock, stranded-mlock, "
+					   "skipped-swap-entry, dropped-cow-swap-entry (", "names them");
+			ASSERT_TRUE(strstr(text, "clean: no findings") == NULL, "never says clean");
+		} else {
+			ASSERT_EQ(rc, 0, "events judge every verdict: exit 0");
+			ASSERT_STRCONTAINS(text, "clean: no findings", "says clean");
+			ASSERT_TRUE(strstr(text, "not checked:") == NULL, "no unchecked verdict");
+		}
+		free(text);
+		rc = run_cmd(out, NULL, "%s check --json %s", mmreplay_bin(), path);
+		text = slurp(out);
+		ASSERT_STRCONTAINS(text, hooks ? "\"result\": \"clean\"" : "\"result\": \"not-checked\"",
+				   "json result");
+		ASSERT_TRUE((strstr(text, "\"checked\": false") != NULL) == !hooks,
+			    "json: per-verdict checked");
+		free(text);
+	}
+}
+
 static void test_check_cli(void)
 {
 	char out[512], err[512], *text;
@@ -724,6 +820,8 @@ int main(int argc, char **argv)
 		TEST(test_check_ledger_lost_mlock),
 		TEST(test_check_ledger_stranded_mlock),
 		TEST(test_check_ledger_unavailable),
+		TEST(test_check_stranded_mlock_once),
+		TEST(test_check_unchecked),
 		TEST(test_check_cli),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
