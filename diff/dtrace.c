@@ -347,7 +347,7 @@ static int rss_role(__u64 member)
 {
 	static const int roles[] = { R_FILE, R_ANON, R_SWAP, R_SHMEM };
 
-	return member < 4 ? roles[member] : R_NONE;
+	return member < MMR_NR_RSS ? roles[member] : R_NONE;
 }
 
 static int lru_role(__u64 lru)
