@@ -8,8 +8,8 @@
 
 /*
  * Where each field is looked up, and where it is assumed to lie when the
- * trace has no format for its kind (the layout of the kernels mmreplay was
- * first written on); dsize 0: no default, the field reads as 0.
+ * trace's format for its kind does not declare it (the offsets the engines
+ * assumed before they read formats); dsize 0: no default, it reads as 0.
  */
 static const struct field_spec {
 	int kind;
