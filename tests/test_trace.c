@@ -472,10 +472,7 @@ static void test_kind_formats_parse(void)
  */
 static const char odd_rss_format[] =
 	"name: rss_stat\nID: 646\nformat:\n"
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	TB_COMMON_FIELDS
 	"\tfield:unsigned int mm_id;\toffset:8;\tsize:4;\tsigned:0;\n"
 	"\tfield:long size;\toffset:16;\tsize:8;\tsigned:1;\n"
 	"\tfield:int member;\toffset:24;\tsize:4;\tsigned:1;\n\n"
@@ -483,10 +480,7 @@ static const char odd_rss_format[] =
 
 static const char lock61_format[] =
 	"name: mmap_lock_acquire_returned\nID: 420\nformat:\n"
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	TB_COMMON_FIELDS
 	"\tfield:struct mm_struct * mm;\toffset:8;\tsize:8;\tsigned:0;\n"
 	"\tfield:__data_loc char[] memcg_path;\toffset:16;\tsize:4;\tsigned:0;\n"
 	"\tfield:bool write;\toffset:20;\tsize:1;\tsigned:0;\n"
