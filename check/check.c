@@ -93,7 +93,6 @@ static int kernel_rss_exact(const char *release)
 struct checker *checker_new(const struct mmr_trace *t, char *err, size_t errlen)
 {
 	struct checker *c = calloc(1, sizeof(*c));
-	const struct mmr_kind_info *k = mmr_trace_kind(t, MMR_K_RSS_STAT);
 	const char *psz = mmr_trace_meta(t, "page_size");
 
 	if (!c) {
@@ -106,9 +105,7 @@ struct checker *checker_new(const struct mmr_trace *t, char *err, size_t errlen)
 		c->page_size = 4096;
 	c->rss_exact = kernel_rss_exact(mmr_trace_meta(t, "kernel_release"));
 	c->saw_cmd = mmr_trace_meta(t, "command") && *mmr_trace_meta(t, "command");
-	if (k && k->format && !mmr_format_field(k->format, "member", &c->member_off, &c->member_size) &&
-	    !mmr_format_field(k->format, "size", &c->size_off, &c->size_size))
-		c->have_rss = 1;
+	c->have_rss = mmr_rss_readable(mmr_trace_schema(t));
 	c->lg = ledger_new(t);
 	if (!c->lg) {
 		snprintf(err, errlen, "out of memory");
@@ -139,38 +136,21 @@ void checker_free(struct checker *c)
 
 /* ---- events --------------------------------------------------------- */
 
-static __s64 field_s(const struct mmr_event *ev, unsigned off, unsigned size)
-{
-	__s64 v = 0;
-
-	if (off + size > ev->h.len || size > 8)
-		return 0;
-	if (size == 4) {
-		__s32 x;
-
-		memcpy(&x, (const char *)ev->data + off, 4);
-		return x;
-	}
-	memcpy(&v, (const char *)ev->data + off, size);
-	return v;
-}
-
 static void on_rss(struct checker *c, const struct mmr_event *ev)
 {
 	const struct mmr_common *cm = ev->data;
 	struct mm_state *m;
-	__s64 member, old;
+	struct mmr_rss r;
+	__s64 old;
 
-	if (!c->have_rss || !(m = mm_get(c, ev->h.mm, ev->h.tgid)))
+	if (!c->have_rss || !(m = mm_get(c, ev->h.mm, ev->h.tgid)) ||
+	    mmr_ev_rss(ev, c->page_size, &r))
 		return;
-	member = field_s(ev, c->member_off, c->member_size);
-	if (member < 0 || member >= NR_RSS)
-		return;
-	old = m->rss_known[member] ? m->rss[member] : -1;
-	m->rss[member] = field_s(ev, c->size_off, c->size_size) / c->page_size;
-	m->rss_known[member] = 1;
-	if (member == 2)	/* MM_SWAPENTS */
-		ledger_swapents(c, m, cm->pid, old, m->rss[member]);
+	old = m->rss_known[r.member] ? m->rss[r.member] : -1;
+	m->rss[r.member] = r.pages;
+	m->rss_known[r.member] = 1;
+	if (r.member == MMR_RSS_SWAP)
+		ledger_swapents(c, m, cm->pid, old, r.pages);
 }
 
 static void note_unlock(struct checker *c, __u64 mm, __u64 ts)
@@ -407,7 +387,7 @@ static void rss_at_exit(struct checker *c, struct mm_state *m)
 			continue;
 		f = finding_add(c, V_RSS_MISMATCH, m, 0, m->exit_ts, 0, ~0ULL, "exit_mmap");
 		finding_evidence(f, "last kmem:rss_stat %s = %lld pages; exit_mmap at %s "
-				 "left it non-zero", rss_names[i], (long long)m->rss[i],
+				 "left it non-zero", mmr_rss_name(i), (long long)m->rss[i],
 				 ts_str(m->exit_ts, t, sizeof(t)));
 	}
 }

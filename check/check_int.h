@@ -8,6 +8,7 @@
 #define MMR_CHECK_INT_H
 
 #include "findings.h"
+#include "traces/fields.h"
 #include "traces/syscalls.h"
 #include "traces/trace.h"
 
@@ -80,8 +81,7 @@ struct checker {
 	const struct mmr_trace *t;
 	long page_size;
 	int rss_exact;		/* rss_stat/status counters are exact sums */
-	unsigned member_off, member_size, size_off, size_size;	/* rss_stat fields */
-	int have_rss;
+	int have_rss;		/* the trace's rss_stat format is readable */
 	struct mm_state *mms[1024];
 	struct syscall_rec *sys[1024];	/* open hash on tid, linear probe */
 	__u64 trunc_count;	/* truncates and hole punches by any traced task */

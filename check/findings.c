@@ -15,10 +15,6 @@ static const char *const verdict_names[V_NR] = {
 	"rss-counter-mismatch",
 };
 
-const char *const rss_names[NR_RSS] = {
-	"MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES",
-};
-
 const char *verdict_name(enum verdict v)
 {
 	return v < V_NR ? verdict_names[v] : "?";

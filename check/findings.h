@@ -7,6 +7,7 @@
 #ifndef MMR_FINDINGS_H
 #define MMR_FINDINGS_H
 
+#include "traces/fields.h"
 #include "traces/trace.h"
 
 enum verdict {
@@ -77,7 +78,6 @@ const char *verdict_name(enum verdict v);
 /* "seconds.microseconds" of a trace timestamp */
 const char *ts_str(__u64 ts, char *buf, size_t len);
 
-#define NR_RSS 4	/* MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES */
-extern const char *const rss_names[NR_RSS];
+#define NR_RSS MMR_NR_RSS	/* rss_stat's counters, named by mmr_rss_name() */
 
 #endif

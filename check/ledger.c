@@ -77,10 +77,8 @@ struct ledger {
 	struct tid_state tids[NR_TIDS];
 	struct pfn_state *pfns;
 	size_t nr_pfns, cap_pfns;
-	unsigned lru_pfn_off, lru_pfn_size, lru_off, lru_size;
-	int have_lru;
-	unsigned mpte_off, mpte_size;	/* remove_migration_pte's pte */
-	int have_mpte;
+	int have_lru;		/* mm_lru_insertion's pfn and lru are in the trace */
+	int have_mpte;		/* remove_migration_pte's pte is */
 };
 
 /* ---- swap ledger ---------------------------------------------------- */
@@ -208,16 +206,13 @@ static struct pfn_state *pfn_get(struct ledger *lg, __u64 pfn, int create)
 struct ledger *ledger_new(const struct mmr_trace *t)
 {
 	struct ledger *lg = calloc(1, sizeof(*lg));
-	const struct mmr_kind_info *k = mmr_trace_kind(t, MMR_K_LRU_INSERTION);
+	const struct mmr_schema *s = mmr_trace_schema(t);
 
-	if (lg && k && k->format && !mmr_format_field(k->format, "pfn", &lg->lru_pfn_off,
-					       &lg->lru_pfn_size) &&
-	    !mmr_format_field(k->format, "lru", &lg->lru_off, &lg->lru_size))
-		lg->have_lru = 1;
-	k = mmr_trace_kind(t, MMR_K_REMOVE_MIGRATION_PTE);
-	if (lg && k && k->format && !mmr_format_field(k->format, "pte", &lg->mpte_off,
-					       &lg->mpte_size))
-		lg->have_mpte = 1;
+	if (!lg)
+		return NULL;
+	lg->have_lru = mmr_schema_has(s, MMR_K_LRU_INSERTION, F_PFN) &&
+		       mmr_schema_has(s, MMR_K_LRU_INSERTION, F_LRU);
+	lg->have_mpte = mmr_schema_has(s, MMR_K_REMOVE_MIGRATION_PTE, F_PTE);
 	return lg;
 }
 
@@ -359,22 +354,13 @@ static void on_swap_fault(struct mm_state *m, const struct mmr_event *ev)
 	swap_remove(m->lg, a, a + 1);
 }
 
-static __u64 raw_u(const struct mmr_event *ev, unsigned off, unsigned size)
-{
-	__u64 v = 0;
-
-	if (off + size <= ev->h.len && size <= 8)
-		memcpy(&v, (const char *)ev->data + off, size);	/* little endian */
-	return v;
-}
-
 static void on_lru(struct ledger *lg, const struct mmr_event *ev)
 {
 	struct pfn_state *p;
 
-	if (!lg->have_lru || raw_u(ev, lg->lru_off, lg->lru_size) == LRU_UNEVICTABLE)
+	if (!lg->have_lru || mmr_ev_u64(ev, F_LRU) == LRU_UNEVICTABLE)
 		return;
-	p = pfn_get(lg, raw_u(ev, lg->lru_pfn_off, lg->lru_pfn_size), 1);
+	p = pfn_get(lg, mmr_ev_u64(ev, F_PFN), 1);
 	if (p)
 		p->insert_ts = ev->h.ts;
 }
@@ -444,7 +430,7 @@ static void on_munlock(struct checker *c, struct mm_state *m, const struct mmr_e
 
 static void on_migrated_in(struct ledger *lg, const struct mmr_event *ev)
 {
-	__u64 pte = raw_u(ev, lg->mpte_off, lg->mpte_size);
+	__u64 pte = mmr_ev_u64(ev, F_PTE);
 	struct pfn_state *p;
 
 	if (!(pte & PTE_PRESENT))

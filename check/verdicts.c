@@ -617,7 +617,7 @@ static void check_rss(struct judge *j)
 		f->snapshot = j->s->seq;
 		snap_evidence(j, f);
 		finding_evidence(f, "last kmem:rss_stat %s = %lld pages, /proc/PID/status says %lld",
-				 rss_names[i], (long long)j->m->rss[i], (long long)status[i]);
+				 mmr_rss_name(i), (long long)j->m->rss[i], (long long)status[i]);
 	}
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "diff.h"
+#include "traces/fields.h"
 #include "traces/kinds.h"
 
 #define MAX_OP_EDITS 4000	/* ops inserted or deleted before two tasks are unrelated */
@@ -494,12 +495,10 @@ static const char *signed_text(__s64 v, char buf[24])
 /* "A's MM_SWAPENTS changes by -36 on ftruncate (op 41, task 0); B's by 0" */
 static void rss_verdicts(struct ddiff *x, size_t i, const char *where)
 {
-	static const char *const names[] = { "MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS",
-					      "MM_SHMEMPAGES" };
 	const struct dpair *p = &x->pairs[i];
 	char t[256], sa[24], sb[24];
 
-	for (int m = 0; m < 4; m++) {
+	for (int m = 0; m < MMR_NR_RSS; m++) {
 		int differs = 0;
 
 		for (size_t k = 0; k < p->nr_only && !differs; k++)
@@ -510,7 +509,7 @@ static void rss_verdicts(struct ddiff *x, size_t i, const char *where)
 		__s64 na = kind_sum(x, 0, p->a, MMR_K_RSS_STAT, m);
 		__s64 nb = kind_sum(x, 1, p->b, MMR_K_RSS_STAT, m);
 
-		snprintf(t, sizeof(t), "A's %s changes by %s %s; B's by %s", names[m],
+		snprintf(t, sizeof(t), "A's %s changes by %s %s; B's by %s", mmr_rss_name(m),
 			 signed_text(na, sa), where, signed_text(nb, sb));
 		add_verdict(x, i, t);
 	}
@@ -654,9 +653,6 @@ static const char *lru_name(int lru)
 /* The kind-specific part of a key. */
 static void key_detail(const struct dkey *k, char *buf, size_t len)
 {
-	static const char *const rss[] = { "MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS",
-					   "MM_SHMEMPAGES" };
-
 	buf[0] = 0;
 	switch (k->kind) {
 	case MMR_K_SYS_EXIT:
@@ -667,7 +663,7 @@ static void key_detail(const struct dkey *k, char *buf, size_t len)
 			 k->flag & 2 ? " protection" : "");
 		break;
 	case MMR_K_RSS_STAT:
-		snprintf(buf, len, " %s %+d", rss[k->flag & 3], k->val);
+		snprintf(buf, len, " %s %+d", mmr_rss_name(k->flag & 3), k->val);
 		break;
 	case MMR_K_LRU_INSERTION:
 		snprintf(buf, len, " %s", lru_name(k->flag));

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "diff.h"
+#include "traces/fields.h"
 #include "traces/kinds.h"
 
 #define MAP_SHARED_ 0x01
@@ -72,15 +73,12 @@ struct draw {
 /* The last value of each rss counter of an mm, in pages. */
 struct drss {
 	__u64 mm;
-	__s64 val[4];
-	__u8 seen[4];
+	struct mmr_rss_counters c;
 };
 
 struct bld {
 	struct dtrace *d;
 	const struct rplan *types;
-	struct rfields f;
-	unsigned lru_off, lock_write_off, lock_ok_off, rmig_off;
 	struct dthread *th;
 	size_t nr_th, cap_th;
 	struct dmm *mms;
@@ -299,16 +297,6 @@ static void regions_after(struct bld *b, struct dthread *th, __u64 mm, __s64 ret
 
 /* ---- keys ---------------------------------------------------------------- */
 
-static unsigned field_off(struct mmr_trace *t, const char *kind, const char *name, unsigned dflt)
-{
-	const struct mmr_kind_info *k = mmr_trace_kind_by_name(t, kind);
-	unsigned off, size;
-
-	if (k && k->format && !mmr_format_field(k->format, name, &off, &size))
-		return off;
-	return dflt;
-}
-
 static struct drss *rss_of(struct bld *b, __u64 mm)
 {
 	for (size_t i = 0; i < b->nr_rss; i++)
@@ -334,12 +322,12 @@ static struct drss *rss_of(struct bld *b, __u64 mm)
 static void mm_track(struct bld *b, const struct mmr_event *ev)
 {
 	int type = ((const struct mmr_common *)ev->data)->type;
-	__u64 member = rfield(ev, b->f.rss_member, 4);
-	struct drss *r;
+	struct mmr_rss r;
+	struct mmr_rss_change ch;
 
 	b->rss_known = 0;
 	if (type == MMR_K_EXIT_MMAP) {
-		memset(rss_of(b, ev->h.mm)->seen, 0, 4);
+		memset(rss_of(b, ev->h.mm)->c.seen, 0, MMR_NR_RSS);
 		mm_of(b, ev->h.mm)->nr = 0;
 	} else if (type == MMR_K_TASK_FORK) {	/* fork copies anon PTEs and swap entries */
 		__u64 child = ((const struct mmr_task_fork *)ev->data)->child_mm;
@@ -348,20 +336,18 @@ static void mm_track(struct bld *b, const struct mmr_event *ev)
 		if (c)
 			*c = *rss_of(b, ev->h.mm), c->mm = child;
 	}
-	if (type != MMR_K_RSS_STAT || member >= 4)
+	if (type != MMR_K_RSS_STAT || mmr_ev_rss(ev, b->d->page_size, &r))
 		return;
-	r = rss_of(b, ev->h.mm);
-	b->rss_known = r->seen[member];
-	b->rss_delta = (__s64)rfield(ev, b->f.rss_size, 8) / b->d->page_size - r->val[member];
-	r->val[member] += b->rss_delta;
-	r->seen[member] = 1;
+	mmr_rss_update(&rss_of(b, ev->h.mm)->c, ev, b->d->page_size, &ch);
+	b->rss_known = ch.seen;
+	b->rss_delta = ch.now - ch.old;
 }
 
 static int rss_role(__u64 member)
 {
 	static const int roles[] = { R_FILE, R_ANON, R_SWAP, R_SHMEM };
 
-	return member < 4 ? roles[member] : R_NONE;
+	return member < MMR_NR_RSS ? roles[member] : R_NONE;
 }
 
 static int lru_role(__u64 lru)
@@ -384,34 +370,32 @@ static int key_of(struct bld *b, const struct mmr_event *ev, struct dkey *k, __u
 	*addr = 0;
 	switch (c->type) {
 	case MMR_K_PAGE_FAULT_USER:
-		*addr = rfield(ev, b->f.fault_addr, 8);
-		v = rfield(ev, b->f.fault_err, 8);
+		*addr = mmr_ev_u64(ev, F_ADDRESS);
+		v = mmr_ev_u64(ev, F_ERROR_CODE);
 		k->flag = (!!(v & 2)) | (v & 1) << 1;	/* write, protection */
 		return 1;
 	case MMR_K_RSS_STAT:	/* summed per op and counter by resolve() */
-		v = rfield(ev, b->f.rss_member, 4);
+		v = mmr_ev_u64(ev, F_MEMBER);
 		k->role = rss_role(v);
 		k->flag = v & 3;
 		k->val = b->rss_delta;
 		if (k->role == R_FILE || k->role == R_SHMEM)
 			k->flag |= DK_CACHE;
-		return b->rss_known && v < 4;
+		return b->rss_known && v < MMR_NR_RSS;
 	case MMR_K_LRU_INSERTION:
-		v = rfield(ev, b->lru_off, 4);
+		v = mmr_ev_u64(ev, F_LRU);
 		k->flag = v;
 		k->role = lru_role(v);
 		return 1;
 	case MMR_K_SET_MIGRATION_PTE:
-		*addr = rfield(ev, b->f.mig_addr, 8);
-		return 1;
 	case MMR_K_REMOVE_MIGRATION_PTE:
-		*addr = rfield(ev, b->rmig_off, 8);
+		*addr = mmr_ev_u64(ev, F_ADDR);
 		return 1;
 	case MMR_K_MMAP_LOCK_START:
 	case MMR_K_MMAP_LOCK_ACQUIRED:
 	case MMR_K_MMAP_LOCK_RELEASED:
-		k->flag = (!!rfield(ev, b->lock_write_off, 1)) |
-			  (c->type == MMR_K_MMAP_LOCK_ACQUIRED && rfield(ev, b->lock_ok_off, 1)) << 1;
+		k->flag = (!!mmr_ev_u64(ev, F_WRITE)) |
+			  (c->type == MMR_K_MMAP_LOCK_ACQUIRED && mmr_ev_u64(ev, F_SUCCESS)) << 1;
 		return 1;
 	case MMR_K_EXIT_MMAP:
 	case MMR_K_ZAP_DONE:
@@ -1002,11 +986,6 @@ static void setup(struct bld *b, struct mmr_trace *t)
 	const char *ps = mmr_trace_meta(t, "page_size");
 
 	d->page_size = ps && atol(ps) > 0 ? atol(ps) : 4096;
-	rfields_of(t, &b->f);
-	b->lru_off = field_off(t, "mm_lru_insertion", "lru", 24);
-	b->lock_write_off = field_off(t, "mmap_lock_start_locking", "write", 16);
-	b->lock_ok_off = field_off(t, "mmap_lock_acquire_returned", "success", 17);
-	b->rmig_off = field_off(t, "remove_migration_pte", "addr", 8);
 	for (int id = 1; id < MMR_K_NR; id++) {
 		const struct mmr_kind_info *k = mmr_trace_kind(t, id);
 

@@ -41,7 +41,6 @@ struct bld {
 	struct swap_count swap;
 	struct { char *path; __u32 file; } *paths;
 	int nr_paths, cap_paths;
-	struct rfields f;
 	int have_ttu;
 	int oom;		/* out of memory: the build stops, plan_build fails */
 	struct rop spare;	/* what op_add hands out when it could not add one */
@@ -346,20 +345,10 @@ static void on_task_exit(struct bld *b, const struct mmr_event *ev)
 
 /* ---- faults, reclaim, migration ------------------------------------- */
 
-__u64 rfield(const struct mmr_event *ev, unsigned off, unsigned size)
-{
-	__u64 v = 0;
-
-	if (off + size > ev->h.len || size > 8)
-		return 0;
-	memcpy(&v, (const char *)ev->data + off, size);
-	return v;
-}
-
 static void on_fault(struct bld *b, const struct mmr_event *ev)
 {
 	int t = task_of(b, ev);
-	__u64 addr = rfield(ev, b->f.fault_addr, 8);
+	__u64 addr = mmr_ev_u64(ev, F_ADDRESS);
 	struct rop *o;
 
 	if (t < 0)
@@ -367,7 +356,7 @@ static void on_fault(struct bld *b, const struct mmr_event *ev)
 	b->ts[t].mm = ev->h.mm;
 	o = op_add(b, t, ROP_TOUCH, ev->h.ts);
 	o->a[0] = addr & ~(__u64)(b->p->page_size - 1);
-	o->a[1] = !!(rfield(ev, b->f.fault_err, 8) & 2);
+	o->a[1] = !!(mmr_ev_u64(ev, F_ERROR_CODE) & 2);
 }
 
 static int in_syscall(struct bld *b, int tid, int nr)
@@ -409,8 +398,8 @@ static void on_unmap_one(struct bld *b, const struct mmr_event *ev)
 static void on_migration(struct bld *b, const struct mmr_event *ev)
 {
 	const struct mmr_common *c = ev->data;
-	__u64 addr = rfield(ev, b->f.mig_addr, 8) & ~(__u64)(b->p->page_size - 1);
-	__u64 n = 1ULL << (rfield(ev, b->f.mig_order, 4) & 31);
+	__u64 addr = mmr_ev_u64(ev, F_ADDR) & ~(__u64)(b->p->page_size - 1);
+	__u64 n = 1ULL << (mmr_ev_u64(ev, F_ORDER) & 31);
 	int t = task_find(b, c->pid);
 
 	if (t >= 0 && b->ts[t].pend.used &&
@@ -429,10 +418,11 @@ static void on_migration(struct bld *b, const struct mmr_event *ev)
 __u64 swap_rise(struct swap_count *s, const struct rfields *f, const struct mmr_event *ev,
 	       long page_size)
 {
-	__s64 now, old;
+	struct mmr_rss r;
+	struct mmr_rss_change ch;
 	size_t i;
 
-	if (!f->has_rss || rfield(ev, f->rss_member, 4) != 2)	/* MM_SWAPENTS */
+	if (mmr_ev_rss(ev, page_size, &r) || r.member != MMR_RSS_SWAP)
 		return 0;
 	for (i = 0; i < s->nr && s->mms[i].mm != ev->h.mm; i++)
 		;
@@ -443,16 +433,14 @@ __u64 swap_rise(struct swap_count *s, const struct rfields *f, const struct mmr_
 		}
 		s->mms[s->nr++].mm = ev->h.mm;
 	}
-	now = (__s64)rfield(ev, f->rss_size, 8) / page_size;
-	old = s->mms[i].swapents;
-	s->mms[i].swapents = now;
-	return now > old ? now - old : 0;
+	mmr_rss_update(&s->mms[i].rss, ev, page_size, &ch);
+	return ch.now > ch.old ? ch.now - ch.old : 0;
 }
 
 static void on_rss(struct bld *b, const struct mmr_event *ev)
 {
 	const struct mmr_common *c = ev->data;
-	__u64 rise = swap_rise(&b->swap, &b->f, ev, b->p->page_size);
+	__u64 rise = swap_rise(&b->swap, NULL, ev, b->p->page_size);
 
 	b->oom |= b->swap.oom;
 	if (!rise)
@@ -517,25 +505,30 @@ static int check_machine(struct mmr_trace *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* The old field interface, until cli/replay_report.c reads through fields.h. */
+__u64 rfield(const struct mmr_event *ev, unsigned off, unsigned size)
+{
+	__u64 v = 0;
+
+	if (off + size > ev->h.len || size > 8)
+		return 0;
+	memcpy(&v, (const char *)ev->data + off, size);
+	return v;
+}
+
 void rfields_of(struct mmr_trace *t, struct rfields *f)
 {
-	const struct mmr_kind_info *k;
-	unsigned sz;
+	const struct mmr_schema *s = mmr_trace_schema(t);
 
-	*f = (struct rfields){ .fault_addr = 8, .fault_err = 24, .mig_addr = 8, .mig_order = 24 };
-	k = mmr_trace_kind_by_name(t, "page_fault_user");
-	if (k && k->format) {
-		mmr_format_field(k->format, "address", &f->fault_addr, &sz);
-		mmr_format_field(k->format, "error_code", &f->fault_err, &sz);
-	}
-	k = mmr_trace_kind_by_name(t, "rss_stat");
-	f->has_rss = k && k->format && !mmr_format_field(k->format, "member", &f->rss_member, &sz) &&
-		     !mmr_format_field(k->format, "size", &f->rss_size, &sz);
-	k = mmr_trace_kind_by_name(t, "set_migration_pte");
-	if (k && k->format) {
-		mmr_format_field(k->format, "addr", &f->mig_addr, &sz);
-		mmr_format_field(k->format, "order", &f->mig_order, &sz);
-	}
+	*f = (struct rfields){
+		.fault_addr = s->loc[MMR_K_PAGE_FAULT_USER][F_ADDRESS].off,
+		.fault_err = s->loc[MMR_K_PAGE_FAULT_USER][F_ERROR_CODE].off,
+		.rss_member = s->loc[MMR_K_RSS_STAT][F_MEMBER].off,
+		.rss_size = s->loc[MMR_K_RSS_STAT][F_SIZE].off,
+		.mig_addr = s->loc[MMR_K_SET_MIGRATION_PTE][F_ADDR].off,
+		.mig_order = s->loc[MMR_K_SET_MIGRATION_PTE][F_ORDER].off,
+		.has_rss = mmr_rss_readable(s),
+	};
 }
 
 static void on_event(struct bld *b, const struct mmr_event *ev)
@@ -675,7 +668,6 @@ int plan_build_hook(struct mmr_trace *t, struct rplan *p, plan_hook hook, void *
 	p->page_size = hook && ps && atol(ps) > 0 ? atol(ps) : sysconf(_SC_PAGESIZE);
 	if ((!hook && check_machine(t, err, errlen)) || check_needed(t, err, errlen))
 		return -1;
-	rfields_of(t, &b.f);
 	b.have_ttu = kind_ok(t, "try_to_unmap_one");
 	mmr_trace_rewind(t);
 	while (mmr_trace_next(t, &ev) == 1) {

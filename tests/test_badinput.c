@@ -674,11 +674,7 @@ static void expect_refused(const char *path, const char *why)
 	free(o);
 }
 
-#define COMMON_FIELDS								\
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"	\
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"	\
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+#define COMMON_FIELDS TB_COMMON_FIELDS
 
 /* print fmt "",D/s: libtraceevent divided by zero (SIGFPE). */
 static void test_format_division(void)

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include "test.h"
 #include "testlib.h"
+#include "traces/fields.h"
 #include "traces/trace.h"
 #include "traces/kinds.h"
 #include "tracebuild.h"
@@ -576,6 +577,110 @@ static void test_kind_formats_parse(void)
 	}
 }
 
+/*
+ * rss_stat laid out as no kernel does (member after size) and
+ * mmap_lock_acquire_returned as 6.1 does (a __data_loc memcg_path before
+ * write): the schema must read both from the trace's own formats.
+ */
+static const char odd_rss_format[] =
+	"name: rss_stat\nID: 646\nformat:\n"
+	TB_COMMON_FIELDS
+	"\tfield:unsigned int mm_id;\toffset:8;\tsize:4;\tsigned:0;\n"
+	"\tfield:long size;\toffset:16;\tsize:8;\tsigned:1;\n"
+	"\tfield:int member;\toffset:24;\tsize:4;\tsigned:1;\n\n"
+	"print fmt: \"mm_id=%u member=%d size=%ldB\", REC->mm_id, REC->member, REC->size\n";
+
+static const char lock61_format[] =
+	"name: mmap_lock_acquire_returned\nID: 420\nformat:\n"
+	TB_COMMON_FIELDS
+	"\tfield:struct mm_struct * mm;\toffset:8;\tsize:8;\tsigned:0;\n"
+	"\tfield:__data_loc char[] memcg_path;\toffset:16;\tsize:4;\tsigned:0;\n"
+	"\tfield:bool write;\toffset:20;\tsize:1;\tsigned:0;\n"
+	"\tfield:bool success;\toffset:21;\tsize:1;\tsigned:0;\n\n"
+	"print fmt: \"write=%s success=%s\", REC->write ? \"true\" : \"false\", "
+	"REC->success ? \"true\" : \"false\"\n";
+
+static void odd_rss(struct tb *b, int member, long pages, size_t len)
+{
+	unsigned char rec[32] = { 0 };
+
+	pages *= 4096;
+	memcpy(rec + 16, &pages, 8);
+	memcpy(rec + 24, &member, 4);
+	tb_put(b, MMR_K_RSS_STAT, rec, len);
+}
+
+static int write_fields_trace(const char *path)
+{
+	unsigned char lock[24];
+	struct tb b;
+
+	if (tb_open(&b, path, "6.18.0", 100, 0x1000))
+		return -1;
+	tb_kind(b.w, MMR_K_RSS_STAT, "tracepoint", odd_rss_format);	/* replaces tb_open's */
+	tb_kind(b.w, MMR_K_MMAP_LOCK_ACQUIRED, "tracepoint", lock61_format);
+	odd_rss(&b, MMR_RSS_ANON, 3, 32);
+	odd_rss(&b, MMR_RSS_SWAP, 2, 32);
+	odd_rss(&b, MMR_RSS_SWAP, 1, 32);
+	odd_rss(&b, -1, 5, 32);
+	odd_rss(&b, MMR_RSS_ANON, 7, 20);	/* member and size past its end */
+	tb_lru(&b, 0x1234, 4);
+	tb_fault(&b, 0xdead000, 1);		/* no format for it: the default layout */
+	memset(lock, 0xff, sizeof(lock));
+	lock[20] = 1, lock[21] = 0;		/* write, not success; 0xff where 6.18 has them */
+	tb_put(&b, MMR_K_MMAP_LOCK_ACQUIRED, lock, sizeof(lock));
+	return tb_close(&b);
+}
+
+static void test_fields_schema(void)
+{
+	const char *path = tmp_path("fields.trace");
+	struct mmr_rss_counters cnt = { 0 };
+	struct mmr_rss_change ch[4];
+	const struct mmr_schema *s;
+	struct mmr_event ev[10];
+	__u64 data[10][8];
+	struct mmr_trace *t;
+	struct mmr_rss r;
+	char err[256];
+	int n = 0;
+
+	if (!ASSERT_EQ(write_fields_trace(path), 0, "write") ||
+	    !ASSERT_OK_PTR(t = mmr_trace_open(path, err, sizeof(err)), "open"))
+		return;
+	s = mmr_trace_schema(t);
+	ASSERT_TRUE(mmr_rss_readable(s), "rss_stat format declares member and size");
+	ASSERT_TRUE(mmr_schema_has(s, MMR_K_LRU_INSERTION, F_LRU), "lru declared");
+	ASSERT_TRUE(!mmr_schema_has(s, MMR_K_PAGE_FAULT_USER, F_ADDRESS), "no fault format");
+	/* each event's data is the reader's until the next: keep copies */
+	while (n < 10 && mmr_trace_next(t, &ev[n]) == 1 && ev[n].h.len <= sizeof(data[n])) {
+		memcpy(data[n], ev[n].data, ev[n].h.len);
+		ev[n].data = data[n];
+		n++;
+	}
+	if (!ASSERT_EQ(n, 8, "events read"))
+		goto out;
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(mmr_rss_update(&cnt, &ev[i], 4096, &ch[i]), 0, "rss_stat decoded");
+	ASSERT_TRUE(ch[0].member == MMR_RSS_ANON && ch[0].now == 3 && !ch[0].seen, "anon 3");
+	ASSERT_TRUE(ch[1].member == MMR_RSS_SWAP && ch[1].old == 0 && ch[1].now == 2 && !ch[1].seen,
+		    "swap 2, first value");
+	ASSERT_TRUE(ch[2].old == 2 && ch[2].now == 1 && ch[2].seen, "swap falls from 2 to 1");
+	ASSERT_EQ(mmr_ev_s64(&ev[3], F_MEMBER), -1, "member sign-extended");
+	ASSERT_EQ(mmr_ev_u64(&ev[3], F_MEMBER), 0xffffffffULL, "member zero-extended");
+	ASSERT_EQ(mmr_ev_rss(&ev[3], 4096, &r), -1, "member -1 is no counter");
+	ASSERT_EQ(mmr_ev_u64(&ev[4], F_SIZE), 0, "size past the record's end reads 0");
+	ASSERT_EQ(mmr_ev_u64(&ev[5], F_PFN), 0x1234, "lru pfn");
+	ASSERT_EQ(mmr_ev_u64(&ev[5], F_LRU), 4, "lru list");
+	ASSERT_EQ(mmr_ev_u64(&ev[6], F_ADDRESS), 0xdead000, "fault address, default offset");
+	ASSERT_EQ(mmr_ev_u64(&ev[6], F_ERROR_CODE), 6, "fault error code, default offset");
+	ASSERT_EQ(mmr_ev_u64(&ev[6], F_MEMBER), 0, "a field its kind does not have reads 0");
+	ASSERT_EQ(mmr_ev_u64(&ev[7], F_WRITE), 1, "6.1 mmap_lock write, from its format");
+	ASSERT_EQ(mmr_ev_u64(&ev[7], F_SUCCESS), 0, "6.1 mmap_lock success, from its format");
+out:
+	mmr_trace_close(t);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
@@ -586,6 +691,7 @@ int main(int argc, char **argv)
 		TEST(test_corrupt),
 		TEST(test_not_a_trace),
 		TEST(test_kind_formats_parse),
+		TEST(test_fields_schema),
 		TEST(test_show_json_parses),
 		TEST(test_show_truncated_exit),
 		TEST(test_show_decodes_syscalls),

@@ -13,13 +13,17 @@
 #include "traces/kinds.h"
 #include "traces/trace.h"
 
+/* The four fields every format starts with, as the kernel lays them out. */
+#define TB_COMMON_FIELDS							\
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"	\
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"	\
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+
 /* The kernel's kmem:rss_stat format (6.18, x86_64), as a trace stores it. */
 static const char tb_rss_format[] =
 	"name: rss_stat\nID: 646\nformat:\n"
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	TB_COMMON_FIELDS
 	"\tfield:unsigned int mm_id;\toffset:8;\tsize:4;\tsigned:0;\n"
 	"\tfield:unsigned int curr;\toffset:12;\tsize:4;\tsigned:0;\n"
 	"\tfield:int member;\toffset:16;\tsize:4;\tsigned:1;\n"
@@ -30,10 +34,7 @@ static const char tb_rss_format[] =
 /* pagemap:mm_lru_insertion as a trace stores it (6.1 and 6.18 agree on these fields). */
 static const char tb_lru_format[] =
 	"name: mm_lru_insertion\nID: 500\nformat:\n"
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	TB_COMMON_FIELDS
 	"\tfield:struct folio * folio;\toffset:8;\tsize:8;\tsigned:0;\n"
 	"\tfield:unsigned long pfn;\toffset:16;\tsize:8;\tsigned:0;\n"
 	"\tfield:enum lru_list lru;\toffset:24;\tsize:4;\tsigned:0;\n"
@@ -43,10 +44,7 @@ static const char tb_lru_format[] =
 /* exceptions:page_fault_user and migrate:set_migration_pte (6.18, x86_64). */
 static const char tb_fault_format[] =
 	"name: page_fault_user\nID: 190\nformat:\n"
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	TB_COMMON_FIELDS
 	"\tfield:unsigned long address;\toffset:8;\tsize:8;\tsigned:0;\n"
 	"\tfield:unsigned long ip;\toffset:16;\tsize:8;\tsigned:0;\n"
 	"\tfield:unsigned long error_code;\toffset:24;\tsize:8;\tsigned:0;\n\n"
@@ -54,10 +52,7 @@ static const char tb_fault_format[] =
 
 static const char tb_migration_format[] =
 	"name: set_migration_pte\nID: 711\nformat:\n"
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+	TB_COMMON_FIELDS
 	"\tfield:unsigned long addr;\toffset:8;\tsize:8;\tsigned:0;\n"
 	"\tfield:unsigned long pte;\toffset:16;\tsize:8;\tsigned:0;\n"
 	"\tfield:int order;\toffset:24;\tsize:4;\tsigned:1;\n\n"

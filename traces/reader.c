@@ -25,6 +25,7 @@
 #define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
 #define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
 #endif
+#include "fields.h"
 #include "trace.h"
 
 /* Ring buffer order is time order up to a few microseconds across CPUs. */
@@ -73,6 +74,7 @@ struct mmr_trace {
 	size_t heap_len, heap_cap;
 	__u64 seq, max_ts, held_bytes;
 	unsigned char *ev_data;	/* aligned copy of the event last returned */
+	struct mmr_schema schema;	/* resolved from the kinds once they are read */
 };
 
 /* Smallest payload of each kind: its struct in events.h; others 8 bytes. */
@@ -555,6 +557,7 @@ struct mmr_trace *mmr_trace_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	index_chunks(t);
+	mmr_schema_resolve(&t->schema, t->kinds);
 	if (!t->meta) {
 		snprintf(err, errlen, "%s: trace has no readable header chunk%s%s", path,
 			 t->problem[0] ? ": " : "", t->problem);
@@ -736,6 +739,7 @@ int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev)
 	expose_payload(t, ev->h.len);
 	memcpy(t->ev_data, e.buf->data + e.pos + sizeof(ev->h), ev->h.len);
 	ev->data = t->ev_data;
+	ev->schema = &t->schema;
 	buf_put(t, e.buf);
 	return 1;
 }
@@ -804,22 +808,9 @@ int mmr_trace_chunks(const struct mmr_trace *t)
 	return t->nr_chunks;
 }
 
-int mmr_format_field(const char *fmt, const char *name, unsigned *off, unsigned *size)
+const struct mmr_schema *mmr_trace_schema(const struct mmr_trace *t)
 {
-	size_t nl = strlen(name);
-
-	for (const char *p = fmt; p && (p = strstr(p, "field:")); p++) {
-		const char *semi = strchr(p, ';');
-
-		if (!semi || (size_t)(semi - p) < nl + 7 || strncmp(semi - nl, name, nl) ||
-		    (semi[-(long)nl - 1] != ' ' && semi[-(long)nl - 1] != '*'))
-			continue;
-		if ((sscanf(semi, ";\toffset:%u;\tsize:%u;", off, size) == 2 ||
-		     sscanf(semi, "; offset:%u; size:%u;", off, size) == 2) &&
-		    *off <= PAYLOAD_MAX && *size <= PAYLOAD_MAX)
-			return 0;
-	}
-	return -1;
+	return &t->schema;
 }
 
 void *mmr_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)

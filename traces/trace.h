@@ -88,9 +88,12 @@ struct mmr_kind_info {
  * and data copied to an 8-byte aligned buffer, so that a consumer may cast it
  * to the kind's struct.
  */
+struct mmr_schema;
+
 struct mmr_event {
 	struct mmr_hdr h;
 	const void *data;	/* h.len bytes, starts with struct mmr_common */
+	const struct mmr_schema *schema;	/* its trace's fields (fields.h) */
 };
 
 #define MMR_MAX_KINDS 256
@@ -126,6 +129,8 @@ const char *mmr_trace_stats(const struct mmr_trace *t);	/* last STATS/END text *
 /* Value of "key=N" in the last stats text, 0 if absent. */
 __u64 mmr_trace_stat(const struct mmr_trace *t, const char *key);
 int mmr_trace_chunks(const struct mmr_trace *t);
+/* Where the tracepoint fields lie in this trace's records (fields.h). */
+const struct mmr_schema *mmr_trace_schema(const struct mmr_trace *t);
 /*
  * Grows arr (cap elements of size bytes) to hold need, doubling from cap or
  * first; NULL if out of memory (arr is then still valid).
@@ -133,11 +138,6 @@ int mmr_trace_chunks(const struct mmr_trace *t);
 void *mmr_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
 /* Index of the first of n elements (sorted, each starting with its __u64 key) >= key. */
 size_t mmr_lower(const void *base, size_t n, size_t stride, __u64 key);
-/*
- * Offset and size of field NAME in a kind's format text; -1 if absent or
- * beyond what a record can hold (64 KiB), so off + size cannot overflow.
- */
-int mmr_format_field(const char *fmt, const char *name, unsigned *off, unsigned *size);
 
 /* Small helpers shared by the writer, reader and tests. */
 __u32 mmr_crc32(const void *data, size_t len);
