@@ -125,6 +125,8 @@ example: mmreplay $(WORKLOADS)
 # crash regression test, tests/test_fuzz_crashes).  Both use ASan and UBSan,
 # alignment included, and stop at the first error.
 FUZZ_OUT := $(OUTPUT)/fuzz
+# the reader's uncompress() calls go to the harness's checked __wrap_uncompress
+FUZZ_LDFLAGS := -Wl,--wrap=uncompress
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wno-unused-parameter \
@@ -150,12 +152,12 @@ $(FUZZ_OUT)/obj/fuzz/ref_trace.o: fuzz/ref_trace.S fuzz/corpus/plain.trace
 $(FUZZ_OUT)/trace_fuzz: $(FUZZ_OBJ) fuzz/mutator.c
 	$(call msg,FUZZ-LD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(INCLUDES) fuzz/mutator.c $(FUZZ_OBJ) \
-		$(LIBS) -o $@
+		$(FUZZ_LDFLAGS) $(LIBS) -o $@
 
 # no libFuzzer needed: instrumented objects, a plain main()
 $(FUZZ_OUT)/trace_fuzz_run: $(FUZZ_OBJ) fuzz/driver.c
 	$(call msg,FUZZ-LD,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) fuzz/driver.c $(FUZZ_OBJ) $(LIBS) -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) fuzz/driver.c $(FUZZ_OBJ) $(FUZZ_LDFLAGS) $(LIBS) -o $@
 
 # the headers each object, test, bench and workload included when it was last built
 -include $(APP_OBJ:.o=.d) $(addsuffix .d,$(TESTS) $(BENCH) $(WORKLOADS))
