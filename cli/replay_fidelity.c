@@ -44,9 +44,10 @@ void replay_fidelity_plain(const struct replay_fidelity *rf)
 		return;
 	}
 	if (!v->no_common)
-		printf("  operations: %zu of the recording's %zu compared "
-		       "equivalent, %zu differ (%zu only in the recording, %zu only in the replay)\n",
-		       v->equivalent, v->ops, v->differ, v->only_rec, v->only_rep);
+		printf("  operations: %zu of the recording's %zu compared equivalent, %zu differ "
+		       "(%zu raced another task's call when recorded; %zu only in the recording, "
+		       "%zu only in the replay)\n", v->equivalent, v->ops, v->differ,
+		       v->differ_raced, v->only_rec, v->only_rep);
 	for (int i = 0; i < v->nr_first; i++)
 		printf("    %s\n", v->first[i]);
 	plain_skips(v);
@@ -92,6 +93,7 @@ void replay_fidelity_json(const struct replay_fidelity *rf, json_writer_t *w)
 	jsonw_uint_field(w, "operations", v->ops);
 	jsonw_uint_field(w, "equivalent", v->equivalent);
 	jsonw_uint_field(w, "differ", v->differ);
+	jsonw_uint_field(w, "differ_raced", v->differ_raced);
 	jsonw_uint_field(w, "only_recording", v->only_rec);
 	jsonw_uint_field(w, "only_replay", v->only_rep);
 	jsonw_bool_field(w, "lined_up", !v->no_common);
@@ -101,10 +103,10 @@ void replay_fidelity_json(const struct replay_fidelity *rf, json_writer_t *w)
 		jsonw_string(w, v->first[i]);
 	jsonw_end_array(w);
 	json_skips(v, w);
-	jsonw_u64_field(w, "touches", v->touches);
+	jsonw_u64_field(w, "touches_recorded", v->touches);
 	jsonw_u64_field(w, "touches_not_rebuilt", v->touches_outside_scope);
 	jsonw_u64_field(w, "touches_missed", v->touches_missed);
-	jsonw_u64_field(w, "touches_faulted", v->touches_faulted);
+	jsonw_u64_field(w, "touches_signalled", v->touches_faulted);
 	jsonw_u64_field(w, "unreplayable", v->unreplayable);
 	jsonw_end_object(w);
 }

@@ -330,9 +330,14 @@ static void compared(struct fverdict *f, const struct ddiff *x)
 	f->only_rec = x->only_a;
 	f->only_rep = x->only_b;
 	f->equivalent = x->aligned - x->skipped;
-	for (size_t i = 0; i < x->nr_pairs; i++)	/* aligned, differing, not a pseudo op */
-		f->equivalent -= x->pairs[i].a != DOP_NONE && x->pairs[i].b != DOP_NONE &&
-				 x->A->ops[x->pairs[i].a].type < DOP_START;
+	for (size_t i = 0; i < x->nr_pairs; i++) {
+		const struct dpair *pr = &x->pairs[i];
+		const struct dop *a = pr->a != DOP_NONE ? &x->A->ops[pr->a] : NULL;
+
+		/* aligned, differing, not a pseudo op */
+		f->equivalent -= a && pr->b != DOP_NONE && a->type < DOP_START;
+		f->differ_raced += a && a->raced;
+	}
 	name_differences(f, x);
 }
 
