@@ -11,6 +11,7 @@ void replay_fidelity_check(struct replay_fidelity *rf, const struct replay_opts 
 	memset(rf, 0, sizeof(*rf));
 	rf->recording = o->trace;
 	rf->replay = o->out;
+	rf->paired = o->pair_a >= 0;
 	rf->checked = !fidelity_check(&rf->v, o->trace, o->out, &r->st, r->err, rf->err,
 				      sizeof(rf->err));
 }
@@ -62,6 +63,9 @@ void replay_fidelity_plain(const struct replay_fidelity *rf)
 		       benign_skips(v), (unsigned long long)v->touches_outside_scope);
 	else
 		printf("NOT FAITHFUL: %s\n", v->why);
+	if (rf->paired)
+		printf("(a --pair trial starts two ops together on purpose: its fidelity does not "
+		       "set the exit status)\n");
 }
 
 static void json_skips(const struct fverdict *v, json_writer_t *w)
@@ -86,6 +90,7 @@ void replay_fidelity_json(const struct replay_fidelity *rf, json_writer_t *w)
 		return;
 	}
 	jsonw_bool_field(w, "faithful", v->faithful);
+	jsonw_bool_field(w, "sets_exit_status", !rf->paired);
 	if (v->faithful)
 		jsonw_null_field(w, "why");
 	else
@@ -119,5 +124,5 @@ int replay_fidelity_status(const struct replay_fidelity *rf, int status)
 		mmr_err("replay: fidelity to the recording not checked: %s", rf->err);
 		return MMR_EXIT_ERROR;
 	}
-	return rf->v.faithful ? 0 : MMR_EXIT_UNFAITHFUL;
+	return rf->v.faithful || rf->paired ? 0 : MMR_EXIT_UNFAITHFUL;
 }

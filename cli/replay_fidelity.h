@@ -19,6 +19,7 @@ struct replay_fidelity {
 	int checked;		/* 0: a trace could not be read (err) */
 	char err[256];
 	const char *recording, *replay;
+	int paired;		/* a --pair trial: two ops started together on purpose */
 	struct fverdict v;
 };
 
@@ -31,7 +32,8 @@ void replay_fidelity_json(const struct replay_fidelity *rf, json_writer_t *w);
 /*
  * The exit status, from the one without fidelity (0 clean, 1 findings, 2
  * error): an error or findings stay; fidelity not checked is an error; a
- * clean replay that is not faithful is MMR_EXIT_UNFAITHFUL.
+ * clean replay that is not faithful is MMR_EXIT_UNFAITHFUL, but for a
+ * --pair trial, which is not meant to be (its verdict is only reported).
  */
 int replay_fidelity_status(const struct replay_fidelity *rf, int status);
 
