@@ -77,26 +77,27 @@ static int scope_hits(const struct smm *m, __u64 lo, __u64 hi)
 	return 0;
 }
 
-/* A new mm for task t: empty, or a copy of another's (fork). */
-static struct smm *scope_new_mm(struct scope *s, int t, const struct smm *from)
+/* A new mm for task t: empty, or a copy of mms[from] (fork); from -1: none. */
+static struct smm *scope_new_mm(struct scope *s, int t, int from)
 {
-	struct smm *m;
+	struct smm *m, *f;
 
-	if (GROW(s->mms, s->cap_mms, s->nr_mms + 1)) {
+	if (GROW(s->mms, s->cap_mms, s->nr_mms + 1)) {	/* moves s->mms: index from after */
 		s->oom = 1;
 		return NULL;
 	}
 	m = &s->mms[s->nr_mms];
-	if (from && from->nr) {
-		m->r = malloc(from->nr * sizeof(*m->r));
+	f = from >= 0 ? &s->mms[from] : NULL;
+	if (f && f->nr) {
+		m->r = malloc(f->nr * sizeof(*m->r));
 		if (!m->r) {
 			s->oom = 1;
 			return NULL;
 		}
-		memcpy(m->r, from->r, from->nr * sizeof(*m->r));
-		m->nr = m->cap = from->nr;
+		memcpy(m->r, f->r, f->nr * sizeof(*m->r));
+		m->nr = m->cap = f->nr;
 	}
-	m->brk = from ? from->brk : 0;
+	m->brk = f ? f->brk : 0;
 	s->mm_of[t] = s->nr_mms++;
 	return m;
 }
@@ -104,7 +105,7 @@ static struct smm *scope_new_mm(struct scope *s, int t, const struct smm *from)
 static struct smm *scope_mm(struct scope *s, int t)
 {
 	if (s->mm_of[t] < 0)
-		return scope_new_mm(s, t, NULL);
+		return scope_new_mm(s, t, -1);
 	return &s->mms[s->mm_of[t]];
 }
 
@@ -178,12 +179,12 @@ static void scope_op(struct scope *s, const struct rplan *p, __u32 i)
 	if (o->type == ROP_SYSCALL) {
 		scope_syscall(s, p, m, o);
 	} else if (o->type == ROP_EXEC) {
-		scope_new_mm(s, o->task, NULL);
+		scope_new_mm(s, o->task, -1);
 	} else if (o->type == ROP_SPAWN && child >= 0 && child < p->nr_tasks) {
 		if (p->tasks[child].thread)
 			s->mm_of[child] = s->mm_of[o->task];
 		else
-			scope_new_mm(s, child, &s->mms[s->mm_of[o->task]]);
+			scope_new_mm(s, child, s->mm_of[o->task]);
 	}
 }
 
