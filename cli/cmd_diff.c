@@ -34,7 +34,7 @@ const char usage_diff[] =
 	"Exit status: 0 equivalent, 1 different, 2 error (unreadable or truncated\n"
 	"trace, traces of different workloads).\n\n"
 	"examples:\n"
-	"  mmreplay replay w.trace -o r.trace && mmreplay diff w.trace r.trace\n"
+	"  mmreplay replay w.trace -o r.trace; mmreplay diff w.trace r.trace\n"
 	"  mmreplay diff before.trace after.trace --context 5\n"
 	"  mmreplay diff --json a.trace b.trace | jq '.verdicts'\n";
 

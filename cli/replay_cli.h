@@ -55,7 +55,8 @@ void results_caps_read(const char *path, struct perturb_caps *c);
 
 /*
  * Checks each run of the replay trace and prints the report; returns the
- * exit status (0 clean, 1 findings, 2 error).
+ * exit status (0 faithful and clean, 1 findings, 2 error, 4 not faithful:
+ * replay_fidelity.h).
  */
 int replay_report(const struct replay_opts *o, const struct rplan *p, const struct rpair *pairs,
 		  int nr_pairs, struct run_result *res, int nr_runs);

@@ -534,6 +534,9 @@ static void on_exit_sys(struct bld *b, struct dthread *th, const struct mmr_even
 	struct dkey k = { .kind = MMR_K_SYS_EXIT, .region = DOP_NONE };
 	int counts = th->anchor == AN_SYS || th->anchor == AN_OWN;
 	int brk = b->d->replay ? th->mark >= 0 && b->marks[th->mark].nr == NR_BRK : x->nr == NR_BRK;
+	/* reclaim and migration the recording shows are replayed as calls it never made */
+	int kernel_op = b->d->replay && th->mark >= 0 && (b->marks[th->mark].type == ROP_PAGEOUT ||
+							   b->marks[th->mark].type == ROP_MIGRATE);
 
 	if (th->enter.nr != x->nr || !th->enter_ts)
 		return;
@@ -543,7 +546,7 @@ static void on_exit_sys(struct bld *b, struct dthread *th, const struct mmr_even
 		b->marks[th->mark].end = ev->h.ts;
 	k.val = is_err(x->ret) ? x->ret : 0;
 	/* one result per op; brk is replayed as mappings, so it has none */
-	if (counts && !th->result_done && th->task >= 0 && !brk) {
+	if (counts && !th->result_done && th->task >= 0 && !brk && !kernel_op) {
 		raw_add(b, th, th->task, th->anchor, ev, &k, 0);
 		th->result_done = b->d->replay;
 	}
