@@ -54,15 +54,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 }
 
 struct rec_opts {
-	const char *out;
+	struct recorder_opts rec;	/* what the recorder is given */
 	int pids[64];
-	int nr_pids;
-	char *only, *exclude;
-	int buffer_mb;
 	int quiet;
-	int snapshot;
-	long snapshot_max;	/* 0: no limit */
-	char **cmd;
 };
 
 static int parse_opts(int argc, char **argv, struct rec_opts *o)
@@ -82,40 +76,41 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 	char *end;
 	int c;
 
-	o->out = "mmreplay.trace";
-	o->buffer_mb = 16;
+	o->rec.out = "mmreplay.trace";
+	o->rec.buffer_mb = 16;
+	o->rec.pids = o->pids;
 	while ((c = mmr_getopt("record", argc, argv, "o:p:e:x:b:qsS:h", opts)) != -1) {
 		switch (c) {
-		case 'o': o->out = optarg; break;
-		case 'e': o->only = optarg; break;
-		case 'x': o->exclude = optarg; break;
+		case 'o': o->rec.out = optarg; break;
+		case 'e': o->rec.only = optarg; break;
+		case 'x': o->rec.exclude = optarg; break;
 		case 'q': o->quiet = 1; break;
-		case 's': o->snapshot = 1; break;
+		case 's': o->rec.snapshot = 1; break;
 		case 'S':
-			o->snapshot = 1;
-			o->snapshot_max = strtol(optarg, &end, 10);
-			if (*end || o->snapshot_max < 1) {
+			o->rec.snapshot = 1;
+			o->rec.snapshot_max = strtol(optarg, &end, 10);
+			if (*end || o->rec.snapshot_max < 1) {
 				mmr_err("record: --snapshot-max must be a positive number");
 				return -1;
 			}
 			break;
 		case 'h': cmd_help("record"); return 1;
 		case 'p':
-			if (o->nr_pids == 64) {
+			if (o->rec.nr_pids == 64) {
 				mmr_err("record: at most 64 -p options");
 				return -1;
 			}
-			o->pids[o->nr_pids] = strtol(optarg, &end, 10);
-			if (*end || o->pids[o->nr_pids] <= 0 || kill(o->pids[o->nr_pids], 0)) {
+			o->pids[o->rec.nr_pids] = strtol(optarg, &end, 10);
+			if (*end || o->pids[o->rec.nr_pids] <= 0 || kill(o->pids[o->rec.nr_pids], 0)) {
 				mmr_err("record: no such process '%s'", optarg);
 				return -1;
 			}
-			o->nr_pids++;
+			o->rec.nr_pids++;
 			break;
 		case 'b':
-			o->buffer_mb = strtol(optarg, &end, 10);
-			if (*end || o->buffer_mb < 1 || o->buffer_mb > 4096 ||
-			    (o->buffer_mb & (o->buffer_mb - 1))) {
+			o->rec.buffer_mb = strtol(optarg, &end, 10);
+			if (*end || o->rec.buffer_mb < 1 || o->rec.buffer_mb > 4096 ||
+			    (o->rec.buffer_mb & (o->rec.buffer_mb - 1))) {
 				mmr_err("record: --buffer-mb must be a power of two from 1 to 4096");
 				return -1;
 			}
@@ -124,8 +119,8 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 		}
 	}
 	if (optind < argc)
-		o->cmd = argv + optind;
-	if (!o->cmd && !o->nr_pids) {
+		o->rec.cmd = argv + optind;
+	if (!o->rec.cmd && !o->rec.nr_pids) {
 		mmr_err("record: nothing to trace: give -p PID or -- CMD (see mmreplay record --help)");
 		return -1;
 	}
@@ -201,16 +196,16 @@ static void print_summary(const struct recorder *r, const struct rec_opts *o)
 {
 	const struct record_result *res = recorder_result(r);
 	const struct probe_plan *plans = recorder_plans(r);
-	__u64 bytes = file_size(o->out);
+	__u64 bytes = file_size(o->rec.out);
 
 	fprintf(stderr, "mmreplay: recorded %llu events to %s (%llu bytes, %.1f bytes/event)\n",
-		(unsigned long long)res->events, o->out, (unsigned long long)bytes,
+		(unsigned long long)res->events, o->rec.out, (unsigned long long)bytes,
 		res->events ? (double)bytes / res->events : 0.0);
 	for (int k = 1; k < MMR_K_NR; k++)
 		if (res->per_kind[k])
 			fprintf(stderr, "  %-28s %llu\n", kind_def(k)->name,
 				(unsigned long long)res->per_kind[k]);
-	if (o->snapshot)
+	if (o->rec.snapshot)
 		fprintf(stderr, "  %-28s %llu (%llu not held stopped, %llu calls coalesced%s)\n",
 			"snapshots", (unsigned long long)res->snapshots,
 			(unsigned long long)res->snapshots_not_held,
@@ -249,26 +244,21 @@ static int record(struct recorder *r, const struct rec_opts *o)
 int cmd_record(int argc, char **argv)
 {
 	struct rec_opts o = {};
-	struct recorder_opts ro;
 	struct recorder *r;
 	int ret = MMR_EXIT_ERROR, pr;
 
 	pr = parse_opts(argc, argv, &o);
 	if (pr)
 		return pr > 0 ? 0 : MMR_EXIT_ERROR;
-	if (check_list(o.only) || check_list(o.exclude))
+	if (check_list(o.rec.only) || check_list(o.rec.exclude))
 		return MMR_EXIT_ERROR;
-	if (o.cmd && !runnable(o.cmd[0])) {
-		mmr_err("record: cannot run %s: %s", o.cmd[0], strerror(errno ?: ENOENT));
+	if (o.rec.cmd && !runnable(o.rec.cmd[0])) {
+		mmr_err("record: cannot run %s: %s", o.rec.cmd[0], strerror(errno ?: ENOENT));
 		return MMR_EXIT_ERROR;
 	}
-	ro = (struct recorder_opts){
-		.out = o.out, .cmd = o.cmd, .pids = o.pids, .nr_pids = o.nr_pids,
-		.only = o.only, .exclude = o.exclude, .buffer_mb = o.buffer_mb,
-		.snapshot = o.snapshot, .snapshot_max = o.snapshot_max, .argv = argv,
-		.warn = warn,
-	};
-	r = recorder_new(&ro);
+	o.rec.argv = argv;
+	o.rec.warn = warn;
+	r = recorder_new(&o.rec);
 	if (!r) {
 		mmr_err("record: %s", strerror(errno));
 		return MMR_EXIT_ERROR;

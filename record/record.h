@@ -35,7 +35,7 @@
 
 #include <linux/types.h>
 #include "bpf/events.h"
-#include "record/probes.h"
+#include "probes.h"
 
 struct recorder_opts {
 	const char *out;		/* the trace file */
