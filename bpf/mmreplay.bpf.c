@@ -80,7 +80,7 @@ struct {
 /*
  * record --snapshot: 1 while a recorder will resume what it stops.  The
  * recorder's watchdog clears it when the recorder is gone, before it
- * sends SIGCONT (cli/watchdog.c).
+ * sends SIGCONT (record/watchdog.c).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -23,7 +23,7 @@ int cmd_info(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_replay_run(int argc, char **argv);	/* the replay's own process, under record */
-int cmd_watchdog(int argc, char **argv);	/* record --snapshot's (cli/watchdog.c) */
+int cmd_watchdog(int argc, char **argv);	/* record --snapshot's (record/watchdog.c) */
 int cmd_vm_send(int argc, char **argv);	/* in a --kernel guest: /out to the host */
 int cmd_diff(int argc, char **argv);
 int cmd_export(int argc, char **argv);

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * record --snapshot's watchdog: a process that resumes everything the
- * recorder may have stopped, once the recorder is gone (cli/watchdog.c).
+ * recorder may have stopped, once the recorder is gone (watchdog.c).
+ *
+ * The forked watchdog execs /proc/self/exe as "mmreplay __watchdog", so
+ * that it is not a copy of the recorder (pkill -f "mmreplay record" spares
+ * it): the program must answer that command line with watchdog_main().
  */
 #ifndef MMR_WATCHDOG_H
 #define MMR_WATCHDOG_H
@@ -27,5 +31,11 @@ void watchdog_release(struct watchdog *w);
 void watchdog_stop(struct watchdog *w);
 /* SIGCONT every process in the traced map. */
 void resume_traced_map(int traced_fd);
+/*
+ * The watchdog process's body, on the fds it was started with (3 its pipe,
+ * 4 the traced map, 5 hold_ok).  Returns 0 once it is done, or -1 at once
+ * if those fds are not there (not started by a recorder).
+ */
+int watchdog_main(void);
 
 #endif

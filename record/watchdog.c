@@ -63,8 +63,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "cmds.h"
-#include "util.h"
 #include "watchdog.h"
 
 #define ROUND_MS 5
@@ -134,11 +132,10 @@ static void watch(void)
 	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < DRAIN_MS);
 }
 
-/* mmreplay __watchdog: what the forked watchdog execs (see start_child). */
-int cmd_watchdog(int argc, char **argv)
+int watchdog_main(void)
 {
 	if (fcntl(3, F_GETFD) < 0 || fcntl(4, F_GETFD) < 0 || fcntl(5, F_GETFD) < 0)
-		return MMR_EXIT_ERROR;	/* not started by record */
+		return -1;	/* not started by a recorder */
 	watch();
 	return 0;
 }

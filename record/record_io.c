@@ -2,7 +2,7 @@
 /*
  * The recorder's side of the trace file: header chunks (meta and one kind
  * chunk per event kind, with its format), events with kernel pointers
- * scrubbed, periodic drop counters, and the closing summary.
+ * scrubbed, periodic drop counters, and the closing counters (END).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -20,8 +19,7 @@
 #include "mmreplay.skel.h"
 #include "traces/kinds.h"
 #include "bpf/mmhash.h"
-#include "record.h"
-#include "util.h"
+#include "record_int.h"
 
 static char *read_file(const char *path)
 {
@@ -103,10 +101,24 @@ static void build_scrub(struct scrub *s, const char *fmt)
 	}
 }
 
+void record_read_formats(struct recorder *r)
+{
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		const struct kind_def *k = r->plans[i].kind;
+
+		if (k->src != MMR_SRC_TRACEPOINT)
+			continue;
+		r->tp_format[k->id] = tp_format(k);
+		if (r->tp_format[k->id])
+			build_scrub(&r->scrub[k->id], r->tp_format[k->id]);
+	}
+}
+
 static int put_kind(struct recorder *r, const struct probe_plan *p)
 {
 	const struct kind_def *k = p->kind;
-	char *fmt = k->src == MMR_SRC_TRACEPOINT ? tp_format(k) : kind_format(k);
+	char *own = k->src == MMR_SRC_TRACEPOINT ? NULL : kind_format(k);
+	const char *fmt = own ? own : r->tp_format[k->id];
 	char *text = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&text, &len);
@@ -117,10 +129,8 @@ static int put_kind(struct recorder *r, const struct probe_plan *p)
 		kind_source_name(k->src),
 		p->attach, p->status, k->doc, fmt ? fmt : "");
 	fclose(m);
-	if (fmt && k->src == MMR_SRC_TRACEPOINT)
-		build_scrub(&r->scrub[k->id], fmt);
 	ret = mmr_writer_chunk(r->w, MMR_CHUNK_KIND, text, len);
-	free(fmt);
+	free(own);
 	free(text);
 	return ret;
 }
@@ -136,7 +146,7 @@ static void put_quoted(FILE *m, char **argv)
 	}
 }
 
-int record_write_header(struct recorder *r, char **cmd, const int *pids, int nr_pids)
+int record_write_header(struct recorder *r)
 {
 	struct utsname u;
 	struct timespec mono, real;
@@ -158,20 +168,18 @@ int record_write_header(struct recorder *r, char **cmd, const int *pids, int nr_
 		libbpf_num_possible_cpus(),
 		(unsigned long long)mono.tv_sec * 1000000000ULL + mono.tv_nsec, tbuf, getpid());
 	fputs("record_command=", m);
-	put_quoted(m, r->argv);
+	put_quoted(m, r->o.argv);
 	fputs("\ncommand=", m);
-	put_quoted(m, cmd);
+	put_quoted(m, r->o.cmd);
 	fputs("\npids=", m);
-	for (int i = 0; i < nr_pids; i++)
-		fprintf(m, "%s%d", i ? "," : "", pids[i]);
+	for (int i = 0; i < r->o.nr_pids; i++)
+		fprintf(m, "%s%d", i ? "," : "", r->o.pids[i]);
 	fputs("\n", m);
 	fclose(m);
 	ret = mmr_writer_chunk(r->w, MMR_CHUNK_META, text, len);
 	free(text);
 	for (int i = 0; !ret && i < mmr_nr_kinds; i++)
 		ret = put_kind(r, &r->plans[i]);
-	if (ret)
-		mmr_err("record: cannot write %s: %s", r->out, strerror(errno));
 	return ret;
 }
 
@@ -312,7 +320,7 @@ int record_handle_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*h) + sizeof(*c) || sizeof(*h) + h->len > size ||
 	    c->type == 0 || c->type >= MMR_K_NR) {
-		r->bad_records++;
+		r->res.bad_records++;
 		return 0;
 	}
 	if (r->scrub[c->type].nr && h->len <= sizeof(buf)) {
@@ -326,9 +334,9 @@ int record_handle_event(void *ctx, void *data, size_t size)
 		r->write_error = errno ? errno : EIO;
 		return -1;
 	}
-	r->nr_events++;
-	r->per_kind[c->type]++;
-	if (r->snapshot)
+	r->res.events++;
+	r->res.per_kind[c->type]++;
+	if (r->o.snapshot)
 		maybe_snapshot(r, h, payload);
 	return 0;
 }
@@ -359,20 +367,20 @@ static char *stats_text(struct recorder *r, __u64 *drops_out)
 		ncpu = MMR_MAX_CPUS;
 	drops = read_drops(r, per_cpu, ncpu);
 	fprintf(m, "events=%llu\ndrops=%llu\nbad_records=%llu\n",
-		(unsigned long long)r->nr_events, (unsigned long long)drops,
-		(unsigned long long)r->bad_records);
+		(unsigned long long)r->res.events, (unsigned long long)drops,
+		(unsigned long long)r->res.bad_records);
 	for (int i = 0; i < ncpu; i++)
 		if (per_cpu[i])
 			fprintf(m, "drops_cpu%d=%llu\n", i, (unsigned long long)per_cpu[i]);
-	if (r->snapshot)
+	if (r->o.snapshot)
 		fprintf(m, "snapshots=%llu\nsnapshots_not_held=%llu\nsnapshots_coalesced=%llu\n"
 			"snapshots_capped=%d\n", (unsigned long long)r->snaps.taken,
 			(unsigned long long)r->snaps.not_held, (unsigned long long)r->snaps.coalesced,
 			r->snaps_capped);
 	for (int k = 1; k < MMR_K_NR; k++)
-		if (r->per_kind[k])
+		if (r->res.per_kind[k])
 			fprintf(m, "events_%s=%llu\n", kind_def(k)->name,
-				(unsigned long long)r->per_kind[k]);
+				(unsigned long long)r->res.per_kind[k]);
 	fclose(m);
 	if (drops_out)
 		*drops_out = drops;
@@ -390,60 +398,20 @@ int record_write_stats(struct recorder *r, int chunk_type)
 	return ret;
 }
 
-static void print_summary(struct recorder *r, __u64 drops, __u64 bytes)
+int record_finish(struct recorder *r)
 {
-	fprintf(stderr, "mmreplay: recorded %llu events to %s (%llu bytes, %.1f bytes/event)\n",
-		(unsigned long long)r->nr_events, r->out, (unsigned long long)bytes,
-		r->nr_events ? (double)bytes / r->nr_events : 0.0);
-	for (int k = 1; k < MMR_K_NR; k++)
-		if (r->per_kind[k])
-			fprintf(stderr, "  %-28s %llu\n", kind_def(k)->name,
-				(unsigned long long)r->per_kind[k]);
-	if (r->snapshot)
-		fprintf(stderr, "  %-28s %llu (%llu not held stopped, %llu calls coalesced%s)\n",
-			"snapshots", (unsigned long long)r->snaps.taken,
-			(unsigned long long)r->snaps.not_held, (unsigned long long)r->snaps.coalesced,
-			r->snaps_capped ? "; --snapshot-max reached, events alone after it" : "");
-	if (drops)
-		fprintf(stderr, "mmreplay: warning: %llu events dropped (ring buffer full); "
-			"try a larger --buffer-mb\n", (unsigned long long)drops);
-	else
-		fprintf(stderr, "  dropped: 0\n");
-	if (r->child && WIFEXITED(r->child_status) && WEXITSTATUS(r->child_status))
-		fprintf(stderr, "mmreplay: command exited with status %d\n",
-			WEXITSTATUS(r->child_status));
-	if (mmr_verbose) {
-		fprintf(stderr, "probe coverage:\n");
-		for (int i = 0; i < mmr_nr_kinds; i++)
-			fprintf(stderr, "  %-28s %-36s %s\n", r->plans[i].kind->name,
-				r->plans[i].attach, r->plans[i].status);
-	}
-}
-
-int record_finish(struct recorder *r, int quiet)
-{
-	__u64 drops;
-	char *text = stats_text(r, &drops);
+	char *text = stats_text(r, &r->res.drops);
 	int err;
 
 	err = mmr_writer_close(r->w, text);
+	r->w = NULL;
 	r->finished = 1;
 	free(text);
-	if (err || r->write_error) {
-		mmr_err("record: cannot write %s: %s", r->out,
-			strerror(r->write_error ? r->write_error : errno));
-		return -1;
-	}
-	if (!quiet) {
-		/* file size: header + chunks, as written */
-		FILE *f = fopen(r->out, "r");
-		long bytes = 0;
-
-		if (f && !fseek(f, 0, SEEK_END))
-			bytes = ftell(f);
-		if (f)
-			fclose(f);
-		print_summary(r, drops, bytes);
-	}
-	return 0;
+	r->res.snapshots = r->snaps.taken;
+	r->res.snapshots_not_held = r->snaps.not_held;
+	r->res.snapshots_coalesced = r->snaps.coalesced;
+	r->res.snapshots_capped = r->snaps_capped;
+	if (r->write_error)
+		errno = r->write_error;
+	return err || r->write_error ? -1 : 0;
 }

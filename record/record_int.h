@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* State of one recording, shared by cmd_record.c and record_io.c. */
-#ifndef MMR_RECORD_H
-#define MMR_RECORD_H
+/* State of one recording, shared by recorder.c and record_io.c. */
+#ifndef MMR_RECORD_INT_H
+#define MMR_RECORD_INT_H
 
+#include <signal.h>
 #include <sys/types.h>
-#include "record/probes.h"
-#include "record/snapshot.h"
-#include "traces/trace.h"
+#include "record.h"
+#include "probes.h"
+#include "snapshot.h"
 #include "watchdog.h"
+#include "traces/trace.h"
 
 #define MMR_MAX_SCRUB 8
 
@@ -20,37 +22,38 @@ struct scrub {
 };
 
 struct recorder {
+	struct recorder_opts o;
 	struct mmreplay_bpf *skel;
 	struct ring_buffer *rb;
 	struct mmr_writer *w;
-	const char *out;
 	struct probe_plan plans[MMR_K_NR];
 	struct scrub scrub[MMR_K_NR];
+	char *tp_format[MMR_K_NR];	/* tracepoint kinds' formats, by kind id */
 	struct bpf_link *links[64];
 	const struct bpf_program *link_progs[64];
 	int nr_links;
 	__u64 k0, k1;
 	pid_t child;
-	int child_status;
 	int go_fd;
-	int argc;
-	char **argv;
-	__u64 nr_events, per_kind[MMR_K_NR], bad_records;
 	int write_error, finished;
-	/* record --snapshot: snapshots wait until the ring buffer is drained */
-	int snapshot;
-	long snapshot_max;	/* --snapshot-max, 0: none */
-	int snaps_capped;	/* reached it: no more stops */
+	int snaps_capped;	/* reached --snapshot-max: no more stops */
 	struct snapshots snaps;
 	struct watchdog dog;	/* resumes what we stopped, should we die */
 	struct { pid_t tgid, tid; __u64 mm; __u32 reason; int stopped; } pending[64];
 	int nr_pending;
+	struct record_result res;
+	volatile sig_atomic_t stop;
+	char err[4352];
 };
 
+/* Read each tracepoint kind's format and plan what to scrub in its records. */
+void record_read_formats(struct recorder *r);
 int record_handle_event(void *ctx, void *data, size_t size);
-int record_write_header(struct recorder *r, char **cmd, const int *pids, int nr_pids);
+/* The meta chunk and one kind chunk per kind.  -1: errno set. */
+int record_write_header(struct recorder *r);
 int record_write_stats(struct recorder *r, int chunk_type);
-int record_finish(struct recorder *r, int quiet);
+/* Close the trace with its END chunk, and complete r->res.  -1: errno set. */
+int record_finish(struct recorder *r);
 /* Take the snapshots queued by record_handle_event(). */
 int record_take_snapshots(struct recorder *r);
 

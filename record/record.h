@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * record/: the recorder as a library.  It picks the attach point this
+ * kernel allows for each event kind (probes.c), loads and attaches the BPF
+ * programs and follows a task tree (recorder.c), reads the ring buffer into
+ * a trace file with kernel pointers scrubbed (record_io.c), and for
+ * --snapshot reads stopped processes' memory state from /proc (snapshot.c)
+ * under a watchdog that resumes them should the recorder die (watchdog.c).
+ *
+ * It may include traces/ and bpf/ headers and the generated BPF skeleton,
+ * never cli/ nor the other engines.  It returns errors, with a message for
+ * recorder_error(); it never exits and prints no report: the caller prints
+ * the summary from recorder_result().  The only things it writes to stderr
+ * are libbpf's messages (through the caller's libbpf_set_print()) and the
+ * forked command's own "cannot run" line.
+ *
+ * Lifecycle, after retsnoop's mass_attacher:
+ *
+ *   r = recorder_new(&opts);
+ *   recorder_prepare(r);	start the command (held before exec), probe
+ *				selection, scrub plans
+ *   recorder_load(r);		open and load the BPF object
+ *   recorder_attach(r);	watchdog, programs, syscall table, ring buffer,
+ *				the trace file's header and baseline snapshot
+ *   recorder_run(r);		trace the tasks, release the command, read
+ *				events until the tasks are gone or recorder_stop()
+ *   recorder_result(r);	what was recorded
+ *   recorder_free(r);		detach, resume what is stopped, reap
+ *
+ * Each step returns 0, or -1 with recorder_error() saying why; then only
+ * recorder_free() is left to call.
+ */
+#ifndef MMR_RECORD_H
+#define MMR_RECORD_H
+
+#include <linux/types.h>
+#include "bpf/events.h"
+#include "probes.h"
+
+struct recorder_opts {
+	const char *out;		/* the trace file */
+	char **cmd;			/* the command to run and trace (NULL-terminated), or NULL */
+	const int *pids;		/* running processes to trace, and their future children */
+	int nr_pids;
+	const char *only;		/* comma-separated kinds to record, NULL: all */
+	const char *exclude;		/* comma-separated kinds not to record */
+	int buffer_mb;			/* ring buffer size in MiB, a power of two */
+	int snapshot;			/* stop after snapshot syscalls and read /proc */
+	long snapshot_max;		/* snapshot the first N calls only; 0: no limit */
+	char **argv;			/* the recorder's own command line, for the header */
+	/* a problem that does not end the recording; NULL: ignored */
+	void (*warn)(const char *msg);
+};
+
+/* What recorder_run() recorded; complete once it has returned 0. */
+struct record_result {
+	__u64 events;
+	__u64 per_kind[MMR_K_NR];	/* by kind id */
+	__u64 bad_records;		/* ring records too short or of no known kind */
+	__u64 drops;			/* events lost to a full ring buffer */
+	__u64 snapshots, snapshots_not_held, snapshots_coalesced;
+	int snapshots_capped;		/* --snapshot-max reached */
+	int child_status;		/* the command's wait status; 0 if none or not reaped */
+};
+
+/* Copies @opts (not the strings and arrays it points to). NULL: errno set. */
+struct recorder *recorder_new(const struct recorder_opts *opts);
+int recorder_prepare(struct recorder *r);
+int recorder_load(struct recorder *r);
+int recorder_attach(struct recorder *r);
+int recorder_run(struct recorder *r);
+/* Ask recorder_run() to finish; safe in a signal handler. */
+void recorder_stop(struct recorder *r);
+void recorder_free(struct recorder *r);
+
+const char *recorder_error(const struct recorder *r);
+const struct record_result *recorder_result(const struct recorder *r);
+/* The plan of each of mmr_nr_kinds kinds: how it is attached, or why not. */
+const struct probe_plan *recorder_plans(const struct recorder *r);
+
+#endif

@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The recording's lifecycle (record.h): select the kinds, load the BPF
+ * object (open -> set rodata/autoload -> load -> attach), follow a task
+ * tree, and stream its events into a trace file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/sched.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "mmreplay.skel.h"
+#include "traces/kinds.h"
+#include "record_int.h"
+
+static int fail(struct recorder *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct recorder *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof(r->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p;) {
+		size_t l = strcspn(p, ",");
+
+		if (l == n && !strncmp(p, name, n))
+			return 1;
+		p += l + (p[l] == ',');
+	}
+	return 0;
+}
+
+/* Turn off kinds the user did not ask for. */
+static void select_kinds(struct recorder *r)
+{
+	const struct recorder_opts *o = &r->o;
+
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		struct probe_plan *p = &r->plans[i];
+		const char *name = p->kind->name;
+		int off = (o->only && !in_list(o->only, name)) || in_list(o->exclude, name);
+
+		if (p->how == ATTACH_PROC && !o->snapshot) {
+			p->how = ATTACH_NONE;
+			snprintf(p->status, sizeof(p->status), "not requested (record --snapshot)");
+			continue;
+		}
+		if (p->how == ATTACH_NONE || p->how == ATTACH_PROC || !off)
+			continue;
+		p->emit = 0;
+		snprintf(p->status, sizeof(p->status), "not requested");
+		if (p->kind->id == MMR_K_TASK_FORK || p->kind->id == MMR_K_TASK_EXIT)
+			continue;	/* still attached: they follow the task tree */
+		p->how = ATTACH_NONE;
+		snprintf(p->attach, sizeof(p->attach), "-");
+	}
+}
+
+static int prog_wanted(const struct probe_plan *plans, const char *name)
+{
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		const char *progs[3];
+
+		plan_progs(&plans[i], progs);
+		for (int j = 0; progs[j]; j++)
+			if (!strcmp(progs[j], name))
+				return 1;
+	}
+	return 0;
+}
+
+static int prog_attached(const struct recorder *r, const struct bpf_program *prog)
+{
+	for (int i = 0; i < r->nr_links; i++)
+		if (r->link_progs[i] == prog)
+			return 1;
+	return 0;
+}
+
+static void attach_all(struct recorder *r)
+{
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		struct probe_plan *p = &r->plans[i];
+		const char *progs[3];
+
+		plan_progs(p, progs);
+		for (int j = 0; progs[j]; j++) {
+			struct bpf_program *prog =
+				bpf_object__find_program_by_name(r->skel->obj, progs[j]);
+			struct bpf_link *link;
+
+			if (prog_attached(r, prog))
+				continue;	/* e.g. sys_enter serves two kinds */
+			link = prog ? bpf_program__attach(prog) : NULL;
+			if (!link) {
+				snprintf(p->status, sizeof(p->status), "attach %s failed: %s",
+					 p->attach, strerror(errno));
+				p->how = ATTACH_NONE;
+				break;
+			}
+			r->links[r->nr_links] = link;
+			r->link_progs[r->nr_links++] = prog;
+		}
+	}
+}
+
+/* @hold: stop the process after snapshot syscalls (record --snapshot) */
+static int fill_sys_cfg(struct recorder *r, int hold)
+{
+	int fd = bpf_map__fd(r->skel->maps.sys_cfg);
+	const struct syscall_def *d;
+
+	for (int i = 0; (d = syscall_def_at(i)); i++) {
+		__u32 key = d->nr, val = MMR_SYS_TRACE;
+
+		val |= d->flags & SYS_RESULT_FD ? MMR_SYS_RET_FD : 0;
+		val |= d->flags & SYS_RESULT_ADDR ? MMR_SYS_RET_ADDR : 0;
+		val |= d->flags & SYS_PATH_AT_ENTRY ? MMR_SYS_PATH_ENTER : 0;
+		val |= d->fd_arg >= 0 ? MMR_SYS_FD_ARG(d->fd_arg) : 0;
+		val |= d->path_arg >= 0 ? MMR_SYS_PATH_ARG(d->path_arg) : 0;
+		val |= hold && (d->flags & SYS_SNAPSHOT) ? MMR_SYS_SNAPSHOT : 0;
+		val |= d->flags & SYS_NO_EXIT ? MMR_SYS_NO_EXIT : 0;
+		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
+			return -1;
+	}
+	return 0;
+}
+
+static int trace_pid(struct recorder *r, int pid)
+{
+	__u32 key = pid, one = 1;
+
+	return bpf_map_update_elem(bpf_map__fd(r->skel->maps.traced), &key, &one, BPF_ANY);
+}
+
+static int traced_empty(struct recorder *r)
+{
+	__u32 key;
+
+	return bpf_map_get_next_key(bpf_map__fd(r->skel->maps.traced), NULL, &key) != 0;
+}
+
+/* The command, waiting on @go before it execs; runs in the final child. */
+static void __attribute__((noreturn)) run_cmd_child(int go, char **cmd)
+{
+	char c;
+
+	if (read(go, &c, 1) != 1)
+		_exit(127);
+	close(go);
+	execvp(cmd[0], cmd);
+	fprintf(stderr, "mmreplay: record: cannot run %s: %s\n", cmd[0], strerror(errno));
+	_exit(127);
+}
+
+/*
+ * Fork CMD stopped on a pipe, so that it is traced before it execs.
+ *
+ * The BPF side resolves fds through the fd table embedded in files_struct,
+ * which a task uses only while its table never grew past 64 fds.  An
+ * inherited high fd (bash keeps fd 255) grows it for good, and exec does
+ * not shrink it.  So an intermediate child closes every inherited fd and
+ * forks the command with CLONE_PARENT: fork sizes the new table by the
+ * fds still open, and the command stays our child for waitpid().
+ */
+static int start_cmd(struct recorder *r, char **cmd)
+{
+	int go[2], pid[2], st;
+	pid_t mid, child = -1;
+
+	if (pipe(go) || pipe(pid))
+		return -1;
+	mid = fork();
+	if (mid < 0)
+		return -1;
+	if (mid == 0) {
+		close(go[1]);
+		close(pid[0]);
+		if (dup2(go[0], 3) < 0 || dup2(pid[1], 4) < 0)
+			_exit(127);
+		close_range(5, ~0U, 0);
+		child = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+		if (child == 0) {
+			close(4);
+			run_cmd_child(3, cmd);
+		}
+		_exit(write(4, &child, sizeof(child)) == sizeof(child) && child > 0 ? 0 : 127);
+	}
+	close(go[0]);
+	close(pid[1]);
+	if (read(pid[0], &child, sizeof(child)) != sizeof(child) || child <= 0)
+		child = -1;
+	close(pid[0]);
+	waitpid(mid, &st, 0);
+	if (child < 0) {
+		close(go[1]);
+		errno = ECHILD;
+		return -1;
+	}
+	r->child = child;
+	r->go_fd = go[1];
+	return 0;
+}
+
+/*
+ * Make the kernel emit one LRU insertion now: the BPF side learns the
+ * memmap base from it.  mlock() drains the per-CPU LRU batches, which is
+ * also what later snapshot code relies on.
+ */
+static void calibrate(void)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	p[0] = 1;
+	mlock(p, psz);
+	munlock(p, psz);
+	munmap(p, psz);
+}
+
+/* Never leave a traced process stopped for a snapshot nobody will take. */
+static void resume_traced(struct recorder *r)
+{
+	resume_traced_map(bpf_map__fd(r->skel->maps.traced));
+}
+
+static void record_loop(struct recorder *r)
+{
+	struct timespec last, now;
+	int exited = !r->child;
+
+	clock_gettime(CLOCK_MONOTONIC, &last);
+	while (!r->stop && !r->write_error) {
+		int status;
+
+		ring_buffer__poll(r->rb, 20);
+		if (r->nr_pending) {
+			ring_buffer__consume(r->rb);	/* events older than the snapshot first */
+			record_take_snapshots(r);
+			if (r->o.snapshot_max && r->snaps.held >= (__u64)r->o.snapshot_max &&
+			    !r->snaps_capped) {
+				r->snaps_capped = 1;	/* stops already sent are still taken */
+				fill_sys_cfg(r, 0);
+			}
+		}
+		if (r->child && !exited && waitpid(r->child, &status, WNOHANG) == r->child) {
+			exited = 1;
+			r->res.child_status = status;
+		}
+		if (exited && traced_empty(r))
+			break;
+		if (!r->child && traced_empty(r))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > last.tv_sec) {
+			/* a stop whose sys_exit record was lost must not hang the process */
+			if (r->o.snapshot && !r->nr_pending)
+				resume_traced(r);
+			record_write_stats(r, MMR_CHUNK_STATS);
+			last = now;
+		}
+	}
+	ring_buffer__consume(r->rb);
+	if (r->o.snapshot) {
+		record_take_snapshots(r);
+		snapshot_take(&r->snaps, 0, 0, 0, MMR_SNAP_REASON_END, 0);
+	}
+}
+
+/*
+ * The watchdog resumes what we stop if we die (watchdog.c).  Forked
+ * before any program is attached, so that it is never traced.
+ */
+static int start_watchdog(struct recorder *r)
+{
+	if (!r->o.snapshot)
+		return 0;
+	return watchdog_start(&r->dog, bpf_map__fd(r->skel->maps.traced),
+			      bpf_map__fd(r->skel->maps.hold_ok));
+}
+
+/* Start the trace file: what was attached, and the state before any event. */
+static int start_trace(struct recorder *r)
+{
+	char err[256];
+
+	r->w = mmr_writer_open(r->o.out, err, sizeof(err));
+	if (!r->w)
+		return fail(r, "%s", err);
+	if (record_write_header(r))
+		return fail(r, "cannot write %s: %s", r->o.out, strerror(errno));
+	calibrate();
+	if (r->o.snapshot && (snapshots_open(&r->snaps, r->w) ||
+			      snapshot_take(&r->snaps, 0, 0, 0, MMR_SNAP_REASON_BASELINE, 0)))
+		return fail(r, "--snapshot: cannot read /proc/kpageflags: %s", strerror(errno));
+	return 0;
+}
+
+/* Let the command exec, now that it is traced. */
+static void release_cmd(struct recorder *r)
+{
+	if (r->go_fd <= 0)
+		return;
+	if (write(r->go_fd, "g", 1) != 1 && r->o.warn)
+		r->o.warn("cannot release the command");
+	close(r->go_fd);
+	r->go_fd = -1;
+}
+
+struct recorder *recorder_new(const struct recorder_opts *opts)
+{
+	struct recorder *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->o = *opts;
+	r->snaps.kflags_fd = r->snaps.kcount_fd = -1;
+	r->dog.fd = r->dog.pidfd = -1;
+	return r;
+}
+
+int recorder_prepare(struct recorder *r)
+{
+	char err[256];
+
+	if (r->o.cmd && start_cmd(r, r->o.cmd))
+		return fail(r, "cannot start %s: %s", r->o.cmd[0], strerror(errno));
+	if (getrandom(&r->k0, sizeof(r->k0), 0) != sizeof(r->k0) ||
+	    getrandom(&r->k1, sizeof(r->k1), 0) != sizeof(r->k1))
+		return fail(r, "cannot draw a hash key: %s", strerror(errno));
+	probes_detect(r->plans, err, sizeof(err));
+	select_kinds(r);
+	record_read_formats(r);
+	return 0;
+}
+
+int recorder_load(struct recorder *r)
+{
+	struct bpf_program *prog;
+	int err;
+
+	r->skel = mmreplay_bpf__open();
+	if (!r->skel)
+		return fail(r, "cannot open BPF object: %s", strerror(errno));
+	r->skel->rodata->hash_k0 = r->k0;
+	r->skel->rodata->hash_k1 = r->k1;
+	r->skel->rodata->recorder_tgid = getpid();
+	for (int i = 0; i < mmr_nr_kinds; i++)
+		if (r->plans[i].how != ATTACH_NONE && r->plans[i].emit)
+			r->skel->rodata->kind_mask |= 1ULL << r->plans[i].kind->id;
+	bpf_map__set_max_entries(r->skel->maps.events, (__u32)r->o.buffer_mb << 20);
+	bpf_object__for_each_program(prog, r->skel->obj)
+		bpf_program__set_autoload(prog, prog_wanted(r->plans, bpf_program__name(prog)));
+	err = mmreplay_bpf__load(r->skel);
+	if (err)
+		return fail(r, "cannot load BPF programs: %s%s", strerror(-err),
+			    geteuid() ? " (run as root, or with CAP_BPF and CAP_PERFMON)" :
+			    " (run with -v -v for the verifier log)");
+	return 0;
+}
+
+int recorder_attach(struct recorder *r)
+{
+	if (start_watchdog(r))
+		return fail(r, "--snapshot: cannot start the watchdog: %s", strerror(errno));
+	attach_all(r);
+	if (fill_sys_cfg(r, r->o.snapshot))
+		return fail(r, "cannot fill the syscall table: %s", strerror(errno));
+	r->rb = ring_buffer__new(bpf_map__fd(r->skel->maps.events), record_handle_event, r, NULL);
+	if (!r->rb)
+		return fail(r, "cannot open the ring buffer: %s", strerror(errno));
+	return start_trace(r);
+}
+
+int recorder_run(struct recorder *r)
+{
+	for (int i = 0; i < r->o.nr_pids; i++)
+		trace_pid(r, r->o.pids[i]);
+	if (r->child && trace_pid(r, r->child))
+		return fail(r, "cannot trace %s: %s", r->o.cmd[0], strerror(errno));
+	release_cmd(r);
+	record_loop(r);
+	if (record_finish(r))
+		return fail(r, "cannot write %s: %s", r->o.out, strerror(errno));
+	return 0;
+}
+
+void recorder_stop(struct recorder *r)
+{
+	r->stop = 1;
+}
+
+/*
+ * No new stops, no programs, then SIGCONT what is still stopped; the
+ * watchdog's rounds catch a SIGSTOP that lands after our SIGCONT.  They
+ * run while we detach the programs, which can take a while.
+ */
+void recorder_free(struct recorder *r)
+{
+	__u32 zero = 0;
+
+	if (!r)
+		return;
+	if (r->w && !r->finished)
+		mmr_writer_close(r->w, "status=error\n");
+	if (r->o.snapshot && r->skel)
+		bpf_map_update_elem(bpf_map__fd(r->skel->maps.hold_ok), &zero, &zero, BPF_ANY);
+	watchdog_release(&r->dog);
+	for (int i = 0; i < r->nr_links; i++)
+		bpf_link__destroy(r->links[i]);
+	r->nr_links = 0;
+	if (r->o.snapshot && r->skel)
+		resume_traced(r);
+	watchdog_stop(&r->dog);
+	snapshots_close(&r->snaps);
+	if (r->go_fd > 0 && r->child > 0) {	/* never released: do not run it untraced */
+		kill(r->child, SIGKILL);
+		waitpid(r->child, NULL, 0);
+	}
+	ring_buffer__free(r->rb);
+	mmreplay_bpf__destroy(r->skel);
+	for (int k = 0; k < MMR_K_NR; k++)
+		free(r->tp_format[k]);
+	free(r);
+}
+
+const char *recorder_error(const struct recorder *r)
+{
+	return r->err;
+}
+
+const struct record_result *recorder_result(const struct recorder *r)
+{
+	return &r->res;
+}
+
+const struct probe_plan *recorder_plans(const struct recorder *r)
+{
+	return r->plans;
+}
