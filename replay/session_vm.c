@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "cmds.h"
+#include "cli/cmds.h"
 #include "traces/kinds.h"
-#include "replay_cli.h"
-#include "util.h"
+#include "cli/replay_cli.h"
+#include "cli/util.h"
 #include "vm/vm.h"
 
 /* zram and what it needs to compress; nvme/virtio in case they are modules */

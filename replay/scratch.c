@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "replay_cli.h"
-#include "util.h"
+#include "cli/replay_cli.h"
+#include "cli/util.h"
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
