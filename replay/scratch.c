@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The bottom of the replay session: its messages, and the scratch
- * directories made and removed for the local replay (session.c) and the
+ * directories made and removed for the local replay (session_local.c) and the
  * QEMU one (session_vm.c) alike.
  */
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The replay session: the runs of a plan executed under `record
- * --snapshot` here (session.c) or in a QEMU guest booted on another kernel
+ * --snapshot` here (session_local.c) or in a QEMU guest booted on another kernel
  * (session_vm.c), their results read back (results.c), and each run of the
  * replay trace checked (session_check.c).  It fills a struct
  * replay_outcome; cli/ prints it.  The options are input only.

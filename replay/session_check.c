@@ -172,7 +172,7 @@ static int tasks_complete(const struct rplan *p, const struct fidelity *fd)
 }
 
 /* The exit status of what was checked: 2 a run failed, 1 findings, 0 clean. */
-static int classify(const struct replay_opts *o, const struct replay_outcome *out)
+static int outcome_status(const struct replay_opts *o, const struct replay_outcome *out)
 {
 	int any = 0, errors = 0, n = o->explore ? out->nr_runs : 1;
 
@@ -208,7 +208,7 @@ int replay_check(const struct replay_opts *o, const struct rplan *p, const struc
 	fd.n.tasks_complete = tasks_complete(p, &fd);
 	out->fid = fd.n;
 	out->report = 1;
-	out->status = classify(o, out);
+	out->status = outcome_status(o, out);
 	ret = 0;
 out:
 	free(fd.marks);

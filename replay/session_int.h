@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared by the session's files: session.c, session_vm.c, session_check.c, scratch.c. */
+/* Shared by the session's files: session_local.c, session_vm.c, session_check.c, scratch.c. */
 #ifndef MMR_REPLAY_SESSION_INT_H
 #define MMR_REPLAY_SESSION_INT_H
 
