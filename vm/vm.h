@@ -84,6 +84,8 @@ const char *vm_accel(const char *kernel, const char *busybox, const char *tmpdir
 int vm_icount_works(const char *kernel, const char *busybox, const char *tmpdir, int cpus);
 /* In the guest: /out (@dir) into the ivshmem device's memory; 0 or -1 and @err. */
 int vm_send(const char *dir, char *err, size_t errlen);
+/* On the host: a complete MMRFILE stream in file @img into @outdir; 0, or -1 if there is none. */
+int vm_unpack(const char *img, const char *outdir);
 /* Prints the last @n lines of a file to stderr, each after @prefix. */
 void vm_print_tail(const char *path, int n, const char *prefix);
 /* The console between rulers: @n lines from the first holding @from, else the last @n. */
