@@ -136,6 +136,17 @@ static int parse_vm_opt(int c, struct replay_opts *o)
 	case 'M': o->modules = optarg; return 0;
 	case 'L': o->vmlinux = optarg; return 0;
 	case 'G': o->results_out = optarg; return 0;
+	case 'R': o->guest_runs = optarg; return 0;
+	case 'S': {
+		unsigned long long pages;
+
+		if (sscanf(optarg, "%llu,%ld", &pages, &o->guest_page_size) != 2) {
+			mmr_err("replay: --guest-swap is PAGES,PAGE_SIZE");
+			return -1;
+		}
+		o->guest_swapouts = pages;
+		return 0;
+	}
 	case 'm': return parse_mem(optarg, &o->mem_mb);
 	case 'c':
 		if (parse_num("--cpus", optarg, 1, &v))
@@ -231,6 +242,7 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		{ "vmlinux", required_argument, NULL, 'L' }, { "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' }, { "accel", required_argument, NULL, 'A' },
 		{ "guest-results", required_argument, NULL, 'G' },
+		{ "guest-runs", required_argument, NULL, 'R' }, { "guest-swap", required_argument, NULL, 'S' },
 		{ "perturb", required_argument, NULL, 'T' }, { "icount", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
@@ -295,6 +307,16 @@ static void say(enum replay_say level, const char *msg)
 		fprintf(stderr, "%s\n", msg);
 }
 
+/* Where the session's messages go, and what stops it. */
+static void session_io(struct replay_opts *o)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	o->stop = &interrupted;
+	o->say = say;
+	o->verbose = mmr_verbose;
+}
+
 /* The runs, the session, the report; the exit status. */
 static int replay(struct replay_opts *o, const struct rplan *p)
 {
@@ -307,11 +329,7 @@ static int replay(struct replay_opts *o, const struct rplan *p)
 		mmr_err("replay: %s", err);
 		return MMR_EXIT_ERROR;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	o->stop = &interrupted;
-	o->say = say;
-	o->verbose = mmr_verbose;
+	session_io(o);
 	ret = replay_session(o, p, &rs, &out);
 	replay_report(o, p, &rs, &out);
 	replay_outcome_free(&out);
@@ -330,6 +348,10 @@ int cmd_replay(int argc, char **argv)
 	r = parse_replay(argc, argv, &o);
 	if (r)
 		return r > 0 ? 0 : MMR_EXIT_ERROR;
+	if (o.guest_runs && o.results_out) {	/* in a guest: the host made the plan and runs */
+		session_io(&o);
+		return replay_in_guest(&o);
+	}
 	t = mmr_trace_open(o.trace, err, sizeof(err));
 	if (!t) {
 		mmr_err("replay: %s", err);

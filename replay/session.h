@@ -33,6 +33,10 @@ struct replay_opts {
 	int mem_mb, cpus, vm_timeout_s;
 	int icount;			/* --icount: TCG shift, ICOUNT_OFF or ICOUNT_AUTO */
 	const char *results_out;	/* in the guest: write the results here, no report */
+	/* in the guest: the host's runs file (no plan is built there), the recording's swap-outs */
+	const char *guest_runs;
+	__u64 guest_swapouts;
+	long guest_page_size;
 	int verbose;			/* -v: notes, and -v for the guest */
 	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
 	void (*say)(enum replay_say level, const char *msg);	/* NULL: stderr */
@@ -104,6 +108,13 @@ struct replay_outcome {
 int replay_session(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
 		   struct replay_outcome *out);
 void replay_outcome_free(struct replay_outcome *out);
+
+/*
+ * In the guest, where the host's runs come in o->guest_runs: scratch and
+ * swap, the replay process under record, the results into o->results_out
+ * (the host checks them).  The exit status.
+ */
+int replay_in_guest(const struct replay_opts *o);
 
 /* The replay process (`__replay-run`): the runs file's runs, the results file written. */
 struct replay_run_args {

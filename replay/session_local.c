@@ -67,14 +67,14 @@ static int run_quiet(char *const argv[])
 }
 
 /* The recording swapped and this machine has no swap: a temporary swap file. */
-static void setup_swap(const struct replay_opts *o, const struct rplan *p)
+static void setup_swap(const struct replay_opts *o, __u64 swapouts, long page_size)
 {
-	long mb = (long)(p->swapouts * 2 * p->page_size >> 20) + 64;
+	long mb = (long)(swapouts * 2 * page_size >> 20) + 64;
 	char *mk[] = { "mkswap", swapfile, NULL };
 	const char *why = NULL;
 	int fd;
 
-	if (!p->swapouts || swap_active())
+	if (!swapouts || swap_active())
 		return;
 	snprintf(swapfile, sizeof(swapfile), "%s/swap", scratch);
 	fd = open(swapfile, O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -88,12 +88,12 @@ static void setup_swap(const struct replay_opts *o, const struct rplan *p)
 		why = strerror(errno);
 	if (!why) {
 		replay_say(o, SAY_WARN, "replay: the recording swapped %llu pages; swapping to a "
-			   "temporary %ld MiB file for this run", (unsigned long long)p->swapouts, mb);
+			   "temporary %ld MiB file for this run", (unsigned long long)swapouts, mb);
 		return;
 	}
 	replay_say(o, SAY_WARN, "replay: the recording swapped %llu pages, but this machine has no "
 		   "swap and a temporary swap file in %s could not be set up (%s); swap-outs will "
-		   "not happen", (unsigned long long)p->swapouts, scratch, why);
+		   "not happen", (unsigned long long)swapouts, scratch, why);
 	unlink(swapfile);
 	swapfile[0] = 0;
 }
@@ -234,36 +234,42 @@ static int record_replay(const struct replay_opts *o, const char *runs, const ch
 }
 
 /* Here, on this kernel: record the replay process, then check its trace. */
+/* The replay process under record, runs to results; 0, or -1 (said). */
+static int run_recorded(const struct replay_opts *o, const char *runs_path, const char *res_path)
+{
+	int rc = record_replay(o, runs_path, res_path);
+
+	if (*o->stop) {
+		replay_say(o, SAY_ERROR, "replay: interrupted; the scratch directory was removed");
+		return -1;
+	}
+	if (rc != 0) {
+		replay_say(o, SAY_ERROR, "replay: recording the replay failed (record exited with %d)",
+			   rc);
+		return -1;
+	}
+	return 0;
+}
+
 static int replay_local(const struct replay_opts *o, const struct rplan *p,
 			const struct rrun_set *rs, struct replay_outcome *out)
 {
 	char runs_path[4200], res_path[4200];
-	int rc, n;
+	int n;
 
 	if (replay_mkdir(o, "mmreplay", scratch, sizeof(scratch)))
 		return out->status;
-	setup_swap(o, p);
+	setup_swap(o, p->swapouts, p->page_size);
 	snprintf(runs_path, sizeof(runs_path), "%s/runs", scratch);
-	snprintf(res_path, sizeof(res_path), "%s/results", scratch);
-	if (o->results_out)
-		snprintf(res_path, sizeof(res_path), "%s", o->results_out);
+	snprintf(res_path, sizeof(res_path), "%s", o->results_out ?: "");
+	if (!o->results_out)
+		snprintf(res_path, sizeof(res_path), "%s/results", scratch);
 	if (runs_write(runs_path, rs->runs, rs->nr_runs)) {
 		replay_say(o, SAY_ERROR, "replay: cannot write %s: %s", runs_path, strerror(errno));
 		goto out;
 	}
-	if (rs->nr_runs) {
-		rc = record_replay(o, runs_path, res_path);
-		if (*o->stop) {
-			replay_say(o, SAY_ERROR, "replay: interrupted; the scratch directory was "
-				   "removed");
-			goto out;
-		}
-		if (rc != 0) {
-			replay_say(o, SAY_ERROR, "replay: recording the replay failed (record exited "
-				   "with %d)", rc);
-			goto out;
-		}
-	}
+	if (rs->nr_runs && run_recorded(o, runs_path, res_path))
+		goto out;
 	if (o->results_out) {	/* in a guest: the host checks and reports */
 		out->status = 0;
 		goto out;
@@ -283,6 +289,25 @@ static int replay_local(const struct replay_opts *o, const struct rplan *p,
 out:
 	cleanup();
 	return out->status;
+}
+
+int replay_in_guest(const struct replay_opts *o)
+{
+	struct rrun *runs;
+	int n = runs_read(o->guest_runs, &runs), ret = 2;
+
+	free(runs);
+	if (n < 0) {
+		replay_say(o, SAY_ERROR, "replay: cannot read %s", o->guest_runs);
+		return ret;
+	}
+	if (replay_mkdir(o, "mmreplay", scratch, sizeof(scratch)))
+		return ret;
+	setup_swap(o, o->guest_swapouts, o->guest_page_size);
+	if (!n || !run_recorded(o, o->guest_runs, o->results_out))
+		ret = 0;
+	cleanup();
+	return ret;
 }
 
 int replay_session(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,

@@ -19,6 +19,8 @@
 #include "traces/kinds.h"
 #include "vm/vm.h"
 
+static char tmpdir[4096];	/* the initramfs, and what the guest brings back */
+
 /* zram and what it needs to compress; nvme/virtio in case they are modules */
 static const char *const guest_modules[] = { "zram", "lzo_rle", "lzo", "lz4", "zstd",
 					     "nvme", "virtio_pci", "virtio_blk", NULL };
@@ -143,8 +145,12 @@ static const char *find_busybox(void)
 	return NULL;
 }
 
-/* The guest's command: replay into /out, results in /out/results, no report. */
-static void guest_args(const struct replay_opts *o, char *buf, size_t len)
+/*
+ * The guest's command, an argument a line (guest-init.sh reads them): the
+ * host's runs (/mmreplay/runs) replayed into /out, results in /out/results,
+ * no report.  The guest builds the plan only in its replay process.
+ */
+static void guest_args(const struct replay_opts *o, const struct rplan *p, char *buf, size_t len)
 {
 	size_t n = 0;
 
@@ -152,27 +158,31 @@ static void guest_args(const struct replay_opts *o, char *buf, size_t len)
 	if (o->verbose)
 		ARG("-v\n");
 	ARG("replay\n/mmreplay/in.trace\n-o\n/out/replay.trace\n--guest-results\n/out/results\n");
+	ARG("--guest-runs\n/mmreplay/runs\n--guest-swap\n%llu,%ld\n",
+	    (unsigned long long)p->swapouts, p->page_size);
 	ARG("--order\n%s\n--timeout\n%d\n", o->order == ORDER_FREE ? "free" : "recorded",
 	    o->timeout_s);
 	if (o->no_snapshot)
 		ARG("--no-snapshot\n");
-	if (o->explore)
-		ARG("--explore\n--trials\n%d\n--pairs\n%d\n--window\n%llu\n", o->trials,
-		    o->max_pairs, (unsigned long long)(o->window_ns / 1000));
-	ARG("--perturb\n");
-	for (int k = 1, n0 = 0; k < PERTURB_NR; k++)
-		if (o->perturb & 1u << k)
-			ARG("%s%s", n0++ ? "," : "", perturb_name(k));
-	ARG("%s\n", o->perturb ? "" : "none");
-	if (o->pair_a >= 0 && o->pair_perturb)
-		ARG("--pair\n%ld,%s\n", o->pair_a, perturb_name(o->pair_perturb));
-	else if (o->pair_a >= 0)
-		ARG("--pair\n%ld,%ld\n", o->pair_a, o->pair_b);
-	ARG("--seed\n%llu\n", (unsigned long long)o->seed);
 #undef ARG
 }
 
-static int build_initramfs(const struct replay_opts *o, const struct kimage *k, const char *path)
+/* The runs into the initramfs as /mmreplay/runs (written in tmpdir first). */
+static int add_runs(struct cpio *c, const char *tmpdir, const struct rrun_set *rs, char *err,
+		    size_t errlen)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/runs", tmpdir);
+	if (runs_write(path, rs->runs, rs->nr_runs) || cpio_add_file(c, "/mmreplay/runs", path, 0644)) {
+		snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int build_initramfs(const struct replay_opts *o, const struct kimage *k,
+			   const struct rplan *p, const struct rrun_set *rs, const char *path)
 {
 	static const char *const dirs[] = { "/proc", "/sys", "/dev", "/tmp", "/out", "/root",
 					    "/etc", "/var/tmp", "/sbin", "/usr/bin", "/usr/sbin",
@@ -206,7 +216,9 @@ static int build_initramfs(const struct replay_opts *o, const struct kimage *k, 
 	if (k->moddir[0] &&
 	    modules_add(c, k->moddir, guest_modules, mods, sizeof(mods), err, sizeof(err)) < 0)
 		goto fail;
-	guest_args(o, args, sizeof(args));
+	if (add_runs(c, tmpdir, rs, err, sizeof(err)))
+		goto fail;
+	guest_args(o, p, args, sizeof(args));
 	cpio_add_data(c, "/mmreplay/args", args, strlen(args), 0644);
 	cpio_add_data(c, "/mmreplay/modules", mods, strlen(mods), 0644);
 	cpio_add_data(c, "/init", vm_guest_init, vm_guest_init_len, 0755);
@@ -378,8 +390,6 @@ static int kernel_broke(const struct replay_opts *o, const struct vm_result *vr,
 
 /* ---- the whole run ------------------------------------------------------ */
 
-static char tmpdir[4096];
-
 static const char *choose_accel(const struct replay_opts *o)
 {
 	const char *a = o->accel ?: getenv("MMREPLAY_ACCEL");
@@ -434,8 +444,9 @@ static int choose_icount(const struct replay_opts *o, struct vm_opts *vo,
 }
 
 /* Boots the guest and runs the replay there; 0, or -1 (said) when no guest ran to its end. */
-static int boot_guest(const struct replay_opts *o, const struct kimage *k, const char *outdir,
-		      struct vm_result *vr, struct replay_outcome *out, double *t_rd)
+static int boot_guest(const struct replay_opts *o, const struct kimage *k, const struct rplan *p,
+		      const struct rrun_set *rs, const char *outdir, struct vm_result *vr,
+		      struct replay_outcome *out, double *t_rd)
 {
 	struct vm_opts vo = { .mem_mb = o->mem_mb, .cpus = o->cpus, .numa = o->cpus < 2 ? 1 : 2,
 			      .timeout_s = o->vm_timeout_s, .kernel = o->kernel,
@@ -443,7 +454,7 @@ static int boot_guest(const struct replay_opts *o, const struct kimage *k, const
 	char initrd[4200];
 
 	snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio", tmpdir);
-	if (mkdir(outdir, 0700) || build_initramfs(o, k, initrd))
+	if (mkdir(outdir, 0700) || build_initramfs(o, k, p, rs, initrd))
 		return -1;
 	*t_rd = vm_now();
 	vo.initrd = initrd;
@@ -486,7 +497,7 @@ int replay_vm(const struct replay_opts *o, const struct rplan *p, const struct r
 		return out->status = 2;
 	snprintf(outdir, sizeof(outdir), "%s/out", tmpdir);
 	snprintf(out->console, sizeof(out->console), "%s.console", o->out);
-	if (boot_guest(o, &k, outdir, &vr, out, &t_rd))
+	if (boot_guest(o, &k, p, rs, outdir, &vr, out, &t_rd))
 		goto out;
 	broke = vr.end == VM_PANIC || vr.end == VM_OOPS;
 	read_facts(outdir, &out->guest);
