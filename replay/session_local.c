@@ -154,6 +154,11 @@ void replay_runs_free(struct rrun_set *rs)
 	rs->runs = NULL;
 }
 
+static int stopped(const struct replay_opts *o)
+{
+	return o->stop && *o->stop;
+}
+
 /* SIGKILLs our children (orphans we reap as subreaper); how many there were. */
 static int kill_children(void)
 {
@@ -197,7 +202,7 @@ static void reap_orphans(const struct replay_opts *o)
 	while (waitpid(-1, NULL, WNOHANG) >= 0 || errno == EINTR) {
 		if (time(NULL) - t0 > REAP_WAIT_S)
 			break;
-		if (*o->stop)
+		if (stopped(o))
 			kill_children();
 		usleep(10000);
 	}
@@ -228,7 +233,7 @@ static int record_replay(const struct replay_opts *o, const char *runs, const ch
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	reap_orphans(o);
-	if (pid < 0 || *o->stop)
+	if (pid < 0 || stopped(o))
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -239,7 +244,7 @@ static int run_recorded(const struct replay_opts *o, const char *runs_path, cons
 {
 	int rc = record_replay(o, runs_path, res_path);
 
-	if (*o->stop) {
+	if (stopped(o)) {
 		replay_say(o, SAY_ERROR, "replay: interrupted; the scratch directory was removed");
 		return -1;
 	}
