@@ -146,25 +146,25 @@ static const char *find_busybox(void)
 }
 
 /*
- * The guest's command, an argument a line (guest-init.sh reads them): the
- * host's runs (/mmreplay/runs) replayed into /out, results in /out/results,
- * no report.  The guest builds the plan only in its replay process.
+ * The guest's command: the host's runs (/mmreplay/runs) replayed into
+ * /out, results in /out/results, no report.  The guest builds the plan
+ * only in its replay process.  0, or -1 if it does not fit.
  */
-static void guest_args(const struct replay_opts *o, const struct rplan *p, char *buf, size_t len)
+static int guest_args(const struct replay_opts *o, const struct rplan *p, char *buf, size_t len)
 {
-	size_t n = 0;
+	char swap[48], timeout[16];
+	const char *argv[24] = { "-v", "replay", "/mmreplay/in.trace", "-o", "/out/replay.trace",
+				 "--guest-results", "/out/results", "--guest-runs",
+				 "/mmreplay/runs", "--guest-swap", swap, "--order",
+				 o->order == ORDER_FREE ? "free" : "recorded", "--timeout", timeout };
+	int n = 15;
 
-#define ARG(...) (n += snprintf(buf + n, len - n, __VA_ARGS__))
-	if (o->verbose)
-		ARG("-v\n");
-	ARG("replay\n/mmreplay/in.trace\n-o\n/out/replay.trace\n--guest-results\n/out/results\n");
-	ARG("--guest-runs\n/mmreplay/runs\n--guest-swap\n%llu,%ld\n",
-	    (unsigned long long)p->swapouts, p->page_size);
-	ARG("--order\n%s\n--timeout\n%d\n", o->order == ORDER_FREE ? "free" : "recorded",
-	    o->timeout_s);
+	snprintf(swap, sizeof(swap), "%llu,%ld", (unsigned long long)p->swapouts, p->page_size);
+	snprintf(timeout, sizeof(timeout), "%d", o->timeout_s);
 	if (o->no_snapshot)
-		ARG("--no-snapshot\n");
-#undef ARG
+		argv[n++] = "--no-snapshot";
+	/* mmreplay [-v] replay ... */
+	return vm_args_write(buf, len, o->verbose ? argv : argv + 1) < 0 ? -1 : 0;
 }
 
 /* The runs into the initramfs as /mmreplay/runs (written in tmpdir first). */
@@ -218,7 +218,11 @@ static int build_initramfs(const struct replay_opts *o, const struct kimage *k,
 		goto fail;
 	if (add_runs(c, tmpdir, rs, err, sizeof(err)))
 		goto fail;
-	guest_args(o, p, args, sizeof(args));
+	if (guest_args(o, p, args, sizeof(args))) {
+		snprintf(err, sizeof(err), "the guest's command does not fit in %zu bytes",
+			 sizeof(args));
+		goto fail;
+	}
 	cpio_add_data(c, "/mmreplay/args", args, strlen(args), 0644);
 	cpio_add_data(c, "/mmreplay/modules", mods, strlen(mods), 0644);
 	cpio_add_data(c, "/init", vm_guest_init, vm_guest_init_len, 0755);
@@ -234,47 +238,38 @@ fail:
 
 /* ---- after the guest ---------------------------------------------------- */
 
-/* The guest's "guest" file: key=value lines that guest-init.sh writes. */
-static int read_facts(const char *outdir, struct replay_guest *g)
+/* One of the guest's facts (vm_facts_read()) into its place. */
+static void guest_fact(void *ctx, const char *key, const char *val)
 {
-	char path[4400], line[256], *eq;
-	FILE *f;
+	struct replay_guest *g = ctx;
 
+	if (!strcmp(key, "kernel"))
+		snprintf(g->kernel, sizeof(g->kernel), "%s", val);
+	else if (!strcmp(key, "nodes"))
+		snprintf(g->nodes, sizeof(g->nodes), "%s", val);
+	else if (!strcmp(key, "swap"))
+		snprintf(g->swap, sizeof(g->swap), "%s", val);
+	else if (!strcmp(key, "cpus"))
+		g->cpus = atoi(val);
+	else if (!strcmp(key, "status"))
+		g->status = atoi(val);
+	else if (!strcmp(key, "leftover_perturbers"))
+		g->leftover_perturbers = atoi(val);
+	else if (!strcmp(key, "leftover_cgroups"))
+		g->leftover_cgroups = atoi(val);
+	else if (!strcmp(key, "init_s"))
+		g->init_s = atof(val);
+	else if (!strcmp(key, "cmd_start_s"))
+		g->cmd_start_s = atof(val);
+	else if (!strcmp(key, "cmd_end_s"))
+		g->cmd_end_s = atof(val);
+}
+
+static void read_facts(const char *outdir, struct replay_guest *g)
+{
 	memset(g, 0, sizeof(*g));
 	g->status = -1;
-	snprintf(path, sizeof(path), "%s/guest", outdir);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = 0;
-		eq = strchr(line, '=');
-		if (!eq)
-			continue;
-		*eq++ = 0;
-		if (!strcmp(line, "kernel"))
-			snprintf(g->kernel, sizeof(g->kernel), "%s", eq);
-		else if (!strcmp(line, "nodes"))
-			snprintf(g->nodes, sizeof(g->nodes), "%s", eq);
-		else if (!strcmp(line, "swap"))
-			snprintf(g->swap, sizeof(g->swap), "%s", eq);
-		else if (!strcmp(line, "cpus"))
-			g->cpus = atoi(eq);
-		else if (!strcmp(line, "status"))
-			g->status = atoi(eq);
-		else if (!strcmp(line, "leftover_perturbers"))
-			g->leftover_perturbers = atoi(eq);
-		else if (!strcmp(line, "leftover_cgroups"))
-			g->leftover_cgroups = atoi(eq);
-		else if (!strcmp(line, "init_s"))
-			g->init_s = atof(eq);
-		else if (!strcmp(line, "cmd_start_s"))
-			g->cmd_start_s = atof(eq);
-		else if (!strcmp(line, "cmd_end_s"))
-			g->cmd_end_s = atof(eq);
-	}
-	fclose(f);
-	return 0;
+	vm_facts_read(outdir, guest_fact, g);
 }
 
 /* Kinds the guest's recorder could not attach, from the replay trace's header. */

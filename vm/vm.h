@@ -94,6 +94,17 @@ const char *vm_end_name(enum vm_end e);
 /* CLOCK_MONOTONIC in seconds */
 double vm_now(void);
 
+/* ---- the guest's command and facts (guest.c), as guest-init.sh has them ---- */
+/*
+ * The command for /mmreplay/args: @argv (NULL-terminated) an argument a
+ * line into @buf; its length, or -1 if it does not fit or an argument
+ * holds a newline.
+ */
+int vm_args_write(char *buf, size_t len, const char *const *argv);
+/* Each "key=value" line of @outdir/guest to @fact; 0, or -1 if there is no such file. */
+typedef void (*vm_fact_fn)(void *ctx, const char *key, const char *value);
+int vm_facts_read(const char *outdir, vm_fact_fn fact, void *ctx);
+
 /* The guest's /init (vm/guest-init.sh, linked in). */
 extern const char vm_guest_init[];
 extern const unsigned int vm_guest_init_len;
