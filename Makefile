@@ -34,7 +34,9 @@ WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/workloads/%,$(wildcard tes
 BENCH := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
 TESTS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(wildcard tests/test_*.c))
 TEST_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(TRACES_SRC) $(CHECK_SRC) $(REPLAY_SRC) $(DIFF_SRC) \
-	cli/util.c)
+	$(VM_SRC) cli/util.c) $(OUTPUT)/vm/guest_init.o
+# the replay session (scratch, subprocesses, QEMU): not in the fuzzer's reading path
+SESSION_SRC := $(wildcard replay/session*.c) replay/scratch.c
 
 ifeq ($(V),1)
 	Q =
@@ -131,7 +133,7 @@ FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wno-unused-parameter \
 	-Wno-missing-field-initializers $(FUZZ_SAN)
-FUZZ_LIB_SRC := $(TRACES_SRC) $(CHECK_SRC) $(REPLAY_SRC) $(DIFF_SRC) cli/util.c \
+FUZZ_LIB_SRC := $(TRACES_SRC) $(CHECK_SRC) $(filter-out $(SESSION_SRC),$(REPLAY_SRC)) $(DIFF_SRC) cli/util.c \
 	cli/cmd_show.c cli/cmd_check.c cli/cmd_diff.c cli/cmd_export.c fuzz/trace_fuzz.c
 FUZZ_OBJ := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_LIB_SRC)) $(FUZZ_OUT)/obj/fuzz/ref_trace.o
 

@@ -128,7 +128,7 @@ static void swap_remove(struct mm_ledger *l, __u64 start, __u64 end)
 	l->nr_swap -= b - a;
 }
 
-static size_t swap_count(const struct mm_ledger *l, __u64 start, __u64 end)
+static size_t swaps_in(const struct mm_ledger *l, __u64 start, __u64 end)
 {
 	return l ? swap_lower(l, end) - swap_lower(l, start) : 0;
 }
@@ -334,7 +334,7 @@ static void on_zap(struct ledger *lg, struct mm_state *m, const struct mmr_event
 	t->zap_even_cows = z->even_cows;
 	/* should_zap_cows(): no details, or details->even_cows */
 	t->zap_must_free = !z->has_details || z->even_cows;
-	t->zap_expected = swap_count(mm_ledger(m), z->start, z->end);
+	t->zap_expected = swaps_in(mm_ledger(m), z->start, z->end);
 }
 
 static void on_free_swap(struct ledger *lg, const struct mmr_event *ev)

@@ -1,30 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mmreplay replay: rebuild a recorded workload and re-execute it on this
- * kernel, under `record --snapshot`, then check the replay's trace.  The
- * replay itself runs in a child (`mmreplay __replay-run`) that `record`
- * starts and traces; this process sets up the scratch directory and swap,
- * and cleans them up whatever happens.
+ * kernel (or in a QEMU guest), under `record --snapshot`, then check the
+ * replay's trace.  The session is replay/session.h's; here are its options,
+ * the hidden commands it starts (`__replay-run`, `__vm-send`) and the call
+ * to the report (replay_report.c).
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/stat.h>
-#include <sys/swap.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include "cmds.h"
 #include "replay_cli.h"
+#include "replay_fidelity.h"
 #include "traces/trace.h"
 #include "util.h"
-
-#define MAX_PAIRS 256
+#include "vm/vm.h"
 
 const char usage_replay[] =
 	"usage: mmreplay replay TRACE [-o FILE] [--order recorded|free] [--json]\n"
@@ -154,6 +145,17 @@ static int parse_vm_opt(int c, struct replay_opts *o)
 	case 'M': o->modules = optarg; return 0;
 	case 'L': o->vmlinux = optarg; return 0;
 	case 'G': o->results_out = optarg; return 0;
+	case 'R': o->guest_runs = optarg; return 0;
+	case 'S': {
+		unsigned long long pages;
+
+		if (sscanf(optarg, "%llu,%ld", &pages, &o->guest_page_size) != 2) {
+			mmr_err("replay: --guest-swap is PAGES,PAGE_SIZE");
+			return -1;
+		}
+		o->guest_swapouts = pages;
+		return 0;
+	}
 	case 'm': return parse_mem(optarg, &o->mem_mb);
 	case 'c':
 		if (parse_num("--cpus", optarg, 1, &v))
@@ -223,7 +225,7 @@ static int parse_opt(int c, struct replay_opts *o)
 	case 'p':
 		if (parse_num("--pairs", optarg, 1, &v))
 			return -1;
-		o->max_pairs = v < MAX_PAIRS ? v : MAX_PAIRS;
+		o->max_pairs = v < REPLAY_MAX_PAIRS ? v : REPLAY_MAX_PAIRS;
 		return 0;
 	case 'w':
 		if (parse_num("--window", optarg, 0, &v))
@@ -249,6 +251,7 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		{ "vmlinux", required_argument, NULL, 'L' }, { "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' }, { "accel", required_argument, NULL, 'A' },
 		{ "guest-results", required_argument, NULL, 'G' },
+		{ "guest-runs", required_argument, NULL, 'R' }, { "guest-swap", required_argument, NULL, 'S' },
 		{ "perturb", required_argument, NULL, 'T' }, { "icount", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
@@ -295,294 +298,70 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 	return 0;
 }
 
-/* ---- scratch directory and swap ---------------------------------------- */
-
-static char scratch[4096], swapfile[4200];
 static volatile sig_atomic_t interrupted;
-
-static void cleanup(void)
-{
-	if (swapfile[0]) {
-		swapoff(swapfile);
-		unlink(swapfile);
-		swapfile[0] = 0;
-	}
-	replay_rmdir(scratch);
-}
-
-static int swap_active(void)
-{
-	FILE *f = fopen("/proc/swaps", "r");
-	char line[512];
-	int n = 0;
-
-	while (f && fgets(line, sizeof(line), f))
-		n++;
-	if (f)
-		fclose(f);
-	return n > 1;
-}
-
-static int run_quiet(char *const argv[])
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		dup2(null, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The recording swapped and this machine has no swap: a temporary swap file. */
-static void setup_swap(const struct rplan *p)
-{
-	long mb = (long)(p->swapouts * 2 * p->page_size >> 20) + 64;
-	char *mk[] = { "mkswap", swapfile, NULL };
-	const char *why = NULL;
-	int fd;
-
-	if (!p->swapouts || swap_active())
-		return;
-	snprintf(swapfile, sizeof(swapfile), "%s/swap", scratch);
-	fd = open(swapfile, O_RDWR | O_CREAT | O_EXCL, 0600);
-	if (fd < 0 || fallocate(fd, 0, 0, mb << 20))
-		why = strerror(errno);
-	if (fd >= 0)
-		close(fd);
-	if (!why && run_quiet(mk) != 0)
-		why = "mkswap failed";
-	else if (!why && swapon(swapfile, 0))
-		why = strerror(errno);
-	if (!why) {
-		mmr_warn("replay: the recording swapped %llu pages; swapping to a temporary %ld MiB "
-			 "file for this run", (unsigned long long)p->swapouts, mb);
-		return;
-	}
-	mmr_warn("replay: the recording swapped %llu pages, but this machine has no swap and a "
-		 "temporary swap file in %s could not be set up (%s); swap-outs will not happen",
-		 (unsigned long long)p->swapouts, scratch, why);
-	unlink(swapfile);
-	swapfile[0] = 0;
-}
-
-/* ---- the runs ---------------------------------------------------------- */
-
-/* Explore's cells: racing pairs of tasks' ops, then target ops x perturbation kinds. */
-static int explore_cells(const struct replay_opts *o, const struct rplan *p, struct rpair *cells)
-{
-	__u32 targets[MAX_PAIRS];
-	int n = plan_pairs(p, o->window_ns, cells, o->max_pairs);
-	int nt = o->perturb ? plan_targets(p, targets, o->max_pairs) : 0;
-
-	for (int i = 0; i < nt; i++)
-		for (int k = 1; k < PERTURB_NR; k++)
-			if (o->perturb & 1u << k && n < MAX_PAIRS)
-				cells[n++] = (struct rpair){ targets[i], 0, k };
-	return n;
-}
-
-static int plan_runs(const struct replay_opts *o, const struct rplan *p, struct rpair *pairs,
-		     int *nr_pairs, struct rrun **runs)
-{
-	int n = 0;
-
-	*nr_pairs = 0;
-	if (o->pair_a >= 0) {
-		if ((size_t)o->pair_a >= p->nr_ops || (!o->pair_perturb && (size_t)o->pair_b >= p->nr_ops)) {
-			mmr_err("replay: --pair: the plan has ops 0 to %zu", p->nr_ops - 1);
-			return -1;
-		}
-		*runs = malloc(sizeof(**runs));
-		(*runs)[0] = (struct rrun){ o->pair_a, o->pair_perturb ? -1 : o->pair_b, o->seed,
-					    o->pair_perturb };
-		return 1;
-	}
-	if (!o->explore) {
-		*runs = malloc(sizeof(**runs));
-		(*runs)[0] = (struct rrun){ -1, -1, o->seed };
-		return 1;
-	}
-	*nr_pairs = explore_cells(o, p, pairs);
-	*runs = calloc((size_t)*nr_pairs * o->trials + 1, sizeof(**runs));
-	for (int i = 0; i < *nr_pairs; i++)
-		for (int t = 0; t < o->trials; t++)
-			(*runs)[n++] = (struct rrun){ pairs[i].a, pairs[i].perturb ? -1 : (long)pairs[i].b,
-						      trial_seed(o->seed, i, t), pairs[i].perturb };
-	return n;
-}
-
-static int write_runs(const char *path, const struct rrun *runs, int n)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -1;
-	for (int i = 0; i < n; i++)
-		fprintf(f, "%ld %ld %llu %d\n", runs[i].a, runs[i].b, (unsigned long long)runs[i].seed,
-			runs[i].perturb);
-	return fclose(f);
-}
 
 static void on_signal(int sig)
 {
 	interrupted = 1;
 }
 
-/* SIGKILLs our children (orphans we reap as subreaper); how many there were. */
-static int kill_children(void)
+/* The session's messages, in the order they happen. */
+static void say(enum replay_say level, const char *msg)
 {
-	char path[300], buf[512], *p;
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int n = 0, ppid;
-	FILE *f;
-
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		f = fopen(path, "r");
-		p = f && fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-		if (f)
-			fclose(f);
-		if (p && sscanf(p, ") %*c %d", &ppid) == 1 && ppid == getpid()) {
-			kill(atoi(e->d_name), SIGKILL);	/* ends a stop too */
-			n++;
-		}
-	}
-	if (d)
-		closedir(d);
-	return n;
+	if (level == SAY_ERROR)
+		mmr_err("%s", msg);
+	else if (level == SAY_WARN)
+		mmr_warn("%s", msg);
+	else
+		fprintf(stderr, "%s\n", msg);
 }
 
-/*
- * After record: we are the subreaper of everything it ran (set before the
- * fork).  On Ctrl-C, record can exit while the replay process is still
- * killing its tasks, or is held stopped by a snapshot whose SIGSTOP landed
- * after record's SIGCONT: kill what is left and reap it, for at most
- * REAP_WAIT_S, so that nothing outlives the command.
- */
-#define REAP_WAIT_S 20
-
-static void reap_orphans(void)
+/* Where the session's messages go, and what stops it. */
+static void session_io(struct replay_opts *o)
 {
-	time_t t0 = time(NULL);
-
-	while (waitpid(-1, NULL, WNOHANG) >= 0 || errno == EINTR) {
-		if (time(NULL) - t0 > REAP_WAIT_S)
-			break;
-		if (interrupted)
-			kill_children();
-		usleep(10000);
-	}
-}
-
-/* record --snapshot -o OUT -- mmreplay __replay-run ... TRACE */
-static int record_replay(const struct replay_opts *o, const char *runs, const char *results)
-{
-	char self[4096], timeout[16];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *argv[] = { self, "record", o->no_snapshot ? "-q" : "--snapshot", "-q", "-o", (char *)o->out, "--", self,
-			 "__replay-run", "--scratch", scratch, "--runs", (char *)runs, "--results",
-			 (char *)results, "--order", o->order == ORDER_FREE ? "free" : "recorded",
-			 "--timeout", timeout, (char *)o->trace, NULL };
-	int status;
-	pid_t pid;
-
-	if (n <= 0)
-		return -1;
-	self[n] = 0;
-	snprintf(timeout, sizeof(timeout), "%d", o->timeout_s);
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	pid = fork();
-	if (pid == 0) {
-		execv(self, argv);
-		_exit(127);
-	}
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	reap_orphans();
-	if (pid < 0 || interrupted)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Here, on this kernel: record the replay process, then check its trace. */
-static int replay_local(struct replay_opts *o, const struct rplan *p,
-			const struct rrun_set *rs)
-{
-	static struct perturb_caps caps;
-	struct run_result *res = NULL;
-	char runs_path[4200], res_path[4200];
-	int rc, n, ret = MMR_EXIT_ERROR;
-
-	if (replay_mkdir(o, "mmreplay", scratch, sizeof(scratch)))
-		return ret;
-	setup_swap(p);
-	snprintf(runs_path, sizeof(runs_path), "%s/runs", scratch);
-	snprintf(res_path, sizeof(res_path), "%s/results", scratch);
-	if (o->results_out)
-		snprintf(res_path, sizeof(res_path), "%s", o->results_out);
-	if (write_runs(runs_path, rs->runs, rs->nr_runs)) {
-		mmr_err("replay: cannot write %s: %s", runs_path, strerror(errno));
-		goto out;
-	}
-	if (rs->nr_runs) {
-		rc = record_replay(o, runs_path, res_path);
-		if (interrupted) {
-			mmr_err("replay: interrupted; the scratch directory was removed");
-			goto out;
-		}
-		if (rc != 0) {
-			mmr_err("replay: recording the replay failed (record exited with %d)", rc);
-			goto out;
-		}
-	}
-	if (o->results_out) {	/* in a guest: the host checks and reports */
-		ret = 0;
-		goto out;
-	}
-	res = calloc(rs->nr_runs + 1, sizeof(*res));
-	n = res ? results_read(res_path, res, rs->nr_runs) : -1;
-	if (n != rs->nr_runs) {
-		mmr_err("replay: the replay process reported %d of %d runs", n, rs->nr_runs);
-		goto out;
-	}
-	results_caps_read(res_path, &caps);
-	o->caps = &caps;
-	o->determinism = "not deterministic: on the running kernel, the tasks and the kernel's "
-			 "own threads race for real (replay --kernel IMAGE runs a deterministic "
-			 "QEMU guest)";
-	cleanup();
-	ret = replay_report(o, p, rs->pairs, rs->nr_pairs, res, rs->nr_runs);
-out:
-	cleanup();
-	free(res);
-	return ret;
-}
-
-static int replay(struct replay_opts *o, const struct rplan *p)
-{
-	static struct rpair pairs[MAX_PAIRS];
-	struct rrun_set rs = { .pairs = pairs };
-	int ret;
-
-	rs.nr_runs = plan_runs(o, p, pairs, &rs.nr_pairs, &rs.runs);
-	if (rs.nr_runs < 0)
-		return MMR_EXIT_ERROR;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	o->stop = &interrupted;
-	ret = o->kernel ? replay_vm(o, p, &rs) : replay_local(o, p, &rs);
-	free(rs.runs);
+	o->say = say;
+	o->verbose = mmr_verbose;
+}
+
+/*
+ * A plain replay's exit status, from the session's (0 clean, 1 findings, 2
+ * error): not faithful (4) before some verdicts not checked (3).
+ */
+static int replay_status(const struct replay_outcome *out, const struct fidelity_report *fr,
+			 int status)
+{
+	status = replay_fidelity_status(fr, status);
+	if (!status && out->last && checker_unchecked(out->last))
+		status = MMR_EXIT_UNCHECKED;
+	return status;
+}
+
+/* The runs, the session, the report; the exit status. */
+static int replay(struct replay_opts *o, const struct rplan *p)
+{
+	static struct rrun_set rs;
+	struct replay_outcome out;
+	struct fidelity_report fr;
+	char err[512];
+	int ret, plain;
+
+	if (replay_runs(o, p, &rs, err, sizeof(err))) {
+		mmr_err("replay: %s", err);
+		return MMR_EXIT_ERROR;
+	}
+	session_io(o);
+	ret = replay_session(o, p, &rs, &out);
+	plain = out.report && !o->explore;
+	if (plain)
+		replay_fidelity_check(&fr, o, &out.res[0]);
+	replay_report(o, p, &rs, &out, plain ? &fr : NULL);
+	if (plain)
+		ret = replay_status(&out, &fr, ret);
+	replay_outcome_free(&out);
+	replay_runs_free(&rs);
 	return ret;
 }
 
@@ -597,6 +376,10 @@ int cmd_replay(int argc, char **argv)
 	r = parse_replay(argc, argv, &o);
 	if (r)
 		return r > 0 ? 0 : MMR_EXIT_ERROR;
+	if (o.guest_runs && o.results_out) {	/* in a guest: the host made the plan and runs */
+		session_io(&o);
+		return replay_in_guest(&o);
+	}
 	t = mmr_trace_open(o.trace, err, sizeof(err));
 	if (!t) {
 		mmr_err("replay: %s", err);
@@ -624,93 +407,50 @@ int cmd_replay(int argc, char **argv)
 	return r;
 }
 
-/* ---- the replay process ---------------------------------------------- */
+/* ---- the hidden commands ----------------------------------------------- */
 
-static int read_runs(const char *path, struct rrun **runs)
-{
-	FILE *f = fopen(path, "r");
-	struct rrun r;
-	unsigned long long seed;
-	int n = 0, cap = 0;
-
-	*runs = NULL;
-	while (f && fscanf(f, "%ld %ld %llu %d", &r.a, &r.b, &seed, &r.perturb) == 4) {
-		r.seed = seed;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			*runs = realloc(*runs, cap * sizeof(**runs));
-		}
-		(*runs)[n++] = r;
-	}
-	if (f)
-		fclose(f);
-	return f ? n : -1;
-}
-
+/* __replay-run --scratch DIR --runs FILE --results FILE [--order O] [--timeout S] TRACE */
 int cmd_replay_run(int argc, char **argv)
 {
-	struct rexec_opts xo = { .timeout_s = 30 };
-	const char *runs_path = NULL, *res_path = NULL, *trace = NULL;
-	static struct perturb_caps caps;
-	struct run_result rr;
-	unsigned want = 0;
-	struct mmr_trace *t;
-	struct rrun *runs;
-	struct rplan p;
+	struct replay_run_args a = { .xo = { .timeout_s = 30 } };
 	char err[512];
-	FILE *res;
-	int n;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--scratch") && i + 1 < argc)
-			xo.scratch = argv[++i];
+			a.xo.scratch = argv[++i];
 		else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
-			runs_path = argv[++i];
+			a.runs = argv[++i];
 		else if (!strcmp(argv[i], "--results") && i + 1 < argc)
-			res_path = argv[++i];
+			a.results = argv[++i];
 		else if (!strcmp(argv[i], "--order") && i + 1 < argc)
-			xo.order = !strcmp(argv[++i], "free") ? ORDER_FREE : ORDER_RECORDED;
+			a.xo.order = !strcmp(argv[++i], "free") ? ORDER_FREE : ORDER_RECORDED;
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
-			xo.timeout_s = atoi(argv[++i]);
+			a.xo.timeout_s = atoi(argv[++i]);
 		else
-			trace = argv[i];
+			a.trace = argv[i];
 	}
-	if (!xo.scratch || !runs_path || !res_path || !trace) {
+	if (!a.xo.scratch || !a.runs || !a.results || !a.trace) {
 		mmr_err("__replay-run: internal command, started by 'mmreplay replay'");
 		return MMR_EXIT_ERROR;
 	}
-	t = mmr_trace_open(trace, err, sizeof(err));
-	if (!t || plan_build(t, &p, err, sizeof(err))) {
-		mmr_err("replay: %s", err);
-		return MMR_EXIT_ERROR;
-	}
-	mmr_trace_close(t);
-	n = read_runs(runs_path, &runs);
-	res = fopen(res_path, "w");
-	if (n < 0 || !res) {
-		mmr_err("replay: cannot read the runs or write the results in %s", xo.scratch);
-		return MMR_EXIT_ERROR;
-	}
-	for (int i = 0; i < n; i++)
-		want |= runs[i].perturb ? 1u << runs[i].perturb : 0;
-	if (want) {
-		perturb_detect(&caps, want, xo.scratch);
-		xo.caps = &caps;
-		results_caps_write(res, &caps);
-	}
-	for (int i = 0; i < n && !plan_interrupted(); i++) {
-		memset(&rr, 0, sizeof(rr));
-		rr.run = runs[i];
-		if (runs[i].perturb && !(caps.ok & 1u << runs[i].perturb))
-			rr.st.perturbed = -1;	/* not available here: not run */
-		else
-			plan_exec(&p, &runs[i], i, &xo, &rr.st, rr.err, sizeof(rr.err));
-		results_write(res, &rr);
-		fflush(res);
-	}
-	fclose(res);
-	perturb_cleanup(&caps);
-	free(runs);
-	plan_free(&p);
-	return 0;
+	if (!replay_run_process(&a, err, sizeof(err)))
+		return 0;
+	mmr_err("replay: %s", err);
+	return MMR_EXIT_ERROR;
 }
+
+/* mmreplay __vm-send DIR: in the guest, DIR into the ivshmem device (vm/send.c) */
+int cmd_vm_send(int argc, char **argv)
+{
+	char err[512];
+
+	if (argc != 2) {
+		mmr_err("__vm-send: usage: __vm-send DIR");
+		return MMR_EXIT_ERROR;
+	}
+	if (!vm_send(argv[1], err, sizeof(err)))
+		return 0;
+	mmr_err("__vm-send: %s", err);
+	return MMR_EXIT_ERROR;
+}
+

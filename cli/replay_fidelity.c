@@ -5,7 +5,7 @@
 #include "replay_fidelity.h"
 #include "util.h"
 
-void replay_fidelity_check(struct replay_fidelity *rf, const struct replay_opts *o,
+void replay_fidelity_check(struct fidelity_report *rf, const struct replay_opts *o,
 			   const struct run_result *r)
 {
 	memset(rf, 0, sizeof(*rf));
@@ -34,7 +34,7 @@ static void plain_skips(const struct fverdict *v)
 			       fskip_benign(r) ? "" : "  *");
 }
 
-void replay_fidelity_plain(const struct replay_fidelity *rf)
+void replay_fidelity_plain(const struct fidelity_report *rf)
 {
 	const struct fverdict *v = &rf->v;
 
@@ -77,7 +77,7 @@ static void json_skips(const struct fverdict *v, json_writer_t *w)
 	jsonw_end_object(w);
 }
 
-void replay_fidelity_json(const struct replay_fidelity *rf, json_writer_t *w)
+void replay_fidelity_json(const struct fidelity_report *rf, json_writer_t *w)
 {
 	const struct fverdict *v = &rf->v;
 
@@ -116,7 +116,7 @@ void replay_fidelity_json(const struct replay_fidelity *rf, json_writer_t *w)
 	jsonw_end_object(w);
 }
 
-int replay_fidelity_status(const struct replay_fidelity *rf, int status)
+int replay_fidelity_status(const struct fidelity_report *rf, int status)
 {
 	if (status)
 		return status;

@@ -15,7 +15,7 @@
 /* Exit status of a replay that ran, with no findings, but not faithfully. */
 #define MMR_EXIT_UNFAITHFUL 4
 
-struct replay_fidelity {
+struct fidelity_report {
 	int checked;		/* 0: a trace could not be read (err) */
 	char err[256];
 	const char *recording, *replay;
@@ -24,17 +24,17 @@ struct replay_fidelity {
 };
 
 /* Compares the replay trace o->out with the recording o->trace; r: the plain run. */
-void replay_fidelity_check(struct replay_fidelity *rf, const struct replay_opts *o,
+void replay_fidelity_check(struct fidelity_report *rf, const struct replay_opts *o,
 			   const struct run_result *r);
-void replay_fidelity_plain(const struct replay_fidelity *rf);
+void replay_fidelity_plain(const struct fidelity_report *rf);
 /* The "fidelity" member, in the open report object. */
-void replay_fidelity_json(const struct replay_fidelity *rf, json_writer_t *w);
+void replay_fidelity_json(const struct fidelity_report *rf, json_writer_t *w);
 /*
  * The exit status, from the one without fidelity (0 clean, 1 findings, 2
  * error): an error or findings stay; fidelity not checked is an error; a
  * clean replay that is not faithful is MMR_EXIT_UNFAITHFUL, but for a
  * --pair trial, which is not meant to be (its verdict is only reported).
  */
-int replay_fidelity_status(const struct replay_fidelity *rf, int status);
+int replay_fidelity_status(const struct fidelity_report *rf, int status);
 
 #endif

@@ -4,7 +4,8 @@
  * recorded global order) rebuilt from a trace, and the executor that runs it
  * on this kernel.
  *
- * replay/ is an engine: it includes traces/, vm/ and bpf/, never cli/.
+ * replay/ is an engine: it includes traces/, vm/ and bpf/, never cli/; the
+ * session (session.h) also check/, to check each run of a replay.
  */
 #ifndef MMR_REPLAY_H
 #define MMR_REPLAY_H

@@ -6,7 +6,7 @@
  * "MMRFILE <size> <name>\n<bytes>" records closed by "MMREND\n" to the
  * first medium it finds: ivshmem shared memory (vm/send.c), an NVMe or
  * virtio-blk disk, else the second serial port in raw mode.  The host
- * reads whichever holds a complete stream.  The console is only for people.
+ * reads whichever holds a complete stream (vm_unpack(), in vm/send.c).  The console is only for people.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -236,49 +236,6 @@ int vm_icount_works(const char *kernel, const char *busybox, const char *tmpdir,
 	snprintf(smp, sizeof(smp), "%d", cpus);
 	ok = probe_boots(kernel, busybox, tmpdir, args, ICOUNT_PROBE_S);
 	cache_put("icount-probe", key, ok ? "ok" : "hangs");
-	return ok;
-}
-
-/* ---- results ------------------------------------------------------------ */
-
-static int copy_out(FILE *in, const char *path, long long size)
-{
-	char buf[65536];
-	FILE *out = fopen(path, "w");
-
-	while (out && size > 0) {
-		size_t n = fread(buf, 1, size < (long long)sizeof(buf) ? (size_t)size : sizeof(buf), in);
-
-		if (!n || fwrite(buf, 1, n, out) != n)
-			break;
-		size -= n;
-	}
-	if (out)
-		fclose(out);
-	return out && !size ? 0 : -1;
-}
-
-/* Unpacks a complete MMRFILE stream; 0, or -1 if there is none. */
-static int unpack(const char *img, const char *outdir)
-{
-	char line[512], name[256], path[4400];
-	long long size;
-	FILE *f = fopen(img, "r");
-	int ok = -1;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		if (!strcmp(line, "MMREND\n")) {
-			ok = 0;
-			break;
-		}
-		if (sscanf(line, "MMRFILE %lld %255s", &size, name) != 2 || strchr(name, '/'))
-			break;
-		snprintf(path, sizeof(path), "%s/%s", outdir, name);
-		if (copy_out(f, path, size))
-			break;
-	}
-	if (f)
-		fclose(f);
 	return ok;
 }
 
@@ -572,7 +529,7 @@ int vm_run(const struct vm_opts *o, const char *outdir, struct vm_result *r)
 	r->end = console_end(o->console, r->line, sizeof(r->line));
 	for (int i = 0; i < 4; i++) {
 		snprintf(img, sizeof(img), "%s/%s", tmp, media[i]);
-		if (!unpack(img, outdir))
+		if (!vm_unpack(img, outdir))
 			return r->end == VM_DONE ? 0 : -1;
 	}
 	if (r->end != VM_DONE)

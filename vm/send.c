@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * In the guest: write /out as the MMRFILE stream (see qemu.c) into the
- * shared memory of QEMU's ivshmem-plain device, whose backing file the
- * host reads after the guest powers off.  Plain memory stores, so unlike
- * a disk (whose requests QEMU completes on host threads, at host-timed
- * moments) it leaves a guest run under -icount deterministic; it is also
- * the fastest way out.
+ * The MMRFILE stream that brings the guest's /out back: "MMRFILE <size>
+ * <name>\n<bytes>" records closed by "MMREND\n".  The writer (in the
+ * guest; guest-init.sh writes the same to a disk or a serial port) and the
+ * host's reader, side by side.
+ *
+ * In the guest, vm_send() writes it into the shared memory of QEMU's
+ * ivshmem-plain device, whose backing file the host reads after the guest
+ * powers off.  Plain memory stores, so unlike a disk (whose requests QEMU
+ * completes on host threads, at host-timed moments) it leaves a guest run
+ * under -icount deterministic; it is also the fastest way out.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -118,4 +122,47 @@ int vm_send(const char *dir, char *err, size_t errlen)
 			 (long long)st.st_size >> 20);
 	munmap(mem, st.st_size);
 	return ret ? -1 : 0;
+}
+
+/* ---- the host's reader ---------------------------------------------- */
+
+static int copy_out(FILE *in, const char *path, long long size)
+{
+	char buf[65536];
+	FILE *out = fopen(path, "w");
+
+	while (out && size > 0) {
+		size_t n = fread(buf, 1, size < (long long)sizeof(buf) ? (size_t)size : sizeof(buf), in);
+
+		if (!n || fwrite(buf, 1, n, out) != n)
+			break;
+		size -= n;
+	}
+	if (out)
+		fclose(out);
+	return out && !size ? 0 : -1;
+}
+
+/* Unpacks a complete MMRFILE stream; 0, or -1 if there is none. */
+int vm_unpack(const char *img, const char *outdir)
+{
+	char line[512], name[256], path[4400];
+	long long size;
+	FILE *f = fopen(img, "r");
+	int ok = -1;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strcmp(line, "MMREND\n")) {
+			ok = 0;
+			break;
+		}
+		if (sscanf(line, "MMRFILE %lld %255s", &size, name) != 2 || strchr(name, '/'))
+			break;
+		snprintf(path, sizeof(path), "%s/%s", outdir, name);
+		if (copy_out(f, path, size))
+			break;
+	}
+	if (f)
+		fclose(f);
+	return ok;
 }

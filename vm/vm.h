@@ -84,6 +84,8 @@ const char *vm_accel(const char *kernel, const char *busybox, const char *tmpdir
 int vm_icount_works(const char *kernel, const char *busybox, const char *tmpdir, int cpus);
 /* In the guest: /out (@dir) into the ivshmem device's memory; 0 or -1 and @err. */
 int vm_send(const char *dir, char *err, size_t errlen);
+/* On the host: a complete MMRFILE stream in file @img into @outdir; 0, or -1 if there is none. */
+int vm_unpack(const char *img, const char *outdir);
 /* Prints the last @n lines of a file to stderr, each after @prefix. */
 void vm_print_tail(const char *path, int n, const char *prefix);
 /* The console between rulers: @n lines from the first holding @from, else the last @n. */
@@ -91,6 +93,17 @@ void vm_console_tail(const char *console, int n, const char *from);
 const char *vm_end_name(enum vm_end e);
 /* CLOCK_MONOTONIC in seconds */
 double vm_now(void);
+
+/* ---- the guest's command and facts (guest.c), as guest-init.sh has them ---- */
+/*
+ * The command for /mmreplay/args: @argv (NULL-terminated) an argument a
+ * line into @buf; its length, or -1 if it does not fit or an argument
+ * holds a newline.
+ */
+int vm_args_write(char *buf, size_t len, const char *const *argv);
+/* Each "key=value" line of @outdir/guest to @fact; 0, or -1 if there is no such file. */
+typedef void (*vm_fact_fn)(void *ctx, const char *key, const char *value);
+int vm_facts_read(const char *outdir, vm_fact_fn fact, void *ctx);
 
 /* The guest's /init (vm/guest-init.sh, linked in). */
 extern const char vm_guest_init[];

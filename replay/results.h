@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The two text files between `mmreplay replay` and its replay process
+ * (`mmreplay __replay-run`, under record): the runs to do, one a line, and
+ * the results, a tab-separated line per run after "#perturb" lines saying
+ * which perturbations could run.  Each writer sits beside its reader in
+ * results.c, so that the two cannot drift apart.
+ */
+#ifndef MMR_REPLAY_RESULTS_H
+#define MMR_REPLAY_RESULTS_H
+
+#include <stdio.h>
+#include "replay/replay.h"
+
+/* What one run did, as the replay process wrote it to the results file. */
+struct run_result {
+	struct rrun run;
+	struct rstats st;
+	char err[256];
+};
+
+/* The runs file: "A B SEED PERTURB" a line.  0, or -1 with errno set. */
+int runs_write(const char *path, const struct rrun *runs, int n);
+/* Its runs into *runs (caller frees); how many, or -1 if it cannot be read. */
+int runs_read(const char *path, struct rrun **runs);
+
+/* One run's line of the results file; 0, or -1 on a write error. */
+int results_write(FILE *f, const struct run_result *r);
+/* Reads the results the replay process wrote; returns the number of runs. */
+int results_read(const char *path, struct run_result *res, int max);
+/* The perturbations the replay process found it could run ("#perturb" lines). */
+void results_caps_write(FILE *f, const struct perturb_caps *c);
+void results_caps_read(const char *path, struct perturb_caps *c);
+
+#endif

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The replay session: the runs of a plan executed under `record
+ * --snapshot` here (session_local.c) or in a QEMU guest booted on another kernel
+ * (session_vm.c), their results read back (results.c), and each run of the
+ * replay trace checked (session_check.c).  It fills a struct
+ * replay_outcome; cli/ prints it.  The options are input only.
+ *
+ * Messages on the way (warnings, errors, -v notes) go to o->say in the
+ * order they happen; the guest's console tail goes to stderr (vm/).
+ * Includes replay/, check/ (to check each run), traces/ and vm/.
+ */
+#ifndef MMR_REPLAY_SESSION_H
+#define MMR_REPLAY_SESSION_H
+
+#include <signal.h>
+#include "check/check.h"
+#include "replay/replay.h"
+#include "replay/results.h"
+
+enum replay_say { SAY_ERROR, SAY_WARN, SAY_NOTE };	/* NOTE: a line as it is */
+
+struct replay_opts {
+	const char *trace, *out, *scratch_parent;
+	enum rorder order;
+	int explore, json, trials, max_pairs, timeout_s, no_snapshot;
+	long pair_a, pair_b;
+	int pair_perturb;		/* --pair A,KIND */
+	unsigned perturb;		/* --perturb: mask of PERTURB_* kinds */
+	__u64 seed, window_ns;
+	/* --kernel: the replay runs in a QEMU guest (session_vm.c) */
+	const char *kernel, *modules, *vmlinux, *accel;
+	int mem_mb, cpus, vm_timeout_s;
+	int icount;			/* --icount: TCG shift, ICOUNT_OFF or ICOUNT_AUTO */
+	const char *results_out;	/* in the guest: write the results here, no report */
+	/* in the guest: the host's runs file (no plan is built there), the recording's swap-outs */
+	const char *guest_runs;
+	__u64 guest_swapouts;
+	long guest_page_size;
+	int verbose;			/* -v: notes, and -v for the guest */
+	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
+	void (*say)(enum replay_say level, const char *msg);	/* NULL: stderr */
+};
+
+#define ICOUNT_OFF (-1)
+#define ICOUNT_AUTO (-2)	/* with --explore or --pair under TCG, if QEMU can */
+#define ICOUNT_SHIFT 6		/* 64 ns an instruction: a 15.6 MHz guest */
+#define REPLAY_MAX_PAIRS 256
+
+/* The runs of one replay: a plain run, one --pair trial, or the explore trials. */
+struct rrun_set {
+	struct rpair pairs[REPLAY_MAX_PAIRS];
+	int nr_pairs;
+	struct rrun *runs;
+	int nr_runs;
+};
+
+/* The runs o asks for of plan p; 0, or -1 with err set.  replay_runs_free() after. */
+int replay_runs(const struct replay_opts *o, const struct rplan *p, struct rrun_set *rs,
+		char *err, size_t errlen);
+void replay_runs_free(struct rrun_set *rs);
+
+/* One run of the replay trace, checked on its own. */
+struct run_check {
+	__u64 findings;
+	__u64 per_verdict[V_NR];
+	char first[480];	/* the first finding, in a line */
+};
+
+/* A plain replay's trace against its plan. */
+struct replay_fidelity {
+	__u64 syscalls, syscalls_seen, brks, touches, touches_faulted, swapouts;
+	int tasks_complete;	/* tasks whose every op was marked */
+};
+
+/* What the guest said of itself (its "guest" file) and of its recorder. */
+struct replay_guest {
+	char kernel[128], nodes[32], swap[64];
+	int cpus, status, leftover_perturbers, leftover_cgroups;
+	double init_s, cmd_start_s, cmd_end_s;
+	char accel[8];
+	double wall_s;			/* QEMU's, on the host */
+	char missing[2048];		/* kinds its recorder could not attach */
+	int kinds_ok, kinds;
+};
+
+struct replay_outcome {
+	int status;		/* exit status: 0 clean, 1 findings or a broken kernel, 2 error */
+	int report;		/* the runs came back and were checked: there is a report */
+	struct run_result *res;	/* per run, as the replay process wrote them */
+	struct run_check *rc;	/* per run, the check of its part of the replay trace */
+	int nr_runs;
+	struct replay_fidelity fid;	/* a plain replay's */
+	struct checker *last;	/* the last run's checker: a plain replay's check */
+	struct mmr_trace *trace;	/* the replay trace, for the check's printer */
+	struct perturb_caps caps;	/* what perturbations could run */
+	char determinism[320];	/* whether the same --seed gives the same report, why */
+	int deterministic;
+	char console[4200];	/* with --kernel: the guest console, beside the replay trace */
+	int guest_ok;		/* with --kernel: guest below is filled */
+	struct replay_guest guest;
+};
+
+/*
+ * Runs rs here or (o->kernel) in a guest, then checks each run: fills
+ * *out, returns out->status.  replay_outcome_free() after, either way.
+ */
+int replay_session(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
+		   struct replay_outcome *out);
+void replay_outcome_free(struct replay_outcome *out);
+
+/*
+ * In the guest, where the host's runs come in o->guest_runs: scratch and
+ * swap, the replay process under record, the results into o->results_out
+ * (the host checks them).  The exit status.
+ */
+int replay_in_guest(const struct replay_opts *o);
+
+/* The replay process (`__replay-run`): the runs file's runs, the results file written. */
+struct replay_run_args {
+	const char *trace, *runs, *results;
+	struct rexec_opts xo;
+};
+/* 0, or -1 with err set (the trace, the runs or the results could not be had). */
+int replay_run_process(struct replay_run_args *a, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The session's check of the replay trace: each run checked on its own
+ * (runs are delimited by the replay's run marks), and a plain replay
+ * compared with the recording: the operations each task replayed, the
+ * faults on the same (relocated) pages, and the swap-outs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check/check.h"
+#include "session_int.h"
+
+/* ---- fidelity: the replay trace against the plan ---------------------- */
+
+struct fidelity {
+	struct replay_fidelity n;
+	const struct replay_opts *o;
+	__u64 *marks;		/* per task */
+	struct { int tid; __u32 op, n, cursor; __u64 rep; int open; } pend[256];
+	int nr_pend;
+	struct swap_count swap;
+};
+
+static int pend_of(struct fidelity *fd, int tid)
+{
+	for (int i = 0; i < fd->nr_pend; i++)
+		if (fd->pend[i].tid == tid)
+			return i;
+	if (fd->nr_pend == 256)
+		return -1;
+	fd->pend[fd->nr_pend].tid = tid;
+	fd->pend[fd->nr_pend].open = 0;
+	return fd->nr_pend++;
+}
+
+/*
+ * A fault after a touch mark: on the page of the next touch of the run
+ * (the mark's replay address is the first's; the run shares its offset).
+ */
+static void fid_touch(struct fidelity *fd, const struct rplan *p, int i, __u64 page)
+{
+	typeof(fd->pend[0]) *pd = &fd->pend[i];
+	__u64 delta = pd->rep - p->ops[pd->op].a[0];
+
+	if (!pd->rep)
+		return;
+	for (__u32 k = pd->cursor; k < pd->n; k++) {
+		if (p->ops[pd->op + k].a[0] + delta == page) {
+			fd->n.touches_faulted++;
+			pd->cursor = k + 1;
+			pd->open = pd->cursor < pd->n;
+			return;
+		}
+	}
+}
+
+static void fid_event(struct fidelity *fd, const struct rplan *p, const struct mmr_event *ev,
+		      const struct rfields *f)
+{
+	const struct mmr_common *c = ev->data;
+	int i;
+
+	if (c->type == MMR_K_RSS_STAT) {
+		fd->n.swapouts += swap_rise(&fd->swap, f, ev, p->page_size);
+	} else if (c->type == MMR_K_SYS_ENTER) {
+		const struct mmr_sys_enter *e = ev->data;
+
+		if ((i = pend_of(fd, c->pid)) < 0)
+			return;
+		if (mark_of(ev, MMR_MARK_OP) && e->args[1] < p->nr_ops) {
+			const struct rop *o = &p->ops[e->args[1]];
+			__u32 n = e->args[4] > 1 && e->args[1] + e->args[4] <= p->nr_ops ? e->args[4] : 1;
+
+			fd->pend[i] = (typeof(fd->pend[0])){ c->pid, e->args[1], n, 0, e->args[3], 1 };
+			fd->marks[o->task] += n;
+			fd->n.syscalls += o->type == ROP_SYSCALL;
+			fd->n.brks += o->type == ROP_SYSCALL && o->nr == NR_BRK;
+			fd->n.touches += o->type == ROP_TOUCH ? n : 0;
+		} else if (fd->pend[i].open && p->ops[fd->pend[i].op].type == ROP_SYSCALL) {
+			const struct rop *o = &p->ops[fd->pend[i].op];
+
+			fd->n.syscalls_seen += o->nr == e->nr;
+			if (o->nr != e->nr && fd->o->verbose)
+				replay_say(fd->o, SAY_NOTE, "replay: op %u %s: the replay's first syscall "
+					   "was %u", fd->pend[i].op, rop_name(o), e->nr);
+			fd->pend[i].open = 0;
+		}
+	} else if (c->type == MMR_K_PAGE_FAULT_USER) {
+		__u64 page = rfield(ev, f->fault_addr, 8) & ~(__u64)(p->page_size - 1);
+
+		if ((i = pend_of(fd, c->pid)) < 0 || !fd->pend[i].open)
+			return;
+		if (p->ops[fd->pend[i].op].type == ROP_TOUCH)
+			fid_touch(fd, p, i, page);
+	}
+}
+
+static void summarize(struct checker *c, struct run_check *rc)
+{
+	const struct finding *f;
+	int nr;
+
+	checker_finish(c);
+	f = checker_findings(c, &nr);
+	rc->findings = checker_findings_total(c);
+	for (int i = 0; i < nr; i++)
+		rc->per_verdict[f[i].kind]++;
+	if (nr)
+		snprintf(rc->first, sizeof(rc->first), "%s, pid %d, 0x%llx +%llu pages, %s: %.200s",
+			 verdict_name(f[0].kind), f[0].pid, (unsigned long long)f[0].address,
+			 (unsigned long long)f[0].nr_pages, f[0].op,
+			 f[0].nr_evidence ? f[0].evidence[0] : "");
+	if (rc->findings && !nr)
+		rc->per_verdict[V_RSS_MISMATCH]++;
+}
+
+static int is_run_mark(const struct mmr_event *ev, long *run)
+{
+	const struct mmr_sys_enter *e = mark_of(ev, MMR_MARK_RUN);
+
+	if (!e)
+		return 0;
+	*run = e->args[1];
+	return 1;
+}
+
+/*
+ * One pass over the replay trace: a checker per run; the last run's checker
+ * is kept (for a plain replay it is the whole report).
+ */
+static int check_runs(const struct replay_opts *o, struct mmr_trace *t, const struct rplan *p,
+		      struct run_check *rc, int nr_runs, struct fidelity *fd, struct checker **last)
+{
+	struct checker *c;
+	struct mmr_event ev;
+	struct rfields f;
+	char err[256];
+	long run = 0, next;
+
+	rfields_of(t, &f);
+	c = checker_new(t, err, sizeof(err));
+	if (!c) {
+		replay_say(o, SAY_ERROR, "replay: %s", err);
+		return -1;
+	}
+	while (mmr_trace_next(t, &ev) == 1) {
+		if (is_run_mark(&ev, &next) && next != run && next < nr_runs) {
+			summarize(c, &rc[run]);
+			checker_free(c);
+			c = checker_new(t, err, sizeof(err));
+			if (!c)
+				return -1;
+			run = next;
+		}
+		checker_event(c, &ev);
+		if (fd)
+			fid_event(fd, p, &ev, &f);
+	}
+	summarize(c, &rc[run]);
+	*last = c;
+	return 0;
+}
+
+static int tasks_complete(const struct rplan *p, const struct fidelity *fd)
+{
+	int n = 0;
+
+	for (int t = 0; t < p->nr_tasks; t++)
+		n += fd->marks[t] == p->tasks[t].nr_ops;
+	return n;
+}
+
+/* The exit status of what was checked: 2 a run failed, 1 findings, 0 clean. */
+static int outcome_status(const struct replay_opts *o, const struct replay_outcome *out)
+{
+	int any = 0, errors = 0, n = o->explore ? out->nr_runs : 1;
+
+	for (int r = 0; r < n; r++) {
+		any |= out->rc[r].findings != 0;
+		errors |= out->res[r].err[0] != 0;
+	}
+	return errors ? 2 : any;
+}
+
+int replay_check(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
+		 struct replay_outcome *out)
+{
+	struct fidelity fd = { .o = o };
+	char err[256];
+	int plain = !o->explore, ret = -1;
+
+	out->rc = calloc(rs->nr_runs + 1, sizeof(*out->rc));
+	fd.marks = calloc(p->nr_tasks + 1, sizeof(*fd.marks));
+	if (!out->rc || !fd.marks) {
+		replay_say(o, SAY_ERROR, "replay: out of memory");
+		goto out;
+	}
+	if (rs->nr_runs) {
+		out->trace = mmr_trace_open(o->out, err, sizeof(err));
+		if (!out->trace) {
+			replay_say(o, SAY_ERROR, "replay: %s", err);
+			goto out;
+		}
+		if (check_runs(o, out->trace, p, out->rc, rs->nr_runs, plain ? &fd : NULL, &out->last))
+			goto out;
+	}
+	fd.n.tasks_complete = tasks_complete(p, &fd);
+	out->fid = fd.n;
+	out->report = 1;
+	out->status = outcome_status(o, out);
+	ret = 0;
+out:
+	free(fd.marks);
+	free(fd.swap.mms);
+	return ret;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared by the session's files: session_local.c, session_vm.c, session_check.c, scratch.c. */
+#ifndef MMR_REPLAY_SESSION_INT_H
+#define MMR_REPLAY_SESSION_INT_H
+
+#include "session.h"
+
+void replay_say(const struct replay_opts *o, enum replay_say level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A new directory PREFIX-XXXXXX under --scratch, $TMPDIR or /var/tmp; 0 or -1 (said). */
+int replay_mkdir(const struct replay_opts *o, const char *prefix, char *dir, size_t len);
+/* Removes the tree at @dir, if any, and empties @dir. */
+void replay_rmdir(char *dir);
+/* Checks each run of the replay trace o->out into out (rc, fid, last, status). */
+int replay_check(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
+		 struct replay_outcome *out);
+/* The QEMU backend; out->status. */
+int replay_vm(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
+	      struct replay_outcome *out);
+
+#endif
