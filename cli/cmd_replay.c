@@ -19,7 +19,8 @@
 
 const char usage_replay[] =
 	"usage: mmreplay replay TRACE [-o FILE] [--order recorded|free] [--json]\n"
-	"       mmreplay replay TRACE --explore [--trials N] [--seed S] [--pairs N]\n"
+	"       mmreplay replay TRACE --explore [--budget D] [--stop-after K] [--trials N]\n"
+	"                             [--seed S] [--pairs N] [-q]\n"
 	"       mmreplay replay TRACE --pair A,B --seed S\n"
 	"       mmreplay replay TRACE --kernel IMAGE [--modules DIR] [--vmlinux FILE]\n"
 	"                             [--mem SIZE] [--cpus N] [--accel auto|kvm|tcg]\n"
@@ -34,7 +35,18 @@ const char usage_replay[] =
 	"      --explore        race hunting: for each pair of ops of different tasks\n"
 	"                       on the same pages, close in time, run --trials replays\n"
 	"                       that start both from a barrier after seeded delays\n"
-	"  -n, --trials N       trials per pair (default 100)\n"
+	"  -n, --trials N       trials per pair (default 100), run in rounds: one of\n"
+	"                       every cell, then the next\n"
+	"      --budget D       bound the whole explore, boot included: 90s, 10m, 1h\n"
+	"                       (default 10m). When it ends no trial starts; the\n"
+	"                       report covers the trials that ran, names the cells\n"
+	"                       that did not run or finish, and exits 5. With\n"
+	"                       --kernel the guest's limit is the budget + 60 s\n"
+	"      --stop-after K   a cell's rate counts its trials up to its K-th\n"
+	"                       reproduction (default 3, 0: all); findings are known\n"
+	"                       at the check, so its later trials still run\n"
+	"  -q, --quiet          no progress lines (else on stderr, every second on\n"
+	"                       a terminal, every 10 s otherwise)\n"
 	"      --seed S         master seed (default 1); with --pair, the trial's seed\n"
 	"  -P, --pair A,B       one trial of the pair of op ids A and B (or of op A and\n"
 	"                       a perturbation: --pair A,migrate)\n"
@@ -50,7 +62,8 @@ const char usage_replay[] =
 	"                       /var/tmp); stand-in files take its filesystem: use\n"
 	"                       /dev/shm to replay files that were on tmpfs as shmem\n"
 	"      --timeout S      a run without progress for S seconds is stuck (default 30);\n"
-	"                       with --kernel, the limit for the whole guest (default 300)\n"
+	"                       with --kernel, the limit for the whole guest (default 300,\n"
+	"                       with --explore the budget + 60)\n"
 	"      --no-snapshot    record the replay from events only (fast; check then\n"
 	"                       judges only where this kernel lets it hook mm internals)\n"
 	"  -j, --json           the report as JSON\n\n"
@@ -86,11 +99,13 @@ const char usage_replay[] =
 	"checked), 3 faithful, no findings, but some verdicts not checked (as\n"
 	"check: --no-snapshot on a kernel without the hooks), 4 ran without\n"
 	"findings but not faithful to the recording (not for --pair, whose trial\n"
-	"starts two ops together on purpose).\n\n"
+	"starts two ops together on purpose), 5 (--explore) the budget ended before\n"
+	"every trial ran and those that ran had no findings (with findings: 1).\n\n"
 	"examples:\n"
 	"  mmreplay record -o w.trace -- ./workload\n"
 	"  mmreplay replay w.trace\n"
 	"  mmreplay replay w.trace --explore --trials 20 --seed 1\n"
+	"  mmreplay replay w.trace --explore --budget 90s --kernel bzImage\n"
 	"  mmreplay replay w.trace --kernel ~/linux/arch/x86/boot/bzImage\n";
 
 static int parse_pair(const char *s, struct replay_opts *o)
@@ -117,6 +132,26 @@ static int parse_num(const char *opt, const char *s, long min, long *v)
 		mmr_err("replay: %s needs a number of at least %ld, not '%s'", opt, min, s);
 		return -1;
 	}
+	return 0;
+}
+
+/* "90s", "10m", "1h", or seconds */
+static int parse_duration(const char *opt, const char *s, int *secs)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end == 'm')
+		v *= 60, end++;
+	else if (*end == 'h')
+		v *= 3600, end++;
+	else if (*end == 's')
+		end++;
+	if (*end || end == s || v < 1 || v > 7 * 24 * 3600) {
+		mmr_err("replay: %s needs a duration like 90s, 10m or 1h, not '%s'", opt, s);
+		return -1;
+	}
+	*secs = v;
 	return 0;
 }
 
@@ -236,6 +271,11 @@ static int parse_opt(int c, struct replay_opts *o)
 		return 0;
 	case 't':
 		return parse_num("--timeout", optarg, 1, &v) ? -1 : (o->vm_timeout_s = v, 0);
+	case 'B': return parse_duration("--budget", optarg, &o->budget_s);
+	case 'K':
+		return parse_num("--stop-after", optarg, 0, &v) ? -1 : (o->stop_after = v, 0);
+	case 'q': o->quiet = 1; return 0;
+	case 'D': o->deadline = atof(optarg); return 0;	/* in the guest: its clock */
 	}
 	return parse_vm_opt(c, o);
 }
@@ -255,6 +295,8 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		{ "guest-results", required_argument, NULL, 'G' },
 		{ "guest-runs", required_argument, NULL, 'R' }, { "guest-swap", required_argument, NULL, 'S' },
 		{ "perturb", required_argument, NULL, 'T' }, { "icount", required_argument, NULL, 'I' },
+		{ "budget", required_argument, NULL, 'B' }, { "stop-after", required_argument, NULL, 'K' },
+		{ "quiet", no_argument, NULL, 'q' }, { "guest-deadline", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	int c;
@@ -262,9 +304,9 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 	*o = (struct replay_opts){ .out = "replay.trace", .trials = 100, .seed = 1, .max_pairs = 16,
 				   .window_ns = 1000000, .timeout_s = 30, .pair_a = -1, .pair_b = -1,
 				   .mem_mb = 1024, .cpus = 2, .perturb = PERTURB_ALL,
-				   .icount = ICOUNT_AUTO };
+				   .icount = ICOUNT_AUTO, .budget_s = 600, .stop_after = 3 };
 	for (;;) {
-		c = mmr_getopt("replay", argc, argv, "o:n:P:jh", opts);
+		c = mmr_getopt("replay", argc, argv, "o:n:P:jqh", opts);
 		if (c == -1 && optind < argc && !o->trace) {
 			o->trace = argv[optind++];
 			continue;
@@ -295,8 +337,9 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 	/* --timeout: the whole guest with --kernel, else a run without progress */
 	if (!o->kernel && o->vm_timeout_s)
 		o->timeout_s = o->vm_timeout_s;
+	/* an explore's guest: its budget, and time to bring the results back */
 	if (o->kernel && !o->vm_timeout_s)
-		o->vm_timeout_s = 300;
+		o->vm_timeout_s = o->explore ? o->budget_s + 60 : 300;
 	return 0;
 }
 
@@ -326,6 +369,8 @@ static void session_io(struct replay_opts *o)
 	o->stop = &interrupted;
 	o->say = say;
 	o->verbose = mmr_verbose;
+	if (o->explore && !o->quiet && !o->results_out)
+		o->progress = replay_progress_print;
 }
 
 /*
@@ -378,6 +423,8 @@ int cmd_replay(int argc, char **argv)
 	r = parse_replay(argc, argv, &o);
 	if (r)
 		return r > 0 ? 0 : MMR_EXIT_ERROR;
+	if (o.explore && !o.results_out)	/* the budget counts from here, boot included */
+		o.deadline = vm_now() + o.budget_s;
 	if (o.guest_runs && o.results_out) {	/* in a guest: the host made the plan and runs */
 		session_io(&o);
 		return replay_in_guest(&o);
@@ -411,7 +458,10 @@ int cmd_replay(int argc, char **argv)
 
 /* ---- the hidden commands ----------------------------------------------- */
 
-/* __replay-run --scratch DIR --runs FILE --results FILE [--order O] [--timeout S] TRACE */
+/*
+ * __replay-run --scratch DIR --runs FILE --results FILE [--order O] [--timeout S]
+ *              [--deadline T] TRACE
+ */
 int cmd_replay_run(int argc, char **argv)
 {
 	struct replay_run_args a = { .xo = { .timeout_s = 30 } };
@@ -428,6 +478,8 @@ int cmd_replay_run(int argc, char **argv)
 			a.xo.order = !strcmp(argv[++i], "free") ? ORDER_FREE : ORDER_RECORDED;
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			a.xo.timeout_s = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--deadline") && i + 1 < argc)
+			a.deadline = atof(argv[++i]);
 		else
 			a.trace = argv[i];
 	}

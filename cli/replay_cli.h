@@ -15,4 +15,10 @@ struct fidelity_report;
 void replay_report(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
 		   const struct replay_outcome *out, const struct fidelity_report *fr);
 
+/*
+ * A progress line on stderr (o->progress): once a second on a TTY, where
+ * it is rewritten, else every 10 s ($MMREPLAY_PROGRESS_S overrides both).
+ */
+void replay_progress_print(const struct replay_progress *pr);
+
 #endif

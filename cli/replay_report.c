@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "check/check.h"
 #include "cmds.h"
 #include "replay_cli.h"
 #include "replay_fidelity.h"
 #include "util.h"
+#include "vm/vm.h"
 
 /* ---- the guest ----------------------------------------------------------- */
 
@@ -180,37 +182,55 @@ static void json_verdicts(json_writer_t *w, const __u64 *per)
 	jsonw_end_object(w);
 }
 
-/* The trials of one cell: how many had findings, failed, were perturbed; the first finding. */
-struct tally {
-	int k, errors, perturbed, repro;
-	__u64 per[V_NR];	/* trials with each verdict */
-};
-
-static struct tally tally(const struct replay_opts *o, const struct run_check *rc,
-			  const struct run_result *res, int first_run)
+/*
+ * "done", "stopped" (its --stop-after'th reproduction), "unfinished", "not
+ * run", or "unavailable" (a perturbation this kernel cannot do: said apart)
+ */
+static const char *cell_state(const struct replay_opts *o, const struct replay_outcome *out,
+			      const struct rpair *pr, const struct cell_tally *n)
 {
-	struct tally n = { .repro = -1 };
-
-	for (int r = first_run; r < first_run + o->trials; r++) {
-		n.perturbed += res[r].st.perturbed > 0;
-		n.errors += res[r].err[0] != 0;
-		if (!rc[r].findings)
-			continue;
-		n.k++;
-		if (n.repro < 0)
-			n.repro = r;
-		for (int v = 0; v < V_NR; v++)
-			n.per[v] += rc[r].per_verdict[v] != 0;
-	}
-	return n;
+	if (pr->perturb && !(out->caps.ok & 1u << pr->perturb))
+		return "unavailable";
+	if (n->stopped)
+		return "stopped";
+	return !n->n ? "not run" : n->n < o->trials ? "unfinished" : "done";
 }
 
-static void print_pair_json(const struct replay_opts *o, const struct rplan *p, int i,
-			    const struct rpair *pr, const struct run_check *rc,
-			    const struct run_result *res, int first_run, json_writer_t *w)
+/* ", 3 of 40 trials with findings (95 % interval 2.6-20.4 %)" and the cell's state */
+static void print_rate_plain(const struct replay_opts *o, const struct cell_tally *n)
 {
+	printf("%d of %d trials with findings", n->k, n->n);
+	if (n->k)
+		printf(" (95 %% interval %.1f-%.1f %%)", n->lo * 100, n->hi * 100);
+	if (n->stopped)
+		printf(", stopped at its %d%s reproduction", n->k, n->k == 1 ? "st" :
+		       n->k == 2 ? "nd" : n->k == 3 ? "rd" : "th");
+	else if (n->n < o->trials)
+		printf(", %d of %d trials ran before the budget ended", n->n, o->trials);
+}
+
+static void json_rate(const struct replay_opts *o, const struct replay_outcome *out,
+		      const struct rpair *pr, const struct cell_tally *n, json_writer_t *w)
+{
+	jsonw_string_field(w, "state", cell_state(o, out, pr, n));
+	jsonw_int_field(w, "trials", n->n);
+	jsonw_int_field(w, "trials_planned", o->trials);
+	jsonw_int_field(w, "with_findings", n->k);
+	jsonw_name(w, "rate_95");
+	jsonw_start_array(w);
+	jsonw_float(w, n->lo);
+	jsonw_float(w, n->hi);
+	jsonw_end_array(w);
+	jsonw_int_field(w, "errors", n->errors);
+}
+
+static void print_pair_json(const struct replay_opts *o, const struct rplan *p,
+			    const struct rrun_set *rs, const struct replay_outcome *out, int i,
+			    json_writer_t *w)
+{
+	const struct rpair *pr = &rs->pairs[i];
 	const struct rop *a = &p->ops[pr->a], *b = &p->ops[pr->b];
-	struct tally n = tally(o, rc, res, first_run);
+	struct cell_tally n = cell_tally(o, rs, out, i);
 
 	jsonw_start_object(w);
 	jsonw_int_field(w, "pair", i + 1);
@@ -220,39 +240,38 @@ static void print_pair_json(const struct replay_opts *o, const struct rplan *p, 
 	jsonw_string_field(w, "op_b", rop_name(b));
 	jsonw_uint_field(w, "task_a", a->task);
 	jsonw_uint_field(w, "task_b", b->task);
-	jsonw_int_field(w, "trials", o->trials);
-	jsonw_int_field(w, "with_findings", n.k);
-	jsonw_int_field(w, "errors", n.errors);
+	json_rate(o, out, pr, &n, w);
 	json_verdicts(w, n.per);
 	if (n.repro >= 0)
-		jsonw_u64_field(w, "seed", res[n.repro].run.seed);
+		jsonw_u64_field(w, "seed", out->res[n.repro].run.seed);
 	else
 		jsonw_null_field(w, "seed");
 	jsonw_end_object(w);
 }
 
-static void print_pair_plain(const struct replay_opts *o, const struct rplan *p, int i,
-			     const struct rpair *pr, const struct run_check *rc,
-			     const struct run_result *res, int first_run)
+static void print_pair_plain(const struct replay_opts *o, const struct rplan *p,
+			     const struct rrun_set *rs, const struct replay_outcome *out, int i)
 {
+	const struct rpair *pr = &rs->pairs[i];
 	const struct rop *a = &p->ops[pr->a], *b = &p->ops[pr->b];
-	struct tally n = tally(o, rc, res, first_run);
-	int k = n.k, errors = n.errors, repro = n.repro;
-	const __u64 *per = n.per;
+	struct cell_tally n = cell_tally(o, rs, out, i);
 
-	printf("  pair %d: op %u %s (task %u) x op %u %s (task %u): %d of %d trials with findings",
-	       i + 1, pr->a, rop_name(a), a->task, pr->b, rop_name(b), b->task, k, o->trials);
+	if (!n.n)
+		return;		/* named among the cells that did not run */
+	printf("  pair %d: op %u %s (task %u) x op %u %s (task %u): ", i + 1, pr->a, rop_name(a),
+	       a->task, pr->b, rop_name(b), b->task);
+	print_rate_plain(o, &n);
 	for (int v = 0; v < V_NR; v++)
-		if (per[v])
-			printf(", %s in %llu", verdict_name(v), (unsigned long long)per[v]);
-	if (errors)
-		printf(", %d trials failed (%s)", errors, res[first_run].err[0] ?
-		       res[first_run].err : "see the replay trace");
+		if (n.per[v])
+			printf(", %s in %llu", verdict_name(v), (unsigned long long)n.per[v]);
+	if (n.errors)
+		printf(", %d trials failed (%s)", n.errors, out->res[i].err[0] ?
+		       out->res[i].err : "see the replay trace");
 	printf("\n");
-	if (repro >= 0)
+	if (n.repro >= 0)
 		printf("    reproduce: mmreplay replay %s%s%s --pair %u,%u --seed %llu\n", o->trace,
 		       o->kernel ? " --kernel " : "", o->kernel ?: "", pr->a, pr->b,
-		       (unsigned long long)res[repro].run.seed);
+		       (unsigned long long)out->res[n.repro].run.seed);
 }
 
 /* "during, 12.3 us into the munlock (it took 40.1 us)" */
@@ -271,33 +290,34 @@ static void timing(const struct rstats *s, const char *op, char *buf, size_t len
 }
 
 /* op a x a perturbation kind: trials with findings, and the first one's timing and seed */
-static void print_perturb_json(const struct replay_opts *o, const struct rplan *p, int i,
-			       const struct rpair *pr, const struct run_check *rc,
-			       const struct run_result *res, int first_run, json_writer_t *w)
+static void print_perturb_json(const struct replay_opts *o, const struct rplan *p,
+			       const struct rrun_set *rs, const struct replay_outcome *out, int i,
+			       int nth, json_writer_t *w)
 {
+	const struct rpair *pr = &rs->pairs[i];
 	const struct rop *a = &p->ops[pr->a];
-	struct tally n = tally(o, rc, res, first_run);
+	struct cell_tally n = cell_tally(o, rs, out, i);
 	char when[160] = "";
+	int trial;
 
 	jsonw_start_object(w);
-	jsonw_int_field(w, "cell", i + 1);
+	jsonw_int_field(w, "cell", nth + 1);
 	jsonw_uint_field(w, "op", pr->a);
 	jsonw_string_field(w, "op_name", rop_name(a));
 	jsonw_uint_field(w, "task", a->task);
 	jsonw_string_field(w, "perturb", perturb_name(pr->perturb));
-	jsonw_int_field(w, "trials", o->trials);
+	json_rate(o, out, pr, &n, w);
 	jsonw_int_field(w, "perturbed", n.perturbed);
-	jsonw_int_field(w, "with_findings", n.k);
-	jsonw_int_field(w, "errors", n.errors);
 	json_verdicts(w, n.per);
 	if (n.repro >= 0) {
-		timing(&res[n.repro].st, rop_name(a), when, sizeof(when));
+		timing(&out->res[n.repro].st, rop_name(a), when, sizeof(when));
+		rrun_cell(rs, n.repro, &trial);
 		jsonw_name(w, "first");
 		jsonw_start_object(w);
-		jsonw_int_field(w, "trial", n.repro - first_run);
-		jsonw_u64_field(w, "seed", res[n.repro].run.seed);
+		jsonw_int_field(w, "trial", trial);
+		jsonw_u64_field(w, "seed", out->res[n.repro].run.seed);
 		jsonw_string_field(w, "timing", when);
-		jsonw_string_field(w, "finding", rc[n.repro].first);
+		jsonw_string_field(w, "finding", out->rc[n.repro].first);
 		jsonw_end_object(w);
 	} else {
 		jsonw_null_field(w, "first");
@@ -306,33 +326,66 @@ static void print_perturb_json(const struct replay_opts *o, const struct rplan *
 }
 
 static void print_perturb_plain(const struct replay_opts *o, const struct rplan *p,
-				const struct rpair *pr, const struct run_check *rc,
-				const struct run_result *res, int first_run)
+				const struct rrun_set *rs, const struct replay_outcome *out, int i)
 {
+	const struct rpair *pr = &rs->pairs[i];
 	const struct rop *a = &p->ops[pr->a];
 	const char *kind = perturb_name(pr->perturb);
-	struct tally n = tally(o, rc, res, first_run);
-	int k = n.k, errors = n.errors, repro = n.repro, ran = n.perturbed;
-	const __u64 *per = n.per;
+	struct cell_tally n = cell_tally(o, rs, out, i);
 	char when[160] = "";
+	int trial;
 
-	if (repro >= 0)
-		timing(&res[repro].st, rop_name(a), when, sizeof(when));
-	if (!ran && !errors)
-		return;		/* not available here: said once, below */
-	printf("  op %u %s (task %u) x %s: %d of %d trials with findings", pr->a, rop_name(a),
-	       a->task, kind, k, o->trials);
+	if (!n.perturbed && !n.errors)
+		return;		/* not run, or not available here: said below */
+	printf("  op %u %s (task %u) x %s: ", pr->a, rop_name(a), a->task, kind);
+	print_rate_plain(o, &n);
 	for (int v = 0; v < V_NR; v++)
-		if (per[v])
-			printf(", %s in %llu", verdict_name(v), (unsigned long long)per[v]);
-	if (errors)
-		printf(", %d trials failed (%s)", errors, res[first_run].err);
+		if (n.per[v])
+			printf(", %s in %llu", verdict_name(v), (unsigned long long)n.per[v]);
+	if (n.errors)
+		printf(", %d trials failed (%s)", n.errors, out->res[i].err);
 	printf("\n");
-	if (repro >= 0)
-		printf("    first at trial %d, %s %s\n      %s\n    reproduce: mmreplay replay %s%s%s "
-		       "--pair %u,%s --seed %llu\n", repro - first_run, kind, when, rc[repro].first,
-		       o->trace, o->kernel ? " --kernel " : "", o->kernel ?: "", pr->a, kind,
-		       (unsigned long long)res[repro].run.seed);
+	if (n.repro < 0)
+		return;
+	timing(&out->res[n.repro].st, rop_name(a), when, sizeof(when));
+	rrun_cell(rs, n.repro, &trial);
+	printf("    first at trial %d, %s %s\n      %s\n    reproduce: mmreplay replay %s%s%s "
+	       "--pair %u,%s --seed %llu\n", trial, kind, when, out->rc[n.repro].first, o->trace,
+	       o->kernel ? " --kernel " : "", o->kernel ?: "", pr->a, kind,
+	       (unsigned long long)out->res[n.repro].run.seed);
+}
+
+/* "pair 3" or "op 12 munlock x reclaim" */
+static void cell_name(const struct rplan *p, const struct rrun_set *rs, int i, char *buf,
+		      size_t len)
+{
+	const struct rpair *pr = &rs->pairs[i];
+
+	if (pr->perturb)
+		snprintf(buf, len, "op %u %s x %s", pr->a, rop_name(&p->ops[pr->a]),
+			 perturb_name(pr->perturb));
+	else
+		snprintf(buf, len, "pair %d", i + 1);
+}
+
+/* The budget ended: the cells in @state ("not run", "unfinished"), in a line. */
+static void print_cells_in_plain(const struct replay_opts *o, const struct rplan *p,
+				 const struct rrun_set *rs, const struct replay_outcome *out,
+				 const char *state, const char *title)
+{
+	char name[160];
+	int n = 0;
+
+	for (int i = 0; i < rs->nr_pairs; i++) {
+		struct cell_tally t = cell_tally(o, rs, out, i);
+
+		if (strcmp(cell_state(o, out, &rs->pairs[i], &t), state))
+			continue;
+		cell_name(p, rs, i, name, sizeof(name));
+		printf("%s%s", n++ ? ", " : title, name);
+	}
+	if (n)
+		printf("\n");
 }
 
 static void print_how_plain(const struct perturb_caps *c)
@@ -385,8 +438,6 @@ static void report_explore_json(const struct replay_opts *o, const struct rplan 
 				const char *guest, json_writer_t *w)
 {
 	const struct rpair *pairs = rs->pairs;
-	const struct run_check *rc = out->rc;
-	const struct run_result *res = out->res;
 	int nr_pairs = rs->nr_pairs;
 
 	jsonw_start_object(w);
@@ -400,6 +451,12 @@ static void report_explore_json(const struct replay_opts *o, const struct rplan 
 	jsonw_string_field(w, "trace", o->trace);
 	jsonw_u64_field(w, "seed", o->seed);
 	jsonw_int_field(w, "trials", o->trials);
+	jsonw_int_field(w, "stop_after", o->stop_after);
+	jsonw_int_field(w, "budget_s", o->budget_s);
+	/* false: the budget ended first; each cell's "state" says how far it got */
+	jsonw_bool_field(w, "complete", !out->incomplete);
+	jsonw_int_field(w, "runs", out->nr_runs);
+	jsonw_int_field(w, "runs_ran", out->nr_ran);
 	jsonw_bool_field(w, "deterministic", out->deterministic);
 	jsonw_string_field(w, "determinism", out->determinism);
 	jsonw_name(w, "pairs");
@@ -407,7 +464,7 @@ static void report_explore_json(const struct replay_opts *o, const struct rplan 
 	jsonw_lines(w, 2, -1);
 	for (int i = 0; i < nr_pairs; i++)
 		if (!pairs[i].perturb)
-			print_pair_json(o, p, i, &pairs[i], rc, res, i * o->trials, w);
+			print_pair_json(o, p, rs, out, i, w);
 	if (nr_pairs)
 		jsonw_break(w, 0);
 	jsonw_end_array(w);
@@ -416,7 +473,7 @@ static void report_explore_json(const struct replay_opts *o, const struct rplan 
 	jsonw_lines(w, 2, -1);
 	for (int i = 0, n = 0; i < nr_pairs; i++)
 		if (pairs[i].perturb)
-			print_perturb_json(o, p, n++, &pairs[i], rc, res, i * o->trials, w);
+			print_perturb_json(o, p, rs, out, i, n++, w);
 	jsonw_end_array(w);
 	print_unavailable_json(o, &out->caps, w);
 	print_how_json(&out->caps, w);
@@ -432,22 +489,65 @@ static void report_explore_plain(const struct replay_opts *o, const struct rplan
 
 	for (int i = 0; i < nr_pairs; i++)
 		cells += pairs[i].perturb != 0;
-	for (int r = 0; r < out->nr_runs; r++)
+	for (int r = 0; r < out->nr_ran; r++)
 		any |= out->rc[r].findings != 0;
-	printf("explore %s: %d racing pairs, %d ops x perturbations, %d trials each, seed "
-	       "%llu\n  %s\n", o->trace, nr_pairs - cells, cells, o->trials,
-	       (unsigned long long)o->seed, out->determinism);
+	printf("explore %s: %d racing pairs, %d ops x perturbations, %d trials each (a cell stops "
+	       "at %d reproductions), seed %llu, budget %d s\n  %s\n", o->trace, nr_pairs - cells,
+	       cells, o->trials, o->stop_after, (unsigned long long)o->seed, o->budget_s,
+	       out->determinism);
 	if (cells)
 		print_how_plain(&out->caps);
 	for (int i = 0; i < nr_pairs; i++)
 		if (!pairs[i].perturb)
-			print_pair_plain(o, p, i, &pairs[i], out->rc, out->res, i * o->trials);
+			print_pair_plain(o, p, rs, out, i);
 	for (int i = 0; i < nr_pairs; i++)
 		if (pairs[i].perturb)
-			print_perturb_plain(o, p, &pairs[i], out->rc, out->res, i * o->trials);
+			print_perturb_plain(o, p, rs, out, i);
 	print_unavailable_plain(o, &out->caps);
-	printf("%s\n", any ? "FINDINGS" : nr_pairs ? "clean: no trial had findings" :
-	       "clean: no racing pairs to explore");
+	if (out->incomplete) {
+		printf("  the budget ended after %d of %d trials\n", out->nr_ran, out->nr_runs);
+		print_cells_in_plain(o, p, rs, out, "unfinished", "  did not finish: ");
+		print_cells_in_plain(o, p, rs, out, "not run", "  did not run: ");
+	}
+	printf("%s%s\n", any ? "FINDINGS" : out->incomplete ? "INCOMPLETE: no findings in the "
+	       "trials that ran" : nr_pairs ? "clean: no trial had findings" :
+	       "clean: no racing pairs to explore", any && out->incomplete ?
+	       " (the budget ended before every trial ran)" : "");
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+/* Seconds between progress lines: 1 on a TTY (one line, rewritten), else 10. */
+static double progress_every(int tty)
+{
+	const char *env = getenv("MMREPLAY_PROGRESS_S");	/* for tests */
+
+	return env ? atof(env) : tty ? 1 : 10;
+}
+
+void replay_progress_print(const struct replay_progress *pr)
+{
+	static double last;
+	static int tty = -1;
+	double now = vm_now();
+
+	if (tty < 0)
+		tty = isatty(2);
+	if (last && now - last < progress_every(tty) && strcmp(pr->phase, "check"))
+		return;
+	last = now;
+	fprintf(stderr, "%sreplay: %s", tty ? "\r\033[K" : "", pr->phase);
+	if (pr->runs_done >= 0)
+		fprintf(stderr, ", cells %d of %d done, trials %d of %d run", pr->cells_done,
+			pr->cells, pr->runs_done, pr->runs);
+	else
+		fprintf(stderr, ", %d cells, %d trials (the guest's progress is on its console)",
+			pr->cells, pr->runs);
+	if (strcmp(pr->phase, "check"))
+		fprintf(stderr, ", findings: counted at the check");
+	if (pr->left_s)
+		fprintf(stderr, ", %.0f s left of the budget", pr->left_s > 0 ? pr->left_s : 0);
+	fprintf(stderr, "%s", tty && strcmp(pr->phase, "check") ? "" : "\n");
 }
 
 /* ---- the report ---------------------------------------------------------- */

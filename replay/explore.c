@@ -6,9 +6,11 @@
  * them).  Forked children keep their parent's addresses, so COW-shared pages
  * pair up across processes too.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "exec_int.h"
+#include "session.h"
 
 #define LOOKBACK 512
 
@@ -142,4 +144,30 @@ __u64 trial_seed(__u64 seed, int pair, int trial)
 	__u64 s = seed ^ ((__u64)pair << 32) ^ (__u64)trial;
 
 	return splitmix(&s);
+}
+
+int rrun_cell(const struct rrun_set *rs, int r, int *trial)
+{
+	int n = rs->nr_pairs > 0 ? rs->nr_pairs : 1;
+
+	*trial = r / n;
+	return r % n;
+}
+
+/* z = 1.96: the Wilson score interval, which stays inside [0, 1] for k = 0 or n */
+void wilson95(int k, int n, double *lo, double *hi)
+{
+	const double z = 1.959963985;
+	double p, d, c, h;
+
+	if (n <= 0) {
+		*lo = 0, *hi = 1;
+		return;
+	}
+	p = (double)k / n;
+	d = 1 + z * z / n;
+	c = (p + z * z / (2.0 * n)) / d;
+	h = z * sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / d;
+	*lo = c - h > 0 ? c - h : 0;
+	*hi = c + h < 1 ? c + h : 1;
 }

@@ -110,6 +110,25 @@ void results_caps_read(const char *path, struct perturb_caps *c)
 		fclose(f);
 }
 
+void results_stopped_write(FILE *f, int next)
+{
+	fprintf(f, "#stopped\t%d\tbudget\n", next);
+}
+
+int results_stopped(const char *path)
+{
+	char line[2048];
+	FILE *f = fopen(path, "r");
+	int next = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "#stopped\t%d", &next) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return next;
+}
+
 static void field_copy(char **p, char *dst, size_t len)
 {
 	char *tab = strchr(*p, '\t');

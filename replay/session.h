@@ -20,6 +20,14 @@
 
 enum replay_say { SAY_ERROR, SAY_WARN, SAY_NOTE };	/* NOTE: a line as it is */
 
+/* Where a session is, for a progress line. */
+struct replay_progress {
+	const char *phase;		/* "explore" here; "guest" while QEMU runs; "check" */
+	int cells, cells_done;		/* cells whose every trial ran */
+	int runs, runs_done;		/* -1: not known (in the guest) */
+	double left_s;			/* of the budget; 0 without one */
+};
+
 struct replay_opts {
 	const char *trace, *out, *scratch_parent;
 	enum rorder order;
@@ -38,8 +46,15 @@ struct replay_opts {
 	__u64 guest_swapouts;
 	long guest_page_size;
 	int verbose;			/* -v: notes, and -v for the guest */
+	/* --explore's --budget: its length, and when it ends (vm_now() seconds); 0: none */
+	int budget_s;
+	double deadline;
+	int stop_after;			/* --stop-after K: a cell counts to its K-th reproduction */
+	int quiet;			/* -q: no progress lines */
 	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
 	void (*say)(enum replay_say level, const char *msg);	/* NULL: stderr */
+	/* while the runs run, a few times a second (NULL: none) */
+	void (*progress)(const struct replay_progress *pr);
 };
 
 #define ICOUNT_OFF (-1)
@@ -47,7 +62,13 @@ struct replay_opts {
 #define ICOUNT_SHIFT 6		/* 64 ns an instruction: a 15.6 MHz guest */
 #define REPLAY_MAX_PAIRS 256
 
-/* The runs of one replay: a plain run, one --pair trial, or the explore trials. */
+#define REPLAY_EXIT_INCOMPLETE 5
+
+/*
+ * The runs of one replay: a plain run, one --pair trial, or the explore
+ * trials, in rounds: trial t of cell i is run t * nr_pairs + i, so that a
+ * budget that ends early has given every cell its share.
+ */
 struct rrun_set {
 	struct rpair pairs[REPLAY_MAX_PAIRS];
 	int nr_pairs;
@@ -59,6 +80,10 @@ struct rrun_set {
 int replay_runs(const struct replay_opts *o, const struct rplan *p, struct rrun_set *rs,
 		char *err, size_t errlen);
 void replay_runs_free(struct rrun_set *rs);
+/* The cell of explore run r (its trial in *trial). */
+int rrun_cell(const struct rrun_set *rs, int r, int *trial);
+/* The 95 % Wilson score interval of k successes in n trials; [0, 1] for n = 0. */
+void wilson95(int k, int n, double *lo, double *hi);
 
 /* One run of the replay trace, checked on its own. */
 struct run_check {
@@ -85,11 +110,14 @@ struct replay_guest {
 };
 
 struct replay_outcome {
-	int status;		/* exit status: 0 clean, 1 findings or a broken kernel, 2 error */
+	int status;		/* exit status: 0 clean, 1 findings or a broken kernel, 2 error,
+				 * 5 no findings but the budget ended before every run ran */
 	int report;		/* the runs came back and were checked: there is a report */
 	struct run_result *res;	/* per run, as the replay process wrote them */
 	struct run_check *rc;	/* per run, the check of its part of the replay trace */
 	int nr_runs;
+	int nr_ran;		/* runs that ran: fewer when the budget ended (incomplete) */
+	int incomplete;
 	struct replay_fidelity fid;	/* a plain replay's */
 	struct checker *last;	/* the last run's checker: a plain replay's check */
 	struct mmr_trace *trace;	/* the replay trace, for the check's printer */
@@ -100,6 +128,22 @@ struct replay_outcome {
 	int guest_ok;		/* with --kernel: guest below is filled */
 	struct replay_guest guest;
 };
+
+/*
+ * The trials of one explore cell that count: those that ran, up to its
+ * o->stop_after'th reproduction (later ones, already queued, ran but do
+ * not count: the replay process cannot see findings); how many had
+ * findings, failed, were perturbed; the first with a finding.
+ */
+struct cell_tally {
+	int n, k, errors, perturbed;
+	int repro;		/* the run of the first trial with findings, -1 */
+	int stopped;		/* reached o->stop_after reproductions */
+	__u64 per[V_NR];	/* trials with each verdict */
+	double lo, hi;		/* 95 % Wilson interval of k in n */
+};
+struct cell_tally cell_tally(const struct replay_opts *o, const struct rrun_set *rs,
+			     const struct replay_outcome *out, int cell);
 
 /*
  * Runs rs here or (o->kernel) in a guest, then checks each run: fills
@@ -119,6 +163,7 @@ int replay_in_guest(const struct replay_opts *o);
 /* The replay process (`__replay-run`): the runs file's runs, the results file written. */
 struct replay_run_args {
 	const char *trace, *runs, *results;
+	double deadline;		/* vm_now(): no run starts after it; 0: none */
 	struct rexec_opts xo;
 };
 /* 0, or -1 with err set (the trace, the runs or the results could not be had). */

@@ -171,16 +171,19 @@ static int tasks_complete(const struct rplan *p, const struct fidelity *fd)
 	return n;
 }
 
-/* The exit status of what was checked: 2 a run failed, 1 findings, 0 clean. */
+/*
+ * The exit status of what was checked: 2 a run failed, 1 findings, 5 the
+ * budget ended before every run ran, 0 clean.
+ */
 static int outcome_status(const struct replay_opts *o, const struct replay_outcome *out)
 {
-	int any = 0, errors = 0, n = o->explore ? out->nr_runs : 1;
+	int any = 0, errors = 0, n = o->explore ? out->nr_ran : 1;
 
 	for (int r = 0; r < n; r++) {
 		any |= out->rc[r].findings != 0;
 		errors |= out->res[r].err[0] != 0;
 	}
-	return errors ? 2 : any;
+	return errors ? 2 : any ? 1 : out->incomplete ? REPLAY_EXIT_INCOMPLETE : 0;
 }
 
 int replay_check(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
@@ -190,19 +193,21 @@ int replay_check(const struct replay_opts *o, const struct rplan *p, const struc
 	char err[256];
 	int plain = !o->explore, ret = -1;
 
+	if (o->explore)
+		replay_progress_say(o, "check", rs->nr_runs, out->nr_ran);
 	out->rc = calloc(rs->nr_runs + 1, sizeof(*out->rc));
 	fd.marks = calloc(p->nr_tasks + 1, sizeof(*fd.marks));
 	if (!out->rc || !fd.marks) {
 		replay_say(o, SAY_ERROR, "replay: out of memory");
 		goto out;
 	}
-	if (rs->nr_runs) {
+	if (out->nr_ran) {
 		out->trace = mmr_trace_open(o->out, err, sizeof(err));
 		if (!out->trace) {
 			replay_say(o, SAY_ERROR, "replay: %s", err);
 			goto out;
 		}
-		if (check_runs(o, out->trace, p, out->rc, rs->nr_runs, plain ? &fd : NULL, &out->last))
+		if (check_runs(o, out->trace, p, out->rc, out->nr_ran, plain ? &fd : NULL, &out->last))
 			goto out;
 	}
 	fd.n.tasks_complete = tasks_complete(p, &fd);
@@ -214,4 +219,28 @@ out:
 	free(fd.marks);
 	free(fd.swap.mms);
 	return ret;
+}
+
+struct cell_tally cell_tally(const struct replay_opts *o, const struct rrun_set *rs,
+			     const struct replay_outcome *out, int cell)
+{
+	const struct run_check *rc = out->rc;
+	const struct run_result *res = out->res;
+	struct cell_tally n = { .repro = -1 };
+
+	for (int r = cell; r < out->nr_ran && !n.stopped; r += rs->nr_pairs) {
+		n.n++;
+		n.perturbed += res[r].st.perturbed > 0;
+		n.errors += res[r].err[0] != 0;
+		if (!rc[r].findings)
+			continue;
+		n.k++;
+		n.stopped = o->stop_after && n.k >= o->stop_after;
+		if (n.repro < 0)
+			n.repro = r;
+		for (int v = 0; v < V_NR; v++)
+			n.per[v] += rc[r].per_verdict[v] != 0;
+	}
+	wilson95(n.k, n.n, &n.lo, &n.hi);
+	return n;
 }

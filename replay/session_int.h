@@ -14,6 +14,20 @@ void replay_rmdir(char *dir);
 /* Checks each run of the replay trace o->out into out (rc, fid, last, status). */
 int replay_check(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
 		 struct replay_outcome *out);
+/*
+ * The results file at path into out (res, nr_ran, incomplete, caps): 0, or
+ * -1 (said, naming who wrote it) if runs are missing that the budget did not stop.
+ */
+int replay_results(const struct replay_opts *o, const char *path, const char *who,
+		   struct replay_outcome *out);
+/*
+ * When the replay process is to start no more runs (vm_now() seconds): the
+ * budget's end less a tenth of it (1 to 30 s) for the check; 0: no budget.
+ */
+double replay_run_deadline(const struct replay_opts *o);
+/* o->progress, if any, in phase with runs_done of runs (-1: not known) */
+void replay_progress_say(const struct replay_opts *o, const char *phase, int runs,
+			 int runs_done);
 /* The QEMU backend; out->status. */
 int replay_vm(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
 	      struct replay_outcome *out);

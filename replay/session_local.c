@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include "session_int.h"
+#include "vm/vm.h"
 
 /* ---- scratch directory and swap ---------------------------------------- */
 
@@ -139,8 +140,9 @@ int replay_runs(const struct replay_opts *o, const struct rplan *p, struct rrun_
 					       o->pair_perturb };
 	else if (!o->explore)
 		rs->runs[n++] = (struct rrun){ -1, -1, o->seed };
-	for (int i = 0; i < rs->nr_pairs; i++)
-		for (int t = 0; t < o->trials; t++)
+	/* in rounds: trial t of every cell before trial t + 1 of any (rrun_cell()) */
+	for (int t = 0; t < o->trials; t++)
+		for (int i = 0; i < rs->nr_pairs; i++)
 			rs->runs[n++] = (struct rrun){ pairs[i].a, pairs[i].perturb ? -1 :
 						       (long)pairs[i].b, trial_seed(o->seed, i, t),
 						       pairs[i].perturb };
@@ -208,30 +210,90 @@ static void reap_orphans(const struct replay_opts *o)
 	}
 }
 
-/* record --snapshot -o OUT -- mmreplay __replay-run ... TRACE */
-static int record_replay(const struct replay_opts *o, const char *runs, const char *results)
+/* In a guest, o->deadline already leaves the host its time (budget_s is 0 there). */
+double replay_run_deadline(const struct replay_opts *o)
 {
-	char self[4096], timeout[16];
+	double reserve = o->budget_s / 10.0;
+
+	if (!o->deadline)
+		return 0;
+	if (o->budget_s)
+		reserve = reserve < 1 ? 1 : reserve > 30 ? 30 : reserve;
+	return o->deadline - reserve;
+}
+
+/* Runs in a results file so far (its lines not starting with '#'). */
+static int results_count(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int n = 0, c, bol = 1;
+
+	while (f && (c = getc(f)) != EOF) {
+		n += bol && c != '#';
+		bol = c == '\n';
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+void replay_progress_say(const struct replay_opts *o, const char *phase, int runs,
+			 int runs_done)
+{
+	struct replay_progress pr = { phase, 0, 0, runs, runs_done };
+
+	if (!o->progress)
+		return;
+	pr.cells = o->explore && o->trials ? runs / o->trials : 0;
+	/* in rounds: a cell is done when its trial of the last round ran */
+	if (runs_done > runs - pr.cells)
+		pr.cells_done = runs_done - (runs - pr.cells);
+	pr.left_s = o->deadline ? o->deadline - vm_now() : 0;
+	o->progress(&pr);
+}
+
+/* Waits for the record process, saying how far its runs are. */
+static void wait_record(const struct replay_opts *o, pid_t pid, int *status, const char *results,
+			int nr_runs)
+{
+	double last = 0;
+	pid_t r;
+
+	while ((r = waitpid(pid, status, WNOHANG)) == 0 || (r < 0 && errno == EINTR)) {
+		if (o->progress && vm_now() - last >= 0.25) {
+			last = vm_now();
+			replay_progress_say(o, "explore", nr_runs, results_count(results));
+		}
+		usleep(50000);
+	}
+}
+
+/* record --snapshot -o OUT -- mmreplay __replay-run ... TRACE */
+static int record_replay(const struct replay_opts *o, const char *runs, const char *results,
+			 int nr_runs)
+{
+	char self[4096], timeout[16], deadline[32];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	char *argv[] = { self, "record", o->no_snapshot ? "-q" : "--snapshot", "-q", "-o", (char *)o->out, "--", self,
 			 "__replay-run", "--scratch", scratch, "--runs", (char *)runs, "--results",
 			 (char *)results, "--order", o->order == ORDER_FREE ? "free" : "recorded",
-			 "--timeout", timeout, (char *)o->trace, NULL };
-	int status;
+			 "--timeout", timeout, "--deadline", deadline, (char *)o->trace, NULL };
+	int status = -1;
 	pid_t pid;
 
 	if (n <= 0)
 		return -1;
 	self[n] = 0;
 	snprintf(timeout, sizeof(timeout), "%d", o->timeout_s);
+	snprintf(deadline, sizeof(deadline), "%.3f", replay_run_deadline(o));
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid = fork();
 	if (pid == 0) {
 		execv(self, argv);
 		_exit(127);
 	}
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (pid > 0)
+		wait_record(o, pid, &status, results, nr_runs);
 	reap_orphans(o);
 	if (pid < 0 || stopped(o))
 		return -1;
@@ -240,9 +302,10 @@ static int record_replay(const struct replay_opts *o, const char *runs, const ch
 
 /* Here, on this kernel: record the replay process, then check its trace. */
 /* The replay process under record, runs to results; 0, or -1 (said). */
-static int run_recorded(const struct replay_opts *o, const char *runs_path, const char *res_path)
+static int run_recorded(const struct replay_opts *o, const char *runs_path, const char *res_path,
+			int nr_runs)
 {
-	int rc = record_replay(o, runs_path, res_path);
+	int rc = record_replay(o, runs_path, res_path, nr_runs);
 
 	if (stopped(o)) {
 		replay_say(o, SAY_ERROR, "replay: interrupted; the scratch directory was removed");
@@ -260,7 +323,6 @@ static int replay_local(const struct replay_opts *o, const struct rplan *p,
 			const struct rrun_set *rs, struct replay_outcome *out)
 {
 	char runs_path[4200], res_path[4200];
-	int n;
 
 	if (replay_mkdir(o, "mmreplay", scratch, sizeof(scratch)))
 		return out->status;
@@ -273,19 +335,14 @@ static int replay_local(const struct replay_opts *o, const struct rplan *p,
 		replay_say(o, SAY_ERROR, "replay: cannot write %s: %s", runs_path, strerror(errno));
 		goto out;
 	}
-	if (rs->nr_runs && run_recorded(o, runs_path, res_path))
+	if (rs->nr_runs && run_recorded(o, runs_path, res_path, rs->nr_runs))
 		goto out;
 	if (o->results_out) {	/* in a guest: the host checks and reports */
 		out->status = 0;
 		goto out;
 	}
-	n = out->res ? results_read(res_path, out->res, rs->nr_runs) : -1;
-	if (n != rs->nr_runs) {
-		replay_say(o, SAY_ERROR, "replay: the replay process reported %d of %d runs", n,
-			   rs->nr_runs);
+	if (replay_results(o, res_path, "replay process", out))
 		goto out;
-	}
-	results_caps_read(res_path, &out->caps);
 	snprintf(out->determinism, sizeof(out->determinism), "not deterministic: on the running "
 		 "kernel, the tasks and the kernel's own threads race for real (replay --kernel "
 		 "IMAGE runs a deterministic QEMU guest)");
@@ -309,10 +366,24 @@ int replay_in_guest(const struct replay_opts *o)
 	if (replay_mkdir(o, "mmreplay", scratch, sizeof(scratch)))
 		return ret;
 	setup_swap(o, o->guest_swapouts, o->guest_page_size);
-	if (!n || !run_recorded(o, o->guest_runs, o->results_out))
+	if (!n || !run_recorded(o, o->guest_runs, o->results_out, n))
 		ret = 0;
 	cleanup();
 	return ret;
+}
+
+int replay_results(const struct replay_opts *o, const char *path, const char *who,
+		   struct replay_outcome *out)
+{
+	int n = results_read(path, out->res, out->nr_runs), stopped = results_stopped(path);
+
+	results_caps_read(path, &out->caps);
+	out->nr_ran = n;
+	out->incomplete = n < out->nr_runs && stopped == n;
+	if (n == out->nr_runs || out->incomplete)
+		return 0;
+	replay_say(o, SAY_ERROR, "replay: the %s reported %d of %d runs", who, n, out->nr_runs);
+	return -1;
 }
 
 int replay_session(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
@@ -344,7 +415,7 @@ void replay_outcome_free(struct replay_outcome *out)
 
 /* Each run of runs[], its results written to res as it ends. */
 static void run_all(const struct rplan *p, const struct rrun *runs, int n, struct rexec_opts *xo,
-		    FILE *res)
+		    double deadline, FILE *res)
 {
 	struct perturb_caps caps = { 0 };
 	struct run_result rr;
@@ -358,6 +429,10 @@ static void run_all(const struct rplan *p, const struct rrun *runs, int n, struc
 		results_caps_write(res, &caps);
 	}
 	for (int i = 0; i < n && !plan_interrupted(); i++) {
+		if (deadline && vm_now() >= deadline) {
+			results_stopped_write(res, i);
+			break;
+		}
 		memset(&rr, 0, sizeof(rr));
 		rr.run = runs[i];
 		if (runs[i].perturb && !(caps.ok & 1u << runs[i].perturb))
@@ -396,7 +471,7 @@ int replay_run_process(struct replay_run_args *a, char *err, size_t errlen)
 		plan_free(&p);
 		return -1;
 	}
-	run_all(&p, runs, n, &a->xo, res);
+	run_all(&p, runs, n, &a->xo, a->deadline, res);
 	fclose(res);
 	free(runs);
 	plan_free(&p);

@@ -145,6 +145,22 @@ static const char *find_busybox(void)
 	return NULL;
 }
 
+/* Seconds for the guest's results and replay trace to come back (ivshmem, a disk) */
+#define COPY_BACK_S 15
+
+/*
+ * When the guest's replay process starts no more runs, on the guest's
+ * CLOCK_MONOTONIC (about 0 at its boot, which is now): what is left of the
+ * budget, less the copy back and the check here.  Under -icount the
+ * guest's clock only approximates the host's.
+ */
+static double guest_deadline(const struct replay_opts *o)
+{
+	double left = replay_run_deadline(o) - COPY_BACK_S - vm_now();
+
+	return left > 0.001 ? left : 0.001;
+}
+
 /*
  * The guest's command: the host's runs (/mmreplay/runs) replayed into
  * /out, results in /out/results, no report.  The guest builds the plan
@@ -152,7 +168,7 @@ static const char *find_busybox(void)
  */
 static int guest_args(const struct replay_opts *o, const struct rplan *p, char *buf, size_t len)
 {
-	char swap[48], timeout[16];
+	char swap[48], timeout[16], deadline[32];
 	const char *argv[24] = { "-v", "replay", "/mmreplay/in.trace", "-o", "/out/replay.trace",
 				 "--guest-results", "/out/results", "--guest-runs",
 				 "/mmreplay/runs", "--guest-swap", swap, "--order",
@@ -163,6 +179,11 @@ static int guest_args(const struct replay_opts *o, const struct rplan *p, char *
 	snprintf(timeout, sizeof(timeout), "%d", o->timeout_s);
 	if (o->no_snapshot)
 		argv[n++] = "--no-snapshot";
+	if (o->deadline) {
+		snprintf(deadline, sizeof(deadline), "%.3f", guest_deadline(o));
+		argv[n++] = "--guest-deadline";
+		argv[n++] = deadline;
+	}
 	/* mmreplay [-v] replay ... */
 	return vm_args_write(buf, len, o->verbose ? argv : argv + 1) < 0 ? -1 : 0;
 }
@@ -329,7 +350,6 @@ static int guest_report(const struct replay_opts *o, const struct rplan *p, cons
 {
 	struct replay_guest *g = &out->guest;
 	char path[4400];
-	int n;
 
 	if (g->status < 0) {
 		if (broke)
@@ -354,12 +374,8 @@ static int guest_report(const struct replay_opts *o, const struct rplan *p, cons
 		return 2;
 	}
 	snprintf(path, sizeof(path), "%s/results", outdir);
-	n = results_read(path, out->res, rs->nr_runs);
-	results_caps_read(path, &out->caps);
-	if (n != rs->nr_runs) {
-		replay_say(o, SAY_ERROR, "replay: the guest reported %d of %d runs", n, rs->nr_runs);
+	if (replay_results(o, path, "guest", out))
 		return 2;
-	}
 	snprintf(g->accel, sizeof(g->accel), "%s", vr->accel);
 	g->wall_s = vr->wall_s;
 	g->kinds_ok = guest_coverage(o->out, g->missing, sizeof(g->missing), &g->kinds);
@@ -438,6 +454,20 @@ static int choose_icount(const struct replay_opts *o, struct vm_opts *vo,
 	return 0;
 }
 
+static int tick_runs;
+
+/* While QEMU runs: the guest's progress is on its console; here, the time left */
+static void guest_tick(void *ctx)
+{
+	const struct replay_opts *o = ctx;
+	static double last;
+
+	if (vm_now() - last < 0.25)
+		return;
+	last = vm_now();
+	replay_progress_say(o, "guest", tick_runs, -1);
+}
+
 /* Boots the guest and runs the replay there; 0, or -1 (said) when no guest ran to its end. */
 static int boot_guest(const struct replay_opts *o, const struct kimage *k, const struct rplan *p,
 		      const struct rrun_set *rs, const char *outdir, struct vm_result *vr,
@@ -449,13 +479,17 @@ static int boot_guest(const struct replay_opts *o, const struct kimage *k, const
 	char initrd[4200];
 
 	snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio", tmpdir);
+	/* the probes first: the guest's deadline in the initramfs counts from its boot */
+	vo.accel = choose_accel(o);
+	if (choose_icount(o, &vo, out))
+		return -1;
 	if (mkdir(outdir, 0700) || build_initramfs(o, k, p, rs, initrd))
 		return -1;
 	*t_rd = vm_now();
 	vo.initrd = initrd;
-	vo.accel = choose_accel(o);
-	if (choose_icount(o, &vo, out))
-		return -1;
+	vo.tick = guest_tick;
+	vo.tick_ctx = (void *)o;
+	tick_runs = rs->nr_runs;
 	if (o->verbose)
 		replay_say(o, SAY_NOTE, "replay: booting %s under %s%s, %d CPUs, %d MiB, %d NUMA "
 			   "nodes", o->kernel, vo.accel, vo.icount >= 0 ? " -icount" : "", vo.cpus,

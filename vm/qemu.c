@@ -45,10 +45,10 @@ const char *vm_end_name(enum vm_end e)
 
 /*
  * Runs argv with output to @log; kills it after @timeout_s (returns -1) or
- * when *stop is set (returns -3).
+ * when *stop is set (returns -3).  o: its tick, if any, while it runs.
  */
 static int run_limited(char **argv, const char *log, int timeout_s,
-		       volatile sig_atomic_t *stop, double *wall)
+		       volatile sig_atomic_t *stop, double *wall, const struct vm_opts *o)
 {
 	double t0 = vm_now();
 	int status, fd;
@@ -79,6 +79,8 @@ static int run_limited(char **argv, const char *log, int timeout_s,
 			*wall = vm_now() - t0;
 			return stop && *stop ? -3 : -1;
 		}
+		if (o && o->tick)
+			o->tick(o->tick_ctx);
 		usleep(20000);
 	}
 	*wall = vm_now() - t0;
@@ -194,7 +196,7 @@ static int probe_boots(const char *kernel, const char *busybox, const char *tmpd
 	if (cpio_finish(c))
 		return 0;
 	unlink(con);
-	run_limited(argv, log, limit_s, NULL, &wall);
+	run_limited(argv, log, limit_s, NULL, &wall, NULL);
 	f = fopen(con, "r");
 	while (f && !ok && fgets(line, sizeof(line), f))
 		ok = strstr(line, "MMREPLAY-PROBE-OK") != NULL;
@@ -521,7 +523,7 @@ int vm_run(const struct vm_opts *o, const char *outdir, struct vm_result *r)
 		return -1;
 	}
 	build_args(&q, o, o->accel, tmp);
-	rc = run_limited(q.v, log, o->timeout_s, o->stop, &r->wall_s);
+	rc = run_limited(q.v, log, o->timeout_s, o->stop, &r->wall_s, o);
 	if (rc == -3) {
 		r->end = VM_STOPPED;
 		return -1;

@@ -64,6 +64,8 @@ struct vm_opts {
 	int icount;		/* TCG -icount shift (deterministic run), or -1 */
 	unsigned long long seed;	/* with icount: QEMU's -seed (guest RDRAND) */
 	volatile sig_atomic_t *stop;	/* set: kill the guest now */
+	void (*tick)(void *ctx);	/* called every 20 ms while QEMU runs (NULL: none) */
+	void *tick_ctx;
 };
 
 struct vm_result {
