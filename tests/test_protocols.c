@@ -73,6 +73,23 @@ static void test_results_round_trip(void)
 		    "how each ran, why the others could not");
 }
 
+/* The budget ended after one run: the results say from which run on none was started. */
+static void test_results_stopped(void)
+{
+	struct run_result r = { .run = { 4, 9, 11, 0 } }, back[3];
+	FILE *f = fopen(tmp_path("stopped"), "w");
+
+	if (!ASSERT_OK_PTR(f, "results file"))
+		return;
+	ASSERT_EQ(results_stopped(tmp_path("stopped")), -1, "no #stopped line: every run started");
+	results_write(f, &r);
+	results_stopped_write(f, 1);
+	fclose(f);
+	ASSERT_EQ(results_read(tmp_path("stopped"), back, 3), 1, "the run that ran reads back");
+	ASSERT_EQ(results_stopped(tmp_path("stopped")), 1, "runs from 1 on were not started");
+	ASSERT_EQ(results_stopped(tmp_path("no-such-results")), -1, "a missing file: -1");
+}
+
 static void fact(void *ctx, const char *key, const char *value)
 {
 	char *seen = ctx;
@@ -138,6 +155,7 @@ int main(int argc, char **argv)
 	static const struct test_case tests[] = {
 		TEST(test_runs_round_trip),
 		TEST(test_results_round_trip),
+		TEST(test_results_stopped),
 		TEST(test_guest_args_and_facts),
 		TEST(test_mmrfile_stream),
 	};

@@ -13,6 +13,7 @@
 #include "traces/trace.h"
 #include "tracebuild.h"
 #include "replay/replay.h"
+#include "replay/session.h"
 
 #define WORKLOADS ".output/workloads"
 
@@ -353,6 +354,124 @@ static void test_replay_explore_deterministic(void)
 	ASSERT_EQ(json_num(b, "tasks_complete"), 3, "the trial ran every op");
 	free(a);
 	free(b);
+}
+
+static int count_str(const char *hay, const char *needle);
+
+static int near(double a, double b)
+{
+	return a - b < 5e-4 && b - a < 5e-4;
+}
+
+/* The 95 % Wilson interval, against values worked out by hand (z = 1.96). */
+static void test_replay_wilson(void)
+{
+	double lo, hi;
+
+	wilson95(3, 40, &lo, &hi);
+	ASSERT_TRUE(near(lo, 0.0258) && near(hi, 0.1986), "3 of 40: 2.6 to 19.9 %");
+	printf("  3 of 40: %.4f %.4f\n", lo, hi);
+	wilson95(0, 10, &lo, &hi);
+	ASSERT_TRUE(lo == 0 && near(hi, 0.2775), "0 of 10: 0 to 27.8 %");
+	wilson95(10, 10, &lo, &hi);
+	ASSERT_TRUE(near(lo, 0.7225) && hi == 1, "10 of 10: 72.2 to 100 %");
+	wilson95(0, 0, &lo, &hi);
+	ASSERT_TRUE(lo == 0 && hi == 1, "no trials: nothing known");
+}
+
+/*
+ * A cell counts its trials up to its --stop-after'th reproduction, in the
+ * order the rounds ran them, and only those that ran before the budget ended.
+ */
+static void test_replay_stop_after(void)
+{
+	static struct rrun_set rs = { .nr_pairs = 2 };
+	struct run_check rc[20] = { 0 };
+	struct run_result res[20] = { 0 };
+	struct replay_opts o = { .trials = 10, .stop_after = 3 };
+	struct replay_outcome out = { .rc = rc, .res = res, .nr_runs = 20, .nr_ran = 15 };
+	struct cell_tally t;
+	int trial;
+
+	/* cell 0 reproduces in its trials 1, 3, 5 and 7: runs 2, 6, 10, 14 */
+	for (int r = 2; r <= 14; r += 4)
+		rc[r].findings = 1, rc[r].per_verdict[0] = 1;
+	ASSERT_TRUE(rrun_cell(&rs, 13, &trial) == 1 && trial == 6, "run 13: cell 1, trial 6");
+	t = cell_tally(&o, &rs, &out, 0);
+	ASSERT_TRUE(t.n == 6 && t.k == 3 && t.stopped && t.repro == 2,
+		    "stopped at its 3rd reproduction, in trial 5 of 10");
+	t = cell_tally(&o, &rs, &out, 1);
+	ASSERT_TRUE(t.n == 7 && t.k == 0 && !t.stopped && t.repro == -1,
+		    "cell 1: 7 trials ran before the budget ended");
+	o.stop_after = 0;
+	t = cell_tally(&o, &rs, &out, 0);
+	ASSERT_TRUE(t.n == 8 && t.k == 4 && !t.stopped, "--stop-after 0 counts every trial");
+}
+
+/* The sum of every "key": N in a JSON report. */
+static long long json_sum(const char *js, const char *key)
+{
+	char pat[64];
+	long long sum = 0;
+	const char *p = js;
+
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	while (p && (p = strstr(p, pat))) {
+		p += strlen(pat);
+		sum += atoll(p);
+	}
+	return sum;
+}
+
+/*
+ * An explore far longer than its --budget: it stops starting trials, says
+ * which cells ran how far and which did not, and exits 5; progress lines
+ * on a non-TTY stderr (their interval shortened for the test), none with -q.
+ */
+static void test_replay_explore_budget(void)
+{
+	const char *args = "--explore --trials 500 --seed 1 --window 100000 --perturb none";
+	char trace[512], cmd[1024], *js, *err;
+	long long ran, pairs;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("budget.trace"));
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	setenv("MMREPLAY_PROGRESS_S", "0.5", 1);
+	snprintf(cmd, sizeof(cmd), "%s --budget 6s", args);
+	js = replay_json(trace, tmp_path("budget-replay.trace"), cmd, &rc);
+	err = slurp(tmp_path("replay.err"));
+	unsetenv("MMREPLAY_PROGRESS_S");
+	ASSERT_EQ(rc, 5, "the budget ended: exit 5 (incomplete)");
+	ASSERT_STRCONTAINS(js, "\"complete\": false", "the JSON says it is incomplete");
+	ran = json_num(js, "runs_ran");
+	pairs = count_str(js, "\"pair\": ");
+	ASSERT_TRUE(ran > 0 && ran < json_num(js, "runs"), "some trials ran, not all");
+	ASSERT_EQ(json_sum(js, "trials") - 500, ran, "the cells' trials add up to those that ran");
+	ASSERT_EQ(count_str(js, "\"state\": \"unfinished\"") +
+		  count_str(js, "\"state\": \"not run\""), pairs, "every cell is unfinished");
+	ASSERT_STRCONTAINS(err, "replay: explore, cells 0 of", "a progress line on stderr");
+	ASSERT_STRCONTAINS(err, "s left of the budget", "with the time left");
+	free(js);
+	free(err);
+
+	/* a budget that is all reserve: no trial starts; plain report, -q */
+	snprintf(cmd, sizeof(cmd), "%s replay -q -o %s --budget 1s %s %s", mmreplay_bin(),
+		 tmp_path("budget1.trace"), args, trace);
+	rc = run_cmd(tmp_path("budget1.txt"), tmp_path("budget1.err"), "%s", cmd);
+	js = slurp(tmp_path("budget1.txt"));
+	err = slurp(tmp_path("budget1.err"));
+	ASSERT_EQ(rc, 5, "nothing ran: exit 5, not an error");
+	printf("%s", js);
+	ASSERT_STRCONTAINS(js, "the budget ended after 0 of", "says how many trials ran");
+	ASSERT_STRCONTAINS(js, "did not run: pair 1, pair 2", "names the cells that did not run");
+	ASSERT_STRCONTAINS(js, "INCOMPLETE: no findings in the trials that ran", "the verdict");
+	ASSERT_TRUE(!strstr(err, "replay: explore"), "-q: no progress lines");
+	free(js);
+	free(err);
 }
 
 /* Counts occurrences of @needle in @hay. */
@@ -792,6 +911,9 @@ int main(int argc, char **argv)
 		TEST(test_replay_bad_input),
 		TEST(test_replay_explore_perturb),
 		TEST(test_replay_interrupt),
+		TEST(test_replay_wilson),
+		TEST(test_replay_stop_after),
+		TEST(test_replay_explore_budget),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 
