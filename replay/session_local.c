@@ -210,18 +210,6 @@ static void reap_orphans(const struct replay_opts *o)
 	}
 }
 
-/* In a guest, o->deadline already leaves the host its time (budget_s is 0 there). */
-double replay_run_deadline(const struct replay_opts *o)
-{
-	double reserve = o->budget_s / 10.0;
-
-	if (!o->deadline)
-		return 0;
-	if (o->budget_s)
-		reserve = reserve < 1 ? 1 : reserve > 30 ? 30 : reserve;
-	return o->deadline - reserve;
-}
-
 /* Runs in a results file so far (its lines not starting with '#'). */
 static int results_count(const char *path)
 {
@@ -235,21 +223,6 @@ static int results_count(const char *path)
 	if (f)
 		fclose(f);
 	return n;
-}
-
-void replay_progress_say(const struct replay_opts *o, const char *phase, int runs,
-			 int runs_done)
-{
-	struct replay_progress pr = { phase, 0, 0, runs, runs_done };
-
-	if (!o->progress)
-		return;
-	pr.cells = o->explore && o->trials ? runs / o->trials : 0;
-	/* in rounds: a cell is done when its trial of the last round ran */
-	if (runs_done > runs - pr.cells)
-		pr.cells_done = runs_done - (runs - pr.cells);
-	pr.left_s = o->deadline ? o->deadline - vm_now() : 0;
-	o->progress(&pr);
 }
 
 /* Waits for the record process, saying how far its runs are. */
@@ -370,20 +343,6 @@ int replay_in_guest(const struct replay_opts *o)
 		ret = 0;
 	cleanup();
 	return ret;
-}
-
-int replay_results(const struct replay_opts *o, const char *path, const char *who,
-		   struct replay_outcome *out)
-{
-	int n = results_read(path, out->res, out->nr_runs), stopped = results_stopped(path);
-
-	results_caps_read(path, &out->caps);
-	out->nr_ran = n;
-	out->incomplete = n < out->nr_runs && stopped == n;
-	if (n == out->nr_runs || out->incomplete)
-		return 0;
-	replay_say(o, SAY_ERROR, "replay: the %s reported %d of %d runs", who, n, out->nr_runs);
-	return -1;
 }
 
 int replay_session(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An explore's budget, for the local session and the QEMU one alike: when
+ * the replay process is to start no more runs, the progress said on the
+ * way, and the results file read back, its runs stopped by the budget
+ * told from runs lost.
+ */
+#include <stdio.h>
+#include "session_int.h"
+#include "vm/vm.h"
+
+/* In a guest, o->deadline already leaves the host its time (budget_s is 0 there). */
+double replay_run_deadline(const struct replay_opts *o)
+{
+	double reserve = o->budget_s / 10.0;
+
+	if (!o->deadline)
+		return 0;
+	if (o->budget_s)
+		reserve = reserve < 1 ? 1 : reserve > 30 ? 30 : reserve;
+	return o->deadline - reserve;
+}
+
+void replay_progress_say(const struct replay_opts *o, const char *phase, int runs,
+			 int runs_done)
+{
+	struct replay_progress pr = { phase, 0, 0, runs, runs_done };
+
+	if (!o->progress)
+		return;
+	pr.cells = o->explore && o->trials ? runs / o->trials : 0;
+	/* in rounds: a cell is done when its trial of the last round ran */
+	if (runs_done > runs - pr.cells)
+		pr.cells_done = runs_done - (runs - pr.cells);
+	pr.left_s = o->deadline ? o->deadline - vm_now() : 0;
+	o->progress(&pr);
+}
+
+int replay_results(const struct replay_opts *o, const char *path, const char *who,
+		   struct replay_outcome *out)
+{
+	int n = results_read(path, out->res, out->nr_runs), stopped = results_stopped(path);
+
+	results_caps_read(path, &out->caps);
+	out->nr_ran = n;
+	out->incomplete = n < out->nr_runs && stopped == n;
+	if (n == out->nr_runs || out->incomplete)
+		return 0;
+	replay_say(o, SAY_ERROR, "replay: the %s reported %d of %d runs", who, n, out->nr_runs);
+	return -1;
+}
