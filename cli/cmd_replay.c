@@ -371,6 +371,8 @@ static void session_io(struct replay_opts *o)
 	o->verbose = mmr_verbose;
 	if (o->explore && !o->quiet && !o->results_out)
 		o->progress = replay_progress_print;
+	if (o->guest_runs && o->deadline)	/* an explore's, in a guest */
+		o->progress = replay_progress_console;
 }
 
 /*

@@ -20,5 +20,7 @@ void replay_report(const struct replay_opts *o, const struct rplan *p, const str
  * it is rewritten, else every 10 s ($MMREPLAY_PROGRESS_S overrides both).
  */
 void replay_progress_print(const struct replay_progress *pr);
+/* In a QEMU guest: the trials run, to the console, for the host (session_vm.c) */
+void replay_progress_console(const struct replay_progress *pr);
 
 #endif

@@ -209,19 +209,22 @@ static void print_rate_plain(const struct replay_opts *o, const struct cell_tall
 		printf(", %d of %d trials ran before the budget ended", n->n, o->trials);
 }
 
+/* The counts in the order they always had, then the cell's state and its interval */
 static void json_rate(const struct replay_opts *o, const struct replay_outcome *out,
 		      const struct rpair *pr, const struct cell_tally *n, json_writer_t *w)
 {
-	jsonw_string_field(w, "state", cell_state(o, out, pr, n));
 	jsonw_int_field(w, "trials", n->n);
-	jsonw_int_field(w, "trials_planned", o->trials);
+	if (pr->perturb)
+		jsonw_int_field(w, "perturbed", n->perturbed);
 	jsonw_int_field(w, "with_findings", n->k);
+	jsonw_int_field(w, "errors", n->errors);
+	jsonw_string_field(w, "state", cell_state(o, out, pr, n));
+	jsonw_int_field(w, "trials_planned", o->trials);
 	jsonw_name(w, "rate_95");
 	jsonw_start_array(w);
 	jsonw_float(w, n->lo);
 	jsonw_float(w, n->hi);
 	jsonw_end_array(w);
-	jsonw_int_field(w, "errors", n->errors);
 }
 
 static void print_pair_json(const struct replay_opts *o, const struct rplan *p,
@@ -307,7 +310,6 @@ static void print_perturb_json(const struct replay_opts *o, const struct rplan *
 	jsonw_uint_field(w, "task", a->task);
 	jsonw_string_field(w, "perturb", perturb_name(pr->perturb));
 	json_rate(o, out, pr, &n, w);
-	jsonw_int_field(w, "perturbed", n.perturbed);
 	json_verdicts(w, n.per);
 	if (n.repro >= 0) {
 		timing(&out->res[n.repro].st, rop_name(a), when, sizeof(when));
@@ -540,14 +542,32 @@ void replay_progress_print(const struct replay_progress *pr)
 	if (pr->runs_done >= 0)
 		fprintf(stderr, ", cells %d of %d done, trials %d of %d run", pr->cells_done,
 			pr->cells, pr->runs_done, pr->runs);
-	else
-		fprintf(stderr, ", %d cells, %d trials (the guest's progress is on its console)",
-			pr->cells, pr->runs);
+	else	/* the guest booting, or its console not saying yet */
+		fprintf(stderr, ", %d cells, %d trials", pr->cells, pr->runs);
 	if (strcmp(pr->phase, "check"))
 		fprintf(stderr, ", findings: counted at the check");
 	if (pr->left_s)
 		fprintf(stderr, ", %.0f s left of the budget", pr->left_s > 0 ? pr->left_s : 0);
 	fprintf(stderr, "%s", tty && strcmp(pr->phase, "check") ? "" : "\n");
+}
+
+/*
+ * In a guest, where the host reads it back from the console: "mmreplay: D
+ * of N trials run", every 5 s of the guest's clock.
+ */
+void replay_progress_console(const struct replay_progress *pr)
+{
+	static double last;
+	FILE *f;
+
+	if (last && vm_now() - last < 5)
+		return;
+	last = vm_now();
+	f = fopen("/dev/console", "w");
+	if (!f)
+		return;
+	fprintf(f, "mmreplay: %d of %d trials run\n", pr->runs_done, pr->runs);
+	fclose(f);
 }
 
 /* ---- the report ---------------------------------------------------------- */

@@ -454,18 +454,37 @@ static int choose_icount(const struct replay_opts *o, struct vm_opts *vo,
 	return 0;
 }
 
-static int tick_runs;
+static struct {
+	const struct replay_opts *o;
+	const char *console;
+	int runs;
+	double last;
+} tick;
 
-/* While QEMU runs: the guest's progress is on its console; here, the time left */
+/* The guest's last "mmreplay: D of N trials run" line on its console: D, or -1 */
+static int console_runs_done(const char *console)
+{
+	char line[256];
+	FILE *f = fopen(console, "r");
+	int done = -1, d, n;
+
+	if (f && fseek(f, -4096, SEEK_END))
+		rewind(f);
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "mmreplay: %d of %d trials run", &d, &n) == 2)
+			done = d;
+	if (f)
+		fclose(f);
+	return done;
+}
+
+/* While QEMU runs: the time left, and the trials the guest said on its console */
 static void guest_tick(void *ctx)
 {
-	const struct replay_opts *o = ctx;
-	static double last;
-
-	if (vm_now() - last < 0.25)
+	if (vm_now() - tick.last < 0.25)
 		return;
-	last = vm_now();
-	replay_progress_say(o, "guest", tick_runs, -1);
+	tick.last = vm_now();
+	replay_progress_say(tick.o, "guest", tick.runs, console_runs_done(tick.console));
 }
 
 /* Boots the guest and runs the replay there; 0, or -1 (said) when no guest ran to its end. */
@@ -487,9 +506,10 @@ static int boot_guest(const struct replay_opts *o, const struct kimage *k, const
 		return -1;
 	*t_rd = vm_now();
 	vo.initrd = initrd;
-	vo.tick = guest_tick;
-	vo.tick_ctx = (void *)o;
-	tick_runs = rs->nr_runs;
+	if (o->progress) {
+		tick.o = o, tick.console = out->console, tick.runs = rs->nr_runs;
+		vo.tick = guest_tick;
+	}
 	if (o->verbose)
 		replay_say(o, SAY_NOTE, "replay: booting %s under %s%s, %d CPUs, %d MiB, %d NUMA "
 			   "nodes", o->kernel, vo.accel, vo.icount >= 0 ? " -icount" : "", vo.cpus,
