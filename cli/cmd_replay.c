@@ -275,7 +275,7 @@ static int parse_opt(int c, struct replay_opts *o)
 	case 'K':
 		return parse_num("--stop-after", optarg, 0, &v) ? -1 : (o->stop_after = v, 0);
 	case 'q': o->quiet = 1; return 0;
-	case 'D': o->deadline = atof(optarg); return 0;	/* in the guest: its clock */
+	case 'D': o->guest_stop = 1; return 0;
 	}
 	return parse_vm_opt(c, o);
 }
@@ -296,7 +296,7 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		{ "guest-runs", required_argument, NULL, 'R' }, { "guest-swap", required_argument, NULL, 'S' },
 		{ "perturb", required_argument, NULL, 'T' }, { "icount", required_argument, NULL, 'I' },
 		{ "budget", required_argument, NULL, 'B' }, { "stop-after", required_argument, NULL, 'K' },
-		{ "quiet", no_argument, NULL, 'q' }, { "guest-deadline", required_argument, NULL, 'D' },
+		{ "quiet", no_argument, NULL, 'q' }, { "guest-stop", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	int c;
@@ -371,7 +371,7 @@ static void session_io(struct replay_opts *o)
 	o->verbose = mmr_verbose;
 	if (o->explore && !o->quiet && !o->results_out)
 		o->progress = replay_progress_print;
-	if (o->guest_runs && o->deadline)	/* an explore's, in a guest */
+	if (o->guest_stop)	/* an explore's, in a guest */
 		o->progress = replay_progress_console;
 }
 
@@ -462,7 +462,7 @@ int cmd_replay(int argc, char **argv)
 
 /*
  * __replay-run --scratch DIR --runs FILE --results FILE [--order O] [--timeout S]
- *              [--deadline T] TRACE
+ *              [--deadline T] [--guest-stop 0|1] TRACE
  */
 int cmd_replay_run(int argc, char **argv)
 {
@@ -482,6 +482,8 @@ int cmd_replay_run(int argc, char **argv)
 			a.xo.timeout_s = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--deadline") && i + 1 < argc)
 			a.deadline = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--guest-stop") && i + 1 < argc)
+			a.guest_stop = atoi(argv[++i]);
 		else
 			a.trace = argv[i];
 	}

@@ -40,7 +40,7 @@ static char *guest_json(const struct replay_opts *o, const struct replay_outcome
 	jsonw_start_object(w);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		jsonw_string_field(w, keys[i], vals[i]);
-	jsonw_bool_field(w, "icount", out->deterministic);
+	jsonw_bool_field(w, "icount", g->icount);
 	jsonw_int_field(w, "cpus", g->cpus);
 	jsonw_name(w, "boot_s");
 	jsonw_printf(w, "%.2f", g->init_s);
@@ -67,9 +67,9 @@ static void print_guest_plain(const struct replay_opts *o, const struct replay_o
 
 	/* under -icount, the guest's times repeat and QEMU's wall time does not (-v says it) */
 	printf("guest: kernel %s (%s) under %s%s, %d CPUs, NUMA nodes %s, swap %s; boot %.1f s, "
-	       "replay %.1f s", g->kernel, o->kernel, g->accel, out->deterministic ? " -icount" : "",
+	       "replay %.1f s", g->kernel, o->kernel, g->accel, g->icount ? " -icount" : "",
 	       g->cpus, g->nodes, g->swap, g->init_s, g->cmd_end_s - g->cmd_start_s);
-	if (!out->deterministic)
+	if (!g->icount)
 		printf(", qemu %.1f s", g->wall_s);
 	printf("; console in %s\n", out->console);
 	printf("guest probe coverage: %d of %d kinds%s%s\n", g->kinds_ok, g->kinds,

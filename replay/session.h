@@ -43,6 +43,7 @@ struct replay_opts {
 	const char *results_out;	/* in the guest: write the results here, no report */
 	/* in the guest: the host's runs file (no plan is built there), the recording's swap-outs */
 	const char *guest_runs;
+	int guest_stop;			/* in the guest: the host may ask it to stop (vm_stop_asked) */
 	__u64 guest_swapouts;
 	long guest_page_size;
 	int verbose;			/* -v: notes, and -v for the guest */
@@ -104,6 +105,7 @@ struct replay_guest {
 	int cpus, status, leftover_perturbers, leftover_cgroups;
 	double init_s, cmd_start_s, cmd_end_s;
 	char accel[8];
+	int icount;			/* under TCG -icount */
 	double wall_s;			/* QEMU's, on the host */
 	char missing[2048];		/* kinds its recorder could not attach */
 	int kinds_ok, kinds;
@@ -164,6 +166,7 @@ int replay_in_guest(const struct replay_opts *o);
 struct replay_run_args {
 	const char *trace, *runs, *results;
 	double deadline;		/* vm_now(): no run starts after it; 0: none */
+	int guest_stop;			/* in a guest: nor once the host asks (vm_stop_asked) */
 	struct rexec_opts xo;
 };
 /* 0, or -1 with err set (the trace, the runs or the results could not be had). */

@@ -250,7 +250,8 @@ static int record_replay(const struct replay_opts *o, const char *runs, const ch
 	char *argv[] = { self, "record", o->no_snapshot ? "-q" : "--snapshot", "-q", "-o", (char *)o->out, "--", self,
 			 "__replay-run", "--scratch", scratch, "--runs", (char *)runs, "--results",
 			 (char *)results, "--order", o->order == ORDER_FREE ? "free" : "recorded",
-			 "--timeout", timeout, "--deadline", deadline, (char *)o->trace, NULL };
+			 "--timeout", timeout, "--deadline", deadline, "--guest-stop",
+			 o->guest_stop ? "1" : "0", (char *)o->trace, NULL };
 	int status = -1;
 	pid_t pid;
 
@@ -372,9 +373,12 @@ void replay_outcome_free(struct replay_outcome *out)
 
 /* ---- the replay process ---------------------------------------------- */
 
-/* Each run of runs[], its results written to res as it ends. */
-static void run_all(const struct rplan *p, const struct rrun *runs, int n, struct rexec_opts *xo,
-		    double deadline, FILE *res)
+/*
+ * Each run of runs[], its results written to res as it ends, until the
+ * deadline or the host's word to stop.
+ */
+static void run_all(const struct rplan *p, const struct rrun *runs, int n,
+		    const struct replay_run_args *a, struct rexec_opts *xo, FILE *res)
 {
 	struct perturb_caps caps = { 0 };
 	struct run_result rr;
@@ -388,7 +392,7 @@ static void run_all(const struct rplan *p, const struct rrun *runs, int n, struc
 		results_caps_write(res, &caps);
 	}
 	for (int i = 0; i < n && !plan_interrupted(); i++) {
-		if (deadline && vm_now() >= deadline) {
+		if ((a->deadline && vm_now() >= a->deadline) || (a->guest_stop && vm_stop_asked())) {
 			results_stopped_write(res, i);
 			break;
 		}
@@ -430,7 +434,7 @@ int replay_run_process(struct replay_run_args *a, char *err, size_t errlen)
 		plan_free(&p);
 		return -1;
 	}
-	run_all(&p, runs, n, &a->xo, a->deadline, res);
+	run_all(&p, runs, n, a, &a->xo, res);
 	fclose(res);
 	free(runs);
 	plan_free(&p);

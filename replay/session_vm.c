@@ -149,26 +149,13 @@ static const char *find_busybox(void)
 #define COPY_BACK_S 15
 
 /*
- * When the guest's replay process starts no more runs, on the guest's
- * CLOCK_MONOTONIC (about 0 at its boot, which is now): what is left of the
- * budget, less the copy back and the check here.  Under -icount the
- * guest's clock only approximates the host's.
- */
-static double guest_deadline(const struct replay_opts *o)
-{
-	double left = replay_run_deadline(o) - COPY_BACK_S - vm_now();
-
-	return left > 0.001 ? left : 0.001;
-}
-
-/*
  * The guest's command: the host's runs (/mmreplay/runs) replayed into
  * /out, results in /out/results, no report.  The guest builds the plan
  * only in its replay process.  0, or -1 if it does not fit.
  */
 static int guest_args(const struct replay_opts *o, const struct rplan *p, char *buf, size_t len)
 {
-	char swap[48], timeout[16], deadline[32];
+	char swap[48], timeout[16];
 	const char *argv[24] = { "-v", "replay", "/mmreplay/in.trace", "-o", "/out/replay.trace",
 				 "--guest-results", "/out/results", "--guest-runs",
 				 "/mmreplay/runs", "--guest-swap", swap, "--order",
@@ -179,11 +166,8 @@ static int guest_args(const struct replay_opts *o, const struct rplan *p, char *
 	snprintf(timeout, sizeof(timeout), "%d", o->timeout_s);
 	if (o->no_snapshot)
 		argv[n++] = "--no-snapshot";
-	if (o->deadline) {
-		snprintf(deadline, sizeof(deadline), "%.3f", guest_deadline(o));
-		argv[n++] = "--guest-deadline";
-		argv[n++] = deadline;
-	}
+	if (o->deadline)	/* the host tells it when the budget ends (guest_tick) */
+		argv[n++] = "--guest-stop";
 	/* mmreplay [-v] replay ... */
 	return vm_args_write(buf, len, o->verbose ? argv : argv + 1) < 0 ? -1 : 0;
 }
@@ -376,6 +360,13 @@ static int guest_report(const struct replay_opts *o, const struct rplan *p, cons
 	snprintf(path, sizeof(path), "%s/results", outdir);
 	if (replay_results(o, path, "guest", out))
 		return 2;
+	g->icount = out->deterministic;
+	if (out->incomplete && out->deterministic) {
+		out->deterministic = 0;
+		snprintf(out->determinism, sizeof(out->determinism), "not deterministic: the budget "
+			 "ended, and the trial the guest stopped at depends on this host's speed "
+			 "(a budget long enough for every trial gives the same report again)");
+	}
 	snprintf(g->accel, sizeof(g->accel), "%s", vr->accel);
 	g->wall_s = vr->wall_s;
 	g->kinds_ok = guest_coverage(o->out, g->missing, sizeof(g->missing), &g->kinds);
@@ -456,10 +447,11 @@ static int choose_icount(const struct replay_opts *o, struct vm_opts *vo,
 
 static struct {
 	const struct replay_opts *o;
+	const struct vm_opts *vo;
 	const char *console;
-	int runs;
+	int runs, asked;
 	double last;
-} tick;
+} watch;
 
 /* The guest's last "mmreplay: D of N trials run" line on its console: D, or -1 */
 static int console_runs_done(const char *console)
@@ -478,13 +470,20 @@ static int console_runs_done(const char *console)
 	return done;
 }
 
-/* While QEMU runs: the time left, and the trials the guest said on its console */
+/*
+ * While QEMU runs: at the budget's end (less the time to bring the
+ * results back and check them), ask the guest to start no more trials;
+ * the progress, with the trials the guest said on its console.
+ */
 static void guest_tick(void *ctx)
 {
-	if (vm_now() - tick.last < 0.25)
+	if (vm_now() - watch.last < 0.25)
 		return;
-	tick.last = vm_now();
-	replay_progress_say(tick.o, "guest", tick.runs, console_runs_done(tick.console));
+	watch.last = vm_now();
+	if (!watch.asked && watch.o->deadline &&
+	    vm_now() >= replay_run_deadline(watch.o) - COPY_BACK_S)
+		watch.asked = !vm_ask_stop(watch.vo);
+	replay_progress_say(watch.o, "guest", watch.runs, console_runs_done(watch.console));
 }
 
 /* Boots the guest and runs the replay there; 0, or -1 (said) when no guest ran to its end. */
@@ -506,10 +505,8 @@ static int boot_guest(const struct replay_opts *o, const struct kimage *k, const
 		return -1;
 	*t_rd = vm_now();
 	vo.initrd = initrd;
-	if (o->progress) {
-		tick.o = o, tick.console = out->console, tick.runs = rs->nr_runs;
-		vo.tick = guest_tick;
-	}
+	watch.o = o, watch.vo = &vo, watch.console = out->console, watch.runs = rs->nr_runs;
+	vo.tick = guest_tick;
 	if (o->verbose)
 		replay_say(o, SAY_NOTE, "replay: booting %s under %s%s, %d CPUs, %d MiB, %d NUMA "
 			   "nodes", o->kernel, vo.accel, vo.icount >= 0 ? " -icount" : "", vo.cpus,

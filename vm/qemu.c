@@ -504,6 +504,22 @@ static void tmp_dir_of(const char *initrd, char *tmp, size_t len)
 	*strrchr(tmp, '/') = 0;
 }
 
+int vm_ask_stop(const struct vm_opts *o)
+{
+	char tmp[4096], path[4200];
+	int fd, ok;
+
+	tmp_dir_of(o->initrd, tmp, sizeof(tmp));
+	snprintf(path, sizeof(path), "%s/ivshmem.img", tmp);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = pwrite(fd, VM_STOP_WORD, sizeof(VM_STOP_WORD) - 1,
+		    ((off_t)IVSHMEM_MB << 20) - VM_STOP_PAGE) == sizeof(VM_STOP_WORD) - 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 int vm_run(const struct vm_opts *o, const char *outdir, struct vm_result *r)
 {
 	static const char *const media[] = { "ivshmem.img", "nvme.img", "virtio.img",

@@ -54,6 +54,30 @@ static void find_bar(char *path, size_t len)
 		closedir(d);
 }
 
+int vm_stop_asked(void)
+{
+	static const char *page;
+	static int tried;
+	char bar[512];
+	struct stat st;
+	void *m;
+	int fd;
+
+	if (!tried) {
+		tried = 1;
+		find_bar(bar, sizeof(bar));
+		fd = bar[0] ? open(bar, O_RDONLY | O_SYNC) : -1;
+		if (fd >= 0 && !fstat(fd, &st) && st.st_size > VM_STOP_PAGE) {
+			m = mmap(NULL, VM_STOP_PAGE, PROT_READ, MAP_SHARED, fd,
+				 st.st_size - VM_STOP_PAGE);
+			page = m == MAP_FAILED ? NULL : m;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	return page && !memcmp((const void *)page, VM_STOP_WORD, sizeof(VM_STOP_WORD) - 1);
+}
+
 static int put(char *mem, size_t size, size_t *at, const void *buf, size_t n)
 {
 	if (n > size - *at)
@@ -111,12 +135,14 @@ int vm_send(const char *dir, char *err, size_t errlen)
 			closedir(d);
 		return -1;
 	}
+	st.st_size -= VM_STOP_PAGE;	/* the host's stop word */
 	while (!ret && (e = readdir(d)))
 		if (e->d_name[0] != '.')
 			ret = put_file(mem, st.st_size, &at, dir, e->d_name);
 	closedir(d);
 	if (!ret)
 		ret = put(mem, st.st_size, &at, "MMREND\n", 7);
+	st.st_size += VM_STOP_PAGE;	/* all of it unmapped */
 	if (ret)
 		snprintf(err, errlen, "%s does not fit in the %lld MiB of shared memory", dir,
 			 (long long)st.st_size >> 20);

@@ -86,6 +86,17 @@ const char *vm_accel(const char *kernel, const char *busybox, const char *tmpdir
 int vm_icount_works(const char *kernel, const char *busybox, const char *tmpdir, int cpus);
 /* In the guest: /out (@dir) into the ivshmem device's memory; 0 or -1 and @err. */
 int vm_send(const char *dir, char *err, size_t errlen);
+/*
+ * The host asks a running guest to stop (an explore's budget ended): a
+ * word in the last page of the ivshmem memory, which vm_send() leaves
+ * alone.  vm_ask_stop() on the host (0, or -1 without ivshmem);
+ * vm_stop_asked() in the guest: 1 once asked.  Under -icount, when the
+ * guest sees it is up to the host's timing.
+ */
+int vm_ask_stop(const struct vm_opts *o);
+#define VM_STOP_PAGE 4096
+#define VM_STOP_WORD "MMRSTOP\n"
+int vm_stop_asked(void);
 /* On the host: a complete MMRFILE stream in file @img into @outdir; 0, or -1 if there is none. */
 int vm_unpack(const char *img, const char *outdir);
 /* Prints the last @n lines of a file to stderr, each after @prefix. */
