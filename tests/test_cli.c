@@ -117,6 +117,115 @@ static void test_cli_short_flags(void)
 		free(meaning[i]);
 }
 
+/*
+ * An option that has no effect without another is an error: exit 2 and one
+ * line naming both, before the trace is read; with the other, it is accepted.
+ */
+static void test_cli_options_need_others(void)
+{
+	static const struct { const char *args, *msg, *with; } cases[] = {
+		{ "--trials 5", "--trials has no effect without --explore", "--explore" },
+		{ "-n 5", "--trials has no effect without --explore", "--explore" },
+		{ "--pairs 2", "--pairs has no effect without --explore", "--explore" },
+		{ "--window 50", "--window has no effect without --explore", "--explore" },
+		{ "--perturb migrate", "--perturb has no effect without --explore", "--explore" },
+		{ "--mem 1G", "--mem has no effect without --kernel", "--kernel /nonexistent" },
+		{ "--cpus 4", "--cpus has no effect without --kernel", "--kernel /nonexistent" },
+		{ "--accel tcg", "--accel has no effect without --kernel", "--kernel /nonexistent" },
+		{ "--icount 3", "--icount has no effect without --kernel", "--kernel /nonexistent" },
+		{ "--modules /m", "--modules has no effect without --kernel", "--kernel /nonexistent" },
+		{ "--vmlinux /v", "--vmlinux has no effect without --kernel", "--kernel /nonexistent" },
+		{ "--explore --pair 1,2", "--pair replays one trial, --explore many", NULL },
+		{ "--explore --order free", "--explore and --pair need --order recorded", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *err;
+
+		ASSERT_EQ(run_cmd(NULL, tmp_path("err"), "%s replay %s %s", mmreplay_bin(),
+				  tmp_path("none.trace"), cases[i].args), 2, cases[i].args);
+		err = slurp(tmp_path("err"));
+		ASSERT_STRCONTAINS(err, cases[i].msg, cases[i].args);
+		ASSERT_EQ(count_lines(err), 1, "one line");
+		free(err);
+		if (!cases[i].with)
+			continue;
+		run_cmd(NULL, tmp_path("err"), "%s replay %s %s %s", mmreplay_bin(),
+			tmp_path("none.trace"), cases[i].args, cases[i].with);
+		err = slurp(tmp_path("err"));
+		ASSERT_TRUE(!strstr(err, "no effect"), cases[i].with);
+		ASSERT_STRCONTAINS(err, "none.trace", "then the trace is what is missing");
+		free(err);
+	}
+}
+
+#define NOBODY "setpriv --reuid=65534 --regid=65534 --clear-groups"
+
+/*
+ * probes as uid 65534 without capabilities: no kind available, each says
+ * the capability it lacks (tracepoint kinds also tracefs's mode, where
+ * it is 0700), in text and JSON.
+ */
+static void test_cli_probes_unprivileged(void)
+{
+	struct stat st;
+	char *out;
+
+	if (geteuid() || run_cmd(NULL, NULL, "command -v setpriv")) {
+		test_skip("needs root and setpriv to become uid 65534");
+		return;
+	}
+	ASSERT_EQ(run_cmd(tmp_path("out"), NULL, NOBODY " %s probes", mmreplay_bin()), 0, "probes");
+	out = slurp(tmp_path("out"));
+	ASSERT_STRCONTAINS(out, "\n0 of ", "no kind available");
+	ASSERT_TRUE(!strstr(out, " ok\n") && !strstr(out, " ok ("), "no kind says ok");
+	ASSERT_STRCONTAINS(out, "no CAP_BPF / CAP_PERFMON (uid 65534)", "names the capabilities");
+	ASSERT_STRCONTAINS(out, "/proc/kpageflags (Permission denied): needs CAP_SYS_ADMIN",
+			   "snapshots: names the capability");
+	if (!stat("/sys/kernel/tracing", &st) && !(st.st_mode & 077))
+		ASSERT_STRCONTAINS(out, "tracefs /sys/kernel/tracing is mode 0700",
+				   "tracefs: its mode, not 'unmounted'");
+	ASSERT_TRUE(!strstr(out, "not mounted"), "tracefs is mounted");
+	free(out);
+	ASSERT_EQ(run_cmd(tmp_path("out"), NULL, NOBODY " %s probes --json | jq -e "
+			  "'length > 30 and all(.available | not) and "
+			  "all(.status | test(\"CAP_BPF|CAP_SYS_ADMIN\"))'", mmreplay_bin()), 0,
+		  "--json: none available, each names a capability");
+	ASSERT_EQ(run_cmd(tmp_path("out"), NULL, NOBODY " %s probes --json --zz", mmreplay_bin()), 2,
+		  "--json: an unknown option");
+	ASSERT_EQ(run_cmd(NULL, NULL, "jq -e '.error | test(\"unknown option\")' %s",
+			  tmp_path("out")), 0, "--json: the error as {\"error\": ...}");
+}
+
+/*
+ * With CAP_BPF and CAP_PERFMON but not root (tracefs unreadable), every
+ * kind probes calls ok can be recorded.
+ */
+static void test_cli_probes_ok_records(void)
+{
+	char *out, kinds[2048] = "";
+
+	if (geteuid() || run_cmd(NULL, NULL, "command -v setpriv")) {
+		test_skip("needs root and setpriv to become uid 65534");
+		return;
+	}
+	ASSERT_EQ(run_cmd(tmp_path("ok"), NULL, NOBODY " --inh-caps +bpf,+perfmon --ambient-caps "
+			  "+bpf,+perfmon %s probes --json | jq -r '[.[] | select(.available) | "
+			  ".kind] | join(\",\")'", mmreplay_bin()), 0, "probes with CAP_BPF");
+	out = slurp(tmp_path("ok"));
+	snprintf(kinds, sizeof(kinds), "%.*s", (int)strcspn(out, "\n"), out);
+	free(out);
+	if (!kinds[0]) {
+		test_skip("no kind available with CAP_BPF and CAP_PERFMON on this kernel");
+		return;
+	}
+	ASSERT_STRCONTAINS(kinds, "sys_enter", "tp_btf kinds load with CAP_BPF");
+	ASSERT_EQ(run_cmd(NULL, tmp_path("err"), "chmod 777 %s && " NOBODY " --inh-caps "
+			  "+bpf,+perfmon --ambient-caps +bpf,+perfmon %s record -q -e %s -o %s -- "
+			  "/bin/true", tmp_path(""), mmreplay_bin(), kinds, tmp_path("ok.trace")), 0,
+		  "record -e (every kind probes said ok)");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
@@ -124,6 +233,9 @@ int main(int argc, char **argv)
 		TEST(test_cli_version),
 		TEST(test_cli_verbose_anywhere),
 		TEST(test_cli_short_flags),
+		TEST(test_cli_options_need_others),
+		TEST(test_cli_probes_unprivileged),
+		TEST(test_cli_probes_ok_records),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 
