@@ -58,6 +58,63 @@ static void test_cli_verbose_anywhere(void)
 	ASSERT_EQ(run_cmd(NULL, NULL, "%s check -z x", mmreplay_bin()), 2, "unknown option");
 }
 
+/* CMD's part of the man page's COMMANDS: from ".TP\n.B CMD\n" to the next command. */
+static char *man_section(const char *man, const char *cmd)
+{
+	char head[64];
+	const char *s, *e;
+
+	snprintf(head, sizeof(head), ".TP\n.B %s\n", cmd);
+	s = strstr(man, head);
+	if (!s)
+		return NULL;
+	e = strstr(s + strlen(head), "\n.TP\n.B ");
+	return strndup(s, e ? (size_t)(e - s) : strlen(s));
+}
+
+/*
+ * Every long option a --help lists (a line "  -L, --NAME" or "  --NAME")
+ * is in the man page, as \-\-NAME, in that command's section.
+ */
+static void test_cli_man_lists_options(void)
+{
+	char *man = slurp("man/mmreplay.1"), msg[128];
+
+	if (!ASSERT_TRUE(strstr(man, ".SH COMMANDS"), "man/mmreplay.1 read"))
+		return;
+	for (int i = 0; i < NR_CMDS; i++) {
+		char *usage, *sec = man_section(man, cmds[i]);
+
+		run_cmd(tmp_path("usage"), NULL, "%s %s --help", mmreplay_bin(), cmds[i]);
+		usage = slurp(tmp_path("usage"));
+		snprintf(msg, sizeof(msg), "man page has a section for %s", cmds[i]);
+		ASSERT_TRUE(sec != NULL, msg);
+		for (const char *l = usage; sec && *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0)) {
+			const char *p = l + strspn(l, " ");
+			char want[80] = "\\-\\-", *w = want + 4;
+
+			if (p == l || p[0] != '-')
+				continue;
+			if (p[1] != '-' && !strncmp(p + 2, ", --", 4))
+				p += 4;
+			if (strncmp(p, "--", 2) || !(p[2] >= 'a' && p[2] <= 'z'))
+				continue;
+			for (p += 2; (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-';
+			     p++) {
+				if (*p == '-')
+					*w++ = '\\';
+				*w++ = *p;
+			}
+			*w = 0;
+			snprintf(msg, sizeof(msg), "man page, %s: %s", cmds[i], want);
+			ASSERT_STRCONTAINS(sec, want, msg);
+		}
+		free(sec);
+		free(usage);
+	}
+	free(man);
+}
+
 /* The long name "-L, --NAME" gives -L in a usage text, or NULL; caller frees. */
 static char *long_of(const char *usage, char letter)
 {
@@ -311,6 +368,7 @@ int main(int argc, char **argv)
 		TEST(test_cli_version),
 		TEST(test_cli_verbose_anywhere),
 		TEST(test_cli_short_flags),
+		TEST(test_cli_man_lists_options),
 		TEST(test_cli_options_need_others),
 		TEST(test_cli_info),
 		TEST(test_cli_probes_unprivileged),
