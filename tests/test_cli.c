@@ -232,65 +232,83 @@ static const char *info_line(const char *out, const char *key, char *buf, size_t
 	return buf;
 }
 
+/* `mmreplay record -q ARGS` into @trace, then `info` of it (caller frees); NULL if it failed. */
+static char *record_info(const char *trace, const char *args)
+{
+	if (!ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q -o %s %s", mmreplay_bin(), trace, args), 0,
+		       args))
+		return NULL;
+	run_cmd(tmp_path("info"), NULL, "%s info %s", mmreplay_bin(), trace);
+	return slurp(tmp_path("info"));
+}
+
 /*
  * info: duration, the command's exit status (a number, a signal, or "not
- * recorded" with the reason for -p), drops per CPU, -p's command line;
- * one count of events in record's summary, info, show and check.
+ * recorded" with the reason for -p), drops per CPU, -p's command line.
  */
 static void test_cli_info(void)
 {
-	char buf[256], want[128], *out;
-	long events;
+	char buf[256], *out;
 
 	if (geteuid()) {
 		test_skip("record needs root");
 		return;
 	}
-	ASSERT_EQ(run_cmd(NULL, tmp_path("rec"), "%s record -s -o %s -- sh -c 'sleep 0.2; exit 3'",
-			  mmreplay_bin(), tmp_path("e.trace")), 0, "record");
-	ASSERT_EQ(run_cmd(tmp_path("info"), NULL, "%s info %s", mmreplay_bin(), tmp_path("e.trace")),
-		  0, "info");
-	out = slurp(tmp_path("info"));
+	out = record_info(tmp_path("e.trace"), "-- sh -c 'sleep 0.2; exit 3'");
 	ASSERT_STRCONTAINS(info_line(out, "exit_status", buf, sizeof(buf)), "3", "exit status 3");
 	info_line(out, "duration", buf, sizeof(buf));
 	ASSERT_TRUE(atof(buf) >= 0.2 && atof(buf) < 30 && strstr(buf, " s"), "duration >= 0.2 s");
 	ASSERT_STRCONTAINS(info_line(out, "drops", buf, sizeof(buf)), "0 (0 on each of ",
 			   "drops per CPU");
+	free(out);
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s info --json %s | jq -e '.exit_status == 3 and "
+			  ".exit_signal == null and .duration_ns > 200000000 and (.drops_per_cpu | "
+			  "length) > 0'", mmreplay_bin(), tmp_path("e.trace")), 0, "info --json");
+	out = record_info(tmp_path("k.trace"), "-- sh -c 'kill -9 $$'");
+	ASSERT_STRCONTAINS(info_line(out, "exit_status", buf, sizeof(buf)), "killed by signal 9",
+			   "killed");
+	free(out);
+	out = record_info(tmp_path("p.trace"), "-p $(sleep 0.5 >/dev/null & echo $!)");
+	ASSERT_STRCONTAINS(info_line(out, "command", buf, sizeof(buf)), "sleep 0.5",
+			   "-p: the command line from /proc");
+	ASSERT_STRCONTAINS(info_line(out, "exit_status", buf, sizeof(buf)), "not recorded (-p ",
+			   "-p: no exit status, and why");
+	free(out);
+}
+
+/* One count of events, snapshot records included: record's summary, info, show, check. */
+static void test_cli_events_agree(void)
+{
+	char buf[256], want[128], *out;
+	long events, snaps;
+
+	if (geteuid()) {
+		test_skip("record needs root");
+		return;
+	}
+	ASSERT_EQ(run_cmd(NULL, tmp_path("rec"), "%s record -s -o %s -- sh -c 'sleep 0.1'",
+			  mmreplay_bin(), tmp_path("s.trace")), 0, "record --snapshot");
+	run_cmd(tmp_path("info"), NULL, "%s info %s", mmreplay_bin(), tmp_path("s.trace"));
+	out = slurp(tmp_path("info"));
 	events = atol(info_line(out, "events", buf, sizeof(buf)) ?: "0");
 	ASSERT_GE(events, 100, "events");
+	ASSERT_STRCONTAINS(out, "events_snapshot_vma=", "snapshot records counted");
 	free(out);
 	snprintf(want, sizeof(want), "recorded %ld events", events);
 	out = slurp(tmp_path("rec"));
 	ASSERT_STRCONTAINS(out, want, "record's summary: info's events");
 	free(out);
 	snprintf(want, sizeof(want), "grep -qx %ld", events);
-	ASSERT_EQ(run_cmd(NULL, NULL, "%s show %s | wc -l | %s", mmreplay_bin(), tmp_path("e.trace"),
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s show %s | wc -l | %s", mmreplay_bin(), tmp_path("s.trace"),
 			  want), 0, "show: a line per event, info's events");
-	snprintf(want, sizeof(want), "coverage (%ld events, ", events);
-	run_cmd(tmp_path("check"), NULL, "%s check %s", mmreplay_bin(), tmp_path("e.trace"));
+	out = slurp(tmp_path("rec"));
+	snaps = atol(strstr(out, "snapshots ") ? strstr(out, "snapshots ") + 10 : "-1");
+	free(out);
+	ASSERT_GE(snaps, 1, "record --snapshot: snapshots of a process");
+	snprintf(want, sizeof(want), "coverage (%ld events, %ld snapshots)", events, snaps);
+	run_cmd(tmp_path("check"), NULL, "%s check %s", mmreplay_bin(), tmp_path("s.trace"));
 	out = slurp(tmp_path("check"));
-	ASSERT_STRCONTAINS(out, want, "check: info's events");
-	free(out);
-	ASSERT_EQ(run_cmd(tmp_path("info"), NULL, "%s info --json %s | jq -e '.exit_status == 3 and "
-			  ".exit_signal == null and .duration_ns > 200000000 and (.drops_per_cpu | "
-			  "length) > 0'", mmreplay_bin(), tmp_path("e.trace")), 0, "info --json");
-
-	ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q -o %s -- sh -c 'kill -9 $$'", mmreplay_bin(),
-			  tmp_path("k.trace")), 0, "record a killed command");
-	run_cmd(tmp_path("info"), NULL, "%s info %s", mmreplay_bin(), tmp_path("k.trace"));
-	out = slurp(tmp_path("info"));
-	ASSERT_STRCONTAINS(info_line(out, "exit_status", buf, sizeof(buf)), "killed by signal 9",
-			   "killed");
-	free(out);
-
-	ASSERT_EQ(run_cmd(NULL, NULL, "sleep 0.5 & %s record -q -o %s -p $!", mmreplay_bin(),
-			  tmp_path("p.trace")), 0, "record -p");
-	run_cmd(tmp_path("info"), NULL, "%s info %s", mmreplay_bin(), tmp_path("p.trace"));
-	out = slurp(tmp_path("info"));
-	ASSERT_STRCONTAINS(info_line(out, "command", buf, sizeof(buf)), "sleep 0.5",
-			   "-p: the command line from /proc");
-	ASSERT_STRCONTAINS(info_line(out, "exit_status", buf, sizeof(buf)), "not recorded (-p ",
-			   "-p: no exit status, and why");
+	ASSERT_STRCONTAINS(out, want, "check: record's events and snapshots");
 	free(out);
 }
 
@@ -371,6 +389,7 @@ int main(int argc, char **argv)
 		TEST(test_cli_man_lists_options),
 		TEST(test_cli_options_need_others),
 		TEST(test_cli_info),
+		TEST(test_cli_events_agree),
 		TEST(test_cli_probes_unprivileged),
 		TEST(test_cli_probes_ok_records),
 	};
