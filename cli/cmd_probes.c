@@ -10,7 +10,10 @@
 const char usage_probes[] =
 	"usage: mmreplay probes [--json]\n\n"
 	"For each event kind, the attach point this kernel allows (fentry, else\n"
-	"kprobe, else a tracepoint) or why the kind is unavailable.\n\n"
+	"kprobe, else a tracepoint) or why the kind is unavailable: a kind said\n"
+	"\"ok\" has had an empty program of its type loaded.  Without CAP_BPF and\n"
+	"CAP_PERFMON (or root) none is, and each kind says which is missing;\n"
+	"tracepoint kinds also need tracefs readable (its root is mode 0700).\n\n"
 	"  -j, --json   print a JSON array of {kind, source, attach, status, doc}\n\n"
 	"examples:\n"
 	"  mmreplay probes\n"

@@ -206,8 +206,9 @@ static void print_summary(const struct recorder *r, const struct rec_opts *o)
 			fprintf(stderr, "  %-28s %llu\n", kind_def(k)->name,
 				(unsigned long long)res->per_kind[k]);
 	if (o->rec.snapshot)
-		fprintf(stderr, "  %-28s %llu (%llu not held stopped, %llu calls coalesced%s)\n",
-			"snapshots", (unsigned long long)res->snapshots,
+		fprintf(stderr, "  %-28s %llu of processes, %llu of the counters alone (%llu not "
+			"held stopped, %llu calls coalesced%s)\n", "snapshots",
+			(unsigned long long)res->snapshots, (unsigned long long)res->snapshots_global,
 			(unsigned long long)res->snapshots_not_held,
 			(unsigned long long)res->snapshots_coalesced,
 			res->snapshots_capped ? "; --snapshot-max reached, events alone after it" : "");

@@ -67,6 +67,9 @@ const char usage_replay[] =
 	"      --no-snapshot    record the replay from events only (fast; check then\n"
 	"                       judges only where this kernel lets it hook mm internals)\n"
 	"  -j, --json           the report as JSON\n\n"
+	"--trials, --pairs, --window, --perturb, --budget and --stop-after go with\n"
+	"--explore, the guest's options below with --kernel; given without it, each\n"
+	"is an error (exit 2).\n\n"
 	"In a QEMU guest (another kernel, e.g. with your patch):\n"
 	"      --kernel IMAGE   boot IMAGE (an x86_64 bzImage) in QEMU with an initramfs\n"
 	"                       built on the fly, two NUMA nodes and swap on zram; replay\n"
@@ -280,6 +283,39 @@ static int parse_opt(int c, struct replay_opts *o)
 	return parse_vm_opt(c, o);
 }
 
+/* An option that has no effect without another is an error (one line, exit 2). */
+static int check_combinations(const struct replay_opts *o, const char *seen)
+{
+	static const struct { char letter; const char *name; } needs_explore[] = {
+		{ 'n', "--trials" }, { 'p', "--pairs" }, { 'w', "--window" }, { 'T', "--perturb" },
+		{ 'B', "--budget" }, { 'K', "--stop-after" },
+	}, needs_kernel[] = {
+		{ 'M', "--modules" }, { 'L', "--vmlinux" }, { 'm', "--mem" }, { 'c', "--cpus" },
+		{ 'A', "--accel" }, { 'I', "--icount" },
+	};
+
+	/* a --kernel guest's own command line (--guest-results) carries --perturb always */
+	for (size_t i = 0; i < sizeof(needs_explore) / sizeof(needs_explore[0]); i++)
+		if (seen[(int)needs_explore[i].letter] && !o->explore && !seen['G']) {
+			mmr_err("replay: %s has no effect without --explore", needs_explore[i].name);
+			return -1;
+		}
+	for (size_t i = 0; i < sizeof(needs_kernel) / sizeof(needs_kernel[0]); i++)
+		if (seen[(int)needs_kernel[i].letter] && !o->kernel) {
+			mmr_err("replay: %s has no effect without --kernel IMAGE", needs_kernel[i].name);
+			return -1;
+		}
+	if (o->explore && o->pair_a >= 0) {
+		mmr_err("replay: --pair replays one trial, --explore many: give one of them");
+		return -1;
+	}
+	if ((o->explore || o->pair_a >= 0) && o->order == ORDER_FREE) {
+		mmr_err("replay: --explore and --pair need --order recorded");
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_replay(int argc, char **argv, struct replay_opts *o)
 {
 	static const struct option opts[] = {
@@ -299,6 +335,7 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		{ "quiet", no_argument, NULL, 'q' }, { "guest-stop", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
+	char seen[128] = {};	/* options given, by their letter */
 	int c;
 
 	*o = (struct replay_opts){ .out = "replay.trace", .trials = 100, .seed = 1, .max_pairs = 16,
@@ -317,6 +354,7 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 			return cmd_help("replay") ? -1 : 1;
 		if (c == '?' || parse_opt(c, o))
 			return -1;
+		seen[c & 127] = 1;
 	}
 	if (!o->trace) {
 		mmr_err("replay: no trace file given (see mmreplay replay --help)");
@@ -326,14 +364,8 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		mmr_err("replay: unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
-	if ((o->explore || o->pair_a >= 0) && o->order == ORDER_FREE) {
-		mmr_err("replay: --explore and --pair need --order recorded");
+	if (check_combinations(o, seen))
 		return -1;
-	}
-	if ((o->modules || o->vmlinux || o->accel || o->icount != ICOUNT_AUTO) && !o->kernel) {
-		mmr_err("replay: --modules, --vmlinux, --accel and --icount go with --kernel IMAGE");
-		return -1;
-	}
 	/* --timeout: the whole guest with --kernel, else a run without progress */
 	if (!o->kernel && o->vm_timeout_s)
 		o->timeout_s = o->vm_timeout_s;

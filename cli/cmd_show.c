@@ -28,9 +28,13 @@ const char usage_show[] =
 
 const char usage_info[] =
 	"usage: mmreplay info FILE [--json]\n\n"
-	"Print a trace's header (kernel, machine, command), its probe coverage\n"
-	"(for each event kind, the attach point used or why it was unavailable),\n"
-	"and its counters (events by kind, drops per CPU).\n\n"
+	"Print a trace's header (kernel, machine, command; for -p, the processes'\n"
+	"command lines), the recording's duration, the command's exit status (or\n"
+	"why it is not recorded), events, snapshots and drops per CPU, its probe\n"
+	"coverage (for each event kind, the attach point used or why it was\n"
+	"unavailable), and its counters (events by kind).\n\n"
+	"Events, here as in record's summary, show and check, are the trace's\n"
+	"records of every kind: the kernel's and the snapshots'.\n\n"
 	"  -j, --json     print them as one JSON object\n\n"
 	"examples:\n"
 	"  mmreplay info mmreplay.trace\n"
@@ -327,6 +331,77 @@ int cmd_show(int argc, char **argv)
 	return ret;
 }
 
+/* Nanoseconds from the start to the last counters written; 0 if not recorded. */
+static __u64 info_duration(const struct mmr_trace *t)
+{
+	const char *start = mmr_trace_meta(t, "start_monotonic_ns");
+	__u64 end = mmr_trace_stat(t, "end_monotonic_ns"), s = start ? strtoull(start, NULL, 10) : 0;
+
+	return s && end > s ? end - s : 0;
+}
+
+/* Has the last counters text key=...? (mmr_trace_stat says 0 for both.) */
+static int has_stat(const struct mmr_trace *t, const char *key)
+{
+	char buf[32];
+
+	return mmr_kv_get(mmr_trace_stats(t), key, buf, sizeof(buf)) != NULL;
+}
+
+static void print_exit(const struct mmr_trace *t)
+{
+	const char *cmd = mmr_trace_meta(t, "command"), *pids = mmr_trace_meta(t, "pids");
+
+	if (has_stat(t, "exit_status"))
+		printf("%-16s %llu\n", "exit_status",
+		       (unsigned long long)mmr_trace_stat(t, "exit_status"));
+	else if (has_stat(t, "exit_signal"))
+		printf("%-16s killed by signal %llu\n", "exit_status",
+		       (unsigned long long)mmr_trace_stat(t, "exit_signal"));
+	else if (pids && *pids)
+		printf("%-16s not recorded (-p %s: not the recorder's child)\n", "exit_status", pids);
+	else if (!mmr_trace_closed(t))
+		printf("%-16s not recorded (the trace was not closed)\n", "exit_status");
+	else
+		printf("%-16s not recorded (%s ended before it, or an older trace)\n", "exit_status",
+		       cmd && *cmd ? "the recording" : "no command; the recording");
+}
+
+/* drops in total, and per CPU where there were any */
+static void print_drops(const struct mmr_trace *t)
+{
+	const char *ncpu = mmr_trace_meta(t, "nr_cpus");
+	int n = ncpu ? atoi(ncpu) : 0, sep = 0;
+	char key[32];
+
+	printf("%-16s %llu", "drops", (unsigned long long)mmr_trace_stat(t, "drops"));
+	for (int i = 0; i < n && i < MMR_MAX_CPUS; i++) {
+		snprintf(key, sizeof(key), "drops_cpu%d", i);
+		if (mmr_trace_stat(t, key))
+			printf("%scpu%d %llu", sep++ ? ", " : " (", i,
+			       (unsigned long long)mmr_trace_stat(t, key));
+	}
+	printf(sep ? ")\n" : " (0 on each of %d CPUs)\n", n);
+}
+
+static void info_summary(const struct mmr_trace *t)
+{
+	__u64 ns = info_duration(t);
+
+	if (ns)
+		printf("%-16s %.3f s\n", "duration", ns / 1e9);
+	else
+		printf("%-16s not recorded\n", "duration");
+	print_exit(t);
+	printf("%-16s %llu (records of every kind, as show prints and check reads them)\n",
+	       "events", (unsigned long long)mmr_trace_stat(t, "events"));
+	if (has_stat(t, "snapshots"))
+		printf("%-16s %llu of processes, %llu of the counters alone\n", "snapshots",
+		       (unsigned long long)mmr_trace_stat(t, "snapshots"),
+		       (unsigned long long)mmr_trace_stat(t, "snapshots_global"));
+	print_drops(t);
+}
+
 static void info_plain(const struct mmr_trace *t)
 {
 	static const char *keys[] = { "kernel_release", "machine", "page_size", "nr_cpus",
@@ -336,6 +411,7 @@ static void info_plain(const struct mmr_trace *t)
 		printf("%-16s %s\n", keys[i], mmr_trace_meta(t, keys[i]) ?: "");
 	printf("chunks           %d%s\n", mmr_trace_chunks(t),
 	       mmr_trace_closed(t) ? "" : " (not closed)");
+	info_summary(t);
 	printf("\n%-28s %-36s %s\n", "KIND", "ATTACH", "STATUS");
 	for (int id = 1; id < MMR_MAX_KINDS; id++) {
 		const struct mmr_kind_info *k = mmr_trace_kind(t, id);
@@ -344,6 +420,38 @@ static void info_plain(const struct mmr_trace *t)
 			printf("%-28s %-36s %s\n", k->name, k->attach, k->status);
 	}
 	printf("\ncounters:\n%s", mmr_trace_stats(t));
+}
+
+static void stat_or_null(const struct mmr_trace *t, const char *key, json_writer_t *w)
+{
+	if (has_stat(t, key))
+		jsonw_uint_field(w, key, mmr_trace_stat(t, key));
+	else
+		jsonw_null_field(w, key);
+}
+
+/* duration_ns, exit_status / exit_signal (null: not recorded), drops_per_cpu */
+static void info_json_summary(const struct mmr_trace *t, json_writer_t *w)
+{
+	const char *ncpu = mmr_trace_meta(t, "nr_cpus");
+	int n = ncpu ? atoi(ncpu) : 0;
+	char key[32];
+
+	if (info_duration(t))
+		jsonw_uint_field(w, "duration_ns", info_duration(t));
+	else
+		jsonw_null_field(w, "duration_ns");
+	stat_or_null(t, "exit_status", w);
+	stat_or_null(t, "exit_signal", w);
+	jsonw_uint_field(w, "events", mmr_trace_stat(t, "events"));
+	jsonw_uint_field(w, "drops", mmr_trace_stat(t, "drops"));
+	jsonw_name(w, "drops_per_cpu");
+	jsonw_start_array(w);
+	for (int i = 0; i < n && i < MMR_MAX_CPUS; i++) {
+		snprintf(key, sizeof(key), "drops_cpu%d", i);
+		jsonw_uint(w, mmr_trace_stat(t, key));
+	}
+	jsonw_end_array(w);
 }
 
 static void info_json(const struct mmr_trace *t, json_writer_t *w)
@@ -361,6 +469,8 @@ static void info_json(const struct mmr_trace *t, json_writer_t *w)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		jsonw_string_field(w, keys[i], mmr_trace_meta(t, keys[i]));
 	jsonw_end_object(w);
+	jsonw_break(w, 1);
+	info_json_summary(t, w);
 	jsonw_break(w, 1);
 	jsonw_bool_field(w, "closed", mmr_trace_closed(t));
 	jsonw_int_field(w, "chunks", mmr_trace_chunks(t));

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -17,10 +19,31 @@
 
 static const char *tracefs_dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
 static const char *tracefs;
+static char tracefs_why[192];	/* why there is none */
 
 const char *tracefs_dir(void)
 {
 	return tracefs;
+}
+
+/*
+ * Why tracefs is not usable: a mounted one this user may not read (its
+ * root is 0700 by default), or none mounted and mount(2) refused.
+ */
+static void tracefs_explain(int mount_err)
+{
+	struct stat st;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/events", tracefs_dirs[0]);
+	if (!stat(tracefs_dirs[0], &st) && access(path, R_OK) && errno == EACCES) {
+		snprintf(tracefs_why, sizeof(tracefs_why),
+			 "tracefs %s is mode %04o, owner uid %u: not readable by uid %u "
+			 "(run as root)", tracefs_dirs[0], st.st_mode & 07777, st.st_uid, getuid());
+		return;
+	}
+	snprintf(tracefs_why, sizeof(tracefs_why), "tracefs not mounted at %s and cannot be "
+		 "mounted (%s)", tracefs_dirs[0], strerror(mount_err));
 }
 
 int ensure_tracefs(void)
@@ -38,7 +61,39 @@ int ensure_tracefs(void)
 		tracefs = tracefs_dirs[0];
 		return 0;
 	}
+	tracefs_explain(errno);
 	return -1;
+}
+
+/* Is @cap in this process's effective set (/proc/self/status CapEff)? */
+static int has_cap(int cap)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	unsigned long long eff = 0;
+	char line[256];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (eff >> cap) & 1;
+}
+
+/*
+ * Why this process may not load tracing BPF programs: they need CAP_BPF
+ * and CAP_PERFMON (or CAP_SYS_ADMIN).  Empty if it may.
+ */
+static void bpf_denied_why(char *why, size_t len)
+{
+	int bpf = has_cap(CAP_BPF), perfmon = has_cap(CAP_PERFMON);
+
+	why[0] = 0;
+	if (has_cap(CAP_SYS_ADMIN) || (bpf && perfmon))
+		return;
+	snprintf(why, len, "no %s%s%s (uid %u): cannot load BPF programs; run as root",
+		 bpf ? "" : "CAP_BPF", bpf || perfmon ? "" : " / ", perfmon ? "" : "CAP_PERFMON",
+		 getuid());
 }
 
 static int tp_exists(const char *cat, const char *name)
@@ -102,37 +157,50 @@ static int kallsyms_has(const char *func)
 	return 0;
 }
 
-/* Load (not attach) an empty fentry/fexit program on @func: 0 or -errno. */
-static int try_fentry(struct btf *btf, const char *func, int fexit)
+/* Load (not attach) an empty program of @type: 0 or -errno. */
+static int try_load(enum bpf_prog_type type, enum bpf_attach_type attach, int btf_id)
 {
 	struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts,
-		.expected_attach_type = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY);
-	int id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC), fd;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach,
+		    .attach_btf_id = btf_id);
+	int fd = bpf_prog_load(type, "mmr_probe", "GPL", insns, 2, &opts);
 
-	if (id < 0)
-		return -ENOENT;
-	opts.attach_btf_id = id;
-	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "mmr_probe", "GPL", insns, 2, &opts);
 	if (fd < 0)
 		return -errno;
 	close(fd);
 	return 0;
 }
 
+/* Load (not attach) an empty fentry/fexit program on @func: 0 or -errno. */
+static int try_fentry(struct btf *btf, const char *func, int fexit)
+{
+	int id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+
+	if (id < 0)
+		return -ENOENT;
+	return try_load(BPF_PROG_TYPE_TRACING, fexit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY, id);
+}
+
 static void plan_tp_btf(struct probe_plan *p, struct btf *btf)
 {
 	char tname[128];
+	int id = -1, err = 0;
 
 	snprintf(tname, sizeof(tname), "btf_trace_%s", p->kind->tp_name);
+	if (btf)
+		id = btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
+	if (id >= 0)
+		err = try_load(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, id);
 	if (!btf) {
 		snprintf(p->status, sizeof(p->status), "no kernel BTF (/sys/kernel/btf/vmlinux)");
-	} else if (btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF) < 0) {
+	} else if (id < 0) {
 		snprintf(p->status, sizeof(p->status), "tracepoint %s not in this kernel",
 			 p->kind->tp_name);
+	} else if (err) {
+		snprintf(p->status, sizeof(p->status), "tp_btf program denied (%s)", strerror(-err));
 	} else {
 		p->how = ATTACH_TP_BTF;
 		snprintf(p->attach, sizeof(p->attach), "tp_btf:%s", p->kind->tp_name);
@@ -145,7 +213,7 @@ static void plan_tracepoint(struct probe_plan *p)
 	const struct kind_def *k = p->kind;
 
 	if (!tracefs) {
-		snprintf(p->status, sizeof(p->status), "tracefs not mounted and cannot be mounted");
+		snprintf(p->status, sizeof(p->status), "%s", tracefs_why);
 	} else if (!tp_exists(k->tp_cat, k->tp_name)) {
 		snprintf(p->status, sizeof(p->status), "tracepoint %s:%s not in this kernel",
 			 k->tp_cat, k->tp_name);
@@ -205,8 +273,8 @@ static void plan_func(struct probe_plan *p, struct btf *btf, int kprobes)
 static void plan_proc(struct probe_plan *p)
 {
 	if (access("/proc/kpageflags", R_OK) || access("/proc/kpagecount", R_OK)) {
-		snprintf(p->status, sizeof(p->status), "cannot read /proc/kpageflags: %s",
-			 strerror(errno));
+		snprintf(p->status, sizeof(p->status), "cannot read /proc/kpageflags (%s): needs "
+			 "CAP_SYS_ADMIN; run as root", strerror(errno));
 		return;
 	}
 	p->how = ATTACH_PROC;
@@ -218,8 +286,10 @@ int probes_detect(struct probe_plan *plans, char *err, size_t errlen)
 {
 	struct btf *btf;
 	int kprobes;
+	char denied[160];
 
 	ensure_tracefs();
+	bpf_denied_why(denied, sizeof(denied));
 	btf = btf__load_vmlinux_btf();
 	if (!btf)
 		btf = NULL;
@@ -231,6 +301,12 @@ int probes_detect(struct probe_plan *plans, char *err, size_t errlen)
 		p->kind = &mmr_kinds[i];
 		p->emit = 1;
 		snprintf(p->attach, sizeof(p->attach), "-");
+		if (denied[0] && p->kind->src != MMR_SRC_RECORDER) {
+			snprintf(p->status, sizeof(p->status), "%s%s%s", denied,
+				 tracefs || p->kind->src != MMR_SRC_TRACEPOINT ? "" : "; ",
+				 tracefs || p->kind->src != MMR_SRC_TRACEPOINT ? "" : tracefs_why);
+			continue;
+		}
 		switch (p->kind->src) {
 		case MMR_SRC_STRUCT:
 			plan_tp_btf(p, btf);

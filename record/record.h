@@ -54,13 +54,17 @@ struct recorder_opts {
 
 /* What recorder_run() recorded; complete once it has returned 0. */
 struct record_result {
+	/* records in the trace: the kernel's events and the snapshots' records */
 	__u64 events;
 	__u64 per_kind[MMR_K_NR];	/* by kind id */
 	__u64 bad_records;		/* ring records too short or of no known kind */
 	__u64 drops;			/* events lost to a full ring buffer */
-	__u64 snapshots, snapshots_not_held, snapshots_coalesced;
+	__u64 snapshots;		/* of a process (what check judges) */
+	__u64 snapshots_global;		/* of the global counters alone (exits, end) */
+	__u64 snapshots_not_held, snapshots_coalesced;
 	int snapshots_capped;		/* --snapshot-max reached */
 	int child_status;		/* the command's wait status; 0 if none or not reaped */
+	int child_reaped;		/* the command ended: child_status is its status */
 };
 
 /* Copies @opts (not the strings and arrays it points to). NULL: errno set. */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -146,6 +147,31 @@ static void put_quoted(FILE *m, char **argv)
 	}
 }
 
+/* -p: each process's command line from /proc, "; " between them */
+static void put_pid_cmdlines(FILE *m, const int *pids, int n)
+{
+	char buf[4096], *argv[256];
+
+	for (int i = 0; i < n; i++) {
+		FILE *f;
+		size_t len = 0;
+		int argc = 0;
+
+		snprintf(buf, sizeof(buf), "/proc/%d/cmdline", pids[i]);
+		f = fopen(buf, "r");
+		if (f) {
+			len = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+		}
+		buf[len] = 0;
+		for (size_t o = 0; o < len && argc < 255; o += strlen(buf + o) + 1)
+			argv[argc++] = buf + o;
+		argv[argc] = NULL;
+		fputs(i ? "; " : "", m);
+		put_quoted(m, argv);
+	}
+}
+
 int record_write_header(struct recorder *r)
 {
 	struct utsname u;
@@ -170,7 +196,10 @@ int record_write_header(struct recorder *r)
 	fputs("record_command=", m);
 	put_quoted(m, r->o.argv);
 	fputs("\ncommand=", m);
-	put_quoted(m, r->o.cmd);
+	if (r->o.cmd)
+		put_quoted(m, r->o.cmd);
+	else
+		put_pid_cmdlines(m, r->o.pids, r->o.nr_pids);
 	fputs("\npids=", m);
 	for (int i = 0; i < r->o.nr_pids; i++)
 		fprintf(m, "%s%d", i ? "," : "", r->o.pids[i]);
@@ -354,11 +383,52 @@ static __u64 read_drops(struct recorder *r, __u64 *per_cpu, int ncpu)
 	return total;
 }
 
+/*
+ * "events": every record in the trace, the kernel's (ring buffer) and the
+ * snapshots' (written here), as show prints them and check reads them.
+ */
+static __u64 records_by_kind(const struct recorder *r, __u64 *per_kind)
+{
+	__u64 total = 0;
+
+	for (int k = 0; k < MMR_K_NR; k++) {
+		per_kind[k] = r->res.per_kind[k] + r->snaps.records[k];
+		total += per_kind[k];
+	}
+	return total;
+}
+
+static void put_snapshot_counts(const struct recorder *r, FILE *m)
+{
+	__u64 procs = r->snaps.records[MMR_K_SNAP_END];
+
+	/* of a process (with VMAs: what check judges), and of the counters alone */
+	fprintf(m, "snapshots=%llu\nsnapshots_global=%llu\nsnapshots_not_held=%llu\n"
+		"snapshots_coalesced=%llu\nsnapshots_capped=%d\n", (unsigned long long)procs,
+		(unsigned long long)(r->snaps.records[MMR_K_SNAP] - procs),
+		(unsigned long long)r->snaps.not_held, (unsigned long long)r->snaps.coalesced,
+		r->snaps_capped);
+}
+
+/* END only: how the command ended, if it was reaped (never for -p) */
+static void put_exit(const struct recorder *r, FILE *m)
+{
+	int st = r->res.child_status;
+
+	if (!r->res.child_reaped)
+		return;
+	if (WIFEXITED(st))
+		fprintf(m, "exit_status=%d\n", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		fprintf(m, "exit_signal=%d\n", WTERMSIG(st));
+}
+
 /* Cumulative counters; a STATS chunk, or the END chunk that closes the trace. */
-static char *stats_text(struct recorder *r, __u64 *drops_out)
+static char *stats_text(struct recorder *r, __u64 *drops_out, int end)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	__u64 per_cpu[MMR_MAX_CPUS], drops;
+	__u64 per_cpu[MMR_MAX_CPUS], per_kind[MMR_K_NR], drops, events;
+	struct timespec now;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&text, &len);
@@ -366,21 +436,23 @@ static char *stats_text(struct recorder *r, __u64 *drops_out)
 	if (ncpu > MMR_MAX_CPUS)
 		ncpu = MMR_MAX_CPUS;
 	drops = read_drops(r, per_cpu, ncpu);
-	fprintf(m, "events=%llu\ndrops=%llu\nbad_records=%llu\n",
-		(unsigned long long)r->res.events, (unsigned long long)drops,
-		(unsigned long long)r->res.bad_records);
+	events = records_by_kind(r, per_kind);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	fprintf(m, "events=%llu\ndrops=%llu\nbad_records=%llu\nend_monotonic_ns=%llu\n",
+		(unsigned long long)events, (unsigned long long)drops,
+		(unsigned long long)r->res.bad_records,
+		(unsigned long long)now.tv_sec * 1000000000ULL + now.tv_nsec);
 	for (int i = 0; i < ncpu; i++)
 		if (per_cpu[i])
 			fprintf(m, "drops_cpu%d=%llu\n", i, (unsigned long long)per_cpu[i]);
 	if (r->o.snapshot)
-		fprintf(m, "snapshots=%llu\nsnapshots_not_held=%llu\nsnapshots_coalesced=%llu\n"
-			"snapshots_capped=%d\n", (unsigned long long)r->snaps.taken,
-			(unsigned long long)r->snaps.not_held, (unsigned long long)r->snaps.coalesced,
-			r->snaps_capped);
+		put_snapshot_counts(r, m);
+	if (end)
+		put_exit(r, m);
 	for (int k = 1; k < MMR_K_NR; k++)
-		if (r->res.per_kind[k])
+		if (per_kind[k])
 			fprintf(m, "events_%s=%llu\n", kind_def(k)->name,
-				(unsigned long long)r->res.per_kind[k]);
+				(unsigned long long)per_kind[k]);
 	fclose(m);
 	if (drops_out)
 		*drops_out = drops;
@@ -389,7 +461,7 @@ static char *stats_text(struct recorder *r, __u64 *drops_out)
 
 int record_write_stats(struct recorder *r, int chunk_type)
 {
-	char *text = stats_text(r, NULL);
+	char *text = stats_text(r, NULL, chunk_type == MMR_CHUNK_END);
 	int ret = mmr_writer_chunk(r->w, chunk_type, text, strlen(text));
 
 	free(text);
@@ -400,14 +472,16 @@ int record_write_stats(struct recorder *r, int chunk_type)
 
 int record_finish(struct recorder *r)
 {
-	char *text = stats_text(r, &r->res.drops);
+	char *text = stats_text(r, &r->res.drops, 1);
 	int err;
 
 	err = mmr_writer_close(r->w, text);
 	r->w = NULL;
 	r->finished = 1;
 	free(text);
-	r->res.snapshots = r->snaps.taken;
+	r->res.events = records_by_kind(r, r->res.per_kind);
+	r->res.snapshots = r->snaps.records[MMR_K_SNAP_END];
+	r->res.snapshots_global = r->snaps.records[MMR_K_SNAP] - r->res.snapshots;
 	r->res.snapshots_not_held = r->snaps.not_held;
 	r->res.snapshots_coalesced = r->snaps.coalesced;
 	r->res.snapshots_capped = r->snaps_capped;

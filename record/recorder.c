@@ -268,6 +268,7 @@ static void record_loop(struct recorder *r)
 		if (r->child && !exited && waitpid(r->child, &status, WNOHANG) == r->child) {
 			exited = 1;
 			r->res.child_status = status;
+			r->res.child_reaped = 1;
 		}
 		if (exited && traced_empty(r))
 			break;

@@ -60,6 +60,7 @@ static int put(struct snap_run *r, int kind, void *rec, size_t len)
 	c->type = kind;
 	c->flags = c->preempt_count = 0;
 	c->pid = r->tid;
+	r->s->records[kind]++;
 	return mmr_writer_event(r->s->w, &h, rec);
 }
 

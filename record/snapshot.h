@@ -17,6 +17,7 @@ struct snapshots {
 	__u64 taken, not_held, failed;
 	__u64 held;		/* snapshots of a process stopped at a call */
 	__u64 coalesced;	/* calls of a process already waiting for a snapshot */
+	__u64 records[MMR_K_NR];	/* records written, by kind */
 };
 
 int snapshots_open(struct snapshots *s, struct mmr_writer *w);
