@@ -385,6 +385,7 @@ static void on_signal(int sig)
 /* The session's messages, in the order they happen. */
 static void say(enum replay_say level, const char *msg)
 {
+	replay_progress_break();
 	if (level == SAY_ERROR)
 		mmr_err("%s", msg);
 	else if (level == SAY_WARN)

@@ -20,6 +20,8 @@ void replay_report(const struct replay_opts *o, const struct rplan *p, const str
  * it is rewritten, else every 10 s ($MMREPLAY_PROGRESS_S overrides both).
  */
 void replay_progress_print(const struct replay_progress *pr);
+/* Ends a TTY's progress line before another message */
+void replay_progress_break(void);
 /* In a QEMU guest: the trials run, to the console, for the host (session_vm.c) */
 void replay_progress_console(const struct replay_progress *pr);
 

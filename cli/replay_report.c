@@ -203,7 +203,7 @@ static void print_rate_plain(const struct replay_opts *o, const struct cell_tall
 	if (n->k)
 		printf(" (95 %% interval %.1f-%.1f %%)", n->lo * 100, n->hi * 100);
 	if (n->stopped)
-		printf(", stopped at its %d%s reproduction", n->k, n->k == 1 ? "st" :
+		printf(", counted up to its %d%s reproduction", n->k, n->k == 1 ? "st" :
 		       n->k == 2 ? "nd" : n->k == 3 ? "rd" : "th");
 	else if (n->n < o->trials)
 		printf(", %d of %d trials ran before the budget ended", n->n, o->trials);
@@ -527,6 +527,15 @@ static double progress_every(int tty)
 	return env ? atof(env) : tty ? 1 : 10;
 }
 
+static int line_open;	/* a TTY's progress line waits for its newline */
+
+void replay_progress_break(void)
+{
+	if (line_open)
+		fputc('\n', stderr);
+	line_open = 0;
+}
+
 void replay_progress_print(const struct replay_progress *pr)
 {
 	static double last;
@@ -548,7 +557,8 @@ void replay_progress_print(const struct replay_progress *pr)
 		fprintf(stderr, ", findings: counted at the check");
 	if (pr->left_s)
 		fprintf(stderr, ", %.0f s left of the budget", pr->left_s > 0 ? pr->left_s : 0);
-	fprintf(stderr, "%s", tty && strcmp(pr->phase, "check") ? "" : "\n");
+	line_open = tty && strcmp(pr->phase, "check");
+	fprintf(stderr, "%s", line_open ? "" : "\n");
 }
 
 /*
