@@ -229,15 +229,15 @@ static int results_count(const char *path)
 static void wait_record(const struct replay_opts *o, pid_t pid, int *status, const char *results,
 			int nr_runs)
 {
-	double last = 0;
 	pid_t r;
 
-	while ((r = waitpid(pid, status, WNOHANG)) == 0 || (r < 0 && errno == EINTR)) {
-		if (o->progress && vm_now() - last >= 0.25) {
-			last = vm_now();
-			replay_progress_say(o, "explore", nr_runs, results_count(results));
-		}
-		usleep(50000);
+	/* without progress to say, as before: no polling (a guest's schedule stays as it was) */
+	while (!o->progress && waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	while (o->progress && ((r = waitpid(pid, status, WNOHANG)) == 0 ||
+			       (r < 0 && errno == EINTR))) {
+		replay_progress_say(o, "explore", nr_runs, results_count(results));
+		usleep(250000);
 	}
 }
 
