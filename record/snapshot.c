@@ -421,14 +421,6 @@ out:
 
 /* ---- one snapshot --------------------------------------------------- */
 
-static __u64 now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (__u64)t.tv_sec * 1000000000ULL + t.tv_nsec;
-}
-
 static int write_snapshot(struct snap_run *r, __u32 reason, __u32 flags)
 {
 	struct mmr_snap sn = { .seq = ++r->s->seq, .reason = reason, .flags = flags };
@@ -438,7 +430,7 @@ static int write_snapshot(struct snap_run *r, __u32 reason, __u32 flags)
 
 	if (flags & MMR_SNAPF_DRAINED && !drain_batches())
 		sn.flags &= ~MMR_SNAPF_DRAINED;
-	r->ts = now_ns();
+	r->ts = mmr_clock_ns();
 	memset(&sn.st, 0xff, sizeof(sn.st));
 	if (r->tgid)
 		read_status(r->tgid, &sn.st, psz);

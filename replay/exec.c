@@ -57,7 +57,7 @@ static void seq_wait(__u32 id)
 {
 	__u32 want = start_at[id];
 	int pair = in_pair(id), spin = 2000;
-	__u64 last = now_ns();
+	__u64 last = mmr_clock_ns();
 	__u32 seen = atomic_load(&SH->done);
 
 	if (OPTS->order == ORDER_FREE)
@@ -70,14 +70,14 @@ static void seq_wait(__u32 id)
 			return;
 		if (d != seen) {
 			seen = d;
-			last = now_ns();
+			last = mmr_clock_ns();
 		}
 		if ((pair && want - d == 1) || spin-- > 0)
 			continue;
 		atomic_fetch_add(&SH->waiters, 1);
 		futex(&SH->done, FUTEX_WAIT, d, &to);
 		atomic_fetch_sub(&SH->waiters, 1);
-		if (now_ns() - last > (__u64)OPTS->timeout_s * 1000000000ULL) {
+		if (mmr_clock_ns() - last > (__u64)OPTS->timeout_s * 1000000000ULL) {
 			SH->stuck = id;
 			SH->abort = 1;
 			return;
@@ -88,7 +88,7 @@ static void seq_wait(__u32 id)
 static void seq_done(__u32 n)
 {
 	if (RUN->a >= 0 && atomic_load(&SH->done) + n == start_at[RUN->a])
-		SH->release_ns = now_ns();
+		SH->release_ns = mmr_clock_ns();
 	atomic_fetch_add(&SH->done, n);
 	if (atomic_load(&SH->waiters))
 		futex(&SH->done, FUTEX_WAKE, INT_MAX, NULL);
@@ -102,7 +102,7 @@ static void pair_delay(__u32 id)
 	if (id != RUN->a && id != RUN->b)
 		return;
 	until = SH->release_ns + (id == RUN->a ? delay_a : delay_b);
-	while (now_ns() < until)
+	while (mmr_clock_ns() < until)
 		;
 }
 
@@ -117,7 +117,7 @@ static int perturbing(void)
 
 static void spin_until(__u64 t)
 {
-	while (now_ns() < t)
+	while (mmr_clock_ns() < t)
 		;
 }
 
@@ -134,7 +134,7 @@ static void wait_migrating(__u64 addr, __u64 len, __u64 deadline)
 	int fd = open("/proc/self/pagemap", O_RDONLY);
 	off_t off = (addr + (nr - n) * psz) / psz * 8;
 
-	while (fd >= 0 && n && now_ns() < deadline) {
+	while (fd >= 0 && n && mmr_clock_ns() < deadline) {
 		if (pread(fd, pm, n * 8, off) != (ssize_t)(n * 8))
 			break;
 		for (__u64 i = 0; i < n; i++)
@@ -157,16 +157,16 @@ static void perturbed_op(__u32 id, void (*exec)(__u32))
 		SH->pt.t.addr = xlate(lo);
 		SH->pt.t.len = hi - lo;
 	}
-	SH->pt.t0 = now_ns();
+	SH->pt.t0 = mmr_clock_ns();
 	atomic_store(&SH->pt.go, 1);
 	futex(&SH->pt.go, FUTEX_WAKE, INT_MAX, NULL);
 	if (perturb_offset < 0 && RUN->perturb == PERTURB_MIGRATE)
 		wait_migrating(SH->pt.t.addr, SH->pt.t.len, SH->pt.t0 - 2 * perturb_offset);
 	else if (perturb_offset < 0)
 		spin_until(SH->pt.t0 - perturb_offset);
-	SH->pt.op_start = now_ns();
+	SH->pt.op_start = mmr_clock_ns();
 	exec(id);
-	SH->pt.op_end = now_ns();
+	SH->pt.op_end = mmr_clock_ns();
 }
 
 /* The perturber: its own process (recorded as a task of its own), one act per run. */
@@ -183,10 +183,10 @@ static void perturber(void)
 	}
 	if (perturb_offset > 0)
 		spin_until(SH->pt.t0 + perturb_offset);
-	SH->pt.p_start = now_ns();
+	SH->pt.p_start = mmr_clock_ns();
 	if (SH->pt.t.len && perturb_do(RUN->perturb, &SH->pt.t) == 0)
 		SH->pt.acted = 1;
-	SH->pt.p_end = now_ns();
+	SH->pt.p_end = mmr_clock_ns();
 	_exit(0);
 }
 
@@ -532,7 +532,7 @@ static void setup_signals(void)
 static int drive(const struct rplan *p, char *err, size_t errlen)
 {
 	pid_t pgid = 0;
-	__u64 last = now_ns();
+	__u64 last = mmr_clock_ns();
 	__u32 seen = 0;
 	int status;
 
@@ -575,9 +575,9 @@ static int drive(const struct rplan *p, char *err, size_t errlen)
 			continue;
 		if (atomic_load(&SH->done) != seen) {
 			seen = atomic_load(&SH->done);
-			last = now_ns();
+			last = mmr_clock_ns();
 		}
-		if (SH->abort || now_ns() - last > (__u64)OPTS->timeout_s * 1000000000ULL) {
+		if (SH->abort || mmr_clock_ns() - last > (__u64)OPTS->timeout_s * 1000000000ULL) {
 			SH->abort = 1;
 			if (pgid)
 				kill(-pgid, SIGKILL);
@@ -614,11 +614,11 @@ int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const stru
 	}
 	proc_init(o->scratch);
 	syscall(SYS_prctl, MMR_MARK_RUN, idx, run->a, run->b, run->perturb);
-	t0 = now_ns();
+	t0 = mmr_clock_ns();
 	SH->release_ns = t0;
 	drive(p, err, errlen);
 	*st = SH->st;
-	st->elapsed_ns = now_ns() - t0;
+	st->elapsed_ns = mmr_clock_ns() - t0;
 	perturb_stats(st);
 	st->stuck = SH->stuck;
 	if (!err[0] && SH->oom)

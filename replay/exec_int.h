@@ -77,7 +77,6 @@ extern struct shared *SH;	/* the run's, shared by its processes */
 extern struct proc P;		/* this process's */
 extern const struct rplan *PL;	/* the plan being run */
 
-__u64 now_ns(void);
 __u64 splitmix(__u64 *s);
 int nr_nodes(void);
 #define MOVE_MAX 256

@@ -299,9 +299,9 @@ static void calibrate(struct perturb_caps *c)
 		if (!(c->ok & 1u << k))
 			continue;
 		memset(buf, 1, len);
-		t0 = now_ns();
+		t0 = mmr_clock_ns();
 		perturb_do(k, &t);
-		while (us < (now_ns() - t0) / 1000 && us < (1u << 24))
+		while (us < (mmr_clock_ns() - t0) / 1000 && us < (1u << 24))
 			us <<= 1;
 		c->cost_ns[k] = us * 1000;
 	}

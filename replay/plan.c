@@ -415,8 +415,7 @@ static void on_migration(struct bld *b, const struct mmr_event *ev)
 	kernel_op(b, ev, ROP_MIGRATE, addr, n);
 }
 
-__u64 swap_rise(struct swap_count *s, const struct rfields *f, const struct mmr_event *ev,
-	       long page_size)
+__u64 swap_rise(struct swap_count *s, const struct mmr_event *ev, long page_size)
 {
 	struct mmr_rss r;
 	struct mmr_rss_change ch;
@@ -440,7 +439,7 @@ __u64 swap_rise(struct swap_count *s, const struct rfields *f, const struct mmr_
 static void on_rss(struct bld *b, const struct mmr_event *ev)
 {
 	const struct mmr_common *c = ev->data;
-	__u64 rise = swap_rise(&b->swap, NULL, ev, b->p->page_size);
+	__u64 rise = swap_rise(&b->swap, ev, b->p->page_size);
 
 	b->oom |= b->swap.oom;
 	if (!rise)
@@ -503,32 +502,6 @@ static int check_machine(struct mmr_trace *t, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-/* The old field interface, until cli/replay_report.c reads through fields.h. */
-__u64 rfield(const struct mmr_event *ev, unsigned off, unsigned size)
-{
-	__u64 v = 0;
-
-	if (off + size > ev->h.len || size > 8)
-		return 0;
-	memcpy(&v, (const char *)ev->data + off, size);
-	return v;
-}
-
-void rfields_of(struct mmr_trace *t, struct rfields *f)
-{
-	const struct mmr_schema *s = mmr_trace_schema(t);
-
-	*f = (struct rfields){
-		.fault_addr = s->loc[MMR_K_PAGE_FAULT_USER][F_ADDRESS].off,
-		.fault_err = s->loc[MMR_K_PAGE_FAULT_USER][F_ERROR_CODE].off,
-		.rss_member = s->loc[MMR_K_RSS_STAT][F_MEMBER].off,
-		.rss_size = s->loc[MMR_K_RSS_STAT][F_SIZE].off,
-		.mig_addr = s->loc[MMR_K_SET_MIGRATION_PTE][F_ADDR].off,
-		.mig_order = s->loc[MMR_K_SET_MIGRATION_PTE][F_ORDER].off,
-		.has_rss = mmr_rss_readable(s),
-	};
 }
 
 static void on_event(struct bld *b, const struct mmr_event *ev)

@@ -103,31 +103,14 @@ const char *rop_name(const struct rop *o);
 int replay_grow(void *arrp, size_t *cap, size_t need, size_t size);
 #define GROW(arr, cap, need) replay_grow(&(arr), &(cap), (need), sizeof(*(arr)))
 
-/*
- * Offsets of tracepoint fields, kept only for cli/replay_report.c until it
- * reads them as everything else does, through traces/fields.h
- * (mmr_ev_u64(ev, F_ADDRESS)); then these three go.
- */
-struct rfields {
-	unsigned fault_addr, fault_err, rss_member, rss_size, mig_addr, mig_order;
-	int has_rss;
-};
-void rfields_of(struct mmr_trace *t, struct rfields *f);
-/* The unsigned field at off (size bytes) of an event; 0 past its end. */
-__u64 rfield(const struct mmr_event *ev, unsigned off, unsigned size);
-
 /* MM_SWAPENTS per mm, to count the pages each rss_stat event swapped out. */
 struct swap_count {
 	struct { __u64 mm; struct mmr_rss_counters rss; } *mms;
 	size_t nr, cap;
 	int oom;		/* an mm could not be added: out of memory */
 };
-/*
- * Pages an rss_stat event added to its mm's MM_SWAPENTS; 0 for a fall or
- * another counter.  f is not read (it may be NULL).
- */
-__u64 swap_rise(struct swap_count *s, const struct rfields *f, const struct mmr_event *ev,
-		long page_size);
+/* Pages an rss_stat event added to its mm's MM_SWAPENTS; 0 for a fall or another counter. */
+__u64 swap_rise(struct swap_count *s, const struct mmr_event *ev, long page_size);
 
 /*
  * One run: the plan in recorded order; or with ops a and b started

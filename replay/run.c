@@ -18,14 +18,6 @@ struct shared *SH;
 struct proc P;
 const struct rplan *PL;
 
-__u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 __u64 splitmix(__u64 *s)
 {
 	__u64 z = (*s += 0x9e3779b97f4a7c15ULL);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check/check.h"
+#include "traces/fields.h"
 #include "session_int.h"
 
 /* ---- fidelity: the replay trace against the plan ---------------------- */
@@ -55,14 +56,13 @@ static void fid_touch(struct fidelity *fd, const struct rplan *p, int i, __u64 p
 	}
 }
 
-static void fid_event(struct fidelity *fd, const struct rplan *p, const struct mmr_event *ev,
-		      const struct rfields *f)
+static void fid_event(struct fidelity *fd, const struct rplan *p, const struct mmr_event *ev)
 {
 	const struct mmr_common *c = ev->data;
 	int i;
 
 	if (c->type == MMR_K_RSS_STAT) {
-		fd->n.swapouts += swap_rise(&fd->swap, f, ev, p->page_size);
+		fd->n.swapouts += swap_rise(&fd->swap, ev, p->page_size);
 	} else if (c->type == MMR_K_SYS_ENTER) {
 		const struct mmr_sys_enter *e = ev->data;
 
@@ -87,7 +87,7 @@ static void fid_event(struct fidelity *fd, const struct rplan *p, const struct m
 			fd->pend[i].open = 0;
 		}
 	} else if (c->type == MMR_K_PAGE_FAULT_USER) {
-		__u64 page = rfield(ev, f->fault_addr, 8) & ~(__u64)(p->page_size - 1);
+		__u64 page = mmr_ev_u64(ev, F_ADDRESS) & ~(__u64)(p->page_size - 1);
 
 		if ((i = pend_of(fd, c->pid)) < 0 || !fd->pend[i].open)
 			return;
@@ -134,11 +134,9 @@ static int check_runs(const struct replay_opts *o, struct mmr_trace *t, const st
 {
 	struct checker *c;
 	struct mmr_event ev;
-	struct rfields f;
 	char err[256];
 	long run = 0, next;
 
-	rfields_of(t, &f);
 	c = checker_new(t, err, sizeof(err));
 	if (!c) {
 		replay_say(o, SAY_ERROR, "replay: %s", err);
@@ -155,7 +153,7 @@ static int check_runs(const struct replay_opts *o, struct mmr_trace *t, const st
 		}
 		checker_event(c, &ev);
 		if (fd)
-			fid_event(fd, p, &ev, &f);
+			fid_event(fd, p, &ev);
 	}
 	summarize(c, &rc[run]);
 	*last = c;

@@ -144,4 +144,7 @@ __u32 mmr_crc32(const void *data, size_t len);
 /* Value of key in "key=value\n" text, copied to buf; NULL if absent. */
 const char *mmr_kv_get(const char *text, const char *key, char *buf, size_t len);
 
+/* Now on the clock of a trace's timestamps (CLOCK_MONOTONIC, as bpf_ktime_get_ns()), in ns. */
+__u64 mmr_clock_ns(void);
+
 #endif /* MMR_TRACE_H */

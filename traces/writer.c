@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -176,4 +177,12 @@ __u64 mmr_writer_bytes(const struct mmr_writer *w)
 __u64 mmr_writer_events(const struct mmr_writer *w)
 {
 	return w->events;
+}
+
+__u64 mmr_clock_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ULL + t.tv_nsec;
 }
