@@ -398,11 +398,25 @@ int record_write_stats(struct recorder *r, int chunk_type)
 	return ret;
 }
 
+void record_progress(struct recorder *r)
+{
+	__u64 per_cpu[MMR_MAX_CPUS];
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (!r->o.progress)
+		return;
+	r->res.drops = read_drops(r, per_cpu, ncpu > MMR_MAX_CPUS ? MMR_MAX_CPUS : ncpu);
+	r->res.snapshots = r->snaps.taken;
+	r->res.bytes = r->w ? mmr_writer_bytes(r->w) : 0;
+	r->o.progress(&r->res, r->o.progress_ctx);
+}
+
 int record_finish(struct recorder *r)
 {
 	char *text = stats_text(r, &r->res.drops);
 	int err;
 
+	r->res.bytes = mmr_writer_bytes(r->w);
 	err = mmr_writer_close(r->w, text);
 	r->w = NULL;
 	r->finished = 1;
