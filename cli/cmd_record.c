@@ -29,7 +29,9 @@ const char usage_record[] =
 	"  -p, --pid PID         trace a running process and its future children\n"
 	"                        (not with CMD); the recording ends when they exit\n"
 	"  -e, --events KINDS    comma-separated kinds to record (default: all that\n"
-	"                        this kernel allows; see mmreplay probes)\n"
+	"                        this kernel allows; see mmreplay probes); a kind\n"
+	"                        it cannot attach is an error, saying why\n"
+	"      --allow-missing   such a kind is a warning, and the others are recorded\n"
 	"  -x, --exclude KINDS   comma-separated kinds not to record\n"
 	"  -b, --buffer-mb MB    ring buffer size in MiB (default 16)\n"
 	"  -s, --snapshot        after each mlock, munlock, munmap, mremap, madvise,\n"
@@ -114,6 +116,7 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 		{ "buffer-mb", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "allow-missing", no_argument, NULL, 'M' },
 		{ "snapshot", no_argument, NULL, 's' },
 		{ "snapshot-max", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -132,6 +135,7 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 		case 'x': o->rec.exclude = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'j': o->json = 1; break;
+		case 'M': o->rec.allow_missing = 1; break;
 		case 's': o->rec.snapshot = 1; break;
 		case 'S':
 			o->rec.snapshot = 1;

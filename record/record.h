@@ -45,6 +45,7 @@ struct recorder_opts {
 	const int *pids;		/* running processes to trace, and their future children */
 	int nr_pids;
 	const char *only;		/* comma-separated kinds to record, NULL: all */
+	int allow_missing;		/* a kind in only that cannot be attached: warn, not fail */
 	const char *exclude;		/* comma-separated kinds not to record */
 	int buffer_mb;			/* ring buffer size in MiB, a power of two */
 	int snapshot;			/* stop after snapshot syscalls and read /proc */

@@ -33,6 +33,7 @@ struct recorder {
 	struct bpf_link *links[64];
 	const struct bpf_program *link_progs[64];
 	int nr_links;
+	char missing_told[MMR_K_NR];	/* by plan index: warned that it cannot be recorded */
 	__u64 k0, k1;
 	pid_t child;
 	char cmd_path[4096];	/* the command, as found in PATH */

@@ -77,6 +77,32 @@ static void select_kinds(struct recorder *r)
 	}
 }
 
+/*
+ * Every kind asked for by name (opts.only) must be recorded: one that this
+ * kernel cannot attach fails the recording, naming why, or with
+ * allow_missing is a warning.
+ */
+static int check_asked(struct recorder *r)
+{
+	char msg[512];
+
+	for (int i = 0; r->o.only && i < mmr_nr_kinds; i++) {
+		const struct probe_plan *p = &r->plans[i];
+
+		if (p->how != ATTACH_NONE || !in_list(r->o.only, p->kind->name) ||
+		    r->missing_told[i])
+			continue;
+		r->missing_told[i] = 1;
+		snprintf(msg, sizeof(msg), "-e %s: cannot be recorded here: %s",
+			 p->kind->name, p->status);
+		if (!r->o.allow_missing)
+			return fail(r, "%s (--allow-missing records the other kinds)", msg);
+		if (r->o.warn)
+			r->o.warn(msg);
+	}
+	return 0;
+}
+
 static int prog_wanted(const struct probe_plan *plans, const char *name)
 {
 	for (int i = 0; i < mmr_nr_kinds; i++) {
@@ -478,6 +504,8 @@ int recorder_prepare(struct recorder *r)
 		return fail(r, "cannot draw a hash key: %s", strerror(errno));
 	probes_detect(r->plans, err, sizeof(err));
 	select_kinds(r);
+	if (check_asked(r))
+		return -1;
 	record_read_formats(r);
 	return 0;
 }
@@ -512,6 +540,8 @@ int recorder_attach(struct recorder *r)
 	if (start_watchdog(r))
 		return fail(r, "--snapshot: cannot start the watchdog: %s", strerror(errno));
 	attach_all(r);
+	if (check_asked(r))
+		return -1;
 	if (fill_sys_cfg(r, r->o.snapshot))
 		return fail(r, "cannot fill the syscall table: %s", strerror(errno));
 	r->rb = ring_buffer__new(bpf_map__fd(r->skel->maps.events), record_handle_event, r, NULL);

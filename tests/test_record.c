@@ -454,6 +454,7 @@ static void interrupt_tree(const char *script, int want_status, const char *what
 	if (!ASSERT_TRUE(wait_started(err, 120000), "record's start line")) {
 		kill(rec, SIGKILL);
 		waitpid(rec, NULL, 0);
+		run_cmd(NULL, NULL, "pkill -KILL -f '[s]leep 4242'");
 		return;
 	}
 	usleep(300000);	/* sh has forked its sleep */
@@ -551,6 +552,51 @@ static void test_record_pid_checks(void)
 	ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
 		  "a -p target that exited ends the recording (124: timed out)");
 	ASSERT_EQ(run_cmd(NULL, NULL, "%s info %s", mmreplay_bin(), trace), 0, "trace closed");
+}
+
+/*
+ * -e of a kind this kernel cannot attach is an error that says why;
+ * --allow-missing makes it a warning and records the rest.
+ */
+static void test_record_missing_kind(void)
+{
+	const char *trace = tmp_path("miss.trace"), *err = tmp_path("miss.err");
+	struct mmr_trace *t;
+	char msg[256], *e;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	unlink(trace);
+	rc = run_cmd(NULL, err, "%s record -q -e try_to_unmap_one,rss_stat -o %s -- true",
+		     mmreplay_bin(), trace);
+	if (rc == 0) {
+		t = mmr_trace_open(trace, msg, sizeof(msg));
+		if (ASSERT_OK_PTR(t, "trace") &&
+		    ASSERT_STRCONTAINS(mmr_trace_kind_by_name(t, "try_to_unmap_one")->status, "ok",
+				       "accepted: the kernel attaches it"))
+			test_skip("this kernel attaches try_to_unmap_one");
+		if (t)
+			mmr_trace_close(t);
+		return;
+	}
+	ASSERT_EQ(rc, 2, "-e of a kind that cannot be attached: exit 2");
+	e = slurp(err);
+	ASSERT_EQ(count_lines(e), 1, "one line");
+	ASSERT_STRCONTAINS(e, "-e try_to_unmap_one: cannot be recorded here: ", "names the kind");
+	ASSERT_STRCONTAINS(e, "denied", "and why");
+	free(e);
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -q --allow-missing -e try_to_unmap_one,rss_stat "
+			  "-o %s -- true", mmreplay_bin(), trace), 0, "--allow-missing: recorded");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "warning: record: -e try_to_unmap_one: cannot be recorded here",
+			   "--allow-missing: a warning");
+	free(e);
+	t = mmr_trace_open(trace, msg, sizeof(msg));
+	if (ASSERT_OK_PTR(t, "trace")) {
+		ASSERT_TRUE(mmr_trace_stat(t, "events_rss_stat") > 0, "the other kind recorded");
+		mmr_trace_close(t);
+	}
 }
 
 /* The start line names what is recorded; -q silences it. */
@@ -1098,6 +1144,7 @@ int main(int argc, char **argv)
 		TEST(test_record_json),
 		TEST(test_record_pid_checks),
 		TEST(test_record_start_line),
+		TEST(test_record_missing_kind),
 		TEST(test_record_no_path_search),
 		TEST(test_record_snapshot_sigkill),
 		TEST(test_record_event_selection),
