@@ -18,8 +18,8 @@
 #include "util.h"
 
 const char usage_record[] =
-	"usage: mmreplay record [-o FILE] [-e KINDS] [-b MB] [-s] [-q] [--json] -- CMD ARGS...\n"
-	"       mmreplay record [-o FILE] [-e KINDS] [-b MB] [-s] [-q] [--json] -p PID ...\n\n"
+	"usage: mmreplay record [OPTIONS] -- CMD ARGS...\n"
+	"       mmreplay record [OPTIONS] -p PID ...\n\n"
 	"Record the mm activity of CMD and every task it forks, or of running\n"
 	"processes (-p, repeatable) and their future children, until they exit or\n"
 	"Ctrl-C / SIGTERM / SIGHUP.  A signal to record goes on to CMD and the\n"

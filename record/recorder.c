@@ -425,6 +425,7 @@ static void record_loop(struct recorder *r)
 			if (r->o.snapshot && !r->nr_pending)
 				resume_traced(r);
 			sweep_traced(r);
+			ring_buffer__consume(r->rb);	/* records that woke no one: counted now */
 			record_write_stats(r, MMR_CHUNK_STATS);
 			record_progress(r);
 			last = now;

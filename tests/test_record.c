@@ -619,6 +619,21 @@ static void test_record_start_line(void)
 	e = slurp(err);
 	ASSERT_TRUE(e && !*e, "-q: nothing on stderr");
 	free(e);
+	if (run_cmd(NULL, NULL, "command -v script")) {
+		test_skip("no script(1) to give record a terminal: live line not tested");
+		return;
+	}
+	ASSERT_EQ(run_cmd(err, NULL, "script -qfec '%s record -o %s -- sleep 2.5' /dev/null",
+			  mmreplay_bin(), trace), 0, "record on a terminal");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "\r\033[K  ", "a live line, rewritten in place");
+	ASSERT_STRCONTAINS(e, " events, 0 dropped, ", "it counts events and drops");
+	free(e);
+	ASSERT_EQ(run_cmd(err, NULL, "script -qfec '%s record -q -o %s -- sleep 1.5' /dev/null",
+			  mmreplay_bin(), trace), 0, "record -q on a terminal");
+	e = slurp(err);
+	ASSERT_TRUE(e && !strstr(e, " events, "), "-q: no live line");
+	free(e);
 }
 
 /* The trace opens with the command's own exec: no PATH search of mmreplay's. */
