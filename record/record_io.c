@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -354,6 +355,21 @@ static __u64 read_drops(struct recorder *r, __u64 *per_cpu, int ncpu)
 	return total;
 }
 
+/* What became of the command, once reaped: exit_status (128+N for signal N), exit_signal. */
+static void command_status(const struct recorder *r, FILE *m)
+{
+	int st = r->res.child_status;
+
+	if (r->res.forwarded_signal)
+		fprintf(m, "forwarded_signal=%d\n", r->res.forwarded_signal);
+	if (!r->res.child_reaped)
+		return;
+	if (WIFSIGNALED(st))
+		fprintf(m, "exit_signal=%d\nexit_status=%d\n", WTERMSIG(st), 128 + WTERMSIG(st));
+	else if (WIFEXITED(st))
+		fprintf(m, "exit_status=%d\n", WEXITSTATUS(st));
+}
+
 /* Cumulative counters; a STATS chunk, or the END chunk that closes the trace. */
 static char *stats_text(struct recorder *r, __u64 *drops_out)
 {
@@ -377,6 +393,7 @@ static char *stats_text(struct recorder *r, __u64 *drops_out)
 			"snapshots_capped=%d\n", (unsigned long long)r->snaps.taken,
 			(unsigned long long)r->snaps.not_held, (unsigned long long)r->snaps.coalesced,
 			r->snaps_capped);
+	command_status(r, m);
 	for (int k = 1; k < MMR_K_NR; k++)
 		if (r->res.per_kind[k])
 			fprintf(m, "events_%s=%llu\n", kind_def(k)->name,

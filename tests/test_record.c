@@ -482,7 +482,8 @@ static void test_record_sigint_tree(void)
 static void test_record_exit_status(void)
 {
 	const char *trace = tmp_path("exit.trace"), *err = tmp_path("exit.err");
-	char *e;
+	struct mmr_trace *t;
+	char msg[256], *e;
 
 	if (!need_bpf())
 		return;
@@ -497,6 +498,12 @@ static void test_record_exit_status(void)
 	ASSERT_STRCONTAINS(e, "command killed by SIGKILL (exit status 137)", "summary says so");
 	free(e);
 	ASSERT_EQ(run_cmd(NULL, NULL, "%s info %s", mmreplay_bin(), trace), 0, "trace closed");
+	t = mmr_trace_open(trace, msg, sizeof(msg));
+	if (ASSERT_OK_PTR(t, "trace")) {
+		ASSERT_EQ(mmr_trace_stat(t, "exit_status"), 137, "the END chunk: exit_status");
+		ASSERT_EQ(mmr_trace_stat(t, "exit_signal"), SIGKILL, "the END chunk: exit_signal");
+		mmr_trace_close(t);
+	}
 }
 
 /* --json: the summary as JSON on stdout, the command's exit status in it. */
