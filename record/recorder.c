@@ -213,7 +213,7 @@ int recorder_find_cmd(const char *name, char *path, size_t len)
 	if (strchr(name, '/')) {
 		if (snprintf(path, len, "%s", name) >= (int)len)
 			return errno = ENAMETOOLONG, -1;
-		return 0;
+		return access(path, X_OK);	/* errno as execve would say it */
 	}
 	if (!dirs && confstr(_CS_PATH, def, sizeof(def)))
 		dirs = def;
