@@ -99,8 +99,9 @@ int recorder_child(const struct recorder *r);
 /*
  * Where execvp() would find @name: itself if it holds a '/' (and can be
  * executed), else the first executable regular file of that name in $PATH
- * (an empty entry is the current directory; no PATH: confstr's default).  The recorder execs
- * that path, so that no failed exec of a PATH search is in the trace.
+ * (an empty entry is the current directory; no PATH: confstr's default).
+ * The recorder execs that path, so that no failed exec of a PATH search is
+ * in the trace.
  * Returns 0, or -1 with errno ENOENT, EACCES (found, none executable) or
  * ENAMETOOLONG.
  */
