@@ -18,13 +18,20 @@
 #include "util.h"
 
 const char usage_record[] =
-	"usage: mmreplay record [-o FILE] [-p PID ...] [-e KINDS] [-b MB] [-s] [-- CMD ARGS...]\n\n"
+	"usage: mmreplay record [OPTIONS] -- CMD ARGS...\n"
+	"       mmreplay record [OPTIONS] -p PID ...\n\n"
 	"Record the mm activity of CMD and every task it forks, or of running\n"
-	"processes (-p, repeatable), until they exit or Ctrl-C / SIGTERM.\n\n"
+	"processes (-p, repeatable) and their future children, until they exit or\n"
+	"Ctrl-C / SIGTERM / SIGHUP.  A signal to record goes on to CMD and the\n"
+	"processes it forked (SIGKILL after a second signal or 5 s), and the trace\n"
+	"is closed once they have exited; -p targets are left alone.\n\n"
 	"  -o, --output FILE     trace file (default mmreplay.trace)\n"
 	"  -p, --pid PID         trace a running process and its future children\n"
+	"                        (not with CMD); the recording ends when they exit\n"
 	"  -e, --events KINDS    comma-separated kinds to record (default: all that\n"
-	"                        this kernel allows; see mmreplay probes)\n"
+	"                        this kernel allows; see mmreplay probes); a kind\n"
+	"                        it cannot attach is an error, saying why\n"
+	"      --allow-missing   such a kind is a warning, and the others are recorded\n"
 	"  -x, --exclude KINDS   comma-separated kinds not to record\n"
 	"  -b, --buffer-mb MB    ring buffer size in MiB (default 16)\n"
 	"  -s, --snapshot        after each mlock, munlock, munmap, mremap, madvise,\n"
@@ -33,7 +40,15 @@ const char usage_record[] =
 	"                        (slow: for tests and reproductions, not production)\n"
 	"  -S, --snapshot-max N  --snapshot for the first N calls only, then events\n"
 	"                        alone (bounds the cost of a call-heavy workload)\n"
-	"  -q, --quiet           no summary\n\n"
+	"  -q, --quiet           no start line, live line or summary on stderr\n"
+	"  -j, --json            the summary as JSON on stdout (after CMD's own output)\n\n"
+	"Exit status: CMD's own (128+N if signal N killed it), as perf record;\n"
+	"0 for -p; 2 when record itself fails, after an \"mmreplay: record: ...\"\n"
+	"error line on stderr.  A CMD that exits 2 has no such line, and the\n"
+	"summary's last line says \"command exited with status 2\" (--json:\n"
+	"\"command\": {\"exit_status\": 2}).\n\n"
+	"Before the recording starts, a line on stderr says what is recorded; on a\n"
+	"terminal a live line then counts events, drops, MB and snapshots.\n\n"
 	"examples:\n"
 	"  mmreplay record -- ./workload arg\n"
 	"  mmreplay record -o db.trace -p 4242\n"
@@ -43,7 +58,7 @@ static struct recorder *recording;
 
 static void on_signal(int sig)
 {
-	recorder_stop(recording);
+	recorder_stop(recording, sig);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -56,8 +71,40 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 struct rec_opts {
 	struct recorder_opts rec;	/* what the recorder is given */
 	int pids[64];
-	int quiet;
+	int quiet, json;
+	int live;			/* a live line is on stderr, to be cleared */
 };
+
+static int parse_pid(struct rec_opts *o, const char *arg)
+{
+	char *end;
+
+	if (o->rec.nr_pids == 64) {
+		mmr_err("record: at most 64 -p options");
+		return -1;
+	}
+	o->pids[o->rec.nr_pids] = strtol(arg, &end, 10);
+	if (*end || o->pids[o->rec.nr_pids] <= 0 || kill(o->pids[o->rec.nr_pids], 0)) {
+		mmr_err("record: no such process '%s'", arg);
+		return -1;
+	}
+	o->rec.nr_pids++;
+	return 0;
+}
+
+/* What to trace: a command or -p targets, one of the two. */
+static int check_targets(struct rec_opts *o)
+{
+	if (o->rec.cmd && o->rec.nr_pids) {
+		mmr_err("record: -p and a command exclude each other: record one or the other");
+		return -1;
+	}
+	if (!o->rec.cmd && !o->rec.nr_pids) {
+		mmr_err("record: nothing to trace: give -p PID or -- CMD (see mmreplay record --help)");
+		return -1;
+	}
+	return 0;
+}
 
 static int parse_opts(int argc, char **argv, struct rec_opts *o)
 {
@@ -68,6 +115,8 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "buffer-mb", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "allow-missing", no_argument, NULL, 'M' },
 		{ "snapshot", no_argument, NULL, 's' },
 		{ "snapshot-max", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -79,12 +128,14 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 	o->rec.out = "mmreplay.trace";
 	o->rec.buffer_mb = 16;
 	o->rec.pids = o->pids;
-	while ((c = mmr_getopt("record", argc, argv, "o:p:e:x:b:qsS:h", opts)) != -1) {
+	while ((c = mmr_getopt("record", argc, argv, "o:p:e:x:b:qjsS:h", opts)) != -1) {
 		switch (c) {
 		case 'o': o->rec.out = optarg; break;
 		case 'e': o->rec.only = optarg; break;
 		case 'x': o->rec.exclude = optarg; break;
 		case 'q': o->quiet = 1; break;
+		case 'j': o->json = 1; break;
+		case 'M': o->rec.allow_missing = 1; break;
 		case 's': o->rec.snapshot = 1; break;
 		case 'S':
 			o->rec.snapshot = 1;
@@ -96,16 +147,8 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 			break;
 		case 'h': cmd_help("record"); return 1;
 		case 'p':
-			if (o->rec.nr_pids == 64) {
-				mmr_err("record: at most 64 -p options");
+			if (parse_pid(o, optarg))
 				return -1;
-			}
-			o->pids[o->rec.nr_pids] = strtol(optarg, &end, 10);
-			if (*end || o->pids[o->rec.nr_pids] <= 0 || kill(o->pids[o->rec.nr_pids], 0)) {
-				mmr_err("record: no such process '%s'", optarg);
-				return -1;
-			}
-			o->rec.nr_pids++;
 			break;
 		case 'b':
 			o->rec.buffer_mb = strtol(optarg, &end, 10);
@@ -120,30 +163,7 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 	}
 	if (optind < argc)
 		o->rec.cmd = argv + optind;
-	if (!o->rec.cmd && !o->rec.nr_pids) {
-		mmr_err("record: nothing to trace: give -p PID or -- CMD (see mmreplay record --help)");
-		return -1;
-	}
-	return 0;
-}
-
-/* Is @cmd something execvp() can run?  Checked before anything is loaded. */
-static int runnable(const char *cmd)
-{
-	char path[4096];
-	const char *dirs = getenv("PATH");
-
-	if (strchr(cmd, '/'))
-		return access(cmd, X_OK) == 0;
-	for (const char *p = dirs ? dirs : "/usr/bin:/bin"; *p;) {
-		size_t l = strcspn(p, ":");
-
-		snprintf(path, sizeof(path), "%.*s/%s", (int)l, p, cmd);
-		if (!access(path, X_OK))
-			return 1;
-		p += l + (p[l] == ':');
-	}
-	return 0;
+	return check_targets(o);
 }
 
 /* Every name in a kinds list must be a kind. */
@@ -192,6 +212,72 @@ static long file_size(const char *path)
 	return bytes;
 }
 
+static int kinds_recorded(const struct recorder *r)
+{
+	const struct probe_plan *plans = recorder_plans(r);
+	int n = 0;
+
+	for (int i = 0; i < mmr_nr_kinds; i++)
+		n += plans[i].how != ATTACH_NONE && plans[i].emit;
+	return n;
+}
+
+/* "mmreplay: recording 23 kinds of `sort -n f` (pid 42) into F; Ctrl-C to stop" */
+static void print_start(const struct recorder *r, const struct rec_opts *o)
+{
+	fprintf(stderr, "mmreplay: recording %d kinds ", kinds_recorded(r));
+	if (o->rec.cmd) {
+		fprintf(stderr, "of `");
+		for (int i = 0; o->rec.cmd[i]; i++)
+			fprintf(stderr, "%s%s", i ? " " : "", o->rec.cmd[i]);
+		fprintf(stderr, "` (pid %d)", recorder_child(r));
+	} else {
+		fprintf(stderr, "for pid");
+		for (int i = 0; i < o->rec.nr_pids; i++)
+			fprintf(stderr, "%s%d", i ? "," : " ", o->pids[i]);
+	}
+	fprintf(stderr, " into %s%s; Ctrl-C to stop\n", o->rec.out,
+		o->rec.snapshot ? " with snapshots" : "");
+}
+
+/* The live line on a terminal, rewritten in place each second. */
+static void print_live(const struct record_result *res, void *ctx)
+{
+	struct rec_opts *o = ctx;
+
+	fprintf(stderr, "\r\033[K  %llu events, %llu dropped, %.1f MB",
+		(unsigned long long)res->events, (unsigned long long)res->drops,
+		res->bytes / 1e6);
+	if (o->rec.snapshot)
+		fprintf(stderr, ", %llu snapshots", (unsigned long long)res->snapshots);
+	fflush(stderr);
+	o->live = 1;
+}
+
+static void clear_live(struct rec_opts *o)
+{
+	if (o->live)
+		fprintf(stderr, "\r\033[K");
+	o->live = 0;
+}
+
+/* What the command did, in the summary's last line; "" if it exited 0. */
+static void print_child_status(const struct record_result *res)
+{
+	int st = res->child_status;
+
+	if (res->forwarded_signal)
+		fprintf(stderr, "mmreplay: passed SIG%s to the command\n",
+			sigabbrev_np(res->forwarded_signal) ?: "?");
+	if (!res->child_reaped)
+		return;
+	if (WIFEXITED(st) && WEXITSTATUS(st))
+		fprintf(stderr, "mmreplay: command exited with status %d\n", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		fprintf(stderr, "mmreplay: command killed by SIG%s (exit status %d)\n",
+			sigabbrev_np(WTERMSIG(st)) ?: "?", 128 + WTERMSIG(st));
+}
+
 static void print_summary(const struct recorder *r, const struct rec_opts *o)
 {
 	const struct record_result *res = recorder_result(r);
@@ -217,34 +303,101 @@ static void print_summary(const struct recorder *r, const struct rec_opts *o)
 			"try a larger --buffer-mb\n", (unsigned long long)res->drops);
 	else
 		fprintf(stderr, "  dropped: 0\n");
-	if (WIFEXITED(res->child_status) && WEXITSTATUS(res->child_status))
-		fprintf(stderr, "mmreplay: command exited with status %d\n",
-			WEXITSTATUS(res->child_status));
 	if (mmr_verbose) {
 		fprintf(stderr, "probe coverage:\n");
 		for (int i = 0; i < mmr_nr_kinds; i++)
 			fprintf(stderr, "  %-28s %-36s %s\n", plans[i].kind->name,
 				plans[i].attach, plans[i].status);
 	}
+	print_child_status(res);
+}
+
+/* "command": {"pid", "exit_status" or "signal", "forwarded_signal"} */
+static void print_child_json(json_writer_t *w, const struct recorder *r)
+{
+	const struct record_result *res = recorder_result(r);
+	int st = res->child_status;
+
+	jsonw_name(w, "command");
+	jsonw_start_object(w);
+	jsonw_int_field(w, "pid", recorder_child(r));
+	if (res->child_reaped && WIFSIGNALED(st)) {
+		jsonw_stringf_field(w, "signal", "SIG%s", sigabbrev_np(WTERMSIG(st)) ?: "?");
+		jsonw_int_field(w, "exit_status", 128 + WTERMSIG(st));
+	} else if (res->child_reaped) {
+		jsonw_int_field(w, "exit_status", WEXITSTATUS(st));
+	}
+	if (res->forwarded_signal)
+		jsonw_stringf_field(w, "forwarded_signal", "SIG%s",
+				    sigabbrev_np(res->forwarded_signal) ?: "?");
+	jsonw_end_object(w);
+}
+
+/* The summary as one JSON object on stdout. */
+static void print_summary_json(const struct recorder *r, const struct rec_opts *o)
+{
+	const struct record_result *res = recorder_result(r);
+	json_writer_t *w = mmr_json();
+
+	jsonw_start_object(w);
+	jsonw_lines(w, 2, 0);
+	jsonw_string_field(w, "trace", o->rec.out);
+	jsonw_u64_field(w, "bytes", file_size(o->rec.out));
+	jsonw_u64_field(w, "events", res->events);
+	jsonw_name(w, "events_by_kind");
+	jsonw_start_object(w);
+	for (int k = 1; k < MMR_K_NR; k++)
+		if (res->per_kind[k])
+			jsonw_u64_field(w, kind_def(k)->name, res->per_kind[k]);
+	jsonw_end_object(w);
+	jsonw_u64_field(w, "drops", res->drops);
+	jsonw_u64_field(w, "bad_records", res->bad_records);
+	if (o->rec.snapshot) {
+		jsonw_u64_field(w, "snapshots", res->snapshots);
+		jsonw_u64_field(w, "snapshots_not_held", res->snapshots_not_held);
+		jsonw_u64_field(w, "snapshots_coalesced", res->snapshots_coalesced);
+		jsonw_bool_field(w, "snapshots_capped", res->snapshots_capped);
+	}
+	if (o->rec.cmd)
+		print_child_json(w, r);
+	jsonw_end_object(w);
+}
+
+/* record's exit status: the command's (128+N for signal N), 0 for -p. */
+static int exit_status(const struct record_result *res)
+{
+	if (!res->child_reaped)
+		return 0;
+	if (WIFSIGNALED(res->child_status))
+		return 128 + WTERMSIG(res->child_status);
+	return WIFEXITED(res->child_status) ? WEXITSTATUS(res->child_status) : 0;
 }
 
 /* new -> prepare -> load -> attach -> run; signals stop the run only. */
-static int record(struct recorder *r, const struct rec_opts *o)
+static int record(struct recorder *r, struct rec_opts *o)
 {
 	if (recorder_prepare(r) || recorder_load(r) || recorder_attach(r))
 		return -1;
 	recording = r;
 	setup_signals();
-	if (recorder_run(r))
+	if (!o->quiet)
+		print_start(r, o);
+	if (recorder_run(r)) {
+		clear_live(o);
 		return -1;
+	}
+	clear_live(o);
 	if (!o->quiet)
 		print_summary(r, o);
+	if (o->json)
+		print_summary_json(r, o);
 	return 0;
 }
 
 int cmd_record(int argc, char **argv)
 {
 	struct rec_opts o = {};
+	char path[4096];
 	struct recorder *r;
 	int ret = MMR_EXIT_ERROR, pr;
 
@@ -253,12 +406,16 @@ int cmd_record(int argc, char **argv)
 		return pr > 0 ? 0 : MMR_EXIT_ERROR;
 	if (check_list(o.rec.only) || check_list(o.rec.exclude))
 		return MMR_EXIT_ERROR;
-	if (o.rec.cmd && !runnable(o.rec.cmd[0])) {
-		mmr_err("record: cannot run %s: %s", o.rec.cmd[0], strerror(errno ?: ENOENT));
+	if (o.rec.cmd && recorder_find_cmd(o.rec.cmd[0], path, sizeof(path))) {
+		mmr_err("record: cannot run %s: %s", o.rec.cmd[0], strerror(errno));
 		return MMR_EXIT_ERROR;
 	}
 	o.rec.argv = argv;
 	o.rec.warn = warn;
+	if (!o.quiet && isatty(STDERR_FILENO)) {
+		o.rec.progress = print_live;
+		o.rec.progress_ctx = &o;
+	}
 	r = recorder_new(&o.rec);
 	if (!r) {
 		mmr_err("record: %s", strerror(errno));
@@ -268,7 +425,7 @@ int cmd_record(int argc, char **argv)
 	if (record(r, &o))
 		mmr_err("record: %s", recorder_error(r));
 	else
-		ret = 0;
+		ret = exit_status(recorder_result(r));
 	recorder_free(r);
 	return ret;
 }

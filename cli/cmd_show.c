@@ -352,12 +352,12 @@ static void print_exit(const struct mmr_trace *t)
 {
 	const char *cmd = mmr_trace_meta(t, "command"), *pids = mmr_trace_meta(t, "pids");
 
-	if (has_stat(t, "exit_status"))
-		printf("%-16s %llu\n", "exit_status",
-		       (unsigned long long)mmr_trace_stat(t, "exit_status"));
-	else if (has_stat(t, "exit_signal"))
+	if (has_stat(t, "exit_signal"))	/* exit_status is then 128+N, as record exits */
 		printf("%-16s killed by signal %llu\n", "exit_status",
 		       (unsigned long long)mmr_trace_stat(t, "exit_signal"));
+	else if (has_stat(t, "exit_status"))
+		printf("%-16s %llu\n", "exit_status",
+		       (unsigned long long)mmr_trace_stat(t, "exit_status"));
 	else if (pids && *pids)
 		printf("%-16s not recorded (-p %s: not the recorder's child)\n", "exit_status", pids);
 	else if (!mmr_trace_closed(t))

@@ -91,7 +91,7 @@ int cmd_help(const char *name)
  */
 static int wants_json(int argc, char **argv)
 {
-	static const char *const with_json[] = { "probes", "show", "info", "check", "replay",
+	static const char *const with_json[] = { "probes", "record", "show", "info", "check", "replay",
 						  "diff" };
 	int has = 0;
 

@@ -37,12 +37,15 @@
 #include "bpf/events.h"
 #include "probes.h"
 
+struct record_result;
+
 struct recorder_opts {
 	const char *out;		/* the trace file */
 	char **cmd;			/* the command to run and trace (NULL-terminated), or NULL */
 	const int *pids;		/* running processes to trace, and their future children */
 	int nr_pids;
 	const char *only;		/* comma-separated kinds to record, NULL: all */
+	int allow_missing;		/* a kind in only that cannot be attached: warn, not fail */
 	const char *exclude;		/* comma-separated kinds not to record */
 	int buffer_mb;			/* ring buffer size in MiB, a power of two */
 	int snapshot;			/* stop after snapshot syscalls and read /proc */
@@ -50,9 +53,15 @@ struct recorder_opts {
 	char **argv;			/* the recorder's own command line, for the header */
 	/* a problem that does not end the recording; NULL: ignored */
 	void (*warn)(const char *msg);
+	/* called about once a second while recorder_run() records; NULL: none */
+	void (*progress)(const struct record_result *res, void *ctx);
+	void *progress_ctx;
 };
 
-/* What recorder_run() recorded; complete once it has returned 0. */
+/*
+ * What recorder_run() recorded; complete once it has returned 0.  During
+ * the run (opts.progress) events, drops, bytes and snapshots are current.
+ */
 struct record_result {
 	/* records in the trace: the kernel's events and the snapshots' records */
 	__u64 events;
@@ -63,8 +72,10 @@ struct record_result {
 	__u64 snapshots_global;		/* of the global counters alone (exits, end) */
 	__u64 snapshots_not_held, snapshots_coalesced;
 	int snapshots_capped;		/* --snapshot-max reached */
-	int child_status;		/* the command's wait status; 0 if none or not reaped */
-	int child_reaped;		/* the command ended: child_status is its status */
+	__u64 bytes;			/* written to the trace file so far */
+	int child_reaped;		/* the command ran and child_status is its wait status */
+	int child_status;		/* the command's wait status (waitpid); 0 if not reaped */
+	int forwarded_signal;		/* the signal recorder_stop() passed to the command, or 0 */
 };
 
 /* Copies @opts (not the strings and arrays it points to). NULL: errno set. */
@@ -73,11 +84,31 @@ int recorder_prepare(struct recorder *r);
 int recorder_load(struct recorder *r);
 int recorder_attach(struct recorder *r);
 int recorder_run(struct recorder *r);
-/* Ask recorder_run() to finish; safe in a signal handler. */
-void recorder_stop(struct recorder *r);
+/*
+ * Ask recorder_run() to finish; safe in a signal handler.  With -p targets
+ * only, it returns at once.  A command it started gets @sig, as do the
+ * processes it forked that are still traced (the workload, not -p
+ * targets), and the run goes on until they have exited, so that the trace
+ * holds their end; a second call, or RECORDER_STOP_GRACE_S seconds without
+ * an end, sends SIGKILL instead.
+ */
+void recorder_stop(struct recorder *r, int sig);
+#define RECORDER_STOP_GRACE_S 5
 void recorder_free(struct recorder *r);
 
 const char *recorder_error(const struct recorder *r);
+/* The command's pid once recorder_prepare() started it, else 0. */
+int recorder_child(const struct recorder *r);
+/*
+ * Where execvp() would find @name: itself if it holds a '/' (and can be
+ * executed), else the first executable regular file of that name in $PATH
+ * (an empty entry is the current directory; no PATH: confstr's default).
+ * The recorder execs that path, so that no failed exec of a PATH search is
+ * in the trace.
+ * Returns 0, or -1 with errno ENOENT, EACCES (found, none executable) or
+ * ENAMETOOLONG.
+ */
+int recorder_find_cmd(const char *name, char *path, size_t len);
 const struct record_result *recorder_result(const struct recorder *r);
 /* The plan of each of mmr_nr_kinds kinds: how it is attached, or why not. */
 const struct probe_plan *recorder_plans(const struct recorder *r);

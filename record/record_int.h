@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <sys/types.h>
+#include <time.h>
 #include "record.h"
 #include "probes.h"
 #include "snapshot.h"
@@ -32,8 +33,10 @@ struct recorder {
 	struct bpf_link *links[64];
 	const struct bpf_program *link_progs[64];
 	int nr_links;
+	char missing_told[MMR_K_NR];	/* by plan index: warned that it cannot be recorded */
 	__u64 k0, k1;
 	pid_t child;
+	char cmd_path[4096];	/* the command, as found in PATH */
 	int go_fd;
 	int write_error, finished;
 	int snaps_capped;	/* reached --snapshot-max: no more stops */
@@ -42,7 +45,11 @@ struct recorder {
 	struct { pid_t tgid, tid; __u64 mm; __u32 reason; int stopped; } pending[64];
 	int nr_pending;
 	struct record_result res;
-	volatile sig_atomic_t stop;
+	volatile sig_atomic_t stop;	/* recorder_stop() calls */
+	volatile sig_atomic_t stop_sig;	/* the signal of the first */
+	int stops_seen;			/* calls already acted on */
+	time_t stop_at;			/* CLOCK_MONOTONIC second of the first */
+	int killed;			/* the workload got SIGKILL */
 	char err[4352];
 };
 
@@ -52,6 +59,8 @@ int record_handle_event(void *ctx, void *data, size_t size);
 /* The meta chunk and one kind chunk per kind.  -1: errno set. */
 int record_write_header(struct recorder *r);
 int record_write_stats(struct recorder *r, int chunk_type);
+/* Bring the run's counters up to date and pass them to opts.progress. */
+void record_progress(struct recorder *r);
 /* Close the trace with its END chunk, and complete r->res.  -1: errno set. */
 int record_finish(struct recorder *r);
 /* Take the snapshots queued by record_handle_event(). */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -410,17 +411,19 @@ static void put_snapshot_counts(const struct recorder *r, FILE *m)
 		r->snaps_capped);
 }
 
-/* END only: how the command ended, if it was reaped (never for -p) */
-static void put_exit(const struct recorder *r, FILE *m)
+/* What became of the command, once reaped: exit_status (128+N for signal N), exit_signal. */
+static void command_status(const struct recorder *r, FILE *m)
 {
 	int st = r->res.child_status;
 
+	if (r->res.forwarded_signal)
+		fprintf(m, "forwarded_signal=%d\n", r->res.forwarded_signal);
 	if (!r->res.child_reaped)
 		return;
-	if (WIFEXITED(st))
+	if (WIFSIGNALED(st))
+		fprintf(m, "exit_signal=%d\nexit_status=%d\n", WTERMSIG(st), 128 + WTERMSIG(st));
+	else if (WIFEXITED(st))
 		fprintf(m, "exit_status=%d\n", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		fprintf(m, "exit_signal=%d\n", WTERMSIG(st));
 }
 
 /* Cumulative counters; a STATS chunk, or the END chunk that closes the trace. */
@@ -447,8 +450,7 @@ static char *stats_text(struct recorder *r, __u64 *drops_out, int end)
 			fprintf(m, "drops_cpu%d=%llu\n", i, (unsigned long long)per_cpu[i]);
 	if (r->o.snapshot)
 		put_snapshot_counts(r, m);
-	if (end)
-		put_exit(r, m);
+	command_status(r, m);
 	for (int k = 1; k < MMR_K_NR; k++)
 		if (per_kind[k])
 			fprintf(m, "events_%s=%llu\n", kind_def(k)->name,
@@ -470,11 +472,25 @@ int record_write_stats(struct recorder *r, int chunk_type)
 	return ret;
 }
 
+void record_progress(struct recorder *r)
+{
+	__u64 per_cpu[MMR_MAX_CPUS];
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (!r->o.progress)
+		return;
+	r->res.drops = read_drops(r, per_cpu, ncpu > MMR_MAX_CPUS ? MMR_MAX_CPUS : ncpu);
+	r->res.snapshots = r->snaps.records[MMR_K_SNAP_END];	/* of a process, as at the end */
+	r->res.bytes = r->w ? mmr_writer_bytes(r->w) : 0;
+	r->o.progress(&r->res, r->o.progress_ctx);
+}
+
 int record_finish(struct recorder *r)
 {
 	char *text = stats_text(r, &r->res.drops, 1);
 	int err;
 
+	r->res.bytes = mmr_writer_bytes(r->w);
 	err = mmr_writer_close(r->w, text);
 	r->w = NULL;
 	r->finished = 1;

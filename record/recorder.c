@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/sched.h>
@@ -74,6 +75,32 @@ static void select_kinds(struct recorder *r)
 		p->how = ATTACH_NONE;
 		snprintf(p->attach, sizeof(p->attach), "-");
 	}
+}
+
+/*
+ * Every kind asked for by name (opts.only) must be recorded: one that this
+ * kernel cannot attach fails the recording, naming why, or with
+ * allow_missing is a warning.
+ */
+static int check_asked(struct recorder *r)
+{
+	char msg[512];
+
+	for (int i = 0; r->o.only && i < mmr_nr_kinds; i++) {
+		const struct probe_plan *p = &r->plans[i];
+
+		if (p->how != ATTACH_NONE || !in_list(r->o.only, p->kind->name) ||
+		    r->missing_told[i])
+			continue;
+		r->missing_told[i] = 1;
+		snprintf(msg, sizeof(msg), "-e %s: cannot be recorded here: %s",
+			 p->kind->name, p->status);
+		if (!r->o.allow_missing)
+			return fail(r, "%s (--allow-missing records the other kinds)", msg);
+		if (r->o.warn)
+			r->o.warn(msg);
+	}
+	return 0;
 }
 
 static int prog_wanted(const struct probe_plan *plans, const char *name)
@@ -160,15 +187,79 @@ static int traced_empty(struct recorder *r)
 	return bpf_map_get_next_key(bpf_map__fd(r->skel->maps.traced), NULL, &key) != 0;
 }
 
+/* Found by execvp() in @dir (of length @l; 0: the current directory)? */
+static int try_dir(const char *dir, size_t l, const char *name, char *path, size_t len,
+		   int *eacces)
+{
+	struct stat st;
+	int n = snprintf(path, len, "%.*s%s%s", (int)l, dir, l ? "/" : "", name);
+
+	if (n < 0 || (size_t)n >= len)
+		return 0;
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	if (!access(path, X_OK))
+		return 1;
+	*eacces = 1;
+	return 0;
+}
+
+int recorder_find_cmd(const char *name, char *path, size_t len)
+{
+	const char *dirs = getenv("PATH");
+	char def[256];
+	int eacces = 0;
+
+	if (strchr(name, '/')) {
+		if (snprintf(path, len, "%s", name) >= (int)len)
+			return errno = ENAMETOOLONG, -1;
+		return access(path, X_OK);	/* errno as execve would say it */
+	}
+	if (!dirs && confstr(_CS_PATH, def, sizeof(def)))
+		dirs = def;
+	for (const char *p = dirs ? dirs : "/bin:/usr/bin";;) {
+		size_t l = strcspn(p, ":");
+
+		if (*name && try_dir(p, l, name, path, len, &eacces))
+			return 0;
+		if (!p[l])
+			break;
+		p += l + 1;
+	}
+	errno = eacces ? EACCES : ENOENT;
+	return -1;
+}
+
+/* execv, and as execvp does, a file without an exec format is a script for sh. */
+static void exec_path(const char *path, char **cmd)
+{
+	int n = 0;
+	char **sh;
+
+	execv(path, cmd);
+	if (errno != ENOEXEC)
+		return;
+	while (cmd[n])
+		n++;
+	sh = calloc(n + 2, sizeof(*sh));
+	if (!sh)
+		return;
+	sh[0] = "sh";
+	sh[1] = (char *)path;
+	memcpy(sh + 2, cmd + 1, n * sizeof(*sh));	/* the rest and the NULL */
+	execv("/bin/sh", sh);
+	errno = ENOEXEC;
+}
+
 /* The command, waiting on @go before it execs; runs in the final child. */
-static void __attribute__((noreturn)) run_cmd_child(int go, char **cmd)
+static void __attribute__((noreturn)) run_cmd_child(int go, const char *path, char **cmd)
 {
 	char c;
 
 	if (read(go, &c, 1) != 1)
 		_exit(127);
 	close(go);
-	execvp(cmd[0], cmd);
+	exec_path(path, cmd);
 	fprintf(stderr, "mmreplay: record: cannot run %s: %s\n", cmd[0], strerror(errno));
 	_exit(127);
 }
@@ -202,7 +293,7 @@ static int start_cmd(struct recorder *r, char **cmd)
 		child = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
 		if (child == 0) {
 			close(4);
-			run_cmd_child(3, cmd);
+			run_cmd_child(3, r->cmd_path, cmd);
 		}
 		_exit(write(4, &child, sizeof(child)) == sizeof(child) && child > 0 ? 0 : 127);
 	}
@@ -246,13 +337,67 @@ static void resume_traced(struct recorder *r)
 	resume_traced_map(bpf_map__fd(r->skel->maps.traced));
 }
 
+/* Send @sig to the command's tree: every traced process (never with -p). */
+static void signal_traced(struct recorder *r, int sig, int exited)
+{
+	int fd = bpf_map__fd(r->skel->maps.traced);
+	__u32 key, next;
+
+	if (!exited)
+		kill(r->child, sig);	/* traced or not yet */
+	for (int more = !bpf_map_get_next_key(fd, NULL, &key); more;
+	     more = !bpf_map_get_next_key(fd, &key, &next), key = next)
+		kill(key, sig);
+}
+
+/*
+ * A traced process that is gone without its exit seen (a -p target that
+ * exited before it was traced) would keep the recording waiting forever.
+ */
+static void sweep_traced(struct recorder *r)
+{
+	int fd = bpf_map__fd(r->skel->maps.traced);
+	__u32 key, next, gone[64];
+	int n = 0;
+
+	for (int more = !bpf_map_get_next_key(fd, NULL, &key); more && n < 64;
+	     more = !bpf_map_get_next_key(fd, &key, &next), key = next)
+		if (kill(key, 0) && errno == ESRCH)
+			gone[n++] = key;
+	for (int i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &gone[i]);
+}
+
+/*
+ * recorder_stop() was called: end now with -p only; else pass the signal
+ * on, then SIGKILL at a second call or after the grace period.  Returns
+ * 1 when the run should end at once.
+ */
+static int forward_stop(struct recorder *r, int exited, time_t now)
+{
+	int stops = r->stop;
+
+	if (!r->child)
+		return 1;
+	if (!r->stops_seen) {
+		r->res.forwarded_signal = r->stop_sig;
+		r->stop_at = now;
+		signal_traced(r, r->stop_sig, exited);
+	} else if (!r->killed && (stops > 1 || now - r->stop_at >= RECORDER_STOP_GRACE_S)) {
+		r->killed = 1;
+		signal_traced(r, SIGKILL, exited);
+	}
+	r->stops_seen = stops;
+	return 0;
+}
+
 static void record_loop(struct recorder *r)
 {
 	struct timespec last, now;
 	int exited = !r->child;
 
 	clock_gettime(CLOCK_MONOTONIC, &last);
-	while (!r->stop && !r->write_error) {
+	while (!r->write_error) {
 		int status;
 
 		ring_buffer__poll(r->rb, 20);
@@ -267,19 +412,23 @@ static void record_loop(struct recorder *r)
 		}
 		if (r->child && !exited && waitpid(r->child, &status, WNOHANG) == r->child) {
 			exited = 1;
+			r->res.child_reaped = 1;
 			r->res.child_status = status;
 			r->res.child_reaped = 1;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (r->stop && forward_stop(r, exited, now.tv_sec))
+			break;
 		if (exited && traced_empty(r))
 			break;
-		if (!r->child && traced_empty(r))
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec > last.tv_sec) {
 			/* a stop whose sys_exit record was lost must not hang the process */
 			if (r->o.snapshot && !r->nr_pending)
 				resume_traced(r);
+			sweep_traced(r);
+			ring_buffer__consume(r->rb);	/* records that woke no one: counted now */
 			record_write_stats(r, MMR_CHUNK_STATS);
+			record_progress(r);
 			last = now;
 		}
 	}
@@ -346,6 +495,10 @@ int recorder_prepare(struct recorder *r)
 {
 	char err[256];
 
+	if (r->o.cmd && r->o.nr_pids)
+		return fail(r, "a command and -p targets cannot be recorded together");
+	if (r->o.cmd && recorder_find_cmd(r->o.cmd[0], r->cmd_path, sizeof(r->cmd_path)))
+		return fail(r, "cannot run %s: %s", r->o.cmd[0], strerror(errno));
 	if (r->o.cmd && start_cmd(r, r->o.cmd))
 		return fail(r, "cannot start %s: %s", r->o.cmd[0], strerror(errno));
 	if (getrandom(&r->k0, sizeof(r->k0), 0) != sizeof(r->k0) ||
@@ -353,6 +506,8 @@ int recorder_prepare(struct recorder *r)
 		return fail(r, "cannot draw a hash key: %s", strerror(errno));
 	probes_detect(r->plans, err, sizeof(err));
 	select_kinds(r);
+	if (check_asked(r))
+		return -1;
 	record_read_formats(r);
 	return 0;
 }
@@ -387,6 +542,8 @@ int recorder_attach(struct recorder *r)
 	if (start_watchdog(r))
 		return fail(r, "--snapshot: cannot start the watchdog: %s", strerror(errno));
 	attach_all(r);
+	if (check_asked(r))
+		return -1;
 	if (fill_sys_cfg(r, r->o.snapshot))
 		return fail(r, "cannot fill the syscall table: %s", strerror(errno));
 	r->rb = ring_buffer__new(bpf_map__fd(r->skel->maps.events), record_handle_event, r, NULL);
@@ -408,9 +565,11 @@ int recorder_run(struct recorder *r)
 	return 0;
 }
 
-void recorder_stop(struct recorder *r)
+void recorder_stop(struct recorder *r, int sig)
 {
-	r->stop = 1;
+	if (!r->stop)
+		r->stop_sig = sig;
+	r->stop++;
 }
 
 /*
@@ -450,6 +609,11 @@ void recorder_free(struct recorder *r)
 const char *recorder_error(const struct recorder *r)
 {
 	return r->err;
+}
+
+int recorder_child(const struct recorder *r)
+{
+	return r->child;
 }
 
 const struct record_result *recorder_result(const struct recorder *r)

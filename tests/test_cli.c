@@ -232,12 +232,14 @@ static const char *info_line(const char *out, const char *key, char *buf, size_t
 	return buf;
 }
 
-/* `mmreplay record -q ARGS` into @trace, then `info` of it (caller frees); NULL if it failed. */
-static char *record_info(const char *trace, const char *args)
+/*
+ * `mmreplay record -q ARGS` into @trace, which exits @status (the command's,
+ * as perf record does), then `info` of it (caller frees).
+ */
+static char *record_info(const char *trace, const char *args, int status)
 {
-	if (!ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q -o %s %s", mmreplay_bin(), trace, args), 0,
-		       args))
-		return NULL;
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q -o %s %s", mmreplay_bin(), trace, args), status,
+		  args);
 	run_cmd(tmp_path("info"), NULL, "%s info %s", mmreplay_bin(), trace);
 	return slurp(tmp_path("info"));
 }
@@ -254,7 +256,7 @@ static void test_cli_info(void)
 		test_skip("record needs root");
 		return;
 	}
-	out = record_info(tmp_path("e.trace"), "-- sh -c 'sleep 0.2; exit 3'");
+	out = record_info(tmp_path("e.trace"), "-- sh -c 'sleep 0.2; exit 3'", 3);
 	ASSERT_STRCONTAINS(info_line(out, "exit_status", buf, sizeof(buf)), "3", "exit status 3");
 	info_line(out, "duration", buf, sizeof(buf));
 	ASSERT_TRUE(atof(buf) >= 0.2 && atof(buf) < 30 && strstr(buf, " s"), "duration >= 0.2 s");
@@ -264,11 +266,11 @@ static void test_cli_info(void)
 	ASSERT_EQ(run_cmd(NULL, NULL, "%s info --json %s | jq -e '.exit_status == 3 and "
 			  ".exit_signal == null and .duration_ns > 200000000 and (.drops_per_cpu | "
 			  "length) > 0'", mmreplay_bin(), tmp_path("e.trace")), 0, "info --json");
-	out = record_info(tmp_path("k.trace"), "-- sh -c 'kill -9 $$'");
+	out = record_info(tmp_path("k.trace"), "-- sh -c 'kill -9 $$'", 128 + 9);
 	ASSERT_STRCONTAINS(info_line(out, "exit_status", buf, sizeof(buf)), "killed by signal 9",
 			   "killed");
 	free(out);
-	out = record_info(tmp_path("p.trace"), "-p $(sleep 0.5 >/dev/null & echo $!)");
+	out = record_info(tmp_path("p.trace"), "-p $(sleep 0.5 >/dev/null & echo $!)", 0);
 	ASSERT_STRCONTAINS(info_line(out, "command", buf, sizeof(buf)), "sleep 0.5",
 			   "-p: the command line from /proc");
 	ASSERT_STRCONTAINS(info_line(out, "exit_status", buf, sizeof(buf)), "not recorded (-p ",

@@ -326,33 +326,95 @@ static void test_record_pid(void)
 	unload(&l);
 }
 
-/* SIGTERM closes a valid trace; SIGKILL leaves every complete chunk readable. */
-static void stop_recording(int sig, const char *trace)
+#define STOP_GRACE_S 5	/* record/record.h: RECORDER_STOP_GRACE_S */
+
+static long ms_since(const struct timespec *t0)
 {
-	struct mmr_trace *t;
-	struct mmr_event ev;
-	char err[256];
-	int status, rc, n = 0;
-	pid_t rec = fork();
+	struct timespec t;
 
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Has the recorder said, on stderr in @err, that it records?  Waits up to @ms. */
+static int wait_started(const char *err, int ms)
+{
+	for (int t = 0; t < ms; t += 50) {
+		char *e = slurp(err);
+		int up = e && strstr(e, "Ctrl-C to stop");
+
+		free(e);
+		if (up)
+			return 1;
+		usleep(50000);
+	}
+	return 0;
+}
+
+/* Start `mmreplay record -o TRACE ARGS...` with stderr to @err; its pid. */
+static pid_t start_record(const char *err, const char *trace, char *const args[])
+{
+	char *argv[32] = { "mmreplay", "record", "-o", (char *)trace };
+	int n = 4;
+	pid_t rec;
+
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	unlink(err);
+	unlink(trace);
+	rec = fork();
 	if (rec == 0) {
-		int null = open("/dev/null", O_WRONLY);
+		int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-		dup2(null, 2);
-		execl(mmreplay_bin(), "mmreplay", "record", "-q", "-o", trace, "--",
-		      WORKLOADS "/threads_mlock_pageout", "100000000", NULL);
+		dup2(fd, 2);
+		execv(mmreplay_bin(), argv);
 		_exit(127);
 	}
-	sleep(3);	/* long enough for at least one periodic flush */
+	return rec;
+}
+
+/* Live processes whose command line matches @pattern (pgrep -f). */
+static int running(const char *pattern)
+{
+	return run_cmd(NULL, NULL, "pgrep -f '%s'", pattern) == 0;
+}
+
+/*
+ * SIGTERM goes on to the workload and closes a valid trace; SIGKILL leaves
+ * every complete chunk readable.  The signal comes once record has said it
+ * records (its start line), whatever its start-up takes under load.
+ */
+static void stop_recording(int sig, const char *trace)
+{
+	const char *err = tmp_path("stop.err");
+	char *args[] = { "--", WORKLOADS "/threads_mlock_pageout", "100000000", NULL };
+	struct mmr_trace *t;
+	struct mmr_event ev;
+	char msg[256], *e;
+	int status, rc, n = 0;
+	pid_t rec = start_record(err, trace, args);
+
+	ASSERT_TRUE(wait_started(err, 120000), "record's start line");
+	sleep(2);	/* long enough for at least one periodic flush */
 	kill(rec, sig);
 	waitpid(rec, &status, 0);
-	if (sig == SIGTERM)
-		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SIGTERM: exit 0");
-	/* pkill: 0 killed it, 1 it had gone; anything else (127: no pkill) leaves it
-	 * running.  [t]: the pattern must not match the shell that runs pkill. */
+	/* [t]: the pattern must not match the shell that runs pgrep or pkill */
+	if (sig == SIGTERM) {
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM,
+			    "SIGTERM: exit 143, the workload's death by SIGTERM");
+		ASSERT_TRUE(!running("[t]hreads_mlock_pageout 100000000"), "no workload left running");
+		e = slurp(err);
+		ASSERT_STRCONTAINS(e, "mmreplay: passed SIGTERM to the command", "summary: forwarded");
+		ASSERT_STRCONTAINS(e, "command killed by SIGTERM (exit status 143)", "summary: status");
+		free(e);
+		snprintf(msg, sizeof(msg), "%s info %s", mmreplay_bin(), trace);
+		ASSERT_EQ(run_cmd(NULL, NULL, "%s", msg), 0, "info reads the trace");
+	}
+	/* pkill: 0 killed it, 1 it had gone; anything else (127: no pkill) leaves it running. */
 	rc = run_cmd(NULL, NULL, "pkill -KILL -f '[t]hreads_mlock_pageout 100000000'");
 	ASSERT_TRUE(rc == 0 || rc == 1, "pkill of the workload ran");
-	t = mmr_trace_open(trace, err, sizeof(err));
+	t = mmr_trace_open(trace, msg, sizeof(msg));
 	if (!ASSERT_OK_PTR(t, "trace opens"))
 		return;
 	while (mmr_trace_next(t, &ev) > 0)
@@ -375,6 +437,230 @@ static void test_record_sigkill(void)
 {
 	if (need_bpf())
 		stop_recording(SIGKILL, tmp_path("kill.trace"));
+}
+
+/*
+ * SIGINT reaches the whole tree the command forked (sh and its sleep); a
+ * tree that ignores the signal gets SIGKILL after the grace period.
+ */
+static void interrupt_tree(const char *script, int want_status, const char *what)
+{
+	const char *trace = tmp_path("int.trace"), *err = tmp_path("int.err");
+	char *args[] = { "--", "sh", "-c", (char *)script, NULL };
+	struct timespec t0;
+	int status;
+	pid_t rec = start_record(err, trace, args);
+
+	if (!ASSERT_TRUE(wait_started(err, 120000), "record's start line")) {
+		kill(rec, SIGKILL);
+		waitpid(rec, NULL, 0);
+		run_cmd(NULL, NULL, "pkill -KILL -f '[s]leep 4242'");
+		return;
+	}
+	usleep(300000);	/* sh has forked its sleep */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	kill(rec, SIGINT);
+	waitpid(rec, &status, 0);
+	ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, want_status, what);
+	ASSERT_TRUE(!running("[s]leep 4242"), "no process of the tree left running");
+	if (want_status == 128 + SIGKILL)
+		ASSERT_GE(ms_since(&t0), (STOP_GRACE_S - 1) * 1000, "SIGKILL after the grace");
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s info %s", mmreplay_bin(), trace), 0, "info reads it");
+	run_cmd(NULL, NULL, "pkill -KILL -f '[s]leep 4242'");
+}
+
+static void test_record_sigint_tree(void)
+{
+	if (!need_bpf())
+		return;
+	interrupt_tree("sleep 4242; true", 128 + SIGINT, "sh died of SIGINT: exit 130");
+	interrupt_tree("trap '' INT; sleep 4242; true", 128 + SIGKILL,
+		       "a tree that ignores SIGINT: SIGKILL, exit 137");
+}
+
+/* record exits with the workload's status, and says so on stderr. */
+static void test_record_exit_status(void)
+{
+	const char *trace = tmp_path("exit.trace"), *err = tmp_path("exit.err");
+	struct mmr_trace *t;
+	char msg[256], *e;
+
+	if (!need_bpf())
+		return;
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -o %s -- sh -c 'exit 3'", mmreplay_bin(), trace),
+		  3, "exit 3 passed through");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "mmreplay: command exited with status 3\n", "summary says so");
+	free(e);
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -o %s -- sh -c 'kill -KILL $$'", mmreplay_bin(),
+			  trace), 128 + SIGKILL, "killed by SIGKILL: 137");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "command killed by SIGKILL (exit status 137)", "summary says so");
+	free(e);
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s info %s", mmreplay_bin(), trace), 0, "trace closed");
+	t = mmr_trace_open(trace, msg, sizeof(msg));
+	if (ASSERT_OK_PTR(t, "trace")) {
+		ASSERT_EQ(mmr_trace_stat(t, "exit_status"), 137, "the END chunk: exit_status");
+		ASSERT_EQ(mmr_trace_stat(t, "exit_signal"), SIGKILL, "the END chunk: exit_signal");
+		mmr_trace_close(t);
+	}
+}
+
+/* --json: the summary as JSON on stdout, the command's exit status in it. */
+static void test_record_json(void)
+{
+	const char *trace = tmp_path("json.trace"), *out = tmp_path("json.out");
+
+	if (!need_bpf())
+		return;
+	ASSERT_EQ(run_cmd(out, NULL, "%s record --json -o %s -- sh -c 'exit 2'", mmreplay_bin(),
+			  trace), 2, "the workload's exit 2");
+	ASSERT_EQ(run_cmd(NULL, NULL, "python3 -c 'import json; d=json.load(open(\"%s\")); "
+			  "assert d[\"command\"][\"exit_status\"]==2 and d[\"events\"]>0 and "
+			  "d[\"drops\"]==0 and d[\"trace\"]==\"%s\", d'", out, trace), 0,
+		  "JSON summary: events, drops, the command's status");
+	ASSERT_EQ(run_cmd(out, NULL, "%s record --json -o %s -p 1 -- true", mmreplay_bin(), trace),
+		  2, "an error: exit 2");
+	ASSERT_EQ(run_cmd(NULL, NULL, "python3 -c 'import json; d=json.load(open(\"%s\")); "
+			  "assert \"-p and a command\" in d[\"error\"], d'", out), 0,
+		  "the error as {\"error\": ...}");
+}
+
+/* -p with a command is refused in one line; a -p target that exits ends the recording. */
+static void test_record_pid_checks(void)
+{
+	const char *trace = tmp_path("pidx.trace"), *err = tmp_path("pidx.err");
+	int status;
+	char arg[32], *e;
+	pid_t target, rec;
+
+	if (!need_bpf())
+		return;
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -o %s -p %d -- true", mmreplay_bin(), trace,
+			  getpid()), 2, "-p and a command: exit 2");
+	e = slurp(err);
+	ASSERT_EQ(count_lines(e), 1, "one line");
+	ASSERT_STRCONTAINS(e, "-p and a command exclude each other", "it says why");
+	free(e);
+	target = fork();
+	if (target == 0) {
+		usleep(200000);	/* gone before the recorder has started */
+		_exit(0);
+	}
+	snprintf(arg, sizeof(arg), "%d", target);
+	rec = fork();
+	if (rec == 0) {
+		execlp("timeout", "timeout", "60", mmreplay_bin(), "record", "-q", "-o", trace,
+		       "-p", arg, NULL);
+		_exit(127);
+	}
+	waitpid(target, NULL, 0);
+	waitpid(rec, &status, 0);
+	ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+		  "a -p target that exited ends the recording (124: timed out)");
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s info %s", mmreplay_bin(), trace), 0, "trace closed");
+}
+
+/*
+ * -e of a kind this kernel cannot attach is an error that says why;
+ * --allow-missing makes it a warning and records the rest.
+ */
+static void test_record_missing_kind(void)
+{
+	const char *trace = tmp_path("miss.trace"), *err = tmp_path("miss.err");
+	struct mmr_trace *t;
+	char msg[256], *e;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	unlink(trace);
+	rc = run_cmd(NULL, err, "%s record -q -e try_to_unmap_one,rss_stat -o %s -- true",
+		     mmreplay_bin(), trace);
+	if (rc == 0) {
+		t = mmr_trace_open(trace, msg, sizeof(msg));
+		if (ASSERT_OK_PTR(t, "trace") &&
+		    ASSERT_STRCONTAINS(mmr_trace_kind_by_name(t, "try_to_unmap_one")->status, "ok",
+				       "accepted: the kernel attaches it"))
+			test_skip("this kernel attaches try_to_unmap_one");
+		if (t)
+			mmr_trace_close(t);
+		return;
+	}
+	ASSERT_EQ(rc, 2, "-e of a kind that cannot be attached: exit 2");
+	e = slurp(err);
+	ASSERT_EQ(count_lines(e), 1, "one line");
+	ASSERT_STRCONTAINS(e, "-e try_to_unmap_one: cannot be recorded here: ", "names the kind");
+	ASSERT_STRCONTAINS(e, "denied", "and why");
+	free(e);
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -q --allow-missing -e try_to_unmap_one,rss_stat "
+			  "-o %s -- true", mmreplay_bin(), trace), 0, "--allow-missing: recorded");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "warning: record: -e try_to_unmap_one: cannot be recorded here",
+			   "--allow-missing: a warning");
+	free(e);
+	t = mmr_trace_open(trace, msg, sizeof(msg));
+	if (ASSERT_OK_PTR(t, "trace")) {
+		ASSERT_TRUE(mmr_trace_stat(t, "events_rss_stat") > 0, "the other kind recorded");
+		mmr_trace_close(t);
+	}
+}
+
+/* The start line names what is recorded; -q silences it. */
+static void test_record_start_line(void)
+{
+	const char *trace = tmp_path("start.trace"), *err = tmp_path("start.err");
+	char *e;
+
+	if (!need_bpf())
+		return;
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -o %s -- true", mmreplay_bin(), trace), 0, "record");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "mmreplay: recording ", "start line");
+	ASSERT_STRCONTAINS(e, " kinds of `true` (pid ", "what it records");
+	ASSERT_STRCONTAINS(e, "Ctrl-C to stop\n", "how to stop");
+	ASSERT_TRUE(!strchr(e, '\r'), "no live line: stderr is not a terminal");
+	free(e);
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -q -o %s -- sh -c 'exit 4'", mmreplay_bin(), trace),
+		  4, "record -q");
+	e = slurp(err);
+	ASSERT_TRUE(e && !*e, "-q: nothing on stderr");
+	free(e);
+	if (run_cmd(NULL, NULL, "command -v script")) {
+		test_skip("no script(1) to give record a terminal: live line not tested");
+		return;
+	}
+	ASSERT_EQ(run_cmd(err, NULL, "script -qfec '%s record -o %s -- sleep 2.5' /dev/null",
+			  mmreplay_bin(), trace), 0, "record on a terminal");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "\r\033[K  ", "a live line, rewritten in place");
+	ASSERT_STRCONTAINS(e, " events, 0 dropped, ", "it counts events and drops");
+	free(e);
+	ASSERT_EQ(run_cmd(err, NULL, "script -qfec '%s record -q -o %s -- sleep 1.5' /dev/null",
+			  mmreplay_bin(), trace), 0, "record -q on a terminal");
+	e = slurp(err);
+	ASSERT_TRUE(e && !strstr(e, " events, "), "-q: no live line");
+	free(e);
+}
+
+/* The trace opens with the command's own exec: no PATH search of mmreplay's. */
+static void test_record_no_path_search(void)
+{
+	const char *trace = tmp_path("path.trace"), *out = tmp_path("path.out");
+	char *text, *ok;
+
+	if (!need_bpf())
+		return;
+	ASSERT_EQ(run_cmd(NULL, NULL, "PATH=/nonexistent-mmr:/usr/bin:/bin %s record -q -o %s -- true",
+			  mmreplay_bin(), trace), 0, "record true, found in PATH");
+	ASSERT_EQ(run_cmd(out, NULL, "%s show %s --kind execve", mmreplay_bin(), trace), 0, "show");
+	text = slurp(out);
+	ok = strstr(text, "execve = 0");
+	if (ASSERT_OK_PTR(ok, "the successful execve")) {
+		*ok = 0;
+		ASSERT_TRUE(!strstr(text, "execve = -"), "no failed execve before it");
+	}
+	free(text);
 }
 
 /*
@@ -438,14 +724,6 @@ static int tagged(const char *tag, int *stopped, int *watchdogs, int kill_them)
 	if (d)
 		closedir(d);
 	return n;
-}
-
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 static int wait_file(const char *path, int ms)
@@ -883,6 +1161,13 @@ int main(int argc, char **argv)
 		TEST(test_record_pid),
 		TEST(test_record_sigterm),
 		TEST(test_record_sigkill),
+		TEST(test_record_sigint_tree),
+		TEST(test_record_exit_status),
+		TEST(test_record_json),
+		TEST(test_record_pid_checks),
+		TEST(test_record_start_line),
+		TEST(test_record_missing_kind),
+		TEST(test_record_no_path_search),
 		TEST(test_record_snapshot_sigkill),
 		TEST(test_record_event_selection),
 		TEST(test_record_no_kernel_pointers),
