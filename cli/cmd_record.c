@@ -12,7 +12,9 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "cmds.h"
+#include "replay/replay.h"
 #include "traces/kinds.h"
+#include "traces/syscalls.h"
 #include "record/record.h"
 #include "record/watchdog.h"
 #include "util.h"
@@ -30,7 +32,10 @@ const char usage_record[] =
 	"                        (not with CMD); the recording ends when they exit\n"
 	"  -e, --events KINDS    comma-separated kinds to record (default: all that\n"
 	"                        this kernel allows; see mmreplay probes); a kind\n"
-	"                        it cannot attach is an error, saying why\n"
+	"                        it cannot attach is an error, saying why; a\n"
+	"                        syscall's name is no kind (sys_enter and sys_exit\n"
+	"                        record every mm syscall); leaving out a kind\n"
+	"                        replay needs is a warning\n"
 	"      --allow-missing   such a kind is a warning, and the others are recorded\n"
 	"  -x, --exclude KINDS   comma-separated kinds not to record\n"
 	"  -b, --buffer-mb MB    ring buffer size in MiB (default 16)\n"
@@ -175,6 +180,12 @@ static int check_list(const char *list)
 		size_t l = strcspn(p, ",");
 
 		snprintf(name, sizeof(name), "%.*s", (int)l, p);
+		if (!kind_def_by_name(name) && syscall_nr(name) >= 0) {
+			mmr_err("record: '%s' is a syscall, not an event kind: the sys_enter and "
+				"sys_exit kinds record every mm syscall (show --kind %s picks it out)",
+				name, name);
+			return -1;
+		}
 		if (!kind_def_by_name(name)) {
 			mmr_err("record: unknown event kind '%s' (see mmreplay probes)", name);
 			return -1;
@@ -182,6 +193,31 @@ static int check_list(const char *list)
 		p += l + (p[l] == ',');
 	}
 	return 0;
+}
+
+/* Whether @name is in the comma-separated @list. */
+static int in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ','))
+		if (strcspn(p, ",") == n && !strncmp(p, name, n))
+			return 1;
+	return 0;
+}
+
+/* A selection of kinds that leaves out what replay needs is said at record time. */
+static void warn_unreplayable(const struct recorder_opts *o)
+{
+	for (int i = 0; replay_needed_kinds[i]; i++) {
+		const char *k = replay_needed_kinds[i];
+
+		if ((o->only && !in_list(o->only, k)) || in_list(o->exclude, k)) {
+			mmr_warn("record: without %s, replay cannot use this trace (it needs "
+				 "sys_enter, sys_exit, task_fork and page_fault_user)", k);
+			return;
+		}
+	}
 }
 
 static void setup_signals(void)
@@ -380,6 +416,7 @@ static int record(struct recorder *r, struct rec_opts *o)
 		return -1;
 	recording = r;
 	setup_signals();
+	warn_unreplayable(&o->rec);
 	if (!o->quiet)
 		print_start(r, o);
 	if (recorder_run(r)) {

@@ -458,13 +458,16 @@ static int kind_ok(struct mmr_trace *t, const char *name)
 	return k && k->present && k->status && !strcmp(k->status, "ok");
 }
 
+const char *const replay_needed_kinds[] = { "sys_enter", "sys_exit", "task_fork",
+					     "page_fault_user", NULL };
+
 static int check_needed(struct mmr_trace *t, char *err, size_t errlen)
 {
-	static const char *const needed[] = { "sys_enter", "sys_exit", "task_fork", "page_fault_user" };
+	const char *const *needed = replay_needed_kinds;
 	char list[256] = "";
 	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+	for (size_t i = 0; needed[i]; i++) {
 		const struct mmr_kind_info *k = mmr_trace_kind_by_name(t, needed[i]);
 
 		if (kind_ok(t, needed[i]))

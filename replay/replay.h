@@ -103,6 +103,9 @@ const char *rop_name(const struct rop *o);
 int replay_grow(void *arrp, size_t *cap, size_t need, size_t size);
 #define GROW(arr, cap, need) replay_grow(&(arr), &(cap), (need), sizeof(*(arr)))
 
+/* The kinds a recording needs for replay to rebuild its workload (NULL-terminated). */
+extern const char *const replay_needed_kinds[];
+
 /* MM_SWAPENTS per mm, to count the pages each rss_stat event swapped out. */
 struct swap_count {
 	struct { __u64 mm; struct mmr_rss_counters rss; } *mms;

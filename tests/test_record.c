@@ -606,6 +606,42 @@ static void test_record_missing_kind(void)
 	}
 }
 
+/*
+ * -e takes event kinds: a syscall's name is refused with what records it;
+ * a selection without a kind replay needs is recorded, with a warning.
+ */
+static void test_record_kind_selection(void)
+{
+	const char *trace = tmp_path("sel.trace"), *err = tmp_path("sel.err");
+	char *e;
+
+	if (!need_bpf())
+		return;
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -q -e mlock -o %s -- true", mmreplay_bin(), trace),
+		  2, "-e mlock: exit 2");
+	e = slurp(err);
+	ASSERT_EQ(count_lines(e), 1, "one line");
+	ASSERT_STRCONTAINS(e, "'mlock' is a syscall, not an event kind: the sys_enter and sys_exit",
+			   "says what records it");
+	free(e);
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -q -e sys_enter,sys_exit -o %s -- true",
+			  mmreplay_bin(), trace), 0, "-e sys_enter,sys_exit: recorded");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "warning: record: without task_fork, replay cannot use this trace",
+			   "warns that replay cannot use it");
+	free(e);
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -q -x page_fault_user -o %s -- true",
+			  mmreplay_bin(), trace), 0, "-x page_fault_user: recorded");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "without page_fault_user, replay cannot use", "-x too");
+	free(e);
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -q -o %s -- true", mmreplay_bin(), trace), 0,
+		  "default kinds");
+	e = slurp(err);
+	ASSERT_TRUE(strstr(e, "replay cannot use") == NULL, "no warning for the default kinds");
+	free(e);
+}
+
 /* The start line names what is recorded; -q silences it. */
 static void test_record_start_line(void)
 {
@@ -1167,6 +1203,7 @@ int main(int argc, char **argv)
 		TEST(test_record_pid_checks),
 		TEST(test_record_start_line),
 		TEST(test_record_missing_kind),
+		TEST(test_record_kind_selection),
 		TEST(test_record_no_path_search),
 		TEST(test_record_snapshot_sigkill),
 		TEST(test_record_event_selection),
