@@ -100,7 +100,8 @@ const char usage_replay[] =
 	"and said; anything else the replay did not do makes it not faithful.\n\n"
 	"Exit status: 0 faithful and clean, 1 findings, 2 error (or fidelity not\n"
 	"checked), 3 faithful, no findings, but some verdicts not checked (as\n"
-	"check: --no-snapshot on a kernel without the hooks), 4 ran without\n"
+	"check: --no-snapshot on a kernel without the hooks; for --explore, in\n"
+	"its trials), 4 ran without\n"
 	"findings but not faithful to the recording (not for --pair, whose trial\n"
 	"starts two ops together on purpose), 5 (--explore) the budget ended before\n"
 	"every trial ran and those that ran had no findings (with findings: 1).\n\n"
@@ -442,6 +443,8 @@ static int replay(struct replay_opts *o, const struct rplan *p)
 	replay_report(o, p, &rs, &out, plain ? &fr : NULL);
 	if (plain)
 		ret = replay_status(&out, &fr, ret);
+	else if (out.report && !ret && out.last && checker_unchecked(out.last))
+		ret = MMR_EXIT_UNCHECKED;	/* explore: its trials' checks judged little */
 	replay_outcome_free(&out);
 	replay_runs_free(&rs);
 	return ret;

@@ -488,6 +488,7 @@ static void report_explore_plain(const struct replay_opts *o, const struct rplan
 {
 	const struct rpair *pairs = rs->pairs;
 	int cells = 0, nr_pairs = rs->nr_pairs, any = 0;
+	int unchecked = out->last && checker_unchecked(out->last);
 
 	for (int i = 0; i < nr_pairs; i++)
 		cells += pairs[i].perturb != 0;
@@ -512,8 +513,10 @@ static void report_explore_plain(const struct replay_opts *o, const struct rplan
 		print_cells_in_plain(o, p, rs, out, "not run", "  did not run: ");
 	}
 	printf("%s%s\n", any ? "FINDINGS" : out->incomplete ? "INCOMPLETE: no findings in the "
-	       "trials that ran" : nr_pairs ? "clean: no trial had findings" :
-	       "clean: no racing pairs to explore", any && out->incomplete ?
+	       "trials that ran" : !nr_pairs ? "no racing pairs to explore" : unchecked ?
+	       "no trial had findings, but not clean: some verdicts were not checked in the "
+	       "trials (no snapshots, and this kernel lacks their hooks)" :
+	       "clean: no trial had findings", any && out->incomplete ?
 	       " (the budget ended before every trial ran)" : "");
 }
 

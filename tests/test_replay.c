@@ -362,6 +362,55 @@ static void test_replay_explore_deterministic(void)
 	free(b);
 }
 
+/* Whether the kernel that recorded @trace attached every kind in @names. */
+static int kinds_ok(const char *trace, const char *const *names)
+{
+	char err[256];
+	struct mmr_trace *t = mmr_trace_open(trace, err, sizeof(err));
+	int ok = t != NULL;
+
+	for (; ok && *names; names++) {
+		const struct mmr_kind_info *k = mmr_trace_kind_by_name(t, *names);
+
+		ok = k && k->status && !strncmp(k->status, "ok", 2);
+	}
+	if (t)
+		mmr_trace_close(t);
+	return ok;
+}
+
+/*
+ * An explore without snapshots on a kernel without the event ledgers' hooks
+ * judges little: it never says clean (exit 3); with the hooks it may.
+ */
+static void test_replay_explore_unchecked(void)
+{
+	static const char *const hooks[] = { "mlock_folio", "munlock_folio", "try_to_unmap_one",
+					     "unmap_page_range", NULL };
+	char trace[512], out[512], *text;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("race-u.trace"));
+	snprintf(out, sizeof(out), "%s", tmp_path("race-u.out"));
+	text = record(trace, WORKLOADS "/threads_mlock_pageout 3");
+	if (!ASSERT_TRUE(!text, "record"))
+		return;
+	rc = run_cmd(out, NULL, "%s replay %s -o %s --explore --trials 2 --pairs 1 --seed 1 "
+		     "--window 100000 --perturb none --no-snapshot", mmreplay_bin(), trace,
+		     tmp_path("race-u.replay"));
+	text = slurp(out);
+	if (kinds_ok(trace, hooks)) {
+		ASSERT_EQ(rc, 0, "the hooks judge every verdict: exit 0");
+	} else {
+		ASSERT_EQ(rc, 3, "no snapshots, no hooks: exit 3");
+		ASSERT_STRCONTAINS(text, "no trial had findings, but not clean", "says so");
+		ASSERT_TRUE(strstr(text, "clean: no trial had findings") == NULL, "never clean");
+	}
+	free(text);
+}
+
 static int count_str(const char *hay, const char *needle);
 
 static int near(double a, double b)
@@ -909,6 +958,7 @@ int main(int argc, char **argv)
 		TEST(test_replay_round_trip_cow_swap),
 		TEST(test_replay_order_free),
 		TEST(test_replay_explore_deterministic),
+		TEST(test_replay_explore_unchecked),
 		TEST(test_replay_reclaim_and_migration),
 		TEST(test_replay_unfaithful_result),
 		TEST(test_replay_unfaithful_file_gone),
