@@ -367,6 +367,13 @@ static pid_t start_record(const char *err, const char *trace, char *const args[]
 	if (rec == 0) {
 		int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
+		/*
+		 * tests/run starts the suites in the background, where the shell
+		 * sets SIGINT to ignored, and an ignored signal stays ignored
+		 * through exec: the workload would inherit it.  A user's workload
+		 * starts with SIGINT at its default: so does this one.
+		 */
+		signal(SIGINT, SIG_DFL);
 		dup2(fd, 2);
 		execv(mmreplay_bin(), argv);
 		_exit(127);
