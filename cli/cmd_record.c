@@ -195,24 +195,13 @@ static int check_list(const char *list)
 	return 0;
 }
 
-/* Whether @name is in the comma-separated @list. */
-static int in_list(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ','))
-		if (strcspn(p, ",") == n && !strncmp(p, name, n))
-			return 1;
-	return 0;
-}
-
 /* A selection of kinds that leaves out what replay needs is said at record time. */
 static void warn_unreplayable(const struct recorder_opts *o)
 {
 	for (int i = 0; replay_needed_kinds[i]; i++) {
 		const char *k = replay_needed_kinds[i];
 
-		if ((o->only && !in_list(o->only, k)) || in_list(o->exclude, k)) {
+		if (!recorder_kind_wanted(o, k)) {
 			mmr_warn("record: without %s, replay cannot use this trace (it needs "
 				 "sys_enter, sys_exit, task_fork and page_fault_user)", k);
 			return;

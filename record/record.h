@@ -109,6 +109,8 @@ int recorder_child(const struct recorder *r);
  * ENAMETOOLONG.
  */
 int recorder_find_cmd(const char *name, char *path, size_t len);
+/* Whether -e (o->only) and -x (o->exclude) leave kind @name to be recorded. */
+int recorder_kind_wanted(const struct recorder_opts *o, const char *name);
 const struct record_result *recorder_result(const struct recorder *r);
 /* The plan of each of mmr_nr_kinds kinds: how it is attached, or why not. */
 const struct probe_plan *recorder_plans(const struct recorder *r);

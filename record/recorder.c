@@ -51,6 +51,11 @@ static int in_list(const char *list, const char *name)
 	return 0;
 }
 
+int recorder_kind_wanted(const struct recorder_opts *o, const char *name)
+{
+	return !(o->only && !in_list(o->only, name)) && !in_list(o->exclude, name);
+}
+
 /* Turn off kinds the user did not ask for. */
 static void select_kinds(struct recorder *r)
 {
@@ -59,7 +64,7 @@ static void select_kinds(struct recorder *r)
 	for (int i = 0; i < mmr_nr_kinds; i++) {
 		struct probe_plan *p = &r->plans[i];
 		const char *name = p->kind->name;
-		int off = (o->only && !in_list(o->only, name)) || in_list(o->exclude, name);
+		int off = !recorder_kind_wanted(o, name);
 
 		if (p->how == ATTACH_PROC && !o->snapshot) {
 			p->how = ATTACH_NONE;
