@@ -142,9 +142,9 @@ static void print_finding_json(const struct finding *f, json_writer_t *w)
 	jsonw_string_field(w, "kind", verdict_name(f->kind));
 	jsonw_int_field(w, "pid", f->pid);
 	jsonw_int_field(w, "tid", f->tid);
-	jsonw_stringf_field(w, "mm", "0x%llx", (unsigned long long)f->mm);
+	jsonw_hex_field(w, "mm", f->mm);
 	jsonw_u64_field(w, "ts", f->ts);
-	jsonw_u64_field(w, "address", f->address);
+	jsonw_hex_field(w, "address", f->address);
 	jsonw_u64_field(w, "pages", f->nr_pages);
 	if (f->pfn == ~0ULL)
 		jsonw_null_field(w, "pfn");
