@@ -46,7 +46,8 @@ const char usage_replay[] =
 	"                       reproduction (default 3, 0: all); findings are known\n"
 	"                       at the check, so its later trials still run\n"
 	"  -q, --quiet          no progress lines (else on stderr, every second on\n"
-	"                       a terminal, every 10 s otherwise)\n"
+	"                       a terminal, every 10 s otherwise; a plain replay's\n"
+	"                       once it has run 2 s: booting, replaying, checking)\n"
 	"      --seed S         master seed (default 1); with --pair, the trial's seed\n"
 	"  -P, --pair A,B       one trial of the pair of op ids A and B (or of op A and\n"
 	"                       a perturbation: --pair A,migrate)\n"
@@ -403,7 +404,7 @@ static void session_io(struct replay_opts *o)
 	o->stop = &interrupted;
 	o->say = say;
 	o->verbose = mmr_verbose;
-	if (o->explore && !o->quiet && !o->results_out)
+	if (!o->quiet && !o->results_out)
 		o->progress = replay_progress_print;
 	if (o->guest_stop)	/* an explore's, in a guest */
 		o->progress = replay_progress_console;

@@ -530,6 +530,29 @@ static double progress_every(int tty)
 	return env ? atof(env) : tty ? 1 : 10;
 }
 
+/* A plain replay says nothing unless it runs this long (the same as the rate in tests). */
+static double progress_after(void)
+{
+	const char *env = getenv("MMREPLAY_PROGRESS_S");
+
+	return env ? atof(env) : 2;
+}
+
+static const char *phase_text(const struct replay_progress *pr)
+{
+	static const char *const text[][3] = {	/* phase, plain, explore */
+		{ "replay", "replaying", "explore" },
+		{ "boot", "booting the guest", "booting the guest" },
+		{ "guest", "replaying in the guest", "guest" },
+		{ "check", "checking the replay", "check" },
+	};
+
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (!strcmp(pr->phase, text[i][0]))
+			return text[i][pr->explore ? 2 : 1];
+	return pr->phase;
+}
+
 static int line_open;	/* a TTY's progress line waits for its newline */
 
 void replay_progress_break(void)
@@ -537,6 +560,26 @@ void replay_progress_break(void)
 	if (line_open)
 		fputc('\n', stderr);
 	line_open = 0;
+}
+
+/*
+ * A plain replay: what it is doing and for how long, once it has taken
+ * progress_after() seconds; its check is said only after something was.
+ */
+static void progress_plain(const struct replay_progress *pr, int tty)
+{
+	static double start, last;
+	double now = vm_now();
+
+	if (!start)
+		start = now;
+	if (now - start < progress_after() ||
+	    (last && now - last < progress_every(tty) && strcmp(pr->phase, "check")))
+		return;
+	last = now;
+	fprintf(stderr, "%sreplay: %s, %.0f s%s", tty ? "\r\033[K" : "", phase_text(pr),
+		now - start, tty && strcmp(pr->phase, "check") ? "" : "\n");
+	line_open = tty && strcmp(pr->phase, "check");
 }
 
 void replay_progress_print(const struct replay_progress *pr)
@@ -547,10 +590,14 @@ void replay_progress_print(const struct replay_progress *pr)
 
 	if (tty < 0)
 		tty = isatty(2);
+	if (!pr->explore) {
+		progress_plain(pr, tty);
+		return;
+	}
 	if (last && now - last < progress_every(tty) && strcmp(pr->phase, "check"))
 		return;
 	last = now;
-	fprintf(stderr, "%sreplay: %s", tty ? "\r\033[K" : "", pr->phase);
+	fprintf(stderr, "%sreplay: %s", tty ? "\r\033[K" : "", phase_text(pr));
 	if (pr->runs_done >= 0)
 		fprintf(stderr, ", cells %d of %d done, trials %d of %d run", pr->cells_done,
 			pr->cells, pr->runs_done, pr->runs);

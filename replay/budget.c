@@ -23,7 +23,7 @@ double replay_run_deadline(const struct replay_opts *o)
 void replay_progress_say(const struct replay_opts *o, const char *phase, int runs,
 			 int runs_done)
 {
-	struct replay_progress pr = { phase, 0, 0, runs, runs_done };
+	struct replay_progress pr = { phase, o->explore, 0, 0, runs, runs_done };
 
 	if (!o->progress)
 		return;

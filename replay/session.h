@@ -22,7 +22,9 @@ enum replay_say { SAY_ERROR, SAY_WARN, SAY_NOTE };	/* NOTE: a line as it is */
 
 /* Where a session is, for a progress line. */
 struct replay_progress {
-	const char *phase;		/* "explore" here; "guest" while QEMU runs; "check" */
+	/* "replay" or "explore" here; "boot", then "guest" while QEMU runs; "check" */
+	const char *phase;
+	int explore;			/* runs and cells count trials of --explore */
 	int cells, cells_done;		/* cells whose every trial ran */
 	int runs, runs_done;		/* -1: not known (in the guest) */
 	double left_s;			/* of the budget; 0 without one */

@@ -191,8 +191,7 @@ int replay_check(const struct replay_opts *o, const struct rplan *p, const struc
 	char err[256];
 	int plain = !o->explore, ret = -1;
 
-	if (o->explore)
-		replay_progress_say(o, "check", rs->nr_runs, out->nr_ran);
+	replay_progress_say(o, "check", rs->nr_runs, out->nr_ran);
 	out->rc = calloc(rs->nr_runs + 1, sizeof(*out->rc));
 	fd.marks = calloc(p->nr_tasks + 1, sizeof(*fd.marks));
 	if (!out->rc || !fd.marks) {

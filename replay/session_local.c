@@ -236,7 +236,8 @@ static void wait_record(const struct replay_opts *o, pid_t pid, int *status, con
 		;
 	while (o->progress && ((r = waitpid(pid, status, WNOHANG)) == 0 ||
 			       (r < 0 && errno == EINTR))) {
-		replay_progress_say(o, "explore", nr_runs, results_count(results));
+		replay_progress_say(o, o->explore ? "explore" : "replay", nr_runs,
+				    results_count(results));
 		usleep(250000);
 	}
 }

@@ -449,12 +449,15 @@ static struct {
 	const struct replay_opts *o;
 	const struct vm_opts *vo;
 	const char *console;
-	int runs, asked;
+	int runs, asked, started;
 	double last;
 } watch;
 
-/* The guest's last "mmreplay: D of N trials run" line on its console: D, or -1 */
-static int console_runs_done(const char *console)
+/*
+ * The guest's last "mmreplay: D of N trials run" line on its console: D, or
+ * -1; and once its /init said "...: running mmreplay", that the replay started.
+ */
+static int console_runs_done(const char *console, int *started)
 {
 	char line[256];
 	FILE *f = fopen(console, "r");
@@ -462,11 +465,14 @@ static int console_runs_done(const char *console)
 
 	if (f && fseek(f, -4096, SEEK_END))
 		rewind(f);
-	while (f && fgets(line, sizeof(line), f))
+	while (f && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "mmreplay: %d of %d trials run", &d, &n) == 2)
 			done = d;
+		*started |= strstr(line, ": running mmreplay ") != NULL;
+	}
 	if (f)
 		fclose(f);
+	*started |= done >= 0;
 	return done;
 }
 
@@ -477,13 +483,16 @@ static int console_runs_done(const char *console)
  */
 static void guest_tick(void *ctx)
 {
+	int done;
+
 	if (vm_now() - watch.last < 0.25)
 		return;
 	watch.last = vm_now();
 	if (!watch.asked && watch.o->deadline &&
 	    vm_now() >= replay_run_deadline(watch.o) - COPY_BACK_S)
 		watch.asked = !vm_ask_stop(watch.vo);
-	replay_progress_say(watch.o, "guest", watch.runs, console_runs_done(watch.console));
+	done = console_runs_done(watch.console, &watch.started);
+	replay_progress_say(watch.o, watch.started ? "guest" : "boot", watch.runs, done);
 }
 
 /* Boots the guest and runs the replay there; 0, or -1 (said) when no guest ran to its end. */
@@ -506,6 +515,7 @@ static int boot_guest(const struct replay_opts *o, const struct kimage *k, const
 	*t_rd = vm_now();
 	vo.initrd = initrd;
 	watch.o = o, watch.vo = &vo, watch.console = out->console, watch.runs = rs->nr_runs;
+	watch.started = 0;
 	vo.tick = guest_tick;
 	if (o->verbose)
 		replay_say(o, SAY_NOTE, "replay: booting %s under %s%s, %d CPUs, %d MiB, %d NUMA "

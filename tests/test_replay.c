@@ -788,6 +788,21 @@ static void test_replay_faithful_plain(void)
 	ASSERT_STRCONTAINS(text, "\nfaithful: every operation compared is equivalent", "faithful");
 	ASSERT_TRUE(text && !strstr(text, "replayed every operation"), "no unchecked claim");
 	free(text);
+
+	/* progress: said from the start with $MMREPLAY_PROGRESS_S=0, never with -q */
+	setenv("MMREPLAY_PROGRESS_S", "0", 1);
+	run_cmd(NULL, tmp_path("progress.err"), "%s replay -o %s %s", mmreplay_bin(),
+		tmp_path("rt-replay.trace"), tmp_path("rt.trace"));
+	run_cmd(NULL, tmp_path("quiet.err"), "%s replay -q -o %s %s", mmreplay_bin(),
+		tmp_path("rt-replay.trace"), tmp_path("rt.trace"));
+	unsetenv("MMREPLAY_PROGRESS_S");
+	text = slurp(tmp_path("progress.err"));
+	ASSERT_STRCONTAINS(text, "replay: replaying, ", "the replay's progress on stderr");
+	ASSERT_STRCONTAINS(text, "replay: checking the replay, ", "then the check's");
+	free(text);
+	text = slurp(tmp_path("quiet.err"));
+	ASSERT_TRUE(text && !strstr(text, "replay: "), "-q: no progress lines");
+	free(text);
 }
 
 /* The clean fixture kernel (tests/kernels/build.sh, cached); NULL with a skip where
@@ -836,7 +851,7 @@ static const char *guest_kernel(void)
  */
 static void test_replay_migration_two_nodes_guest(void)
 {
-	char path[512], out[512], args[4400], *js;
+	char path[512], out[512], args[4400], *js, *err;
 	const char *image;
 	int rc;
 
@@ -847,9 +862,16 @@ static void test_replay_migration_two_nodes_guest(void)
 	if (!ASSERT_EQ(build_reclaim_trace(path), 0, "write trace"))
 		return;
 	snprintf(args, sizeof(args), "--kernel %s", image);
+	setenv("MMREPLAY_PROGRESS_S", "0.2", 1);
 	js = replay_json(path, out, args, &rc);
+	unsetenv("MMREPLAY_PROGRESS_S");
 	printf("  %s", js);
 	reclaim_fidelity(js, rc);
+	err = slurp(tmp_path("replay.err"));
+	ASSERT_STRCONTAINS(err, "replay: booting the guest, ", "progress: the guest's boot");
+	ASSERT_STRCONTAINS(err, "replay: replaying in the guest, ", "then the replay in it");
+	ASSERT_STRCONTAINS(err, "replay: checking the replay, ", "then the check");
+	free(err);
 	ASSERT_STRCONTAINS(js, "\"nodes\": \"0-1\"", "the guest has two NUMA nodes");
 	ASSERT_EQ(json_num(js, "migrations"), 1, "the migrated page moved");
 	ASSERT_EQ(run_cmd(tmp_path("mp"), NULL, "%s show %s --kind sys_enter | grep -c ' move_pages('",
