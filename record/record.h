@@ -17,12 +17,14 @@
  * Lifecycle, after retsnoop's mass_attacher:
  *
  *   r = recorder_new(&opts);
- *   recorder_prepare(r);	start the command (held before exec), probe
- *				selection, scrub plans
+ *   recorder_prepare(r);	start the command (held before exec), read the
+ *				-p targets' command lines, probe selection,
+ *				scrub plans
  *   recorder_load(r);		open and load the BPF object
  *   recorder_attach(r);	watchdog, programs, syscall table, ring buffer,
- *				the trace file's header and baseline snapshot
- *   recorder_run(r);		trace the tasks, release the command, read
+ *				the trace file's header and baseline snapshot,
+ *				trace the -p targets (an error if all are gone)
+ *   recorder_run(r);		trace the command, release it, read
  *				events until the tasks are gone or recorder_stop()
  *   recorder_result(r);	what was recorded
  *   recorder_free(r);		detach, resume what is stopped, reap

@@ -37,6 +37,7 @@ struct recorder {
 	__u64 k0, k1;
 	pid_t child;
 	char cmd_path[4096];	/* the command, as found in PATH */
+	char *pid_cmdlines;	/* -p: their command lines, read before the BPF load */
 	int go_fd;
 	int write_error, finished;
 	int snaps_capped;	/* reached --snapshot-max: no more stops */
@@ -56,6 +57,8 @@ struct recorder {
 /* Read each tracepoint kind's format and plan what to scrub in its records. */
 void record_read_formats(struct recorder *r);
 int record_handle_event(void *ctx, void *data, size_t size);
+/* -p: each target's command line from /proc, "; " between them, into r->pid_cmdlines. */
+int record_read_pid_cmdlines(struct recorder *r);
 /* The meta chunk and one kind chunk per kind.  -1: errno set. */
 int record_write_header(struct recorder *r);
 int record_write_stats(struct recorder *r, int chunk_type);

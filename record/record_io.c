@@ -173,6 +173,21 @@ static void put_pid_cmdlines(FILE *m, const int *pids, int n)
 	}
 }
 
+/*
+ * Read when the recording is prepared, not when its header is written
+ * after the BPF load: a short-lived target may be gone by then.
+ */
+int record_read_pid_cmdlines(struct recorder *r)
+{
+	size_t len = 0;
+	FILE *m = open_memstream(&r->pid_cmdlines, &len);
+
+	if (!m)
+		return -1;
+	put_pid_cmdlines(m, r->o.pids, r->o.nr_pids);
+	return fclose(m);
+}
+
 int record_write_header(struct recorder *r)
 {
 	struct utsname u;
@@ -199,8 +214,8 @@ int record_write_header(struct recorder *r)
 	fputs("\ncommand=", m);
 	if (r->o.cmd)
 		put_quoted(m, r->o.cmd);
-	else
-		put_pid_cmdlines(m, r->o.pids, r->o.nr_pids);
+	else if (r->pid_cmdlines)
+		fputs(r->pid_cmdlines, m);
 	fputs("\npids=", m);
 	for (int i = 0; i < r->o.nr_pids; i++)
 		fprintf(m, "%s%d", i ? "," : "", r->o.pids[i]);

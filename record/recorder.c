@@ -178,6 +178,26 @@ static int fill_sys_cfg(struct recorder *r, int hold)
 	return 0;
 }
 
+/* Exited: no such process, or a zombie nobody reaped (its exit is past). */
+static int pid_gone(int pid)
+{
+	char path[64], buf[256], *paren;
+	ssize_t n = 0;
+	int fd;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = 0;
+	paren = strrchr(buf, ')');	/* "pid (comm) S ...": comm may hold spaces */
+	return paren && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 static int trace_pid(struct recorder *r, int pid)
 {
 	__u32 key = pid, one = 1;
@@ -367,7 +387,7 @@ static void sweep_traced(struct recorder *r)
 
 	for (int more = !bpf_map_get_next_key(fd, NULL, &key); more && n < 64;
 	     more = !bpf_map_get_next_key(fd, &key, &next), key = next)
-		if (kill(key, 0) && errno == ESRCH)
+		if (pid_gone(key))
 			gone[n++] = key;
 	for (int i = 0; i < n; i++)
 		bpf_map_delete_elem(fd, &gone[i]);
@@ -506,6 +526,11 @@ int recorder_prepare(struct recorder *r)
 		return fail(r, "cannot run %s: %s", r->o.cmd[0], strerror(errno));
 	if (r->o.cmd && start_cmd(r, r->o.cmd))
 		return fail(r, "cannot start %s: %s", r->o.cmd[0], strerror(errno));
+	for (int i = 0; i < r->o.nr_pids; i++)
+		if (pid_gone(r->o.pids[i]))
+			return fail(r, "-p %d: no such process", r->o.pids[i]);
+	if (r->o.nr_pids && record_read_pid_cmdlines(r))
+		return fail(r, "cannot read the -p targets' command lines: %s", strerror(errno));
 	if (getrandom(&r->k0, sizeof(r->k0), 0) != sizeof(r->k0) ||
 	    getrandom(&r->k1, sizeof(r->k1), 0) != sizeof(r->k1))
 		return fail(r, "cannot draw a hash key: %s", strerror(errno));
@@ -542,6 +567,33 @@ int recorder_load(struct recorder *r)
 	return 0;
 }
 
+/*
+ * The -p targets into the traced map.  One gone before it is there was
+ * not traced at all (its exit is not in the trace): said, and an error
+ * when no target is left.
+ */
+static int trace_pids(struct recorder *r)
+{
+	char msg[128];
+	int gone = 0;
+
+	for (int i = 0; i < r->o.nr_pids; i++) {
+		if (pid_gone(r->o.pids[i])) {
+			gone++;
+			snprintf(msg, sizeof(msg), "-p %d exited before it could be traced: "
+				 "nothing of it is in the trace", r->o.pids[i]);
+			if (r->o.warn && gone < r->o.nr_pids)
+				r->o.warn(msg);
+			continue;
+		}
+		trace_pid(r, r->o.pids[i]);
+	}
+	if (gone && gone == r->o.nr_pids)
+		return fail(r, "%s", r->o.nr_pids > 1 ? "every -p target exited before it could "
+			    "be traced: nothing was recorded" : msg);
+	return 0;
+}
+
 int recorder_attach(struct recorder *r)
 {
 	if (start_watchdog(r))
@@ -554,13 +606,11 @@ int recorder_attach(struct recorder *r)
 	r->rb = ring_buffer__new(bpf_map__fd(r->skel->maps.events), record_handle_event, r, NULL);
 	if (!r->rb)
 		return fail(r, "cannot open the ring buffer: %s", strerror(errno));
-	return start_trace(r);
+	return start_trace(r) || trace_pids(r) ? -1 : 0;
 }
 
 int recorder_run(struct recorder *r)
 {
-	for (int i = 0; i < r->o.nr_pids; i++)
-		trace_pid(r, r->o.pids[i]);
 	if (r->child && trace_pid(r, r->child))
 		return fail(r, "cannot trace %s: %s", r->o.cmd[0], strerror(errno));
 	release_cmd(r);
@@ -608,6 +658,7 @@ void recorder_free(struct recorder *r)
 	mmreplay_bpf__destroy(r->skel);
 	for (int k = 0; k < MMR_K_NR; k++)
 		free(r->tp_format[k]);
+	free(r->pid_cmdlines);
 	free(r);
 }
 

@@ -270,11 +270,20 @@ static void test_cli_info(void)
 	ASSERT_STRCONTAINS(info_line(out, "exit_status", buf, sizeof(buf)), "killed by signal 9",
 			   "killed");
 	free(out);
-	out = record_info(tmp_path("p.trace"), "-p $(sleep 0.5 >/dev/null & echo $!)", 0);
-	ASSERT_STRCONTAINS(info_line(out, "command", buf, sizeof(buf)), "sleep 0.5",
+	/* 3 s: the BPF load took 1.5 s on a loaded 2-CPU host */
+	out = record_info(tmp_path("p.trace"), "-p $(sleep 3 >/dev/null & echo $!)", 0);
+	ASSERT_STRCONTAINS(info_line(out, "command", buf, sizeof(buf)), "sleep 3",
 			   "-p: the command line from /proc");
 	ASSERT_STRCONTAINS(info_line(out, "exit_status", buf, sizeof(buf)), "not recorded (-p ",
 			   "-p: no exit status, and why");
+	free(out);
+	/* a -p target that exited (a zombie here: nobody reaped it) is refused, not waited on */
+	ASSERT_EQ(run_cmd(NULL, tmp_path("gone.err"), "p=$(sh -c 'sleep 0.01 & echo $!'); "
+			  "sleep 0.3; %s record -q -o %s -p $p", mmreplay_bin(), tmp_path("g.trace")),
+		  2, "-p of an exited process: exit 2");
+	out = slurp(tmp_path("gone.err"));
+	ASSERT_TRUE(out && strstr(out, "no such process") && count_lines(out) == 1,
+		    "one error line: no such process");
 	free(out);
 }
 

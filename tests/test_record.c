@@ -551,7 +551,7 @@ static void test_record_pid_checks(void)
 	free(e);
 	target = fork();
 	if (target == 0) {
-		usleep(200000);	/* gone before the recorder has started */
+		sleep(3);	/* past the BPF load (1.5 s on a loaded host): traced, then gone */
 		_exit(0);
 	}
 	snprintf(arg, sizeof(arg), "%d", target);
@@ -566,6 +566,19 @@ static void test_record_pid_checks(void)
 	ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
 		  "a -p target that exited ends the recording (124: timed out)");
 	ASSERT_EQ(run_cmd(NULL, NULL, "%s info %s", mmreplay_bin(), trace), 0, "trace closed");
+	/* one that exited before (reaped, or a zombie): an error, not an empty trace */
+	target = fork();
+	if (target == 0)
+		_exit(0);
+	usleep(100000);	/* a zombie until the waitpid below */
+	snprintf(arg, sizeof(arg), "%d", target);
+	ASSERT_EQ(run_cmd(NULL, err, "timeout 60 %s record -q -o %s -p %s", mmreplay_bin(), trace,
+			  arg), 2, "-p of a process that already exited: exit 2 (124: waited on it)");
+	waitpid(target, NULL, 0);
+	e = slurp(err);
+	ASSERT_TRUE(e && count_lines(e) == 1 && strstr(e, "no such process"),
+		    "one line: no such process");
+	free(e);
 }
 
 /*
