@@ -126,11 +126,17 @@ static void spin_until(__u64 t)
  * shows a migration entry (pagemap: not present, swap; the op's pages
  * were present), that is once move_pages has isolated them and dropped
  * mmap_lock, while it moves them: an op that took mmap_lock before that
- * would only wait for it.  At the latest at @deadline.
+ * would only wait for it.  At the latest at @deadline.  It looks every
+ * 1/256 of a migration's calibrated cost rather than spinning: under TCG,
+ * whose one host thread runs the vCPUs in turn, a spinning vCPU halved the
+ * speed of the migration it waited for (its first page unmapped after
+ * about twice the calibrated cost, past the earliest offsets).
  */
 static void wait_migrating(__u64 addr, __u64 len, __u64 deadline)
 {
 	__u64 psz = PL->page_size, nr = len / psz, n = nr > MOVE_MAX ? MOVE_MAX : nr, pm[MOVE_MAX];
+	__u64 poll = OPTS->caps->cost_ns[PERTURB_MIGRATE] / 256;
+	struct timespec gap = { poll / 1000000000, poll % 1000000000 };
 	int fd = open("/proc/self/pagemap", O_RDONLY);
 	off_t off = (addr + (nr - n) * psz) / psz * 8;
 
@@ -140,6 +146,7 @@ static void wait_migrating(__u64 addr, __u64 len, __u64 deadline)
 		for (__u64 i = 0; i < n; i++)
 			if (!(pm[i] >> 63) && (pm[i] >> 62 & 1))	/* not present, swap */
 				goto out;
+		nanosleep(&gap, NULL);
 	}
 out:
 	if (fd >= 0)

@@ -279,15 +279,28 @@ static void detect_collapse(struct perturb_caps *c)
 	munmap(raw, 2 * huge);
 }
 
+/* What a kind's offsets span before its op (exec.c's perturb_start: 2 costs). */
+static void append_window(char *how, size_t len, __u64 us)
+{
+	size_t l = strlen(how);
+
+	snprintf(how + l, len - l, ", from up to %llu ms before the op",
+		 (unsigned long long)(2 * us + 999) / 1000);
+}
+
 /*
- * How long each kind takes here, on 64 pages of our own, rounded up to a
- * power of two microseconds (so that a replay's offsets do not change with
- * small differences in speed): a perturbation started that long before an
- * op is still at work when it begins.  Under TCG that is milliseconds.
+ * How long each kind takes here, on MOVE_MAX pages of our own (as many as
+ * migrate moves of an op's), rounded up to a power of two microseconds (so
+ * that a replay's offsets do not change with small differences in speed): a
+ * perturbation started that long before an op is still at work when it
+ * begins.  Under TCG that is hundreds of milliseconds.  Calibrated on fewer
+ * pages than it acts on, a migration of an op's pages had not yet unmapped
+ * its first page when the earliest offset ran out, in every trial of some
+ * recordings (6.1 under TCG, 64 pages calibrated, 256 moved).
  */
 static void calibrate(struct perturb_caps *c)
 {
-	size_t page = sysconf(_SC_PAGESIZE), len = 64 * page;
+	size_t page = sysconf(_SC_PAGESIZE), len = MOVE_MAX * page;
 	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct perturb_target t = { getpid(), (__u64)buf, len };
 
@@ -304,6 +317,7 @@ static void calibrate(struct perturb_caps *c)
 		while (us < (mmr_clock_ns() - t0) / 1000 && us < (1u << 24))
 			us <<= 1;
 		c->cost_ns[k] = us * 1000;
+		append_window(c->how[k], sizeof(c->how[k]), us);
 	}
 	munmap(buf, len);
 }

@@ -104,7 +104,7 @@ void results_caps_read(const char *path, struct perturb_caps *c)
 		if (k < 0)
 			continue;
 		c->ok |= ok ? 1u << k : 0;
-		snprintf(ok ? c->how[k] : c->why[k], sizeof(c->how[k]), "%.150s", text);
+		snprintf(ok ? c->how[k] : c->why[k], sizeof(c->how[k]), "%.159s", text);
 	}
 	if (f)
 		fclose(f);
