@@ -30,6 +30,11 @@ __u64 checker_findings_not_stored(const struct checker *c)
 	return c->found.not_stored;
 }
 
+__u64 checker_finding_pages_total(const struct checker *c)
+{
+	return c->found.pages;
+}
+
 const struct coverage *checker_coverage(const struct checker *c, enum verdict v)
 {
 	return &c->cov[v];
@@ -385,7 +390,7 @@ static void rss_at_exit(struct checker *c, struct mm_state *m)
 
 		if (!m->rss_known[i] || !m->rss[i])
 			continue;
-		f = finding_add(c, V_RSS_MISMATCH, m, 0, m->exit_ts, 0, ~0ULL, "exit_mmap");
+		f = finding_add(c, V_RSS_MISMATCH, m, 0, m->exit_ts, 0, ~0ULL, 0, "exit_mmap");
 		finding_evidence(f, "last kmem:rss_stat %s = %lld pages; exit_mmap at %s "
 				 "left it non-zero", mmr_rss_name(i), (long long)m->rss[i],
 				 ts_str(m->exit_ts, t, sizeof(t)));
@@ -459,7 +464,7 @@ static void global_counters(struct checker *c)
 	stranded = c->final.pgs_stranded - c->base.pgs_stranded;
 	cov->snap_checked++;
 	if (cleared > 0) {
-		f = finding_add(c, V_STRANDED_MLOCK, NULL, 0, 0, 0, ~0ULL, "free of a mlocked page");
+		f = finding_add(c, V_STRANDED_MLOCK, NULL, 0, 0, 0, ~0ULL, 0, "free of a mlocked page");
 		finding_evidence(f, "/proc/vmstat unevictable_pgs_cleared rose by %lld: pages "
 				 "were freed while still mlocked", (long long)cleared);
 	}
@@ -475,24 +480,10 @@ static void global_counters(struct checker *c)
 /* Dropped events leave holes in the ledgers: keep none of their findings. */
 static void withhold_ledger(struct checker *c)
 {
-	int keep = 0;
-
 	c->drops = mmr_trace_stat(c->t, "drops");
-	if (!c->drops)
-		return;
-	for (int i = 0; i < c->found.nr; i++) {
-		if (c->found.v[i].from_ledger) {
-			c->ledger_withheld++;
-			continue;
-		}
-		c->found.v[keep++] = c->found.v[i];
-	}
-	c->found.total -= c->found.nr - keep;
-	c->found.nr = keep;
-	/* and the ledger's findings that were only counted */
-	c->ledger_withheld += c->ledger_not_stored;
-	c->found.total -= c->ledger_not_stored;
-	c->found.not_stored -= c->ledger_not_stored;
+	if (c->drops)
+		c->ledger_withheld += findings_drop_ledger(&c->found, c->ledger_not_stored,
+							   c->ledger_pages_not_stored);
 }
 
 void checker_finish(struct checker *c)

@@ -23,9 +23,12 @@ void checker_event(struct checker *c, const struct mmr_event *ev);
 void checker_finish(struct checker *c);
 
 const struct finding *checker_findings(const struct checker *c, int *nr);
-__u64 checker_findings_total(const struct checker *c);	/* incl. ones not stored */
+/* Findings, each a group of pages (struct finding), incl. ones not stored. */
+__u64 checker_findings_total(const struct checker *c);
 /* Findings counted in the total but not stored: past FINDINGS_MAX, or out of memory. */
 __u64 checker_findings_not_stored(const struct checker *c);
+/* The pages of all findings, incl. ones not stored. */
+__u64 checker_finding_pages_total(const struct checker *c);
 const struct coverage *checker_coverage(const struct checker *c, enum verdict v);
 /* Verdicts neither source could judge: no snapshots, and an event kind it needs missing. */
 int checker_unchecked(const struct checker *c);

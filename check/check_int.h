@@ -106,6 +106,7 @@ struct checker {
 	__u64 drops;		/* events the recorder dropped: ledgers cannot be trusted */
 	__u64 ledger_withheld;
 	__u64 ledger_not_stored;	/* ledger findings counted, not stored */
+	__u64 ledger_pages_not_stored;	/* and their pages */
 	__u64 zaps_checked, zaps_over_swap, keep_zaps_checked, swap_adds, swap_resets;
 	__u64 munlocks_checked, locks_checked;
 	__u64 munlocks_migrating;	/* munlock_folio inside a migration: not judged */
@@ -140,9 +141,10 @@ void describe_syscall(const struct syscall_rec *r, char *buf, size_t len);
 /* findings.c, for a finding about mm @m (NULL: none) */
 static inline struct finding *finding_add(struct checker *c, enum verdict v,
 					  const struct mm_state *m, int tid, __u64 ts,
-					  __u64 addr, __u64 pfn, const char *op)
+					  __u64 addr, __u64 pfn, __u64 nr, const char *op)
 {
-	return findings_add(&c->found, v, m ? m->tgid : 0, m ? m->mm : 0, tid, ts, addr, pfn, op);
+	return findings_add(&c->found, v, m ? m->tgid : 0, m ? m->mm : 0, tid, ts, addr, pfn, nr,
+			    op);
 }
 
 #endif

@@ -20,12 +20,13 @@ const char *verdict_name(enum verdict v)
 	return v < V_NR ? verdict_names[v] : "?";
 }
 
-struct finding *findings_add(struct findings *fs, enum verdict v, int pid, __u64 mm, int tid,
-			     __u64 ts, __u64 addr, __u64 pfn, const char *op)
+/* A new slot, zeroed; NULL (counted as not stored) if there is none. */
+static struct finding *finding_slot(struct findings *fs, __u64 nr)
 {
 	struct finding *f;
 
 	fs->total++;
+	fs->pages += nr;
 	if (fs->nr == fs->cap) {
 		int cap = fs->cap ? fs->cap * 2 : 64;
 
@@ -33,6 +34,7 @@ struct finding *findings_add(struct findings *fs, enum verdict v, int pid, __u64
 			cap = FINDINGS_MAX;
 		if (cap == fs->cap || !(f = realloc(fs->v, cap * sizeof(*f)))) {
 			fs->not_stored++;
+			fs->pages_not_stored += nr;
 			return NULL;
 		}
 		fs->v = f;
@@ -40,15 +42,30 @@ struct finding *findings_add(struct findings *fs, enum verdict v, int pid, __u64
 	}
 	f = &fs->v[fs->nr++];
 	memset(f, 0, sizeof(*f));
+	f->nr_pages = nr;
+	return f;
+}
+
+static void finding_fill(struct finding *f, enum verdict v, int pid, __u64 mm, int tid, __u64 ts,
+			 __u64 addr, __u64 pfn, const char *op)
+{
 	f->kind = v;
 	f->pid = pid;
 	f->tid = tid;
 	f->mm = mm;
 	f->ts = ts;
 	f->address = addr;
-	f->nr_pages = addr ? 1 : 0;
 	f->pfn = pfn;
 	snprintf(f->op, sizeof(f->op), "%s", op);
+}
+
+struct finding *findings_add(struct findings *fs, enum verdict v, int pid, __u64 mm, int tid,
+			     __u64 ts, __u64 addr, __u64 pfn, __u64 nr, const char *op)
+{
+	struct finding *f = finding_slot(fs, nr);
+
+	if (f)
+		finding_fill(f, v, pid, mm, tid, ts, addr, pfn, op);
 	return f;
 }
 
@@ -108,8 +125,136 @@ int findings_seen(struct findings *fs, enum verdict v, __u64 mm, __u64 addr, __u
 	return 0;
 }
 
+/* ---- groups of pages ----------------------------------------------- */
+
+static __u64 str_hash(const char *s)
+{
+	__u64 h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static __u64 group_key(const struct finding_at *at)
+{
+	return mix(mix(mix(mix(at->kind ^ at->mm) ^ at->snapshot) ^ at->op_ts) ^ str_hash(at->op)) | 1;
+}
+
+static int group_is(const struct finding *f, const struct finding_at *at)
+{
+	return f->group && f->kind == at->kind && f->mm == at->mm && f->snapshot == at->snapshot &&
+	       f->op_ts == at->op_ts && !strcmp(f->op, at->op);
+}
+
+/* The index slot of @key: its group's, or the empty one to put it in (-1: no index). */
+static long group_slot(struct findings *fs, __u64 key, const struct finding_at *at, int *found)
+{
+	size_t k;
+
+	*found = 0;
+	if (!fs->groups && !(fs->groups = calloc(GROUPS_CAP, sizeof(*fs->groups))))
+		return -1;
+	for (k = key & (GROUPS_CAP - 1); fs->groups[k].key; k = (k + 1) & (GROUPS_CAP - 1))
+		if (fs->groups[k].key == key && fs->groups[k].i < fs->nr &&
+		    group_is(&fs->v[fs->groups[k].i], at)) {
+			*found = 1;
+			break;
+		}
+	return k;
+}
+
+static void group_list(struct findings *fs, struct finding *f, __u64 addr, __u64 pfn)
+{
+	struct finding_page *p;
+
+	if (fs->listed >= LISTED_MAX)
+		return;		/* counted in nr_pages, printed as not listed */
+	if (f->nr_listed == f->cap_listed) {
+		__u64 cap = f->cap_listed ? f->cap_listed * 2 : 8;
+
+		if (!(p = realloc(f->pages, cap * sizeof(*p))))
+			return;
+		f->pages = p;
+		f->cap_listed = cap;
+	}
+	f->pages[f->nr_listed].addr = addr;
+	f->pages[f->nr_listed++].pfn = pfn;
+	fs->listed++;
+}
+
+struct finding *findings_page(struct findings *fs, const struct finding_at *at, __u64 addr,
+			      __u64 pfn)
+{
+	__u64 key = group_key(at);
+	struct finding *f;
+	long slot;
+	int found;
+
+	slot = group_slot(fs, key, at, &found);
+	if (found) {
+		f = &fs->v[fs->groups[slot].i];
+		f->nr_pages++;
+		fs->pages++;
+		group_list(fs, f, addr, pfn);
+		return NULL;
+	}
+	if (key == fs->unstored_key) {	/* a page of a finding not stored */
+		fs->pages++;
+		fs->pages_not_stored++;
+		return NULL;
+	}
+	f = finding_slot(fs, 1);
+	if (!f) {
+		fs->unstored_key = key;
+		return NULL;
+	}
+	finding_fill(f, at->kind, at->pid, at->mm, at->tid, at->ts, addr, pfn, at->op);
+	f->snapshot = at->snapshot;
+	f->op_ts = at->op_ts;
+	f->from_ledger = at->from_ledger;
+	f->group = 1;
+	group_list(fs, f, addr, pfn);
+	if (slot >= 0) {
+		fs->groups[slot].key = key;
+		fs->groups[slot].i = f - fs->v;
+	}
+	return f;
+}
+
+__u64 findings_drop_ledger(struct findings *fs, __u64 not_stored, __u64 pages_not_stored)
+{
+	__u64 dropped = not_stored;
+	int keep = 0;
+
+	for (int i = 0; i < fs->nr; i++) {
+		struct finding *f = &fs->v[i];
+
+		if (!f->from_ledger) {
+			fs->v[keep++] = *f;
+			continue;
+		}
+		dropped++;
+		fs->total--;
+		fs->pages -= f->nr_pages;
+		fs->listed -= f->nr_listed;
+		free(f->pages);
+	}
+	fs->nr = keep;
+	fs->total -= not_stored;
+	fs->not_stored -= not_stored;
+	fs->pages -= pages_not_stored;
+	fs->pages_not_stored -= pages_not_stored;
+	free(fs->groups);	/* indices moved; no finding is added after this */
+	fs->groups = NULL;
+	return dropped;
+}
+
 void findings_free(struct findings *fs)
 {
+	for (int i = 0; i < fs->nr; i++)
+		free(fs->v[i].pages);
+	free(fs->groups);
 	free(fs->seen);
 	free(fs->v);
 	memset(fs, 0, sizeof(*fs));

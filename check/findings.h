@@ -21,17 +21,42 @@ enum verdict {
 
 #define FINDING_EVIDENCE 4
 
+struct finding_page {
+	__u64 addr;			/* 0: unknown (findings from events know the pfn) */
+	__u64 pfn;			/* ~0: unknown */
+};
+
+/*
+ * One finding.  Pages found by one verdict for one mm at one point (the
+ * same snapshot, or the same operation seen in events) are one bug, so one
+ * finding: a group, with its pages in pages[] and the evidence of its first.
+ */
 struct finding {
 	enum verdict kind;
 	int pid, tid;
 	__u64 mm, ts;
-	__u64 address, nr_pages;	/* address 0: not about one range */
-	__u64 pfn;			/* ~0: unknown */
+	__u64 address, nr_pages;	/* first page (0: not about one page), pages in all */
+	__u64 pfn;			/* first page's; ~0: unknown */
 	__u32 snapshot;			/* seq, 0 if from events */
+	__u64 op_ts;			/* from events: when the operation began (0: unknown) */
 	int from_ledger;		/* drawn from the event ledgers (ledger.c) */
+	int group;			/* made by findings_page(): pages[] lists its pages */
+	struct finding_page *pages;	/* the first nr_listed of nr_pages */
+	__u64 nr_listed, cap_listed;
 	char op[128];			/* what should have produced the right state */
 	char evidence[FINDING_EVIDENCE][224];
 	int nr_evidence;
+};
+
+/* Where a page was found: the key of its group, and who found it. */
+struct finding_at {
+	enum verdict kind;
+	int pid, tid;
+	__u64 mm, ts;
+	__u32 snapshot;
+	__u64 op_ts;
+	int from_ledger;
+	const char *op;
 };
 
 /* How a verdict was checked, from each source. */
@@ -51,17 +76,40 @@ struct coverage {
 struct findings {
 	struct finding *v;
 	int nr, cap;
-	__u64 total;		/* incl. pages merged into a stored range, and ones not stored */
-	__u64 not_stored;	/* found past FINDINGS_MAX (or out of memory): counted only */
+	__u64 total;		/* findings (groups), incl. ones not stored */
+	__u64 pages;		/* pages of all findings, incl. ones not stored */
+	__u64 not_stored;	/* findings past FINDINGS_MAX (or out of memory): counted only */
+	__u64 pages_not_stored;	/* their pages */
+	__u64 listed;		/* pages in the findings' page lists, at most LISTED_MAX */
+	__u64 unstored_key;	/* key of the last finding not stored: its pages join it */
+	struct { __u64 key; int i; } *groups;	/* index of the stored groups by key */
 	__u64 *seen;		/* hashes of the pages reported so far (findings_seen) */
 	size_t seen_nr, seen_cap;
 };
 
 #define FINDINGS_MAX 10000	/* stored; past it findings are only counted */
+#define GROUPS_CAP 32768	/* slots of the group index: a power of 2 > 2 * FINDINGS_MAX */
+#define LISTED_MAX (1u << 20)	/* pages listed in all (16 MB); past it only counted */
 
-/* A new finding, zeroed but for these fields; NULL if not stored (still counted). */
+/*
+ * A new finding of @nr pages (not a group: a count, or one page), zeroed
+ * but for these fields; NULL if not stored (still counted).
+ */
 struct finding *findings_add(struct findings *fs, enum verdict v, int pid, __u64 mm, int tid,
-			     __u64 ts, __u64 addr, __u64 pfn, const char *op);
+			     __u64 ts, __u64 addr, __u64 pfn, __u64 nr, const char *op);
+/*
+ * Page @addr/@pfn found at @at: it joins the finding of the same verdict,
+ * mm, snapshot, op and op_ts if there is one (NULL returned: nothing to
+ * add), else starts it (returned, for its evidence; NULL if not stored).
+ */
+struct finding *findings_page(struct findings *fs, const struct finding_at *at, __u64 addr,
+			      __u64 pfn);
+/*
+ * Drops the findings drawn from the event ledgers, stored ones and the
+ * @not_stored (with @pages_not_stored pages) that were only counted;
+ * returns how many findings that was.
+ */
+__u64 findings_drop_ledger(struct findings *fs, __u64 not_stored, __u64 pages_not_stored);
 /* One more line of evidence, if f is not NULL and has room. */
 void finding_evidence(struct finding *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -234,20 +234,52 @@ void ledger_mm_free(struct mm_ledger *l)
 
 /* ---- findings ------------------------------------------------------- */
 
+static void ledger_op(struct checker *c, struct mm_state *m, int tid, char *op, size_t len)
+{
+	describe_syscall(checker_sys(c, tid), op, len);
+	if (!strcmp(op, "-"))
+		snprintf(op, len, "%s", m && m->exited ? "exit_mmap" : "kernel-internal");
+}
+
+/* A finding of @nr pages from the ledgers (a count: not grouped). */
 static struct finding *ledger_finding(struct checker *c, enum verdict v, struct mm_state *m,
-				      int tid, __u64 ts, __u64 addr, __u64 pfn)
+				      int tid, __u64 ts, __u64 addr, __u64 nr)
 {
 	char op[128];
 	struct finding *f;
 
-	describe_syscall(checker_sys(c, tid), op, sizeof(op));
-	if (!strcmp(op, "-"))
-		snprintf(op, sizeof(op), "%s", m && m->exited ? "exit_mmap" : "kernel-internal");
-	f = finding_add(c, v, m, tid, ts, addr, pfn, op);
-	if (f)
+	ledger_op(c, m, tid, op, sizeof(op));
+	f = finding_add(c, v, m, tid, ts, addr, ~0ULL, nr, op);
+	if (f) {
 		f->from_ledger = 1;
-	else
+	} else {
 		c->ledger_not_stored++;	/* withheld too if events were dropped */
+		c->ledger_pages_not_stored += nr;
+	}
+	return f;
+}
+
+/*
+ * Page @pfn found from the ledgers: the pages one operation (the syscall
+ * @tid is in, or exit_mmap) leaves wrong are one finding; NULL for all
+ * but the first.  A kernel-internal one is its own operation.
+ */
+static struct finding *ledger_page(struct checker *c, enum verdict v, struct mm_state *m,
+				   int tid, __u64 ts, __u64 pfn)
+{
+	const struct syscall_rec *r = checker_sys(c, tid);
+	struct finding_at at = { .kind = v, .pid = m ? m->tgid : 0, .tid = tid, .mm = m ? m->mm : 0,
+				 .ts = ts, .from_ledger = 1 };
+	__u64 ns = c->found.not_stored, nps = c->found.pages_not_stored;
+	char op[128];
+	struct finding *f;
+
+	ledger_op(c, m, tid, op, sizeof(op));
+	at.op = op;
+	at.op_ts = r ? r->ts : m && m->exited ? m->exit_ts : ts;
+	f = findings_page(&c->found, &at, 0, pfn);
+	c->ledger_not_stored += c->found.not_stored - ns;
+	c->ledger_pages_not_stored += c->found.pages_not_stored - nps;
 	return f;
 }
 
@@ -264,9 +296,8 @@ static void zap_judge(struct checker *c, struct tid_state *t, __u64 ts)
 		if (t->zap_freed < t->zap_expected) {
 			size_t i = swap_lower(l, t->zap_start);
 
-			f = ledger_finding(c, V_SKIPPED_SWAP, m, t->tid, ts, l->swap[i].addr, ~0ULL);
-			if (f)
-				f->nr_pages = t->zap_expected - t->zap_freed;
+			f = ledger_finding(c, V_SKIPPED_SWAP, m, t->tid, ts, l->swap[i].addr,
+					   t->zap_expected - t->zap_freed);
 			finding_evidence(f, "unmap_page_range(0x%llx-0x%llx, details=%d even_cows=%d) "
 					 "from %s to %s freed %llu swap entries",
 					 (unsigned long long)t->zap_start, (unsigned long long)t->zap_end,
@@ -286,9 +317,7 @@ static void zap_judge(struct checker *c, struct tid_state *t, __u64 ts)
 			int known = i < l->nr_swap && l->swap[i].addr < t->zap_end;
 
 			f = ledger_finding(c, V_DROPPED_COW_SWAP, m, t->tid, ts,
-					   known ? l->swap[i].addr : t->zap_start, ~0ULL);
-			if (f)
-				f->nr_pages = t->zap_freed;
+					   known ? l->swap[i].addr : t->zap_start, t->zap_freed);
 			finding_evidence(f, "unmap_page_range(0x%llx-0x%llx) with zap_details and "
 					 "even_cows=0 must keep private COW pages, yet freed %llu swap "
 					 "entries (free_swap_and_cache) from %s to %s",
@@ -413,7 +442,7 @@ static void on_munlock(struct checker *c, struct mm_state *m, const struct mmr_e
 	if ((p->migrate_ts && p->migrate_ts >= since) || (p->migrated_in_ts && !p->ever_locked))
 		c->munlocks_migrating++;
 	else if (p->insert_ts && p->insert_ts < since && !p->ever_locked && e->nr_pages) {
-		f = ledger_finding(c, V_LOST_MLOCK, m, e->c.pid, ev->h.ts, 0, e->pfn);
+		f = ledger_page(c, V_LOST_MLOCK, m, e->c.pid, ev->h.ts, e->pfn);
 		finding_evidence(f, "munlock_folio at %s: the kernel munlocks only pages of a "
 				 "VM_LOCKED vma", ts_str(ev->h.ts, a, sizeof(a)));
 		finding_evidence(f, "this page entered an evictable LRU at %s and no mlock_folio "
@@ -604,7 +633,7 @@ static void ledger_munlocked(struct checker *c, struct mm_state *m, const struct
 		c->locks_checked++;
 		if (!p || p->munlock_ts > e->ts || p->migrate_ts > e->ts || p->insert_ts > e->ts)
 			continue;
-		f = ledger_finding(c, V_STRANDED_MLOCK, m, r->tid, c->cur_ts, 0, e->pfn);
+		f = ledger_page(c, V_STRANDED_MLOCK, m, r->tid, c->cur_ts, e->pfn);
 		finding_evidence(f, "mlock_folio at %s, inside an mlock of 0x%llx-0x%llx by this mm",
 				 ts_str(e->ts, a, sizeof(a)), (unsigned long long)e->start,
 				 (unsigned long long)e->end);

@@ -112,26 +112,22 @@ static size_t count_of(const __u64 *v, size_t n, __u64 key)
 
 /* ---- findings ------------------------------------------------------- */
 
-/* A page finding; contiguous pages of one rule and snapshot become one range. */
+/*
+ * A page finding: the pages one rule finds in one snapshot of an mm are
+ * one finding (findings_page), with the evidence of the first; NULL for
+ * the rest.
+ */
 static struct finding *page_finding(struct judge *j, enum verdict v, __u64 addr, __u64 pfn)
 {
 	struct checker *c = j->c;
-	struct finding *last = c->found.nr ? &c->found.v[c->found.nr - 1] : NULL;
+	struct finding_at at = { .kind = v, .pid = j->m->tgid, .tid = j->s->tid, .mm = j->m->mm,
+				 .ts = j->s->ts, .snapshot = j->s->seq, .op = j->op };
 
 	if (findings_seen(&c->found, v, j->m->mm, addr, pfn)) {
 		c->cov[v].repeated++;
 		return NULL;
 	}
-	if (last && last->kind == v && last->snapshot == j->s->seq && last->mm == j->m->mm &&
-	    last->address && addr == last->address + last->nr_pages * c->page_size) {
-		last->nr_pages++;
-		c->found.total++;
-		return NULL;
-	}
-	last = finding_add(c, v, j->m, j->s->tid, j->s->ts, addr, pfn, j->op);
-	if (last)
-		last->snapshot = j->s->seq;
-	return last;
+	return findings_page(&c->found, &at, addr, pfn);
 }
 
 static void snap_evidence(struct judge *j, struct finding *f)
@@ -483,11 +479,12 @@ static void vmswap_matches(struct judge *j)
 		ptes += swapped(&j->s->pages[k]);
 	if (ptes == j->s->st.vm_swap)
 		return;
-	f = finding_add(j->c, V_SKIPPED_SWAP, j->m, j->s->tid, j->s->ts, 0, ~0ULL, j->op);
+	f = finding_add(j->c, V_SKIPPED_SWAP, j->m, j->s->tid, j->s->ts, 0, ~0ULL,
+			ptes > j->s->st.vm_swap ? ptes - j->s->st.vm_swap : j->s->st.vm_swap - ptes,
+			j->op);
 	if (!f)
 		return;
 	f->snapshot = j->s->seq;
-	f->nr_pages = ptes > j->s->st.vm_swap ? ptes - j->s->st.vm_swap : j->s->st.vm_swap - ptes;
 	snap_evidence(j, f);
 	finding_evidence(f, "/proc/PID/status VmSwap = %lld pages, but pagemap shows %lld swap PTEs",
 			 (long long)j->s->st.vm_swap, (long long)ptes);
@@ -611,7 +608,7 @@ static void check_rss(struct judge *j)
 
 		if (!j->m->rss_known[i] || status[i] < 0 || status[i] == j->m->rss[i])
 			continue;
-		f = finding_add(j->c, V_RSS_MISMATCH, j->m, j->s->tid, j->s->ts, 0, ~0ULL, j->op);
+		f = finding_add(j->c, V_RSS_MISMATCH, j->m, j->s->tid, j->s->ts, 0, ~0ULL, 0, j->op);
 		if (!f)
 			continue;
 		f->snapshot = j->s->seq;

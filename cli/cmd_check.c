@@ -14,8 +14,13 @@ const char usage_check[] =
 	"dropped-cow-swap-entry and rss-counter-mismatch.  Snapshots (record\n"
 	"--snapshot) give page-exact verdicts; without them, what the events\n"
 	"show is checked.  The report says which verdict came from which.\n\n"
-	"  -j, --json   {\"findings\": [{kind, pid, tid, address, pages, pfn, op,\n"
-	"               evidence}], \"coverage\": {...}}\n\n"
+	"A finding is one verdict's pages for one mm at one point (a snapshot, or\n"
+	"one operation seen in events): its first page, how many, and the evidence\n"
+	"of the first; the report names the first few pages, --json all of them.\n\n"
+	"  -j, --json   {\"findings\": [{kind, pid, tid, mm, ts, address, pages, pfn,\n"
+	"               snapshot, op, evidence, page_list: [{address, pfn}],\n"
+	"               pages_not_listed}], \"findings_total\" (findings),\n"
+	"               \"finding_pages_total\" (their pages), \"coverage\": {...}}\n\n"
 	"Exit status: 0 clean (every verdict checked, no findings), 1 findings,\n"
 	"2 error (a truncated or corrupt trace is checked up to its last complete\n"
 	"chunk, then reported as an error), 3 no findings but some verdicts not\n"
@@ -67,19 +72,50 @@ static int check_unchecked(const struct checker *c, enum verdict v)
 	return !cov->by_snapshots && !cov->by_events;
 }
 
-static void print_finding_plain(const struct finding *f, long psz)
+#define PAGES_SHOWN 4	/* pages of a finding the plain report names; --json lists all */
+
+static void print_page_plain(const struct finding_page *p)
+{
+	if (p->addr)
+		printf("0x%llx", (unsigned long long)p->addr);
+	if (p->pfn != ~0ULL)
+		printf("%spfn 0x%llx", p->addr ? " " : "", (unsigned long long)p->pfn);
+}
+
+/* "pages: A pfn P, ... (N more; --json lists them)" */
+static void print_pages_plain(const struct finding *f)
+{
+	__u64 shown = f->nr_listed < PAGES_SHOWN ? f->nr_listed : PAGES_SHOWN;
+
+	printf("  pages: ");
+	for (__u64 i = 0; i < shown; i++) {
+		printf("%s", i ? ", " : "");
+		print_page_plain(&f->pages[i]);
+	}
+	if (f->nr_listed > shown)
+		printf(", ... (%llu more; --json lists them)",
+		       (unsigned long long)(f->nr_listed - shown));
+	if (f->nr_pages > f->nr_listed)
+		printf("%s%llu not listed (past %u listed pages)", shown ? "; " : "",
+		       (unsigned long long)(f->nr_pages - f->nr_listed), LISTED_MAX);
+	printf("\n");
+}
+
+static void print_finding_plain(const struct finding *f)
 {
 	printf("%s: pid %d", verdict_name(f->kind), f->pid);
 	if (f->tid)
 		printf(" tid %d", f->tid);
 	if (f->address)
 		printf(" at 0x%llx", (unsigned long long)f->address);
-	if (f->address && f->nr_pages > 1)
-		printf("-0x%llx (%llu pages)", (unsigned long long)(f->address + f->nr_pages * psz),
-		       (unsigned long long)f->nr_pages);
 	if (f->pfn != ~0ULL)
 		printf(" pfn 0x%llx", (unsigned long long)f->pfn);
-	printf("\n  op: %s\n", f->op);
+	if (f->nr_pages > 1)
+		printf(" +%llu pages", (unsigned long long)f->nr_pages - 1);
+	printf("\n");
+	if (f->group && f->nr_pages > 1)
+		print_pages_plain(f);
+	printf("  op: %s\n", f->op);
 	for (int i = 0; i < f->nr_evidence; i++)
 		printf("  evidence: %s\n", f->evidence[i]);
 }
@@ -99,22 +135,20 @@ static void print_unchecked_plain(const struct checker *c)
 	printf(" (no snapshots, and an event kind each needs was not recorded: record --snapshot)\n");
 }
 
-void check_print_plain(const struct checker *c, const struct mmr_trace *t)
+void check_print_plain(const struct checker *c)
 {
-	const char *psz = mmr_trace_meta(t, "page_size");
 	const struct finding *f;
 	int nr;
 
 	f = checker_findings(c, &nr);
 	for (int i = 0; i < nr; i++)
-		print_finding_plain(&f[i], psz ? atol(psz) : 4096);
-	if ((__u64)nr + checker_findings_not_stored(c) < checker_findings_total(c))
-		printf("(%llu more pages or findings not itemized)\n",
-		       (unsigned long long)(checker_findings_total(c) - nr -
-					    checker_findings_not_stored(c)));
+		print_finding_plain(&f[i]);
 	if (checker_findings_not_stored(c))
 		printf("%llu findings not stored (over %d)\n",
 		       (unsigned long long)checker_findings_not_stored(c), FINDINGS_MAX);
+	if (checker_findings_total(c))
+		printf("%llu findings, %llu pages\n", (unsigned long long)checker_findings_total(c),
+		       (unsigned long long)checker_finding_pages_total(c));
 	printf("%scoverage (%llu events, %llu snapshots):\n", nr ? "\n" : "",
 	       (unsigned long long)checker_events(c), (unsigned long long)checker_snapshots(c));
 	for (int v = 0; v < V_NR; v++) {
@@ -157,6 +191,20 @@ static void print_finding_json(const struct finding *f, json_writer_t *w)
 	for (int i = 0; i < f->nr_evidence; i++)
 		jsonw_string(w, f->evidence[i]);
 	jsonw_end_array(w);
+	jsonw_name(w, "page_list");
+	jsonw_start_array(w);
+	for (__u64 i = 0; i < f->nr_listed; i++) {
+		jsonw_start_object(w);
+		jsonw_hex_field(w, "address", f->pages[i].addr);
+		if (f->pages[i].pfn == ~0ULL)
+			jsonw_null_field(w, "pfn");
+		else
+			jsonw_u64_field(w, "pfn", f->pages[i].pfn);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	/* a count (VmSwap, a zap), or pages past LISTED_MAX */
+	jsonw_u64_field(w, "pages_not_listed", f->nr_pages - f->nr_listed);
 	jsonw_end_object(w);
 }
 
@@ -175,6 +223,7 @@ void check_print_json(const struct checker *c, json_writer_t *w)
 		print_finding_json(&f[i], w);
 	jsonw_end_array(w);
 	jsonw_u64_field(w, "findings_total", checker_findings_total(c));
+	jsonw_u64_field(w, "finding_pages_total", checker_finding_pages_total(c));
 	jsonw_u64_field(w, "findings_not_stored", checker_findings_not_stored(c));
 	jsonw_u64_field(w, "events", checker_events(c));
 	jsonw_u64_field(w, "snapshots", checker_snapshots(c));
@@ -236,7 +285,7 @@ int cmd_check(int argc, char **argv)
 	if (json)
 		check_print_json(c, mmr_json());
 	else
-		check_print_plain(c, t);
+		check_print_plain(c);
 	ret = check_status(c);
 	if (mmr_trace_problem(t)) {
 		mmr_err("check: %s: %s", file, mmr_trace_problem(t));

@@ -31,7 +31,7 @@ int cmd_export(int argc, char **argv);
 struct checker;
 struct mmr_trace;
 /* check's report of a finished checker, as text or as one JSON object */
-void check_print_plain(const struct checker *c, const struct mmr_trace *t);
+void check_print_plain(const struct checker *c);
 void check_print_json(const struct checker *c, json_writer_t *w);
 /* 0 clean, 1 findings, MMR_EXIT_UNCHECKED no findings but some verdicts not checked */
 int check_status(const struct checker *c);

@@ -647,7 +647,7 @@ static void report_plain(const struct replay_opts *o, const struct rplan *p,
 		return;
 	}
 	print_plain_run(o, p, &out->res[0], &out->fid);
-	check_print_plain(out->last, out->trace);
+	check_print_plain(out->last);
 	if (fr)
 		replay_fidelity_plain(fr);
 }

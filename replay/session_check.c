@@ -106,9 +106,12 @@ static void summarize(struct checker *c, struct run_check *rc)
 	rc->findings = checker_findings_total(c);
 	for (int i = 0; i < nr; i++)
 		rc->per_verdict[f[i].kind]++;
+	/* events know a page's pfn, not its address */
 	if (nr)
-		snprintf(rc->first, sizeof(rc->first), "%s, pid %d, 0x%llx +%llu pages, %s: %.200s",
-			 verdict_name(f[0].kind), f[0].pid, (unsigned long long)f[0].address,
+		snprintf(rc->first, sizeof(rc->first), "%s, pid %d, %s0x%llx +%llu pages, %s: %.200s",
+			 verdict_name(f[0].kind), f[0].pid, !f[0].address && f[0].pfn != ~0ULL ?
+			 "pfn " : "", (unsigned long long)(!f[0].address && f[0].pfn != ~0ULL ?
+							  f[0].pfn : f[0].address),
 			 (unsigned long long)f[0].nr_pages, f[0].op,
 			 f[0].nr_evidence ? f[0].evidence[0] : "");
 	if (rc->findings && !nr)

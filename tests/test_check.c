@@ -682,6 +682,108 @@ static void test_check_ledger_stranded_mlock(void)
 	ASSERT_TRUE(clean(&r), "a munlock of part of the range is not judged");
 }
 
+/*
+ * munlock(A, 64 pages) of mm @mm (pid @pid): a snapshot with 32 pages left
+ * mlocked, every other page, so no two are contiguous.
+ */
+static void stranded_every_other(struct tb *b, int pid, __u64 mm, __u64 pfn)
+{
+	b->tgid = b->tid = pid;
+	b->mm = mm;
+	tb_sys(b, 150, A, 64 * PG, 0, 0, 0, NULL);
+	tb_snap(b, 150, st0());
+	tb_vma(b, A, A + 64 * PG, RW_ANON, 0, 0, "");
+	for (int i = 0; i < 32; i++)
+		tb_page(b, A + 2 * i * PG, TB_PRESENT(pfn + i), MMR_PF_MLOCKED | MMR_PF_ANON, 1);
+	tb_snap_end(b, st0());
+}
+
+static struct result stranded_grouped(int mms)
+{
+	const char *path = tmp_path("grouped.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	for (int i = 0; i < mms; i++) {
+		b.seq = 0;	/* both snapshot #1: only the mm tells them apart */
+		stranded_every_other(&b, PID + i, MM + i * 0x1000, 0x6000 + i * 0x100);
+	}
+	tb_close(&b);
+	return check_file(path);
+}
+
+/* munlock of an mlocked range munlocks none of its 32 pages: one finding. */
+static struct result ledger_grouped(int drops)
+{
+	const char *path = tmp_path("ledger-grouped.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.1.0", PID, MM);
+	tb_sys_enter(&b, 149, A, 32 * PG, 0);
+	for (int i = 0; i < 32; i++)
+		tb_mlock(&b, MMR_K_MLOCK_FOLIO, P1 + 2 * i, 1);
+	tb_sys_exit(&b, 149, 0);
+	tb_sys_enter(&b, 150, A, 32 * PG, 0);
+	tb_sys_exit(&b, 150, 0);
+	tb_close_stats(&b, drops ? "events=70\ndrops=5\n" : "events=70\ndrops=0\n");
+	return check_file(path);
+}
+
+static int count_of(const char *text, const char *s)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, s)); p++)
+		n++;
+	return n;
+}
+
+/* The pages one verdict finds for one mm at one point are one finding. */
+static void test_check_grouped(void)
+{
+	char out[512], err[512], *text;
+	struct result r;
+	int rc;
+
+	r = stranded_grouped(1);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "32 stranded pages of one munlock: one finding");
+	ASSERT_EQ(r.first_pages[V_STRANDED_MLOCK], 32, "with 32 pages");
+	ASSERT_EQ(r.first_addr[V_STRANDED_MLOCK], A, "the first page's address");
+	ASSERT_EQ(r.first_pfn[V_STRANDED_MLOCK], 0x6000, "and pfn");
+	ASSERT_TRUE(only(&r, V_STRANDED_MLOCK), "nothing else");
+	r = ledger_grouped(0);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "from events too: one finding");
+	ASSERT_EQ(r.first_pages[V_STRANDED_MLOCK], 32, "with 32 pages");
+	r = ledger_grouped(1);
+	ASSERT_TRUE(clean(&r), "dropped events: the group is withheld");
+	snprintf(out, sizeof(out), "%s", tmp_path("grouped.out"));
+	snprintf(err, sizeof(err), "%s", tmp_path("grouped.err"));
+	r = stranded_grouped(2);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 2, "two mms: two findings");
+	rc = run_cmd(out, err, "%s check --json %s", mmreplay_bin(), tmp_path("grouped.trace"));
+	ASSERT_EQ(rc, 1, "findings: exit 1");
+	rc = run_cmd(NULL, err, "python3 -c 'import json,sys; j = json.load(open(sys.argv[1])); "
+		     "f = j[\"findings\"]; sys.exit(not (len(f) == 2 and "
+		     "j[\"findings_total\"] == 2 and j[\"finding_pages_total\"] == 64 and "
+		     "all(x[\"pages\"] == 32 and len(x[\"page_list\"]) == 32 and "
+		     "x[\"pages_not_listed\"] == 0 and x[\"page_list\"][0][\"pfn\"] == x[\"pfn\"] and "
+		     "x[\"page_list\"][0][\"address\"] == x[\"address\"] and "
+		     "x[\"page_list\"][31][\"address\"] == \"0x7f000003e000\" for x in f) and "
+		     "f[1][\"page_list\"][31][\"pfn\"] == 0x611f))' %s", out);
+	ASSERT_EQ(rc, 0, "json: 2 findings of 32 pages, each listing all 32");
+	rc = run_cmd(out, err, "%s check %s", mmreplay_bin(), tmp_path("grouped.trace"));
+	ASSERT_EQ(rc, 1, "plain: exit 1");
+	text = slurp(out);
+	ASSERT_STRCONTAINS(text, "stranded-mlock: pid 4242 tid 4242 at 0x7f0000000000 pfn 0x6000 "
+			   "+31 pages", "plain: first page and how many more");
+	ASSERT_STRCONTAINS(text, "pages: 0x7f0000000000 pfn 0x6000, 0x7f0000002000 pfn 0x6001, "
+			   "0x7f0000004000 pfn 0x6002, 0x7f0000006000 pfn 0x6003, ... (28 more",
+			   "plain: the first few pages");
+	ASSERT_STRCONTAINS(text, "2 findings, 64 pages", "plain: the totals");
+	ASSERT_EQ(count_of(text, "evidence: page is mlocked"), 2, "evidence once per finding");
+	free(text);
+}
+
 /* On a kernel without the hooks the report says what could not be checked. */
 static void test_check_ledger_unavailable(void)
 {
@@ -825,6 +927,7 @@ int main(int argc, char **argv)
 		TEST(test_check_ledger_stranded_mlock),
 		TEST(test_check_ledger_unavailable),
 		TEST(test_check_stranded_mlock_once),
+		TEST(test_check_grouped),
 		TEST(test_check_unchecked),
 		TEST(test_check_cli),
 	};
