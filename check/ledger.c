@@ -69,6 +69,7 @@ struct pfn_state {
 	__u64 pfn;		/* ~0: free slot */
 	__u64 insert_ts;	/* last insertion into an evictable LRU, 0 none */
 	__u64 munlock_ts, migrate_ts;
+	__u32 migrate_tid;	/* the task of the last try_to_migrate_one() of it */
 	__u64 migrated_in_ts;	/* mapped back in by remove_migration_pte() */
 	int ever_locked;
 };
@@ -419,6 +420,24 @@ static void on_mlock(struct checker *c, struct mm_state *m, const struct mmr_eve
 	le->ts = ev->h.ts;
 }
 
+/*
+ * This munlock is try_to_migrate_one()'s of @p: the same task unmapped it
+ * for migration since its syscall began or, in a syscall the recording
+ * does not see (a write to compact_memory, kcompactd), since the page's
+ * last munlock.  The rmap walk reads VM_LOCKED without mmap_lock (6.1
+ * mm/rmap.c: page_remove_rmap -> munlock_vma_page), so an mlock() that
+ * sets it during the walk makes it munlock a page it never mlocked.  Seen
+ * in a 6.1 guest under explore's compaction: try_to_migrate_one of a vma
+ * without VM_LOCKED, mlock() taking mmap_lock, then munlock_folio of that
+ * page by the compacting task, outside any syscall the recording saw.
+ */
+static int migration_munlock(const struct pfn_state *p, __u32 tid, __u64 since)
+{
+	if (!p->migrate_ts)
+		return 0;
+	return p->migrate_ts >= since || (p->migrate_tid == tid && p->migrate_ts > p->munlock_ts);
+}
+
 static void on_munlock(struct checker *c, struct mm_state *m, const struct mmr_event *ev)
 {
 	const struct mmr_mlock *e = ev->data;
@@ -439,7 +458,7 @@ static void on_munlock(struct checker *c, struct mm_state *m, const struct mmr_e
 	 * migration entry: it is left unmlocked by design, for reclaim to find
 	 * (unevictable-lru.rst, "Migrating MLOCKED Pages").
 	 */
-	if ((p->migrate_ts && p->migrate_ts >= since) || (p->migrated_in_ts && !p->ever_locked))
+	if (migration_munlock(p, e->c.pid, since) || (p->migrated_in_ts && !p->ever_locked))
 		c->munlocks_migrating++;
 	else if (p->insert_ts && p->insert_ts < since && !p->ever_locked && e->nr_pages) {
 		f = ledger_page(c, V_LOST_MLOCK, m, e->c.pid, ev->h.ts, e->pfn);
@@ -474,8 +493,10 @@ static void on_migrate(struct ledger *lg, const struct mmr_event *ev)
 	const struct mmr_rmap *r = ev->data;
 	struct pfn_state *p = pfn_get(lg, r->pfn, 0);
 
-	if (p)
+	if (p) {
 		p->migrate_ts = ev->h.ts;
+		p->migrate_tid = r->c.pid;
+	}
 }
 
 void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event *ev)

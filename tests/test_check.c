@@ -641,6 +641,49 @@ static void test_check_ledger_lost_mlock(void)
 	ASSERT_TRUE(clean(&r), "PTE-mapped large folios are left alone");
 }
 
+enum { SAME_TASK = 1, NO_MIGRATION = 2, MUNLOCKED_SINCE = 4 };
+
+/*
+ * P1 entered an evictable LRU and was never mlocked; another process (a
+ * write to compact_memory: no syscall the recording sees) unmaps it for
+ * migration, then munlocks it, as 6.1's rmap walk does when an mlock() set
+ * VM_LOCKED during the walk.  Just outside the rule: no migration of P1,
+ * or one by another task, or a munlock of P1 since that migration.
+ */
+static struct result ledger_compaction(int flags)
+{
+	const char *path = tmp_path("ledger-compact.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.1.0", PID, MM);
+	tb_lru(&b, P1, 0);
+	b.tgid = b.tid = PID + 1, b.mm = MM + 0x1000;	/* the compacting process */
+	if (!(flags & NO_MIGRATION)) {
+		b.tid = flags & SAME_TASK ? PID + 1 : PID + 2;
+		tb_rmap(&b, MMR_K_TRY_TO_MIGRATE_ONE, P1, A + PG, A + 4 * PG);
+		b.tid = PID + 1;
+	}
+	if (flags & MUNLOCKED_SINCE)
+		tb_mlock(&b, MMR_K_MUNLOCK_FOLIO, P1, 1);
+	tb_mlock(&b, MMR_K_MUNLOCK_FOLIO, P1, 1);
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_ledger_compaction_munlock(void)
+{
+	struct result r;
+
+	r = ledger_compaction(SAME_TASK);
+	ASSERT_TRUE(clean(&r), "the migrating task's own munlock of the page: by design");
+	r = ledger_compaction(NO_MIGRATION);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "no migration of the page: lost-mlock");
+	r = ledger_compaction(0);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "migrated by another task: lost-mlock");
+	r = ledger_compaction(SAME_TASK | MUNLOCKED_SINCE);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "munlocked again after its migration's munlock");
+}
+
 enum { MUNLOCK_P2 = 1, MIGRATE_P2 = 2, PARTIAL = 4 };
 
 /* mlock(A, 4 pages) mlocks P1 and P2; munlock then munlocks P1 and maybe P2. */
@@ -924,6 +967,7 @@ int main(int argc, char **argv)
 		TEST(test_check_ledger_skipped_swap),
 		TEST(test_check_ledger_dropped_cow_swap),
 		TEST(test_check_ledger_lost_mlock),
+		TEST(test_check_ledger_compaction_munlock),
 		TEST(test_check_ledger_stranded_mlock),
 		TEST(test_check_ledger_unavailable),
 		TEST(test_check_stranded_mlock_once),
