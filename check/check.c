@@ -472,12 +472,15 @@ static void global_counters(struct checker *c)
 	c->stranded_delta = stranded;
 }
 
-/* Dropped events leave holes in the ledgers: keep none of their findings. */
+/*
+ * Dropped events leave holes in the ledgers, and so do those a flight
+ * recorder overwrote before its first: keep none of their findings.
+ */
 static void withhold_ledger(struct checker *c)
 {
 	int keep = 0;
 
-	c->drops = mmr_trace_stat(c->t, "drops");
+	c->drops = mmr_trace_stat(c->t, "drops") + mmr_trace_stat(c->t, "overwritten");
 	if (!c->drops)
 		return;
 	for (int i = 0; i < c->found.nr; i++) {
