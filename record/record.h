@@ -6,6 +6,8 @@
  * a trace file with kernel pointers scrubbed (record_io.c), and for
  * --snapshot reads stopped processes' memory state from /proc (snapshot.c)
  * under a watchdog that resumes them should the recorder die (watchdog.c).
+ * With --flight-recorder it holds the last events in memory (flight.c) and
+ * writes a trace on a trigger, a kernel log line among them (kmsg.c).
  *
  * It may include traces/ and bpf/ headers and the generated BPF skeleton,
  * never cli/ nor the other engines.  It returns errors, with a message for

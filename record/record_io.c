@@ -3,6 +3,9 @@
  * The recorder's side of the trace file: header chunks (meta and one kind
  * chunk per event kind, with its format), events with kernel pointers
  * scrubbed, periodic drop counters, and the closing counters (END).
+ * With --flight-recorder the events go to the ring of flight.c instead,
+ * and each trigger writes a whole trace from it: the header text kept in
+ * memory, the records held, and END.
  */
 #include <errno.h>
 #include <stdio.h>
