@@ -477,10 +477,13 @@ static void global_counters(struct checker *c)
 	c->stranded_delta = stranded;
 }
 
-/* Dropped events leave holes in the ledgers: keep none of their findings. */
+/*
+ * Dropped events leave holes in the ledgers, and so do those a flight
+ * recorder overwrote before its first: keep none of their findings.
+ */
 static void withhold_ledger(struct checker *c)
 {
-	c->drops = mmr_trace_stat(c->t, "drops");
+	c->drops = mmr_trace_stat(c->t, "drops") + mmr_trace_stat(c->t, "overwritten");
 	if (c->drops)
 		c->ledger_withheld += findings_drop_ledger(&c->found, c->ledger_not_stored,
 							   c->ledger_pages_not_stored);

@@ -721,7 +721,7 @@ void ledger_coverage(struct checker *c)
 	char b[4][160], drop[96] = "";
 
 	if (c->drops)
-		snprintf(drop, sizeof(drop), "; %llu events were dropped, so its %llu findings are "
+		snprintf(drop, sizeof(drop), "; %llu events were dropped or overwritten, so its %llu findings are "
 			 "withheld", (unsigned long long)c->drops,
 			 (unsigned long long)c->ledger_withheld);
 	c->cov[V_SKIPPED_SWAP].event_checked = c->zaps_checked;

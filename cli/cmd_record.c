@@ -45,6 +45,19 @@ const char usage_record[] =
 	"                        (slow: for tests and reproductions, not production)\n"
 	"  -S, --snapshot-max N  --snapshot for the first N calls only, then events\n"
 	"                        alone (bounds the cost of a call-heavy workload)\n"
+	"      --flight-recorder SIZE\n"
+	"                        hold only the last SIZE bytes of events in memory\n"
+	"                        (K, M or G; at least 256K) and write a trace only\n"
+	"                        on a trigger: SIGUSR1 to record (which goes on\n"
+	"                        recording), CMD's death by a signal record did not\n"
+	"                        pass on, or a kernel log line (/dev/kmsg) matching\n"
+	"                        a --trigger-kmsg pattern; the first trigger writes\n"
+	"                        FILE, the next FILE.1, FILE.2 ...; no trigger: no\n"
+	"                        file (not with --snapshot)\n"
+	"      --trigger-kmsg REGEX\n"
+	"                        a POSIX extended regex for the kernel log trigger,\n"
+	"                        repeatable; replaces the default patterns\n"
+	"                        'Bad rss-counter state', 'BUG:', 'WARNING:.*mm/'\n"
 	"  -q, --quiet           no start line, live line or summary on stderr\n"
 	"  -j, --json            the summary as JSON on stdout (after CMD's own output)\n\n"
 	"Exit status: CMD's own (128+N if signal N killed it), as perf record;\n"
@@ -66,6 +79,11 @@ static void on_signal(int sig)
 	recorder_stop(recording, sig);
 }
 
+static void on_usr1(int sig)
+{
+	recorder_trigger(recording);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (mmr_verbose < 2 && (level == LIBBPF_DEBUG || mmr_verbose < 1))
@@ -76,6 +94,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 struct rec_opts {
 	struct recorder_opts rec;	/* what the recorder is given */
 	int pids[64];
+	const char *patterns[16];	/* --trigger-kmsg */
 	int quiet, json;
 	int live;			/* a live line is on stderr, to be cleared */
 };
@@ -94,6 +113,29 @@ static int parse_pid(struct rec_opts *o, const char *arg)
 		return -1;
 	}
 	o->rec.nr_pids++;
+	return 0;
+}
+
+/* --flight-recorder SIZE: bytes, with a K, M or G suffix (powers of 1024). */
+static int parse_size(const char *arg, size_t *out)
+{
+	unsigned long long n;
+	int shift = 0;
+	char *end;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (*end && !end[1] && strchr("kKmMgG", *end))
+		shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20 : 30;
+	else if (*end)
+		n = 0;
+	if (errno || end == arg || arg[0] == '-' || n > (64ULL << 30) >> shift ||
+	    (n << shift) < (256 << 10)) {
+		mmr_err("record: --flight-recorder '%s': a size from 256K to 64G (K, M or G "
+			"suffix, e.g. 64M)", arg);
+		return -1;
+	}
+	*out = n << shift;
 	return 0;
 }
 
@@ -124,6 +166,8 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 		{ "allow-missing", no_argument, NULL, 'M' },
 		{ "snapshot", no_argument, NULL, 's' },
 		{ "snapshot-max", required_argument, NULL, 'S' },
+		{ "flight-recorder", required_argument, NULL, 'F' },
+		{ "trigger-kmsg", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -133,6 +177,7 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 	o->rec.out = "mmreplay.trace";
 	o->rec.buffer_mb = 16;
 	o->rec.pids = o->pids;
+	o->rec.kmsg_patterns = o->patterns;
 	while ((c = mmr_getopt("record", argc, argv, "o:p:e:x:b:qjsS:h", opts)) != -1) {
 		switch (c) {
 		case 'o': o->rec.out = optarg; break;
@@ -151,6 +196,17 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 			}
 			break;
 		case 'h': cmd_help("record"); return 1;
+		case 'F':
+			if (parse_size(optarg, &o->rec.flight_bytes))
+				return -1;
+			break;
+		case 'K':
+			if (o->rec.nr_kmsg_patterns == 16) {
+				mmr_err("record: at most 16 --trigger-kmsg patterns");
+				return -1;
+			}
+			o->patterns[o->rec.nr_kmsg_patterns++] = optarg;
+			break;
 		case 'p':
 			if (parse_pid(o, optarg))
 				return -1;
@@ -168,6 +224,10 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 	}
 	if (optind < argc)
 		o->rec.cmd = argv + optind;
+	if (o->rec.nr_kmsg_patterns && !o->rec.flight_bytes) {
+		mmr_err("record: --trigger-kmsg is a trigger of --flight-recorder: give both");
+		return -1;
+	}
 	return check_targets(o);
 }
 
@@ -219,6 +279,14 @@ static void setup_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+static void setup_usr1(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
 static void warn(const char *msg)
 {
 	mmr_warn("record: %s", msg);
@@ -261,8 +329,15 @@ static void print_start(const struct recorder *r, const struct rec_opts *o)
 		for (int i = 0; i < o->rec.nr_pids; i++)
 			fprintf(stderr, "%s%d", i ? "," : " ", o->pids[i]);
 	}
-	fprintf(stderr, " into %s%s; Ctrl-C to stop\n", o->rec.out,
-		o->rec.snapshot ? " with snapshots" : "");
+	if (o->rec.flight_bytes)
+		fprintf(stderr, ", holding the last %.1f MB, into %s on a trigger (SIGUSR1 "
+			"to pid %d%s); Ctrl-C to stop\n", o->rec.flight_bytes / 1048576.0,
+			o->rec.out, getpid(), recorder_result(r)->kmsg_watched ?
+			", the workload's death by a signal, the kernel log" :
+			", the workload's death by a signal");
+	else
+		fprintf(stderr, " into %s%s; Ctrl-C to stop\n", o->rec.out,
+			o->rec.snapshot ? " with snapshots" : "");
 }
 
 /* The live line on a terminal, rewritten in place each second. */
@@ -303,15 +378,46 @@ static void print_child_status(const struct record_result *res)
 			sigabbrev_np(WTERMSIG(st)) ?: "?", 128 + WTERMSIG(st));
 }
 
+/* A flight recorder trace, as it is written. */
+static void print_triggered(const struct flight_written *fw, void *ctx)
+{
+	struct rec_opts *o = ctx;
+
+	clear_live(o);
+	if (fw->error) {
+		mmr_warn("record: flight recorder: %s: %s", fw->trigger, fw->error);
+		return;
+	}
+	if (o->quiet)
+		return;
+	fprintf(stderr, "mmreplay: flight recorder: %s: wrote %llu events (%.3f s; %llu "
+		"overwritten before them) to %s\n", fw->trigger, (unsigned long long)fw->events,
+		fw->last_ns > fw->first_ns ? (fw->last_ns - fw->first_ns) / 1e9 : 0.0,
+		(unsigned long long)fw->overwritten, fw->path);
+}
+
+/* Flight recorder: what was seen and held, and the traces written. */
+static void print_flight_summary(const struct record_result *res)
+{
+	fprintf(stderr, "mmreplay: flight recorder: %llu events seen, %llu held at the end "
+		"(%.1f MB), %llu overwritten; %d trace%s written\n",
+		(unsigned long long)res->events, (unsigned long long)res->flight_held,
+		res->flight_held_bytes / 1e6, (unsigned long long)res->flight_overwritten,
+		res->flight_written, res->flight_written == 1 ? "" : "s");
+}
+
 static void print_summary(const struct recorder *r, const struct rec_opts *o)
 {
 	const struct record_result *res = recorder_result(r);
 	const struct probe_plan *plans = recorder_plans(r);
 	__u64 bytes = file_size(o->rec.out);
 
-	fprintf(stderr, "mmreplay: recorded %llu events to %s (%llu bytes, %.1f bytes/event)\n",
-		(unsigned long long)res->events, o->rec.out, (unsigned long long)bytes,
-		res->events ? (double)bytes / res->events : 0.0);
+	if (o->rec.flight_bytes)
+		print_flight_summary(res);
+	else
+		fprintf(stderr, "mmreplay: recorded %llu events to %s (%llu bytes, %.1f "
+			"bytes/event)\n", (unsigned long long)res->events, o->rec.out,
+			(unsigned long long)bytes, res->events ? (double)bytes / res->events : 0.0);
 	for (int k = 1; k < MMR_K_NR; k++)
 		if (res->per_kind[k])
 			fprintf(stderr, "  %-28s %llu\n", kind_def(k)->name,
@@ -383,6 +489,16 @@ static void print_summary_json(const struct recorder *r, const struct rec_opts *
 		jsonw_u64_field(w, "snapshots_coalesced", res->snapshots_coalesced);
 		jsonw_bool_field(w, "snapshots_capped", res->snapshots_capped);
 	}
+	if (o->rec.flight_bytes) {
+		jsonw_name(w, "flight_recorder");
+		jsonw_start_object(w);
+		jsonw_u64_field(w, "bytes", o->rec.flight_bytes);
+		jsonw_int_field(w, "traces_written", res->flight_written);
+		jsonw_u64_field(w, "held", res->flight_held);
+		jsonw_u64_field(w, "held_bytes", res->flight_held_bytes);
+		jsonw_u64_field(w, "overwritten", res->flight_overwritten);
+		jsonw_end_object(w);
+	}
 	if (o->rec.cmd)
 		print_child_json(w, r);
 	jsonw_end_object(w);
@@ -405,6 +521,8 @@ static int record(struct recorder *r, struct rec_opts *o)
 		return -1;
 	recording = r;
 	setup_signals();
+	if (o->rec.flight_bytes)
+		setup_usr1();
 	warn_unreplayable(&o->rec);
 	if (!o->quiet)
 		print_start(r, o);
@@ -413,6 +531,10 @@ static int record(struct recorder *r, struct rec_opts *o)
 		return -1;
 	}
 	clear_live(o);
+	/* even with -q: the one word on why there is no file */
+	if (o->rec.flight_bytes && !recorder_result(r)->flight_written)
+		fprintf(stderr, "mmreplay: record: no trigger: nothing written; %.1f MB of events "
+			"held at the end\n", recorder_result(r)->flight_held_bytes / 1e6);
 	if (!o->quiet)
 		print_summary(r, o);
 	if (o->json)
@@ -438,6 +560,8 @@ int cmd_record(int argc, char **argv)
 	}
 	o.rec.argv = argv;
 	o.rec.warn = warn;
+	o.rec.triggered = print_triggered;
+	o.rec.triggered_ctx = &o;
 	if (!o.quiet && isatty(STDERR_FILENO)) {
 		o.rec.progress = print_live;
 		o.rec.progress_ctx = &o;

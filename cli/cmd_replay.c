@@ -489,6 +489,10 @@ int cmd_replay(int argc, char **argv)
 	if (mmr_trace_stat(t, "drops"))
 		mmr_warn("replay: the recording dropped %llu events; the rebuilt workload may miss "
 			 "operations", (unsigned long long)mmr_trace_stat(t, "drops"));
+	if (mmr_trace_stat(t, "overwritten"))
+		mmr_warn("replay: a flight recorder trace: %llu events before its first were "
+			 "overwritten; what the processes did before it is missing",
+			 (unsigned long long)mmr_trace_stat(t, "overwritten"));
 	mmr_trace_close(t);
 	r = replay(&o, &p);
 	plan_free(&p);

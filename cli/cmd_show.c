@@ -362,6 +362,9 @@ static void print_exit(const struct mmr_trace *t)
 		printf("%-16s not recorded (-p %s: not the recorder's child)\n", "exit_status", pids);
 	else if (!mmr_trace_closed(t))
 		printf("%-16s not recorded (the trace was not closed)\n", "exit_status");
+	else if (mmr_trace_meta(t, "trigger"))
+		printf("%-16s not recorded (a flight recorder trace, written while the command "
+		       "ran)\n", "exit_status");
 	else
 		printf("%-16s not recorded (%s ended before it, or an older trace)\n", "exit_status",
 		       cmd && *cmd ? "the recording" : "no command; the recording");
@@ -384,6 +387,35 @@ static void print_drops(const struct mmr_trace *t)
 	printf(sep ? ")\n" : " (0 on each of %d CPUs)\n", n);
 }
 
+/* record --flight-recorder: what triggered the trace, its span, what it lost at the front. */
+static void print_flight(const struct mmr_trace *t)
+{
+	const char *v = mmr_trace_meta(t, "trigger");
+	__u64 start, first, last;
+	char trig[600];
+
+	if (!v)
+		return;
+	snprintf(trig, sizeof(trig), "%s", v);	/* v is mmr_trace_meta()'s buffer */
+	v = mmr_trace_meta(t, "start_monotonic_ns");
+	start = v ? strtoull(v, NULL, 10) : 0;
+	v = mmr_trace_meta(t, "first_event_ns");
+	first = v ? strtoull(v, NULL, 10) : 0;
+	v = mmr_trace_meta(t, "last_event_ns");
+	last = v ? strtoull(v, NULL, 10) : 0;
+	v = mmr_trace_meta(t, "flight_recorder_bytes");
+	printf("%-16s %s (flight recorder of %s bytes)\n", "trigger", trig, v ?: "?");
+	if (first && first >= start && last >= first)
+		printf("%-16s %.3f s to %.3f s after the start (%.3f s)\n", "span",
+		       (first - start) / 1e9, (last - start) / 1e9, (last - first) / 1e9);
+	if (mmr_trace_stat(t, "overwritten"))
+		printf("%-16s %llu events before the first held (not in this trace: the "
+		       "processes and mappings made before it are missing)\n", "overwritten",
+		       (unsigned long long)mmr_trace_stat(t, "overwritten"));
+	else
+		printf("%-16s 0 (the trace holds the recording from its start)\n", "overwritten");
+}
+
 static void info_summary(const struct mmr_trace *t)
 {
 	__u64 ns = info_duration(t);
@@ -400,6 +432,7 @@ static void info_summary(const struct mmr_trace *t)
 		       (unsigned long long)mmr_trace_stat(t, "snapshots"),
 		       (unsigned long long)mmr_trace_stat(t, "snapshots_global"));
 	print_drops(t);
+	print_flight(t);
 }
 
 static void info_plain(const struct mmr_trace *t)
@@ -459,7 +492,8 @@ static void info_json(const struct mmr_trace *t, json_writer_t *w)
 	static const char *keys[] = { "format_version", "kernel_release", "kernel_version",
 				      "machine", "page_size", "nr_cpus", "clock",
 				      "start_monotonic_ns", "start_realtime", "command", "pids",
-				      "mm_id" };
+				      "mm_id", "trigger", "flight_recorder_bytes",
+				      "first_event_ns", "last_event_ns" };
 	const char *stats = mmr_trace_stats(t);
 	char name[128];
 

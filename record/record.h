@@ -6,6 +6,8 @@
  * a trace file with kernel pointers scrubbed (record_io.c), and for
  * --snapshot reads stopped processes' memory state from /proc (snapshot.c)
  * under a watchdog that resumes them should the recorder die (watchdog.c).
+ * With --flight-recorder it holds the last events in memory (flight.c) and
+ * writes a trace on a trigger, a kernel log line among them (kmsg.c).
  *
  * It may include traces/ and bpf/ headers and the generated BPF skeleton,
  * never cli/ nor the other engines.  It returns errors, with a message for
@@ -41,6 +43,16 @@
 
 struct record_result;
 
+/* One trace written by the flight recorder. */
+struct flight_written {
+	const char *path;
+	const char *trigger;	/* "SIGUSR1", "workload signal 11", "kmsg: LINE" */
+	__u64 events;		/* records in it */
+	__u64 overwritten;	/* records dropped from the front before its first */
+	__u64 first_ns, last_ns;	/* its events' timestamps, CLOCK_MONOTONIC */
+	const char *error;	/* NULL, or why it could not be written */
+};
+
 struct recorder_opts {
 	const char *out;		/* the trace file */
 	char **cmd;			/* the command to run and trace (NULL-terminated), or NULL */
@@ -52,6 +64,20 @@ struct recorder_opts {
 	int buffer_mb;			/* ring buffer size in MiB, a power of two */
 	int snapshot;			/* stop after snapshot syscalls and read /proc */
 	long snapshot_max;		/* snapshot the first N calls only; 0: no limit */
+	/*
+	 * Flight recorder: hold the last flight_bytes bytes of records in
+	 * memory (0: write every record to out as it comes) and write them
+	 * only on a trigger: recorder_trigger(), the command's death by a
+	 * signal record did not pass on, or a kernel log line matching one of
+	 * kmsg_patterns (none: kmsg_default_patterns, kmsg.h).  The first
+	 * trigger writes out, the next out.1, out.2 ...
+	 */
+	size_t flight_bytes;
+	const char *const *kmsg_patterns;
+	int nr_kmsg_patterns;
+	/* a flight recorder trace was written (or failed: error set); NULL: none */
+	void (*triggered)(const struct flight_written *fw, void *ctx);
+	void *triggered_ctx;
 	char **argv;			/* the recorder's own command line, for the header */
 	/* a problem that does not end the recording; NULL: ignored */
 	void (*warn)(const char *msg);
@@ -78,6 +104,10 @@ struct record_result {
 	int child_reaped;		/* the command ran and child_status is its wait status */
 	int child_status;		/* the command's wait status (waitpid); 0 if not reaped */
 	int forwarded_signal;		/* the signal recorder_stop() passed to the command, or 0 */
+	/* flight recorder: traces written, and what it held at the end */
+	int flight_written;
+	__u64 flight_held, flight_held_bytes, flight_overwritten;
+	int kmsg_watched;		/* /dev/kmsg could be read */
 };
 
 /* Copies @opts (not the strings and arrays it points to). NULL: errno set. */
@@ -96,6 +126,8 @@ int recorder_run(struct recorder *r);
  */
 void recorder_stop(struct recorder *r, int sig);
 #define RECORDER_STOP_GRACE_S 5
+/* Flight recorder: write what is held, and go on; safe in a signal handler. */
+void recorder_trigger(struct recorder *r);
 void recorder_free(struct recorder *r);
 
 const char *recorder_error(const struct recorder *r);

@@ -10,6 +10,8 @@
 #include "probes.h"
 #include "snapshot.h"
 #include "watchdog.h"
+#include "flight.h"
+#include "kmsg.h"
 #include "traces/trace.h"
 
 #define MMR_MAX_SCRUB 8
@@ -51,6 +53,12 @@ struct recorder {
 	int stops_seen;			/* calls already acted on */
 	time_t stop_at;			/* CLOCK_MONOTONIC second of the first */
 	int killed;			/* the workload got SIGKILL */
+	/* --flight-recorder */
+	struct flight fl;
+	struct kmsg_watch kmsg;
+	char *meta_text;		/* the header's meta chunk, written at each trigger */
+	volatile sig_atomic_t trigger;	/* recorder_trigger() calls */
+	int triggers_done;
 	char err[4352];
 };
 
@@ -59,8 +67,12 @@ void record_read_formats(struct recorder *r);
 int record_handle_event(void *ctx, void *data, size_t size);
 /* -p: each target's command line from /proc, "; " between them, into r->pid_cmdlines. */
 int record_read_pid_cmdlines(struct recorder *r);
-/* The meta chunk and one kind chunk per kind.  -1: errno set. */
-int record_write_header(struct recorder *r);
+/* The header's meta text, into r->meta_text, at the recording's start.  -1: errno set. */
+int record_build_header(struct recorder *r);
+/* The meta chunk (@extra appended: NULL, or key=value lines) and one kind chunk per kind. */
+int record_write_header(struct recorder *r, const char *extra);
+/* Flight recorder: write what is held into the next file; -1 with r->err set. */
+int record_flight_write(struct recorder *r, const char *trigger);
 int record_write_stats(struct recorder *r, int chunk_type);
 /* Bring the run's counters up to date and pass them to opts.progress. */
 void record_progress(struct recorder *r);

@@ -3,6 +3,9 @@
  * The recorder's side of the trace file: header chunks (meta and one kind
  * chunk per event kind, with its format), events with kernel pointers
  * scrubbed, periodic drop counters, and the closing counters (END).
+ * With --flight-recorder the events go to the ring of flight.c instead,
+ * and each trigger writes a whole trace from it: the header text kept in
+ * memory, the records held, and END.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include "traces/kinds.h"
 #include "bpf/mmhash.h"
 #include "record_int.h"
+#include "flight.h"
 
 static char *read_file(const char *path)
 {
@@ -188,20 +192,22 @@ int record_read_pid_cmdlines(struct recorder *r)
 	return fclose(m);
 }
 
-int record_write_header(struct recorder *r)
+int record_build_header(struct recorder *r)
 {
 	struct utsname u;
 	struct timespec mono, real;
-	char *text = NULL, tbuf[64];
+	char tbuf[64];
 	size_t len = 0;
 	FILE *m;
-	int ret;
 
 	uname(&u);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&real.tv_sec));
-	m = open_memstream(&text, &len);
+	free(r->meta_text);
+	m = open_memstream(&r->meta_text, &len);
+	if (!m)
+		return -1;
 	fprintf(m, "format_version=%d\ntool=mmreplay\nkernel_release=%s\nkernel_version=%s\n"
 		"machine=%s\npage_size=%ld\nnr_cpus=%d\nclock=CLOCK_MONOTONIC\n"
 		"start_monotonic_ns=%llu\nstart_realtime=%s\nmm_id=siphash-2-4 of the mm pointer, "
@@ -220,6 +226,19 @@ int record_write_header(struct recorder *r)
 	for (int i = 0; i < r->o.nr_pids; i++)
 		fprintf(m, "%s%d", i ? "," : "", r->o.pids[i]);
 	fputs("\n", m);
+	return fclose(m);
+}
+
+int record_write_header(struct recorder *r, const char *extra)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	int ret;
+
+	if (!m)
+		return -1;
+	fprintf(m, "%s%s", r->meta_text, extra ? extra : "");
 	fclose(m);
 	ret = mmr_writer_chunk(r->w, MMR_CHUNK_META, text, len);
 	free(text);
@@ -375,7 +394,12 @@ int record_handle_event(void *ctx, void *data, size_t size)
 	} else {
 		payload = fix_file_ids(h, c, buf);
 	}
-	if (mmr_writer_event(r->w, h, payload)) {
+	if (r->o.flight_bytes) {
+		if (flight_put(&r->fl, h, payload)) {
+			r->res.bad_records++;
+			return 0;
+		}
+	} else if (mmr_writer_event(r->w, h, payload)) {
 		r->write_error = errno ? errno : EIO;
 		return -1;
 	}
@@ -441,11 +465,15 @@ static void command_status(const struct recorder *r, FILE *m)
 		fprintf(m, "exit_status=%d\n", WEXITSTATUS(st));
 }
 
-/* Cumulative counters; a STATS chunk, or the END chunk that closes the trace. */
-static char *stats_text(struct recorder *r, __u64 *drops_out, int end)
+/*
+ * Cumulative counters; a STATS chunk, or the END chunk that closes the
+ * trace.  @held: a flight recorder trace's records by kind (NULL: every
+ * record, as the trace holds them all).
+ */
+static char *stats_text(struct recorder *r, __u64 *drops_out, const __u64 *held)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	__u64 per_cpu[MMR_MAX_CPUS], per_kind[MMR_K_NR], drops, events;
+	__u64 per_cpu[MMR_MAX_CPUS], per_kind[MMR_K_NR], drops, events = 0;
 	struct timespec now;
 	char *text = NULL;
 	size_t len = 0;
@@ -454,7 +482,13 @@ static char *stats_text(struct recorder *r, __u64 *drops_out, int end)
 	if (ncpu > MMR_MAX_CPUS)
 		ncpu = MMR_MAX_CPUS;
 	drops = read_drops(r, per_cpu, ncpu);
-	events = records_by_kind(r, per_kind);
+	if (held) {
+		memcpy(per_kind, held, sizeof(per_kind));
+		for (int k = 0; k < MMR_K_NR; k++)
+			events += per_kind[k];
+	} else {
+		events = records_by_kind(r, per_kind);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	fprintf(m, "events=%llu\ndrops=%llu\nbad_records=%llu\nend_monotonic_ns=%llu\n",
 		(unsigned long long)events, (unsigned long long)drops,
@@ -465,6 +499,8 @@ static char *stats_text(struct recorder *r, __u64 *drops_out, int end)
 			fprintf(m, "drops_cpu%d=%llu\n", i, (unsigned long long)per_cpu[i]);
 	if (r->o.snapshot)
 		put_snapshot_counts(r, m);
+	if (held)	/* a number: info --json reads counters as numbers */
+		fprintf(m, "overwritten=%llu\n", (unsigned long long)r->fl.overwritten);
 	command_status(r, m);
 	for (int k = 1; k < MMR_K_NR; k++)
 		if (per_kind[k])
@@ -478,7 +514,7 @@ static char *stats_text(struct recorder *r, __u64 *drops_out, int end)
 
 int record_write_stats(struct recorder *r, int chunk_type)
 {
-	char *text = stats_text(r, NULL, chunk_type == MMR_CHUNK_END);
+	char *text = stats_text(r, NULL, NULL);
 	int ret = mmr_writer_chunk(r->w, chunk_type, text, strlen(text));
 
 	free(text);
@@ -496,20 +532,134 @@ void record_progress(struct recorder *r)
 		return;
 	r->res.drops = read_drops(r, per_cpu, ncpu > MMR_MAX_CPUS ? MMR_MAX_CPUS : ncpu);
 	r->res.snapshots = r->snaps.records[MMR_K_SNAP_END];	/* of a process, as at the end */
-	r->res.bytes = r->w ? mmr_writer_bytes(r->w) : 0;
+	if (r->o.flight_bytes)
+		r->res.bytes = flight_bytes(&r->fl);
+	else
+		r->res.bytes = r->w ? mmr_writer_bytes(r->w) : 0;
 	r->o.progress(&r->res, r->o.progress_ctx);
+}
+
+/* What a flight recorder trace holds: its records by kind, and their time span. */
+struct held {
+	struct mmr_writer *w;
+	__u64 per_kind[MMR_K_NR];
+	__u64 events, first_ns, last_ns;
+};
+
+static int count_held(const struct mmr_hdr *h, const void *payload, void *ctx)
+{
+	struct held *c = ctx;
+	__u16 type;
+
+	memcpy(&type, payload, sizeof(type));
+	c->per_kind[type < MMR_K_NR ? type : 0]++;
+	c->events++;
+	/* the ring buffer's order is close to, not exactly, time order */
+	if (!c->first_ns || h->ts < c->first_ns)
+		c->first_ns = h->ts;
+	if (h->ts > c->last_ns)
+		c->last_ns = h->ts;
+	return 0;
+}
+
+static int put_held(const struct mmr_hdr *h, const void *payload, void *ctx)
+{
+	struct held *c = ctx;
+
+	return mmr_writer_event(c->w, h, payload);
+}
+
+/* The first trigger writes out, the next out.1, out.2 ... */
+static void flight_path(const struct recorder *r, char *path, size_t len)
+{
+	if (r->res.flight_written)
+		snprintf(path, len, "%s.%d", r->o.out, r->res.flight_written);
+	else
+		snprintf(path, len, "%s", r->o.out);
+}
+
+static int put_flight_trace(struct recorder *r, struct held *c, const char *trigger)
+{
+	char *extra = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&extra, &len);
+	int ret;
+
+	if (!m)
+		return -1;
+	fprintf(m, "flight_recorder_bytes=%zu\ntrigger=%s\nfirst_event_ns=%llu\n"
+		"last_event_ns=%llu\noverwritten=%llu\n", r->o.flight_bytes, trigger,
+		(unsigned long long)c->first_ns, (unsigned long long)c->last_ns,
+		(unsigned long long)r->fl.overwritten);
+	fclose(m);
+	ret = record_write_header(r, extra);
+	free(extra);
+	return ret ? ret : flight_each(&r->fl, put_held, c);
+}
+
+int record_flight_write(struct recorder *r, const char *trigger)
+{
+	struct flight_written fw = { .trigger = trigger, .overwritten = r->fl.overwritten };
+	struct held c = {};
+	char path[4200], err[256], *end;
+	int ret;
+
+	flight_path(r, path, sizeof(path));
+	fw.path = path;
+	flight_each(&r->fl, count_held, &c);
+	r->w = mmr_writer_open(path, err, sizeof(err));
+	if (!r->w) {
+		snprintf(r->err, sizeof(r->err), "%s", err);
+	} else {
+		c.w = r->w;
+		ret = put_flight_trace(r, &c, trigger);
+		end = ret ? NULL : stats_text(r, NULL, c.per_kind);
+		if (mmr_writer_close(r->w, end ? end : "status=error\n") || ret)
+			snprintf(r->err, sizeof(r->err), "cannot write %s: %s", path, strerror(errno));
+		free(end);
+		r->w = NULL;
+		if (!r->err[0])
+			r->res.flight_written++;
+	}
+	fw.events = c.events;
+	fw.first_ns = c.first_ns;
+	fw.last_ns = c.last_ns;
+	fw.error = r->err[0] ? r->err : NULL;
+	if (r->o.triggered)
+		r->o.triggered(&fw, r->o.triggered_ctx);
+	ret = r->err[0] ? -1 : 0;
+	r->err[0] = 0;
+	return ret;
+}
+
+/* Flight recorder: nothing more to write; what is held at the end. */
+static int flight_finish(struct recorder *r)
+{
+	__u64 per_cpu[MMR_MAX_CPUS];
+	int ncpu = libbpf_num_possible_cpus();
+
+	r->res.drops = read_drops(r, per_cpu, ncpu > MMR_MAX_CPUS ? MMR_MAX_CPUS : ncpu);
+	r->res.flight_held = r->fl.held;
+	r->res.flight_held_bytes = flight_bytes(&r->fl);
+	r->res.flight_overwritten = r->fl.overwritten;
+	return 0;
 }
 
 int record_finish(struct recorder *r)
 {
-	char *text = stats_text(r, &r->res.drops, 1);
+	char *text;
 	int err;
 
-	r->res.bytes = mmr_writer_bytes(r->w);
-	err = mmr_writer_close(r->w, text);
-	r->w = NULL;
+	if (r->o.flight_bytes) {
+		err = flight_finish(r);
+	} else {
+		text = stats_text(r, &r->res.drops, NULL);
+		r->res.bytes = mmr_writer_bytes(r->w);
+		err = mmr_writer_close(r->w, text);
+		r->w = NULL;
+		free(text);
+	}
 	r->finished = 1;
-	free(text);
 	r->res.events = records_by_kind(r, r->res.per_kind);
 	r->res.snapshots = r->snaps.records[MMR_K_SNAP_END];
 	r->res.snapshots_global = r->snaps.records[MMR_K_SNAP] - r->res.snapshots;

@@ -416,6 +416,42 @@ static int forward_stop(struct recorder *r, int exited, time_t now)
 	return 0;
 }
 
+/* Flight recorder: SIGUSR1 (recorder_trigger()) or a kernel log line: write what is held. */
+static void flight_triggers(struct recorder *r)
+{
+	char line[512], trigger[600];
+	int n = r->trigger;
+
+	if (n != r->triggers_done) {
+		r->triggers_done = n;
+		ring_buffer__consume(r->rb);	/* the events up to the trigger */
+		record_flight_write(r, "SIGUSR1");
+	}
+	if (kmsg_poll(&r->kmsg, line, sizeof(line))) {
+		ring_buffer__consume(r->rb);
+		snprintf(trigger, sizeof(trigger), "kmsg: %s", line);
+		record_flight_write(r, trigger);
+	}
+}
+
+/*
+ * Flight recorder: the command died of a signal, not one record passed on
+ * to it (a Ctrl-C, and the SIGKILL after it, are no crash).
+ */
+static void flight_at_end(struct recorder *r)
+{
+	int st = r->res.child_status, sig = WTERMSIG(st);
+	char trigger[64];
+
+	if (!r->res.child_reaped || !WIFSIGNALED(st))
+		return;
+	if (r->res.forwarded_signal && (sig == r->res.forwarded_signal ||
+					(r->killed && sig == SIGKILL)))
+		return;
+	snprintf(trigger, sizeof(trigger), "workload signal %d", sig);
+	record_flight_write(r, trigger);
+}
+
 static void record_loop(struct recorder *r)
 {
 	struct timespec last, now;
@@ -442,6 +478,8 @@ static void record_loop(struct recorder *r)
 			r->res.child_reaped = 1;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (r->o.flight_bytes)
+			flight_triggers(r);
 		if (r->stop && forward_stop(r, exited, now.tv_sec))
 			break;
 		if (exited && traced_empty(r))
@@ -452,7 +490,8 @@ static void record_loop(struct recorder *r)
 				resume_traced(r);
 			sweep_traced(r);
 			ring_buffer__consume(r->rb);	/* records that woke no one: counted now */
-			record_write_stats(r, MMR_CHUNK_STATS);
+			if (r->w)
+				record_write_stats(r, MMR_CHUNK_STATS);
 			record_progress(r);
 			last = now;
 		}
@@ -461,6 +500,10 @@ static void record_loop(struct recorder *r)
 	if (r->o.snapshot) {
 		record_take_snapshots(r);
 		snapshot_take(&r->snaps, 0, 0, 0, MMR_SNAP_REASON_END, 0);
+	}
+	if (r->o.flight_bytes) {
+		flight_triggers(r);	/* one that came as the workload ended */
+		flight_at_end(r);
 	}
 }
 
@@ -476,15 +519,37 @@ static int start_watchdog(struct recorder *r)
 			      bpf_map__fd(r->skel->maps.hold_ok));
 }
 
+/* Watch the kernel log from now on; without it, the other triggers still work. */
+static void start_kmsg(struct recorder *r)
+{
+	char msg[160];
+
+	if (!kmsg_open(&r->kmsg)) {
+		r->res.kmsg_watched = 1;
+		return;
+	}
+	snprintf(msg, sizeof(msg), "--flight-recorder: cannot read /dev/kmsg (%s): no kernel "
+		 "log trigger", strerror(errno));
+	if (r->o.warn)
+		r->o.warn(msg);
+}
+
 /* Start the trace file: what was attached, and the state before any event. */
 static int start_trace(struct recorder *r)
 {
 	char err[256];
 
+	if (record_build_header(r))
+		return fail(r, "cannot build the trace header: %s", strerror(errno));
+	if (r->o.flight_bytes) {	/* the file is written at a trigger */
+		start_kmsg(r);
+		calibrate();
+		return 0;
+	}
 	r->w = mmr_writer_open(r->o.out, err, sizeof(err));
 	if (!r->w)
 		return fail(r, "%s", err);
-	if (record_write_header(r))
+	if (record_write_header(r, NULL))
 		return fail(r, "cannot write %s: %s", r->o.out, strerror(errno));
 	calibrate();
 	if (r->o.snapshot && (snapshots_open(&r->snaps, r->w) ||
@@ -513,7 +578,26 @@ struct recorder *recorder_new(const struct recorder_opts *opts)
 	r->o = *opts;
 	r->snaps.kflags_fd = r->snaps.kcount_fd = -1;
 	r->dog.fd = r->dog.pidfd = -1;
+	r->kmsg.fd = -1;
 	return r;
+}
+
+/* --flight-recorder: its ring and kernel log patterns, before anything is started. */
+static int flight_prepare(struct recorder *r)
+{
+	char err[300];
+
+	if (r->o.snapshot)
+		return fail(r, "--snapshot cannot be used with --flight-recorder: a snapshot "
+			    "stops the workload at each call, and check needs the baseline "
+			    "snapshot, which the ring would overwrite");
+	if (r->o.flight_bytes < FLIGHT_MIN)
+		return fail(r, "--flight-recorder: at least %uK", FLIGHT_MIN >> 10);
+	if (kmsg_compile(&r->kmsg, r->o.kmsg_patterns, r->o.nr_kmsg_patterns, err, sizeof(err)))
+		return fail(r, "%s", err);
+	if (flight_init(&r->fl, r->o.flight_bytes))
+		return fail(r, "--flight-recorder: %s", strerror(errno));
+	return 0;
 }
 
 int recorder_prepare(struct recorder *r)
@@ -522,6 +606,8 @@ int recorder_prepare(struct recorder *r)
 
 	if (r->o.cmd && r->o.nr_pids)
 		return fail(r, "a command and -p targets cannot be recorded together");
+	if (r->o.flight_bytes && flight_prepare(r))
+		return -1;
 	if (r->o.cmd && recorder_find_cmd(r->o.cmd[0], r->cmd_path, sizeof(r->cmd_path)))
 		return fail(r, "cannot run %s: %s", r->o.cmd[0], strerror(errno));
 	if (r->o.cmd && start_cmd(r, r->o.cmd))
@@ -620,6 +706,11 @@ int recorder_run(struct recorder *r)
 	return 0;
 }
 
+void recorder_trigger(struct recorder *r)
+{
+	r->trigger++;
+}
+
 void recorder_stop(struct recorder *r, int sig)
 {
 	if (!r->stop)
@@ -659,6 +750,9 @@ void recorder_free(struct recorder *r)
 	for (int k = 0; k < MMR_K_NR; k++)
 		free(r->tp_format[k]);
 	free(r->pid_cmdlines);
+	free(r->meta_text);
+	flight_free(&r->fl);
+	kmsg_close(&r->kmsg);
 	free(r);
 }
 

@@ -1207,6 +1207,186 @@ static void test_check_snapshot_ground_truth(void)
 	ASSERT_EQ(!!(seen->kflags & MMR_PF_UNEVICTABLE), flags >> 18 & 1, "same KPF_UNEVICTABLE");
 }
 
+/* The value after "KEY" on a line of `mmreplay info`, or NULL. */
+static const char *info_value(const char *info, const char *key, char *buf, size_t len)
+{
+	const char *p = info;
+	size_t kl = strlen(key);
+
+	for (; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (!strncmp(p, key, kl) && p[kl] == ' ') {
+			p += kl + strspn(p + kl, " ");
+			snprintf(buf, len, "%.*s", (int)strcspn(p, "\n"), p);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+static __u64 meta_u64(const struct mmr_trace *t, const char *key)
+{
+	const char *v = mmr_trace_meta(t, key);
+
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+/*
+ * --flight-recorder 256K: SIGUSR1 a second into a fork-heavy run writes a
+ * closed trace of the last events only, and info says what triggered it and
+ * how many events were overwritten before its first.
+ */
+static void test_record_flight_sigusr1(void)
+{
+	const char *trace = tmp_path("flight.trace"), *err = tmp_path("flight.err");
+	const char *info = tmp_path("flight.info");
+	char *args[] = { "--flight-recorder", "256K", "--", "sh", "-c",
+			 "t=$(($(date +%s)+3)); while [ $(date +%s) -lt $t ]; do :; done", NULL };
+	struct mmr_trace *t;
+	struct mmr_event ev;
+	char buf[256], *out;
+	__u64 start, first_ts = 0, n = 0;
+	int status;
+	pid_t rec;
+
+	if (!need_bpf())
+		return;
+	rec = start_record(err, trace, args);
+	if (!ASSERT_TRUE(wait_started(err, 120000), "record's start line")) {
+		kill(rec, SIGKILL);
+		waitpid(rec, NULL, 0);
+		return;
+	}
+	sleep(1);
+	ASSERT_TRUE(access(trace, F_OK) != 0, "no trace before the trigger");
+	kill(rec, SIGUSR1);
+	waitpid(rec, &status, 0);
+	ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0, "the workload's exit 0");
+	ASSERT_TRUE(access(tmp_path("flight.trace.1"), F_OK) != 0, "one trigger, one trace");
+	ASSERT_EQ(run_cmd(info, NULL, "%s info %s", mmreplay_bin(), trace), 0, "info reads it");
+	out = slurp(info);
+	ASSERT_STRCONTAINS(info_value(out, "trigger", buf, sizeof(buf)), "SIGUSR1",
+			   "info: trigger SIGUSR1");
+	ASSERT_STRCONTAINS(info_value(out, "overwritten", buf, sizeof(buf)), "events before",
+			   "info: overwritten events");
+	free(out);
+	t = mmr_trace_open(trace, buf, sizeof(buf));
+	if (!ASSERT_OK_PTR(t, "trace opens"))
+		return;
+	ASSERT_TRUE(mmr_trace_closed(t) && !mmr_trace_problem(t), "closed and intact");
+	ASSERT_GE(mmr_trace_stat(t, "overwritten"), 1000, "events overwritten before the first");
+	while (mmr_trace_next(t, &ev) > 0) {
+		if (!first_ts)
+			first_ts = ev.h.ts;
+		n++;
+	}
+	start = meta_u64(t, "start_monotonic_ns");
+	ASSERT_GE(first_ts, start + 500000000ULL, "the first event held: late in the run");
+	ASSERT_GE(first_ts, meta_u64(t, "first_event_ns"), "meta: first_event_ns");
+	ASSERT_GE(meta_u64(t, "last_event_ns"), first_ts, "meta: last_event_ns");
+	ASSERT_EQ(mmr_trace_stat(t, "events"), n, "END: events, the records it holds");
+	mmr_trace_close(t);
+}
+
+/* The workload's death by a signal writes the trace at its end, its status in END. */
+static void test_record_flight_workload_signal(void)
+{
+	const char *trace = tmp_path("flsegv.trace"), *info = tmp_path("flsegv.info");
+	struct mmr_trace *t;
+	char buf[256], *out;
+
+	if (!need_bpf())
+		return;
+	unlink(trace);
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q --flight-recorder 1M -o %s -- sh -c "
+			  "'ls >/dev/null; kill -SEGV $$'", mmreplay_bin(), trace),
+		  128 + SIGSEGV, "the workload's status: 139");
+	ASSERT_EQ(run_cmd(info, NULL, "%s info %s", mmreplay_bin(), trace), 0, "info reads it");
+	out = slurp(info);
+	ASSERT_STRCONTAINS(info_value(out, "trigger", buf, sizeof(buf)), "workload signal 11",
+			   "info: trigger workload signal 11");
+	free(out);
+	t = mmr_trace_open(trace, buf, sizeof(buf));
+	if (!ASSERT_OK_PTR(t, "trace opens"))
+		return;
+	ASSERT_EQ(mmr_trace_stat(t, "exit_signal"), SIGSEGV, "END: exit_signal");
+	ASSERT_GE(mmr_trace_stat(t, "events"), 100, "the run's events");
+	mmr_trace_close(t);
+}
+
+/* No trigger: no file, one line saying so, and the workload's exit status. */
+static void test_record_flight_no_trigger(void)
+{
+	const char *trace = tmp_path("flnone.trace"), *err = tmp_path("flnone.err");
+	char *e;
+
+	if (!need_bpf())
+		return;
+	unlink(trace);
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -q --flight-recorder 1M -o %s -- sh -c 'exit 3'",
+			  mmreplay_bin(), trace), 3, "the workload's exit 3");
+	ASSERT_TRUE(access(trace, F_OK) != 0, "no trace file");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "mmreplay: record: no trigger: nothing written; ", "said so");
+	ASSERT_STRCONTAINS(e, " MB of events held at the end\n", "with what was held");
+	ASSERT_EQ(count_lines(e), 1, "in one line");
+	free(e);
+}
+
+/*
+ * A kernel log line matching --trigger-kmsg writes the trace, and the next
+ * trigger (the workload's SIGSEGV) the next file, TRACE.1.
+ */
+static void test_record_flight_kmsg(void)
+{
+	const char *trace = tmp_path("flkmsg.trace"), *info = tmp_path("flkmsg.info");
+	char trace1[512], buf[256], *out;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace1, sizeof(trace1), "%s.1", trace);
+	unlink(trace);
+	unlink(trace1);
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q --flight-recorder 1M --trigger-kmsg "
+			  "'mmreplay-test-[0-9]+ trigger' -o %s -- sh -c 'sleep 0.2; echo "
+			  "mmreplay-test-$$ trigger > /dev/kmsg; sleep 0.5; kill -SEGV $$'",
+			  mmreplay_bin(), trace), 128 + SIGSEGV, "the workload's status: 139");
+	ASSERT_EQ(run_cmd(info, NULL, "%s info %s", mmreplay_bin(), trace), 0, "info reads it");
+	out = slurp(info);
+	ASSERT_STRCONTAINS(info_value(out, "trigger", buf, sizeof(buf)), "kmsg: mmreplay-test-",
+			   "info: the kernel log line");
+	free(out);
+	ASSERT_EQ(run_cmd(info, NULL, "%s info %s", mmreplay_bin(), trace1), 0, "TRACE.1 too");
+	out = slurp(info);
+	ASSERT_STRCONTAINS(info_value(out, "trigger", buf, sizeof(buf)), "workload signal 11",
+			   "TRACE.1: the workload's signal");
+	free(out);
+}
+
+/* A bad SIZE, or --snapshot with it: exit 2 and one error line. */
+static void test_record_flight_bad_size(void)
+{
+	static const char *bad[] = { "12", "100K", "1X", "0", "-1M", "65G", "M", "" };
+	const char *err = tmp_path("flbad.err");
+	char *e;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ASSERT_EQ(run_cmd(NULL, err, "%s record --flight-recorder '%s' -o %s -- true",
+				  mmreplay_bin(), bad[i], tmp_path("flbad.trace")), 2, bad[i]);
+		e = slurp(err);
+		ASSERT_EQ(count_lines(e), 1, "one line");
+		ASSERT_STRCONTAINS(e, "--flight-recorder", "naming the option");
+		free(e);
+	}
+	if (!need_bpf())
+		return;
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -s --flight-recorder 1M -o %s -- true",
+			  mmreplay_bin(), tmp_path("flbad.trace")), 2, "with --snapshot: exit 2");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "--snapshot cannot be used with --flight-recorder", "says why");
+	ASSERT_EQ(count_lines(e), 1, "one line");
+	free(e);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
@@ -1234,6 +1414,11 @@ int main(int argc, char **argv)
 		TEST(test_check_stress_ng_clean),
 		TEST(test_record_snapshot_max),
 		TEST(test_check_snapshot_ground_truth),
+		TEST(test_record_flight_sigusr1),
+		TEST(test_record_flight_workload_signal),
+		TEST(test_record_flight_no_trigger),
+		TEST(test_record_flight_kmsg),
+		TEST(test_record_flight_bad_size),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 
