@@ -79,9 +79,11 @@ static void on_signal(int sig)
 	recorder_stop(recording, sig);
 }
 
+static struct recorder *flight;	/* set before the BPF load: an early SIGUSR1 still counts */
+
 static void on_usr1(int sig)
 {
-	recorder_trigger(recording);
+	recorder_trigger(flight);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -517,12 +519,13 @@ static int exit_status(const struct record_result *res)
 /* new -> prepare -> load -> attach -> run; signals stop the run only. */
 static int record(struct recorder *r, struct rec_opts *o)
 {
+	flight = r;
+	if (o->rec.flight_bytes)	/* else SIGUSR1 during the load would kill us */
+		setup_usr1();
 	if (recorder_prepare(r) || recorder_load(r) || recorder_attach(r))
 		return -1;
 	recording = r;
 	setup_signals();
-	if (o->rec.flight_bytes)
-		setup_usr1();
 	warn_unreplayable(&o->rec);
 	if (!o->quiet)
 		print_start(r, o);

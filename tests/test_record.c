@@ -1330,6 +1330,12 @@ static void test_record_flight_no_trigger(void)
 	ASSERT_STRCONTAINS(e, " MB of events held at the end\n", "with what was held");
 	ASSERT_EQ(count_lines(e), 1, "in one line");
 	free(e);
+	/* a SIGUSR1 while the BPF programs load is a trigger too, not SIGUSR1's default death */
+	unlink(trace);
+	ASSERT_EQ(run_cmd(NULL, err, "%s record -q --flight-recorder 1M -o %s -- sleep 1.5 & "
+			  "sleep 0.1; kill -USR1 $!; wait $!", mmreplay_bin(), trace), 0,
+		  "SIGUSR1 during the load: record goes on");
+	ASSERT_TRUE(access(trace, F_OK) == 0, "and writes the trace");
 }
 
 /*
