@@ -31,6 +31,7 @@ struct tstate {
 	struct pend pend;
 	__u64 mm;		/* its current mm */
 	int dead;
+	size_t kfault;		/* 1 + index of its last op, a kernel-mode touch; 0: none */
 };
 
 struct bld {
@@ -357,6 +358,29 @@ static void on_fault(struct bld *b, const struct mmr_event *ev)
 	o = op_add(b, t, ROP_TOUCH, ev->h.ts);
 	o->a[0] = addr & ~(__u64)(b->p->page_size - 1);
 	o->a[1] = !!(mmr_ev_u64(ev, F_ERROR_CODE) & 2);
+	o->a[2] = ((const struct mmr_common *)ev->data)->type == MMR_K_PAGE_FAULT_KERNEL;
+	b->ts[t].kfault = o->a[2] && o != &b->spare ? (size_t)(o - b->p->ops) + 1 : 0;
+}
+
+/*
+ * A fault the kernel took on a user address: a touch made from the kernel
+ * too (a syscall that copies to or from the page).  One inside a recorded
+ * syscall is that call's own: replayed, the call takes it again.
+ */
+static void on_kernel_fault(struct bld *b, const struct mmr_event *ev)
+{
+	int t = task_of(b, ev);
+	__u64 page = mmr_ev_u64(ev, F_ADDRESS) & ~(__u64)(b->p->page_size - 1);
+	const struct rop *last;
+
+	if (t < 0 || b->ts[t].pend.used)
+		return;
+	/* a copy retried after its atomic try failed (diff/dtrace.c): one touch */
+	last = b->ts[t].kfault ? &b->p->ops[b->ts[t].kfault - 1] : NULL;
+	if (last && last == &b->p->ops[b->p->nr_ops - 1] && last->a[0] == page &&
+	    last->a[1] == !!(mmr_ev_u64(ev, F_ERROR_CODE) & 2))
+		return;
+	on_fault(b, ev);
 }
 
 static int in_syscall(struct bld *b, int tid, int nr)
@@ -532,6 +556,9 @@ static void on_event(struct bld *b, const struct mmr_event *ev)
 		break;
 	case MMR_K_PAGE_FAULT_USER:
 		on_fault(b, ev);
+		break;
+	case MMR_K_PAGE_FAULT_KERNEL:
+		on_kernel_fault(b, ev);
 		break;
 	case MMR_K_RSS_STAT:
 		on_rss(b, ev);

@@ -266,6 +266,32 @@ static void test_replay_round_trip_threads(void)
 }
 
 /*
+ * read() into freshly mapped memory, as sort and python do: the kernel's
+ * copy_to_user makes the pages (page_fault_kernel, no user fault), and
+ * write() from untouched memory reads them in kernel mode.  The replay
+ * takes the same faults from the kernel, so every op is equivalent.
+ */
+static void test_replay_round_trip_read_into_mmap(void)
+{
+	char *text;
+
+	if (!need_bpf() || record_workload("read_into_mmap", ""))
+		return;
+	run_cmd(tmp_path("kfaults.txt"), NULL, "%s show -k page_fault_kernel %s", mmreplay_bin(),
+		tmp_path("rt.trace"));
+	text = slurp(tmp_path("kfaults.txt"));
+	ASSERT_TRUE(text && strstr(text, "error_code=0x2"), "the recording has kernel-mode write faults");
+	free(text);
+	replay_compare("read_into_mmap", 0);
+	run_cmd(tmp_path("kfaults.txt"), NULL, "%s show -k page_fault_kernel %s", mmreplay_bin(),
+		tmp_path("rt-replay.trace"));
+	text = slurp(tmp_path("kfaults.txt"));
+	ASSERT_TRUE(text && strstr(text, "error_code=0x2") && strstr(text, "error_code=0x0"),
+		    "the replay takes kernel-mode write and read faults too");
+	free(text);
+}
+
+/*
  * cow_pageout_truncate swaps: recorded with swap on, replayed with none, so
  * the replay must set up (and remove) a temporary swap file itself.
  */
@@ -978,6 +1004,7 @@ int main(int argc, char **argv)
 		TEST(test_replay_round_trip_mixed_maps),
 		TEST(test_replay_round_trip_threads),
 		TEST(test_replay_round_trip_cow_swap),
+		TEST(test_replay_round_trip_read_into_mmap),
 		TEST(test_replay_order_free),
 		TEST(test_replay_explore_deterministic),
 		TEST(test_replay_explore_unchecked),
