@@ -262,13 +262,26 @@ static void on_path(struct bld *b, const struct mmr_event *ev)
 		snprintf(pd->path, sizeof(pd->path), "%.*s", MMR_PATH_MAX - 1, s->path);
 }
 
+/*
+ * The file a call was about.  A mapping's own file (the VMA at mmap's
+ * result) is the truth; the one read from the fd table at the call's entry
+ * can be a stale slot of fd_array (bpf/mmreplay.bpf.c), seen as a pipe
+ * of size 0 behind every mmap of a process, whose stand-in then SIGBUSes.
+ */
+static const struct mmr_file_id *call_file(const struct pend *pd, const struct mmr_sys_exit *x)
+{
+	if (is_open(pd->e.nr) || (pd->e.nr == NR_MMAP && x->file.valid))
+		return &x->file;
+	return &pd->e.file;
+}
+
 static __u32 op_file(struct bld *b, const struct pend *pd, const struct mmr_sys_exit *x)
 {
 	if (is_open(pd->e.nr))
 		return x->ret >= 0 ? file_of(b, &x->file) : 0;
 	if (pd->e.nr == NR_TRUNCATE)
 		return path_file(b, pd->path);
-	return file_of(b, &pd->e.file);
+	return file_of(b, call_file(pd, x));
 }
 
 static void on_exit_sys(struct bld *b, const struct mmr_event *ev)
@@ -292,7 +305,7 @@ static void on_exit_sys(struct bld *b, const struct mmr_event *ev)
 	memcpy(o->a, pd->e.args, sizeof(o->a));
 	o->ret = x->ret;
 	o->file = op_file(b, pd, x);
-	o->fsize = is_open(x->nr) ? x->file.size : pd->e.file.size;
+	o->fsize = call_file(pd, x)->size;
 	if (is_open(x->nr))
 		path_note(b, pd->path, o->file);
 	if (x->nr == NR_MEMFD_CREATE)
