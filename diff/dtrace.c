@@ -97,6 +97,9 @@ struct bld {
 	__s64 rss_delta;	/* of the event at hand; rss_known: it had a value before */
 	int rss_known;
 	int runs, untyped;
+	/* processes in exit_group: who called it, and that call's cause */
+	struct { int tgid, task; __u8 anchor; __u64 cause_ts; } gexit[64];
+	int nr_gexit;
 	char *err;
 	size_t errlen;
 	/*
@@ -528,6 +531,35 @@ static void on_enter(struct bld *b, struct dthread *th, const struct mmr_event *
 		th->anchor = own_nr(b, th, e->nr) ? AN_OWN : AN_OTHER;
 	if (th->anchor == AN_OWN)
 		b->marks[th->mark].ran = 1;
+	if (e->nr == NR_EXIT_GROUP && b->nr_gexit < (int)(sizeof(b->gexit) / sizeof(b->gexit[0])))
+		b->gexit[b->nr_gexit++] = (typeof(b->gexit[0])){ ev->h.tgid, th->task, th->anchor,
+								 th->cause_ts };
+}
+
+/*
+ * A thread of a process in exit_group, killed without a call of its own:
+ * what it does from then on is the exit's.  Whichever thread drops the mm
+ * last tears it down (mmput), so the teardown counts as it does for the
+ * caller of exit_group, not for the op the killed thread ran last.
+ */
+static int group_exit(struct bld *b, struct dthread *th, const struct mmr_event *ev, int task)
+{
+	int type = ((const struct mmr_common *)ev->data)->type;
+
+	for (int i = b->nr_gexit - 1; i >= 0; i--) {
+		if (b->gexit[i].tgid != (int)ev->h.tgid || b->gexit[i].task < 0)
+			continue;
+		if (b->gexit[i].task != th->task) {
+			th->in_exit = 1;
+			th->anchor = b->gexit[i].anchor;
+			th->cause_ts = b->gexit[i].cause_ts;
+			task = b->gexit[i].task;
+		}
+		if (type == MMR_K_EXIT_MMAP)	/* torn down: the process is gone */
+			b->gexit[i].task = -1;
+		break;
+	}
+	return task;
 }
 
 static void on_exit_sys(struct bld *b, struct dthread *th, const struct mmr_event *ev)
@@ -674,6 +706,8 @@ static void on_event(struct bld *b, struct dthread *th, int task, int foreign,
 
 	if (!foreign && kfault_retry(th, ev, b->d->page_size))
 		return;
+	if (!foreign && b->nr_gexit && c->type != MMR_K_SYS_ENTER && c->type != MMR_K_SYS_EXIT)
+		task = group_exit(b, th, ev, task);
 	switch (c->type) {
 	case MMR_K_SYS_ENTER:
 		if (!foreign)

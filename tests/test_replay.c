@@ -329,6 +329,24 @@ static void test_replay_round_trip_script_exec(void)
 }
 
 /*
+ * exit_group while a thread still works (xz -T2): recorded, the killed
+ * thread drops the mm last and tears it down; replayed, the caller of
+ * exit_group may.  The teardown counts for the exit either way.
+ */
+static void test_replay_round_trip_exit_while_busy(void)
+{
+	char *js;
+	int rc;
+
+	if (!need_bpf() || record_workload("exit_while_busy", ""))
+		return;
+	js = replay_json(tmp_path("rt.trace"), tmp_path("rt-replay.trace"), "", &rc);
+	printf("  exit_while_busy: %s", js);
+	fidelity_compare(js, rc, 0);
+	free(js);
+}
+
+/*
  * cow_pageout_truncate swaps: recorded with swap on, replayed with none, so
  * the replay must set up (and remove) a temporary swap file itself.
  */
@@ -1043,6 +1061,7 @@ int main(int argc, char **argv)
 		TEST(test_replay_round_trip_cow_swap),
 		TEST(test_replay_round_trip_read_into_mmap),
 		TEST(test_replay_round_trip_script_exec),
+		TEST(test_replay_round_trip_exit_while_busy),
 		TEST(test_replay_order_free),
 		TEST(test_replay_explore_deterministic),
 		TEST(test_replay_explore_unchecked),
