@@ -53,6 +53,7 @@ enum mmr_kind {
 	MMR_K_SNAP_END,
 	/* appended after the snapshot kinds so that older traces keep their ids */
 	MMR_K_ZAP_DONE,		/* unmap_page_range returned (fexit or kretprobe) */
+	MMR_K_PAGE_FAULT_KERNEL,	/* a fault the kernel took on a user address */
 	MMR_K_NR,
 };
 

@@ -507,6 +507,22 @@ int tp_page_fault_user(void *ctx)
 	return emit_raw(ctx, PAGE_FAULT_RECORD_END(), MMR_K_PAGE_FAULT_USER, current_mm_hash());
 }
 
+/*
+ * A fault the kernel takes on a user address (copy_to_user in read() into
+ * memory just mapped, ...) makes pages as a user fault does; replay must
+ * see where.  Faults on kernel addresses (the upper half) are not the
+ * task's memory.  The record starts with the 8-byte trace_entry.
+ */
+SEC("tracepoint/exceptions/page_fault_kernel")
+int tp_page_fault_kernel(void *ctx)
+{
+	__u64 addr = *(__u64 *)(ctx + 8);
+
+	if (addr >> 63 || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	return emit_raw(ctx, PAGE_FAULT_RECORD_END(), MMR_K_PAGE_FAULT_KERNEL, current_mm_hash());
+}
+
 RAW_TP(migrate, set_migration_pte, MMR_K_SET_MIGRATION_PTE, trace_event_raw_migration_pte, order)
 RAW_TP(migrate, remove_migration_pte, MMR_K_REMOVE_MIGRATION_PTE, trace_event_raw_migration_pte, order)
 RAW_TP(mmap_lock, mmap_lock_start_locking, MMR_K_MMAP_LOCK_START, trace_event_raw_mmap_lock, write)

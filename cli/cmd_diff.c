@@ -272,6 +272,7 @@ static void print_plain(const struct ddiff *x, const struct diff_opts *o, const 
 			continue;
 		printf("  %-28s %10llu %10llu  (counted, not compared)\n",
 		       k == MMR_K_RSS_STAT ? "rss_stat file, shmem (net)" :
+		       k == MMR_K_PAGE_FAULT_KERNEL ? "page_fault_kernel file reads" :
 		       "page_fault_user file reads", (unsigned long long)x->kinds[k].cached[0],
 		       (unsigned long long)x->kinds[k].cached[1]);
 		counted = 1;
@@ -447,6 +448,7 @@ static void print_json(const struct ddiff *x, const struct diff_opts *o, const c
 	for (int k = 1; k < MMR_K_NR; k++)
 		if (x->kinds[k].cached[0] || x->kinds[k].cached[1])
 			json_summary(w, k == MMR_K_RSS_STAT ? "rss_stat file, shmem" :
+				     k == MMR_K_PAGE_FAULT_KERNEL ? "page_fault_kernel file reads" :
 				     "page_fault_user file reads", x->kinds[k].cached[0],
 				     x->kinds[k].cached[1], 0);
 	jsonw_end_array(w);

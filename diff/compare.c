@@ -39,6 +39,7 @@ static const struct { int kind; const char *verb, *noun; } phrases[] = {
 	{ MMR_K_REMOVE_MIGRATION_PTE, "removes", "migration entries" },
 	{ MMR_K_EXIT_MMAP, "tears down", "mms" },
 	{ MMR_K_PAGE_FAULT_USER, "takes", "page faults" },
+	{ MMR_K_PAGE_FAULT_KERNEL, "takes", "kernel-mode page faults" },
 	{ MMR_K_FAULT_DONE, "completes", "faults" },
 };
 
@@ -634,6 +635,7 @@ int dkind_per_trace(int kind)
 int dkey_per_trace(const struct dkey *k)
 {
 	return dkind_per_trace(k->kind) || ((k->kind == MMR_K_PAGE_FAULT_USER ||
+					     k->kind == MMR_K_PAGE_FAULT_KERNEL ||
 					     k->kind == MMR_K_RSS_STAT) && k->flag & DK_CACHE);
 }
 
@@ -659,6 +661,7 @@ static void key_detail(const struct dkey *k, char *buf, size_t len)
 		snprintf(buf, len, " = %d", k->val);
 		break;
 	case MMR_K_PAGE_FAULT_USER:
+	case MMR_K_PAGE_FAULT_KERNEL:
 		snprintf(buf, len, " %s%s", k->flag & 1 ? "write" : "read",
 			 k->flag & 2 ? " protection" : "");
 		break;

@@ -52,6 +52,7 @@ struct dthread {
 	struct mmr_sys_enter enter;	/* the syscall in flight */
 	__u64 enter_ts;
 	int mark;		/* replay: index in marks of its current op, -1 */
+	__u64 kfault;		/* the last event was this kernel-mode fault (address | write) */
 };
 
 /* A replay op mark. */
@@ -96,6 +97,9 @@ struct bld {
 	__s64 rss_delta;	/* of the event at hand; rss_known: it had a value before */
 	int rss_known;
 	int runs, untyped;
+	/* processes in exit_group: who called it, and that call's cause */
+	struct { int tgid, task; __u8 anchor; __u64 cause_ts; } gexit[64];
+	int nr_gexit;
 	char *err;
 	size_t errlen;
 	/*
@@ -370,6 +374,7 @@ static int key_of(struct bld *b, const struct mmr_event *ev, struct dkey *k, __u
 	*addr = 0;
 	switch (c->type) {
 	case MMR_K_PAGE_FAULT_USER:
+	case MMR_K_PAGE_FAULT_KERNEL:
 		*addr = mmr_ev_u64(ev, F_ADDRESS);
 		v = mmr_ev_u64(ev, F_ERROR_CODE);
 		k->flag = (!!(v & 2)) | (v & 1) << 1;	/* write, protection */
@@ -526,6 +531,35 @@ static void on_enter(struct bld *b, struct dthread *th, const struct mmr_event *
 		th->anchor = own_nr(b, th, e->nr) ? AN_OWN : AN_OTHER;
 	if (th->anchor == AN_OWN)
 		b->marks[th->mark].ran = 1;
+	if (e->nr == NR_EXIT_GROUP && b->nr_gexit < (int)(sizeof(b->gexit) / sizeof(b->gexit[0])))
+		b->gexit[b->nr_gexit++] = (typeof(b->gexit[0])){ ev->h.tgid, th->task, th->anchor,
+								 th->cause_ts };
+}
+
+/*
+ * A thread of a process in exit_group, killed without a call of its own:
+ * what it does from then on is the exit's.  Whichever thread drops the mm
+ * last tears it down (mmput), so the teardown counts as it does for the
+ * caller of exit_group, not for the op the killed thread ran last.
+ */
+static int group_exit(struct bld *b, struct dthread *th, const struct mmr_event *ev, int task)
+{
+	int type = ((const struct mmr_common *)ev->data)->type;
+
+	for (int i = b->nr_gexit - 1; i >= 0; i--) {
+		if (b->gexit[i].tgid != (int)ev->h.tgid || b->gexit[i].task < 0)
+			continue;
+		if (b->gexit[i].task != th->task) {
+			th->in_exit = 1;
+			th->anchor = b->gexit[i].anchor;
+			th->cause_ts = b->gexit[i].cause_ts;
+			task = b->gexit[i].task;
+		}
+		if (type == MMR_K_EXIT_MMAP)	/* torn down: the process is gone */
+			b->gexit[i].task = -1;
+		break;
+	}
+	return task;
 }
 
 static void on_exit_sys(struct bld *b, struct dthread *th, const struct mmr_event *ev)
@@ -598,6 +632,33 @@ static void on_fork(struct bld *b, const struct mmr_event *ev)
 		reg_copy(b, ev->h.mm, f->child_mm);
 }
 
+static int is_fault(int kind)
+{
+	return kind == MMR_K_PAGE_FAULT_USER || kind == MMR_K_PAGE_FAULT_KERNEL;
+}
+
+/*
+ * The kernel's copy from user memory into a file (generic_perform_write)
+ * first copies with page faults disabled: that fault fails at once (no
+ * handle_mm_fault), then the page is faulted in and the copy retried.  So
+ * a kernel-mode fault right after the same one, on the same page, is a
+ * retry that left memory as it was: one fault, as a pipe's write() or the
+ * replay's takes it.
+ */
+static int kfault_retry(struct dthread *th, const struct mmr_event *ev, long page_size)
+{
+	const struct mmr_common *c = ev->data;
+	__u64 key, last = th->kfault;
+
+	th->kfault = 0;
+	if (c->type != MMR_K_PAGE_FAULT_KERNEL)
+		return 0;
+	key = (mmr_ev_u64(ev, F_ADDRESS) & ~(__u64)(page_size - 1)) |
+	      !!(mmr_ev_u64(ev, F_ERROR_CODE) & 2);
+	th->kfault = key;
+	return key == last;
+}
+
 /* A kernel event of a task's thread (or of a kernel thread on a task's mm). */
 static void on_kernel(struct bld *b, struct dthread *th, int task, int foreign,
 		      const struct mmr_event *ev)
@@ -612,9 +673,11 @@ static void on_kernel(struct bld *b, struct dthread *th, int task, int foreign,
 	in = addr && relocate(b, ev->h.mm, addr, &k);
 	/* a read of a file page faults or not by the page cache; a write protection
 	 * fault or not by whether a read mapped the page before */
-	if (c->type == MMR_K_PAGE_FAULT_USER && in && (k.role == R_FILE || k.role == R_FILE_SHARED))
+	if (is_fault(c->type) && in && (k.role == R_FILE || k.role == R_FILE_SHARED))
 		k.flag = k.flag & 1 ? 1 : DK_CACHE;
-	if (!foreign && c->type == MMR_K_PAGE_FAULT_USER) {
+	/* the kernel's fault in a syscall not traced (read()) is a cause; in a traced one, the call's */
+	if (!foreign && (c->type == MMR_K_PAGE_FAULT_USER ||
+			 (c->type == MMR_K_PAGE_FAULT_KERNEL && !th->enter_ts))) {
 		th->anchor = !in ? AN_FAULT_OUT : k.flag & DK_CACHE ? AN_FAULT_CACHE : AN_FAULT_IN;
 		th->cause_ts = ev->h.ts;
 	} else if (!foreign && c->type == MMR_K_UNMAP_PAGE_RANGE) {
@@ -641,6 +704,10 @@ static void on_event(struct bld *b, struct dthread *th, int task, int foreign,
 {
 	const struct mmr_common *c = ev->data;
 
+	if (!foreign && kfault_retry(th, ev, b->d->page_size))
+		return;
+	if (!foreign && b->nr_gexit && c->type != MMR_K_SYS_ENTER && c->type != MMR_K_SYS_EXIT)
+		task = group_exit(b, th, ev, task);
 	switch (c->type) {
 	case MMR_K_SYS_ENTER:
 		if (!foreign)

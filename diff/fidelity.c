@@ -218,6 +218,8 @@ static int skip_reason(const struct rplan *p, const struct rop *o, int in)
 		return FS_CLOSE;
 	if (o->nr == NR_BRK && !o->a[0])
 		return FS_QUERY;
+	if (o->nr == NR_OPEN || o->nr == NR_OPENAT || o->nr == NR_OPENAT2)
+		return FS_OPEN;
 	if (o->nr == NR_MADVISE && (o->a[2] == MADV_HWPOISON_ || o->a[2] == MADV_SOFT_OFFLINE_))
 		return FS_REFUSED;
 	if (fd_call(o))
@@ -279,6 +281,8 @@ const char *fskip_text(int reason)
 		[FS_FAILED] = "failed when recorded: nothing to rebuild",
 		[FS_CLOSE] = "closed an fd the replay never opened: no effect on memory",
 		[FS_QUERY] = "brk(0), a query: no effect on memory",
+		[FS_OPEN] = "opened a file the recording does not name (its fd table could not be "
+			    "read): opening maps nothing; the calls on the fd are judged themselves",
 		[FS_OUTSIDE] = "on memory no recorded operation mapped (exec's: program image, "
 			       "stack, loader): not rebuilt",
 		[FS_RANGE] = "on memory a recorded operation mapped, not mapped in the replay",
@@ -294,7 +298,7 @@ const char *fskip_name(int reason)
 {
 	static const char *const n[FS_NR] = {
 		[FS_FAILED] = "failed_when_recorded", [FS_CLOSE] = "close_unknown_fd",
-		[FS_QUERY] = "query",
+		[FS_QUERY] = "query", [FS_OPEN] = "open_unnamed",
 		[FS_OUTSIDE] = "outside_rebuilt_memory", [FS_RANGE] = "range_not_mapped",
 		[FS_FD] = "fd_unknown", [FS_REFUSED] = "refused", [FS_OTHER] = "not_rebuilt",
 	};
@@ -305,7 +309,7 @@ const char *fskip_name(int reason)
 int fskip_benign(int reason)
 {
 	return reason == FS_FAILED || reason == FS_CLOSE || reason == FS_QUERY ||
-	       reason == FS_OUTSIDE;
+	       reason == FS_OPEN || reason == FS_OUTSIDE;
 }
 
 /* The differences of x, in diff's words: its verdicts, or the ops that differ. */

@@ -23,6 +23,7 @@ enum fskip {
 	FS_FAILED,	/* failed when recorded: nothing to rebuild (no effect) */
 	FS_CLOSE,	/* close of an fd the replay never opened: no effect on memory */
 	FS_QUERY,	/* brk(0): no effect on memory */
+	FS_OPEN,	/* an open whose file the recording does not name: no effect on memory */
 	FS_OUTSIDE,	/* on memory no recorded op mapped (exec's): not rebuilt */
 	FS_RANGE,	/* on memory a recorded op mapped, not mapped here */
 	FS_FD,		/* an fd that is not a file the replay knows (inherited, pipe...) */

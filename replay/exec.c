@@ -224,17 +224,56 @@ static void on_fault_signal(int sig)
 	raise(sig);
 }
 
-static void touch(__u64 addr, int write)
+/* /dev/zero and a pipe, for touches the kernel makes; opened once, shared by the tree */
+static int zero_fd = -1, kpipe[2] = { -1, -1 };
+
+static void kernel_touch_init(void)
+{
+	if (zero_fd < 0)
+		zero_fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	if (kpipe[0] < 0 && pipe2(kpipe, O_CLOEXEC | O_NONBLOCK))
+		kpipe[0] = kpipe[1] = -1;
+}
+
+/*
+ * The recording's fault came from the kernel (copy_to_user in a read()
+ * into fresh memory, copy_from_user in a write()): a syscall that copies
+ * one byte to the page (clear_user, from /dev/zero) or from it (into a
+ * pipe, drained at once) takes the same fault in kernel mode.  Each
+ * process writes one byte before reading one, so the shared pipe never
+ * runs dry.
+ */
+static void kernel_touch(__u64 addr, int store)
+{
+	char c;
+	ssize_t r;
+
+	if (store) {
+		r = read(zero_fd, (void *)addr, 1);
+	} else {
+		r = write(kpipe[1], (void *)addr, 1);
+		if (r == 1 && read(kpipe[0], &c, 1) != 1)
+			r = -1;
+	}
+	if (r != 1)
+		COUNT(touch_fault, 1);
+}
+
+static void touch(__u64 addr, const struct rop *o)
 {
 	sigjmp_buf jb;
 
+	if (o->a[2]) {
+		kernel_touch(addr, o->a[1]);
+		return;
+	}
 	if (sigsetjmp(jb, 0)) {
 		guard = NULL;
 		COUNT(touch_fault, 1);
 		return;
 	}
 	guard = &jb;
-	if (write)
+	if (o->a[1])
 		__atomic_fetch_add((char *)addr, 0, __ATOMIC_RELAXED);
 	else
 		(void)*(volatile char *)addr;
@@ -351,7 +390,7 @@ static void exec_op(__u32 id)
 		if (!rep)
 			COUNT(touch_outside, 1);
 		else
-			touch(rep, o->a[1]);
+			touch(rep, o);
 		break;
 	case ROP_PAGEOUT:
 		mark(id, o, xlate(o->a[0]));
@@ -426,7 +465,7 @@ static void touch_batch(__u32 id, size_t n, __u64 delta)
 	syscall(SYS_prctl, MMR_MARK_OP, id, o->task, o->a[0] + delta, n,
 		MMR_MARK_WHAT(ROP_TOUCH, 0));
 	for (size_t k = 0; k < n; k++)
-		touch(o[k].a[0] + delta, o[k].a[1]);
+		touch(o[k].a[0] + delta, &o[k]);
 	COUNT(touches, n);
 	COUNT(ops, n);
 }
@@ -620,6 +659,7 @@ int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const stru
 		return -1;
 	}
 	proc_init(o->scratch);
+	kernel_touch_init();
 	syscall(SYS_prctl, MMR_MARK_RUN, idx, run->a, run->b, run->perturb);
 	t0 = mmr_clock_ns();
 	SH->release_ns = t0;

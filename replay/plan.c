@@ -31,6 +31,7 @@ struct tstate {
 	struct pend pend;
 	__u64 mm;		/* its current mm */
 	int dead;
+	size_t kfault;		/* 1 + index of its last op, a kernel-mode touch; 0: none */
 };
 
 struct bld {
@@ -261,13 +262,26 @@ static void on_path(struct bld *b, const struct mmr_event *ev)
 		snprintf(pd->path, sizeof(pd->path), "%.*s", MMR_PATH_MAX - 1, s->path);
 }
 
+/*
+ * The file a call was about.  A mapping's own file (the VMA at mmap's
+ * result) is the truth; the one read from the fd table at the call's entry
+ * can be a stale slot of fd_array (bpf/mmreplay.bpf.c), seen as a pipe
+ * of size 0 behind every mmap of a process, whose stand-in then SIGBUSes.
+ */
+static const struct mmr_file_id *call_file(const struct pend *pd, const struct mmr_sys_exit *x)
+{
+	if (is_open(pd->e.nr) || (pd->e.nr == NR_MMAP && x->file.valid))
+		return &x->file;
+	return &pd->e.file;
+}
+
 static __u32 op_file(struct bld *b, const struct pend *pd, const struct mmr_sys_exit *x)
 {
 	if (is_open(pd->e.nr))
 		return x->ret >= 0 ? file_of(b, &x->file) : 0;
 	if (pd->e.nr == NR_TRUNCATE)
 		return path_file(b, pd->path);
-	return file_of(b, &pd->e.file);
+	return file_of(b, call_file(pd, x));
 }
 
 static void on_exit_sys(struct bld *b, const struct mmr_event *ev)
@@ -291,7 +305,7 @@ static void on_exit_sys(struct bld *b, const struct mmr_event *ev)
 	memcpy(o->a, pd->e.args, sizeof(o->a));
 	o->ret = x->ret;
 	o->file = op_file(b, pd, x);
-	o->fsize = is_open(x->nr) ? x->file.size : pd->e.file.size;
+	o->fsize = call_file(pd, x)->size;
 	if (is_open(x->nr))
 		path_note(b, pd->path, o->file);
 	if (x->nr == NR_MEMFD_CREATE)
@@ -357,6 +371,29 @@ static void on_fault(struct bld *b, const struct mmr_event *ev)
 	o = op_add(b, t, ROP_TOUCH, ev->h.ts);
 	o->a[0] = addr & ~(__u64)(b->p->page_size - 1);
 	o->a[1] = !!(mmr_ev_u64(ev, F_ERROR_CODE) & 2);
+	o->a[2] = ((const struct mmr_common *)ev->data)->type == MMR_K_PAGE_FAULT_KERNEL;
+	b->ts[t].kfault = o->a[2] && o != &b->spare ? (size_t)(o - b->p->ops) + 1 : 0;
+}
+
+/*
+ * A fault the kernel took on a user address: a touch made from the kernel
+ * too (a syscall that copies to or from the page).  One inside a recorded
+ * syscall is that call's own: replayed, the call takes it again.
+ */
+static void on_kernel_fault(struct bld *b, const struct mmr_event *ev)
+{
+	int t = task_of(b, ev);
+	__u64 page = mmr_ev_u64(ev, F_ADDRESS) & ~(__u64)(b->p->page_size - 1);
+	const struct rop *last;
+
+	if (t < 0 || b->ts[t].pend.used)
+		return;
+	/* a copy retried after its atomic try failed (diff/dtrace.c): one touch */
+	last = b->ts[t].kfault ? &b->p->ops[b->ts[t].kfault - 1] : NULL;
+	if (last && last == &b->p->ops[b->p->nr_ops - 1] && last->a[0] == page &&
+	    last->a[1] == !!(mmr_ev_u64(ev, F_ERROR_CODE) & 2))
+		return;
+	on_fault(b, ev);
 }
 
 static int in_syscall(struct bld *b, int tid, int nr)
@@ -532,6 +569,9 @@ static void on_event(struct bld *b, const struct mmr_event *ev)
 		break;
 	case MMR_K_PAGE_FAULT_USER:
 		on_fault(b, ev);
+		break;
+	case MMR_K_PAGE_FAULT_KERNEL:
+		on_kernel_fault(b, ev);
 		break;
 	case MMR_K_RSS_STAT:
 		on_rss(b, ev);

@@ -248,15 +248,22 @@ static void fd_put(long rec, int rep, __u32 file)
 	pthread_mutex_unlock(&P.lock);
 }
 
-/* The replay fd for a recorded fd; a file never opened here opens its stand-in. */
-static int fd_of(long rec, __u32 file, __u64 size)
+/*
+ * The replay fd for a recorded fd; a file never opened here opens its
+ * stand-in, and for an mmap (mapped: its file is the VMA's, which outranks
+ * the open's fd-table read, replay/plan.c) so does one its open named
+ * otherwise.
+ */
+static int fd_of(long rec, __u32 file, __u64 size, int mapped)
 {
 	int i, rep;
 
 	pthread_mutex_lock(&P.lock);
 	i = fd_find(rec);
 	rep = i >= 0 ? P.fds[i].rep : -1;
-	if (i >= 0 && P.fds[i].file)
+	if (i >= 0 && mapped && file && P.fds[i].file && P.fds[i].file != file)
+		rep = -1;
+	else if (i >= 0 && P.fds[i].file)
 		grow_file(rep, size);
 	pthread_mutex_unlock(&P.lock);
 	if (rep >= 0 || !file)
@@ -317,7 +324,7 @@ static int do_mmap(__u32 id, const struct rop *o)
 	if (o->ret < 0)
 		return -1;	/* failed when recorded: nothing to rebuild */
 	if (!(o->a[3] & MAP_ANONYMOUS)) {
-		fd = fd_of((int)o->a[4], o->file, o->fsize);
+		fd = fd_of((int)o->a[4], o->file, o->fsize, 1);
 		if (fd < 0)
 			return -1;
 	}
@@ -451,7 +458,7 @@ static int do_close(__u32 id, const struct rop *o)
 
 static int do_fd_call(__u32 id, const struct rop *o)
 {
-	int fd = fd_of((int)o->a[0], o->file, 0);
+	int fd = fd_of((int)o->a[0], o->file, 0, 0);
 
 	if (fd < 0)
 		return -1;
@@ -563,9 +570,9 @@ void replay_prepare(const struct rop *o)
 		P.hold = sys(SYS_mmap, o->ret, page_up(o->a[2]), PROT_NONE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	else if (o->nr == NR_MMAP && !(o->a[3] & MAP_ANONYMOUS) && o->ret >= 0)
-		fd_of((int)o->a[4], o->file, o->fsize);
+		fd_of((int)o->a[4], o->file, o->fsize, 1);
 	else if (o->nr == NR_FTRUNCATE || o->nr == NR_FALLOCATE)
-		fd_of((int)o->a[0], o->file, 0);
+		fd_of((int)o->a[0], o->file, 0, 0);
 }
 
 int replay_syscall(__u32 id, const struct rop *o)

@@ -19,7 +19,7 @@
 
 enum rop_type {
 	ROP_SYSCALL,	/* nr, a[], ret as recorded */
-	ROP_TOUCH,	/* a[0] page address, a[1] 1 for a write */
+	ROP_TOUCH,	/* a[0] page address, a[1] 1 for a write, a[2] 1 from the kernel */
 	ROP_PAGEOUT,	/* reclaim: a[0] address, a[1] pages: MADV_PAGEOUT */
 	ROP_MIGRATE,	/* kernel migration: a[0] address, a[1] pages */
 	ROP_SPAWN,	/* fork/clone: child task in extra */

@@ -86,7 +86,7 @@ static void fid_event(struct fidelity *fd, const struct rplan *p, const struct m
 					   "was %u", fd->pend[i].op, rop_name(o), e->nr);
 			fd->pend[i].open = 0;
 		}
-	} else if (c->type == MMR_K_PAGE_FAULT_USER) {
+	} else if (c->type == MMR_K_PAGE_FAULT_USER || c->type == MMR_K_PAGE_FAULT_KERNEL) {
 		__u64 page = mmr_ev_u64(ev, F_ADDRESS) & ~(__u64)(p->page_size - 1);
 
 		if ((i = pend_of(fd, c->pid)) < 0 || !fd->pend[i].open)

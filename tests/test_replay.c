@@ -266,6 +266,87 @@ static void test_replay_round_trip_threads(void)
 }
 
 /*
+ * read() into freshly mapped memory, as sort and python do: the kernel's
+ * copy_to_user makes the pages (page_fault_kernel, no user fault), and
+ * write() from untouched memory reads them in kernel mode.  The replay
+ * takes the same faults from the kernel, so every op is equivalent.
+ */
+static void test_replay_round_trip_read_into_mmap(void)
+{
+	char *text;
+
+	if (!need_bpf() || record_workload("read_into_mmap", ""))
+		return;
+	run_cmd(tmp_path("kfaults.txt"), NULL, "%s show -k page_fault_kernel %s", mmreplay_bin(),
+		tmp_path("rt.trace"));
+	text = slurp(tmp_path("kfaults.txt"));
+	ASSERT_TRUE(text && strstr(text, "error_code=0x2"), "the recording has kernel-mode write faults");
+	free(text);
+	replay_compare("read_into_mmap", 0);
+	run_cmd(tmp_path("kfaults.txt"), NULL, "%s show -k page_fault_kernel %s", mmreplay_bin(),
+		tmp_path("rt-replay.trace"));
+	text = slurp(tmp_path("kfaults.txt"));
+	ASSERT_TRUE(text && strstr(text, "error_code=0x2") && strstr(text, "error_code=0x0"),
+		    "the replay takes kernel-mode write and read faults too");
+	free(text);
+}
+
+/*
+ * A bash script exec'ing another (pyenv's shims do): after bash moves the
+ * script to fd 255, the fd table read at a call's entry names a pipe of
+ * size 0 for each of ld.so's mmaps in the second bash.  The replay maps
+ * the file the VMA names, at its size, so ld.so's copy-on-write faults
+ * take pages instead of SIGBUS on an empty stand-in.
+ */
+static void test_replay_round_trip_script_exec(void)
+{
+	char a[512], b[512], cmd[2048], *js;
+	FILE *f;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(a, sizeof(a), "%s", tmp_path("first.sh"));
+	snprintf(b, sizeof(b), "%s", tmp_path("second.sh"));
+	f = fopen(a, "w");
+	if (!ASSERT_TRUE(f, "write the first script"))
+		return;
+	fprintf(f, "#!/usr/bin/env bash\nexec %s\n", b);
+	fclose(f);
+	f = fopen(b, "w");
+	if (!ASSERT_TRUE(f, "write the second script"))
+		return;
+	fprintf(f, "#!/usr/bin/env bash\nexit 0\n");
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "sh -c 'chmod +x %s %s && exec %s'", a, b, a);
+	js = record(tmp_path("rt.trace"), cmd);
+	if (!ASSERT_TRUE(!js, "record"))
+		return;
+	js = replay_json(tmp_path("rt.trace"), tmp_path("rt-replay.trace"), "", &rc);
+	printf("  script_exec: %s", js);
+	fidelity_compare(js, rc, 0);
+	free(js);
+}
+
+/*
+ * exit_group while a thread still works (xz -T2): recorded, the killed
+ * thread drops the mm last and tears it down; replayed, the caller of
+ * exit_group may.  The teardown counts for the exit either way.
+ */
+static void test_replay_round_trip_exit_while_busy(void)
+{
+	char *js;
+	int rc;
+
+	if (!need_bpf() || record_workload("exit_while_busy", ""))
+		return;
+	js = replay_json(tmp_path("rt.trace"), tmp_path("rt-replay.trace"), "", &rc);
+	printf("  exit_while_busy: %s", js);
+	fidelity_compare(js, rc, 0);
+	free(js);
+}
+
+/*
  * cow_pageout_truncate swaps: recorded with swap on, replayed with none, so
  * the replay must set up (and remove) a temporary swap file itself.
  */
@@ -978,6 +1059,9 @@ int main(int argc, char **argv)
 		TEST(test_replay_round_trip_mixed_maps),
 		TEST(test_replay_round_trip_threads),
 		TEST(test_replay_round_trip_cow_swap),
+		TEST(test_replay_round_trip_read_into_mmap),
+		TEST(test_replay_round_trip_script_exec),
+		TEST(test_replay_round_trip_exit_while_busy),
 		TEST(test_replay_order_free),
 		TEST(test_replay_explore_deterministic),
 		TEST(test_replay_explore_unchecked),

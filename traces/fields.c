@@ -19,6 +19,8 @@ static const struct field_spec {
 } specs[] = {
 	{ MMR_K_PAGE_FAULT_USER, F_ADDRESS, "address", 8, 8 },
 	{ MMR_K_PAGE_FAULT_USER, F_ERROR_CODE, "error_code", 24, 8 },
+	{ MMR_K_PAGE_FAULT_KERNEL, F_ADDRESS, "address", 8, 8 },
+	{ MMR_K_PAGE_FAULT_KERNEL, F_ERROR_CODE, "error_code", 24, 8 },
 	{ MMR_K_RSS_STAT, F_MEMBER, "member", 0, 0 },
 	{ MMR_K_RSS_STAT, F_SIZE, "size", 0, 0 },
 	{ MMR_K_LRU_INSERTION, F_PFN, "pfn", 0, 0 },
