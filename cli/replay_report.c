@@ -564,7 +564,7 @@ void replay_progress_break(void)
 
 /*
  * A plain replay: what it is doing and for how long, once it has taken
- * progress_after() seconds; its check is said only after something was.
+ * progress_after() seconds; the check's line always ends with a newline.
  */
 static void progress_plain(const struct replay_progress *pr, int tty)
 {
