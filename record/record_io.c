@@ -71,9 +71,15 @@ static char *tp_format(const struct kind_def *k)
 	return out;
 }
 
-/* How a field must be scrubbed, from its declaration ("type name"). */
-static char scrub_how(const char *decl, size_t len)
+/*
+ * How a field must be scrubbed, from its declaration ("type name").  The
+ * ip of a fault the kernel took (exceptions:page_fault_kernel) is kernel
+ * text: zeroed, as nothing reads it and it would give the KASLR offset away.
+ */
+static char scrub_how(const char *decl, size_t len, int kernel_ip)
 {
+	if (kernel_ip && len > 3 && !strncmp(decl + len - 3, " ip", 3))
+		return 'z';
 	if (memchr(decl, '*', len))
 		return 'p';
 	if (!strncmp(decl, "__data_loc", 10))
@@ -84,7 +90,7 @@ static char scrub_how(const char *decl, size_t len)
 }
 
 /* Fields of a tracepoint format that would leak kernel pointers. */
-static void build_scrub(struct scrub *s, const char *fmt)
+static void build_scrub(struct scrub *s, const char *fmt, int kernel_ip)
 {
 	const char *p = fmt;
 
@@ -97,7 +103,7 @@ static void build_scrub(struct scrub *s, const char *fmt)
 		p += 6;
 		if (!semi || !o || sscanf(o, "offset:%u;\tsize:%u;", &off, &size) != 2 || off < 8)
 			continue;
-		how = scrub_how(p, semi - p);
+		how = scrub_how(p, semi - p, kernel_ip);
 		if (how && s->nr < MMR_MAX_SCRUB) {
 			s->f[s->nr].off = off;
 			s->f[s->nr].size = size;
@@ -116,7 +122,8 @@ void record_read_formats(struct recorder *r)
 			continue;
 		r->tp_format[k->id] = tp_format(k);
 		if (r->tp_format[k->id])
-			build_scrub(&r->scrub[k->id], r->tp_format[k->id]);
+			build_scrub(&r->scrub[k->id], r->tp_format[k->id],
+				    k->id == MMR_K_PAGE_FAULT_KERNEL);
 	}
 }
 

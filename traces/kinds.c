@@ -193,7 +193,7 @@ const struct kind_def mmr_kinds[] = {
 		"user page fault: address, ip, x86 error code"),
 	TP_KIND(MMR_K_PAGE_FAULT_KERNEL, "exceptions", "page_fault_kernel", 1,
 		"kernel-mode fault on a user address (read() into fresh memory...): "
-		"address, ip, x86 error code"),
+		"address, x86 error code (ip, kernel text, zeroed)"),
 	TP_KIND(MMR_K_RSS_STAT, "kmem", "rss_stat", 1,
 		"rss counter change (MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES)"),
 	TP_KIND(MMR_K_LRU_INSERTION, "pagemap", "mm_lru_insertion", 1,
