@@ -27,19 +27,13 @@ static struct finding *finding_slot(struct findings *fs, __u64 nr)
 
 	fs->total++;
 	fs->pages += nr;
-	if (fs->nr == fs->cap) {
-		int cap = fs->cap ? fs->cap * 2 : 64;
-
-		if (cap > FINDINGS_MAX)
-			cap = FINDINGS_MAX;
-		if (cap == fs->cap || !(f = realloc(fs->v, cap * sizeof(*f)))) {
-			fs->not_stored++;
-			fs->pages_not_stored += nr;
-			return NULL;
-		}
-		fs->v = f;
-		fs->cap = cap;
+	if (fs->nr >= FINDINGS_MAX ||
+	    !(f = mmr_grow(fs->v, &fs->cap, fs->nr + 1, sizeof(*f), 64))) {
+		fs->not_stored++;
+		fs->pages_not_stored += nr;
+		return NULL;
 	}
+	fs->v = f;
 	f = &fs->v[fs->nr++];
 	memset(f, 0, sizeof(*f));
 	f->nr_pages = nr;
@@ -170,14 +164,9 @@ static void group_list(struct findings *fs, struct finding *f, __u64 addr, __u64
 
 	if (fs->listed >= LISTED_MAX)
 		return;		/* counted in nr_pages, printed as not listed */
-	if (f->nr_listed == f->cap_listed) {
-		__u64 cap = f->cap_listed ? f->cap_listed * 2 : 8;
-
-		if (!(p = realloc(f->pages, cap * sizeof(*p))))
-			return;
-		f->pages = p;
-		f->cap_listed = cap;
-	}
+	if (!(p = mmr_grow(f->pages, &f->cap_listed, f->nr_listed + 1, sizeof(*p), 8)))
+		return;
+	f->pages = p;
 	f->pages[f->nr_listed].addr = addr;
 	f->pages[f->nr_listed++].pfn = pfn;
 	fs->listed++;

@@ -42,7 +42,8 @@ struct finding {
 	int from_ledger;		/* drawn from the event ledgers (ledger.c) */
 	int group;			/* made by findings_page(): pages[] lists its pages */
 	struct finding_page *pages;	/* the first nr_listed of nr_pages */
-	__u64 nr_listed, cap_listed;
+	__u64 nr_listed;
+	size_t cap_listed;
 	char op[128];			/* what should have produced the right state */
 	char evidence[FINDING_EVIDENCE][224];
 	int nr_evidence;
@@ -75,7 +76,8 @@ struct coverage {
 /* The findings of one check, in the order found. */
 struct findings {
 	struct finding *v;
-	int nr, cap;
+	int nr;
+	size_t cap;
 	__u64 total;		/* findings (groups), incl. ones not stored */
 	__u64 pages;		/* pages of all findings, incl. ones not stored */
 	__u64 not_stored;	/* findings past FINDINGS_MAX (or out of memory): counted only */

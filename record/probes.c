@@ -131,14 +131,15 @@ static int kallsyms_has(const char *func)
 		if (!f)
 			return 0;
 		while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-			if (len + n + 1 > cap) {
-				cap = (len + n + 1) * 2;
-				syms = realloc(syms, cap);
-				if (!syms) {
-					fclose(f);
-					return 0;
-				}
+			char *grown = mmr_grow(syms, &cap, len + n + 1, 1, sizeof(buf));
+
+			if (!grown) {
+				free(syms);
+				syms = NULL;
+				fclose(f);
+				return 0;
 			}
+			syms = grown;
 			memcpy(syms + len, buf, n);
 			len += n;
 		}

@@ -27,20 +27,18 @@ int runs_read(const char *path, struct rrun **runs)
 	FILE *f = fopen(path, "r");
 	struct rrun r, *grown;
 	unsigned long long seed;
-	int n = 0, cap = 0;
+	size_t cap = 0;
+	int n = 0;
 
 	*runs = NULL;
 	while (f && fscanf(f, "%ld %ld %llu %d", &r.a, &r.b, &seed, &r.perturb) == 4) {
 		r.seed = seed;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(*runs, cap * sizeof(**runs));
-			if (!grown) {
-				fclose(f);
-				return -1;
-			}
-			*runs = grown;
+		grown = mmr_grow(*runs, &cap, n + 1, sizeof(**runs), 64);
+		if (!grown) {
+			fclose(f);
+			return -1;
 		}
+		*runs = grown;
 		(*runs)[n++] = r;
 	}
 	if (f)

@@ -8,6 +8,7 @@
 #include "test.h"
 #include "testlib.h"
 #include "check/check.h"
+#include "check/findings.h"
 #include "tracebuild.h"
 
 #define MM 0xabcdef12ULL
@@ -908,6 +909,24 @@ static void test_check_unchecked(void)
 	}
 }
 
+/* Past FINDINGS_MAX a finding is counted, not stored, and its pages still count. */
+static void test_check_findings_cap(void)
+{
+	struct findings fs = { 0 };
+	int extra = 5;
+
+	for (int i = 0; i < FINDINGS_MAX + extra; i++)
+		findings_add(&fs, V_LOST_MLOCK, 100, 0x1000, 100, i, 0x10000 + i * 4096ULL, i, 2,
+			     "mlock");
+	ASSERT_EQ(fs.nr, FINDINGS_MAX, "stored");
+	ASSERT_EQ(fs.total, FINDINGS_MAX + extra, "counted");
+	ASSERT_EQ(fs.not_stored, extra, "not_stored");
+	ASSERT_EQ(fs.pages, 2 * (FINDINGS_MAX + extra), "pages");
+	ASSERT_EQ(fs.pages_not_stored, 2 * extra, "pages_not_stored");
+	ASSERT_EQ(fs.v[FINDINGS_MAX - 1].ts, FINDINGS_MAX - 1, "the last stored is the last in");
+	findings_free(&fs);
+}
+
 static void test_check_cli(void)
 {
 	char out[512], err[512], *text;
@@ -973,6 +992,7 @@ int main(int argc, char **argv)
 		TEST(test_check_stranded_mlock_once),
 		TEST(test_check_grouped),
 		TEST(test_check_unchecked),
+		TEST(test_check_findings_cap),
 		TEST(test_check_cli),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);

@@ -613,15 +613,11 @@ static int heap_push(struct mmr_trace *t, struct heap_ent e)
 {
 	size_t i;
 
-	if (t->heap_len == t->heap_cap) {
-		size_t cap = t->heap_cap ? 2 * t->heap_cap : 4096;
-		void *n = realloc(t->heap, cap * sizeof(*t->heap));
+	void *n = mmr_grow(t->heap, &t->heap_cap, t->heap_len + 1, sizeof(*t->heap), 4096);
 
-		if (!n)
-			return -1;
-		t->heap = n;
-		t->heap_cap = cap;
-	}
+	if (!n)
+		return -1;
+	t->heap = n;
 	i = t->heap_len++;
 	while (i && ent_less(&e, &t->heap[(i - 1) / 2])) {
 		t->heap[i] = t->heap[(i - 1) / 2];
@@ -811,20 +807,6 @@ int mmr_trace_chunks(const struct mmr_trace *t)
 const struct mmr_schema *mmr_trace_schema(const struct mmr_trace *t)
 {
 	return &t->schema;
-}
-
-void *mmr_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
-{
-	size_t n = *cap ? *cap : first ? first : 1;
-
-	if (need <= *cap)
-		return arr;
-	while (n < need)
-		n *= 2;
-	arr = realloc(arr, n * size);
-	if (arr)
-		*cap = n;
-	return arr;
 }
 
 size_t mmr_lower(const void *base, size_t n, size_t stride, __u64 key)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "bpf/events.h"
+#include "traces/grow.h"
 
 #define MMR_FILE_MAGIC "MMRTRACE"
 #define MMR_FILE_VERSION 1
@@ -131,11 +132,6 @@ __u64 mmr_trace_stat(const struct mmr_trace *t, const char *key);
 int mmr_trace_chunks(const struct mmr_trace *t);
 /* Where the tracepoint fields lie in this trace's records (fields.h). */
 const struct mmr_schema *mmr_trace_schema(const struct mmr_trace *t);
-/*
- * Grows arr (cap elements of size bytes) to hold need, doubling from cap or
- * first; NULL if out of memory (arr is then still valid).
- */
-void *mmr_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
 /* Index of the first of n elements (sorted, each starting with its __u64 key) >= key. */
 size_t mmr_lower(const void *base, size_t n, size_t stride, __u64 key);
 

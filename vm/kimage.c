@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "traces/grow.h"
 #include "vm.h"
 
 /* Documentation/arch/x86/boot.rst: kernel_version at 0x20e, relative to 0x200 */
@@ -154,10 +155,11 @@ static void read_symtab(struct ksyms *s, Elf *elf, Elf_Scn *scn, GElf_Shdr *sh)
 	for (size_t i = 0; d && i < n; i++) {
 		if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC)
 			continue;
-		if (s->nr == cap) {
-			cap = cap ? cap * 2 : 65536;
-			s->funcs = realloc(s->funcs, cap * sizeof(*s->funcs));
-		}
+		char **f = mmr_grow(s->funcs, &cap, s->nr + 1, sizeof(*s->funcs), 65536);
+
+		if (!f)
+			break;	/* a shorter list: more functions read as missing */
+		s->funcs = f;
 		s->funcs[s->nr++] = strdup(elf_strptr(elf, sh->sh_link, sym.st_name) ?: "");
 	}
 }

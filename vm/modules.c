@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "traces/grow.h"
 #include "vm.h"
 
 struct mod {
@@ -21,6 +22,7 @@ struct mod {
 struct modset {
 	struct mod *m;
 	int nr;
+	size_t cap;
 };
 
 /* "kernel/mm/zsmalloc.ko.xz" -> "zsmalloc"; '-' and '_' are the same in module names */
@@ -43,7 +45,11 @@ static int walk_one(const char *path, const struct stat *st, int flag, struct FT
 
 	if (flag != FTW_F || !strstr(path + ftw->base, ".ko"))
 		return 0;
-	s->m = realloc(s->m, (s->nr + 1) * sizeof(*s->m));
+	struct mod *m = mmr_grow(s->m, &s->cap, s->nr + 1, sizeof(*s->m), 64);
+
+	if (!m)
+		return -1;	/* ends the walk; read_tree fails */
+	s->m = m;
 	memset(&s->m[s->nr], 0, sizeof(s->m[0]));
 	mod_name(path, s->m[s->nr].name, sizeof(s->m[0].name));
 	s->m[s->nr++].path = strdup(path + walk_root);
@@ -83,8 +89,8 @@ static char *decompressed(const char *path, size_t *len)
 	static const char *const tools[][2] = { { ".xz", "xz -dc" }, { ".zst", "zstd -qdc" },
 						{ ".gz", "gzip -dc" } };
 	char cmd[4300];
-	size_t l = strlen(path), cap = 1 << 20;
-	char *buf = malloc(cap);
+	size_t l = strlen(path), cap = 0;
+	char *buf = NULL, *grown;
 	FILE *p = NULL;
 	int piped;
 
@@ -100,12 +106,15 @@ static char *decompressed(const char *path, size_t *len)
 	piped = p != NULL;
 	if (!p)
 		p = fopen(path, "r");
-	while (p && buf) {
-		if (*len == cap)
-			buf = realloc(buf, cap *= 2);
-		size_t n = fread(buf + *len, 1, cap - *len, p);
+	while (p) {
+		size_t n;
 
-		if (!n)
+		if (!(grown = mmr_grow(buf, &cap, *len + 1, 1, 1 << 20))) {
+			*len = 0;	/* out of memory: no file */
+			break;
+		}
+		buf = grown;
+		if (!(n = fread(buf + *len, 1, cap - *len, p)))
 			break;
 		*len += n;
 	}
