@@ -130,6 +130,7 @@ void checker_free(struct checker *c)
 			snap_free(m->last);
 			snap_free(m->cur);
 			ledger_mm_free(m->lg);
+			free(m->calls);
 			free(m);
 		}
 		free(c->sys[i]);
@@ -174,6 +175,64 @@ static void add_onfault(struct mm_state *m, __u64 start, __u64 len)
 	m->onfault[m->nr_onfault++].end = start + len;
 }
 
+/* Page range of an mlock-family call or munlock/munmap, as the kernel rounds it. */
+static void call_range(const struct checker *c, const struct syscall_rec *r, __u64 *start,
+		       __u64 *end)
+{
+	__u64 ps = c->page_size;
+
+	if (r->nr == NR_MLOCKALL || r->nr == NR_MUNLOCKALL) {
+		*start = 0;
+		*end = ~0ULL;
+		return;
+	}
+	*start = r->args[0] & ~(ps - 1);
+	*end = (r->args[0] + r->args[1] + ps - 1) & ~(ps - 1);
+}
+
+/*
+ * Remember an mlock-family call (while its range stays locked) for the rule
+ * that a page migration maps back during its walk is left unmlocked.  Past
+ * LOCK_CALLS_MAX the calls merge into one that spans them all: that rule
+ * then withholds more, never less.
+ */
+static void lock_call_add(struct checker *c, struct mm_state *m, const struct syscall_rec *r)
+{
+	struct lock_call k = { .entry = r->ts, .exit = c->cur_ts }, *n;
+
+	call_range(c, r, &k.start, &k.end);
+	if (m->nr_calls == LOCK_CALLS_MAX) {
+		for (size_t i = 1; i < m->nr_calls; i++) {
+			struct lock_call *a = &m->calls[0], *b = &m->calls[i];
+
+			a->start = a->start < b->start ? a->start : b->start;
+			a->end = a->end > b->end ? a->end : b->end;
+			a->entry = a->entry < b->entry ? a->entry : b->entry;
+			a->exit = a->exit > b->exit ? a->exit : b->exit;
+		}
+		m->nr_calls = 1;
+	}
+	if (!(n = mmr_grow(m->calls, &m->cap_calls, m->nr_calls + 1, sizeof(*n), 16))) {
+		m->lock_raced = 1;	/* out of memory: the broad rule */
+		return;
+	}
+	m->calls = n;
+	m->calls[m->nr_calls++] = k;
+}
+
+/* munlock/munmap of a range: the calls wholly inside it no longer lock anything. */
+static void lock_calls_drop(struct checker *c, struct mm_state *m, const struct syscall_rec *r)
+{
+	__u64 start, end;
+	size_t k = 0;
+
+	call_range(c, r, &start, &end);
+	for (size_t i = 0; i < m->nr_calls; i++)
+		if (m->calls[i].start < start || m->calls[i].end > end)
+			m->calls[k++] = m->calls[i];
+	m->nr_calls = k;
+}
+
 /* What a completed syscall may have done to the pages of its mm. */
 static void classify(struct checker *c, struct mm_state *m, const struct syscall_rec *r)
 {
@@ -183,6 +242,8 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 	case NR_MUNMAP: case NR_MREMAP: case NR_SHMDT:
 		op = OP_ZAP;
 		note_unlock(c, m->mm, r->ts);
+		if (r->nr == NR_MUNMAP && r->ret == 0)
+			lock_calls_drop(c, m, r);
 		break;
 	case NR_MADVISE:
 		if (r->args[2] == MADV_DONTNEED || r->args[2] == MADV_FREE ||
@@ -197,6 +258,8 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 		m->unlock_ts = r->ts;
 		m->lock_raced = 0;
 		note_unlock(c, m->mm, r->ts);
+		if (r->ret == 0)
+			lock_calls_drop(c, m, r);
 		if (r->nr == NR_MUNLOCKALL) {
 			m->onfault_all = 0;
 			m->nr_onfault = 0;
@@ -207,6 +270,7 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 		if (c->last_migrate_ts >= r->ts || c->last_mapped_back_ts >= r->ts ||
 		    migration_in_flight(c))
 			m->lock_raced = 1;
+		lock_call_add(c, m, r);
 		if (r->ret < 0)
 			op = OP_LOCK_FAIL;
 		else if (r->nr == NR_MLOCK2 && (r->args[2] & MLOCK_ONFAULT))
@@ -251,6 +315,7 @@ static void on_sys(struct checker *c, const struct mmr_event *ev, int type)
 		if (m && mark_of(ev, MMR_MARK_PERTURB))
 			m->helper = 1;	/* explore's perturber: its mm is not judged */
 		r->nr = e->nr;
+		r->tgid = ev->h.tgid;
 		memcpy(r->args, e->args, sizeof(r->args));
 		r->file = e->file;
 		r->done = 0;

@@ -46,7 +46,7 @@ struct snap {
 };
 
 struct syscall_rec {		/* the last mm syscall of a thread */
-	int tid;
+	int tid, tgid;
 	__u32 nr;
 	__u64 args[6];
 	struct mmr_file_id file;
@@ -55,6 +55,14 @@ struct syscall_rec {		/* the last mm syscall of a thread */
 	__u64 ts;
 	char path[MMR_PATH_MAX];
 };
+
+/* An mlock-family call: its page range and when it ran. */
+struct lock_call {
+	__u64 start, end;	/* [0, ~0) for mlockall */
+	__u64 entry, exit;
+};
+
+#define LOCK_CALLS_MAX 4096	/* past it they merge into one (wider, still sound) */
 
 struct mm_state {
 	__u64 mm;
@@ -65,6 +73,8 @@ struct mm_state {
 	int tid0, threads;	/* first thread seen; 1 once a second one is seen */
 	__u64 unlock_ts;	/* last munlock/munmap on this mm */
 	int lock_raced;		/* an mlock() ran while pages migrated, no munlock since */
+	struct lock_call *calls;	/* mlock-family calls whose range is still locked */
+	size_t nr_calls, cap_calls;
 	int helper;		/* a replay helper (explore's perturber): not judged */
 	__u64 exit_ts;
 	__u32 ops;		/* OP_* since the last snapshot */
@@ -128,14 +138,23 @@ void ledger_swapents(struct checker *c, struct mm_state *m, int tid, __s64 old, 
 void ledger_syscall(struct checker *c, struct mm_state *m, const struct syscall_rec *r);
 void ledger_exit_mmap(struct mm_state *m);
 void ledger_coverage(struct checker *c);
+/*
+ * The trace follows migrated pages to their new PFN (remove_migration_pte's
+ * pte), and dropped none of those events.
+ */
+int ledger_follows_migration(const struct checker *c);
+/* When remove_migration_pte last mapped @pfn back in, 0 never. */
+__u64 ledger_mapped_back_ts(const struct checker *c, __u64 pfn);
 
 /* sysrec.c */
 /* the last mm syscall of @tid, or NULL */
-struct syscall_rec *checker_sys(struct checker *c, int tid);
+struct syscall_rec *checker_sys(const struct checker *c, int tid);
 /* the same, made (or taken over) if there is none; NULL if out of memory */
 struct syscall_rec *checker_sys_slot(struct checker *c, int tid);
 /* A move_pages/migrate_pages/mbind of any traced thread has not returned yet. */
 int migration_in_flight(const struct checker *c);
+/* The same, one that moves pages of process @tgid. */
+int migration_in_flight_of(const struct checker *c, int tgid);
 void describe_syscall(const struct syscall_rec *r, char *buf, size_t len);
 
 /* findings.c, for a finding about mm @m (NULL: none) */

@@ -20,6 +20,29 @@ const char *verdict_name(enum verdict v)
 	return v < V_NR ? verdict_names[v] : "?";
 }
 
+static const char *const defer_rules[D_NR][2] = {
+	[D_SHARED_FOREIGN_UNLOCK] = { "shared_foreign_unlock",
+				      "shared page after another mm's munlock or unmap" },
+	[D_OTHER_RANGE_UNLOCKED] = { "other_range_unlocked",
+				     "shared or file page after a munlock of another range" },
+	[D_MAPPED_BACK_IN_MLOCK] = { "mapped_back_in_mlock",
+				     "migrated back in during an mlock of its range" },
+	[D_MIGRATION_UNFOLLOWED] = { "migration_unfollowed",
+				     "a migration the trace cannot follow to pages" },
+	[D_MIGRATING_NOW] = { "migrating_now", "a migration of this process in flight" },
+	[D_THREAD_MUNLOCK] = { "thread_munlock", "another thread's munlock within 1 s" },
+};
+
+const char *defer_rule_key(enum defer_rule r)
+{
+	return r < D_NR ? defer_rules[r][0] : "?";
+}
+
+const char *defer_rule_text(enum defer_rule r)
+{
+	return r < D_NR ? defer_rules[r][1] : "?";
+}
+
 /* A new slot, zeroed; NULL (counted as not stored) if there is none. */
 static struct finding *finding_slot(struct findings *fs, __u64 nr)
 {

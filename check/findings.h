@@ -60,12 +60,32 @@ struct finding_at {
 	const char *op;
 };
 
+/*
+ * Why a snapshot verdict withheld a page: each rule names a transient the
+ * kernel allows (verdicts.c says which code it models).
+ */
+enum defer_rule {
+	D_SHARED_FOREIGN_UNLOCK,	/* shared page, another mm munlocked or unmapped */
+	D_OTHER_RANGE_UNLOCKED,		/* shared or file page, this mm unlocked another range */
+	D_MAPPED_BACK_IN_MLOCK,		/* migration mapped it back during an mlock of its range */
+	D_MIGRATION_UNFOLLOWED,		/* any migration, where the trace cannot follow pages */
+	D_MIGRATING_NOW,		/* a move_pages/migrate_pages of this process in flight */
+	D_THREAD_MUNLOCK,		/* another thread's munlock within 1 s */
+	D_NR
+};
+
+/* "mapped back during an mlock of its range" */
+const char *defer_rule_text(enum defer_rule r);
+/* "mapped_back_in_mlock" */
+const char *defer_rule_key(enum defer_rule r);
+
 /* How a verdict was checked, from each source. */
 struct coverage {
 	__u64 snap_checked;	/* snapshots (or pages) it was evaluated on */
 	__u64 snap_skipped;	/* snapshots it could not be judged on */
 	__u64 event_checked;	/* mms/ranges it was evaluated on from events */
-	__u64 deferred;		/* pages a concurrent munlock may explain (no reclaim pass) */
+	__u64 deferred;		/* pages a documented transient may explain (no reclaim pass) */
+	__u64 deferred_by[D_NR];	/* the same, by rule */
 	__u64 repeated;		/* pages already reported at an earlier snapshot, not again */
 	int by_snapshots;	/* the trace has snapshots it is judged on */
 	int by_events;		/* every event kind it is judged on was recorded */

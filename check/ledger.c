@@ -80,6 +80,7 @@ struct ledger {
 	size_t nr_pfns, cap_pfns;
 	int have_lru;		/* mm_lru_insertion's pfn and lru are in the trace */
 	int have_mpte;		/* remove_migration_pte's pte is */
+	int follow_mpte;	/* ... and no event was dropped: every mapping back is seen */
 };
 
 /* ---- swap ledger ---------------------------------------------------- */
@@ -214,6 +215,8 @@ struct ledger *ledger_new(const struct mmr_trace *t)
 	lg->have_lru = mmr_schema_has(s, MMR_K_LRU_INSERTION, F_PFN) &&
 		       mmr_schema_has(s, MMR_K_LRU_INSERTION, F_LRU);
 	lg->have_mpte = mmr_schema_has(s, MMR_K_REMOVE_MIGRATION_PTE, F_PTE);
+	lg->follow_mpte = lg->have_mpte && !mmr_trace_stat(t, "drops") &&
+			  !mmr_trace_stat(t, "overwritten");
 	return lg;
 }
 
@@ -551,6 +554,18 @@ void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event 
 		c->last_migrate_ts = ev->h.ts;
 		break;
 	}
+}
+
+int ledger_follows_migration(const struct checker *c)
+{
+	return c->lg && c->lg->follow_mpte;
+}
+
+__u64 ledger_mapped_back_ts(const struct checker *c, __u64 pfn)
+{
+	struct pfn_state *p = c->lg ? pfn_get(c->lg, pfn, 0) : NULL;
+
+	return p ? p->migrated_in_ts : 0;
 }
 
 /* After any event but rss_stat: a thread's try_to_unmap_one is over once it does else. */

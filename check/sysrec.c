@@ -10,13 +10,14 @@
 #include "check_int.h"
 
 /* The slot of @tid (open addressing), or the first free one; NULL if full. */
-static struct syscall_rec **sys_probe(struct checker *c, int tid, unsigned *home)
+static struct syscall_rec **sys_probe(const struct checker *c, int tid, unsigned *home)
 {
+	struct syscall_rec **sys = (struct syscall_rec **)c->sys;	/* the caller's to change */
 	unsigned n = sizeof(c->sys) / sizeof(c->sys[0]), h = (unsigned)tid * 2654435761u % n;
 
 	*home = h;
 	for (unsigned i = 0; i < n; i++) {
-		struct syscall_rec **s = &c->sys[(h + i) % n];
+		struct syscall_rec **s = &sys[(h + i) % n];
 
 		if (!*s || (*s)->tid == tid)
 			return s;
@@ -24,7 +25,7 @@ static struct syscall_rec **sys_probe(struct checker *c, int tid, unsigned *home
 	return NULL;
 }
 
-struct syscall_rec *checker_sys(struct checker *c, int tid)
+struct syscall_rec *checker_sys(const struct checker *c, int tid)
 {
 	unsigned h;
 	struct syscall_rec **s = sys_probe(c, tid, &h);
@@ -53,6 +54,36 @@ int migration_in_flight(const struct checker *c)
 		const struct syscall_rec *r = c->sys[i];
 
 		if (r && !r->done && (r->nr == NR_MOVE_PAGES || r->nr == NR_MIGRATE_PAGES))
+			return 1;
+	}
+	return 0;
+}
+
+/* Is @pid (a pid a migration names, 0 its caller's) a thread of process @tgid, as far as seen? */
+static int pid_of(const struct checker *c, const struct syscall_rec *r, int pid, int tgid)
+{
+	const struct syscall_rec *t;
+
+	if (!pid || pid == r->tid)
+		return r->tgid == tgid;
+	if (pid == tgid)
+		return 1;
+	if ((t = checker_sys(c, pid)))
+		return t->tgid == tgid;
+	for (size_t i = 0; i < sizeof(c->mms) / sizeof(c->mms[0]); i++)
+		for (const struct mm_state *m = c->mms[i]; m; m = m->next)
+			if (m->tgid == pid)
+				return 0;	/* another traced process */
+	return 1;	/* never seen: it may be one of @tgid's threads */
+}
+
+int migration_in_flight_of(const struct checker *c, int tgid)
+{
+	for (size_t i = 0; i < sizeof(c->sys) / sizeof(c->sys[0]); i++) {
+		const struct syscall_rec *r = c->sys[i];
+
+		if (r && !r->done && (r->nr == NR_MOVE_PAGES || r->nr == NR_MIGRATE_PAGES) &&
+		    pid_of(c, r, (int)r->args[0], tgid))
 			return 1;
 	}
 	return 0;

@@ -189,43 +189,88 @@ static int other_vma_unlocked(const struct judge *j, __u64 addr)
 }
 
 /*
- * Pages migrated since the previous snapshot, by any traced task (the one
- * migrating need not own them: explore's perturber does not).  A page whose
- * migration entry an mlock() walk passes is mapped back by
- * remove_migration_pte() while the walk still marks the vma (VM_IO on
- * 6.1, so that it is not counted twice) and is left unmlocked until a
- * reclaim scan finds it in the VM_LOCKED vma (unevictable-lru.rst,
- * "Migrating MLOCKED Pages"): deferred.  Seen where try_to_migrate_one
- * can be hooked.
+ * A page whose migration entry an mlock() walk passes is mapped back by
+ * remove_migration_pte() while the walk still marks the vma VM_IO (so that
+ * it is not counted twice: mlock_vma_folio() in mm/internal.h, 6.1 and
+ * 6.18), and is left unmlocked until a reclaim scan finds it in the
+ * VM_LOCKED vma (Documentation/mm/unevictable-lru.rst, "Migrating MLOCKED
+ * Pages").  A second mlock() of the range does not walk it again
+ * (mlock_fixup() returns early when the flags do not change), so this holds
+ * until the range is munlocked or unmapped.  The page is followed to its
+ * new PFN by remove_migration_pte's pte: withheld only if that PFN was
+ * mapped back while an mlock call still covering the page ran.  The
+ * tracepoint fires under the PTE lock right after the page was added, so it
+ * may trail the call's exit by an interrupt's length at most.
  */
-static int migrated_since(const struct judge *j)
+#define MAPPED_BACK_SLACK_NS 100000ULL
+
+static int mapped_back_in_mlock(const struct judge *j, const struct mmr_snap_page *pg)
 {
-	return j->c->last_migrate_ts && j->c->last_migrate_ts >= (j->p ? j->p->ts : 0);
+	__u64 ts = ledger_mapped_back_ts(j->c, pfn_of(pg));
+
+	if (!ts)
+		return 0;
+	for (size_t i = 0; i < j->m->nr_calls; i++) {
+		const struct lock_call *k = &j->m->calls[i];
+
+		if (pg->addr >= k->start && pg->addr < k->end && ts >= k->entry &&
+		    ts <= k->exit + MAPPED_BACK_SLACK_NS)
+			return 1;
+	}
+	return 0;
 }
 
 /*
- * Another task's move_pages() (explore's perturber) is still moving pages:
- * the snapshot stopped the mm's own tasks, not that one, so a page it
- * reads may be between its unmap and its new page's mlock.
+ * Where the trace cannot follow pages through migration (no
+ * remove_migration_pte pte), the same transient is assumed for every page
+ * after any migration since the previous snapshot (try_to_migrate_one, by
+ * any traced task: the one migrating need not own the pages) or after an
+ * mlock that overlapped one, until the mm's next munlock.
+ */
+static int migration_unfollowed(const struct judge *j)
+{
+	return (j->c->last_migrate_ts && j->c->last_migrate_ts >= (j->p ? j->p->ts : 0)) ||
+	       j->m->lock_raced;
+}
+
+/*
+ * A move_pages()/migrate_pages() of this process (explore's perturber) is
+ * still moving pages: the snapshot stopped the process's own tasks, not that
+ * one, and events of the pages it maps back while the snapshot reads them
+ * come after the snapshot in the trace.
  */
 static int migrating_now(const struct judge *j)
 {
-	return migration_in_flight(j->c);
+	return migration_in_flight_of(j->c, j->m->tgid);
 }
 
-/*
- * The same page, later: with no reclaim scan, it stays unmlocked for as long
- * as its VMA stays locked (a second mlock() of the range does not walk it
- * again).  Deferred until the mm's next munlock.
- */
-static int mlock_raced_migration(const struct judge *j)
+/* Why @pg, present and not mlocked in a VM_LOCKED vma, may be so: a rule, or D_NR. */
+static enum defer_rule lost_deferral(const struct judge *j, const struct mmr_snap_page *pg)
 {
-	return j->m->lock_raced;
+	int shared = pg->mapcount > 1;
+
+	if (shared && foreign_unlock(j))
+		return D_SHARED_FOREIGN_UNLOCK;
+	if (ledger_follows_migration(j->c) ? mapped_back_in_mlock(j, pg) : migration_unfollowed(j))
+		return ledger_follows_migration(j->c) ? D_MAPPED_BACK_IN_MLOCK :
+							D_MIGRATION_UNFOLLOWED;
+	if (migrating_now(j))
+		return D_MIGRATING_NOW;
+	if ((shared || !(pg->kflags & MMR_PF_ANON)) && other_vma_unlocked(j, pg->addr))
+		return D_OTHER_RANGE_UNLOCKED;
+	return D_NR;
+}
+
+static void defer(struct coverage *cov, enum defer_rule r)
+{
+	cov->deferred++;
+	cov->deferred_by[r]++;
 }
 
 static void lost_present(struct judge *j, const struct snap_vma *v, const struct mmr_snap_page *pg)
 {
 	struct coverage *cov = &j->c->cov[V_LOST_MLOCK];
+	enum defer_rule why;
 	struct finding *f;
 
 	if (pg->kflags & MMR_PF_MLOCKED)
@@ -234,10 +279,8 @@ static void lost_present(struct judge *j, const struct snap_vma *v, const struct
 		j->c->exempt_pages++;
 		return;
 	}
-	if ((pg->mapcount > 1 && foreign_unlock(j)) || migrated_since(j) ||
-	    mlock_raced_migration(j) || migrating_now(j) ||
-	    ((pg->mapcount > 1 || !(pg->kflags & MMR_PF_ANON)) && other_vma_unlocked(j, pg->addr))) {
-		cov->deferred++;
+	if ((why = lost_deferral(j, pg)) != D_NR) {
+		defer(cov, why);
 		return;
 	}
 	f = page_finding(j, V_LOST_MLOCK, pg->addr, pfn_of(pg));
@@ -375,7 +418,7 @@ static void stranded_page(struct judge *j, const struct snap_vma *v, const struc
 	 * mlocked until the next reclaim scan (unevictable-lru.rst): defer.
 	 */
 	if (j->m->threads && j->m->unlock_ts && j->s->ts - j->m->unlock_ts < 1000000000ULL) {
-		j->c->cov[V_STRANDED_MLOCK].deferred++;
+		defer(&j->c->cov[V_STRANDED_MLOCK], D_THREAD_MUNLOCK);
 		return;
 	}
 	f = page_finding(j, V_STRANDED_MLOCK, pg->addr, pfn);

@@ -120,6 +120,21 @@ static void print_finding_plain(const struct finding *f)
 		printf("  evidence: %s\n", f->evidence[i]);
 }
 
+/* ", 3 pages deferred (2 migrated back in during ..., 1 ...; no reclaim pass)" */
+static void print_deferred_plain(const struct coverage *cov)
+{
+	const char *sep = "";
+
+	printf(", %llu pages deferred (", (unsigned long long)cov->deferred);
+	for (int r = 0; r < D_NR; r++) {
+		if (!cov->deferred_by[r])
+			continue;
+		printf("%s%llu %s", sep, (unsigned long long)cov->deferred_by[r], defer_rule_text(r));
+		sep = ", ";
+	}
+	printf("; no reclaim pass)");
+}
+
 static void print_unchecked_plain(const struct checker *c)
 {
 	const char *sep = "";
@@ -157,8 +172,7 @@ void check_print_plain(const struct checker *c)
 		printf("  %-23s snapshots: %llu checked, %llu skipped", verdict_name(v),
 		       (unsigned long long)cov->snap_checked, (unsigned long long)cov->snap_skipped);
 		if (cov->deferred)
-			printf(", %llu pages deferred (concurrent munlock, no reclaim pass)",
-			       (unsigned long long)cov->deferred);
+			print_deferred_plain(cov);
 		if (cov->repeated)
 			printf(", %llu pages already reported at an earlier snapshot",
 			       (unsigned long long)cov->repeated);
@@ -241,6 +255,11 @@ void check_print_json(const struct checker *c, json_writer_t *w)
 		jsonw_u64_field(w, "snapshots_checked", cov->snap_checked);
 		jsonw_u64_field(w, "snapshots_skipped", cov->snap_skipped);
 		jsonw_u64_field(w, "deferred_pages", cov->deferred);
+		jsonw_name(w, "deferred_by");
+		jsonw_start_object(w);
+		for (int r = 0; r < D_NR; r++)
+			jsonw_u64_field(w, defer_rule_key(r), cov->deferred_by[r]);
+		jsonw_end_object(w);
 		jsonw_u64_field(w, "repeated_pages", cov->repeated);
 		jsonw_string_field(w, "snapshot_note", cov->snap_note);
 		jsonw_u64_field(w, "events_checked", cov->event_checked);

@@ -22,7 +22,7 @@
 struct result {
 	int nr[V_NR];
 	__u64 first_addr[V_NR], first_pages[V_NR], first_pfn[V_NR];
-	__u64 deferred, event_checked[V_NR], repeated[V_NR];
+	__u64 deferred, deferred_by[D_NR], event_checked[V_NR], repeated[V_NR];
 	char event_note[V_NR][200];
 	char op[V_NR][128];
 };
@@ -54,6 +54,8 @@ static struct result check_file(const char *path)
 		}
 	}
 	res.deferred = checker_coverage(c, V_LOST_MLOCK)->deferred;
+	memcpy(res.deferred_by, checker_coverage(c, V_LOST_MLOCK)->deferred_by,
+	       sizeof(res.deferred_by));
 	for (int v = 0; v < V_NR; v++) {
 		res.event_checked[v] = checker_coverage(c, v)->event_checked;
 		res.repeated[v] = checker_coverage(c, v)->repeated;
@@ -155,6 +157,108 @@ static void test_check_lost_mlock_concurrent_munlock(void)
 			ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "page only we map: a finding");
 		}
 	}
+}
+
+enum {
+	MIG_IN_MLOCK = 1,	/* page 1 mapped back by migration during the mlock */
+	MIG_AFTER = 2,		/* ... 10 ms after it returned */
+	MIG_OTHER_PAGE = 4,	/* another page mapped back during the mlock */
+	MIG_RELOCK = 8,		/* munlock and mlock the range again after that */
+	MIG_UNFOLLOWED = 16,	/* no remove_migration_pte: try_to_migrate_one only */
+	MOVE_THIS = 32,		/* a move_pages of this process in flight at the snapshot */
+	MOVE_OTHER = 64,	/* ... of another traced process */
+	MIG_DROPS = 128,	/* the recorder dropped events */
+};
+
+#define MIG_PFN 0x1001ULL	/* page 1's PFN */
+
+/* Another process (explore's perturber) does @what: PID + 1, mm MM + 1. */
+static void as_helper(struct tb *b, int on)
+{
+	b->tgid = b->tid = on ? PID + 1 : PID;
+	b->mm = on ? MM + 1 : MM;
+}
+
+static void migration_event(struct tb *b, int flags, __u64 pfn)
+{
+	as_helper(b, 1);
+	if (flags & MIG_UNFOLLOWED)
+		tb_rmap(b, MMR_K_TRY_TO_MIGRATE_ONE, pfn, A + PG, A + 4 * PG);
+	else
+		tb_migrated_back(b, A + PG, pfn);
+	as_helper(b, 0);
+}
+
+/*
+ * mlock(A, 4 pages) while pages migrate, then a snapshot in which page 1
+ * (PFN MIG_PFN) is present in the VM_LOCKED vma but not mlocked.
+ */
+static struct result migration_snapshot(int flags)
+{
+	const char *path = tmp_path("migration.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.1.0", PID, MM);
+	if (!(flags & MIG_UNFOLLOWED))
+		tb_kind(b.w, MMR_K_REMOVE_MIGRATION_PTE, "tracepoint", tb_migration_back_format);
+	as_helper(&b, 1);
+	tb_sys(&b, 9, 0x10000, PG, 3, 0x22, 0x10000, NULL);	/* the helper is traced */
+	as_helper(&b, 0);
+	tb_sys_enter(&b, 149, A, 4 * PG, 0);
+	if (flags & (MIG_IN_MLOCK | MIG_OTHER_PAGE))
+		migration_event(&b, flags, flags & MIG_OTHER_PAGE ? 0x9999 : MIG_PFN);
+	tb_sys_exit(&b, 149, 0);
+	if (flags & MIG_AFTER) {
+		b.ts += 10000000;
+		migration_event(&b, flags, MIG_PFN);
+	}
+	if (flags & MIG_RELOCK) {
+		tb_sys(&b, 150, A, 4 * PG, 0, 0, 0, NULL);
+		tb_sys(&b, 149, A, 4 * PG, 0, 0, 0, NULL);
+	}
+	if (flags & (MOVE_THIS | MOVE_OTHER)) {
+		as_helper(&b, 1);
+		tb_sys_enter(&b, 279, flags & MOVE_THIS ? PID : PID + 1, 1, 0);
+		as_helper(&b, 0);
+	}
+	tb_snap(&b, 149, st0());
+	tb_vma(&b, A, A + 4 * PG, LOCKED_RW, 0, 0, "");
+	for (int i = 0; i < 4; i++)
+		tb_page(&b, A + i * PG, TB_PRESENT(0x1000 + i),
+			(i == 1 ? 0 : MMR_PF_MLOCKED) | MMR_PF_ANON, 1);
+	tb_snap_end(&b, st0());
+	tb_close_stats(&b, flags & MIG_DROPS ? "events=40\ndrops=5\n" : "events=40\ndrops=0\n");
+	return check_file(path);
+}
+
+/* Each migration rule withholds the page it is about, and nothing else. */
+static void test_check_lost_mlock_migration(void)
+{
+	struct result r;
+
+	r = migration_snapshot(MIG_IN_MLOCK);
+	ASSERT_TRUE(clean(&r), "mapped back during the mlock's walk: left unmlocked by design");
+	ASSERT_EQ(r.deferred_by[D_MAPPED_BACK_IN_MLOCK], 1, "withheld by mapped_back_in_mlock");
+	r = migration_snapshot(0);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "no migration: lost-mlock");
+	r = migration_snapshot(MIG_AFTER);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "mapped back after the mlock returned: lost-mlock");
+	r = migration_snapshot(MIG_OTHER_PAGE);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "another page migrated during the mlock: lost-mlock");
+	ASSERT_EQ(r.deferred, 0, "nothing withheld for another page's migration");
+	r = migration_snapshot(MIG_IN_MLOCK | MIG_RELOCK);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "munlocked and mlocked again since: the walk saw it");
+	r = migration_snapshot(MIG_UNFOLLOWED | MIG_OTHER_PAGE);
+	ASSERT_TRUE(clean(&r), "pages not followed: any migration withholds (the old rule)");
+	ASSERT_EQ(r.deferred_by[D_MIGRATION_UNFOLLOWED], 1, "counted as migration_unfollowed");
+	r = migration_snapshot(MIG_DROPS | MIG_OTHER_PAGE);
+	ASSERT_TRUE(clean(&r), "events dropped: a mapping back may be missing, the old rule");
+	ASSERT_EQ(r.deferred_by[D_MIGRATION_UNFOLLOWED], 1, "counted as migration_unfollowed");
+	r = migration_snapshot(MOVE_THIS);
+	ASSERT_TRUE(clean(&r), "a move_pages of this process in flight: withheld");
+	ASSERT_EQ(r.deferred_by[D_MIGRATING_NOW], 1, "counted as migrating_now");
+	r = migration_snapshot(MOVE_OTHER);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "a move_pages of another process: lost-mlock");
 }
 
 static struct result swapped_locked(int onfault, int was_present)
@@ -993,6 +1097,7 @@ int main(int argc, char **argv)
 		TEST(test_check_grouped),
 		TEST(test_check_unchecked),
 		TEST(test_check_findings_cap),
+		TEST(test_check_lost_mlock_migration),
 		TEST(test_check_cli),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);

@@ -58,6 +58,14 @@ static const char tb_migration_format[] =
 	"\tfield:int order;\toffset:24;\tsize:4;\tsigned:1;\n\n"
 	"print fmt: \"addr=%lx, pte=%lx order=%d\", REC->addr, REC->pte, REC->order\n";
 
+static const char tb_migration_back_format[] =
+	"name: remove_migration_pte\nID: 712\nformat:\n"
+	TB_COMMON_FIELDS
+	"\tfield:unsigned long addr;\toffset:8;\tsize:8;\tsigned:0;\n"
+	"\tfield:unsigned long pte;\toffset:16;\tsize:8;\tsigned:0;\n"
+	"\tfield:int order;\toffset:24;\tsize:4;\tsigned:1;\n\n"
+	"print fmt: \"addr=%lx, pte=%lx order=%d\", REC->addr, REC->pte, REC->order\n";
+
 struct tb {
 	struct mmr_writer *w;
 	__u64 ts;
@@ -197,6 +205,17 @@ static inline void tb_migration(struct tb *b, __u64 addr)
 
 	memcpy(rec + 8, &addr, 8);
 	tb_put(b, MMR_K_SET_MIGRATION_PTE, rec, sizeof(rec));
+}
+
+/* migrate:remove_migration_pte: @pfn mapped back in at @addr (needs its format) */
+static inline void tb_migrated_back(struct tb *b, __u64 addr, __u64 pfn)
+{
+	unsigned char rec[32] = { 0 };
+	__u64 pte = pfn << 12 | 0x1;	/* present */
+
+	memcpy(rec + 8, &addr, 8);
+	memcpy(rec + 16, &pte, 8);
+	tb_put(b, MMR_K_REMOVE_MIGRATION_PTE, rec, sizeof(rec));
 }
 
 /* try_to_unmap_one (or try_to_migrate_one) of @pfn at @addr in a vma ending at @vm_end */
