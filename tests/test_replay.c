@@ -747,6 +747,58 @@ static void test_replay_merge_bad_input(void)
 	assert_merge_refused(dir, "p1.json /etc/passwd", "/etc/passwd: not a partial explore");
 }
 
+/*
+ * A finding in one shard's trial (planted in its part: this kernel has
+ * none) comes out of merge where one run would print it: its cell, its
+ * rate, the seed of that trial, FINDINGS and exit 1.
+ */
+static void test_replay_merge_findings(void)
+{
+	const char *args = "--explore --trials 2 --stop-after 0 --window 100000 --pairs 2 "
+			   "--perturb none --seed 4";
+	char trace[512], dir[512], want[256], *text, *js;
+	int rc = 0;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("mfind.trace"));
+	snprintf(dir, sizeof(dir), "%s", tmp_path("mfind-parts"));
+	mkdir(dir, 0700);
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	for (int i = 1; i <= 2; i++)
+		rc |= run_cmd(NULL, NULL, "%s replay -q -o %s/r.trace %s --shard %d/2 %s > %s/p%d.json",
+			      mmreplay_bin(), dir, args, i, trace, dir, i);
+	/* shard 2 has cell 1 (pair 2): its second trial found one finding of verdict 0 */
+	rc |= run_cmd(NULL, NULL, "perl -pi -e 's/\"findings\": 0, \"verdicts\": \\[0/++$n == 2 ? "
+		      "\"\\\"findings\\\": 1, \\\"verdicts\\\": [1\" : $&/ge' %s/p2.json", dir);
+	if (!ASSERT_EQ(rc, 0, "the parts were made") ||
+	    !ASSERT_EQ(run_cmd(NULL, NULL, "grep -c '\"findings\": 1' %s/p2.json", dir), 0,
+		       "a finding planted"))
+		return;
+	rc = run_cmd(tmp_path("mfind.txt"), NULL, "%s merge %s/p1.json %s/p2.json", mmreplay_bin(),
+		     dir, dir);
+	text = slurp(tmp_path("mfind.txt"));
+	printf("%s", text);
+	ASSERT_EQ(rc, 1, "findings: exit 1");
+	snprintf(want, sizeof(want), "1 of 2 trials with findings (95 %% interval");
+	ASSERT_STRCONTAINS(text, want, "the cell's rate");
+	ASSERT_STRCONTAINS(strstr(text, "pair 2: ") ?: "", want, "in pair 2");
+	snprintf(want, sizeof(want), "--seed %llu\n", (unsigned long long)trial_seed(4, 1, 1));
+	ASSERT_STRCONTAINS(text, want, "the seed of cell 1's trial 1");
+	ASSERT_STRCONTAINS(text, "\nFINDINGS\n", "the verdict");
+	rc = run_cmd(tmp_path("mfind.json"), NULL, "%s merge --json %s/p2.json %s/p1.json",
+		     mmreplay_bin(), dir, dir);
+	js = slurp(tmp_path("mfind.json"));
+	ASSERT_EQ(rc, 1, "JSON: exit 1");
+	ASSERT_EQ(json_sum(js, "with_findings"), 1, "JSON: one trial with findings");
+	snprintf(want, sizeof(want), "\"verdicts\": {\"%s\": 1}, \"seed\": %llu}", verdict_name(0),
+		 (unsigned long long)trial_seed(4, 1, 1));
+	ASSERT_STRCONTAINS(js, want, "JSON: its verdict and seed");
+	free(text);
+	free(js);
+}
+
 /* Counts occurrences of @needle in @hay. */
 static int count_str(const char *hay, const char *needle)
 {
@@ -1215,6 +1267,7 @@ int main(int argc, char **argv)
 		TEST(test_replay_explore_budget),
 		TEST(test_replay_explore_shards),
 		TEST(test_replay_merge_bad_input),
+		TEST(test_replay_merge_findings),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 
