@@ -263,8 +263,7 @@ static void print_pair_plain(const struct replay_opts *o, const struct rplan *p,
 	if (!n.n)
 		return;		/* named among the cells that did not run */
 	printf("  pair %d: op %u %s (task %u) x op %u %s (task %u): ", rs->cell_id[i] + 1, pr->a,
-	       rop_name(a),
-	       a->task, pr->b, rop_name(b), b->task);
+	       rop_name(a), a->task, pr->b, rop_name(b), b->task);
 	print_rate_plain(o, &n);
 	for (int v = 0; v < V_NR; v++)
 		if (n.per[v])

@@ -21,9 +21,9 @@ struct run_result {
 
 /*
  * The runs file: "A B SEED PERTURB" a line, after "#kinds MASK" (if not 0):
- * the perturbation kinds to detect and calibrate, whichever the runs have
- * (a --shard's runs are some of explore's, their timing that of all).
- * 0, or -1 with errno set.
+ * the perturbation kinds to detect and calibrate, also those no run in the
+ * file has (a --shard's runs are a slice of an explore's, and calibrate as
+ * all of them would).  0, or -1 with errno set.
  */
 int runs_write(const char *path, const struct rrun *runs, int n, unsigned kinds);
 /* Its runs into *runs (caller frees), its kinds into *kinds (NULL: not wanted); how many, or -1. */

@@ -172,15 +172,15 @@ static int tasks_complete(const struct rplan *p, const struct fidelity *fd)
 	return n;
 }
 
-/*
- * The exit status of what was checked: 2 a run failed, 1 findings, 5 the
- * budget ended before every run ran, 0 clean.
- */
 int replay_outcome_span(const struct replay_outcome *out)
 {
 	return out->cell_ran ? out->nr_runs : out->nr_ran;
 }
 
+/*
+ * The exit status of what was checked: 2 a run failed, 1 findings, 5 the
+ * budget ended before every run ran, 0 clean.
+ */
 int replay_outcome_status(const struct replay_opts *o, const struct replay_outcome *out)
 {
 	int any = 0, errors = 0, n = o->explore ? replay_outcome_span(out) : 1;
