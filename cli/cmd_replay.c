@@ -20,7 +20,7 @@
 const char usage_replay[] =
 	"usage: mmreplay replay TRACE [-o FILE] [--order recorded|free] [--json]\n"
 	"       mmreplay replay TRACE --explore [--budget D] [--stop-after K] [--trials N]\n"
-	"                             [--seed S] [--pairs N] [-q]\n"
+	"                             [--seed S] [--pairs N] [--shard I/N] [-q]\n"
 	"       mmreplay replay TRACE --pair A,B --seed S\n"
 	"       mmreplay replay TRACE --kernel IMAGE [--modules DIR] [--vmlinux FILE]\n"
 	"                             [--mem SIZE] [--cpus N] [--accel auto|kvm|tcg]\n"
@@ -48,6 +48,11 @@ const char usage_replay[] =
 	"  -q, --quiet          no progress lines (else on stderr, every second on\n"
 	"                       a terminal, every 10 s otherwise; a plain replay's\n"
 	"                       once it has run 2 s: booting, replaying, checking)\n"
+	"      --shard I/N      run the I-th of N slices of the cells (cell i, counted\n"
+	"                       from 0, goes to shard i mod N + 1) and print a partial\n"
+	"                       report (JSON) for 'mmreplay merge'; a trial's seed\n"
+	"                       depends on its cell's index among all cells, not on\n"
+	"                       the shard\n"
 	"      --seed S         master seed (default 1); with --pair, the trial's seed\n"
 	"  -P, --pair A,B       one trial of the pair of op ids A and B (or of op A and\n"
 	"                       a perturbation: --pair A,migrate)\n"
@@ -68,7 +73,7 @@ const char usage_replay[] =
 	"      --no-snapshot    record the replay from events only (fast; check then\n"
 	"                       judges only where this kernel lets it hook mm internals)\n"
 	"  -j, --json           the report as JSON\n\n"
-	"--trials, --pairs, --window, --perturb, --budget and --stop-after go with\n"
+	"--trials, --pairs, --window, --perturb, --budget, --stop-after and --shard go with\n"
 	"--explore, the guest's options below with --kernel; given without it, each\n"
 	"is an error (exit 2).\n\n"
 	"In a QEMU guest (another kernel, e.g. with your patch):\n"
@@ -232,6 +237,21 @@ static int parse_vm_opt(int c, struct replay_opts *o)
 	return -1;
 }
 
+/* "I/N", 1 <= I <= N */
+static int parse_shard(const char *s, struct replay_opts *o)
+{
+	int i, n, len = 0;
+
+	if (sscanf(s, "%d/%d%n", &i, &n, &len) != 2 || s[len] || i < 1 || n < 1 || i > n ||
+	    n > 100000) {
+		mmr_err("replay: --shard is I/N with 1 <= I <= N, like 2/3, not '%s'", s);
+		return -1;
+	}
+	o->shard = i, o->shards = n;
+	o->json = 1;	/* a partial report is JSON, for merge */
+	return 0;
+}
+
 static int parse_opt(int c, struct replay_opts *o)
 {
 	long v;
@@ -281,6 +301,7 @@ static int parse_opt(int c, struct replay_opts *o)
 		return parse_num("--stop-after", optarg, 0, &v) ? -1 : (o->stop_after = v, 0);
 	case 'q': o->quiet = 1; return 0;
 	case 'D': o->guest_stop = 1; return 0;
+	case 'Z': return parse_shard(optarg, o);
 	}
 	return parse_vm_opt(c, o);
 }
@@ -290,7 +311,7 @@ static int check_combinations(const struct replay_opts *o, const char *seen)
 {
 	static const struct { char letter; const char *name; } needs_explore[] = {
 		{ 'n', "--trials" }, { 'p', "--pairs" }, { 'w', "--window" }, { 'T', "--perturb" },
-		{ 'B', "--budget" }, { 'K', "--stop-after" },
+		{ 'B', "--budget" }, { 'K', "--stop-after" }, { 'Z', "--shard" },
 	}, needs_kernel[] = {
 		{ 'M', "--modules" }, { 'L', "--vmlinux" }, { 'm', "--mem" }, { 'c', "--cpus" },
 		{ 'A', "--accel" }, { 'I', "--icount" },
@@ -335,6 +356,7 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		{ "perturb", required_argument, NULL, 'T' }, { "icount", required_argument, NULL, 'I' },
 		{ "budget", required_argument, NULL, 'B' }, { "stop-after", required_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'q' }, { "guest-stop", no_argument, NULL, 'D' },
+		{ "shard", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	char seen[128] = {};	/* options given, by their letter */
@@ -444,7 +466,7 @@ static int replay(struct replay_opts *o, const struct rplan *p)
 	replay_report(o, p, &rs, &out, plain ? &fr : NULL);
 	if (plain)
 		ret = replay_status(&out, &fr, ret);
-	else if (out.report && !ret && out.last && checker_unchecked(out.last))
+	else if (out.report && !ret && out.unchecked)
 		ret = MMR_EXIT_UNCHECKED;	/* explore: its trials' checks judged little */
 	replay_outcome_free(&out);
 	replay_runs_free(&rs);

@@ -27,6 +27,7 @@ int cmd_watchdog(int argc, char **argv);	/* record --snapshot's (record/watchdog
 int cmd_vm_send(int argc, char **argv);	/* in a --kernel guest: /out to the host */
 int cmd_diff(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_merge(int argc, char **argv);	/* replay --explore --shard's parts, as one report */
 
 struct checker;
 struct mmr_trace;
@@ -37,7 +38,7 @@ void check_print_json(const struct checker *c, json_writer_t *w);
 int check_status(const struct checker *c);
 
 extern const char usage_probes[], usage_record[], usage_show[], usage_info[], usage_check[],
-	usage_replay[], usage_diff[], usage_export[];
+	usage_replay[], usage_diff[], usage_export[], usage_merge[];
 
 struct dtrace;
 /*

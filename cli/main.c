@@ -21,6 +21,8 @@ static const struct mmr_cmd cmds[] = {
 	{ "diff", cmd_diff, "compare two traces of one workload, operation by operation",
 	  usage_diff },
 	{ "export", cmd_export, "write a trace (or two) as Perfetto trace-event JSON", usage_export },
+	{ "merge", cmd_merge, "combine the partial reports of replay --explore --shard I/N",
+	  usage_merge },
 	{ "__replay-run", cmd_replay_run, NULL, NULL },	/* the replay process, under record */
 	{ "__vm-send", cmd_vm_send, NULL, NULL },	/* in a --kernel guest: /out to the host */
 	{ "__watchdog", cmd_watchdog, NULL, NULL },	/* record --snapshot's, on fds 3-5 */
@@ -92,7 +94,7 @@ int cmd_help(const char *name)
 static int wants_json(int argc, char **argv)
 {
 	static const char *const with_json[] = { "probes", "record", "show", "info", "check", "replay",
-						  "diff" };
+						  "diff", "merge" };
 	int has = 0;
 
 	for (size_t i = 0; i < sizeof(with_json) / sizeof(with_json[0]); i++)

@@ -13,6 +13,7 @@
 #include "cmds.h"
 #include "replay_cli.h"
 #include "replay_fidelity.h"
+#include "replay_shard.h"
 #include "util.h"
 #include "vm/vm.h"
 
@@ -236,7 +237,7 @@ static void print_pair_json(const struct replay_opts *o, const struct rplan *p,
 	struct cell_tally n = cell_tally(o, rs, out, i);
 
 	jsonw_start_object(w);
-	jsonw_int_field(w, "pair", i + 1);
+	jsonw_int_field(w, "pair", rs->cell_id[i] + 1);
 	jsonw_uint_field(w, "a", pr->a);
 	jsonw_uint_field(w, "b", pr->b);
 	jsonw_string_field(w, "op_a", rop_name(a));
@@ -261,8 +262,8 @@ static void print_pair_plain(const struct replay_opts *o, const struct rplan *p,
 
 	if (!n.n)
 		return;		/* named among the cells that did not run */
-	printf("  pair %d: op %u %s (task %u) x op %u %s (task %u): ", i + 1, pr->a, rop_name(a),
-	       a->task, pr->b, rop_name(b), b->task);
+	printf("  pair %d: op %u %s (task %u) x op %u %s (task %u): ", rs->cell_id[i] + 1, pr->a,
+	       rop_name(a), a->task, pr->b, rop_name(b), b->task);
 	print_rate_plain(o, &n);
 	for (int v = 0; v < V_NR; v++)
 		if (n.per[v])
@@ -295,8 +296,10 @@ static void timing(const struct rstats *s, const char *op, char *buf, size_t len
 /* op a x a perturbation kind: trials with findings, and the first one's timing and seed */
 static void print_perturb_json(const struct replay_opts *o, const struct rplan *p,
 			       const struct rrun_set *rs, const struct replay_outcome *out, int i,
-			       int nth, json_writer_t *w)
+			       json_writer_t *w)
 {
+	/* numbered among every shard's perturbation cells, which follow the racing pairs */
+	int nth = rs->cell_id[i] - rs->nr_racing;
 	const struct rpair *pr = &rs->pairs[i];
 	const struct rop *a = &p->ops[pr->a];
 	struct cell_tally n = cell_tally(o, rs, out, i);
@@ -367,7 +370,7 @@ static void cell_name(const struct rplan *p, const struct rrun_set *rs, int i, c
 		snprintf(buf, len, "op %u %s x %s", pr->a, rop_name(&p->ops[pr->a]),
 			 perturb_name(pr->perturb));
 	else
-		snprintf(buf, len, "pair %d", i + 1);
+		snprintf(buf, len, "pair %d", rs->cell_id[i] + 1);
 }
 
 /* The budget ended: the cells in @state ("not run", "unfinished"), in a line. */
@@ -473,13 +476,15 @@ static void report_explore_json(const struct replay_opts *o, const struct rplan 
 	jsonw_name(w, "perturbations");
 	jsonw_start_array(w);
 	jsonw_lines(w, 2, -1);
-	for (int i = 0, n = 0; i < nr_pairs; i++)
+	for (int i = 0; i < nr_pairs; i++)
 		if (pairs[i].perturb)
-			print_perturb_json(o, p, rs, out, i, n++, w);
+			print_perturb_json(o, p, rs, out, i, w);
 	jsonw_end_array(w);
 	print_unavailable_json(o, &out->caps, w);
 	print_how_json(&out->caps, w);
 	jsonw_end_object(w);
+	if (o->shards)		/* a partial report, for merge */
+		replay_shard_write(o, rs, p, out, w);
 	jsonw_end_object(w);
 }
 
@@ -488,11 +493,11 @@ static void report_explore_plain(const struct replay_opts *o, const struct rplan
 {
 	const struct rpair *pairs = rs->pairs;
 	int cells = 0, nr_pairs = rs->nr_pairs, any = 0;
-	int unchecked = out->last && checker_unchecked(out->last);
+	int unchecked = out->unchecked;
 
 	for (int i = 0; i < nr_pairs; i++)
 		cells += pairs[i].perturb != 0;
-	for (int r = 0; r < out->nr_ran; r++)
+	for (int r = 0; r < replay_outcome_span(out); r++)
 		any |= out->rc[r].findings != 0;
 	printf("explore %s: %d racing pairs, %d ops x perturbations, %d trials each (a cell stops "
 	       "at %d reproductions), seed %llu, budget %d s\n  %s\n", o->trace, nr_pairs - cells,

@@ -10,19 +10,21 @@
 
 /* ---- the runs file ----------------------------------------------------- */
 
-int runs_write(const char *path, const struct rrun *runs, int n)
+int runs_write(const char *path, const struct rrun *runs, int n, unsigned kinds)
 {
 	FILE *f = fopen(path, "w");
 
 	if (!f)
 		return -1;
+	if (kinds)
+		fprintf(f, "#kinds %u\n", kinds);
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%ld %ld %llu %d\n", runs[i].a, runs[i].b, (unsigned long long)runs[i].seed,
 			runs[i].perturb);
 	return fclose(f);
 }
 
-int runs_read(const char *path, struct rrun **runs)
+int runs_read(const char *path, struct rrun **runs, unsigned *kinds)
 {
 	FILE *f = fopen(path, "r");
 	struct rrun r, *grown;
@@ -31,6 +33,10 @@ int runs_read(const char *path, struct rrun **runs)
 	int n = 0;
 
 	*runs = NULL;
+	if (kinds)
+		*kinds = 0;
+	if (f)		/* a mismatch leaves the first run's line unread */
+		fscanf(f, "#kinds %u ", kinds ?: &(unsigned){ 0 });
 	while (f && fscanf(f, "%ld %ld %llu %d", &r.a, &r.b, &seed, &r.perturb) == 4) {
 		r.seed = seed;
 		grown = mmr_grow(*runs, &cap, n + 1, sizeof(**runs), 64);

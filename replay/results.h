@@ -19,10 +19,15 @@ struct run_result {
 	char err[256];
 };
 
-/* The runs file: "A B SEED PERTURB" a line.  0, or -1 with errno set. */
-int runs_write(const char *path, const struct rrun *runs, int n);
-/* Its runs into *runs (caller frees); how many, or -1 if it cannot be read. */
-int runs_read(const char *path, struct rrun **runs);
+/*
+ * The runs file: "A B SEED PERTURB" a line, after "#kinds MASK" (if not 0):
+ * the perturbation kinds to detect and calibrate, also those no run in the
+ * file has (a --shard's runs are a slice of an explore's, and calibrate as
+ * all of them would).  0, or -1 with errno set.
+ */
+int runs_write(const char *path, const struct rrun *runs, int n, unsigned kinds);
+/* Its runs into *runs (caller frees), its kinds into *kinds (NULL: not wanted); how many, or -1. */
+int runs_read(const char *path, struct rrun **runs, unsigned *kinds);
 
 /* One run's line of the results file; 0, or -1 on a write error. */
 int results_write(FILE *f, const struct run_result *r);

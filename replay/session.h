@@ -53,6 +53,7 @@ struct replay_opts {
 	int budget_s;
 	double deadline;
 	int stop_after;			/* --stop-after K: a cell counts to its K-th reproduction */
+	int shard, shards;		/* --shard I/N: cells i with i % N == I - 1; 0: all */
 	int quiet;			/* -q: no progress lines */
 	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
 	void (*say)(enum replay_say level, const char *msg);	/* NULL: stderr */
@@ -70,11 +71,16 @@ struct replay_opts {
 /*
  * The runs of one replay: a plain run, one --pair trial, or the explore
  * trials, in rounds: trial t of cell i is run t * nr_pairs + i, so that a
- * budget that ends early has given every cell its share.
+ * budget that ends early has given every cell its share.  With --shard,
+ * pairs[] holds this shard's cells only; cell_id[i] is cell i's index among
+ * all nr_cells, which its trials' seeds and the report's numbers use.
  */
 struct rrun_set {
 	struct rpair pairs[REPLAY_MAX_PAIRS];
 	int nr_pairs;
+	int cell_id[REPLAY_MAX_PAIRS];
+	int nr_cells, nr_racing;	/* of every shard: cells, of which racing pairs */
+	unsigned kinds;			/* of every shard's cells: perturbations to calibrate */
 	struct rrun *runs;
 	int nr_runs;
 };
@@ -122,6 +128,9 @@ struct replay_outcome {
 	int nr_runs;
 	int nr_ran;		/* runs that ran: fewer when the budget ended (incomplete) */
 	int incomplete;
+	int unchecked;		/* no findings, but some verdicts were not checked */
+	/* merged shards: the trials that ran per cell, runs[] has holes (zeroed); NULL: 0..nr_ran-1 */
+	int *cell_ran;
 	struct replay_fidelity fid;	/* a plain replay's */
 	struct checker *last;	/* the last run's checker: a plain replay's check */
 	struct mmr_trace *trace;	/* the replay trace, for the check's printer */
@@ -148,6 +157,10 @@ struct cell_tally {
 };
 struct cell_tally cell_tally(const struct replay_opts *o, const struct rrun_set *rs,
 			     const struct replay_outcome *out, int cell);
+/* The runs of out to look at: those that ran, or every run when holes are zeroed (cell_ran). */
+int replay_outcome_span(const struct replay_outcome *out);
+/* The exit status of checked runs: 2 a run failed, 1 findings, 5 incomplete, 0. */
+int replay_outcome_status(const struct replay_opts *o, const struct replay_outcome *out);
 
 /*
  * Runs rs here or (o->kernel) in a guest, then checks each run: fills

@@ -172,13 +172,18 @@ static int tasks_complete(const struct rplan *p, const struct fidelity *fd)
 	return n;
 }
 
+int replay_outcome_span(const struct replay_outcome *out)
+{
+	return out->cell_ran ? out->nr_runs : out->nr_ran;
+}
+
 /*
  * The exit status of what was checked: 2 a run failed, 1 findings, 5 the
  * budget ended before every run ran, 0 clean.
  */
-static int outcome_status(const struct replay_opts *o, const struct replay_outcome *out)
+int replay_outcome_status(const struct replay_opts *o, const struct replay_outcome *out)
 {
-	int any = 0, errors = 0, n = o->explore ? out->nr_ran : 1;
+	int any = 0, errors = 0, n = o->explore ? replay_outcome_span(out) : 1;
 
 	for (int r = 0; r < n; r++) {
 		any |= out->rc[r].findings != 0;
@@ -213,7 +218,8 @@ int replay_check(const struct replay_opts *o, const struct rplan *p, const struc
 	fd.n.tasks_complete = tasks_complete(p, &fd);
 	out->fid = fd.n;
 	out->report = 1;
-	out->status = outcome_status(o, out);
+	out->unchecked = out->last && checker_unchecked(out->last);
+	out->status = replay_outcome_status(o, out);
 	ret = 0;
 out:
 	free(fd.marks);
@@ -227,8 +233,11 @@ struct cell_tally cell_tally(const struct replay_opts *o, const struct rrun_set 
 	const struct run_check *rc = out->rc;
 	const struct run_result *res = out->res;
 	struct cell_tally n = { .repro = -1 };
+	int span = replay_outcome_span(out);
 
-	for (int r = cell; r < out->nr_ran && !n.stopped; r += rs->nr_pairs) {
+	for (int r = cell, t = 0; r < span && !n.stopped; r += rs->nr_pairs, t++) {
+		if (out->cell_ran && t >= out->cell_ran[cell])
+			break;
 		n.n++;
 		n.perturbed += res[r].st.perturbed > 0;
 		n.errors += res[r].err[0] != 0;

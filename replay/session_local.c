@@ -102,17 +102,40 @@ static void setup_swap(const struct replay_opts *o, __u64 swapouts, long page_si
 /* ---- the runs ---------------------------------------------------------- */
 
 /* Explore's cells: racing pairs of tasks' ops, then target ops x perturbation kinds. */
-static int explore_cells(const struct replay_opts *o, const struct rplan *p, struct rpair *cells)
+static int explore_cells(const struct replay_opts *o, const struct rplan *p, struct rpair *cells,
+			 int *nr_racing)
 {
 	__u32 targets[REPLAY_MAX_PAIRS];
 	int n = plan_pairs(p, o->window_ns, cells, o->max_pairs);
 	int nt = o->perturb ? plan_targets(p, targets, o->max_pairs) : 0;
 
+	*nr_racing = n > 0 ? n : 0;
 	for (int i = 0; i < nt; i++)
 		for (int k = 1; k < PERTURB_NR; k++)
 			if (o->perturb & 1u << k && n < REPLAY_MAX_PAIRS)
 				cells[n++] = (struct rpair){ targets[i], 0, k };
 	return n;
+}
+
+/*
+ * The cells of o's shard, in rs->pairs: every cell, or with --shard I/N
+ * those whose index i has i % N == I - 1 (round robin, so that each shard
+ * gets racing pairs and perturbations alike).
+ */
+static void shard_cells(const struct replay_opts *o, const struct rplan *p, struct rrun_set *rs)
+{
+	struct rpair all[REPLAY_MAX_PAIRS];
+
+	rs->nr_cells = explore_cells(o, p, all, &rs->nr_racing);
+	if (rs->nr_cells < 0)
+		rs->nr_cells = 0;
+	for (int i = 0; i < rs->nr_cells; i++) {
+		rs->kinds |= all[i].perturb ? 1u << all[i].perturb : 0;
+		if (o->shards > 1 && i % o->shards != o->shard - 1)
+			continue;
+		rs->cell_id[rs->nr_pairs] = i;
+		rs->pairs[rs->nr_pairs++] = all[i];
+	}
 }
 
 int replay_runs(const struct replay_opts *o, const struct rplan *p, struct rrun_set *rs,
@@ -121,7 +144,8 @@ int replay_runs(const struct replay_opts *o, const struct rplan *p, struct rrun_
 	struct rpair *pairs = rs->pairs;
 	int n = 0;
 
-	rs->nr_pairs = 0;
+	rs->nr_pairs = rs->nr_cells = rs->nr_racing = 0;
+	rs->kinds = 0;
 	rs->nr_runs = 0;
 	if (o->pair_a >= 0 && ((size_t)o->pair_a >= p->nr_ops ||
 			       (!o->pair_perturb && (size_t)o->pair_b >= p->nr_ops))) {
@@ -129,7 +153,7 @@ int replay_runs(const struct replay_opts *o, const struct rplan *p, struct rrun_
 		return -1;
 	}
 	if (o->explore && o->pair_a < 0)
-		rs->nr_pairs = explore_cells(o, p, pairs);
+		shard_cells(o, p, rs);
 	rs->runs = calloc((size_t)rs->nr_pairs * o->trials + 1, sizeof(*rs->runs));
 	if (!rs->runs) {
 		snprintf(err, errlen, "out of memory");
@@ -140,11 +164,15 @@ int replay_runs(const struct replay_opts *o, const struct rplan *p, struct rrun_
 					       o->pair_perturb };
 	else if (!o->explore)
 		rs->runs[n++] = (struct rrun){ -1, -1, o->seed };
-	/* in rounds: trial t of every cell before trial t + 1 of any (rrun_cell()) */
+	/*
+	 * in rounds: trial t of every cell before trial t + 1 of any (rrun_cell());
+	 * a trial's seed is its cell's among all, whichever shard runs it
+	 */
 	for (int t = 0; t < o->trials; t++)
 		for (int i = 0; i < rs->nr_pairs; i++)
 			rs->runs[n++] = (struct rrun){ pairs[i].a, pairs[i].perturb ? -1 :
-						       (long)pairs[i].b, trial_seed(o->seed, i, t),
+						       (long)pairs[i].b,
+						       trial_seed(o->seed, rs->cell_id[i], t),
 						       pairs[i].perturb };
 	rs->nr_runs = n;
 	return 0;
@@ -306,7 +334,7 @@ static int replay_local(const struct replay_opts *o, const struct rplan *p,
 	snprintf(res_path, sizeof(res_path), "%s", o->results_out ?: "");
 	if (!o->results_out)
 		snprintf(res_path, sizeof(res_path), "%s/results", scratch);
-	if (runs_write(runs_path, rs->runs, rs->nr_runs)) {
+	if (runs_write(runs_path, rs->runs, rs->nr_runs, rs->kinds)) {
 		replay_say(o, SAY_ERROR, "replay: cannot write %s: %s", runs_path, strerror(errno));
 		goto out;
 	}
@@ -331,7 +359,7 @@ out:
 int replay_in_guest(const struct replay_opts *o)
 {
 	struct rrun *runs;
-	int n = runs_read(o->guest_runs, &runs), ret = 2;
+	int n = runs_read(o->guest_runs, &runs, NULL), ret = 2;
 
 	free(runs);
 	if (n < 0) {
@@ -369,6 +397,7 @@ void replay_outcome_free(struct replay_outcome *out)
 		mmr_trace_close(out->trace);
 	free(out->res);
 	free(out->rc);
+	free(out->cell_ran);
 	memset(out, 0, sizeof(*out));
 }
 
@@ -378,12 +407,11 @@ void replay_outcome_free(struct replay_outcome *out)
  * Each run of runs[], its results written to res as it ends, until the
  * deadline or the host's word to stop.
  */
-static void run_all(const struct rplan *p, const struct rrun *runs, int n,
+static void run_all(const struct rplan *p, const struct rrun *runs, int n, unsigned want,
 		    const struct replay_run_args *a, struct rexec_opts *xo, FILE *res)
 {
 	struct perturb_caps caps = { 0 };
 	struct run_result rr;
-	unsigned want = 0;
 
 	for (int i = 0; i < n; i++)
 		want |= runs[i].perturb ? 1u << runs[i].perturb : 0;
@@ -414,6 +442,7 @@ int replay_run_process(struct replay_run_args *a, char *err, size_t errlen)
 	struct mmr_trace *t = mmr_trace_open(a->trace, err, errlen);
 	struct rrun *runs;
 	struct rplan p;
+	unsigned kinds;
 	FILE *res;
 	int n;
 
@@ -424,7 +453,7 @@ int replay_run_process(struct replay_run_args *a, char *err, size_t errlen)
 		return -1;
 	}
 	mmr_trace_close(t);
-	n = runs_read(a->runs, &runs);
+	n = runs_read(a->runs, &runs, &kinds);
 	res = fopen(a->results, "w");
 	if (n < 0 || !res) {
 		snprintf(err, errlen, "cannot read the runs or write the results in %s",
@@ -435,7 +464,7 @@ int replay_run_process(struct replay_run_args *a, char *err, size_t errlen)
 		plan_free(&p);
 		return -1;
 	}
-	run_all(&p, runs, n, a, &a->xo, res);
+	run_all(&p, runs, n, kinds, a, &a->xo, res);
 	fclose(res);
 	free(runs);
 	plan_free(&p);

@@ -179,7 +179,8 @@ static int add_runs(struct cpio *c, const char *tmpdir, const struct rrun_set *r
 	char path[4200];
 
 	snprintf(path, sizeof(path), "%s/runs", tmpdir);
-	if (runs_write(path, rs->runs, rs->nr_runs) || cpio_add_file(c, "/mmreplay/runs", path, 0644)) {
+	if (runs_write(path, rs->runs, rs->nr_runs, rs->kinds) ||
+	    cpio_add_file(c, "/mmreplay/runs", path, 0644)) {
 		snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(errno));
 		return -1;
 	}

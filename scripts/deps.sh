@@ -2,7 +2,9 @@
 # scripts/deps.sh [--test]: install from Debian what mmreplay needs to build
 # it and run the example (make, the compilers, libbpf, bpftool,
 # libtraceevent, libelf); with --test, also what its tests call (python3,
-# procps, stress-ng, bpftrace, busybox, QEMU, libFuzzer's runtime...) and
+# procps, stress-ng, bpftrace, busybox, QEMU, libFuzzer's runtime, GNU
+# parallel, which runs replay --explore --shard's shards side by side or
+# across hosts...) and
 # the programs bench/replay-fidelity records (sqlite3, git; the rest are
 # in the lists already or Essential).  Runs on a pristine
 # Debian 12 (debootstrap --variant=minbase), where even make is missing, as
@@ -18,7 +20,7 @@ set -eu
 BUILD_DEPS="make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	libtraceevent-dev pkg-config"
 TEST_DEPS="python3 procps util-linux stress-ng bpftrace busybox-static cpio xz-utils zstd
-	qemu-system-x86 libclang-rt-14-dev sqlite3 git"
+	qemu-system-x86 libclang-rt-14-dev sqlite3 git parallel"
 BACKPORTS=/etc/apt/sources.list.d/mmreplay-bookworm-backports.sources
 
 me=deps.sh

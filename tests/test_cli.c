@@ -4,7 +4,7 @@
 #include "testlib.h"
 
 static const char *const cmds[] = { "probes", "record", "show", "info", "check", "replay",
-				    "diff", "export" };
+				    "diff", "export", "merge" };
 #define NR_CMDS (int)(sizeof(cmds) / sizeof(cmds[0]))
 
 /* `mmreplay help CMD` and `mmreplay CMD --help` print the same usage, exit 0. */
@@ -186,6 +186,7 @@ static void test_cli_options_need_others(void)
 		{ "--pairs 2", "--pairs has no effect without --explore", "--explore" },
 		{ "--window 50", "--window has no effect without --explore", "--explore" },
 		{ "--perturb migrate", "--perturb has no effect without --explore", "--explore" },
+		{ "--shard 1/2", "--shard has no effect without --explore", "--explore" },
 		{ "--mem 1G", "--mem has no effect without --kernel", "--kernel /nonexistent" },
 		{ "--cpus 4", "--cpus has no effect without --kernel", "--kernel /nonexistent" },
 		{ "--accel tcg", "--accel has no effect without --kernel", "--kernel /nonexistent" },

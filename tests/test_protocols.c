@@ -14,17 +14,23 @@ static void test_runs_round_trip(void)
 {
 	struct rrun in[3] = { { -1, -1, 1, 0 }, { 4, 9, 0xffffffffffffffffULL, 0 },
 			      { 7, -1, 42, PERTURB_MIGRATE } }, *out = NULL;
+	unsigned kinds;
 	int n;
 
-	ASSERT_EQ(runs_write(tmp_path("runs"), in, 3), 0, "runs written");
-	n = runs_read(tmp_path("runs"), &out);
+	ASSERT_EQ(runs_write(tmp_path("runs"), in, 3, 1u << PERTURB_COMPACT), 0, "runs written");
+	n = runs_read(tmp_path("runs"), &out, &kinds);
+	ASSERT_EQ(kinds, 1u << PERTURB_COMPACT, "the kinds to calibrate read back");
 	if (!ASSERT_EQ(n, 3, "every run read back"))
 		return;
 	for (int i = 0; i < 3; i++)
 		ASSERT_TRUE(out[i].a == in[i].a && out[i].b == in[i].b && out[i].seed == in[i].seed &&
 			    out[i].perturb == in[i].perturb, "a run reads back as written");
 	free(out);
-	ASSERT_EQ(runs_read(tmp_path("no-such-runs"), &out), -1, "a missing runs file is -1");
+	ASSERT_EQ(runs_write(tmp_path("runs0"), in, 3, 0), 0, "runs without kinds written");
+	ASSERT_EQ(runs_read(tmp_path("runs0"), &out, &kinds), 3, "read back");
+	ASSERT_EQ(kinds, 0, "no kinds");
+	free(out);
+	ASSERT_EQ(runs_read(tmp_path("no-such-runs"), &out, NULL), -1, "a missing runs file is -1");
 }
 
 static void test_results_round_trip(void)

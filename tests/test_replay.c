@@ -610,6 +610,195 @@ static void test_replay_explore_budget(void)
 	free(err);
 }
 
+/*
+ * A JSON explore report without what a real kernel's timing changes from
+ * run to run: each cell's "perturbed" count, and "perturb_how" (the
+ * calibrated windows) to the end.  What is left: the cells, their trials,
+ * findings and states, the runs that ran.
+ */
+static char *explore_cells(const char *js)
+{
+	char *s = strdup(js ? js : ""), *p, *end;
+
+	while ((p = strstr(s, "\"perturbed\": "))) {
+		end = strchr(p, ',');
+		if (!end)
+			break;
+		memmove(p, end + 2, strlen(end + 2) + 1);
+	}
+	p = strstr(s, "\"perturb_how\"");
+	if (p)
+		*p = 0;
+	return s;
+}
+
+static int have_parallel(void)
+{
+	return run_cmd(NULL, NULL, "parallel --version") == 0;
+}
+
+/*
+ * --explore --shard I/N, three shards run side by side by GNU parallel and
+ * merged, is the explore of one run: the same cells, trials per cell and
+ * findings (on this clean kernel none), with racing pairs and
+ * perturbations alike; plain and JSON, with the same exit status.
+ */
+static void test_replay_explore_shards(void)
+{
+	const char *args = "--explore --trials 3 --seed 5 --stop-after 0 --window 100000 --pairs 3";
+	char trace[512], dir[512], *one, *merged, *a, *b, *text;
+	int rc, rc1;
+
+	if (!need_bpf())
+		return;
+	if (!have_parallel()) {
+		test_skip("GNU parallel is not installed (make deps installs it)");
+		return;
+	}
+	snprintf(trace, sizeof(trace), "%s", tmp_path("shard.trace"));
+	snprintf(dir, sizeof(dir), "%s", tmp_path("shards"));
+	mkdir(dir, 0700);
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	one = replay_json(trace, tmp_path("shard-one.trace"), args, &rc1);
+	ASSERT_TRUE(rc1 == 0 || rc1 == 3, "one run: clean (or not all verdicts checked)");
+	rc = run_cmd(tmp_path("parallel.out"), tmp_path("parallel.err"),
+		     "parallel %s replay -q -o %s/s{}.trace %s --shard {}/3 %s '>' %s/part{}.json "
+		     "::: 1 2 3", mmreplay_bin(), dir, args, trace, dir);
+	ASSERT_TRUE(rc == rc1, "each shard exits as the one run did");
+	rc = run_cmd(tmp_path("merged.json"), NULL, "%s merge --json %s/part1.json %s/part3.json "
+		     "%s/part2.json", mmreplay_bin(), dir, dir, dir);
+	ASSERT_EQ(rc, rc1, "merge exits as the one run did");
+	merged = slurp(tmp_path("merged.json"));
+	a = explore_cells(one), b = explore_cells(merged);
+	printf("  %s\n", b);
+	ASSERT_TRUE(count_str(a, "\"pair\": ") >= 2 && count_str(a, "\"cell\": ") >= 2,
+		    "racing pairs and perturbations to compare");
+	ASSERT_EQ(json_num(merged, "runs_ran"), json_num(one, "runs_ran"), "as many trials ran");
+	ASSERT_TRUE(!strcmp(a, b), "the same cells, trials per cell and findings");
+	ASSERT_EQ(json_sum(merged, "with_findings"), 0, "no findings on this kernel");
+	rc = run_cmd(tmp_path("merged.txt"), NULL, "%s merge %s/part2.json %s/part1.json "
+		     "%s/part3.json", mmreplay_bin(), dir, dir, dir);
+	text = slurp(tmp_path("merged.txt"));
+	ASSERT_EQ(rc, rc1, "plain: the same exit status");
+	ASSERT_STRCONTAINS(text, "3 racing pairs", "plain: every racing pair");
+	ASSERT_STRCONTAINS(text, "pair 3: op", "plain: numbered among all cells");
+	free(one), free(merged), free(a), free(b), free(text);
+}
+
+/* merge refuses @parts (in dir) with one line naming @what, exit 2, nothing on stdout. */
+static void assert_merge_refused(const char *dir, const char *parts, const char *what)
+{
+	char cmd[8192], bin[4096], *err, *out;
+	int rc;
+
+	if (!realpath(mmreplay_bin(), bin))
+		snprintf(bin, sizeof(bin), "%s", mmreplay_bin());
+	snprintf(cmd, sizeof(cmd), "cd %s && %s merge %s", dir, bin, parts);
+	rc = run_cmd(tmp_path("merge.out"), tmp_path("merge.err"), "%s", cmd);
+	err = slurp(tmp_path("merge.err"));
+	out = slurp(tmp_path("merge.out"));
+	printf("  merge %s: %s", parts, err);
+	ASSERT_EQ(rc, 2, "exit status 2");
+	ASSERT_EQ(count_str(err, "\n"), 1, "one error line");
+	ASSERT_STRCONTAINS(err, what, "says why");
+	ASSERT_TRUE(out && !out[0], "no report");
+	free(err);
+	free(out);
+}
+
+/* Parts that are not of one explore: another seed, a shard missing or twice, garbage. */
+static void test_replay_merge_bad_input(void)
+{
+	const char *args = "--explore --trials 1 --stop-after 0 --window 100000 --pairs 2 "
+			   "--perturb none";
+	char trace[512], dir[512];
+	int rc = 0;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("merge.trace"));
+	snprintf(dir, sizeof(dir), "%s", tmp_path("merge-parts"));
+	mkdir(dir, 0700);
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	for (int i = 1; i <= 2; i++)
+		rc |= run_cmd(NULL, NULL, "%s replay -q -o %s/r.trace %s --seed 1 --shard %d/2 %s "
+			      "> %s/p%d.json", mmreplay_bin(), dir, args, i, trace, dir, i);
+	rc |= run_cmd(NULL, NULL, "%s replay -q -o %s/r.trace %s --seed 2 --shard 2/2 %s > "
+		      "%s/seed2.json", mmreplay_bin(), dir, args, trace, dir);
+	rc |= run_cmd(NULL, NULL, "%s replay -q -o %s/r.trace %s --seed 1 --shard 2/3 %s > "
+		      "%s/of3.json", mmreplay_bin(), dir, args, trace, dir);
+	rc |= run_cmd(NULL, NULL, "echo '{\"explore\": {}, \"shard\": [' > %s/garbage.json; "
+		      "echo '{\"explore\": {}, \"shard\": {\"index\": 1}}' > %s/damaged.json; "
+		      "head -c 200 %s/p2.json > %s/cut.json", dir, dir, dir, dir);
+	if (!ASSERT_EQ(rc, 0, "the parts were made"))
+		return;
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s merge %s/p1.json %s/p2.json > /dev/null", mmreplay_bin(),
+			  dir, dir), 0, "the two shards merge");
+	assert_merge_refused(dir, "p1.json seed2.json", "seed2.json: another --seed (2, not 1)");
+	assert_merge_refused(dir, "p1.json of3.json", "of3.json: a shard of another N (3, not 2)");
+	assert_merge_refused(dir, "p2.json", "merge: shard 1 of 2 missing");
+	assert_merge_refused(dir, "p1.json p2.json p1.json", "shard 1/2 given twice");
+	assert_merge_refused(dir, "p1.json garbage.json", "garbage.json: not a partial explore");
+	assert_merge_refused(dir, "cut.json p1.json", "cut.json: not a partial explore");
+	assert_merge_refused(dir, "p1.json damaged.json", "damaged.json: a damaged partial report: "
+			     "no number \"of\"");
+	assert_merge_refused(dir, "p1.json /etc/passwd", "/etc/passwd: not a partial explore");
+}
+
+/*
+ * A finding in one shard's trial (planted in its part: this kernel has
+ * none) comes out of merge where one run would print it: its cell, its
+ * rate, the seed of that trial, FINDINGS and exit 1.
+ */
+static void test_replay_merge_findings(void)
+{
+	const char *args = "--explore --trials 2 --stop-after 0 --window 100000 --pairs 2 "
+			   "--perturb none --seed 4";
+	char trace[512], dir[512], want[256], *text, *js;
+	int rc = 0;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("mfind.trace"));
+	snprintf(dir, sizeof(dir), "%s", tmp_path("mfind-parts"));
+	mkdir(dir, 0700);
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	for (int i = 1; i <= 2; i++)
+		rc |= run_cmd(NULL, NULL, "%s replay -q -o %s/r.trace %s --shard %d/2 %s > %s/p%d.json",
+			      mmreplay_bin(), dir, args, i, trace, dir, i);
+	/* shard 2 has cell 1 (pair 2): its second trial found one finding of verdict 0 */
+	rc |= run_cmd(NULL, NULL, "perl -pi -e 's/\"findings\": 0, \"verdicts\": \\[0/++$n == 2 ? "
+		      "\"\\\"findings\\\": 1, \\\"verdicts\\\": [1\" : $&/ge' %s/p2.json", dir);
+	if (!ASSERT_EQ(rc, 0, "the parts were made") ||
+	    !ASSERT_EQ(run_cmd(NULL, NULL, "grep -c '\"findings\": 1' %s/p2.json", dir), 0,
+		       "a finding planted"))
+		return;
+	rc = run_cmd(tmp_path("mfind.txt"), NULL, "%s merge %s/p1.json %s/p2.json", mmreplay_bin(),
+		     dir, dir);
+	text = slurp(tmp_path("mfind.txt"));
+	printf("%s", text);
+	ASSERT_EQ(rc, 1, "findings: exit 1");
+	snprintf(want, sizeof(want), "1 of 2 trials with findings (95 %% interval");
+	ASSERT_STRCONTAINS(text, want, "the cell's rate");
+	ASSERT_STRCONTAINS(strstr(text, "pair 2: ") ?: "", want, "in pair 2");
+	snprintf(want, sizeof(want), "--seed %llu\n", (unsigned long long)trial_seed(4, 1, 1));
+	ASSERT_STRCONTAINS(text, want, "the seed of cell 1's trial 1");
+	ASSERT_STRCONTAINS(text, "\nFINDINGS\n", "the verdict");
+	rc = run_cmd(tmp_path("mfind.json"), NULL, "%s merge --json %s/p2.json %s/p1.json",
+		     mmreplay_bin(), dir, dir);
+	js = slurp(tmp_path("mfind.json"));
+	ASSERT_EQ(rc, 1, "JSON: exit 1");
+	ASSERT_EQ(json_sum(js, "with_findings"), 1, "JSON: one trial with findings");
+	snprintf(want, sizeof(want), "\"verdicts\": {\"%s\": 1}, \"seed\": %llu}", verdict_name(0),
+		 (unsigned long long)trial_seed(4, 1, 1));
+	ASSERT_STRCONTAINS(js, want, "JSON: its verdict and seed");
+	free(text);
+	free(js);
+}
+
 /* Counts occurrences of @needle in @hay. */
 static int count_str(const char *hay, const char *needle)
 {
@@ -1076,6 +1265,9 @@ int main(int argc, char **argv)
 		TEST(test_replay_wilson),
 		TEST(test_replay_stop_after),
 		TEST(test_replay_explore_budget),
+		TEST(test_replay_explore_shards),
+		TEST(test_replay_merge_bad_input),
+		TEST(test_replay_merge_findings),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 
