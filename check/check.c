@@ -198,7 +198,7 @@ static void call_range(const struct checker *c, const struct syscall_rec *r, __u
  */
 static void lock_call_add(struct checker *c, struct mm_state *m, const struct syscall_rec *r)
 {
-	struct lock_call k = { .entry = r->ts, .exit = c->cur_ts }, *n;
+	struct lock_call k = { .entry = r->ts, .exit = c->cur_ts, .failed = r->ret < 0 }, *n;
 
 	call_range(c, r, &k.start, &k.end);
 	if (m->nr_calls == LOCK_CALLS_MAX) {
@@ -209,6 +209,7 @@ static void lock_call_add(struct checker *c, struct mm_state *m, const struct sy
 			a->end = a->end > b->end ? a->end : b->end;
 			a->entry = a->entry < b->entry ? a->entry : b->entry;
 			a->exit = a->exit > b->exit ? a->exit : b->exit;
+			a->failed |= b->failed;
 		}
 		m->nr_calls = 1;
 	}
@@ -270,10 +271,10 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 		if (c->last_migrate_ts >= r->ts || c->last_mapped_back_ts >= r->ts ||
 		    migration_in_flight(c))
 			m->lock_raced = 1;
-		lock_call_add(c, m, r);
+		lock_call_add(c, m, r);		/* a failed one too: lost_swapped() */
 		if (r->ret < 0)
-			op = OP_LOCK_FAIL;
-		else if (r->nr == NR_MLOCK2 && (r->args[2] & MLOCK_ONFAULT))
+			break;
+		if (r->nr == NR_MLOCK2 && (r->args[2] & MLOCK_ONFAULT))
 			add_onfault(m, r->args[0], r->args[1]);
 		else if (r->nr == NR_MLOCKALL && (r->args[0] & MCL_ONFAULT))
 			m->onfault_all = 1;

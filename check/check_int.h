@@ -25,7 +25,6 @@
 #define OP_ZAP		0x1	/* munmap, mremap, zapping madvise, shmdt */
 #define OP_UNLOCK	0x2	/* munlock, munlockall, mlock2 over a range again */
 #define OP_TRUNC	0x4	/* truncate, ftruncate, fallocate punch */
-#define OP_LOCK_FAIL	0x8	/* an mlock-family call failed */
 #define OP_EXEC		0x10
 
 struct snap_vma {
@@ -60,6 +59,7 @@ struct syscall_rec {		/* the last mm syscall of a thread */
 struct lock_call {
 	__u64 start, end;	/* [0, ~0) for mlockall */
 	__u64 entry, exit;
+	int failed;		/* returned an error: its populate may have stopped early */
 };
 
 #define LOCK_CALLS_MAX 4096	/* past it they merge into one (wider, still sound) */

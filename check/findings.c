@@ -31,6 +31,7 @@ static const char *const defer_rules[D_NR][2] = {
 				     "a migration the trace cannot follow to pages" },
 	[D_MIGRATING_NOW] = { "migrating_now", "a migration of this process in flight" },
 	[D_THREAD_MUNLOCK] = { "thread_munlock", "another thread's munlock within 1 s" },
+	[D_LOCK_FAILED] = { "lock_failed", "swapped, the last mlock of its range failed" },
 };
 
 const char *defer_rule_key(enum defer_rule r)

@@ -71,6 +71,7 @@ enum defer_rule {
 	D_MIGRATION_UNFOLLOWED,		/* any migration, where the trace cannot follow pages */
 	D_MIGRATING_NOW,		/* a move_pages/migrate_pages of this process in flight */
 	D_THREAD_MUNLOCK,		/* another thread's munlock within 1 s */
+	D_LOCK_FAILED,			/* swapped, and the last mlock of its range failed */
 	D_NR
 };
 

@@ -288,13 +288,31 @@ static void lost_present(struct judge *j, const struct snap_vma *v, const struct
 	page_evidence(f, "present page of a VM_LOCKED VMA is not mlocked", pg, v);
 }
 
+/*
+ * The last mlock-family call covering @addr failed.  do_mlock() marks the
+ * VMAs VM_LOCKED and then faults the range in (__mm_populate()); when that
+ * stops early (-ENOMEM, -EAGAIN: mm/gup.c) the call fails and pages still
+ * swapped out stay so in the locked VMA, until a later mlock of the range
+ * populates it again (do_mlock() populates even when the flags do not
+ * change).
+ */
+static int last_lock_failed(const struct mm_state *m, __u64 addr)
+{
+	for (size_t i = m->nr_calls; i-- > 0;)
+		if (addr >= m->calls[i].start && addr < m->calls[i].end)
+			return m->calls[i].failed;
+	return 0;
+}
+
 static void lost_swapped(struct judge *j, const struct snap_vma *v, const struct mmr_snap_page *pg)
 {
 	const struct mmr_snap_page *old = page_at(j->p, pg->addr);
 	struct finding *f;
 
-	if (j->m->ops & OP_LOCK_FAIL)
-		return;		/* a failed mlock may leave pages out */
+	if (last_lock_failed(j->m, pg->addr)) {
+		defer(&j->c->cov[V_LOST_MLOCK], D_LOCK_FAILED);
+		return;
+	}
 	if (in_onfault(j->m, pg->addr) &&
 	    !(old && present(old) && locked(vma_at(j->p, pg->addr))))
 		return;		/* MLOCK_ONFAULT: swapped before the lock */

@@ -295,6 +295,46 @@ static void test_check_lost_mlock_swapped(void)
 	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "MLOCK_ONFAULT page that was mlocked, then swapped");
 }
 
+enum { FAIL_HERE = 1, FAIL_ELSEWHERE = 2, RELOCKED = 4, LATER_CALL = 8 };
+
+/* mlock(A, 2 pages), perhaps failed; a snapshot finds page A swapped out in the locked vma. */
+static struct result failed_lock(int flags)
+{
+	const char *path = tmp_path("failed-lock.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_sys(&b, 149, A, 2 * PG, 0, 0, flags & FAIL_HERE ? -12 : 0, NULL);
+	if (flags & FAIL_ELSEWHERE)
+		tb_sys(&b, 149, A + 64 * PG, 2 * PG, 0, 0, -12, NULL);
+	if (flags & RELOCKED)
+		tb_sys(&b, 149, A, 2 * PG, 0, 0, 0, NULL);
+	if (flags & LATER_CALL)		/* the failure is no longer the last syscall */
+		tb_sys(&b, 28, A + 64 * PG, PG, 0, 0, 0, NULL);	/* madvise(MADV_NORMAL) */
+	tb_snap(&b, 149, tb_counters(-1, -1, 1));
+	tb_vma(&b, A, A + 2 * PG, LOCKED_RW, 0, 0, "");
+	tb_page(&b, A, TB_SWAP(0, 77), 0, 0);
+	tb_snap_end(&b, tb_counters(-1, -1, 1));
+	tb_close(&b);
+	return check_file(path);
+}
+
+/* A failed mlock leaves swapped pages out in its own range only, until the range is locked again. */
+static void test_check_lost_mlock_failed_lock(void)
+{
+	struct result r;
+
+	r = failed_lock(FAIL_HERE);
+	ASSERT_TRUE(clean(&r), "the mlock of the page's range failed: may stay swapped");
+	ASSERT_EQ(r.deferred_by[D_LOCK_FAILED], 1, "counted as lock_failed");
+	r = failed_lock(FAIL_HERE | LATER_CALL);
+	ASSERT_TRUE(clean(&r), "still so after another syscall");
+	r = failed_lock(FAIL_ELSEWHERE);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "an mlock of another range failed: lost-mlock");
+	r = failed_lock(FAIL_HERE | RELOCKED);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "locked again since, which populates: lost-mlock");
+}
+
 static struct result vanished(int munmap_between)
 {
 	const char *path = tmp_path("vanished.trace");
@@ -1098,6 +1138,7 @@ int main(int argc, char **argv)
 		TEST(test_check_unchecked),
 		TEST(test_check_findings_cap),
 		TEST(test_check_lost_mlock_migration),
+		TEST(test_check_lost_mlock_failed_lock),
 		TEST(test_check_cli),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
