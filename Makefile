@@ -99,7 +99,11 @@ $(OUTPUT)/workloads/%: tests/workloads/%.c | $(OUTPUT)/workloads
 $(OUTPUT)/bench/%: bench/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) $< $(TEST_OBJ) $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) $< $(TEST_OBJ) $(BENCH_OBJ) $(LIBS) -o $@
+
+# snapshot_cost drives record/snapshot.c itself
+$(OUTPUT)/bench/snapshot_cost: $(OUTPUT)/record/snapshot.o
+$(OUTPUT)/bench/snapshot_cost: BENCH_OBJ = $(OUTPUT)/record/snapshot.o
 
 $(OUTPUT)/tests/%: tests/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h $(OUTPUT)/tests
 	$(call msg,CC,$@)

@@ -52,16 +52,29 @@ void snapshots_close(struct snapshots *s)
 	s->kflags_fd = s->kcount_fd = -1;
 }
 
+/* Adds the time since *@t to @phase and restarts *@t from now. */
+static void lap(struct snapshots *s, int phase, __u64 *t)
+{
+	__u64 now = mmr_clock_ns();
+
+	s->phase_ns[phase] += now - *t;
+	*t = now;
+}
+
 static int put(struct snap_run *r, int kind, void *rec, size_t len)
 {
 	struct mmr_hdr h = { .ts = r->ts++, .mm = r->mm, .tgid = r->tgid, .len = len };
 	struct mmr_common *c = rec;
+	__u64 t = mmr_clock_ns();
+	int ret;
 
 	c->type = kind;
 	c->flags = c->preempt_count = 0;
 	c->pid = r->tid;
 	r->s->records[kind]++;
-	return mmr_writer_event(r->s->w, &h, rec);
+	ret = mmr_writer_event(r->s->w, &h, rec);
+	lap(r->s, SNAP_WRITE, &t);
+	return ret;
 }
 
 /* ---- holding the process ------------------------------------------- */
@@ -205,28 +218,34 @@ static void refresh_vmstat(void)
 	}
 }
 
-static void read_globals(struct mmr_snap *sn, long psz)
+static void read_globals(struct snapshots *s, struct mmr_snap *sn, long psz)
 {
 	static const char *const keys[] = { "Mlocked", "Unevictable", "SwapFree" };
 	__s64 v[3];
+	__u64 t = mmr_clock_ns();
 
 	refresh_vmstat();
+	lap(s, SNAP_REFRESH, &t);
 	read_keys("/proc/meminfo", ':', keys, v, 3, 1024.0 / psz);
 	sn->mlocked = v[0];
 	sn->unevictable = v[1];
 	sn->swap_free = v[2];
 	read_vmstat(sn);
+	lap(s, SNAP_COUNTERS, &t);
 }
 
 /* ---- pages ---------------------------------------------------------- */
 
 /* kpageflags (or kpagecount) of @pfn through a 64-entry cache. */
-static __u64 kpage(int fd, __u64 pfn, __u64 *base, __u64 *cache)
+static __u64 kpage(struct snap_run *r, int fd, __u64 pfn, __u64 *base, __u64 *cache)
 {
 	__u64 b = pfn & ~63ULL;
 
 	if (*base != b) {
+		__u64 t = mmr_clock_ns();
 		ssize_t n = pread(fd, cache, sizeof(__u64) * 64, b * sizeof(__u64));
+
+		lap(r->s, SNAP_KPAGE, &t);
 
 		if (n < (ssize_t)sizeof(__u64) * 64)
 			memset((char *)cache + (n > 0 ? n : 0), 0,
@@ -238,7 +257,7 @@ static __u64 kpage(int fd, __u64 pfn, __u64 *base, __u64 *cache)
 
 static __u64 kflags_of(struct snap_run *r, __u64 pfn)
 {
-	return kpage(r->s->kflags_fd, pfn, &r->kf_base, r->kf);
+	return kpage(r, r->s->kflags_fd, pfn, &r->kf_base, r->kf);
 }
 
 static __u32 convert_kflags(__u64 k)
@@ -300,7 +319,7 @@ static int add_page(struct snap_run *r, __u64 addr, __u64 e, __u32 *count)
 		__u64 pfn = e & MMR_PM_PFN_MASK, k = kflags_of(r, pfn);
 
 		pg->kflags = convert_kflags(k);
-		pg->mapcount = kpage(r->s->kcount_fd, pfn, &r->kc_base, r->kc);
+		pg->mapcount = kpage(r, r->s->kcount_fd, pfn, &r->kc_base, r->kc);
 		if (pg->kflags & MMR_PF_LARGE)
 			folio_of(r, pfn, k, pg);
 	}
@@ -318,10 +337,12 @@ static int put_pages(struct snap_run *r, int pm_fd, __u64 start, __u64 end, __u3
 
 	for (__u64 a = start; a < end;) {
 		__u64 n = (end - a) / psz;
+		__u64 t = mmr_clock_ns();
 		ssize_t got;
 
 		n = n > PAGEMAP_BATCH ? PAGEMAP_BATCH : n;
 		got = pread(pm_fd, buf, n * 8, a / psz * 8);
+		lap(r->s, SNAP_PAGEMAP, &t);
 		if (got <= 0)
 			return 0;	/* e.g. [vsyscall], outside the user range */
 		for (ssize_t i = 0; i < got / 8; i++)
@@ -387,17 +408,20 @@ static int put_vmas(struct snap_run *r, struct mmr_snap_end *end)
 	char path[64], line[1024];
 	struct mmr_snap_vma v;
 	int have = 0, ret = 0, pm_fd;
+	__u64 t = mmr_clock_ns();
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/smaps", r->tgid);
 	f = fopen(path, "re");
+	lap(r->s, SNAP_SMAPS, &t);
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", r->tgid);
 	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (!f || pm_fd < 0) {
 		end->flags |= MMR_SNAPF_GONE;	/* exited meanwhile */
 		goto out;
 	}
-	while (!ret && fgets(line, sizeof(line), f)) {
+	while (!ret && (t = mmr_clock_ns(), fgets(line, sizeof(line), f))) {
+		lap(r->s, SNAP_SMAPS, &t);
 		if (!have) {
 			have = parse_vma_header(line, &v);
 			continue;
@@ -426,15 +450,18 @@ static int write_snapshot(struct snap_run *r, __u32 reason, __u32 flags)
 	struct mmr_snap sn = { .seq = ++r->s->seq, .reason = reason, .flags = flags };
 	struct mmr_snap_end end = { .seq = sn.seq };
 	long psz = r->s->page_size;
+	__u64 t = mmr_clock_ns();
 	int ret;
 
 	if (flags & MMR_SNAPF_DRAINED && !drain_batches())
 		sn.flags &= ~MMR_SNAPF_DRAINED;
+	lap(r->s, SNAP_DRAIN, &t);
 	r->ts = mmr_clock_ns();
 	memset(&sn.st, 0xff, sizeof(sn.st));
 	if (r->tgid)
 		read_status(r->tgid, &sn.st, psz);
-	read_globals(&sn, psz);
+	lap(r->s, SNAP_COUNTERS, &t);
+	read_globals(r->s, &sn, psz);
 	if (put(r, MMR_K_SNAP, &sn, sizeof(sn)))
 		return -1;
 	r->pages->seq = sn.seq;
@@ -442,7 +469,9 @@ static int write_snapshot(struct snap_run *r, __u32 reason, __u32 flags)
 		return 0;
 	end.flags = sn.flags;
 	ret = put_vmas(r, &end);
+	t = mmr_clock_ns();
 	read_status(r->tgid, &end.st, psz);
+	lap(r->s, SNAP_COUNTERS, &t);
 	if ((end.flags & MMR_SNAPF_HELD) && all_stopped(r->tgid, 0) != 1)
 		end.flags = (end.flags & ~MMR_SNAPF_HELD) | MMR_SNAPF_GONE;
 	if (end.flags & MMR_SNAPF_GONE)
@@ -458,8 +487,10 @@ int snapshot_take(struct snapshots *s, pid_t tgid, pid_t tid, __u64 mm, __u32 re
 	struct snap_run r = { .s = s, .mm = mm, .tgid = tgid, .tid = tid,
 			      .kf_base = ~0ULL, .kc_base = ~0ULL };
 	__u32 flags = MMR_SNAPF_DRAINED;
+	__u64 t0 = mmr_clock_ns(), t = t0, sum = 0;
 	int ret;
 
+	memset(s->phase_ns, 0, sizeof(s->phase_ns));
 	r.pages = malloc(sizeof(*r.pages) + MMR_SNAP_PAGES_MAX * sizeof(struct mmr_snap_page));
 	if (!r.pages)
 		return -1;
@@ -469,10 +500,15 @@ int snapshot_take(struct snapshots *s, pid_t tgid, pid_t tid, __u64 mm, __u32 re
 		flags |= MMR_SNAPF_HELD;
 	else if (stopped)
 		s->not_held++;
+	lap(s, SNAP_HOLD, &t);
 	ret = write_snapshot(&r, reason, flags);
 	if (stopped)
 		kill(tgid, SIGCONT);
 	s->taken++;
 	free(r.pages);
+	for (int i = 0; i < SNAP_OTHER; i++)
+		sum += s->phase_ns[i];
+	t = mmr_clock_ns() - t0;
+	s->phase_ns[SNAP_OTHER] = t > sum ? t - sum : 0;
 	return ret;
 }
