@@ -101,13 +101,13 @@ $(OUTPUT)/bench/%: bench/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) $< $(TEST_OBJ) $(BENCH_OBJ) $(LIBS) -o $@
 
-# snapshot_cost drives record/snapshot.c itself
-$(OUTPUT)/bench/snapshot_cost: $(OUTPUT)/record/snapshot.o
-$(OUTPUT)/bench/snapshot_cost: BENCH_OBJ = $(OUTPUT)/record/snapshot.o
+# snapshot_cost and test_record drive record/snapshot.c themselves
+$(OUTPUT)/bench/snapshot_cost $(OUTPUT)/tests/test_record: $(OUTPUT)/record/snapshot.o
+$(OUTPUT)/bench/snapshot_cost $(OUTPUT)/tests/test_record: BENCH_OBJ = $(OUTPUT)/record/snapshot.o
 
 $(OUTPUT)/tests/%: tests/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) $< $(TEST_OBJ) $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) $< $(TEST_OBJ) $(BENCH_OBJ) $(LIBS) -o $@
 
 test: all
 	$(Q)tests/run
