@@ -30,6 +30,7 @@
  */
 #define KPAGE_GAP 16
 #define KPAGE_SPAN 512		/* entries in one read at most */
+#define KPAGE_TRIES 3		/* reads of a batch whose pages keep moving */
 
 struct kpages {			/* the pfns one pagemap batch maps, sorted */
 	__u64 pfn[PAGEMAP_BATCH], flags[PAGEMAP_BATCH], count[PAGEMAP_BATCH];
@@ -393,6 +394,45 @@ static int add_page(struct snap_run *r, __u64 addr, __u64 e, const struct kpages
 	return 0;
 }
 
+static ssize_t read_pagemap(struct snap_run *r, int pm_fd, __u64 *pm, __u64 n, __u64 off)
+{
+	__u64 t = mmr_clock_ns();
+	ssize_t got = pread(pm_fd, pm, n * sizeof(__u64), off);
+
+	lap(r->s, SNAP_PAGEMAP, &t);
+	return got;
+}
+
+/*
+ * @n pagemap entries from @off, and the kpageflags and kpagecount of their
+ * pfns.  A stopped process's pages still move (the kernel migrates even
+ * mlocked ones; seen under stress-ng --mlock): a page moved between the
+ * pagemap and the kpage reads would get its old, freed pfn's flags and
+ * count 0, and check a lost mlock.  So the entries are read again after,
+ * until they are the same.  Returns the bytes read.
+ */
+static ssize_t read_batch(struct snap_run *r, int pm_fd, __u64 *pm, __u64 n, __u64 off,
+			  struct kpages *kp)
+{
+	static __u64 again[PAGEMAP_BATCH];
+	ssize_t got = read_pagemap(r, pm_fd, pm, n, off);
+
+	for (int i = 1; got > 0; i++) {
+		ssize_t now;
+
+		read_kpages(r, pm, got / sizeof(__u64), kp);
+		now = read_pagemap(r, pm_fd, again, n, off);
+		if (now == got && !memcmp(again, pm, got))
+			break;
+		r->s->moved++;
+		if (now <= 0 || i == KPAGE_TRIES)
+			break;		/* keep @pm and @kp as read together */
+		memcpy(pm, again, now);
+		got = now;
+	}
+	return got;
+}
+
 /* Present or swapped pages of [start, end), from pagemap. */
 static int put_pages(struct snap_run *r, int pm_fd, __u64 start, __u64 end, __u32 *count)
 {
@@ -402,15 +442,12 @@ static int put_pages(struct snap_run *r, int pm_fd, __u64 start, __u64 end, __u3
 
 	for (__u64 a = start; a < end;) {
 		__u64 n = (end - a) / psz;
-		__u64 t = mmr_clock_ns();
 		ssize_t got;
 
 		n = n > PAGEMAP_BATCH ? PAGEMAP_BATCH : n;
-		got = pread(pm_fd, buf, n * 8, a / psz * 8);
-		lap(r->s, SNAP_PAGEMAP, &t);
+		got = read_batch(r, pm_fd, buf, n, a / psz * sizeof(__u64), &kp);
 		if (got <= 0)
 			return 0;	/* e.g. [vsyscall], outside the user range */
-		read_kpages(r, buf, got / 8, &kp);
 		for (ssize_t i = 0; i < got / 8; i++)
 			if ((buf[i] & (MMR_PM_PRESENT | MMR_PM_SWAP)) &&
 			    add_page(r, a + i * psz, buf[i], &kp, count))
