@@ -25,17 +25,37 @@
 /*
  * A pread of kpageflags costs ~1.5 us, an entry ~28 ns more (a 2-core VM),
  * and a process's pfns are scattered: one read per page made a snapshot of
- * 25k pages take 130 ms.  The pfns of a pagemap batch, sorted, are read in
- * runs across gaps up to KPAGE_GAP (of 8, 16, 32, 128, 16 measured best).
+ * 25k pages take 130 ms.  The pfns of a snapshot, sorted, are read in runs
+ * across gaps up to KPAGE_GAP (16, 32 and 64 measured alike, 8 and 128
+ * slower).
  */
-#define KPAGE_GAP 16
+#define KPAGE_GAP 32
 #define KPAGE_SPAN 512		/* entries in one read at most */
-#define KPAGE_TRIES 3		/* reads of a batch whose pages keep moving */
+#define KPAGE_TRIES 3		/* reads of a snapshot whose pages keep moving */
 
-struct kpages {			/* the pfns one pagemap batch maps, sorted */
-	__u64 pfn[PAGEMAP_BATCH], flags[PAGEMAP_BATCH], count[PAGEMAP_BATCH];
-	int nr;
+struct pm_entry {		/* a present or swapped page */
+	__u64 addr, pm;
 };
+
+struct page_list {
+	struct pm_entry *p;
+	size_t nr, cap;
+	size_t *first;		/* VMA i's pages from p[first[i]] */
+	size_t first_cap;
+};
+
+struct kpage_ent {		/* a pfn's kpageflags and kpagecount */
+	__u64 pfn, flags, count;
+};
+
+/* One snapshot's VMAs, pages and pfns, kept from one snapshot to the next. */
+static struct snap_bufs {
+	struct mmr_snap_vma *vmas;
+	size_t vma_nr, vma_cap;
+	struct page_list pages, again;	/* as read, and read again to compare */
+	struct kpage_ent *kp;		/* sorted by pfn */
+	size_t kp_nr, kp_cap;
+} bufs;
 
 struct snap_run {		/* one snapshot being written */
 	struct snapshots *s;
@@ -63,6 +83,13 @@ void snapshots_close(struct snapshots *s)
 		close(s->kflags_fd);
 	if (s->kcount_fd >= 0)
 		close(s->kcount_fd);
+	free(bufs.vmas);
+	free(bufs.pages.p);
+	free(bufs.pages.first);
+	free(bufs.again.p);
+	free(bufs.again.first);
+	free(bufs.kp);
+	memset(&bufs, 0, sizeof(bufs));
 	s->kflags_fd = s->kcount_fd = -1;
 }
 
@@ -321,6 +348,25 @@ static int flush_pages(struct snap_run *r)
 	return ret;
 }
 
+/* Room for @need elements of @size at *@p; -1 if out of memory. */
+static int grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 1024;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	q = realloc(*(void **)p, n * size);
+	if (!q)
+		return -1;
+	*(void **)p = q;
+	*cap = n;
+	return 0;
+}
+
+/* Two pfns: a __u64, or a kpage_ent by its first member. */
 static int cmp_u64(const void *a, const void *b)
 {
 	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
@@ -328,63 +374,69 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* @fd's entries for the sorted @pfn into @out, a run of near pfns a read. */
-static void read_runs(int fd, const __u64 *pfn, int nr, __u64 *out)
+/* @fd's entries for the pfns of @kp[i..j), all within KPAGE_SPAN of the first. */
+static void read_run(int fd, struct kpage_ent *kp, size_t i, size_t j, int count)
 {
 	static __u64 buf[KPAGE_SPAN];
-	int i = 0, j;
+	__u64 first = kp[i].pfn;
+	ssize_t n = pread(fd, buf, (kp[j - 1].pfn - first + 1) * sizeof(__u64),
+			  first * sizeof(__u64));
 
-	for (; i < nr; i = j) {
-		__u64 first = pfn[i];
-		ssize_t n;
+	for (size_t k = i; k < j; k++) {	/* 0 past the end, as kpage() */
+		__u64 v = (__s64)((kp[k].pfn - first + 1) * sizeof(__u64)) <= n ?
+			  buf[kp[k].pfn - first] : 0;
 
-		for (j = i + 1; j < nr && pfn[j] - pfn[j - 1] <= KPAGE_GAP &&
-				pfn[j] - first < KPAGE_SPAN; j++)
-			;
-		n = pread(fd, buf, (pfn[j - 1] - first + 1) * sizeof(__u64), first * sizeof(__u64));
-		for (int k = i; k < j; k++)	/* 0 past the end, as kpage() */
-			out[k] = (__s64)((pfn[k] - first + 1) * sizeof(__u64)) <= n ?
-				 buf[pfn[k] - first] : 0;
+		if (count)
+			kp[k].count = v;
+		else
+			kp[k].flags = v;
 	}
 }
 
-/* kpageflags and kpagecount of the present pages among @nr pagemap entries. */
-static void read_kpages(struct snap_run *r, const __u64 *pm, ssize_t nr, struct kpages *kp)
+/* kpageflags and kpagecount of the present pages of @pl, into @sb->kp. */
+static int read_kpages(struct snap_run *r, const struct page_list *pl, struct snap_bufs *sb)
 {
 	__u64 t = mmr_clock_ns();
-	int n = 0;
+	size_t n = 0, j;
 
-	for (ssize_t i = 0; i < nr; i++)
-		if (pm[i] & MMR_PM_PRESENT)
-			kp->pfn[n++] = pm[i] & MMR_PM_PFN_MASK;
-	qsort(kp->pfn, n, sizeof(__u64), cmp_u64);
-	kp->nr = 0;
-	for (int i = 0; i < n; i++)
-		if (!kp->nr || kp->pfn[kp->nr - 1] != kp->pfn[i])
-			kp->pfn[kp->nr++] = kp->pfn[i];
+	if (grow(&sb->kp, &sb->kp_cap, pl->nr, sizeof(*sb->kp)))
+		return -1;
+	for (size_t i = 0; i < pl->nr; i++)
+		if (pl->p[i].pm & MMR_PM_PRESENT)
+			sb->kp[n++].pfn = pl->p[i].pm & MMR_PM_PFN_MASK;
+	qsort(sb->kp, n, sizeof(*sb->kp), cmp_u64);
+	sb->kp_nr = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!sb->kp_nr || sb->kp[sb->kp_nr - 1].pfn != sb->kp[i].pfn)
+			sb->kp[sb->kp_nr++].pfn = sb->kp[i].pfn;
 	lap(r->s, SNAP_OTHER, &t);
-	read_runs(r->s->kflags_fd, kp->pfn, kp->nr, kp->flags);
-	read_runs(r->s->kcount_fd, kp->pfn, kp->nr, kp->count);
+	for (size_t i = 0; i < sb->kp_nr; i = j) {
+		for (j = i + 1; j < sb->kp_nr && sb->kp[j].pfn - sb->kp[j - 1].pfn <= KPAGE_GAP &&
+				sb->kp[j].pfn - sb->kp[i].pfn < KPAGE_SPAN; j++)
+			;
+		read_run(r->s->kflags_fd, sb->kp, i, j, 0);
+		read_run(r->s->kcount_fd, sb->kp, i, j, 1);
+	}
 	lap(r->s, SNAP_KPAGE, &t);
+	return 0;
 }
 
-static int add_page(struct snap_run *r, __u64 addr, __u64 e, const struct kpages *kp,
+static int add_page(struct snap_run *r, const struct pm_entry *e, const struct snap_bufs *sb,
 		    __u32 *count)
 {
 	struct mmr_snap_page *pg = &r->pages->p[r->pages->nr];
 
 	memset(pg, 0, sizeof(*pg));
-	pg->addr = addr;
-	pg->pagemap = e;
+	pg->addr = e->addr;
+	pg->pagemap = e->pm;
 	pg->folio_nr = 1;
-	if (e & MMR_PM_PRESENT) {
-		__u64 pfn = e & MMR_PM_PFN_MASK, k;
-		const __u64 *at = bsearch(&pfn, kp->pfn, kp->nr, sizeof(__u64), cmp_u64);
+	if (e->pm & MMR_PM_PRESENT) {
+		__u64 pfn = e->pm & MMR_PM_PFN_MASK, k;
+		const struct kpage_ent *at = bsearch(&pfn, sb->kp, sb->kp_nr, sizeof(*sb->kp), cmp_u64);
 
-		k = at ? kp->flags[at - kp->pfn] : kflags_of(r, pfn);
+		k = at ? at->flags : kflags_of(r, pfn);
 		pg->kflags = convert_kflags(k);
-		pg->mapcount = at ? kp->count[at - kp->pfn] :
-			       kpage(r, r->s->kcount_fd, pfn, &r->kc_base, r->kc);
+		pg->mapcount = at ? at->count : kpage(r, r->s->kcount_fd, pfn, &r->kc_base, r->kc);
 		if (pg->kflags & MMR_PF_LARGE)
 			folio_of(r, pfn, k, pg);
 	}
@@ -394,67 +446,79 @@ static int add_page(struct snap_run *r, __u64 addr, __u64 e, const struct kpages
 	return 0;
 }
 
-static ssize_t read_pagemap(struct snap_run *r, int pm_fd, __u64 *pm, __u64 n, __u64 off)
-{
-	__u64 t = mmr_clock_ns();
-	ssize_t got = pread(pm_fd, pm, n * sizeof(__u64), off);
-
-	lap(r->s, SNAP_PAGEMAP, &t);
-	return got;
-}
-
-/*
- * @n pagemap entries from @off, and the kpageflags and kpagecount of their
- * pfns.  A stopped process's pages still move (the kernel migrates even
- * mlocked ones; seen under stress-ng --mlock): a page moved between the
- * pagemap and the kpage reads would get its old, freed pfn's flags and
- * count 0, and check a lost mlock.  So the entries are read again after,
- * until they are the same.  Returns the bytes read.
- */
-static ssize_t read_batch(struct snap_run *r, int pm_fd, __u64 *pm, __u64 n, __u64 off,
-			  struct kpages *kp)
-{
-	static __u64 again[PAGEMAP_BATCH];
-	ssize_t got = read_pagemap(r, pm_fd, pm, n, off);
-
-	for (int i = 1; got > 0; i++) {
-		ssize_t now;
-
-		read_kpages(r, pm, got / sizeof(__u64), kp);
-		now = read_pagemap(r, pm_fd, again, n, off);
-		if (now == got && !memcmp(again, pm, got))
-			break;
-		r->s->moved++;
-		if (now <= 0 || i == KPAGE_TRIES)
-			break;		/* keep @pm and @kp as read together */
-		memcpy(pm, again, now);
-		got = now;
-	}
-	return got;
-}
-
-/* Present or swapped pages of [start, end), from pagemap. */
-static int put_pages(struct snap_run *r, int pm_fd, __u64 start, __u64 end, __u32 *count)
+/* Present or swapped pages of [start, end), from pagemap, appended to @pl. */
+static int collect_pages(struct snap_run *r, int pm_fd, __u64 start, __u64 end,
+			 struct page_list *pl)
 {
 	static __u64 buf[PAGEMAP_BATCH];
-	static struct kpages kp;
 	long psz = r->s->page_size;
 
 	for (__u64 a = start; a < end;) {
-		__u64 n = (end - a) / psz;
+		__u64 n = (end - a) / psz, t = mmr_clock_ns();
 		ssize_t got;
 
 		n = n > PAGEMAP_BATCH ? PAGEMAP_BATCH : n;
-		got = read_batch(r, pm_fd, buf, n, a / psz * sizeof(__u64), &kp);
+		got = pread(pm_fd, buf, n * sizeof(__u64), a / psz * sizeof(__u64));
+		lap(r->s, SNAP_PAGEMAP, &t);
 		if (got <= 0)
 			return 0;	/* e.g. [vsyscall], outside the user range */
-		for (ssize_t i = 0; i < got / 8; i++)
-			if ((buf[i] & (MMR_PM_PRESENT | MMR_PM_SWAP)) &&
-			    add_page(r, a + i * psz, buf[i], &kp, count))
-				return -1;
-		a += got / 8 * psz;
+		if (grow(&pl->p, &pl->cap, pl->nr + got / sizeof(__u64), sizeof(*pl->p)))
+			return -1;
+		for (ssize_t i = 0; i < got / (ssize_t)sizeof(__u64); i++)
+			if (buf[i] & (MMR_PM_PRESENT | MMR_PM_SWAP)) {
+				pl->p[pl->nr].addr = a + i * psz;
+				pl->p[pl->nr++].pm = buf[i];
+			}
+		a += got / sizeof(__u64) * psz;
 	}
-	return flush_pages(r);
+	return 0;
+}
+
+/* The pages of every VMA of @sb into @pl. */
+static int collect_all(struct snap_run *r, int pm_fd, struct snap_bufs *sb, struct page_list *pl)
+{
+	pl->nr = 0;
+	if (grow(&pl->first, &pl->first_cap, sb->vma_nr + 1, sizeof(*pl->first)))
+		return -1;
+	for (size_t i = 0; i < sb->vma_nr; i++) {
+		pl->first[i] = pl->nr;
+		if (collect_pages(r, pm_fd, sb->vmas[i].start, sb->vmas[i].end, pl))
+			return -1;
+	}
+	pl->first[sb->vma_nr] = pl->nr;
+	return 0;
+}
+
+/*
+ * The pages of every VMA, and the kpageflags and kpagecount of their pfns,
+ * read for the whole snapshot at once: a process's pfns are scattered, and
+ * sorted together they make far fewer runs than VMA by VMA.
+ *
+ * A stopped process's pages still move (the kernel migrates even mlocked
+ * ones; seen under stress-ng --mlock): a page moved between the pagemap
+ * and the kpage reads would get its old, freed pfn's flags and count 0,
+ * and check a lost mlock.  So pagemap is read again after, until it is
+ * the same (KPAGE_TRIES, then kept as read together).
+ */
+static int read_pages(struct snap_run *r, int pm_fd, struct snap_bufs *sb)
+{
+	if (collect_all(r, pm_fd, sb, &sb->pages))
+		return -1;
+	for (int i = 1;; i++) {
+		struct page_list tmp;
+
+		if (read_kpages(r, &sb->pages, sb) || collect_all(r, pm_fd, sb, &sb->again))
+			return -1;
+		if (sb->again.nr == sb->pages.nr &&
+		    !memcmp(sb->again.p, sb->pages.p, sb->pages.nr * sizeof(*sb->pages.p)))
+			return 0;
+		r->s->moved++;
+		if (i == KPAGE_TRIES)
+			return 0;	/* keep the pages and pfns read together */
+		tmp = sb->pages;
+		sb->pages = sb->again;
+		sb->again = tmp;
+	}
 }
 
 /* ---- VMAs ----------------------------------------------------------- */
@@ -505,12 +569,56 @@ static int parse_vma_header(const char *line, struct mmr_snap_vma *v)
 	return 1;
 }
 
-/* Every VMA of smaps as a record, each followed by its pages; counts go to @end. */
+/* Every VMA of smaps into @sb. */
+static int read_vmas(struct snap_run *r, FILE *f, struct snap_bufs *sb)
+{
+	char line[1024];
+	struct mmr_snap_vma v;
+	int have = 0;
+	__u64 t;
+
+	sb->vma_nr = 0;
+	while ((t = mmr_clock_ns(), fgets(line, sizeof(line), f))) {
+		lap(r->s, SNAP_SMAPS, &t);
+		if (!have) {
+			have = parse_vma_header(line, &v);
+			continue;
+		}
+		if (strncmp(line, "VmFlags:", 8))
+			continue;
+		v.flags |= vm_flags(line + 8);
+		if (grow(&sb->vmas, &sb->vma_cap, sb->vma_nr + 1, sizeof(v)))
+			return -1;
+		sb->vmas[sb->vma_nr++] = v;
+		have = 0;
+	}
+	return 0;
+}
+
+/* Each VMA as a record followed by its pages; counts go to @end. */
+static int put_vma_records(struct snap_run *r, struct snap_bufs *sb, struct mmr_snap_end *end)
+{
+	const struct page_list *pl = &sb->pages;
+
+	for (size_t i = 0; i < sb->vma_nr; i++) {
+		sb->vmas[i].seq = end->seq;
+		if (put(r, MMR_K_SNAP_VMA, &sb->vmas[i], sizeof(sb->vmas[i])))
+			return -1;
+		end->nr_vmas++;
+		for (size_t k = pl->first[i]; k < pl->first[i + 1]; k++)
+			if (add_page(r, &pl->p[k], sb, &end->nr_pages))
+				return -1;
+		if (flush_pages(r))
+			return -1;
+	}
+	return 0;
+}
+
+/* Every VMA of smaps, then the pages of all, as records; counts go to @end. */
 static int put_vmas(struct snap_run *r, struct mmr_snap_end *end)
 {
-	char path[64], line[1024];
-	struct mmr_snap_vma v;
-	int have = 0, ret = 0, pm_fd;
+	char path[64];
+	int ret = 0, pm_fd;
 	__u64 t = mmr_clock_ns();
 	FILE *f;
 
@@ -523,21 +631,9 @@ static int put_vmas(struct snap_run *r, struct mmr_snap_end *end)
 		end->flags |= MMR_SNAPF_GONE;	/* exited meanwhile */
 		goto out;
 	}
-	while (!ret && (t = mmr_clock_ns(), fgets(line, sizeof(line), f))) {
-		lap(r->s, SNAP_SMAPS, &t);
-		if (!have) {
-			have = parse_vma_header(line, &v);
-			continue;
-		}
-		if (strncmp(line, "VmFlags:", 8))
-			continue;
-		v.flags |= vm_flags(line + 8);
-		v.seq = end->seq;
-		ret = put(r, MMR_K_SNAP_VMA, &v, sizeof(v)) ||
-		      put_pages(r, pm_fd, v.start, v.end, &end->nr_pages);
-		end->nr_vmas++;
-		have = 0;
-	}
+	/* out of memory: a snapshot that cannot be written whole is not written */
+	ret = read_vmas(r, f, &bufs) || read_pages(r, pm_fd, &bufs) ||
+	      put_vma_records(r, &bufs, end) ? -1 : 0;
 out:
 	if (f)
 		fclose(f);

@@ -1292,7 +1292,8 @@ static void test_snapshot_kpages_exact(void)
 	struct tb b;
 	struct mmr_trace *t;
 	struct mmr_event ev;
-	int pages = 0, wrong = 0, locked = 0, shared = 0;
+	int pages = 0, wrong = 0, locked = 0, shared = 0, misplaced = 0;
+	struct mmr_snap_vma vma = { 0 };
 	__u64 base = 0, len = 40 * 64 * sysconf(_SC_PAGESIZE);
 	char err[256];
 	pid_t child;
@@ -1316,11 +1317,16 @@ static void test_snapshot_kpages_exact(void)
 	while (t && mmr_trace_next(t, &ev) == 1) {
 		const struct mmr_snap_pages *sp = ev.data;
 
+		if (sp->c.type == MMR_K_SNAP_VMA)
+			vma = *(const struct mmr_snap_vma *)ev.data;
 		if (sp->c.type != MMR_K_SNAP_PAGES)
 			continue;
 		for (__u32 i = 0; i < sp->nr; i++) {
 			const struct mmr_snap_page *pg = &sp->p[i];
 			__u64 pfn = pg->pagemap & MMR_PM_PFN_MASK, k;
+
+			/* each page follows its VMA: in its range, mlocked if VM_LOCKED */
+			misplaced += pg->addr < vma.start || pg->addr >= vma.end;
 
 			/* its own pages: others' (COW-shared with us) change */
 			if (!(pg->pagemap & MMR_PM_PRESENT) || pg->addr - base >= len)
@@ -1330,6 +1336,7 @@ static void test_snapshot_kpages_exact(void)
 				wrong += !(k >> bits[b].bit & 1) != !(pg->kflags & bits[b].flag);
 			wrong += pg->mapcount != kpage_entry("/proc/kpagecount", pfn);
 			locked += !!(pg->kflags & MMR_PF_MLOCKED);
+			misplaced += !(vma.flags & MMR_VMA_LOCKED) != !(pg->kflags & MMR_PF_MLOCKED);
 			shared += pg->mapcount == 2;
 			pages++;
 		}
@@ -1338,7 +1345,8 @@ static void test_snapshot_kpages_exact(void)
 		mmr_trace_close(t);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	ASSERT_GE(pages, 40 * 64, "every touched page is in the snapshot");
+	ASSERT_EQ(pages, 40 * 64, "every touched page is in the snapshot, once");
+	ASSERT_EQ(misplaced, 0, "pages under their own VMA");
 	ASSERT_GE(locked, 20 * 64, "the mlocked ones as mlocked");
 	/* mlock() breaks the COW of a writable VMA's pages: the unlocked ones */
 	ASSERT_GE(shared, 20 * 32, "even pages of unlocked VMAs shared with the grandchild");
