@@ -35,6 +35,7 @@
 
 struct pm_entry {		/* a present or swapped page */
 	__u64 addr, pm;
+	__u64 kflags, kcount;	/* of its pfn, if present */
 };
 
 struct page_list {
@@ -44,8 +45,9 @@ struct page_list {
 	size_t first_cap;
 };
 
-struct kpage_ent {		/* a pfn's kpageflags and kpagecount */
-	__u64 pfn, flags, count;
+struct kpage_ent {		/* the pfn of a present page */
+	__u64 pfn;
+	size_t page;		/* its index in the page list */
 };
 
 /* One snapshot's VMAs, pages and pfns, kept from one snapshot to the next. */
@@ -53,8 +55,8 @@ static struct snap_bufs {
 	struct mmr_snap_vma *vmas;
 	size_t vma_nr, vma_cap;
 	struct page_list pages, again;	/* as read, and read again to compare */
-	struct kpage_ent *kp;		/* sorted by pfn */
-	size_t kp_nr, kp_cap;
+	struct kpage_ent *kp, *kp_tmp;	/* sorted by pfn; scratch */
+	size_t kp_cap, tmp_cap;
 } bufs;
 
 struct snap_run {		/* one snapshot being written */
@@ -89,6 +91,7 @@ void snapshots_close(struct snapshots *s)
 	free(bufs.again.p);
 	free(bufs.again.first);
 	free(bufs.kp);
+	free(bufs.kp_tmp);
 	memset(&bufs, 0, sizeof(bufs));
 	s->kflags_fd = s->kcount_fd = -1;
 }
@@ -366,16 +369,38 @@ static int grow(void *p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-/* Two pfns: a __u64, or a kpage_ent by its first member. */
-static int cmp_u64(const void *a, const void *b)
+/* Sorts @a by pfn: LSD radix, 11 bits a pass, as many passes as the pfns need. */
+static void sort_kpages(struct kpage_ent *a, struct kpage_ent *tmp, size_t n)
 {
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+	struct kpage_ent *from = a, *to = tmp, *x;
+	__u64 max = 0;
 
-	return x < y ? -1 : x > y;
+	for (size_t i = 0; i < n; i++)
+		max = a[i].pfn > max ? a[i].pfn : max;
+	for (int shift = 0; shift < 64 && max >> shift; shift += 11) {
+		size_t pos[2048] = { 0 }, sum = 0;
+
+		for (size_t i = 0; i < n; i++)
+			pos[from[i].pfn >> shift & 2047]++;
+		for (int d = 0; d < 2048; d++) {
+			size_t c = pos[d];
+
+			pos[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			to[pos[from[i].pfn >> shift & 2047]++] = from[i];
+		x = from;
+		from = to;
+		to = x;
+	}
+	if (from != a)
+		memcpy(a, from, n * sizeof(*a));
 }
 
-/* @fd's entries for the pfns of @kp[i..j), all within KPAGE_SPAN of the first. */
-static void read_run(int fd, struct kpage_ent *kp, size_t i, size_t j, int count)
+/* @fd's entries for the pfns of @kp[i..j), into their pages of @pl. */
+static void read_run(int fd, const struct kpage_ent *kp, size_t i, size_t j,
+		     struct page_list *pl, int count)
 {
 	static __u64 buf[KPAGE_SPAN];
 	__u64 first = kp[i].pfn;
@@ -387,42 +412,42 @@ static void read_run(int fd, struct kpage_ent *kp, size_t i, size_t j, int count
 			  buf[kp[k].pfn - first] : 0;
 
 		if (count)
-			kp[k].count = v;
+			pl->p[kp[k].page].kcount = v;
 		else
-			kp[k].flags = v;
+			pl->p[kp[k].page].kflags = v;
 	}
 }
 
-/* kpageflags and kpagecount of the present pages of @pl, into @sb->kp. */
-static int read_kpages(struct snap_run *r, const struct page_list *pl, struct snap_bufs *sb)
+/* kpageflags and kpagecount of the present pages of @pl, in runs of near pfns. */
+static int read_kpages(struct snap_run *r, struct page_list *pl, struct snap_bufs *sb)
 {
+	struct kpage_ent *kp;
 	__u64 t = mmr_clock_ns();
 	size_t n = 0, j;
 
-	if (grow(&sb->kp, &sb->kp_cap, pl->nr, sizeof(*sb->kp)))
+	if (grow(&sb->kp, &sb->kp_cap, pl->nr, sizeof(*sb->kp)) ||
+	    grow(&sb->kp_tmp, &sb->tmp_cap, pl->nr, sizeof(*sb->kp)))
 		return -1;
+	kp = sb->kp;
 	for (size_t i = 0; i < pl->nr; i++)
-		if (pl->p[i].pm & MMR_PM_PRESENT)
-			sb->kp[n++].pfn = pl->p[i].pm & MMR_PM_PFN_MASK;
-	qsort(sb->kp, n, sizeof(*sb->kp), cmp_u64);
-	sb->kp_nr = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!sb->kp_nr || sb->kp[sb->kp_nr - 1].pfn != sb->kp[i].pfn)
-			sb->kp[sb->kp_nr++].pfn = sb->kp[i].pfn;
+		if (pl->p[i].pm & MMR_PM_PRESENT) {
+			kp[n].pfn = pl->p[i].pm & MMR_PM_PFN_MASK;
+			kp[n++].page = i;
+		}
+	sort_kpages(kp, sb->kp_tmp, n);
 	lap(r->s, SNAP_OTHER, &t);
-	for (size_t i = 0; i < sb->kp_nr; i = j) {
-		for (j = i + 1; j < sb->kp_nr && sb->kp[j].pfn - sb->kp[j - 1].pfn <= KPAGE_GAP &&
-				sb->kp[j].pfn - sb->kp[i].pfn < KPAGE_SPAN; j++)
+	for (size_t i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && kp[j].pfn - kp[j - 1].pfn <= KPAGE_GAP &&
+				kp[j].pfn - kp[i].pfn < KPAGE_SPAN; j++)
 			;
-		read_run(r->s->kflags_fd, sb->kp, i, j, 0);
-		read_run(r->s->kcount_fd, sb->kp, i, j, 1);
+		read_run(r->s->kflags_fd, kp, i, j, pl, 0);
+		read_run(r->s->kcount_fd, kp, i, j, pl, 1);
 	}
 	lap(r->s, SNAP_KPAGE, &t);
 	return 0;
 }
 
-static int add_page(struct snap_run *r, const struct pm_entry *e, const struct snap_bufs *sb,
-		    __u32 *count)
+static int add_page(struct snap_run *r, const struct pm_entry *e, __u32 *count)
 {
 	struct mmr_snap_page *pg = &r->pages->p[r->pages->nr];
 
@@ -431,14 +456,10 @@ static int add_page(struct snap_run *r, const struct pm_entry *e, const struct s
 	pg->pagemap = e->pm;
 	pg->folio_nr = 1;
 	if (e->pm & MMR_PM_PRESENT) {
-		__u64 pfn = e->pm & MMR_PM_PFN_MASK, k;
-		const struct kpage_ent *at = bsearch(&pfn, sb->kp, sb->kp_nr, sizeof(*sb->kp), cmp_u64);
-
-		k = at ? at->flags : kflags_of(r, pfn);
-		pg->kflags = convert_kflags(k);
-		pg->mapcount = at ? at->count : kpage(r, r->s->kcount_fd, pfn, &r->kc_base, r->kc);
+		pg->kflags = convert_kflags(e->kflags);
+		pg->mapcount = e->kcount;
 		if (pg->kflags & MMR_PF_LARGE)
-			folio_of(r, pfn, k, pg);
+			folio_of(r, e->pm & MMR_PM_PFN_MASK, e->kflags, pg);
 	}
 	(*count)++;
 	if (++r->pages->nr == MMR_SNAP_PAGES_MAX)
@@ -500,6 +521,17 @@ static int collect_all(struct snap_run *r, int pm_fd, struct snap_bufs *sb, stru
  * and check a lost mlock.  So pagemap is read again after, until it is
  * the same (KPAGE_TRIES, then kept as read together).
  */
+/* Do @a and @b have the same pages and pagemap entries? */
+static int same_pages(const struct page_list *a, const struct page_list *b)
+{
+	if (a->nr != b->nr)
+		return 0;
+	for (size_t i = 0; i < a->nr; i++)
+		if (a->p[i].addr != b->p[i].addr || a->p[i].pm != b->p[i].pm)
+			return 0;
+	return 1;
+}
+
 static int read_pages(struct snap_run *r, int pm_fd, struct snap_bufs *sb)
 {
 	if (collect_all(r, pm_fd, sb, &sb->pages))
@@ -509,8 +541,7 @@ static int read_pages(struct snap_run *r, int pm_fd, struct snap_bufs *sb)
 
 		if (read_kpages(r, &sb->pages, sb) || collect_all(r, pm_fd, sb, &sb->again))
 			return -1;
-		if (sb->again.nr == sb->pages.nr &&
-		    !memcmp(sb->again.p, sb->pages.p, sb->pages.nr * sizeof(*sb->pages.p)))
+		if (same_pages(&sb->pages, &sb->again))
 			return 0;
 		r->s->moved++;
 		if (i == KPAGE_TRIES)
@@ -606,7 +637,7 @@ static int put_vma_records(struct snap_run *r, struct snap_bufs *sb, struct mmr_
 			return -1;
 		end->nr_vmas++;
 		for (size_t k = pl->first[i]; k < pl->first[i + 1]; k++)
-			if (add_page(r, &pl->p[k], sb, &end->nr_pages))
+			if (add_page(r, &pl->p[k], &end->nr_pages))
 				return -1;
 		if (flush_pages(r))
 			return -1;
