@@ -19,6 +19,9 @@
 
 #define KPF_COMPOUND_HEAD 15
 #define KPF_COMPOUND_TAIL 16
+#define KPF_HUGE 17
+#define KPF_THP 22
+#define PM_MMAP_EXCLUSIVE (1ULL << 56)	/* pagemap: the page is mapped once */
 #define HOLD_WAIT_US 200000	/* how long a SIGSTOP may take to land */
 #define PAGEMAP_BATCH 4096
 #define FOLIO_SCAN_MAX 1024	/* pages searched for a folio's head */
@@ -418,12 +421,40 @@ static void read_run(int fd, const struct kpage_ent *kp, size_t i, size_t j,
 	}
 }
 
-/* kpageflags and kpagecount of the present pages of @pl, in runs of near pfns. */
+/* @fd's entries for the pfns of @kp[0..n), in runs of near pfns. */
+static void read_runs(int fd, const struct kpage_ent *kp, size_t n, struct page_list *pl,
+		      int count)
+{
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && kp[j].pfn - kp[j - 1].pfn <= KPAGE_GAP &&
+				kp[j].pfn - kp[i].pfn < KPAGE_SPAN; j++)
+			;
+		read_run(fd, kp, i, j, pl, count);
+	}
+}
+
+/*
+ * A small page that pagemap says is mapped once has a kpagecount of 1:
+ * both are its precise map count.  Large folios' counts can be estimates
+ * (CONFIG_NO_PAGE_MAPCOUNT), and other pages' are not 1: read those.
+ */
+static int count_known(const struct pm_entry *e)
+{
+	__u64 large = 1ULL << KPF_COMPOUND_HEAD | 1ULL << KPF_COMPOUND_TAIL |
+		      1ULL << KPF_HUGE | 1ULL << KPF_THP;
+
+	return (e->pm & PM_MMAP_EXCLUSIVE) && !(e->kflags & large);
+}
+
+/*
+ * kpageflags and kpagecount of the present pages of @pl, in runs of near
+ * pfns; kpagecount only where pagemap does not tell it already.
+ */
 static int read_kpages(struct snap_run *r, struct page_list *pl, struct snap_bufs *sb)
 {
 	struct kpage_ent *kp;
 	__u64 t = mmr_clock_ns();
-	size_t n = 0, j;
+	size_t n = 0, m = 0;
 
 	if (grow(&sb->kp, &sb->kp_cap, pl->nr, sizeof(*sb->kp)) ||
 	    grow(&sb->kp_tmp, &sb->tmp_cap, pl->nr, sizeof(*sb->kp)))
@@ -436,13 +467,14 @@ static int read_kpages(struct snap_run *r, struct page_list *pl, struct snap_buf
 		}
 	sort_kpages(kp, sb->kp_tmp, n);
 	lap(r->s, SNAP_OTHER, &t);
-	for (size_t i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && kp[j].pfn - kp[j - 1].pfn <= KPAGE_GAP &&
-				kp[j].pfn - kp[i].pfn < KPAGE_SPAN; j++)
-			;
-		read_run(r->s->kflags_fd, kp, i, j, pl, 0);
-		read_run(r->s->kcount_fd, kp, i, j, pl, 1);
+	read_runs(r->s->kflags_fd, kp, n, pl, 0);
+	for (size_t i = 0; i < n; i++) {	/* still sorted */
+		if (count_known(&pl->p[kp[i].page]))
+			pl->p[kp[i].page].kcount = 1;
+		else
+			sb->kp_tmp[m++] = kp[i];
 	}
+	read_runs(r->s->kcount_fd, sb->kp_tmp, m, pl, 1);
 	lap(r->s, SNAP_KPAGE, &t);
 	return 0;
 }
