@@ -99,11 +99,15 @@ $(OUTPUT)/workloads/%: tests/workloads/%.c | $(OUTPUT)/workloads
 $(OUTPUT)/bench/%: bench/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) $< $(TEST_OBJ) $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) $< $(TEST_OBJ) $(BENCH_OBJ) $(LIBS) -o $@
+
+# snapshot_cost and test_record drive record/snapshot.c themselves
+$(OUTPUT)/bench/snapshot_cost $(OUTPUT)/tests/test_record: $(OUTPUT)/record/snapshot.o
+$(OUTPUT)/bench/snapshot_cost $(OUTPUT)/tests/test_record: BENCH_OBJ = $(OUTPUT)/record/snapshot.o
 
 $(OUTPUT)/tests/%: tests/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) $< $(TEST_OBJ) $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) $< $(TEST_OBJ) $(BENCH_OBJ) $(LIBS) -o $@
 
 test: all
 	$(Q)tests/run

@@ -9,6 +9,20 @@
 #include <sys/types.h>
 #include "traces/trace.h"
 
+/* Where a snapshot's time goes (bench/snapshot-cost reads them). */
+enum snap_phase {
+	SNAP_HOLD,		/* waiting for the SIGSTOP to land */
+	SNAP_DRAIN,		/* drain_batches(): lru_add_drain_all() */
+	SNAP_REFRESH,		/* stat_refresh: folding the per-CPU counters */
+	SNAP_COUNTERS,		/* status, meminfo, vmstat */
+	SNAP_SMAPS,		/* reading /proc/PID/smaps */
+	SNAP_PAGEMAP,		/* reading /proc/PID/pagemap */
+	SNAP_KPAGE,		/* reading /proc/kpageflags and kpagecount */
+	SNAP_WRITE,		/* records into the trace writer */
+	SNAP_OTHER,		/* the rest: parsing, converting, checking the hold */
+	SNAP_PHASE_NR
+};
+
 struct snapshots {
 	struct mmr_writer *w;
 	int kflags_fd, kcount_fd;
@@ -17,7 +31,9 @@ struct snapshots {
 	__u64 taken, not_held, failed;
 	__u64 held;		/* snapshots of a process stopped at a call */
 	__u64 coalesced;	/* calls of a process already waiting for a snapshot */
+	__u64 moved;		/* pagemap read again: pages moved meanwhile */
 	__u64 records[MMR_K_NR];	/* records written, by kind */
+	__u64 phase_ns[SNAP_PHASE_NR];	/* of the last snapshot */
 };
 
 int snapshots_open(struct snapshots *s, struct mmr_writer *w);

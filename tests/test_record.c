@@ -7,6 +7,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include "test.h"
@@ -15,6 +17,8 @@
 #include "traces/trace.h"
 #include "traces/decode.h"
 #include "traces/kinds.h"
+#include "record/snapshot.h"
+#include "tracebuild.h"
 
 #define WORKLOADS ".output/workloads"
 #define MM_SWAPENTS 2
@@ -1207,6 +1211,149 @@ static void test_check_snapshot_ground_truth(void)
 	ASSERT_EQ(!!(seen->kflags & MMR_PF_UNEVICTABLE), flags >> 18 & 1, "same KPF_UNEVICTABLE");
 }
 
+/*
+ * A child with @nr VMAs of 64 pages from *@base, touched, every other one
+ * mlocked; paused.  Its odd pages have map count 1, its even ones 2 (a
+ * grandchild COWs the odd ones), so that near pfns differ in count.
+ */
+static pid_t paused_child(int nr, __u64 *base)
+{
+	long ps = sysconf(_SC_PAGESIZE), len = 64 * ps;
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		char *b = mmap(NULL, nr * len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		int q[2];
+
+		if (b == MAP_FAILED || pipe(q))
+			_exit(1);
+		for (long off = 0; off < nr * len; off += ps)
+			b[off] = 1;
+		if (fork() == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (long off = ps; off < nr * len; off += 2 * ps)
+				b[off] = 2;
+			if (write(q[1], "g", 1) != 1)
+				_exit(1);
+			for (;;)
+				pause();
+		}
+		if (read(q[0], &q[1], 1) != 1)
+			_exit(1);
+		for (int i = 0; i < nr; i++) {
+			if (i % 2 && mlock(b + i * len, len))
+				_exit(1);
+			mprotect(b + i * len, len, i % 3 ? PROT_READ | PROT_WRITE : PROT_READ);
+		}
+		*base = (unsigned long)b;
+		if (write(p[1], base, sizeof(*base)) != sizeof(*base))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid > 0 && read(p[0], base, sizeof(*base)) != sizeof(*base))
+		pid = -1;
+	close(p[0]);
+	return pid;
+}
+
+static __u64 kpage_entry(const char *file, __u64 pfn)
+{
+	int fd = open(file, O_RDONLY);
+	__u64 v = 0;
+
+	if (fd >= 0 && pread(fd, &v, sizeof(v), pfn * sizeof(v)) != sizeof(v))
+		v = 0;
+	if (fd >= 0)
+		close(fd);
+	return v;
+}
+
+/*
+ * A snapshot reads kpageflags and kpagecount in runs of near pfns: each
+ * page still gets its own pfn's entries, as one read of that pfn gives
+ * them (the process stays paused, so nothing changes meanwhile).
+ */
+static void test_snapshot_kpages_exact(void)
+{
+	static const struct { int bit; __u32 flag; } bits[] = {
+		{ 33, MMR_PF_MLOCKED }, { 18, MMR_PF_UNEVICTABLE }, { 12, MMR_PF_ANON },
+		{ 5, MMR_PF_LRU },
+	};
+	const char *trace = tmp_path("kpages.trace");
+	struct snapshots s;
+	struct tb b;
+	struct mmr_trace *t;
+	struct mmr_event ev;
+	int pages = 0, wrong = 0, locked = 0, shared = 0, misplaced = 0;
+	struct mmr_snap_vma vma = { 0 };
+	__u64 base = 0, len = 40 * 64 * sysconf(_SC_PAGESIZE);
+	char err[256];
+	pid_t child;
+
+	if (geteuid()) {
+		test_skip("needs root for /proc/kpageflags");
+		return;
+	}
+	if (!ASSERT_EQ(tb_open(&b, trace, "6.1.0", 1, 1), 0, "open writer") ||
+	    !ASSERT_EQ(snapshots_open(&s, b.w), 0, "kpageflags"))
+		return;
+	child = paused_child(40, &base);
+	if (!ASSERT_GE(child, 1, "child ready"))
+		return;
+	kill(child, SIGSTOP);
+	ASSERT_EQ(snapshot_take(&s, child, child, 0, 149, 1), 0, "snapshot_take");
+	snapshots_close(&s);
+	tb_close(&b);
+	t = mmr_trace_open(trace, err, sizeof(err));
+	ASSERT_OK_PTR(t, err);
+	while (t && mmr_trace_next(t, &ev) == 1) {
+		const struct mmr_snap_pages *sp = ev.data;
+
+		if (sp->c.type == MMR_K_SNAP_VMA)
+			vma = *(const struct mmr_snap_vma *)ev.data;
+		if (sp->c.type != MMR_K_SNAP_PAGES)
+			continue;
+		for (__u32 i = 0; i < sp->nr; i++) {
+			const struct mmr_snap_page *pg = &sp->p[i];
+			__u64 pfn = pg->pagemap & MMR_PM_PFN_MASK, k;
+
+			/* each page follows its VMA: in its range, mlocked if VM_LOCKED */
+			misplaced += pg->addr < vma.start || pg->addr >= vma.end;
+
+			/* its own pages: others' (COW-shared with us) change */
+			if (!(pg->pagemap & MMR_PM_PRESENT) || pg->addr - base >= len)
+				continue;
+			k = kpage_entry("/proc/kpageflags", pfn);
+			for (size_t b = 0; b < sizeof(bits) / sizeof(bits[0]); b++)
+				wrong += !(k >> bits[b].bit & 1) != !(pg->kflags & bits[b].flag);
+			wrong += pg->mapcount != kpage_entry("/proc/kpagecount", pfn);
+			locked += !!(pg->kflags & MMR_PF_MLOCKED);
+			misplaced += !(vma.flags & MMR_VMA_LOCKED) != !(pg->kflags & MMR_PF_MLOCKED);
+			shared += pg->mapcount == 2;
+			pages++;
+		}
+	}
+	if (t)
+		mmr_trace_close(t);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	ASSERT_EQ(pages, 40 * 64, "every touched page is in the snapshot, once");
+	ASSERT_EQ(misplaced, 0, "pages under their own VMA");
+	ASSERT_GE(locked, 20 * 64, "the mlocked ones as mlocked");
+	/* mlock() breaks the COW of a writable VMA's pages: the unlocked ones */
+	ASSERT_GE(shared, 20 * 32, "even pages of unlocked VMAs shared with the grandchild");
+	ASSERT_EQ(wrong, 0, "flags and map counts as read pfn by pfn");
+	unlink(trace);
+}
+
 /* The value after "KEY" on a line of `mmreplay info`, or NULL. */
 static const char *info_value(const char *info, const char *key, char *buf, size_t len)
 {
@@ -1420,6 +1567,7 @@ int main(int argc, char **argv)
 		TEST(test_check_stress_ng_clean),
 		TEST(test_record_snapshot_max),
 		TEST(test_check_snapshot_ground_truth),
+		TEST(test_snapshot_kpages_exact),
 		TEST(test_record_flight_sigusr1),
 		TEST(test_record_flight_workload_signal),
 		TEST(test_record_flight_no_trigger),

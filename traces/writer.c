@@ -22,6 +22,8 @@ struct mmr_writer {
 	size_t used;
 	unsigned char *zbuf;	/* compressed chunk: header + data */
 	size_t zcap;
+	z_stream zs;		/* deflate state, reset for each chunk */
+	int zs_ready;
 	__u64 bytes;
 	__u64 events;
 };
@@ -84,6 +86,30 @@ fail:
 	return NULL;
 }
 
+/*
+ * compress2() at level 1, on a stream kept from chunk to chunk: the same
+ * bytes, but compress2() allocates ~270 KiB of state per call, which
+ * glibc maps and unmaps each time (about half of a record --snapshot
+ * snapshot's writing, bench/snapshot-cost).
+ */
+static int deflate_chunk(struct mmr_writer *w, unsigned char *out, uLongf *zlen,
+			 const void *data, size_t len)
+{
+	if (!w->zs_ready && deflateInit(&w->zs, 1) != Z_OK)
+		return -1;
+	if (w->zs_ready && deflateReset(&w->zs) != Z_OK)
+		return -1;
+	w->zs_ready = 1;
+	w->zs.next_in = (Bytef *)data;
+	w->zs.avail_in = len;
+	w->zs.next_out = out;
+	w->zs.avail_out = *zlen;
+	if (deflate(&w->zs, Z_FINISH) != Z_STREAM_END)
+		return -1;
+	*zlen = w->zs.total_out;
+	return 0;
+}
+
 /* Compress (when it pays) and write one chunk in a single write(2). */
 static int put_chunk(struct mmr_writer *w, int type, const void *data, size_t len)
 {
@@ -111,7 +137,7 @@ static int put_chunk(struct mmr_writer *w, int type, const void *data, size_t le
 	ch->magic = MMR_CHUNK_MAGIC;
 	ch->type = type;
 	ch->raw_len = len;
-	if (len >= 64 && compress2(out, &zlen, data, len, 1) == Z_OK && zlen < len) {
+	if (len >= 64 && !deflate_chunk(w, out, &zlen, data, len) && zlen < len) {
 		ch->flags = MMR_CHUNK_ZLIB;
 		ch->data_len = zlen;
 	} else {
@@ -163,6 +189,8 @@ int mmr_writer_close(struct mmr_writer *w, const char *end_text)
 
 	if (close(w->fd))
 		ret = -1;
+	if (w->zs_ready)
+		deflateEnd(&w->zs);
 	free(w->buf);
 	free(w->zbuf);
 	free(w);
