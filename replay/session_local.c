@@ -386,6 +386,12 @@ int replay_session(const struct replay_opts *o, const struct rplan *p, const str
 		replay_say(o, SAY_ERROR, "replay: out of memory");
 		return out->status;
 	}
+	if (o->explore && !rs->nr_runs) {	/* a --shard with no cells: nothing to boot or run */
+		snprintf(out->determinism, sizeof(out->determinism), "deterministic: no trial to run");
+		out->deterministic = 1;
+		out->report = 1;
+		return out->status = 0;
+	}
 	return o->kernel ? replay_vm(o, p, rs, out) : replay_local(o, p, rs, out);
 }
 

@@ -684,6 +684,14 @@ static void test_replay_explore_shards(void)
 	ASSERT_STRCONTAINS(text, "3 racing pairs", "plain: every racing pair");
 	ASSERT_STRCONTAINS(text, "pair 3: op", "plain: numbered among all cells");
 	free(one), free(merged), free(a), free(b), free(text);
+	/* more shards than cells: the last is empty, and says so without running anything */
+	rc = run_cmd(tmp_path("empty.json"), NULL, "%s replay -q -o %s/empty.trace %s --shard "
+		     "500/500 %s", mmreplay_bin(), dir, args, trace);
+	text = slurp(tmp_path("empty.json"));
+	ASSERT_EQ(rc, 0, "an empty shard: exit 0");
+	ASSERT_STRCONTAINS(text, "\"shard\"", "an empty shard: still a partial report");
+	ASSERT_EQ(json_num(text, "runs"), 0, "an empty shard: no trial");
+	free(text);
 }
 
 /* merge refuses @parts (in dir) with one line naming @what, exit 2, nothing on stdout. */
