@@ -571,8 +571,16 @@ int tp_rss_stat(struct trace_event_raw_rss_stat *ctx)
 		__u64 ptr = ptr_value(bpf_get_current_task_btf()->mm);
 
 		mm = current_mm_hash();
-		bpf_map_update_elem(&rss_mm_ids, &id, &mm, BPF_ANY);
-		bpf_map_update_elem(&mm_rss_ids, &ptr, &id, BPF_ANY);
+		/*
+		 * Learned once per mm: an LRU map update on every fault's
+		 * rss_stat cost more than the record (bench/record-overhead).
+		 * The lookups still mark both entries used.
+		 */
+		known = bpf_map_lookup_elem(&rss_mm_ids, &id);
+		if (!known || *known != mm || !bpf_map_lookup_elem(&mm_rss_ids, &ptr)) {
+			bpf_map_update_elem(&rss_mm_ids, &id, &mm, BPF_ANY);
+			bpf_map_update_elem(&mm_rss_ids, &ptr, &id, BPF_ANY);
+		}
 	} else {
 		known = bpf_map_lookup_elem(&rss_mm_ids, &id);
 		if (!known)
