@@ -214,7 +214,7 @@ static void lock_call_add(struct checker *c, struct mm_state *m, const struct sy
 		m->nr_calls = 1;
 	}
 	if (!(n = mmr_grow(m->calls, &m->cap_calls, m->nr_calls + 1, sizeof(*n), 16))) {
-		m->lock_raced = 1;	/* out of memory: the broad rule */
+		m->calls_lost = 1;	/* out of memory: the broad rule from now on */
 		return;
 	}
 	m->calls = n;

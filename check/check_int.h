@@ -75,6 +75,7 @@ struct mm_state {
 	int lock_raced;		/* an mlock() ran while pages migrated, no munlock since */
 	struct lock_call *calls;	/* mlock-family calls whose range is still locked */
 	size_t nr_calls, cap_calls;
+	int calls_lost;		/* one could not be kept: the migration rule cannot follow pages */
 	int helper;		/* a replay helper (explore's perturber): not judged */
 	__u64 exit_ts;
 	__u32 ops;		/* OP_* since the last snapshot */

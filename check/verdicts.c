@@ -248,12 +248,12 @@ static int migrating_now(const struct judge *j)
 static enum defer_rule lost_deferral(const struct judge *j, const struct mmr_snap_page *pg)
 {
 	int shared = pg->mapcount > 1;
+	int follow = ledger_follows_migration(j->c) && !j->m->calls_lost;
 
 	if (shared && foreign_unlock(j))
 		return D_SHARED_FOREIGN_UNLOCK;
-	if (ledger_follows_migration(j->c) ? mapped_back_in_mlock(j, pg) : migration_unfollowed(j))
-		return ledger_follows_migration(j->c) ? D_MAPPED_BACK_IN_MLOCK :
-							D_MIGRATION_UNFOLLOWED;
+	if (follow ? mapped_back_in_mlock(j, pg) : migration_unfollowed(j))
+		return follow ? D_MAPPED_BACK_IN_MLOCK : D_MIGRATION_UNFOLLOWED;
 	if (migrating_now(j))
 		return D_MIGRATING_NOW;
 	if ((shared || !(pg->kflags & MMR_PF_ANON)) && other_vma_unlocked(j, pg->addr))
