@@ -73,6 +73,7 @@ static struct mm_state *mm_get(struct checker *c, __u64 mm, int tgid)
 		return NULL;
 	m->mm = mm;
 	m->tgid = tgid;
+	m->fault_lo = ~0ULL;	/* no fault yet */
 	m->next = *head;
 	*head = m;
 	return m;
@@ -135,6 +136,8 @@ void checker_free(struct checker *c)
 		}
 		free(c->sys[i]);
 	}
+	for (int i = 0; i < UNLOCKS_MAX; i++)
+		free(c->unlocks[i].pfns);
 	findings_free(&c->found);
 	ledger_free(c->lg);
 	free(c);
@@ -159,10 +162,45 @@ static void on_rss(struct checker *c, const struct mmr_event *ev)
 		ledger_swapents(c, m, cm->pid, old, r.pages);
 }
 
-static void note_unlock(struct checker *c, __u64 mm, __u64 ts)
+/*
+ * What mm @m showed in [start, end) at its last snapshot, if that is all it
+ * mapped there now: the snapshot held the process, and since then no mm
+ * syscall completed and no fault landed in the range.
+ */
+static int unlock_pfns(struct unlock_rec *u, const struct mm_state *m)
 {
-	c->last_unlock_ts = ts;
-	c->last_unlock_mm = mm;
+	const struct snap *s = m ? m->last : NULL;
+	__u64 *v;
+
+	if (!s || !(s->flags & MMR_SNAPF_HELD) || m->syscalls_since ||
+	    (m->fault_lo <= m->fault_hi && m->fault_lo < u->end && m->fault_hi >= u->start))
+		return 0;
+	if (!(v = malloc((s->nr_pages + 1) * sizeof(*v))))
+		return 0;
+	for (size_t i = 0; i < s->nr_pages; i++) {
+		const struct mmr_snap_page *pg = &s->pages[i];
+
+		if (pg->addr >= u->start && pg->addr < u->end && (pg->pagemap & MMR_PM_PRESENT))
+			v[u->nr_pfns++] = pg->pagemap & MMR_PM_PFN_MASK;
+	}
+	qsort(v, u->nr_pfns, sizeof(*v), cmp_u64);
+	u->pfns = v;
+	return 1;
+}
+
+/*
+ * Mm @mm (state @m, NULL if never seen) stopped locking or mapping
+ * [start, end) at @ts: a shared page of another mm that was mlocked only
+ * through it may lose PG_mlocked (verdicts.c, foreign_unlock()).
+ */
+static void note_unlock(struct checker *c, __u64 mm, const struct mm_state *m, __u64 start,
+			__u64 end, __u64 ts)
+{
+	struct unlock_rec *u = &c->unlocks[c->nr_unlocks++ % UNLOCKS_MAX];
+
+	free(u->pfns);
+	*u = (struct unlock_rec){ .mm = mm, .ts = ts, .start = start, .end = end };
+	u->known = unlock_pfns(u, m);
 }
 
 static void add_onfault(struct mm_state *m, __u64 start, __u64 len)
@@ -175,13 +213,13 @@ static void add_onfault(struct mm_state *m, __u64 start, __u64 len)
 	m->onfault[m->nr_onfault++].end = start + len;
 }
 
-/* Page range of an mlock-family call or munlock/munmap, as the kernel rounds it. */
+/* Page range of an mlock-family call, munlock, munmap or mremap (its old range), as the kernel rounds it; shmdt's is unknown: all. */
 static void call_range(const struct checker *c, const struct syscall_rec *r, __u64 *start,
 		       __u64 *end)
 {
 	__u64 ps = c->page_size;
 
-	if (r->nr == NR_MLOCKALL || r->nr == NR_MUNLOCKALL) {
+	if (r->nr == NR_MLOCKALL || r->nr == NR_MUNLOCKALL || r->nr == NR_SHMDT) {
 		*start = 0;
 		*end = ~0ULL;
 		return;
@@ -234,15 +272,23 @@ static void lock_calls_drop(struct checker *c, struct mm_state *m, const struct 
 	m->nr_calls = k;
 }
 
+static void note_fault(struct mm_state *m, __u64 addr)
+{
+	m->fault_lo = addr < m->fault_lo ? addr : m->fault_lo;
+	m->fault_hi = addr > m->fault_hi ? addr : m->fault_hi;
+}
+
 /* What a completed syscall may have done to the pages of its mm. */
 static void classify(struct checker *c, struct mm_state *m, const struct syscall_rec *r)
 {
+	__u64 start, end;
 	__u32 op = 0;
 
 	switch (r->nr) {
 	case NR_MUNMAP: case NR_MREMAP: case NR_SHMDT:
 		op = OP_ZAP;
-		note_unlock(c, m->mm, r->ts);
+		call_range(c, r, &start, &end);
+		note_unlock(c, m->mm, m, start, end, r->ts);
 		if (r->nr == NR_MUNMAP && r->ret == 0)
 			lock_calls_drop(c, m, r);
 		break;
@@ -258,7 +304,8 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 		op = OP_UNLOCK;
 		m->unlock_ts = r->ts;
 		m->lock_raced = 0;
-		note_unlock(c, m->mm, r->ts);
+		call_range(c, r, &start, &end);
+		note_unlock(c, m->mm, m, start, end, r->ts);
 		if (r->ret == 0)
 			lock_calls_drop(c, m, r);
 		if (r->nr == NR_MUNLOCKALL) {
@@ -295,6 +342,7 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 	}
 	m->ops_before_last = m->ops;
 	m->ops |= op;
+	m->syscalls_since++;
 	ledger_syscall(c, m, r);
 }
 
@@ -440,6 +488,9 @@ static void on_snap_end(struct checker *c, const struct mmr_event *ev)
 	m->last = s;
 	m->cur = NULL;
 	m->ops = m->ops_before_last = 0;
+	m->syscalls_since = 0;
+	m->fault_lo = ~0ULL;
+	m->fault_hi = 0;
 }
 
 /* At exit_mmap, every counter of the mm it tore down must be back at zero. */
@@ -488,7 +539,11 @@ void checker_event(struct checker *c, const struct mmr_event *ev)
 			memset(m->rss_known, 0, sizeof(m->rss_known));
 			ledger_exit_mmap(m);
 		}
-		note_unlock(c, ev->h.mm, ev->h.ts);
+		note_unlock(c, ev->h.mm, m, 0, ~0ULL, ev->h.ts);
+		break;
+	case MMR_K_PAGE_FAULT_USER: case MMR_K_PAGE_FAULT_KERNEL:
+		if ((m = mm_get(c, ev->h.mm, ev->h.tgid)))
+			note_fault(m, mmr_ev_u64(ev, F_ADDRESS));
 		break;
 	case MMR_K_SNAP:
 		on_snap(c, ev);

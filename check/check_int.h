@@ -64,6 +64,16 @@ struct lock_call {
 
 #define LOCK_CALLS_MAX 4096	/* past it they merge into one (wider, still sound) */
 
+/* A range an mm stopped locking or mapping: munlock, munmap, mremap, shmdt, its exit. */
+struct unlock_rec {
+	__u64 mm, ts, start, end;
+	__u64 *pfns;		/* sorted: the pages its last snapshot showed there */
+	size_t nr_pfns;
+	int known;		/* that snapshot showed all it mapped there then */
+};
+
+#define UNLOCKS_MAX 64		/* kept; older ones are known only to have been */
+
 struct mm_state {
 	__u64 mm;
 	int tgid;
@@ -76,6 +86,8 @@ struct mm_state {
 	struct lock_call *calls;	/* mlock-family calls whose range is still locked */
 	size_t nr_calls, cap_calls;
 	int calls_lost;		/* one could not be kept: the migration rule cannot follow pages */
+	__u32 syscalls_since;	/* mm syscalls completed since its last snapshot */
+	__u64 fault_lo, fault_hi;	/* [lo, hi]: addresses faulted since then (lo > hi: none) */
 	int helper;		/* a replay helper (explore's perturber): not judged */
 	__u64 exit_ts;
 	__u32 ops;		/* OP_* since the last snapshot */
@@ -96,11 +108,11 @@ struct checker {
 	struct mm_state *mms[1024];
 	struct syscall_rec *sys[1024];	/* open hash on tid, linear probe */
 	__u64 trunc_count;	/* truncates and hole punches by any traced task */
-	__u64 last_unlock_ts;	/* any munlock/munmap/exit, for the race exception */
+	struct unlock_rec unlocks[UNLOCKS_MAX];	/* the last ones, a ring */
+	__u64 nr_unlocks;	/* all there were: the newest is [(nr_unlocks - 1) % UNLOCKS_MAX] */
 	/* the last try_to_migrate_one / remove_migration_pte by any task (a
 	 * migrating task, such as explore's perturber, need not own the pages) */
 	__u64 last_migrate_ts, last_mapped_back_ts;
-	__u64 last_unlock_mm;
 	/* global snapshots */
 	int have_base, have_final, all_exited;
 	struct mmr_snap base, final;
@@ -122,6 +134,14 @@ struct checker {
 	__u64 munlocks_checked, locks_checked;
 	__u64 munlocks_migrating;	/* munlock_folio inside a migration: not judged */
 };
+
+/* qsort() order of __u64s */
+static inline int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 /* verdicts.c */
 void verdicts_snapshot(struct checker *c, struct mm_state *m, struct snap *s,

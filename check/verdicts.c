@@ -86,13 +86,6 @@ static int locked(const struct snap_vma *v)
 	return v && (v->v.flags & MMR_VMA_LOCKED) && !(v->v.flags & (MMR_VMA_IO | MMR_VMA_HUGETLB));
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static size_t count_of(const __u64 *v, size_t n, __u64 key)
 {
 	size_t lo = 0, hi = n, c = 0;
@@ -163,11 +156,33 @@ static int in_onfault(const struct mm_state *m, __u64 addr)
 	return 0;
 }
 
-/* Another mm munlocked, unmapped or exited since the previous snapshot. */
-static int foreign_unlock(const struct judge *j)
+/*
+ * A shared page another mm stopped locking or mapping since the previous
+ * snapshot (munlock, munmap, mremap, shmdt, exit: munlock_vma_folio() or
+ * page_remove_rmap() munlock it there) may lose PG_mlocked although this
+ * mm's VMA is still locked: mlock_count only approximates the locked
+ * mappings, and unevictable-lru.rst leaves the page to the next reclaim
+ * scan.  Only if that mm mapped this very page there: its snapshot before
+ * the call says which pages it did, where nothing it did since (a fault in
+ * the range, another mm syscall) could have added one; else, and for
+ * calls too old to be kept, any shared page.
+ */
+static int foreign_unlock(const struct judge *j, __u64 pfn)
 {
-	return j->c->last_unlock_mm != j->m->mm && j->c->last_unlock_ts &&
-	       j->c->last_unlock_ts >= (j->p ? j->p->ts : 0);
+	const struct checker *c = j->c;
+	__u64 since = j->p ? j->p->ts : 0, n = c->nr_unlocks;
+
+	for (__u64 k = 0; k < n; k++) {
+		const struct unlock_rec *u = &c->unlocks[(n - 1 - k) % UNLOCKS_MAX];
+
+		if (k == UNLOCKS_MAX)
+			return 1;	/* more since than are kept */
+		if (u->ts < since)
+			return 0;
+		if (u->mm != j->m->mm && (!u->known || count_of(u->pfns, u->nr_pfns, pfn)))
+			return 1;
+	}
+	return 0;
 }
 
 /*
@@ -250,7 +265,7 @@ static enum defer_rule lost_deferral(const struct judge *j, const struct mmr_sna
 	int shared = pg->mapcount > 1;
 	int follow = ledger_follows_migration(j->c) && !j->m->calls_lost;
 
-	if (shared && foreign_unlock(j))
+	if (shared && foreign_unlock(j, pfn_of(pg)))
 		return D_SHARED_FOREIGN_UNLOCK;
 	if (follow ? mapped_back_in_mlock(j, pg) : migration_unfollowed(j))
 		return follow ? D_MAPPED_BACK_IN_MLOCK : D_MIGRATION_UNFOLLOWED;

@@ -261,6 +261,74 @@ static void test_check_lost_mlock_migration(void)
 	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "a move_pages of another process: lost-mlock");
 }
 
+enum { O_OTHER_PAGE = 1, O_FAULT = 2, O_NO_SNAPSHOT = 4, O_BEFORE = 8 };
+
+#define B 0x7f1000000000ULL	/* the other process's mapping of the shared page */
+
+/* Process O (PID + 1) mlocks its mapping B of a page, snapshots, munlocks B. */
+static void other_unlocks(struct tb *b, int flags)
+{
+	as_helper(b, 1);
+	tb_sys(b, 149, B, PG, 0, 0, 0, NULL);
+	if (!(flags & O_NO_SNAPSHOT)) {
+		tb_snap(b, 149, st0());
+		tb_vma(b, B, B + PG, LOCKED_RW | MMR_VMA_SHARED, 0, 0, "/memfd:shared (deleted)");
+		tb_page(b, B, TB_PRESENT(flags & O_OTHER_PAGE ? 0x7777 : 0x6000) | MMR_PM_FILE,
+			MMR_PF_MLOCKED, 2);
+		tb_snap_end(b, st0());
+	}
+	if (flags & O_FAULT)
+		tb_fault(b, B, 1);
+	tb_sys(b, 150, B, PG, 0, 0, 0, NULL);
+	as_helper(b, 0);
+}
+
+/*
+ * Our shared page (PFN 0x6000, mapped twice) is mlocked at one snapshot and
+ * not at the next; meanwhile process O munlocked its own mapping B.
+ */
+static struct result foreign_snapshot(int flags)
+{
+	const char *path = tmp_path("foreign.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	if (flags & O_BEFORE)
+		other_unlocks(&b, flags);
+	tb_sys(&b, 149, A, PG, 0, 0, 0, NULL);
+	tb_snap(&b, 149, st0());
+	tb_vma(&b, A, A + PG, LOCKED_RW | MMR_VMA_SHARED, 0, 0, "/memfd:shared (deleted)");
+	tb_page(&b, A, TB_PRESENT(0x6000) | MMR_PM_FILE, MMR_PF_MLOCKED, 2);
+	tb_snap_end(&b, st0());
+	if (!(flags & O_BEFORE))
+		other_unlocks(&b, flags);
+	tb_sys(&b, 28, A + 64 * PG, PG, 0, 0, 0, NULL);	/* madvise(MADV_NORMAL) elsewhere */
+	tb_snap(&b, 28, st0());
+	tb_vma(&b, A, A + PG, LOCKED_RW | MMR_VMA_SHARED, 0, 0, "/memfd:shared (deleted)");
+	tb_page(&b, A, TB_PRESENT(0x6000) | MMR_PM_FILE, 0, 2);
+	tb_snap_end(&b, st0());
+	tb_close(&b);
+	return check_file(path);
+}
+
+/* Another mm's munlock withholds a shared page only if it mapped that very page there. */
+static void test_check_lost_mlock_foreign_unlock(void)
+{
+	struct result r;
+
+	r = foreign_snapshot(0);
+	ASSERT_TRUE(clean(&r), "O munlocked its mapping of this page: may lose PG_mlocked");
+	ASSERT_EQ(r.deferred_by[D_SHARED_FOREIGN_UNLOCK], 1, "withheld by shared_foreign_unlock");
+	r = foreign_snapshot(O_OTHER_PAGE);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "O munlocked another page: lost-mlock");
+	r = foreign_snapshot(O_OTHER_PAGE | O_FAULT);
+	ASSERT_TRUE(clean(&r), "O faulted in the range after its snapshot: it may have mapped it");
+	r = foreign_snapshot(O_OTHER_PAGE | O_NO_SNAPSHOT);
+	ASSERT_TRUE(clean(&r), "no snapshot of O: any shared page");
+	r = foreign_snapshot(O_BEFORE);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "O's munlock before our previous snapshot: lost-mlock");
+}
+
 static struct result swapped_locked(int onfault, int was_present)
 {
 	const char *path = tmp_path("swapped.trace");
@@ -1139,6 +1207,7 @@ int main(int argc, char **argv)
 		TEST(test_check_findings_cap),
 		TEST(test_check_lost_mlock_migration),
 		TEST(test_check_lost_mlock_failed_lock),
+		TEST(test_check_lost_mlock_foreign_unlock),
 		TEST(test_check_cli),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
