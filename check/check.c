@@ -213,7 +213,10 @@ static void add_onfault(struct mm_state *m, __u64 start, __u64 len)
 	m->onfault[m->nr_onfault++].end = start + len;
 }
 
-/* Page range of an mlock-family call, munlock, munmap or mremap (its old range), as the kernel rounds it; shmdt's is unknown: all. */
+/*
+ * Page range of an mlock-family call, munlock, munmap or mremap (its old
+ * range), as the kernel rounds it; shmdt's is not in its arguments: all.
+ */
 static void call_range(const struct checker *c, const struct syscall_rec *r, __u64 *start,
 		       __u64 *end)
 {
@@ -228,17 +231,11 @@ static void call_range(const struct checker *c, const struct syscall_rec *r, __u
 	*end = (r->args[0] + r->args[1] + ps - 1) & ~(ps - 1);
 }
 
-/*
- * Remember an mlock-family call (while its range stays locked) for the rule
- * that a page migration maps back during its walk is left unmlocked.  Past
- * LOCK_CALLS_MAX the calls merge into one that spans them all: that rule
- * then withholds more, never less.
- */
-static void lock_call_add(struct checker *c, struct mm_state *m, const struct syscall_rec *r)
+/* Appends @k; past LOCK_CALLS_MAX the calls first merge into one that spans them all. */
+static void lock_call_push(struct mm_state *m, const struct lock_call *k)
 {
-	struct lock_call k = { .entry = r->ts, .exit = c->cur_ts, .failed = r->ret < 0 }, *n;
+	struct lock_call *n;
 
-	call_range(c, r, &k.start, &k.end);
 	if (m->nr_calls == LOCK_CALLS_MAX) {
 		for (size_t i = 1; i < m->nr_calls; i++) {
 			struct lock_call *a = &m->calls[0], *b = &m->calls[i];
@@ -256,7 +253,46 @@ static void lock_call_add(struct checker *c, struct mm_state *m, const struct sy
 		return;
 	}
 	m->calls = n;
-	m->calls[m->nr_calls++] = k;
+	m->calls[m->nr_calls++] = *k;
+}
+
+/*
+ * Remember an mlock-family call (while its range stays locked) for the rule
+ * that a page migration maps back during its walk is left unmlocked (and
+ * for lost_swapped(): a failed one).  Merged calls make that rule withhold
+ * more, never less.
+ */
+static void lock_call_add(struct checker *c, struct mm_state *m, const struct syscall_rec *r)
+{
+	struct lock_call k = { .entry = r->ts, .exit = c->cur_ts, .failed = r->ret < 0 };
+
+	call_range(c, r, &k.start, &k.end);
+	lock_call_push(m, &k);
+}
+
+/*
+ * mremap moved pages of a locked range (VM_LOCKED moves with them): one
+ * call over the new range, spanning the times of every call over the old
+ * one (wider, so sound).
+ */
+static void lock_calls_moved(struct checker *c, struct mm_state *m, const struct syscall_rec *r)
+{
+	__u64 start, end, ps = c->page_size, to = (__u64)r->ret;
+	struct lock_call k = { .start = to, .end = (to + r->args[2] + ps - 1) & ~(ps - 1),
+			       .entry = ~0ULL };
+
+	call_range(c, r, &start, &end);
+	for (size_t i = 0; i < m->nr_calls; i++) {
+		const struct lock_call *o = &m->calls[i];
+
+		if (o->end <= start || o->start >= end)
+			continue;
+		k.entry = o->entry < k.entry ? o->entry : k.entry;
+		k.exit = o->exit > k.exit ? o->exit : k.exit;
+		k.failed |= o->failed;
+	}
+	if (k.entry != ~0ULL)
+		lock_call_push(m, &k);
 }
 
 /* munlock/munmap of a range: the calls wholly inside it no longer lock anything. */
@@ -291,6 +327,8 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 		note_unlock(c, m->mm, m, start, end, r->ts);
 		if (r->nr == NR_MUNMAP && r->ret == 0)
 			lock_calls_drop(c, m, r);
+		if (r->nr == NR_MREMAP && r->ret > 0 && (__u64)r->ret != r->args[0])
+			lock_calls_moved(c, m, r);
 		break;
 	case NR_MADVISE:
 		if (r->args[2] == MADV_DONTNEED || r->args[2] == MADV_FREE ||

@@ -168,7 +168,10 @@ enum {
 	MOVE_THIS = 32,		/* a move_pages of this process in flight at the snapshot */
 	MOVE_OTHER = 64,	/* ... of another traced process */
 	MIG_DROPS = 128,	/* the recorder dropped events */
+	MIG_MREMAP = 256,	/* the locked range moved by mremap before the snapshot */
 };
+
+#define A2 0x7f2000000000ULL	/* where MIG_MREMAP moves it */
 
 #define MIG_PFN 0x1001ULL	/* page 1's PFN */
 
@@ -196,6 +199,7 @@ static void migration_event(struct tb *b, int flags, __u64 pfn)
 static struct result migration_snapshot(int flags)
 {
 	const char *path = tmp_path("migration.trace");
+	__u64 at;
 	struct tb b;
 
 	tb_open(&b, path, "6.1.0", PID, MM);
@@ -216,15 +220,18 @@ static struct result migration_snapshot(int flags)
 		tb_sys(&b, 150, A, 4 * PG, 0, 0, 0, NULL);
 		tb_sys(&b, 149, A, 4 * PG, 0, 0, 0, NULL);
 	}
+	if (flags & MIG_MREMAP)		/* mremap(A, 4 pages, 4 pages, MAYMOVE | FIXED, A2) */
+		tb_sys(&b, 25, A, 4 * PG, 4 * PG, 3, A2, NULL);
 	if (flags & (MOVE_THIS | MOVE_OTHER)) {
 		as_helper(&b, 1);
 		tb_sys_enter(&b, 279, flags & MOVE_THIS ? PID : PID + 1, 1, 0);
 		as_helper(&b, 0);
 	}
+	at = flags & MIG_MREMAP ? A2 : A;
 	tb_snap(&b, 149, st0());
-	tb_vma(&b, A, A + 4 * PG, LOCKED_RW, 0, 0, "");
+	tb_vma(&b, at, at + 4 * PG, LOCKED_RW, 0, 0, "");
 	for (int i = 0; i < 4; i++)
-		tb_page(&b, A + i * PG, TB_PRESENT(0x1000 + i),
+		tb_page(&b, at + i * PG, TB_PRESENT(0x1000 + i),
 			(i == 1 ? 0 : MMR_PF_MLOCKED) | MMR_PF_ANON, 1);
 	tb_snap_end(&b, st0());
 	tb_close_stats(&b, flags & MIG_DROPS ? "events=40\ndrops=5\n" : "events=40\ndrops=0\n");
@@ -246,6 +253,10 @@ static void test_check_lost_mlock_migration(void)
 	r = migration_snapshot(MIG_OTHER_PAGE);
 	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "another page migrated during the mlock: lost-mlock");
 	ASSERT_EQ(r.deferred, 0, "nothing withheld for another page's migration");
+	r = migration_snapshot(MIG_IN_MLOCK | MIG_MREMAP);
+	ASSERT_TRUE(clean(&r), "the same, after mremap moved the locked range");
+	r = migration_snapshot(MIG_AFTER | MIG_MREMAP);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "mapped back after the mlock, then moved: lost-mlock");
 	r = migration_snapshot(MIG_IN_MLOCK | MIG_RELOCK);
 	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "munlocked and mlocked again since: the walk saw it");
 	r = migration_snapshot(MIG_UNFOLLOWED | MIG_OTHER_PAGE);
