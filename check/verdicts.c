@@ -188,19 +188,38 @@ static int foreign_unlock(const struct judge *j, __u64 pfn)
 /*
  * The snapshot follows a munlock or munmap by this mm of another range:
  * a page also mapped there (a shared page; after munmap its mapcount is
- * back to 1) may lose PG_mlocked although this VMA is still locked.  mlock_count is only an approximation of the locked mappings
- * (it restarts at each migration, whose remove_migration_pte() mlocks the
- * new page once per VM_LOCKED VMA it maps it in at that moment), and
- * unevictable-lru.rst leaves the page to be mlocked again by the next
- * reclaim scan that finds it in a VM_LOCKED VMA: deferred, as above.
+ * back to 1) may lose PG_mlocked although this VMA is still locked.
+ * mlock_count is only an approximation of the locked mappings (it restarts
+ * at each migration, whose remove_migration_pte() mlocks the new page once
+ * per VM_LOCKED VMA it maps it in at that moment), and unevictable-lru.rst
+ * leaves the page to be mlocked again by the next reclaim scan that finds
+ * it in a VM_LOCKED VMA: deferred, as above.  Only if the range held this
+ * very page, as the previous snapshot shows where nothing since could have
+ * added one (note_unlock()); else any such page.
  */
-static int other_vma_unlocked(const struct judge *j, __u64 addr)
+static const struct unlock_rec *own_unlock(const struct judge *j, const struct syscall_rec *r)
+{
+	const struct checker *c = j->c;
+
+	for (__u64 k = 0; k < c->nr_unlocks && k < UNLOCKS_MAX; k++) {
+		const struct unlock_rec *u = &c->unlocks[(c->nr_unlocks - 1 - k) % UNLOCKS_MAX];
+
+		if (u->mm == j->m->mm && u->ts == r->ts)
+			return u;
+	}
+	return NULL;
+}
+
+static int other_vma_unlocked(const struct judge *j, const struct mmr_snap_page *pg)
 {
 	const struct syscall_rec *r = j->trig;
+	const struct unlock_rec *u;
 
-	if (!r || r->ret < 0 || (r->nr != NR_MUNLOCK && r->nr != NR_MUNMAP))
+	if (!r || r->ret < 0 || (r->nr != NR_MUNLOCK && r->nr != NR_MUNMAP) ||
+	    (pg->addr >= r->args[0] && pg->addr < r->args[0] + r->args[1]))
 		return 0;
-	return addr < r->args[0] || addr >= r->args[0] + r->args[1];
+	u = own_unlock(j, r);
+	return !u || !u->known || count_of(u->pfns, u->nr_pfns, pfn_of(pg));
 }
 
 /*
@@ -271,7 +290,7 @@ static enum defer_rule lost_deferral(const struct judge *j, const struct mmr_sna
 		return follow ? D_MAPPED_BACK_IN_MLOCK : D_MIGRATION_UNFOLLOWED;
 	if (migrating_now(j))
 		return D_MIGRATING_NOW;
-	if ((shared || !(pg->kflags & MMR_PF_ANON)) && other_vma_unlocked(j, pg->addr))
+	if ((shared || !(pg->kflags & MMR_PF_ANON)) && other_vma_unlocked(j, pg))
 		return D_OTHER_RANGE_UNLOCKED;
 	return D_NR;
 }

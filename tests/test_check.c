@@ -340,6 +340,58 @@ static void test_check_lost_mlock_foreign_unlock(void)
 	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "O's munlock before our previous snapshot: lost-mlock");
 }
 
+#define SHARED_RW (LOCKED_RW | MMR_VMA_SHARED)
+
+/*
+ * This process maps a memfd page (PFN 0x6000) at A and at B, both locked,
+ * munlocks B, and A's page is then not mlocked.
+ */
+static struct result own_unlock_snapshot(int flags)
+{
+	const char *path = tmp_path("own-unlock.trace");
+	__u64 pb = flags & O_OTHER_PAGE ? 0x7777 : 0x6000;
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_sys(&b, 149, A, PG, 0, 0, 0, NULL);
+	tb_sys(&b, 149, B, PG, 0, 0, 0, NULL);
+	if (!(flags & O_NO_SNAPSHOT)) {
+		tb_snap(&b, 149, st0());
+		tb_vma(&b, A, A + PG, SHARED_RW, 0, 0, "/memfd:shared (deleted)");
+		tb_page(&b, A, TB_PRESENT(0x6000) | MMR_PM_FILE, MMR_PF_MLOCKED, 2);
+		tb_vma(&b, B, B + PG, SHARED_RW, 0, 0, "/memfd:shared (deleted)");
+		tb_page(&b, B, TB_PRESENT(pb) | MMR_PM_FILE, MMR_PF_MLOCKED, 2);
+		tb_snap_end(&b, st0());
+	}
+	if (flags & O_FAULT)
+		tb_fault(&b, B, 1);
+	tb_sys(&b, 150, B, PG, 0, 0, 0, NULL);
+	tb_snap(&b, 150, st0());
+	tb_vma(&b, A, A + PG, SHARED_RW, 0, 0, "/memfd:shared (deleted)");
+	tb_page(&b, A, TB_PRESENT(0x6000) | MMR_PM_FILE, 0, 2);
+	tb_vma(&b, B, B + PG, SHARED_RW & ~MMR_VMA_LOCKED, 0, 0, "/memfd:shared (deleted)");
+	tb_page(&b, B, TB_PRESENT(pb) | MMR_PM_FILE, 0, 2);
+	tb_snap_end(&b, st0());
+	tb_close(&b);
+	return check_file(path);
+}
+
+/* Our munlock of another range withholds a page only if that range held the same page. */
+static void test_check_lost_mlock_other_range(void)
+{
+	struct result r;
+
+	r = own_unlock_snapshot(0);
+	ASSERT_TRUE(clean(&r), "the munlocked range held this page too: may lose PG_mlocked");
+	ASSERT_EQ(r.deferred_by[D_OTHER_RANGE_UNLOCKED], 1, "withheld by other_range_unlocked");
+	r = own_unlock_snapshot(O_OTHER_PAGE);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "it held another page: lost-mlock");
+	r = own_unlock_snapshot(O_OTHER_PAGE | O_FAULT);
+	ASSERT_TRUE(clean(&r), "a fault there since the snapshot: it may have held this one");
+	r = own_unlock_snapshot(O_OTHER_PAGE | O_NO_SNAPSHOT);
+	ASSERT_TRUE(clean(&r), "no snapshot before: any shared page");
+}
+
 static struct result swapped_locked(int onfault, int was_present)
 {
 	const char *path = tmp_path("swapped.trace");
@@ -1219,6 +1271,7 @@ int main(int argc, char **argv)
 		TEST(test_check_lost_mlock_migration),
 		TEST(test_check_lost_mlock_failed_lock),
 		TEST(test_check_lost_mlock_foreign_unlock),
+		TEST(test_check_lost_mlock_other_range),
 		TEST(test_check_cli),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
