@@ -354,24 +354,6 @@ static int flush_pages(struct snap_run *r)
 	return ret;
 }
 
-/* Room for @need elements of @size at *@p; -1 if out of memory. */
-static int grow(void *p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 1024;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*(void **)p, n * size);
-	if (!q)
-		return -1;
-	*(void **)p = q;
-	*cap = n;
-	return 0;
-}
-
 /* Sorts @a by pfn: LSD radix, 11 bits a pass, as many passes as the pfns need. */
 static void sort_kpages(struct kpage_ent *a, struct kpage_ent *tmp, size_t n)
 {
@@ -456,8 +438,8 @@ static int read_kpages(struct snap_run *r, struct page_list *pl, struct snap_buf
 	__u64 t = mmr_clock_ns();
 	size_t n = 0, m = 0;
 
-	if (grow(&sb->kp, &sb->kp_cap, pl->nr, sizeof(*sb->kp)) ||
-	    grow(&sb->kp_tmp, &sb->tmp_cap, pl->nr, sizeof(*sb->kp)))
+	if (mmr_grow_ptr(&sb->kp, &sb->kp_cap, pl->nr, sizeof(*sb->kp), 1024) ||
+	    mmr_grow_ptr(&sb->kp_tmp, &sb->tmp_cap, pl->nr, sizeof(*sb->kp), 1024))
 		return -1;
 	kp = sb->kp;
 	for (size_t i = 0; i < pl->nr; i++)
@@ -515,7 +497,7 @@ static int collect_pages(struct snap_run *r, int pm_fd, __u64 start, __u64 end,
 		lap(r->s, SNAP_PAGEMAP, &t);
 		if (got <= 0)
 			return 0;	/* e.g. [vsyscall], outside the user range */
-		if (grow(&pl->p, &pl->cap, pl->nr + got / sizeof(__u64), sizeof(*pl->p)))
+		if (mmr_grow_ptr(&pl->p, &pl->cap, pl->nr + got / sizeof(__u64), sizeof(*pl->p), 1024))
 			return -1;
 		for (ssize_t i = 0; i < got / (ssize_t)sizeof(__u64); i++)
 			if (buf[i] & (MMR_PM_PRESENT | MMR_PM_SWAP)) {
@@ -531,7 +513,7 @@ static int collect_pages(struct snap_run *r, int pm_fd, __u64 start, __u64 end,
 static int collect_all(struct snap_run *r, int pm_fd, struct snap_bufs *sb, struct page_list *pl)
 {
 	pl->nr = 0;
-	if (grow(&pl->first, &pl->first_cap, sb->vma_nr + 1, sizeof(*pl->first)))
+	if (mmr_grow_ptr(&pl->first, &pl->first_cap, sb->vma_nr + 1, sizeof(*pl->first), 1024))
 		return -1;
 	for (size_t i = 0; i < sb->vma_nr; i++) {
 		pl->first[i] = pl->nr;
@@ -650,7 +632,7 @@ static int read_vmas(struct snap_run *r, FILE *f, struct snap_bufs *sb)
 		if (strncmp(line, "VmFlags:", 8))
 			continue;
 		v.flags |= vm_flags(line + 8);
-		if (grow(&sb->vmas, &sb->vma_cap, sb->vma_nr + 1, sizeof(v)))
+		if (mmr_grow_ptr(&sb->vmas, &sb->vma_cap, sb->vma_nr + 1, sizeof(v), 1024))
 			return -1;
 		sb->vmas[sb->vma_nr++] = v;
 		have = 0;

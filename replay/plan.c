@@ -50,14 +50,12 @@ struct bld {
 int replay_grow(void *arrp, size_t *cap, size_t need, size_t size)
 {
 	size_t old = *cap;
-	void *arr, *q;
+	void *arr;
 
-	memcpy(&arr, arrp, sizeof(arr));
-	q = mmr_grow(arr, cap, need, size, 16);
-	if (!q)
+	if (mmr_grow_ptr(arrp, cap, need, size, 16))
 		return -1;
-	memset((char *)q + old * size, 0, (*cap - old) * size);
-	memcpy(arrp, &q, sizeof(q));
+	memcpy(&arr, arrp, sizeof(arr));
+	memset((char *)arr + old * size, 0, (*cap - old) * size);
 	return 0;
 }
 
