@@ -185,6 +185,7 @@ static int unlock_pfns(struct unlock_rec *u, const struct mm_state *m)
 	}
 	qsort(v, u->nr_pfns, sizeof(*v), cmp_u64);
 	u->pfns = v;
+	u->snap_ts = s->ts;
 	return 1;
 }
 

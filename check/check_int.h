@@ -67,6 +67,7 @@ struct lock_call {
 /* A range an mm stopped locking or mapping: munlock, munmap, mremap, shmdt, its exit. */
 struct unlock_rec {
 	__u64 mm, ts, start, end;
+	__u64 snap_ts;		/* of the snapshot its PFNs come from */
 	__u64 *pfns;		/* sorted: the pages its last snapshot showed there */
 	size_t nr_pfns;
 	int known;		/* that snapshot showed all it mapped there then */

@@ -167,6 +167,18 @@ static int in_onfault(const struct mm_state *m, __u64 addr)
  * the range, another mm syscall) could have added one; else, and for
  * calls too old to be kept, any shared page.
  */
+/*
+ * Whether the range @u let go may have held @pfn: its PFNs say so, unless a
+ * migration mapped @pfn in since they were read (it may have replaced one
+ * of them), or the trace cannot tell migrations.
+ */
+static int unlock_may_hold(const struct checker *c, const struct unlock_rec *u, __u64 pfn)
+{
+	if (!u->known || !ledger_follows_migration(c) || count_of(u->pfns, u->nr_pfns, pfn))
+		return 1;
+	return ledger_mapped_back_ts(c, pfn) >= u->snap_ts;
+}
+
 static int foreign_unlock(const struct judge *j, __u64 pfn)
 {
 	const struct checker *c = j->c;
@@ -179,7 +191,7 @@ static int foreign_unlock(const struct judge *j, __u64 pfn)
 			return 1;	/* more since than are kept */
 		if (u->ts < since)
 			return 0;
-		if (u->mm != j->m->mm && (!u->known || count_of(u->pfns, u->nr_pfns, pfn)))
+		if (u->mm != j->m->mm && unlock_may_hold(c, u, pfn))
 			return 1;
 	}
 	return 0;
@@ -219,7 +231,7 @@ static int other_vma_unlocked(const struct judge *j, const struct mmr_snap_page 
 	    (pg->addr >= r->args[0] && pg->addr < r->args[0] + r->args[1]))
 		return 0;
 	u = own_unlock(j, r);
-	return !u || !u->known || count_of(u->pfns, u->nr_pfns, pfn_of(pg));
+	return !u || unlock_may_hold(j->c, u, pfn_of(pg));
 }
 
 /*

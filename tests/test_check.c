@@ -272,7 +272,15 @@ static void test_check_lost_mlock_migration(void)
 	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "a move_pages of another process: lost-mlock");
 }
 
-enum { O_OTHER_PAGE = 1, O_FAULT = 2, O_NO_SNAPSHOT = 4, O_BEFORE = 8 };
+enum { O_OTHER_PAGE = 1, O_FAULT = 2, O_NO_SNAPSHOT = 4, O_BEFORE = 8, O_MIGRATED = 16,
+       O_UNFOLLOWED = 32 };
+
+/* The format that lets check follow pages through migration, unless @flags say not. */
+static void follow_migration(struct tb *b, int flags)
+{
+	if (!(flags & O_UNFOLLOWED))
+		tb_kind(b->w, MMR_K_REMOVE_MIGRATION_PTE, "tracepoint", tb_migration_back_format);
+}
 
 #define B 0x7f1000000000ULL	/* the other process's mapping of the shared page */
 
@@ -290,6 +298,10 @@ static void other_unlocks(struct tb *b, int flags)
 	}
 	if (flags & O_FAULT)
 		tb_fault(b, B, 1);
+	if (flags & O_MIGRATED) {	/* our page migrated, now mapped at B too */
+		b->ts += 10000000;	/* long after any mlock */
+		tb_migrated_back(b, B, 0x6000);
+	}
 	tb_sys(b, 150, B, PG, 0, 0, 0, NULL);
 	as_helper(b, 0);
 }
@@ -304,6 +316,7 @@ static struct result foreign_snapshot(int flags)
 	struct tb b;
 
 	tb_open(&b, path, "6.18.0", PID, MM);
+	follow_migration(&b, flags);
 	if (flags & O_BEFORE)
 		other_unlocks(&b, flags);
 	tb_sys(&b, 149, A, PG, 0, 0, 0, NULL);
@@ -338,6 +351,10 @@ static void test_check_lost_mlock_foreign_unlock(void)
 	ASSERT_TRUE(clean(&r), "no snapshot of O: any shared page");
 	r = foreign_snapshot(O_BEFORE);
 	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "O's munlock before our previous snapshot: lost-mlock");
+	r = foreign_snapshot(O_OTHER_PAGE | O_MIGRATED);
+	ASSERT_TRUE(clean(&r), "our page migrated in since O's snapshot: O may have held it");
+	r = foreign_snapshot(O_OTHER_PAGE | O_UNFOLLOWED);
+	ASSERT_TRUE(clean(&r), "migrations not followed: O may have held it");
 }
 
 #define SHARED_RW (LOCKED_RW | MMR_VMA_SHARED)
@@ -353,6 +370,7 @@ static struct result own_unlock_snapshot(int flags)
 	struct tb b;
 
 	tb_open(&b, path, "6.18.0", PID, MM);
+	follow_migration(&b, flags);
 	tb_sys(&b, 149, A, PG, 0, 0, 0, NULL);
 	tb_sys(&b, 149, B, PG, 0, 0, 0, NULL);
 	if (!(flags & O_NO_SNAPSHOT)) {
@@ -390,6 +408,8 @@ static void test_check_lost_mlock_other_range(void)
 	ASSERT_TRUE(clean(&r), "a fault there since the snapshot: it may have held this one");
 	r = own_unlock_snapshot(O_OTHER_PAGE | O_NO_SNAPSHOT);
 	ASSERT_TRUE(clean(&r), "no snapshot before: any shared page");
+	r = own_unlock_snapshot(O_OTHER_PAGE | O_UNFOLLOWED);
+	ASSERT_TRUE(clean(&r), "migrations not followed: it may have held this one");
 }
 
 static struct result swapped_locked(int onfault, int was_present)
