@@ -200,8 +200,76 @@ static void note_unlock(struct checker *c, __u64 mm, const struct mm_state *m, _
 	struct unlock_rec *u = &c->unlocks[c->nr_unlocks++ % UNLOCKS_MAX];
 
 	free(u->pfns);
-	*u = (struct unlock_rec){ .mm = mm, .ts = ts, .start = start, .end = end };
+	*u = (struct unlock_rec){ .mm = mm, .ts = ts, .start = start, .end = end,
+				  .exit = c->cur_ts };
 	u->known = unlock_pfns(u, m);
+}
+
+#define RMAP_RUN_NS 1000000ULL	/* rmap visits this close, of one mm, are one pass */
+
+/*
+ * Reclaim over [start, end) of @mm during [entry, exit]; an rmap visit
+ * (@visit) joins the newest record when it is of the same mm and within
+ * RMAP_RUN_NS: wider, so sound.
+ */
+static void note_reclaim(struct checker *c, __u64 mm, __u64 start, __u64 end, __u64 entry,
+			 __u64 exit, int visit)
+{
+	struct reclaim_rec *r = &c->reclaims[(c->nr_reclaims - 1) % RECLAIMS_MAX];
+
+	if (visit && c->nr_reclaims && r->mm == mm && entry - r->exit < RMAP_RUN_NS) {
+		r->start = start < r->start ? start : r->start;
+		r->end = end > r->end ? end : r->end;
+		r->exit = exit > r->exit ? exit : r->exit;
+		return;
+	}
+	r = &c->reclaims[c->nr_reclaims++ % RECLAIMS_MAX];
+	*r = (struct reclaim_rec){ .mm = mm, .start = start, .end = end, .entry = entry,
+				   .exit = exit };
+}
+
+static void on_rmap_visit(struct checker *c, const struct mmr_event *ev)
+{
+	const struct mmr_rmap *e = ev->data;
+	__u64 nr = e->nr_pages ? e->nr_pages : 1;
+
+	if (ev->h.len >= sizeof(*e))
+		note_reclaim(c, ev->h.mm, e->address, e->address + nr * c->page_size, ev->h.ts,
+			     ev->h.ts + RMAP_RUN_NS, 1);
+}
+
+/*
+ * Reclaim unmapping a page of a VMA it still sees VM_LOCKED re-mlocks the
+ * page (try_to_unmap_one() and folio_referenced_one(), "Restore the mlock
+ * which got missed", 6.1 and 6.18 mm/rmap.c).  Racing the munlock of that
+ * range, from another thread or from kswapd, it can leave the page mlocked
+ * after munlock_vma_pages_range() cleared it (seen on 6.18 with
+ * threads_mlock_pageout).  Only when both touched @addr of @m, and their
+ * times overlapped (a call still in flight, to now); an rmap visit counts
+ * until RMAP_RUN_NS after it began.
+ */
+int unlock_raced_reclaim(const struct checker *c, const struct mm_state *m, __u64 addr)
+{
+	__u64 mm = m->mm;
+	__u64 nu = c->nr_unlocks < UNLOCKS_MAX ? c->nr_unlocks : UNLOCKS_MAX;
+	__u64 nr = c->nr_reclaims < RECLAIMS_MAX ? c->nr_reclaims : RECLAIMS_MAX;
+
+	for (__u64 i = 0; i < nu; i++) {
+		const struct unlock_rec *u = &c->unlocks[i];
+
+		if (u->mm != mm || addr < u->start || addr >= u->end)
+			continue;
+		if (reclaim_in_flight(c, m->tgid, addr, u->exit))
+			return 1;
+		for (__u64 k = 0; k < nr; k++) {
+			const struct reclaim_rec *r = &c->reclaims[k];
+
+			if ((!r->mm || r->mm == mm) && addr >= r->start && addr < r->end &&
+			    r->entry <= u->exit && u->ts <= r->exit)
+				return 1;
+		}
+	}
+	return 0;
 }
 
 static void add_onfault(struct mm_state *m, __u64 start, __u64 len)
@@ -338,10 +406,17 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 			op = OP_ZAP;
 		if (r->args[2] == MADV_REMOVE)
 			c->trunc_count++;
+		if (r->args[2] == MADV_PAGEOUT) {
+			call_range(c, r, &start, &end);
+			note_reclaim(c, m->mm, start, end, r->ts, c->cur_ts, 0);
+		}
+		break;
+	case NR_PROCESS_MADVISE:	/* its pidfd's process and iovec ranges: not traced */
+		if (r->args[3] == MADV_PAGEOUT)
+			note_reclaim(c, 0, 0, ~0ULL, r->ts, c->cur_ts, 0);
 		break;
 	case NR_MUNLOCK: case NR_MUNLOCKALL:
 		op = OP_UNLOCK;
-		m->unlock_ts = r->ts;
 		m->lock_raced = 0;
 		call_range(c, r, &start, &end);
 		note_unlock(c, m->mm, m, start, end, r->ts);
@@ -596,7 +671,14 @@ void checker_event(struct checker *c, const struct mmr_event *ev)
 	case MMR_K_SNAP_END:
 		on_snap_end(c, ev);
 		break;
-	case MMR_K_TRY_TO_UNMAP_ONE: case MMR_K_UNMAP_PAGE_RANGE: case MMR_K_ZAP_DONE:
+	case MMR_K_FOLIO_REFERENCED_ONE:
+		on_rmap_visit(c, ev);
+		break;
+	case MMR_K_TRY_TO_UNMAP_ONE:
+		on_rmap_visit(c, ev);
+		ledger_event(c, ev->h.mm ? mm_get(c, ev->h.mm, ev->h.tgid) : NULL, ev);
+		break;
+	case MMR_K_UNMAP_PAGE_RANGE: case MMR_K_ZAP_DONE:
 	case MMR_K_FREE_SWAP_AND_CACHE: case MMR_K_DO_SWAP_PAGE: case MMR_K_LRU_INSERTION:
 	case MMR_K_MLOCK_FOLIO: case MMR_K_MLOCK_NEW_FOLIO: case MMR_K_MUNLOCK_FOLIO:
 	case MMR_K_TRY_TO_MIGRATE_ONE: case MMR_K_REMOVE_MIGRATION_PTE:

@@ -16,6 +16,7 @@
 #define MADV_DONTNEED 4
 #define MADV_FREE 8
 #define MADV_REMOVE 9
+#define MADV_PAGEOUT 21
 #define MADV_DONTNEED_LOCKED 24
 #define MLOCK_ONFAULT 1
 #define MCL_ONFAULT 4
@@ -67,6 +68,7 @@ struct lock_call {
 /* A range an mm stopped locking or mapping: munlock, munmap, mremap, shmdt, its exit. */
 struct unlock_rec {
 	__u64 mm, ts, start, end;
+	__u64 exit;		/* when the call returned (ts: an exit_mmap) */
 	__u64 snap_ts;		/* of the snapshot its PFNs come from */
 	__u64 *pfns;		/* sorted: the pages its last snapshot showed there */
 	size_t nr_pfns;
@@ -75,6 +77,17 @@ struct unlock_rec {
 
 #define UNLOCKS_MAX 64		/* kept; older ones are known only to have been */
 
+/*
+ * Reclaim over [start, end) of mm @mm (0: any mm) during [entry, exit]: a
+ * MADV_PAGEOUT, a process_madvise (its target is not in the trace: any), or
+ * a run of rmap visits (try_to_unmap_one, folio_referenced_one).
+ */
+struct reclaim_rec {
+	__u64 mm, start, end, entry, exit;
+};
+
+#define RECLAIMS_MAX 256
+
 struct mm_state {
 	__u64 mm;
 	int tgid;
@@ -82,7 +95,6 @@ struct mm_state {
 	__u8 rss_known[NR_RSS];
 	int exited;		/* exit_mmap seen */
 	int tid0, threads;	/* first thread seen; 1 once a second one is seen */
-	__u64 unlock_ts;	/* last munlock/munmap on this mm */
 	int lock_raced;		/* an mlock() ran while pages migrated, no munlock since */
 	struct lock_call *calls;	/* mlock-family calls whose range is still locked */
 	size_t nr_calls, cap_calls;
@@ -111,6 +123,8 @@ struct checker {
 	__u64 trunc_count;	/* truncates and hole punches by any traced task */
 	struct unlock_rec unlocks[UNLOCKS_MAX];	/* the last ones, a ring */
 	__u64 nr_unlocks;	/* all there were: the newest is [(nr_unlocks - 1) % UNLOCKS_MAX] */
+	struct reclaim_rec reclaims[RECLAIMS_MAX];	/* the last ones, a ring */
+	__u64 nr_reclaims;
 	/* the last try_to_migrate_one / remove_migration_pte by any task (a
 	 * migrating task, such as explore's perturber, need not own the pages) */
 	__u64 last_migrate_ts, last_mapped_back_ts;
@@ -168,6 +182,9 @@ int ledger_follows_migration(const struct checker *c);
 /* When remove_migration_pte last mapped @pfn back in, 0 never. */
 __u64 ledger_mapped_back_ts(const struct checker *c, __u64 pfn);
 
+/* check.c: a reclaim of @addr in mm @m raced a munlock or unmap of it (the rings hold them). */
+int unlock_raced_reclaim(const struct checker *c, const struct mm_state *m, __u64 addr);
+
 /* sysrec.c */
 /* the last mm syscall of @tid, or NULL */
 struct syscall_rec *checker_sys(const struct checker *c, int tid);
@@ -177,6 +194,11 @@ struct syscall_rec *checker_sys_slot(struct checker *c, int tid);
 int migration_in_flight(const struct checker *c);
 /* The same, one that moves pages of process @tgid. */
 int migration_in_flight_of(const struct checker *c, int tgid);
+/*
+ * A MADV_PAGEOUT of @addr by process @tgid, or a process_madvise(MADV_PAGEOUT)
+ * (its target is not traced: any), entered by @before and not returned yet.
+ */
+int reclaim_in_flight(const struct checker *c, int tgid, __u64 addr, __u64 before);
 void describe_syscall(const struct syscall_rec *r, char *buf, size_t len);
 
 /* findings.c, for a finding about mm @m (NULL: none) */

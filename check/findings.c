@@ -30,7 +30,8 @@ static const char *const defer_rules[D_NR][2] = {
 	[D_MIGRATION_UNFOLLOWED] = { "migration_unfollowed",
 				     "a migration the trace cannot follow to pages" },
 	[D_MIGRATING_NOW] = { "migrating_now", "a migration of this process in flight" },
-	[D_THREAD_MUNLOCK] = { "thread_munlock", "another thread's munlock within 1 s" },
+	[D_UNLOCK_RACED_RECLAIM] = { "unlock_raced_reclaim",
+				     "a munlock of its range raced a reclaim of it" },
 	[D_LOCK_FAILED] = { "lock_failed", "swapped, the last mlock of its range failed" },
 };
 

@@ -70,12 +70,12 @@ enum defer_rule {
 	D_MAPPED_BACK_IN_MLOCK,		/* migration mapped it back during an mlock of its range */
 	D_MIGRATION_UNFOLLOWED,		/* any migration, where the trace cannot follow pages */
 	D_MIGRATING_NOW,		/* a move_pages/migrate_pages of this process in flight */
-	D_THREAD_MUNLOCK,		/* another thread's munlock within 1 s */
+	D_UNLOCK_RACED_RECLAIM,		/* its range's munlock or unmap raced a reclaim of it */
 	D_LOCK_FAILED,			/* swapped, and the last mlock of its range failed */
 	D_NR
 };
 
-/* "mapped back during an mlock of its range" */
+/* "migrated back in during an mlock of its range" */
 const char *defer_rule_text(enum defer_rule r);
 /* "mapped_back_in_mlock" */
 const char *defer_rule_key(enum defer_rule r);

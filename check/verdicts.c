@@ -476,13 +476,8 @@ static void stranded_page(struct judge *j, const struct snap_vma *v, const struc
 		j->c->stranded_unjudged++;	/* mapped by another mm too */
 		return;
 	}
-	/*
-	 * Another thread's munlock racing with reclaim (which re-mlocks pages
-	 * of VMAs still VM_LOCKED when it unmaps them) can leave a page
-	 * mlocked until the next reclaim scan (unevictable-lru.rst): defer.
-	 */
-	if (j->m->threads && j->m->unlock_ts && j->s->ts - j->m->unlock_ts < 1000000000ULL) {
-		defer(&j->c->cov[V_STRANDED_MLOCK], D_THREAD_MUNLOCK);
+	if (unlock_raced_reclaim(j->c, j->m, pg->addr)) {
+		defer(&j->c->cov[V_STRANDED_MLOCK], D_UNLOCK_RACED_RECLAIM);
 		return;
 	}
 	f = page_finding(j, V_STRANDED_MLOCK, pg->addr, pfn);

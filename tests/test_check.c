@@ -23,6 +23,7 @@ struct result {
 	int nr[V_NR];
 	__u64 first_addr[V_NR], first_pages[V_NR], first_pfn[V_NR];
 	__u64 deferred, deferred_by[D_NR], event_checked[V_NR], repeated[V_NR];
+	__u64 stranded_by[D_NR];	/* stranded-mlock's deferrals */
 	char event_note[V_NR][200];
 	char op[V_NR][128];
 };
@@ -56,6 +57,8 @@ static struct result check_file(const char *path)
 	res.deferred = checker_coverage(c, V_LOST_MLOCK)->deferred;
 	memcpy(res.deferred_by, checker_coverage(c, V_LOST_MLOCK)->deferred_by,
 	       sizeof(res.deferred_by));
+	memcpy(res.stranded_by, checker_coverage(c, V_STRANDED_MLOCK)->deferred_by,
+	       sizeof(res.stranded_by));
 	for (int v = 0; v < V_NR; v++) {
 		res.event_checked[v] = checker_coverage(c, v)->event_checked;
 		res.repeated[v] = checker_coverage(c, v)->repeated;
@@ -561,6 +564,83 @@ static struct result stranded_again(int nr, int other)
 	}
 	tb_close(&b);
 	return check_file(path);
+}
+
+#define R_PAGEOUT	0x1	/* another thread's MADV_PAGEOUT spans the munlock */
+#define R_RMAP		0x2	/* reclaim's try_to_unmap_one visits the page during it */
+#define R_PMADVISE	0x4	/* another process's process_madvise(MADV_PAGEOUT) spans it */
+#define R_ELSEWHERE	0x8	/* ... of another range (rmap: of another mm) */
+#define R_BEFORE	0x10	/* ... ending before the munlock began */
+
+/*
+ * Thread 1 munlocks A while reclaim (@flags) runs; then A's page is still
+ * mlocked.  Reclaim that re-mlocked it during the munlock explains that;
+ * reclaim elsewhere or earlier does not.
+ */
+static struct result munlock_vs_reclaim(int flags)
+{
+	const char *path = tmp_path("munlock-reclaim.trace");
+	__u64 at = flags & R_ELSEWHERE ? A + 8 * PG : A;
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	b.tid = PID + 1;
+	if (flags & R_PAGEOUT)
+		tb_sys_enter(&b, 28, at, PG, 21);		/* madvise(MADV_PAGEOUT) */
+	if (flags & R_PMADVISE) {
+		b.tgid = b.tid = PID + 100;
+		b.mm = MM + 0x1000;
+		struct mmr_sys_enter e = { .nr = 440, .args = { 3, 0x1000, 1, 21 } };
+
+		tb_put(&b, MMR_K_SYS_ENTER, &e, sizeof(e));	/* process_madvise(.., PAGEOUT) */
+	}
+	if (flags & R_BEFORE) {
+		tb_sys_exit(&b, flags & R_PMADVISE ? 440 : 28, 0);
+		b.ts += 10 * 1000000;
+	}
+	b.tgid = b.tid = PID;
+	b.mm = MM;
+	tb_sys_enter(&b, 150, A, PG, 0);			/* munlock */
+	if (flags & R_RMAP) {
+		b.mm = flags & R_ELSEWHERE ? MM + 0x2000 : MM;
+		tb_rmap(&b, MMR_K_TRY_TO_UNMAP_ONE, 0x5000, A, A + PG);
+		b.mm = MM;
+	}
+	tb_sys_exit(&b, 150, 0);
+	b.tid = PID + 1;
+	if ((flags & R_PAGEOUT) && !(flags & R_BEFORE))
+		tb_sys_exit(&b, 28, 0);
+	b.tid = PID;
+	tb_snap(&b, 150, st0());
+	tb_vma(&b, A, A + 16 * PG, RW_ANON, 0, 0, "");
+	tb_page(&b, A, TB_PRESENT(0x5000), MMR_PF_MLOCKED | MMR_PF_ANON, 1);
+	tb_snap_end(&b, st0());
+	tb_close(&b);
+	return check_file(path);
+}
+
+/* A page left mlocked by its munlock is withheld only if reclaim of that page raced it. */
+static void test_check_stranded_mlock_reclaim_race(void)
+{
+	static const struct { int flags, found; const char *what; } cases[] = {
+		{ R_PAGEOUT, 0, "another thread paged it out during the munlock" },
+		{ R_RMAP, 0, "reclaim visited it during the munlock" },
+		{ R_PMADVISE, 0, "another process's process_madvise (any page) during it" },
+		{ R_PAGEOUT | R_ELSEWHERE, 1, "another thread paged out another range" },
+		{ R_PAGEOUT | R_BEFORE, 1, "a pageout that ended before the munlock" },
+		{ R_PMADVISE | R_BEFORE, 1, "a process_madvise that ended before it" },
+		{ R_RMAP | R_ELSEWHERE, 1, "reclaim visited another mm's page" },
+		{ 0, 1, "no reclaim at all" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct result r = munlock_vs_reclaim(cases[i].flags);
+
+		ASSERT_EQ(r.nr[V_STRANDED_MLOCK], cases[i].found, cases[i].what);
+		ASSERT_TRUE(only(&r, V_STRANDED_MLOCK), "nothing else");
+		ASSERT_EQ(r.stranded_by[D_UNLOCK_RACED_RECLAIM], !cases[i].found,
+			  "withheld by unlock_raced_reclaim");
+	}
 }
 
 /* One stranded page is one finding, however many later snapshots still see it. */
@@ -1271,6 +1351,7 @@ int main(int argc, char **argv)
 		TEST(test_check_lost_mlock_swapped),
 		TEST(test_check_lost_mlock_vanished),
 		TEST(test_check_stranded_mlock_page),
+		TEST(test_check_stranded_mlock_reclaim_race),
 		TEST(test_check_stranded_mlock_meminfo),
 		TEST(test_check_skipped_swap_dontneed),
 		TEST(test_check_skipped_swap_truncate),
