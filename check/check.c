@@ -477,6 +477,7 @@ static void on_sys(struct checker *c, const struct mmr_event *ev, int type)
 
 		if (m && mark_of(ev, MMR_MARK_PERTURB))
 			m->helper = 1;	/* explore's perturber: its mm is not judged */
+		c->migrations_open += is_migration_call(e->nr);
 		r->nr = e->nr;
 		r->tgid = ev->h.tgid;
 		memcpy(r->args, e->args, sizeof(r->args));
@@ -497,6 +498,7 @@ static void on_sys(struct checker *c, const struct mmr_event *ev, int type)
 			return;		/* entry not recorded */
 		r->ret = x->ret;
 		r->done = 1;
+		c->migrations_open -= is_migration_call(r->nr);
 		if ((m = mm_get(c, ev->h.mm, ev->h.tgid)))
 			classify(c, m, r);
 	}

@@ -125,6 +125,8 @@ struct checker {
 	__u64 nr_unlocks;	/* all there were: the newest is [(nr_unlocks - 1) % UNLOCKS_MAX] */
 	struct reclaim_rec reclaims[RECLAIMS_MAX];	/* the last ones, a ring */
 	__u64 nr_reclaims;
+	/* move_pages/migrate_pages entered less those seen to return: 0, none in flight */
+	__u64 migrations_open;
 	/* the last try_to_migrate_one / remove_migration_pte by any task (a
 	 * migrating task, such as explore's perturber, need not own the pages) */
 	__u64 last_migrate_ts, last_mapped_back_ts;
@@ -190,7 +192,12 @@ int unlock_raced_reclaim(const struct checker *c, const struct mm_state *m, __u6
 struct syscall_rec *checker_sys(const struct checker *c, int tid);
 /* the same, made (or taken over) if there is none; NULL if out of memory */
 struct syscall_rec *checker_sys_slot(struct checker *c, int tid);
-/* A move_pages/migrate_pages/mbind of any traced thread has not returned yet. */
+static inline int is_migration_call(__u32 nr)
+{
+	return nr == NR_MOVE_PAGES || nr == NR_MIGRATE_PAGES;
+}
+
+/* A move_pages/migrate_pages of any traced thread has not returned yet. */
 int migration_in_flight(const struct checker *c);
 /* The same, one that moves pages of process @tgid. */
 int migration_in_flight_of(const struct checker *c, int tgid);

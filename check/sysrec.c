@@ -50,10 +50,12 @@ struct syscall_rec *checker_sys_slot(struct checker *c, int tid)
 
 int migration_in_flight(const struct checker *c)
 {
+	if (!c->migrations_open)
+		return 0;
 	for (size_t i = 0; i < sizeof(c->sys) / sizeof(c->sys[0]); i++) {
 		const struct syscall_rec *r = c->sys[i];
 
-		if (r && !r->done && (r->nr == NR_MOVE_PAGES || r->nr == NR_MIGRATE_PAGES))
+		if (r && !r->done && is_migration_call(r->nr))
 			return 1;
 	}
 	return 0;
