@@ -195,81 +195,96 @@ static int unlock_pfns(struct unlock_rec *u, const struct mm_state *m)
  * through it may lose PG_mlocked (verdicts.c, foreign_unlock()).
  */
 static void note_unlock(struct checker *c, __u64 mm, const struct mm_state *m, __u64 start,
-			__u64 end, __u64 ts)
+			__u64 end, __u64 ts, int moved)
 {
 	struct unlock_rec *u = &c->unlocks[c->nr_unlocks++ % UNLOCKS_MAX];
 
 	free(u->pfns);
 	*u = (struct unlock_rec){ .mm = mm, .ts = ts, .start = start, .end = end,
-				  .exit = c->cur_ts };
+				  .exit = c->cur_ts, .cpu_moved = moved };
 	u->known = unlock_pfns(u, m);
 }
 
-#define RMAP_RUN_NS 1000000ULL	/* rmap visits this close, of one mm, are one pass */
+#define RMAP_RUN_NS 1000000ULL	/* rmap visits this close, of one mm, are one run */
 
 /*
- * Reclaim over [start, end) of @mm during [entry, exit]; an rmap visit
- * (@visit) joins the newest record when it is of the same mm and within
- * RMAP_RUN_NS: wider, so sound.
+ * An rmap visit of [start, start + len) in @mm at @ts: it joins the newest
+ * run when that is of the same mm and ended less than RMAP_RUN_NS before
+ * (wider, so sound); a visit counts until RMAP_RUN_NS after it began.
  */
-static void note_reclaim(struct checker *c, __u64 mm, __u64 start, __u64 end, __u64 entry,
-			 __u64 exit, int visit)
+static void note_reclaim(struct checker *c, __u64 mm, __u64 start, __u64 len, __u64 ts)
 {
 	struct reclaim_rec *r = &c->reclaims[(c->nr_reclaims - 1) % RECLAIMS_MAX];
 
-	if (visit && c->nr_reclaims && r->mm == mm && entry - r->exit < RMAP_RUN_NS) {
+	if (c->nr_reclaims && r->mm == mm && ts - r->exit < RMAP_RUN_NS) {
 		r->start = start < r->start ? start : r->start;
-		r->end = end > r->end ? end : r->end;
-		r->exit = exit > r->exit ? exit : r->exit;
+		r->end = start + len > r->end ? start + len : r->end;
+		r->exit = ts + RMAP_RUN_NS;
 		return;
 	}
 	r = &c->reclaims[c->nr_reclaims++ % RECLAIMS_MAX];
-	*r = (struct reclaim_rec){ .mm = mm, .start = start, .end = end, .entry = entry,
-				   .exit = exit };
+	*r = (struct reclaim_rec){ .mm = mm, .start = start, .end = start + len, .entry = ts,
+				   .exit = ts + RMAP_RUN_NS };
 }
 
 static void on_rmap_visit(struct checker *c, const struct mmr_event *ev)
 {
 	const struct mmr_rmap *e = ev->data;
-	__u64 nr = e->nr_pages ? e->nr_pages : 1;
 
 	if (ev->h.len >= sizeof(*e))
-		note_reclaim(c, ev->h.mm, e->address, e->address + nr * c->page_size, ev->h.ts,
-			     ev->h.ts + RMAP_RUN_NS, 1);
+		note_reclaim(c, ev->h.mm, e->address,
+			     (e->nr_pages ? e->nr_pages : 1) * (__u64)c->page_size, ev->h.ts);
+}
+
+/* An rmap visit of @addr in @mm overlapped @u in time. */
+static int raced_reclaim(const struct checker *c, const struct unlock_rec *u, __u64 mm,
+			 __u64 addr)
+{
+	__u64 nr = c->nr_reclaims < RECLAIMS_MAX ? c->nr_reclaims : RECLAIMS_MAX;
+
+	for (__u64 k = 0; k < nr; k++) {
+		const struct reclaim_rec *r = &c->reclaims[k];
+
+		if (r->mm == mm && addr >= r->start && addr < r->end && r->entry <= u->exit &&
+		    u->ts <= r->exit)
+			return 1;
+	}
+	return 0;
 }
 
 /*
- * Reclaim unmapping a page of a VMA it still sees VM_LOCKED re-mlocks the
- * page (try_to_unmap_one() and folio_referenced_one(), "Restore the mlock
- * which got missed", 6.1 and 6.18 mm/rmap.c).  Racing the munlock of that
- * range, from another thread or from kswapd, it can leave the page mlocked
- * after munlock_vma_pages_range() cleared it (seen on 6.18 with
- * threads_mlock_pageout).  Only when both touched @addr of @m, and their
- * times overlapped (a call still in flight, to now); an rmap visit counts
- * until RMAP_RUN_NS after it began.
+ * Two ways a correct kernel leaves a page mlocked after the munlock of its
+ * range returned (6.1 and 6.18 mm/mlock.c, mm/rmap.c):
+ * - munlock_folio() (munlock_page() in 6.1) queues the page on this CPU's
+ *   mlock batch, and only __munlock_folio(), when the batch is drained,
+ *   clears PG_mlocked.  mlock_vma_pages_range() ends with lru_add_drain(),
+ *   which drains the CPU it runs on: if the task moved to another CPU
+ *   during the walk, the pages queued before wait for that CPU's next drain.
+ *   Seen: the call entered on one CPU and returned on another.
+ * - reclaim that found the VMA still VM_LOCKED under the page table lock
+ *   re-mlocks the page ("Restore the mlock which got missed" in
+ *   try_to_unmap_one(), folio_referenced_one()); its batch drained before
+ *   the munlock's leaves mlock_count one too high.  Seen: an rmap visit of
+ *   the page during the munlock (hooks needed).  MADV_PAGEOUT cannot do
+ *   this: it skips VM_LOCKED VMAs (can_madv_lru_vma()) under mmap_lock,
+ *   which munlock holds for writing.
  */
-int unlock_raced_reclaim(const struct checker *c, const struct mm_state *m, __u64 addr)
+enum defer_rule unlock_pending(const struct checker *c, const struct mm_state *m, __u64 addr)
 {
-	__u64 mm = m->mm;
 	__u64 nu = c->nr_unlocks < UNLOCKS_MAX ? c->nr_unlocks : UNLOCKS_MAX;
-	__u64 nr = c->nr_reclaims < RECLAIMS_MAX ? c->nr_reclaims : RECLAIMS_MAX;
+	enum defer_rule why = D_NR;
 
 	for (__u64 i = 0; i < nu; i++) {
 		const struct unlock_rec *u = &c->unlocks[i];
 
-		if (u->mm != mm || addr < u->start || addr >= u->end)
+		if (u->mm != m->mm || addr < u->start || addr >= u->end)
 			continue;
-		if (reclaim_in_flight(c, m->tgid, addr, u->exit))
-			return 1;
-		for (__u64 k = 0; k < nr; k++) {
-			const struct reclaim_rec *r = &c->reclaims[k];
-
-			if ((!r->mm || r->mm == mm) && addr >= r->start && addr < r->end &&
-			    r->entry <= u->exit && u->ts <= r->exit)
-				return 1;
-		}
+		if (u->cpu_moved)
+			return D_MUNLOCK_BATCH_ELSEWHERE;
+		if (raced_reclaim(c, u, m->mm, addr))
+			why = D_UNLOCK_RACED_RECLAIM;
 	}
-	return 0;
+	return why;
 }
 
 static void add_onfault(struct mm_state *m, __u64 start, __u64 len)
@@ -393,7 +408,7 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 	case NR_MUNMAP: case NR_MREMAP: case NR_SHMDT:
 		op = OP_ZAP;
 		call_range(c, r, &start, &end);
-		note_unlock(c, m->mm, m, start, end, r->ts);
+		note_unlock(c, m->mm, m, start, end, r->ts, r->cpu != r->exit_cpu);
 		if (r->nr == NR_MUNMAP && r->ret == 0)
 			lock_calls_drop(c, m, r);
 		if (r->nr == NR_MREMAP && r->ret > 0 && (__u64)r->ret != r->args[0])
@@ -406,20 +421,12 @@ static void classify(struct checker *c, struct mm_state *m, const struct syscall
 			op = OP_ZAP;
 		if (r->args[2] == MADV_REMOVE)
 			c->trunc_count++;
-		if (r->args[2] == MADV_PAGEOUT) {
-			call_range(c, r, &start, &end);
-			note_reclaim(c, m->mm, start, end, r->ts, c->cur_ts, 0);
-		}
-		break;
-	case NR_PROCESS_MADVISE:	/* its pidfd's process and iovec ranges: not traced */
-		if (r->args[3] == MADV_PAGEOUT)
-			note_reclaim(c, 0, 0, ~0ULL, r->ts, c->cur_ts, 0);
 		break;
 	case NR_MUNLOCK: case NR_MUNLOCKALL:
 		op = OP_UNLOCK;
 		m->lock_raced = 0;
 		call_range(c, r, &start, &end);
-		note_unlock(c, m->mm, m, start, end, r->ts);
+		note_unlock(c, m->mm, m, start, end, r->ts, r->cpu != r->exit_cpu);
 		if (r->ret == 0)
 			lock_calls_drop(c, m, r);
 		if (r->nr == NR_MUNLOCKALL) {
@@ -479,6 +486,7 @@ static void on_sys(struct checker *c, const struct mmr_event *ev, int type)
 			m->helper = 1;	/* explore's perturber: its mm is not judged */
 		c->migrations_open += is_migration_call(e->nr);
 		r->nr = e->nr;
+		r->cpu = ev->h.cpu;
 		r->tgid = ev->h.tgid;
 		memcpy(r->args, e->args, sizeof(r->args));
 		r->file = e->file;
@@ -498,6 +506,7 @@ static void on_sys(struct checker *c, const struct mmr_event *ev, int type)
 			return;		/* entry not recorded */
 		r->ret = x->ret;
 		r->done = 1;
+		r->exit_cpu = ev->h.cpu;
 		c->migrations_open -= is_migration_call(r->nr);
 		if ((m = mm_get(c, ev->h.mm, ev->h.tgid)))
 			classify(c, m, r);
@@ -655,7 +664,7 @@ void checker_event(struct checker *c, const struct mmr_event *ev)
 			memset(m->rss_known, 0, sizeof(m->rss_known));
 			ledger_exit_mmap(m);
 		}
-		note_unlock(c, ev->h.mm, m, 0, ~0ULL, ev->h.ts);
+		note_unlock(c, ev->h.mm, m, 0, ~0ULL, ev->h.ts, 0);
 		break;
 	case MMR_K_PAGE_FAULT_USER: case MMR_K_PAGE_FAULT_KERNEL:
 		if ((m = mm_get(c, ev->h.mm, ev->h.tgid)))

@@ -16,7 +16,6 @@
 #define MADV_DONTNEED 4
 #define MADV_FREE 8
 #define MADV_REMOVE 9
-#define MADV_PAGEOUT 21
 #define MADV_DONTNEED_LOCKED 24
 #define MLOCK_ONFAULT 1
 #define MCL_ONFAULT 4
@@ -52,6 +51,7 @@ struct syscall_rec {		/* the last mm syscall of a thread */
 	struct mmr_file_id file;
 	__s64 ret;
 	int done;		/* sys_exit seen */
+	__u16 cpu, exit_cpu;	/* where it entered, and returned */
 	__u64 ts;
 	char path[MMR_PATH_MAX];
 };
@@ -69,6 +69,7 @@ struct lock_call {
 struct unlock_rec {
 	__u64 mm, ts, start, end;
 	__u64 exit;		/* when the call returned (ts: an exit_mmap) */
+	int cpu_moved;		/* it returned on another CPU than it entered on */
 	__u64 snap_ts;		/* of the snapshot its PFNs come from */
 	__u64 *pfns;		/* sorted: the pages its last snapshot showed there */
 	size_t nr_pfns;
@@ -77,11 +78,7 @@ struct unlock_rec {
 
 #define UNLOCKS_MAX 64		/* kept; older ones are known only to have been */
 
-/*
- * Reclaim over [start, end) of mm @mm (0: any mm) during [entry, exit]: a
- * MADV_PAGEOUT, a process_madvise (its target is not in the trace: any), or
- * a run of rmap visits (try_to_unmap_one, folio_referenced_one).
- */
+/* A run of reclaim's rmap visits (try_to_unmap_one, folio_referenced_one) to [start, end) of @mm. */
 struct reclaim_rec {
 	__u64 mm, start, end, entry, exit;
 };
@@ -184,8 +181,12 @@ int ledger_follows_migration(const struct checker *c);
 /* When remove_migration_pte last mapped @pfn back in, 0 never. */
 __u64 ledger_mapped_back_ts(const struct checker *c, __u64 pfn);
 
-/* check.c: a reclaim of @addr in mm @m raced a munlock or unmap of it (the rings hold them). */
-int unlock_raced_reclaim(const struct checker *c, const struct mm_state *m, __u64 addr);
+/*
+ * check.c: why a page at @addr of @m left mlocked by a munlock or unmap of
+ * its range may still be in that state for a while (the rings hold them);
+ * D_NR if nothing says so.
+ */
+enum defer_rule unlock_pending(const struct checker *c, const struct mm_state *m, __u64 addr);
 
 /* sysrec.c */
 /* the last mm syscall of @tid, or NULL */
@@ -201,11 +202,6 @@ static inline int is_migration_call(__u32 nr)
 int migration_in_flight(const struct checker *c);
 /* The same, one that moves pages of process @tgid. */
 int migration_in_flight_of(const struct checker *c, int tgid);
-/*
- * A MADV_PAGEOUT of @addr by process @tgid, or a process_madvise(MADV_PAGEOUT)
- * (its target is not traced: any), entered by @before and not returned yet.
- */
-int reclaim_in_flight(const struct checker *c, int tgid, __u64 addr, __u64 before);
 void describe_syscall(const struct syscall_rec *r, char *buf, size_t len);
 
 /* findings.c, for a finding about mm @m (NULL: none) */

@@ -30,8 +30,10 @@ static const char *const defer_rules[D_NR][2] = {
 	[D_MIGRATION_UNFOLLOWED] = { "migration_unfollowed",
 				     "a migration the trace cannot follow to pages" },
 	[D_MIGRATING_NOW] = { "migrating_now", "a migration of this process in flight" },
+	[D_MUNLOCK_BATCH_ELSEWHERE] = { "munlock_batch_elsewhere",
+					"its munlock moved CPU: queued in another CPU's batch" },
 	[D_UNLOCK_RACED_RECLAIM] = { "unlock_raced_reclaim",
-				     "a munlock of its range raced a reclaim of it" },
+				     "reclaim visited it during its range's munlock" },
 	[D_LOCK_FAILED] = { "lock_failed", "swapped, the last mlock of its range failed" },
 };
 

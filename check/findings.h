@@ -70,7 +70,8 @@ enum defer_rule {
 	D_MAPPED_BACK_IN_MLOCK,		/* migration mapped it back during an mlock of its range */
 	D_MIGRATION_UNFOLLOWED,		/* any migration, where the trace cannot follow pages */
 	D_MIGRATING_NOW,		/* a move_pages/migrate_pages of this process in flight */
-	D_UNLOCK_RACED_RECLAIM,		/* its range's munlock or unmap raced a reclaim of it */
+	D_MUNLOCK_BATCH_ELSEWHERE,	/* its munlock moved CPU: another CPU's batch holds it */
+	D_UNLOCK_RACED_RECLAIM,		/* reclaim visited it during its range's munlock */
 	D_LOCK_FAILED,			/* swapped, and the last mlock of its range failed */
 	D_NR
 };

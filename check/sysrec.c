@@ -91,25 +91,6 @@ int migration_in_flight_of(const struct checker *c, int tgid)
 	return 0;
 }
 
-int reclaim_in_flight(const struct checker *c, int tgid, __u64 addr, __u64 before)
-{
-	__u64 ps = c->page_size;
-
-	for (size_t i = 0; i < sizeof(c->sys) / sizeof(c->sys[0]); i++) {
-		const struct syscall_rec *r = c->sys[i];
-
-		if (!r || r->done || r->ts > before)
-			continue;
-		if (r->nr == NR_PROCESS_MADVISE && r->args[3] == MADV_PAGEOUT)
-			return 1;
-		if (r->nr == NR_MADVISE && r->args[2] == MADV_PAGEOUT && r->tgid == tgid &&
-		    addr >= (r->args[0] & ~(ps - 1)) &&
-		    addr < ((r->args[0] + r->args[1] + ps - 1) & ~(ps - 1)))
-			return 1;
-	}
-	return 0;
-}
-
 void describe_syscall(const struct syscall_rec *r, char *buf, size_t len)
 {
 	const char *name = r ? syscall_name(r->nr) : NULL;

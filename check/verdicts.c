@@ -467,6 +467,7 @@ static void stranded_page(struct judge *j, const struct snap_vma *v, const struc
 			  const __u64 *all, size_t nall, const __u64 *lk, size_t nlk)
 {
 	__u64 pfn = pfn_of(pg);
+	enum defer_rule why;
 	struct finding *f;
 
 	if (count_of(lk, nlk, pfn) ||
@@ -476,8 +477,8 @@ static void stranded_page(struct judge *j, const struct snap_vma *v, const struc
 		j->c->stranded_unjudged++;	/* mapped by another mm too */
 		return;
 	}
-	if (unlock_raced_reclaim(j->c, j->m, pg->addr)) {
-		defer(&j->c->cov[V_STRANDED_MLOCK], D_UNLOCK_RACED_RECLAIM);
+	if ((why = unlock_pending(j->c, j->m, pg->addr)) != D_NR) {
+		defer(&j->c->cov[V_STRANDED_MLOCK], why);
 		return;
 	}
 	f = page_finding(j, V_STRANDED_MLOCK, pg->addr, pfn);

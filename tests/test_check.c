@@ -569,47 +569,54 @@ static struct result stranded_again(int nr, int other)
 #define R_PAGEOUT	0x1	/* another thread's MADV_PAGEOUT spans the munlock */
 #define R_RMAP		0x2	/* reclaim's try_to_unmap_one visits the page during it */
 #define R_PMADVISE	0x4	/* another process's process_madvise(MADV_PAGEOUT) spans it */
-#define R_ELSEWHERE	0x8	/* ... of another range (rmap: of another mm) */
-#define R_BEFORE	0x10	/* ... ending before the munlock began */
+#define R_CPU		0x8	/* the munlock returns on another CPU */
+#define R_ELSEWHERE	0x10	/* rmap: of another mm; munlock: of another range */
+#define R_AFTER		0x20	/* the rmap visit 2 ms after the munlock returned */
 
 /*
- * Thread 1 munlocks A while reclaim (@flags) runs; then A's page is still
- * mlocked.  Reclaim that re-mlocked it during the munlock explains that;
- * reclaim elsewhere or earlier does not.
+ * Thread 1 munlocks A (@flags: while reclaim runs, or moving CPU); then A's
+ * page is still mlocked.  Only what concerns that page's munlock explains it.
  */
-static struct result munlock_vs_reclaim(int flags)
+static struct result munlock_pending(int flags)
 {
-	const char *path = tmp_path("munlock-reclaim.trace");
-	__u64 at = flags & R_ELSEWHERE ? A + 8 * PG : A;
+	const char *path = tmp_path("munlock-pending.trace");
 	struct tb b;
 
 	tb_open(&b, path, "6.18.0", PID, MM);
 	b.tid = PID + 1;
 	if (flags & R_PAGEOUT)
-		tb_sys_enter(&b, 28, at, PG, 21);		/* madvise(MADV_PAGEOUT) */
+		tb_sys_enter(&b, 28, A, PG, 21);		/* madvise(MADV_PAGEOUT) */
 	if (flags & R_PMADVISE) {
-		b.tgid = b.tid = PID + 100;
-		b.mm = MM + 0x1000;
 		struct mmr_sys_enter e = { .nr = 440, .args = { 3, 0x1000, 1, 21 } };
 
+		b.tgid = b.tid = PID + 100;
+		b.mm = MM + 0x1000;
 		tb_put(&b, MMR_K_SYS_ENTER, &e, sizeof(e));	/* process_madvise(.., PAGEOUT) */
-	}
-	if (flags & R_BEFORE) {
-		tb_sys_exit(&b, flags & R_PMADVISE ? 440 : 28, 0);
-		b.ts += 10 * 1000000;
 	}
 	b.tgid = b.tid = PID;
 	b.mm = MM;
-	tb_sys_enter(&b, 150, A, PG, 0);			/* munlock */
-	if (flags & R_RMAP) {
+	tb_sys_enter(&b, 150, flags & R_CPU && flags & R_ELSEWHERE ? A + 8 * PG : A, PG, 0);
+	if ((flags & R_RMAP) && !(flags & R_AFTER)) {
 		b.mm = flags & R_ELSEWHERE ? MM + 0x2000 : MM;
 		tb_rmap(&b, MMR_K_TRY_TO_UNMAP_ONE, 0x5000, A, A + PG);
 		b.mm = MM;
 	}
+	b.cpu = flags & R_CPU ? 1 : 0;
 	tb_sys_exit(&b, 150, 0);
+	if (flags & R_AFTER) {
+		b.ts += 2000000;
+		tb_rmap(&b, MMR_K_TRY_TO_UNMAP_ONE, 0x5000, A, A + PG);
+	}
 	b.tid = PID + 1;
-	if ((flags & R_PAGEOUT) && !(flags & R_BEFORE))
+	if (flags & R_PAGEOUT)
 		tb_sys_exit(&b, 28, 0);
+	if (flags & R_PMADVISE) {
+		b.tgid = b.tid = PID + 100;
+		b.mm = MM + 0x1000;
+		tb_sys_exit(&b, 440, 0);
+		b.mm = MM;
+		b.tgid = PID;
+	}
 	b.tid = PID;
 	tb_snap(&b, 150, st0());
 	tb_vma(&b, A, A + 16 * PG, RW_ANON, 0, 0, "");
@@ -619,27 +626,30 @@ static struct result munlock_vs_reclaim(int flags)
 	return check_file(path);
 }
 
-/* A page left mlocked by its munlock is withheld only if reclaim of that page raced it. */
-static void test_check_stranded_mlock_reclaim_race(void)
+/* A page left mlocked after its munlock is withheld only for a cause about that munlock. */
+static void test_check_stranded_mlock_pending(void)
 {
-	static const struct { int flags, found; const char *what; } cases[] = {
-		{ R_PAGEOUT, 0, "another thread paged it out during the munlock" },
-		{ R_RMAP, 0, "reclaim visited it during the munlock" },
-		{ R_PMADVISE, 0, "another process's process_madvise (any page) during it" },
-		{ R_PAGEOUT | R_ELSEWHERE, 1, "another thread paged out another range" },
-		{ R_PAGEOUT | R_BEFORE, 1, "a pageout that ended before the munlock" },
-		{ R_PMADVISE | R_BEFORE, 1, "a process_madvise that ended before it" },
-		{ R_RMAP | R_ELSEWHERE, 1, "reclaim visited another mm's page" },
-		{ 0, 1, "no reclaim at all" },
+	static const struct { int flags; enum defer_rule rule; const char *what; } cases[] = {
+		{ R_CPU, D_MUNLOCK_BATCH_ELSEWHERE, "its munlock moved CPU: another batch holds it" },
+		{ R_RMAP, D_UNLOCK_RACED_RECLAIM, "reclaim visited it during the munlock" },
+		{ R_CPU | R_ELSEWHERE, D_NR, "a munlock of another range moved CPU" },
+		{ R_RMAP | R_ELSEWHERE, D_NR, "reclaim visited another mm's page" },
+		{ R_RMAP | R_AFTER, D_NR, "reclaim visited it 2 ms after the munlock" },
+		{ R_PAGEOUT, D_NR, "MADV_PAGEOUT skips VM_LOCKED VMAs under mmap_lock" },
+		{ R_PMADVISE, D_NR, "and so does process_madvise" },
+		{ 0, D_NR, "nothing explains it" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct result r = munlock_vs_reclaim(cases[i].flags);
+		struct result r = munlock_pending(cases[i].flags);
+		int found = cases[i].rule == D_NR;
 
-		ASSERT_EQ(r.nr[V_STRANDED_MLOCK], cases[i].found, cases[i].what);
+		ASSERT_EQ(r.nr[V_STRANDED_MLOCK], found, cases[i].what);
 		ASSERT_TRUE(only(&r, V_STRANDED_MLOCK), "nothing else");
-		ASSERT_EQ(r.stranded_by[D_UNLOCK_RACED_RECLAIM], !cases[i].found,
-			  "withheld by unlock_raced_reclaim");
+		ASSERT_EQ(r.stranded_by[D_MUNLOCK_BATCH_ELSEWHERE],
+			  cases[i].rule == D_MUNLOCK_BATCH_ELSEWHERE, "munlock_batch_elsewhere");
+		ASSERT_EQ(r.stranded_by[D_UNLOCK_RACED_RECLAIM],
+			  cases[i].rule == D_UNLOCK_RACED_RECLAIM, "unlock_raced_reclaim");
 	}
 }
 
@@ -1351,7 +1361,7 @@ int main(int argc, char **argv)
 		TEST(test_check_lost_mlock_swapped),
 		TEST(test_check_lost_mlock_vanished),
 		TEST(test_check_stranded_mlock_page),
-		TEST(test_check_stranded_mlock_reclaim_race),
+		TEST(test_check_stranded_mlock_pending),
 		TEST(test_check_stranded_mlock_meminfo),
 		TEST(test_check_skipped_swap_dontneed),
 		TEST(test_check_skipped_swap_truncate),

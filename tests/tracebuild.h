@@ -71,6 +71,7 @@ struct tb {
 	__u64 ts;
 	__u32 seq;
 	int tgid, tid;
+	__u16 cpu;		/* of the records put from now on */
 	__u64 mm;
 	struct mmr_snap_pages *pages;
 };
@@ -139,7 +140,7 @@ static inline int tb_close(struct tb *b)
 
 static inline void tb_put(struct tb *b, int kind, void *rec, size_t len)
 {
-	struct mmr_hdr h = { .ts = b->ts, .mm = b->mm, .tgid = b->tgid, .len = len };
+	struct mmr_hdr h = { .ts = b->ts, .mm = b->mm, .tgid = b->tgid, .cpu = b->cpu, .len = len };
 	struct mmr_common *c = rec;
 
 	b->ts += 1000;
