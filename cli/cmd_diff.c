@@ -226,6 +226,11 @@ static void print_plain(const struct ddiff *x, const struct diff_opts *o, const 
 		       x->aligned, x->only_a, x->only_b);
 	for (size_t i = 0; i < x->nr_verdicts; i++)
 		printf("  %s\n", x->verdicts[i].text);
+	if (x->rss_moved)
+		printf("normalised: %zu operation%s of threads of one mm differ%s only in which "
+		       "thread's rss_stat reported a change (a race of the per-thread or per-CPU rss "
+		       "counters); each counter's net change over them agrees\n", x->rss_moved,
+		       x->rss_moved == 1 ? "" : "s", x->rss_moved == 1 ? "s" : "");
 	if (x->nr_verdicts && x->verdicts[x->nr_verdicts - 1].pair + 1 < x->nr_pairs)
 		printf("  (more in the operations below)\n");
 	for (int k = 1; k < MMR_K_NR; k++) {
@@ -426,6 +431,7 @@ static void print_json(const struct ddiff *x, const struct diff_opts *o, const c
 	jsonw_uint_field(w, "only_b", x->only_b);
 	jsonw_uint_field(w, "differ", x->nr_pairs);
 	jsonw_uint_field(w, "not_compared", x->skipped);
+	jsonw_uint_field(w, "normalised_thread_rss", x->rss_moved);
 	jsonw_end_object(w);
 	jsonw_break(w, 1);
 	jsonw_u64_field(w, "events", x->events);

@@ -51,6 +51,10 @@ void replay_fidelity_plain(const struct fidelity_report *rf)
 		       v->differ_raced, v->only_rec, v->only_rep);
 	for (int i = 0; i < v->nr_first; i++)
 		printf("    %s\n", v->first[i]);
+	if (v->normalised)
+		printf("  normalised: %zu of those equivalent differ only in which thread's rss_stat "
+		       "reported a change of their mm's counters (a race); each counter's net "
+		       "change agrees\n", v->normalised);
 	plain_skips(v);
 	printf("  touches: %llu recorded, %llu on memory no recorded operation mapped (not "
 	       "rebuilt), %llu outside the replayed mappings elsewhere, %llu hit SIGSEGV/SIGBUS\n",
@@ -98,6 +102,7 @@ void replay_fidelity_json(const struct fidelity_report *rf, json_writer_t *w)
 	jsonw_uint_field(w, "operations", v->ops);
 	jsonw_uint_field(w, "equivalent", v->equivalent);
 	jsonw_uint_field(w, "differ", v->differ);
+	jsonw_uint_field(w, "normalised_thread_rss", v->normalised);
 	jsonw_uint_field(w, "differ_raced", v->differ_raced);
 	jsonw_uint_field(w, "only_recording", v->only_rec);
 	jsonw_uint_field(w, "only_replay", v->only_rep);

@@ -542,6 +542,102 @@ static void kind_verdicts(struct ddiff *x, size_t i, const char *where)
 	}
 }
 
+/* ---- rss changes that moved between threads -------------------------------- */
+
+/* The task owning the mm task t runs on: t, or the parent it is a thread of; -1 unknown. */
+static int mm_owner(const struct ddiff *x, __u32 t)
+{
+	const struct rplan *p = x->A->plan.nr_tasks == x->A->nr_tasks ? &x->A->plan :
+				x->B->plan.nr_tasks == x->B->nr_tasks ? &x->B->plan : NULL;
+
+	if (!p || (int)t >= p->nr_tasks)
+		return -1;
+	for (int hops = 0; p->tasks[t].thread && p->tasks[t].parent >= 0 && hops < p->nr_tasks;
+	     hops++)
+		t = p->tasks[t].parent;
+	return t;
+}
+
+/* A pair of ops both sides ran whose only difference is rss_stat changes. */
+static int rss_only(const struct ddiff *x, const struct dpair *p)
+{
+	if (p->a == DOP_NONE || p->b == DOP_NONE || !p->nr_only)
+		return 0;
+	for (size_t k = 0; k < p->nr_only; k++)
+		if (x->keys[p->only[k].key].kind != MMR_K_RSS_STAT)
+			return 0;
+	return 1;
+}
+
+/* Pairs [0, n) of mm owner @own that differ only in rss: same net change on both sides? */
+static int rss_sums_agree(const struct ddiff *x, const int *owner, int own)
+{
+	for (int m = 0; m < MMR_NR_RSS; m++) {
+		__s64 sum = 0;
+
+		for (size_t i = 0; i < x->nr_pairs; i++)
+			if (owner[i] == own)
+				sum += kind_sum(x, 0, x->pairs[i].a, MMR_K_RSS_STAT, m) -
+				       kind_sum(x, 1, x->pairs[i].b, MMR_K_RSS_STAT, m);
+		if (sum)
+			return 0;
+	}
+	return 1;
+}
+
+static void drop_pairs(struct ddiff *x, const int *owner, int own)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < x->nr_pairs; i++) {
+		if (owner[i] != own) {
+			x->pairs[k++] = x->pairs[i];
+			continue;
+		}
+		free(x->pairs[i].only);
+		free(x->pairs[i].seq);
+		x->rss_moved++;
+	}
+	x->nr_pairs = k;
+}
+
+/*
+ * Which thread's rss_stat reports a change of its mm's counters is a race:
+ * since 6.2 (f1a7941243c1) they are per-CPU counters and the event shows
+ * the approximate sum when a CPU's batch folds in; before, each thread
+ * cached its changes (SPLIT_RSS_COUNTING) and reported them in batches.  So
+ * two threads of one mm can each see the other's pages.  The ops of an mm's
+ * threads that differ only in rss changes are equivalent when, over those
+ * ops of at least two of its tasks, each counter's net change is the same.
+ */
+static void normalise_thread_rss(struct ddiff *x)
+{
+	int *owner = malloc((x->nr_pairs + 1) * sizeof(*owner));
+
+	if (!owner)
+		return;
+	for (size_t i = 0; i < x->nr_pairs; i++)
+		owner[i] = rss_only(x, &x->pairs[i]) ? mm_owner(x, x->A->ops[x->pairs[i].a].task) : -1;
+	for (size_t i = 0; i < x->nr_pairs; i++) {
+		int own = owner[i], tasks = 0;
+
+		if (own < 0)
+			continue;
+		for (size_t j = i + 1; j < x->nr_pairs && !tasks; j++)
+			tasks = owner[j] == own &&
+				x->A->ops[x->pairs[j].a].task != x->A->ops[x->pairs[i].a].task;
+		if (tasks && rss_sums_agree(x, owner, own)) {
+			drop_pairs(x, owner, own);
+			free(owner);
+			normalise_thread_rss(x);	/* the indices moved: again, for other mms */
+			return;
+		}
+		for (size_t j = i; j < x->nr_pairs; j++)
+			owner[j] = owner[j] == own ? -1 : owner[j];	/* judged: not again */
+	}
+	free(owner);
+}
+
 static void verdicts(struct ddiff *x)
 {
 	x->verdicts = calloc(MAX_VERDICTS, sizeof(*x->verdicts));
@@ -602,6 +698,7 @@ int ddiff_run(struct ddiff *x, const struct dtrace *A, const struct dtrace *B, c
 	x->aligned = al.matched;
 	x->only_a = real_ops(A) - al.matched;
 	x->only_b = real_ops(B) - al.matched;
+	normalise_thread_rss(x);
 	verdicts(x);
 	r = 0;
 out:

@@ -166,6 +166,7 @@ struct ddiff {
 	size_t nr_pairs, cap_pairs;
 	size_t aligned, only_a, only_b;	/* ops (pseudo ops not counted) */
 	size_t skipped;			/* aligned ops a replay did not issue: not compared */
+	size_t rss_moved;		/* ops equal once rss changes moved between threads count */
 	struct dkind kinds[MMR_K_NR];
 	struct dverdict *verdicts;
 	size_t nr_verdicts;

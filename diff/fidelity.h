@@ -39,6 +39,7 @@ struct fverdict {
 	size_t ops;			/* the recording's ops (pseudo ops not counted) */
 	size_t equivalent, differ;	/* aligned ops compared equal; ops that differ */
 	size_t differ_raced;		/* of them, ops that raced another task's call when recorded */
+	size_t normalised;		/* equivalent once rss changes moved between threads count */
 	size_t only_rec, only_rep;	/* ops in one trace only */
 	size_t skipped[FS_NR];		/* ops the replay did not issue, by reason */
 	__u64 touches;			/* the recording's touches */

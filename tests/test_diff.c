@@ -255,6 +255,78 @@ static void test_diff_left_out(void)
 	free(v);
 }
 
+/*
+ * Process 100 maps 16 pages and starts task 101, a thread (or, with @fork,
+ * a process of its own); each writes 8 of the pages.  Their rss_stat
+ * events report MM_ANONPAGES moving by @main and @child pages.
+ */
+static void build_spawn(const char *path, int main, int child, int fork)
+{
+	struct mmr_task_fork f = { .parent_tid = 100, .parent_tgid = 100, .child_tid = 101,
+				   .child_tgid = fork ? 101 : 100, .child_mm = fork ? 0xbbb : 0xaaa };
+	struct tb b;
+
+	if (!ASSERT_EQ(tb_open(&b, path, "6.18.0", 100, 0xaaa), 0, "write trace"))
+		return;
+	tb_kind(b.w, MMR_K_PAGE_FAULT_USER, "tracepoint", tb_fault_format);
+	tb_rss(&b, 1, 0);		/* the counter's first value: later ones are changes */
+	tb_sys(&b, NR_MMAP, 0, 16 * 4096, 3, 0x22, BASE, NULL);
+	tb_put(&b, MMR_K_TASK_FORK, &f, sizeof(f));
+	for (int i = 0; i < 8; i++)
+		tb_fault(&b, BASE + i * 4096, 1);
+	tb_rss(&b, 1, main);
+	b.tid = 101;
+	if (fork)
+		b.tgid = 101, b.mm = 0xbbb;
+	for (int i = 8; i < 16; i++)
+		tb_fault(&b, BASE + i * 4096, 1);
+	tb_rss(&b, 1, fork ? child : main + child);
+	tb_sys_enter(&b, 60, 0, 0, 0);			/* exit */
+	b.tid = b.tgid = 100;
+	b.mm = 0xaaa;
+	tb_sys(&b, NR_MUNMAP, BASE, 16 * 4096, 0, 0, 0, NULL);
+	tb_sys_enter(&b, 231, 0, 0, 0);
+	tb_close(&b);
+}
+
+/*
+ * Which thread's rss_stat reports a change of their mm's counters is a race:
+ * two threads' ops whose rss changes only moved between them are equivalent
+ * (and said to be normalised); not if the sum differs, nor across processes.
+ */
+static void test_diff_thread_rss_moved(void)
+{
+	char a[512], b[512], out[512], err[512], *text, *v;
+
+	snprintf(a, sizeof(a), "%s", tmp_path("rss-a.trace"));
+	snprintf(b, sizeof(b), "%s", tmp_path("rss-b.trace"));
+	build_spawn(a, 8, 8, 0);
+	build_spawn(b, 10, 6, 0);
+	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 0, "threads: equivalent");
+	text = slurp(out);
+	ASSERT_STRCONTAINS(text, "normalised: 2 operations of threads of one mm differ only in "
+			   "which thread's rss_stat reported a change", "says so");
+	free(text);
+	ASSERT_EQ(mmr(out, err, "diff --json %s %s", a, b, ""), 0, "--json: equivalent");
+	v = py(out, "d[\"ops\"][\"normalised_thread_rss\"], d[\"ops\"][\"differ\"]");
+	ASSERT_TRUE(!strcmp(v, "2 0"), "--json: 2 normalised, none differ");
+	free(v);
+
+	build_spawn(b, 10, 5, 0);
+	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 1, "threads, one page fewer: different");
+	text = slurp(out);
+	ASSERT_STRCONTAINS(text, "different: 2 operations differ", "both ops shown");
+	ASSERT_TRUE(!strstr(text, "normalised:"), "nothing normalised");
+	free(text);
+
+	build_spawn(a, 8, 8, 1);
+	build_spawn(b, 10, 6, 1);
+	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 1, "two processes: different");
+	text = slurp(out);
+	ASSERT_TRUE(!strstr(text, "normalised:"), "processes: nothing normalised");
+	free(text);
+}
+
 /* ---- recordings on this kernel --------------------------------------------- */
 
 static int record(const char *trace, const char *workload)
@@ -556,6 +628,7 @@ int main(int argc, char **argv)
 		TEST(test_diff_align),
 		TEST(test_diff_one_op_differs),
 		TEST(test_diff_left_out),
+		TEST(test_diff_thread_rss_moved),
 		TEST(test_diff_replay_mlock_memfd),
 		TEST(test_diff_replay_fork_mlock),
 		TEST(test_diff_replay_mixed_maps),
