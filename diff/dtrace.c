@@ -698,6 +698,21 @@ static void on_kernel(struct bld *b, struct dthread *th, int task, int foreign,
 	}
 }
 
+/*
+ * A thread that dies outside any call of its own (a signal killed it: sort
+ * writing into a pipe whose reader exited): what follows is its exit's, and
+ * counts as exit_group's teardown does, by address only.  Whichever comes
+ * first says so: sched_process_exit (before exit_mm() on this 6.18 host) or
+ * exit_mmap (6.1's do_exit() traces the exit after exit_mm(), so there the
+ * teardown's rss changes before exit_mmap still count for the last op).
+ */
+static void killed(struct dthread *th, const struct mmr_event *ev)
+{
+	th->in_exit = 1;
+	th->anchor = AN_OTHER;
+	th->cause_ts = ev->h.ts;
+}
+
 /* One event of a thread that runs task (or of a foreign thread: foreign). */
 static void on_event(struct bld *b, struct dthread *th, int task, int foreign,
 		     const struct mmr_event *ev)
@@ -708,6 +723,9 @@ static void on_event(struct bld *b, struct dthread *th, int task, int foreign,
 		return;
 	if (!foreign && b->nr_gexit && c->type != MMR_K_SYS_ENTER && c->type != MMR_K_SYS_EXIT)
 		task = group_exit(b, th, ev, task);
+	if (!foreign && !th->enter_ts && !th->in_exit &&
+	    (c->type == MMR_K_TASK_EXIT || c->type == MMR_K_EXIT_MMAP))
+		killed(th, ev);
 	switch (c->type) {
 	case MMR_K_SYS_ENTER:
 		if (!foreign)

@@ -327,6 +327,47 @@ static void test_diff_thread_rss_moved(void)
 	free(text);
 }
 
+/*
+ * Process 100 maps and writes 8 pages, then dies: by exit_group (@killed
+ * 0), or killed by a signal (1), with sched_process_exit before its
+ * teardown as on 6.18.  The teardown unmaps the 8 pages.  (On 6.1 the
+ * exit is traced after exit_mm(), and the zap's rss changes come before
+ * any sign of the death: there they still count for the last op.)
+ */
+static void build_death(const char *path, int killed)
+{
+	struct mmr_task_exit x = { .tid = 100, .exit_code = 13, .group_dead = 1 };
+	struct tb b;
+
+	if (!ASSERT_EQ(tb_open(&b, path, "6.18.0", 100, 0xaaa), 0, "write trace"))
+		return;
+	tb_kind(b.w, MMR_K_PAGE_FAULT_USER, "tracepoint", tb_fault_format);
+	tb_rss(&b, 1, 0);
+	tb_sys(&b, NR_MMAP, 0, 8 * 4096, 3, 0x22, BASE, NULL);
+	for (int i = 0; i < 8; i++)
+		tb_fault(&b, BASE + i * 4096, 1);
+	tb_rss(&b, 1, 8);
+	if (killed)
+		tb_put(&b, MMR_K_TASK_EXIT, &x, sizeof(x));
+	else
+		tb_sys_enter(&b, 231, 0, 0, 0);
+	tb_rss(&b, 1, 0);		/* exit_mmap's zap, then its tracepoint */
+	tb_exit_mmap(&b);
+	tb_close(&b);
+}
+
+/* A task killed by a signal tears its mm down in its exit, as exit_group's does, not in its last op. */
+static void test_diff_killed_task(void)
+{
+	char a[512], b[512], out[512], err[512];
+
+	snprintf(a, sizeof(a), "%s", tmp_path("exit-group.trace"));
+	snprintf(b, sizeof(b), "%s", tmp_path("killed.trace"));
+	build_death(a, 0);
+	build_death(b, 1);
+	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 0, "killed: equivalent to exit_group");
+}
+
 /* ---- recordings on this kernel --------------------------------------------- */
 
 static int record(const char *trace, const char *workload)
@@ -629,6 +670,7 @@ int main(int argc, char **argv)
 		TEST(test_diff_one_op_differs),
 		TEST(test_diff_left_out),
 		TEST(test_diff_thread_rss_moved),
+		TEST(test_diff_killed_task),
 		TEST(test_diff_replay_mlock_memfd),
 		TEST(test_diff_replay_fork_mlock),
 		TEST(test_diff_replay_mixed_maps),
