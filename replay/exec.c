@@ -345,11 +345,53 @@ static void migrate_call(__u32 id, const struct rop *o)
 
 static void *thread_main(void *arg);
 
+/*
+ * A vfork child runs in its parent's mm until it execs: a thread of ours
+ * until then, one at a time (its parent waits for it), on a stack faulted
+ * in before any op (vfork_stack_init()).  glibc would map a stack of its
+ * own and, as the thread ends, free its pages while the parent's next op
+ * runs: their rss changes would land in that op.
+ */
+static void spawn_vfork(int child)
+{
+	pthread_attr_t a;
+
+	if (P.vfork_live)
+		pthread_join(P.vfork_th, NULL);
+	P.vfork_live = 0;
+	pthread_attr_init(&a);
+	if (P.vfork_stack)
+		pthread_attr_setstack(&a, P.vfork_stack, VFORK_STACK);
+	if (pthread_create(&P.vfork_th, &a, thread_main, (void *)(long)child) == 0)
+		P.vfork_live = 1;
+	pthread_attr_destroy(&a);
+}
+
+static void vfork_stack_init(void)
+{
+	int any = 0;
+
+	for (int t = 0; t < PL->nr_tasks; t++)
+		any |= PL->tasks[t].vm_shared;
+	if (!any || P.vfork_stack)
+		return;
+	P.vfork_stack = mmap(NULL, VFORK_STACK, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (P.vfork_stack == MAP_FAILED)
+		P.vfork_stack = NULL;	/* glibc's stacks, then */
+	else
+		memset(P.vfork_stack, 0, VFORK_STACK);
+}
+
 static void spawn(const struct rop *o)
 {
 	int child = o->extra;
 	pid_t pid;
 
+	if (PL->tasks[child].vm_shared) {
+		spawn_vfork(child);
+		return;
+	}
 	if (PL->tasks[child].thread) {
 		pthread_t th;
 
@@ -470,9 +512,31 @@ static void touch_batch(__u32 id, size_t n, __u64 delta)
 	COUNT(ops, n);
 }
 
+/*
+ * A vfork child (a thread of ours until now) execs: it goes on in a process
+ * of its own, whose mm exec_op() then empties; the thread ends.  1 in that
+ * process, 0 in the thread.
+ */
+static int vfork_exec(void)
+{
+	pid_t pid;
+
+	pthread_mutex_lock(&P.lock);
+	pid = fork();
+	pthread_mutex_unlock(&P.lock);
+	if (pid < 0)
+		SH->abort = 1;	/* its ops cannot run: end the run, do not let it stall */
+	if (pid != 0)
+		return 0;
+	P.nr_thr = 0;
+	P.vfork_live = 0;	/* the thread is not ours: it stays in the parent */
+	return 1;
+}
+
 void run_task(int t)
 {
 	const struct rtask *task = &PL->tasks[t];
+	int in_parent_mm = task->vm_shared, forked = 0;
 	__u64 delta;
 
 	for (size_t i = 0, n; i < task->nr_ops && !SH->abort; i += n) {
@@ -481,6 +545,12 @@ void run_task(int t)
 		seq_wait(id);
 		if (SH->abort)
 			break;
+		if (in_parent_mm && PL->ops[id].type == ROP_EXEC) {
+			if (!vfork_exec())
+				return;
+			in_parent_mm = 0;
+			forked = 1;
+		}
 		pair_delay(id);
 		n = 1;
 		if (PL->ops[id].type == ROP_TOUCH && !in_pair(id) &&
@@ -492,6 +562,8 @@ void run_task(int t)
 			exec_op(id), n = 1;
 		seq_done(n);
 	}
+	if (forked)
+		proc_finish();
 }
 
 static void *thread_main(void *arg)
@@ -659,6 +731,7 @@ int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const stru
 		return -1;
 	}
 	proc_init(o->scratch);
+	vfork_stack_init();
 	kernel_touch_init();
 	syscall(SYS_prctl, MMR_MARK_RUN, idx, run->a, run->b, run->perturb);
 	t0 = mmr_clock_ns();

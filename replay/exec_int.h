@@ -65,7 +65,12 @@ struct proc {
 	pthread_t *thr;
 	size_t nr_thr, cap_thr;
 	const char *scratch;
+	void *vfork_stack;	/* for the thread that stands in for a vfork child */
+	pthread_t vfork_th;
+	int vfork_live;		/* vfork_th is to be joined */
 };
+
+#define VFORK_STACK (512 << 10)
 
 struct piece {
 	__u64 rep, len;

@@ -332,6 +332,7 @@ static void on_fork(struct bld *b, const struct mmr_event *ev)
 	if (child < 0)
 		return;		/* out of memory */
 	b->ts[child].mm = f->child_mm;
+	b->p->tasks[child].vm_shared = !thread && f->child_mm && f->child_mm == ev->h.mm;
 	op_add(b, parent, ROP_SPAWN, ev->h.ts)->extra = child;
 }
 

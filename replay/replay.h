@@ -46,6 +46,8 @@ struct rtask {
 	int tid, tgid;
 	int parent;		/* task index, -1 for a root */
 	int thread;		/* shares its parent's mm and fd table */
+	int vm_shared;		/* no thread, but in its parent's mm until it execs (vfork,
+				 * posix_spawn's CLONE_VM) */
 	__u32 *ops;		/* op indices, in order */
 	size_t nr_ops, cap;
 };
