@@ -181,7 +181,7 @@ static void scope_op(struct scope *s, const struct rplan *p, __u32 i)
 	} else if (o->type == ROP_EXEC) {
 		scope_new_mm(s, o->task, -1);
 	} else if (o->type == ROP_SPAWN && child >= 0 && child < p->nr_tasks) {
-		if (p->tasks[child].thread)
+		if (p->tasks[child].thread || p->tasks[child].vm_shared)	/* until it execs */
 			s->mm_of[child] = s->mm_of[o->task];
 		else
 			scope_new_mm(s, child, s->mm_of[o->task]);

@@ -350,7 +350,8 @@ static void *thread_main(void *arg);
  * until then, one at a time (its parent waits for it), on a stack faulted
  * in before any op (vfork_stack_init()).  glibc would map a stack of its
  * own and, as the thread ends, free its pages while the parent's next op
- * runs: their rss changes would land in that op.
+ * runs: their rss changes would land in that op.  A process that a vfork
+ * child became runs on one of the two stacks; its own take the other.
  */
 static void spawn_vfork(int child)
 {
@@ -359,9 +360,10 @@ static void spawn_vfork(int child)
 	if (P.vfork_live)
 		pthread_join(P.vfork_th, NULL);
 	P.vfork_live = 0;
+	P.vfork_idx = P.on_stack == 0;
 	pthread_attr_init(&a);
-	if (P.vfork_stack)
-		pthread_attr_setstack(&a, P.vfork_stack, VFORK_STACK);
+	if (P.vfork_stack[P.vfork_idx])
+		pthread_attr_setstack(&a, P.vfork_stack[P.vfork_idx], VFORK_STACK);
 	if (pthread_create(&P.vfork_th, &a, thread_main, (void *)(long)child) == 0)
 		P.vfork_live = 1;
 	pthread_attr_destroy(&a);
@@ -373,14 +375,17 @@ static void vfork_stack_init(void)
 
 	for (int t = 0; t < PL->nr_tasks; t++)
 		any |= PL->tasks[t].vm_shared;
-	if (!any || P.vfork_stack)
-		return;
-	P.vfork_stack = mmap(NULL, VFORK_STACK, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (P.vfork_stack == MAP_FAILED)
-		P.vfork_stack = NULL;	/* glibc's stacks, then */
-	else
-		memset(P.vfork_stack, 0, VFORK_STACK);
+	P.on_stack = -1;
+	for (int i = 0; any && i < 2; i++) {
+		if (P.vfork_stack[i])
+			continue;
+		P.vfork_stack[i] = mmap(NULL, VFORK_STACK, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (P.vfork_stack[i] == MAP_FAILED)
+			P.vfork_stack[i] = NULL;	/* glibc's stacks, then */
+		else
+			memset(P.vfork_stack[i], 0, VFORK_STACK);
+	}
 }
 
 static void spawn(const struct rop *o)
@@ -530,6 +535,7 @@ static int vfork_exec(void)
 		return 0;
 	P.nr_thr = 0;
 	P.vfork_live = 0;	/* the thread is not ours: it stays in the parent */
+	P.on_stack = P.vfork_idx;	/* we run on the stack that thread had */
 	return 1;
 }
 

@@ -65,7 +65,9 @@ struct proc {
 	pthread_t *thr;
 	size_t nr_thr, cap_thr;
 	const char *scratch;
-	void *vfork_stack;	/* for the thread that stands in for a vfork child */
+	void *vfork_stack[2];	/* for the thread that stands in for a vfork child */
+	int vfork_idx;		/* the stack of the last one */
+	int on_stack;		/* the one this process runs on (a vfork child's), else -1 */
 	pthread_t vfork_th;
 	int vfork_live;		/* vfork_th is to be joined */
 };

@@ -5,8 +5,10 @@
  * pages it writes before the exec are the parent's, and the parent's
  * munmap of them frees them.  Each round maps ROUND_PAGES pages, lets a
  * vfork child write TOUCHED of them and exec /bin/true, waits for it, and
- * unmaps the pages.
- * usage: vfork_touch [ROUNDS]   (default 6)
+ * unmaps the pages.  With NESTED, the child execs this program for one
+ * round of its own instead (a vfork child of a vfork child, as make's gcc
+ * runs cc1).
+ * usage: vfork_touch [ROUNDS [NESTED]]   (default 6 0)
  */
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -19,7 +21,7 @@
 
 int main(int argc, char **argv)
 {
-	int rounds = argc > 1 ? atoi(argv[1]) : 6;
+	int rounds = argc > 1 ? atoi(argv[1]) : 6, nested = argc > 2 && atoi(argv[2]);
 	size_t pg = getpagesize();
 
 	for (volatile int r = 0; r < rounds; r++) {
@@ -36,7 +38,10 @@ int main(int argc, char **argv)
 		if (pid == 0) {
 			for (int i = 0; i < TOUCHED; i++)
 				p[i * pg] = 1;	/* in the parent's mm */
-			execl("/bin/true", "true", (char *)NULL);
+			if (nested)
+				execl("/proc/self/exe", argv[0], "1", "0", (char *)NULL);
+			else
+				execl("/bin/true", "true", (char *)NULL);
 			_exit(127);
 		}
 		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
