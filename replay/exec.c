@@ -346,46 +346,73 @@ static void migrate_call(__u32 id, const struct rop *o)
 static void *thread_main(void *arg);
 
 /*
+ * Our threads, which stand in for the recorded threads and vfork children,
+ * run on stacks mapped and faulted in before any op.  glibc would map each
+ * as the thread starts, in address space a replayed munmap may just have
+ * freed (diff then read its faults as the unmapped op's pages), and free
+ * its pages as the thread ends, while the next op runs (their rss changes
+ * then landed in that op).  Stacks 0 and 1 are for vfork children, the
+ * rest one per recorded thread, in task order.
+ */
+static void stacks_init(void)
+{
+	int n = 2;
+
+	P.on_stack = -1;
+	if (P.stacks)
+		return;		/* an earlier run's: the same plan */
+	for (int t = 0; t < PL->nr_tasks; t++)
+		n += PL->tasks[t].thread;
+	n = n < STACKS_MAX ? n : STACKS_MAX;
+	P.stacks = mmap(NULL, (size_t)n * TASK_STACK, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (P.stacks == MAP_FAILED) {
+		P.stacks = NULL;	/* glibc's stacks, then */
+		return;
+	}
+	memset(P.stacks, 0, (size_t)n * TASK_STACK);
+	P.nr_stacks = n;
+}
+
+/* The stack of recorded thread @t, or of a vfork child's thread (@t -1, 0 or 1); NULL: glibc's. */
+static void *stack_of(int t, int vfork_slot)
+{
+	int slot = vfork_slot;
+
+	if (t >= 0) {
+		slot = 2;
+		for (int i = 0; i < t; i++)
+			slot += PL->tasks[i].thread;
+	}
+	return P.stacks && slot < P.nr_stacks ? P.stacks + (size_t)slot * TASK_STACK : NULL;
+}
+
+/* 0, or -1 if the thread could not start; on @stack if not NULL. */
+static int start_thread(pthread_t *th, int task, void *stack)
+{
+	pthread_attr_t a;
+	int r;
+
+	pthread_attr_init(&a);
+	if (stack)
+		pthread_attr_setstack(&a, stack, TASK_STACK);
+	r = pthread_create(th, &a, thread_main, (void *)(long)task);
+	pthread_attr_destroy(&a);
+	return r ? -1 : 0;
+}
+
+/*
  * A vfork child runs in its parent's mm until it execs: a thread of ours
- * until then, one at a time (its parent waits for it), on a stack faulted
- * in before any op (vfork_stack_init()).  glibc would map a stack of its
- * own and, as the thread ends, free its pages while the parent's next op
- * runs: their rss changes would land in that op.  A process that a vfork
- * child became runs on one of the two stacks; its own take the other.
+ * until then, one at a time (its parent waits for it).  A process that a
+ * vfork child became runs on one of the two vfork stacks; its own vfork
+ * children take the other.
  */
 static void spawn_vfork(int child)
 {
-	pthread_attr_t a;
-
 	if (P.vfork_live)
 		pthread_join(P.vfork_th, NULL);
-	P.vfork_live = 0;
 	P.vfork_idx = P.on_stack == 0;
-	pthread_attr_init(&a);
-	if (P.vfork_stack[P.vfork_idx])
-		pthread_attr_setstack(&a, P.vfork_stack[P.vfork_idx], VFORK_STACK);
-	if (pthread_create(&P.vfork_th, &a, thread_main, (void *)(long)child) == 0)
-		P.vfork_live = 1;
-	pthread_attr_destroy(&a);
-}
-
-static void vfork_stack_init(void)
-{
-	int any = 0;
-
-	for (int t = 0; t < PL->nr_tasks; t++)
-		any |= PL->tasks[t].vm_shared;
-	P.on_stack = -1;
-	for (int i = 0; any && i < 2; i++) {
-		if (P.vfork_stack[i])
-			continue;
-		P.vfork_stack[i] = mmap(NULL, VFORK_STACK, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-		if (P.vfork_stack[i] == MAP_FAILED)
-			P.vfork_stack[i] = NULL;	/* glibc's stacks, then */
-		else
-			memset(P.vfork_stack[i], 0, VFORK_STACK);
-	}
+	P.vfork_live = !start_thread(&P.vfork_th, child, stack_of(-1, P.vfork_idx));
 }
 
 static void spawn(const struct rop *o)
@@ -400,7 +427,7 @@ static void spawn(const struct rop *o)
 	if (PL->tasks[child].thread) {
 		pthread_t th;
 
-		if (pthread_create(&th, NULL, thread_main, (void *)(long)child) == 0)
+		if (!start_thread(&th, child, stack_of(child, 0)))
 			proc_add_thread(th);
 		return;
 	}
@@ -737,7 +764,7 @@ int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const stru
 		return -1;
 	}
 	proc_init(o->scratch);
-	vfork_stack_init();
+	stacks_init();
 	kernel_touch_init();
 	syscall(SYS_prctl, MMR_MARK_RUN, idx, run->a, run->b, run->perturb);
 	t0 = mmr_clock_ns();

@@ -65,14 +65,16 @@ struct proc {
 	pthread_t *thr;
 	size_t nr_thr, cap_thr;
 	const char *scratch;
-	void *vfork_stack[2];	/* for the thread that stands in for a vfork child */
-	int vfork_idx;		/* the stack of the last one */
+	char *stacks;		/* our threads' (stacks_init()), TASK_STACK each, or NULL */
+	int nr_stacks;
+	int vfork_idx;		/* the stack (0 or 1) of the last vfork child's thread */
 	int on_stack;		/* the one this process runs on (a vfork child's), else -1 */
 	pthread_t vfork_th;
 	int vfork_live;		/* vfork_th is to be joined */
 };
 
-#define VFORK_STACK (512 << 10)
+#define TASK_STACK (512 << 10)
+#define STACKS_MAX 128		/* faulted in: 64 MiB at most; past it glibc's stacks */
 
 struct piece {
 	__u64 rep, len;
