@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -764,6 +765,12 @@ int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const stru
 		return -1;
 	}
 	proc_init(o->scratch);
+	/*
+	 * One malloc arena: a thread of ours that mallocs would otherwise map
+	 * an arena of its own (128 MiB reserved, its header written) inside
+	 * the op it replays: a fault and a page the recording does not have.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	stacks_init();
 	kernel_touch_init();
 	syscall(SYS_prctl, MMR_MARK_RUN, idx, run->a, run->b, run->perturb);
