@@ -352,19 +352,26 @@ static void *thread_main(void *arg);
  * as the thread starts, in address space a replayed munmap may just have
  * freed (diff then read its faults as the unmapped op's pages), and free
  * its pages as the thread ends, while the next op runs (their rss changes
- * then landed in that op).  Stacks 0 and 1 are for vfork children, the
- * rest one per recorded thread, in task order.
+ * then landed in that op).  One stack per such task, in task order: a
+ * vfork child's process goes on running on its thread's stack, and its own
+ * children take theirs.
  */
+static int stack_task(int t)
+{
+	return PL->tasks[t].thread || PL->tasks[t].vm_shared;
+}
+
 static void stacks_init(void)
 {
-	int n = 2;
+	int n = 0;
 
-	P.on_stack = -1;
 	if (P.stacks)
 		return;		/* an earlier run's: the same plan */
 	for (int t = 0; t < PL->nr_tasks; t++)
-		n += PL->tasks[t].thread;
+		n += stack_task(t);
 	n = n < STACKS_MAX ? n : STACKS_MAX;
+	if (!n)
+		return;
 	P.stacks = mmap(NULL, (size_t)n * TASK_STACK, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (P.stacks == MAP_FAILED) {
@@ -375,45 +382,34 @@ static void stacks_init(void)
 	P.nr_stacks = n;
 }
 
-/* The stack of recorded thread @t, or of a vfork child's thread (@t -1, 0 or 1); NULL: glibc's. */
-static void *stack_of(int t, int vfork_slot)
+/* The stack of task @t's thread; NULL: glibc's. */
+static void *stack_of(int t)
 {
-	int slot = vfork_slot;
+	int slot = 0;
 
-	if (t >= 0) {
-		slot = 2;
-		for (int i = 0; i < t; i++)
-			slot += PL->tasks[i].thread;
-	}
+	for (int i = 0; i < t; i++)
+		slot += stack_task(i);
 	return P.stacks && slot < P.nr_stacks ? P.stacks + (size_t)slot * TASK_STACK : NULL;
 }
 
-/* 0, or -1 if the thread could not start; on @stack if not NULL. */
-static int start_thread(pthread_t *th, int task, void *stack)
+/*
+ * A thread of ours for task @t: a recorded thread, or a vfork child, which
+ * runs in its parent's mm until it execs (run_task() then forks it off).
+ * Not joined before the next spawn: a vfork parent resumes when the child
+ * releases its mm, before the exec is traced, so its next op may come
+ * first in the recorded order.
+ */
+static void spawn_thread(int t)
 {
 	pthread_attr_t a;
-	int r;
+	pthread_t th;
 
 	pthread_attr_init(&a);
-	if (stack)
-		pthread_attr_setstack(&a, stack, TASK_STACK);
-	r = pthread_create(th, &a, thread_main, (void *)(long)task);
+	if (stack_of(t))
+		pthread_attr_setstack(&a, stack_of(t), TASK_STACK);
+	if (pthread_create(&th, &a, thread_main, (void *)(long)t) == 0)
+		proc_add_thread(th);
 	pthread_attr_destroy(&a);
-	return r ? -1 : 0;
-}
-
-/*
- * A vfork child runs in its parent's mm until it execs: a thread of ours
- * until then, one at a time (its parent waits for it).  A process that a
- * vfork child became runs on one of the two vfork stacks; its own vfork
- * children take the other.
- */
-static void spawn_vfork(int child)
-{
-	if (P.vfork_live)
-		pthread_join(P.vfork_th, NULL);
-	P.vfork_idx = P.on_stack == 0;
-	P.vfork_live = !start_thread(&P.vfork_th, child, stack_of(-1, P.vfork_idx));
 }
 
 static void spawn(const struct rop *o)
@@ -421,15 +417,8 @@ static void spawn(const struct rop *o)
 	int child = o->extra;
 	pid_t pid;
 
-	if (PL->tasks[child].vm_shared) {
-		spawn_vfork(child);
-		return;
-	}
-	if (PL->tasks[child].thread) {
-		pthread_t th;
-
-		if (!start_thread(&th, child, stack_of(child, 0)))
-			proc_add_thread(th);
+	if (stack_task(child)) {
+		spawn_thread(child);
 		return;
 	}
 	pthread_mutex_lock(&P.lock);
@@ -561,9 +550,7 @@ static int vfork_exec(void)
 		SH->abort = 1;	/* its ops cannot run: end the run, do not let it stall */
 	if (pid != 0)
 		return 0;
-	P.nr_thr = 0;
-	P.vfork_live = 0;	/* the thread is not ours: it stays in the parent */
-	P.on_stack = P.vfork_idx;	/* we run on the stack that thread had */
+	P.nr_thr = 0;		/* the parent's threads, not ours */
 	return 1;
 }
 

@@ -67,10 +67,6 @@ struct proc {
 	const char *scratch;
 	char *stacks;		/* our threads' (stacks_init()), TASK_STACK each, or NULL */
 	int nr_stacks;
-	int vfork_idx;		/* the stack (0 or 1) of the last vfork child's thread */
-	int on_stack;		/* the one this process runs on (a vfork child's), else -1 */
-	pthread_t vfork_th;
-	int vfork_live;		/* vfork_th is to be joined */
 };
 
 #define TASK_STACK (512 << 10)

@@ -51,8 +51,6 @@ void proc_finish(void)
 		pthread_mutex_unlock(&P.lock);
 		pthread_join(th, NULL);
 	}
-	if (P.vfork_live)
-		pthread_join(P.vfork_th, NULL);
 	_exit(0);
 }
 
