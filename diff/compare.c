@@ -603,10 +603,10 @@ static void drop_pairs(struct ddiff *x, const int *owner, int own)
 
 /*
  * Which thread's rss_stat reports a change of its mm's counters is a race:
- * since 6.2 (f1a7941243c1) they are per-CPU counters and the event shows
- * the approximate sum when a CPU's batch folds in; before, each thread
- * cached its changes (SPLIT_RSS_COUNTING) and reported them in batches.  So
- * two threads of one mm can each see the other's pages.  The ops of an mm's
+ * since 6.2 (f1a7941243c1) they are per-CPU counters, which threads on
+ * other CPUs keep changing while one thread's event reads them; before,
+ * each thread cached its changes (SPLIT_RSS_COUNTING) and reported them in
+ * batches.  So two threads of one mm can each see the other's pages.  The ops of an mm's
  * threads that differ only in rss changes are equivalent when, over those
  * ops of at least two of its tasks, each counter's net change is the same.
  */
