@@ -157,17 +157,6 @@ static int in_onfault(const struct mm_state *m, __u64 addr)
 }
 
 /*
- * A shared page another mm stopped locking or mapping since the previous
- * snapshot (munlock, munmap, mremap, shmdt, exit: munlock_vma_folio() or
- * page_remove_rmap() munlock it there) may lose PG_mlocked although this
- * mm's VMA is still locked: mlock_count only approximates the locked
- * mappings, and unevictable-lru.rst leaves the page to the next reclaim
- * scan.  Only if that mm mapped this very page there: its snapshot before
- * the call says which pages it did, where nothing it did since (a fault in
- * the range, another mm syscall) could have added one; else, and for
- * calls too old to be kept, any shared page.
- */
-/*
  * Whether the range @u let go may have held @pfn: its PFNs say so, unless a
  * migration mapped @pfn in since they were read (it may have replaced one
  * of them), or the trace cannot tell migrations.
@@ -179,6 +168,17 @@ static int unlock_may_hold(const struct checker *c, const struct unlock_rec *u, 
 	return ledger_mapped_back_ts(c, pfn) >= u->snap_ts;
 }
 
+/*
+ * A shared page another mm stopped locking or mapping since the previous
+ * snapshot (munlock, munmap, mremap, shmdt, exit: munlock_vma_folio() or
+ * page_remove_rmap() munlock it there) may lose PG_mlocked although this
+ * mm's VMA is still locked: mlock_count only approximates the locked
+ * mappings, and unevictable-lru.rst leaves the page to the next reclaim
+ * scan.  Only if that mm mapped this very page there: its snapshot before
+ * the call says which pages it did, where nothing it did since (a fault in
+ * the range, another mm syscall) could have added one; else, and for
+ * calls too old to be kept, any shared page.
+ */
 static int foreign_unlock(const struct judge *j, __u64 pfn)
 {
 	const struct checker *c = j->c;
@@ -197,18 +197,7 @@ static int foreign_unlock(const struct judge *j, __u64 pfn)
 	return 0;
 }
 
-/*
- * The snapshot follows a munlock or munmap by this mm of another range:
- * a page also mapped there (a shared page; after munmap its mapcount is
- * back to 1) may lose PG_mlocked although this VMA is still locked.
- * mlock_count is only an approximation of the locked mappings (it restarts
- * at each migration, whose remove_migration_pte() mlocks the new page once
- * per VM_LOCKED VMA it maps it in at that moment), and unevictable-lru.rst
- * leaves the page to be mlocked again by the next reclaim scan that finds
- * it in a VM_LOCKED VMA: deferred, as above.  Only if the range held this
- * very page, as the previous snapshot shows where nothing since could have
- * added one (note_unlock()); else any such page.
- */
+/* The unlock record of @r, this mm's munlock or munmap, if it is still kept. */
 static const struct unlock_rec *own_unlock(const struct judge *j, const struct syscall_rec *r)
 {
 	const struct checker *c = j->c;
@@ -222,6 +211,18 @@ static const struct unlock_rec *own_unlock(const struct judge *j, const struct s
 	return NULL;
 }
 
+/*
+ * The snapshot follows a munlock or munmap by this mm of another range:
+ * a page also mapped there (a shared page; after munmap its mapcount is
+ * back to 1) may lose PG_mlocked although this VMA is still locked.
+ * mlock_count is only an approximation of the locked mappings (it restarts
+ * at each migration, whose remove_migration_pte() mlocks the new page once
+ * per VM_LOCKED VMA it maps it in at that moment), and unevictable-lru.rst
+ * leaves the page to be mlocked again by the next reclaim scan that finds
+ * it in a VM_LOCKED VMA: deferred, as above.  Only if the range held this
+ * very page, as the previous snapshot shows where nothing since could have
+ * added one (note_unlock()); else any such page.
+ */
 static int other_vma_unlocked(const struct judge *j, const struct mmr_snap_page *pg)
 {
 	const struct syscall_rec *r = j->trig;
