@@ -84,7 +84,7 @@ int migration_in_flight_of(const struct checker *c, int tgid)
 	for (size_t i = 0; i < sizeof(c->sys) / sizeof(c->sys[0]); i++) {
 		const struct syscall_rec *r = c->sys[i];
 
-		if (r && !r->done && (r->nr == NR_MOVE_PAGES || r->nr == NR_MIGRATE_PAGES) &&
+		if (r && !r->done && is_migration_call(r->nr) &&
 		    pid_of(c, r, (int)r->args[0], tgid))
 			return 1;
 	}
