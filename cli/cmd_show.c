@@ -438,7 +438,8 @@ static void info_summary(const struct mmr_trace *t)
 static void info_plain(const struct mmr_trace *t)
 {
 	static const char *keys[] = { "kernel_release", "machine", "page_size", "nr_cpus",
-				      "clock", "start_realtime", "command", "pids", "mm_id" };
+				      "thp_enabled", "anon_read_fault", "clock", "start_realtime",
+				      "command", "pids", "mm_id" };
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		printf("%-16s %s\n", keys[i], mmr_trace_meta(t, keys[i]) ?: "");
@@ -490,7 +491,8 @@ static void info_json_summary(const struct mmr_trace *t, json_writer_t *w)
 static void info_json(const struct mmr_trace *t, json_writer_t *w)
 {
 	static const char *keys[] = { "format_version", "kernel_release", "kernel_version",
-				      "machine", "page_size", "nr_cpus", "clock",
+				      "machine", "page_size", "nr_cpus", "thp_enabled", "thp_defrag",
+				      "thp_shmem_enabled", "anon_read_fault", "clock",
 				      "start_monotonic_ns", "start_realtime", "command", "pids",
 				      "mm_id", "trigger", "flight_recorder_bytes",
 				      "first_event_ns", "last_event_ns" };

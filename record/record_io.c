@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "mmreplay.skel.h"
+#include "traces/host.h"
 #include "traces/kinds.h"
 #include "bpf/mmhash.h"
 #include "record_int.h"
@@ -199,6 +200,37 @@ int record_read_pid_cmdlines(struct recorder *r)
 	return fclose(m);
 }
 
+/*
+ * The transparent hugepage modes: under "always" one fault maps 512 pages
+ * where "madvise" maps one, so a replay runs under the recorded modes
+ * (a guest sets them; `diff` names them when two traces' differ).
+ */
+static void put_thp_modes(FILE *m)
+{
+	static const char *const keys[][2] = {
+		{ "thp_enabled", "/sys/kernel/mm/transparent_hugepage/enabled" },
+		{ "thp_defrag", "/sys/kernel/mm/transparent_hugepage/defrag" },
+		{ "thp_shmem_enabled", "/sys/kernel/mm/transparent_hugepage/shmem_enabled" },
+	};
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		fprintf(m, "%s=%s\n", keys[i][0], mmr_host_mode(keys[i][1], buf, sizeof(buf)) ?: "none");
+}
+
+/*
+ * What a read fault on fresh anonymous memory maps: where the recording's
+ * kernel gives it a page and the replay's the zero page, the replay
+ * populates that page (replay/exec.c), and the other way round the
+ * difference is named by `diff`.
+ */
+static void put_read_fault(FILE *m)
+{
+	int z = mmr_host_read_fault_zero_page(NULL);
+
+	fprintf(m, "anon_read_fault=%s\n", z < 0 ? "unknown" : z ? "zero_page" : "page");
+}
+
 int record_build_header(struct recorder *r)
 {
 	struct utsname u;
@@ -222,6 +254,8 @@ int record_build_header(struct recorder *r)
 		MMR_FILE_VERSION, u.release, u.version, u.machine, sysconf(_SC_PAGESIZE),
 		libbpf_num_possible_cpus(),
 		(unsigned long long)mono.tv_sec * 1000000000ULL + mono.tv_nsec, tbuf, getpid());
+	put_thp_modes(m);
+	put_read_fault(m);
 	fputs("record_command=", m);
 	put_quoted(m, r->o.argv);
 	fputs("\ncommand=", m);
