@@ -684,6 +684,13 @@ int plan_build_hook(struct mmr_trace *t, struct rplan *p, plan_hook hook, void *
 	if ((!hook && check_machine(t, err, errlen)) || check_needed(t, err, errlen))
 		return -1;
 	b.have_ttu = kind_ok(t, "try_to_unmap_one");
+	/* meta values share one buffer: each is copied before the next lookup */
+	snprintf(p->thp_enabled, sizeof(p->thp_enabled), "%s", mmr_trace_meta(t, "thp_enabled") ?: "");
+	snprintf(p->thp_defrag, sizeof(p->thp_defrag), "%s", mmr_trace_meta(t, "thp_defrag") ?: "");
+	snprintf(p->thp_shmem_enabled, sizeof(p->thp_shmem_enabled), "%s",
+		 mmr_trace_meta(t, "thp_shmem_enabled") ?: "");
+	snprintf(p->anon_read_fault, sizeof(p->anon_read_fault), "%s",
+		 mmr_trace_meta(t, "anon_read_fault") ?: "");
 	mmr_trace_rewind(t);
 	while (mmr_trace_next(t, &ev) == 1) {
 		if (!p->first_ts)

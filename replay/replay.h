@@ -77,6 +77,9 @@ struct rplan {
 	__u64 swapouts_unplaced;	/* pages: MM_SWAPENTS rose, no try_to_unmap_one */
 	__u64 swapouts;			/* pages swapped out (MM_SWAPENTS rises) */
 	__u64 unreplayable;		/* process_madvise: its iovec is not recorded */
+	/* the recording's transparent hugepage modes (META thp_*), "" if not recorded */
+	char thp_enabled[32], thp_defrag[32], thp_shmem_enabled[32];
+	char anon_read_fault[16];	/* META anon_read_fault: "page", "zero_page", or "" */
 };
 
 /*

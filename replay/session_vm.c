@@ -187,13 +187,41 @@ static int add_runs(struct cpio *c, const char *tmpdir, const struct rrun_set *r
 	return 0;
 }
 
+/*
+ * /mmreplay/settings: "FILE VALUE" lines the guest's /init writes before
+ * the replay, the recording's transparent hugepage modes (a guest kernel's
+ * default is often "always", where the recording's host said "madvise").
+ * A mode that is not a plain word is left out.
+ */
+static void put_settings(char *buf, size_t len, const struct rplan *p)
+{
+	static const char dir[] = "/sys/kernel/mm/transparent_hugepage";
+	const struct { const char *file, *mode; } s[] = {
+		{ "enabled", p->thp_enabled },
+		{ "defrag", p->thp_defrag },
+		{ "shmem_enabled", p->thp_shmem_enabled },
+	};
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		const char *m = s[i].mode;
+
+		if (!m[0] || !strcmp(m, "none") || m[strspn(m, "abcdefghijklmnopqrstuvwxyz+_")])
+			continue;
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s/%s %s\n", dir, s[i].file, m);
+	}
+	if (n >= len)
+		buf[0] = 0;
+}
+
 static int build_initramfs(const struct replay_opts *o, const struct kimage *k,
 			   const struct rplan *p, const struct rrun_set *rs, const char *path)
 {
 	static const char *const dirs[] = { "/proc", "/sys", "/dev", "/tmp", "/out", "/root",
 					    "/etc", "/var/tmp", "/sbin", "/usr/bin", "/usr/sbin",
 					    NULL };
-	char self[4096], args[2048], mods[8192] = "", err[512] = "";
+	char self[4096], args[2048], mods[8192] = "", settings[512], err[512] = "";
 	const char *busybox = find_busybox();
 	struct cpio *c = cpio_create(path);
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -231,6 +259,8 @@ static int build_initramfs(const struct replay_opts *o, const struct kimage *k,
 	}
 	cpio_add_data(c, "/mmreplay/args", args, strlen(args), 0644);
 	cpio_add_data(c, "/mmreplay/modules", mods, strlen(mods), 0644);
+	put_settings(settings, sizeof(settings), p);
+	cpio_add_data(c, "/mmreplay/settings", settings, strlen(settings), 0644);
 	cpio_add_data(c, "/init", vm_guest_init, vm_guest_init_len, 0755);
 	if (!cpio_finish(c))
 		return 0;

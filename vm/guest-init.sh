@@ -2,7 +2,8 @@
 # /init of the guest that `mmreplay replay --kernel` boots (linked into
 # mmreplay from vm/guest-init.sh).  The initramfs holds busybox, mmreplay
 # and its libraries, the trace, and under /mmreplay: args (the command,
-# one argument per line) and modules (to insmod, in order).  Everything
+# one argument per line), modules (to insmod, in order) and settings
+# ("FILE VALUE" to write first).  Everything
 # the command leaves in /out goes back to the host (vm/qemu.c).
 /bin/busybox --install -s
 export PATH=/mmreplay:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
@@ -25,6 +26,12 @@ fact nodes "$(cat /sys/devices/system/node/online 2>/dev/null || echo 0)"
 while read -r m; do
 	insmod "$m" || echo "mmreplay-guest: insmod $m failed"
 done < /mmreplay/modules
+
+# the recording's settings (transparent hugepage modes): "FILE VALUE" lines
+while read -r f v; do
+	[ -n "$f" ] || continue
+	echo "$v" 2>/dev/null > "$f" || echo "mmreplay-guest: cannot set $f to $v"
+done < /mmreplay/settings
 
 # swap on zram, built in or from the modules
 swap=none
