@@ -81,21 +81,6 @@ static struct mm_state *mm_get(struct checker *c, __u64 mm, int tgid)
 
 /* ---- setup ---------------------------------------------------------- */
 
-/*
- * Since 6.2 (f1a7941243c1 "mm: convert mm's rss stats into
- * percpu_counter") the counters are summed exactly where rss_stat and
- * /proc/PID/status read them; before, SPLIT_RSS_COUNTING let each thread
- * cache up to 64 changes, so they are compared only at exit.
- */
-static int kernel_rss_exact(const char *release)
-{
-	int major = 0, minor = 0;
-
-	if (!release || sscanf(release, "%d.%d", &major, &minor) != 2)
-		return 0;
-	return major > 6 || (major == 6 && minor >= 2);
-}
-
 struct checker *checker_new(const struct mmr_trace *t, char *err, size_t errlen)
 {
 	struct checker *c = calloc(1, sizeof(*c));
@@ -109,7 +94,8 @@ struct checker *checker_new(const struct mmr_trace *t, char *err, size_t errlen)
 	c->page_size = psz ? atol(psz) : 4096;
 	if (c->page_size <= 0)
 		c->page_size = 4096;
-	c->rss_exact = kernel_rss_exact(mmr_trace_meta(t, "kernel_release"));
+	/* where counters lag (< 6.2), they are compared only at exit */
+	c->rss_exact = mmr_kernel_rss_exact(mmr_trace_meta(t, "kernel_release"));
 	c->saw_cmd = mmr_trace_meta(t, "command") && *mmr_trace_meta(t, "command");
 	c->have_rss = mmr_rss_readable(mmr_trace_schema(t));
 	c->lg = ledger_new(t);

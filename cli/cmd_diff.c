@@ -208,14 +208,16 @@ static void print_perturbs(const struct dtrace *d, char side)
 		       perturb_name(d->perturbs[i].kind), d->perturbs[i].op, d->perturbs[i].pid);
 }
 
-static void print_plain(const struct ddiff *x, const struct diff_opts *o, const char *kernel[2])
+static void print_plain(const struct ddiff *x, const struct diff_opts *o)
 {
+	char notes[DIFF_NOTES_MAX][DIFF_NOTE_LEN];
+	int nr_notes;
 	int left = 0, counted = 0;
 	char title[200];
 
 	for (int s = 0; s < 2; s++)
 		printf("%c: %s (%s; kernel %s)\n", 'A' + s, o->file[s], s ? x->B->what : x->A->what,
-		       kernel[s]);
+		       s ? x->B->kernel : x->A->kernel);
 	if (ddiff_equivalent(x))
 		printf("equivalent: %zu operations of %d task%s line up, %llu events compared\n",
 		       x->aligned, x->A->nr_tasks, x->A->nr_tasks == 1 ? "" : "s",
@@ -233,6 +235,9 @@ static void print_plain(const struct ddiff *x, const struct diff_opts *o, const 
 		       x->rss_moved == 1 ? "" : "s", x->rss_moved == 1 ? "s" : "");
 	if (x->nr_verdicts && x->verdicts[x->nr_verdicts - 1].pair + 1 < x->nr_pairs)
 		printf("  (more in the operations below)\n");
+	nr_notes = ddiff_notes(x, notes, DIFF_NOTES_MAX);
+	for (int i = 0; i < nr_notes; i++)
+		printf("note: %s\n", notes[i]);
 	for (int k = 1; k < MMR_K_NR; k++) {
 		if (!x->kinds[k].left_out)
 			continue;
@@ -358,13 +363,15 @@ static void json_pair(const struct ddiff *x, const struct dpair *p, int context,
 	jsonw_end_object(w);
 }
 
-static void json_side(const struct dtrace *d, const char *file, const char *kernel,
-		      json_writer_t *w)
+static void json_side(const struct dtrace *d, const char *file, json_writer_t *w)
 {
 	jsonw_start_object(w);
 	jsonw_string_field(w, "trace", file);
 	jsonw_string_field(w, "what", d->what);
-	jsonw_string_field(w, "kernel", kernel);
+	jsonw_string_field(w, "kernel", d->kernel);
+	jsonw_string_field(w, "thp_enabled", d->thp);
+	jsonw_bool_field(w, "rss_exact", d->rss_exact);
+	jsonw_bool_field(w, "rss_flushed_per_op", d->rss_synced);
 	jsonw_bool_field(w, "replay", d->replay);
 	jsonw_int_field(w, "tasks", d->nr_tasks);
 	jsonw_uint_field(w, "ops", d->nr_ops - 2 * d->nr_tasks);
@@ -391,17 +398,17 @@ static void json_summary(json_writer_t *w, const char *kind, __u64 a, __u64 b, i
 	jsonw_end_object(w);
 }
 
-static void print_json(const struct ddiff *x, const struct diff_opts *o, const char *kernel[2],
-		       json_writer_t *w)
+static void print_json(const struct ddiff *x, const struct diff_opts *o, json_writer_t *w)
 {
-	char recorded_by[2] = "";
+	char recorded_by[2] = "", notes[DIFF_NOTES_MAX][DIFF_NOTE_LEN];
+	int nr_notes = ddiff_notes(x, notes, DIFF_NOTES_MAX);
 
 	jsonw_start_object(w);
 	jsonw_name(w, "a");
-	json_side(x->A, o->file[0], kernel[0], w);
+	json_side(x->A, o->file[0], w);
 	jsonw_break(w, 1);
 	jsonw_name(w, "b");
-	json_side(x->B, o->file[1], kernel[1], w);
+	json_side(x->B, o->file[1], w);
 	jsonw_break(w, 1);
 	jsonw_bool_field(w, "equivalent", ddiff_equivalent(x));
 	jsonw_break(w, 1);
@@ -409,6 +416,12 @@ static void print_json(const struct ddiff *x, const struct diff_opts *o, const c
 	jsonw_start_array(w);
 	for (size_t i = 0; i < x->nr_verdicts; i++)
 		jsonw_string(w, x->verdicts[i].text);
+	jsonw_end_array(w);
+	jsonw_break(w, 1);
+	jsonw_name(w, "notes");
+	jsonw_start_array(w);
+	for (int i = 0; i < nr_notes; i++)
+		jsonw_string(w, notes[i]);
 	jsonw_end_array(w);
 	jsonw_break(w, 1);
 	jsonw_name(w, "left_out");
@@ -506,8 +519,7 @@ int cmd_diff(int argc, char **argv)
 	struct mmr_trace *t[2] = { NULL, NULL };
 	struct dtrace d[2];
 	struct ddiff x;
-	char err[512], kernel[2][65];
-	const char *kernels[2] = { kernel[0], kernel[1] };
+	char err[512];
 	int r = parse_diff(argc, argv, &o), ret = MMR_EXIT_ERROR;
 
 	if (r)
@@ -515,17 +527,14 @@ int cmd_diff(int argc, char **argv)
 	memset(d, 0, sizeof(d));
 	if (load_traces("diff", o.file, 2, t, d))
 		goto out;
-	for (int i = 0; i < 2; i++)	/* meta values share one buffer */
-		snprintf(kernel[i], sizeof(kernel[i]), "%s",
-			 mmr_trace_meta(t[i], "kernel_release") ?: "?");
 	if (ddiff_run(&x, &d[0], &d[1], err, sizeof(err))) {
 		mmr_err("diff: %s", err);
 		goto out;
 	}
 	if (o.json)
-		print_json(&x, &o, kernels, mmr_json());
+		print_json(&x, &o, mmr_json());
 	else
-		print_plain(&x, &o, kernels);
+		print_plain(&x, &o);
 	ret = ddiff_equivalent(&x) ? 0 : 1;
 	ddiff_free(&x);
 out:

@@ -55,6 +55,8 @@ void replay_fidelity_plain(const struct fidelity_report *rf)
 		printf("  normalised: %zu of those equivalent differ only in which thread's rss_stat "
 		       "reported a change of their mm's counters (a race); each counter's net "
 		       "change agrees\n", v->normalised);
+	for (int i = 0; i < v->nr_notes; i++)
+		printf("  note: %s\n", v->notes[i]);
 	plain_skips(v);
 	printf("  touches: %llu recorded, %llu on memory no recorded operation mapped (not "
 	       "rebuilt), %llu outside the replayed mappings elsewhere, %llu hit SIGSEGV/SIGBUS\n",
@@ -103,6 +105,11 @@ void replay_fidelity_json(const struct fidelity_report *rf, json_writer_t *w)
 	jsonw_uint_field(w, "equivalent", v->equivalent);
 	jsonw_uint_field(w, "differ", v->differ);
 	jsonw_uint_field(w, "normalised_thread_rss", v->normalised);
+	jsonw_name(w, "notes");
+	jsonw_start_array(w);
+	for (int i = 0; i < v->nr_notes; i++)
+		jsonw_string(w, v->notes[i]);
+	jsonw_end_array(w);
 	jsonw_uint_field(w, "differ_raced", v->differ_raced);
 	jsonw_uint_field(w, "only_recording", v->only_rec);
 	jsonw_uint_field(w, "only_replay", v->only_rep);

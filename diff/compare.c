@@ -741,6 +741,52 @@ int ddiff_equivalent(const struct ddiff *x)
 	return !x->nr_pairs;
 }
 
+/* How trace @d (side 'A' or 'B') reports its rss changes, if not as they happen. */
+static int rss_note(const struct dtrace *d, char side, char *buf, size_t len)
+{
+	if (d->rss_exact)
+		return 0;
+	if (d->rss_synced)
+		snprintf(buf, len, "%c's kernel (%s) caches each thread's rss changes (before 6.2): "
+			 "its replay flushed the cache at the end of every operation, so each "
+			 "operation reports its own", side, d->kernel);
+	else
+		snprintf(buf, len, "%c's kernel (%s) caches each thread's rss changes (before 6.2) "
+			 "and reports them in batches: a change can show in a later operation of "
+			 "the same thread (not normalised)", side, d->kernel);
+	return 1;
+}
+
+int ddiff_notes(const struct ddiff *x, char notes[][DIFF_NOTE_LEN], int max)
+{
+	int n = 0;
+
+	if (n < max)
+		n += rss_note(x->A, 'A', notes[n], DIFF_NOTE_LEN);
+	if (n < max)
+		n += rss_note(x->B, 'B', notes[n], DIFF_NOTE_LEN);
+	for (int s = 0; s < 2 && n < max; s++) {
+		const struct dtrace *d = s ? x->B : x->A, *o = s ? x->A : x->B;
+
+		if (!strcmp(d->read_fault, "zero_page") && !strcmp(o->read_fault, "page") &&
+		    !d->zero_filled && !o->zero_filled)
+			snprintf(notes[n++], DIFF_NOTE_LEN, "%c's kernel maps the zero page on a read "
+				 "fault of fresh anonymous memory, %c's a page of its own: such a "
+				 "page counts in %c's rss at the read, in %c's at a later write "
+				 "(not normalised)", 'A' + s, 'A' + !s, 'A' + !s, 'A' + s);
+		else if (d->zero_filled)
+			snprintf(notes[n++], DIFF_NOTE_LEN, "%c's kernel maps the zero page where "
+				 "a read fault's recording got a page of its own: its replay "
+				 "populated those %llu pages (MADV_POPULATE_WRITE)", 'A' + s,
+				 (unsigned long long)d->zero_filled);
+	}
+	if (n < max && x->A->thp[0] && x->B->thp[0] && strcmp(x->A->thp, x->B->thp))
+		snprintf(notes[n++], DIFF_NOTE_LEN, "transparent hugepages: A ran with \"%s\", B "
+			 "with \"%s\": one fault maps a huge page under one and a page under the "
+			 "other", x->A->thp, x->B->thp);
+	return n;
+}
+
 static const char *lru_name(int lru)
 {
 	static const char *const n[] = { "inactive_anon", "active_anon", "inactive_file",

@@ -68,6 +68,12 @@ struct dtrace {
 	struct rplan plan;	/* a recording's */
 	char what[200];		/* the command, or "a replay of ..." */
 	char comm[17];		/* a recording: the program its first task exec'd */
+	char kernel[65];	/* its kernel_release */
+	char thp[32];		/* its transparent hugepage mode (META thp_enabled), or "" */
+	char read_fault[16];	/* META anon_read_fault: "page", "zero_page", or "" */
+	int rss_exact;		/* its kernel counts rss exactly (6.2 on) */
+	int rss_synced;		/* a replay that flushed its threads' rss caches at each op */
+	__u64 zero_filled;	/* a replay's populates of pages its kernel read-faulted to the zero page */
 	struct { int kind, pid; __u32 op; } perturbs[8];	/* explore's perturbers */
 	int nr_perturbs;
 };
@@ -186,5 +192,14 @@ __u32 *ddiff_op_keys(const struct ddiff *x, int side, __u32 op, size_t *n);
 /* A key id as text; the region names A's op, or B's ("B op 12"). */
 void ddiff_key_text(const struct ddiff *x, __u32 key, char *buf, size_t len);
 int ddiff_equivalent(const struct ddiff *x);
+/*
+ * What the reader of a comparison must know about how the two traces
+ * report (a kernel that caches rss changes per thread, and whether the
+ * replay flushed them per op; transparent hugepage modes that differ):
+ * up to @max lines into @notes; their number.
+ */
+#define DIFF_NOTE_LEN 256
+#define DIFF_NOTES_MAX 5
+int ddiff_notes(const struct ddiff *x, char notes[][DIFF_NOTE_LEN], int max);
 
 #endif

@@ -27,7 +27,7 @@
 
 /* What an event's cause is. */
 enum anchor { AN_NONE, AN_SYS, AN_OWN, AN_OTHER, AN_FAULT_IN, AN_FAULT_OUT, AN_FAULT_CACHE,
-	      AN_ZAP_IN, AN_ZAP_OUT, AN_FOREIGN };
+	      AN_ZAP_IN, AN_ZAP_OUT, AN_FOREIGN, AN_HELPER };
 
 /* A mapping an op created: pages from base, labelled by the op (labels[label]). */
 struct dreg {
@@ -97,6 +97,8 @@ struct bld {
 	__s64 rss_delta;	/* of the event at hand; rss_known: it had a value before */
 	int rss_known;
 	int runs, untyped;
+	__u64 rss_sync;		/* replay: the page its rss flushes zap (MMR_MARK_RSS_SYNC) */
+	int zero_fill;		/* replay: it populates read-faulted pages (MMR_MARK_ZERO_FILL) */
 	/* processes in exit_group: who called it, and that call's cause */
 	struct { int tgid, task; __u8 anchor; __u64 cause_ts; } gexit[64];
 	int nr_gexit;
@@ -515,6 +517,28 @@ static int reads_user_memory(int nr)
 	       nr == NR_TRUNCATE || nr == NR_MOVE_PAGES || nr == NR_MIGRATE_PAGES || nr == 59;
 }
 
+#define MADV_DONTNEED_ 4
+#define MADV_POPULATE_WRITE_ 23
+
+/*
+ * A replay's call of its own for the op at hand: the flush of a thread's
+ * cached rss changes (MMR_MARK_RSS_SYNC), or the populate that gives a
+ * read-faulted page a page of its own (MMR_MARK_ZERO_FILL), counted.
+ */
+static int helper_call(struct bld *b, const struct dthread *th, const struct mmr_sys_enter *e)
+{
+	if (e->nr != NR_MADVISE)
+		return 0;
+	if (b->rss_sync && e->args[0] == b->rss_sync && e->args[2] == MADV_DONTNEED_)
+		return 1;
+	if (b->zero_fill && e->args[2] == MADV_POPULATE_WRITE_ && th->mark >= 0 &&
+	    b->marks[th->mark].type == ROP_TOUCH) {
+		b->d->zero_filled++;
+		return 1;
+	}
+	return 0;
+}
+
 static void on_enter(struct bld *b, struct dthread *th, const struct mmr_event *ev)
 {
 	const struct mmr_sys_enter *e = ev->data;
@@ -527,6 +551,8 @@ static void on_enter(struct bld *b, struct dthread *th, const struct mmr_event *
 		th->in_exit = 1;
 	if (!b->d->replay)
 		th->anchor = AN_SYS;
+	else if (helper_call(b, th, e))
+		th->anchor = AN_HELPER;
 	else
 		th->anchor = own_nr(b, th, e->nr) ? AN_OWN : AN_OTHER;
 	if (th->anchor == AN_OWN)
@@ -680,7 +706,8 @@ static void on_kernel(struct bld *b, struct dthread *th, int task, int foreign,
 			 (c->type == MMR_K_PAGE_FAULT_KERNEL && !th->enter_ts))) {
 		th->anchor = !in ? AN_FAULT_OUT : k.flag & DK_CACHE ? AN_FAULT_CACHE : AN_FAULT_IN;
 		th->cause_ts = ev->h.ts;
-	} else if (!foreign && c->type == MMR_K_UNMAP_PAGE_RANGE) {
+	} else if (!foreign && c->type == MMR_K_UNMAP_PAGE_RANGE && th->anchor != AN_HELPER &&
+		   !th->in_exit) {
 		th->outer = th->anchor, th->outer_ts = th->cause_ts;
 		th->anchor = in ? AN_ZAP_IN : AN_ZAP_OUT;
 		th->cause_ts = ev->h.ts;
@@ -852,6 +879,15 @@ static void replay_event(struct bld *b, const struct mmr_event *ev)
 		b->runs++;
 		return;
 	}
+	if (mark_of(ev, MMR_MARK_RSS_SYNC)) {
+		b->rss_sync = ((const struct mmr_sys_enter *)ev->data)->args[1];
+		b->d->rss_synced = 1;
+		return;
+	}
+	if (mark_of(ev, MMR_MARK_ZERO_FILL)) {
+		b->zero_fill = 1;
+		return;
+	}
 	if (mark_of(ev, MMR_MARK_PERTURB)) {	/* shown, not compared */
 		const struct mmr_sys_enter *e = ev->data;
 
@@ -945,6 +981,8 @@ static int counts(const struct dtrace *d, const struct draw *r, __u32 op)
 	case AN_ZAP_IN:
 	case AN_FOREIGN:
 		return 1;
+	case AN_HELPER:		/* the replay's call for the op at hand: its rss changes */
+		return r->k.kind == MMR_K_RSS_STAT;
 	}
 	return r->addressed;
 }
@@ -1066,6 +1104,12 @@ static void describe(struct dtrace *d, struct mmr_trace *t)
 		snprintf(d->what, sizeof(d->what), "a replay of %s", arg + 1);
 	else
 		snprintf(d->what, sizeof(d->what), "%s", cmd && cmd[0] ? cmd : "?");
+	/* meta values share one buffer: each is copied before the next lookup */
+	snprintf(d->kernel, sizeof(d->kernel), "%s", mmr_trace_meta(t, "kernel_release") ?: "?");
+	snprintf(d->thp, sizeof(d->thp), "%s", mmr_trace_meta(t, "thp_enabled") ?: "");
+	snprintf(d->read_fault, sizeof(d->read_fault), "%s",
+		 mmr_trace_meta(t, "anon_read_fault") ?: "");
+	d->rss_exact = mmr_kernel_rss_exact(d->kernel);
 }
 
 static void setup(struct bld *b, struct mmr_trace *t)

@@ -51,6 +51,8 @@ struct fverdict {
 	char first[FIDELITY_FIRST][256];	/* the first differences, in diff's words */
 	int nr_first;
 	char why[256];			/* unfaithful: the first reason, in a line */
+	char notes[DIFF_NOTES_MAX][DIFF_NOTE_LEN];	/* ddiff_notes() */
+	int nr_notes;
 };
 
 /*

@@ -13,6 +13,8 @@
 #include "traces/trace.h"
 #include "tracebuild.h"
 #include "diff/diff.h"
+#include "traces/marks.h"
+#include "traces/syscalls.h"
 
 #define WORKLOADS ".output/workloads"
 #define BASE 0x7f1200000000ULL
@@ -198,8 +200,11 @@ static void test_diff_one_op_differs(void)
 		 id);
 	ASSERT_EQ(line_of(text, want), 4, "the verdict comes first");
 	snprintf(want, sizeof(want), "  A's MM_SWAPENTS changes by -36 on ftruncate (op %ld, task 0); "
-		 "B's by 0\n\nop %ld", id, id);
-	ASSERT_EQ(line_of(text, want), 5, "then the rss counter it moved, then the op");
+		 "B's by 0\nnote: A's kernel (6.1.0) caches each thread's rss changes (before "
+		 "6.2) and reports them in batches", id);
+	ASSERT_EQ(line_of(text, want), 5, "then the rss counter it moved, then how rss is reported");
+	snprintf(want, sizeof(want), "(not normalised)\n\nop %ld", id);
+	ASSERT_STRCONTAINS(text, want, "then the op");
 	snprintf(want, sizeof(want), "\nop %ld ftruncate, task 0:\n  only in A:\n"
 		 "    36 x free_swap_and_cache swap\n    1 x rss_stat MM_SWAPENTS -36\n"
 		 "  only in B: -\n", id);
@@ -366,6 +371,183 @@ static void test_diff_killed_task(void)
 	build_death(a, 0);
 	build_death(b, 1);
 	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 0, "killed: equivalent to exit_group");
+}
+
+/*
+ * A recording on 6.18 (rss_stat as each fault maps a page) and its replay
+ * on 6.1, whose threads cache their rss changes: process 100 maps 8 pages
+ * (op 0), writes them (ops 1-8), unmaps them (op 9).  With @flushed the
+ * replay announces its sync page and flushes the cache there after the
+ * touches (reporting @pages of them); without, the munmap's zap flushes it
+ * first.
+ */
+#define SYNC_PAGE 0x7f0000001000ULL
+
+static void tb_mark(struct tb *b, __u32 id, __u32 n, __u64 rep, int type, int nr)
+{
+	struct mmr_sys_enter e = { .nr = NR_PRCTL,
+				   .args = { MMR_MARK_OP, id, 0, rep, n, MMR_MARK_WHAT(type, nr) } };
+
+	tb_put(b, MMR_K_SYS_ENTER, &e, sizeof(e));
+}
+
+static void tb_flush(struct tb *b, long pages)
+{
+	tb_sys_enter(b, NR_MADVISE, SYNC_PAGE, 4096, 4);	/* MADV_DONTNEED */
+	tb_rss(b, 1, pages);
+	tb_sys_exit(b, NR_MADVISE, 0);
+}
+
+static void build_split(const char *path, int replay, int flushed, long pages)
+{
+	struct tb b;
+
+	if (!ASSERT_EQ(tb_open(&b, path, replay ? "6.1.0" : "6.18.0", 100, 0xaaa), 0,
+		       "write trace"))
+		return;
+	tb_kind(b.w, MMR_K_PAGE_FAULT_USER, "tracepoint", tb_fault_format);
+	tb_rss(&b, 1, 0);
+	if (replay && flushed) {
+		struct mmr_sys_enter e = { .nr = NR_PRCTL, .args = { MMR_MARK_RSS_SYNC, SYNC_PAGE } };
+
+		tb_put(&b, MMR_K_SYS_ENTER, &e, sizeof(e));
+	}
+	if (replay)
+		tb_mark(&b, 0, 1, 0, ROP_SYSCALL, NR_MMAP);
+	tb_sys(&b, NR_MMAP, 0, 8 * 4096, 3, 0x22, BASE, NULL);
+	if (replay)
+		tb_mark(&b, 1, 8, BASE, ROP_TOUCH, 0);
+	for (int i = 0; i < 8; i++) {
+		tb_fault(&b, BASE + i * 4096, 1);
+		if (!replay)
+			tb_rss(&b, 1, i + 1);
+	}
+	if (replay && flushed)
+		tb_flush(&b, pages);
+	if (replay)
+		tb_mark(&b, 9, 1, BASE, ROP_SYSCALL, NR_MUNMAP);
+	tb_sys_enter(&b, NR_MUNMAP, BASE, 8 * 4096, 0);
+	if (replay && !flushed)
+		tb_rss(&b, 1, 8);	/* the zap flushes the cache first */
+	tb_rss(&b, 1, 0);
+	tb_sys_exit(&b, NR_MUNMAP, 0);
+	tb_sys_enter(&b, 231, 0, 0, 0);
+	tb_close(&b);
+}
+
+/*
+ * A replay on a kernel that caches rss per thread, flushed at the end of
+ * each op, reports each op's changes in it: equivalent to the recording,
+ * and said so.  Not flushed, the touches' pages show up in the munmap; a
+ * flush that reports a page fewer is a difference.
+ */
+static void test_diff_split_rss_flushed(void)
+{
+	char a[512], b[512], out[512], err[512], *text, *v;
+
+	snprintf(a, sizeof(a), "%s", tmp_path("split-rec.trace"));
+	snprintf(b, sizeof(b), "%s", tmp_path("split-rep.trace"));
+	build_split(a, 0, 0, 0);
+	build_split(b, 1, 1, 8);
+	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 0, "flushed: equivalent");
+	text = slurp(out);
+	ASSERT_STRCONTAINS(text, "note: B's kernel (6.1.0) caches each thread's rss changes "
+			   "(before 6.2): its replay flushed the cache at the end of every "
+			   "operation", "says how B reports rss");
+	free(text);
+	ASSERT_EQ(mmr(out, err, "diff --json %s %s", a, b, ""), 0, "--json: equivalent");
+	v = py(out, "d[\"a\"][\"rss_exact\"], d[\"b\"][\"rss_exact\"], d[\"b\"][\"rss_flushed_per_op\"], "
+		    "len(d[\"notes\"])");
+	ASSERT_TRUE(!strcmp(v, "True False True 1"), "--json: B flushed, one note");
+	if (strcmp(v, "True False True 1"))
+		printf("  got %s\n", v);
+	free(v);
+
+	build_split(b, 1, 0, 8);
+	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 1, "not flushed: different");
+	text = slurp(out);
+	ASSERT_STRCONTAINS(text, "A's MM_ANONPAGES changes by +8 on mmap (op 0, task 0); B's by 0",
+			   "the touches' pages are missing from their op (touches fold into the mmap)");
+	ASSERT_STRCONTAINS(text, "(not normalised)", "says B's rss changes can come later");
+	free(text);
+
+	build_split(b, 1, 1, 7);
+	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 1, "flushed, a page fewer: different");
+}
+
+/*
+ * Process 100 maps 8 pages (op 0) and reads each (ops 1-8): the
+ * recording's kernel gives each read fault a page of its own.  The
+ * replay's maps the zero page; with @fill its replay populates each page
+ * after the read (reporting @pages of them), announced by its mark.
+ */
+static void build_zero_fill(const char *path, int replay, int fill, long pages)
+{
+	struct tb b;
+
+	if (!ASSERT_EQ(tb_open(&b, path, "6.18.0", 100, 0xaaa), 0, "write trace"))
+		return;
+	tb_kind(b.w, MMR_K_PAGE_FAULT_USER, "tracepoint", tb_fault_format);
+	tb_rss(&b, 1, 0);
+	if (replay && fill) {
+		struct mmr_sys_enter e = { .nr = NR_PRCTL, .args = { MMR_MARK_ZERO_FILL } };
+
+		tb_put(&b, MMR_K_SYS_ENTER, &e, sizeof(e));
+	}
+	if (replay)
+		tb_mark(&b, 0, 1, 0, ROP_SYSCALL, NR_MMAP);
+	tb_sys(&b, NR_MMAP, 0, 8 * 4096, 3, 0x22, BASE, NULL);
+	if (replay)
+		tb_mark(&b, 1, 8, BASE, ROP_TOUCH, 0);
+	for (int i = 0; i < 8; i++) {
+		tb_fault(&b, BASE + i * 4096, 0);
+		if (!replay) {
+			tb_rss(&b, 1, i + 1);
+		} else if (fill) {
+			tb_sys_enter(&b, NR_MADVISE, BASE + i * 4096, 4096, 23);
+			tb_rss(&b, 1, i < pages ? i + 1 : pages);
+			tb_sys_exit(&b, NR_MADVISE, 0);
+		}
+	}
+	if (replay)
+		tb_mark(&b, 9, 1, BASE, ROP_SYSCALL, NR_MUNMAP);
+	tb_sys_enter(&b, NR_MUNMAP, BASE, 8 * 4096, 0);
+	tb_rss(&b, 1, 0);
+	tb_sys_exit(&b, NR_MUNMAP, 0);
+	tb_sys_enter(&b, 231, 0, 0, 0);
+	tb_close(&b);
+}
+
+/*
+ * Where the recording's read faults got pages and the replay's kernel
+ * maps the zero page, the replay's populates count for the touches' op:
+ * equivalent, and said so.  Not announced, a populate is a call of the
+ * replay's own that counts for nothing; one page fewer is a difference.
+ */
+static void test_diff_zero_fill(void)
+{
+	char a[512], b[512], out[512], err[512], *text;
+
+	snprintf(a, sizeof(a), "%s", tmp_path("zf-rec.trace"));
+	snprintf(b, sizeof(b), "%s", tmp_path("zf-rep.trace"));
+	build_zero_fill(a, 0, 0, 0);
+	build_zero_fill(b, 1, 1, 8);
+	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 0, "populated: equivalent");
+	text = slurp(out);
+	ASSERT_STRCONTAINS(text, "note: B's kernel maps the zero page where a read fault's "
+			   "recording got a page of its own: its replay populated those 8 pages",
+			   "says so, with the count");
+	free(text);
+
+	build_zero_fill(b, 1, 0, 8);
+	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 1, "zero pages, not populated: different");
+	text = slurp(out);
+	ASSERT_STRCONTAINS(text, "A's MM_ANONPAGES changes by +8 on mmap (op 0, task 0); B's by 0",
+			   "the read faults' pages are missing");
+	free(text);
+
+	build_zero_fill(b, 1, 1, 7);
+	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 1, "one page fewer populated: different");
 }
 
 /* ---- recordings on this kernel --------------------------------------------- */
@@ -671,6 +853,8 @@ int main(int argc, char **argv)
 		TEST(test_diff_left_out),
 		TEST(test_diff_thread_rss_moved),
 		TEST(test_diff_killed_task),
+		TEST(test_diff_split_rss_flushed),
+		TEST(test_diff_zero_fill),
 		TEST(test_diff_replay_mlock_memfd),
 		TEST(test_diff_replay_fork_mlock),
 		TEST(test_diff_replay_mixed_maps),

@@ -148,3 +148,12 @@ int mmr_rss_update(struct mmr_rss_counters *c, const struct mmr_event *ev, long 
 	c->seen[r.member] = 1;
 	return 0;
 }
+
+int mmr_kernel_rss_exact(const char *release)
+{
+	int major = 0, minor = 0;
+
+	if (!release || sscanf(release, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major > 6 || (major == 6 && minor >= 2);
+}

@@ -93,4 +93,13 @@ struct mmr_rss_change {
 int mmr_rss_update(struct mmr_rss_counters *c, const struct mmr_event *ev, long page_size,
 		   struct mmr_rss_change *ch);
 
+/*
+ * Whether a kernel of this release (uname -r) counts rss exactly where
+ * rss_stat reports it: since 6.2 (f1a7941243c1 "mm: convert mm's rss stats
+ * into percpu_counter").  Before, SPLIT_RSS_COUNTING let each thread cache
+ * the changes of its own faults (up to 64 faults, until a zap or its exit)
+ * and report them later, in a batch.  0 for an unknown release.
+ */
+int mmr_kernel_rss_exact(const char *release);
+
 #endif /* MMR_FIELDS_H */

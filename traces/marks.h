@@ -19,6 +19,26 @@
 #define MMR_MARK_OP 0x4d4d5250	/* "PRMM" */
 #define MMR_MARK_RUN 0x4d4d5252
 #define MMR_MARK_PERTURB 0x4d4d5254
+/*
+ * prctl(MMR_MARK_RSS_SYNC, address), once per replay process on a kernel
+ * whose threads cache their rss changes (mmr_kernel_rss_exact() says no):
+ * before each op mark a thread calls madvise(address, page, MADV_DONTNEED)
+ * on that page of its own, left empty with its page table in place.  The
+ * zap flushes the thread's cache (add_mm_rss_vec() calls sync_mm_rss()),
+ * so the rss changes of the op that ends there are reported in it, as a
+ * kernel that counts exactly reports them; it changes no counter itself.
+ */
+#define MMR_MARK_RSS_SYNC 0x4d4d5253
+/*
+ * prctl(MMR_MARK_ZERO_FILL), once per replay process where the recording's
+ * kernel gave a read fault on fresh anonymous memory a page of its own and
+ * this kernel maps the zero page (META anon_read_fault): after such a read
+ * touch the executor calls madvise(page, MADV_POPULATE_WRITE) on the page
+ * if pagemap shows the zero page there, so that the page is the process's
+ * own, as recorded (the populate faults in the kernel, not in user mode:
+ * no page_fault_user).  Its rss change counts for the touch's op.
+ */
+#define MMR_MARK_ZERO_FILL 0x4d4d525a
 
 /*
  * What an op mark's op is, in the sixth register (prctl ignores it; the
