@@ -398,25 +398,48 @@ static void tb_flush(struct tb *b, long pages)
 	tb_sys_exit(b, NR_MADVISE, 0);
 }
 
+/* Opens the trace and maps the 8 pages (op 0); a replay announces itself with mark @which (0: none). */
+static int eight_pages_open(struct tb *b, const char *path, const char *release, int replay,
+			    __u64 which, __u64 arg)
+{
+	if (!ASSERT_EQ(tb_open(b, path, release, 100, 0xaaa), 0, "write trace"))
+		return -1;
+	tb_kind(b->w, MMR_K_PAGE_FAULT_USER, "tracepoint", tb_fault_format);
+	tb_rss(b, 1, 0);
+	if (replay && which) {
+		struct mmr_sys_enter e = { .nr = NR_PRCTL, .args = { which, arg } };
+
+		tb_put(b, MMR_K_SYS_ENTER, &e, sizeof(e));
+	}
+	if (replay)
+		tb_mark(b, 0, 1, 0, ROP_SYSCALL, NR_MMAP);
+	tb_sys(b, NR_MMAP, 0, 8 * 4096, 3, 0x22, BASE, NULL);
+	if (replay)
+		tb_mark(b, 1, 8, BASE, ROP_TOUCH, 0);
+	return 0;
+}
+
+/* Unmaps the 8 pages (op 9; @flush: the zap first reports that many cached) and exits. */
+static void eight_pages_close(struct tb *b, int replay, long flush)
+{
+	if (replay)
+		tb_mark(b, 9, 1, BASE, ROP_SYSCALL, NR_MUNMAP);
+	tb_sys_enter(b, NR_MUNMAP, BASE, 8 * 4096, 0);
+	if (flush)
+		tb_rss(b, 1, flush);
+	tb_rss(b, 1, 0);
+	tb_sys_exit(b, NR_MUNMAP, 0);
+	tb_sys_enter(b, 231, 0, 0, 0);
+	tb_close(b);
+}
+
 static void build_split(const char *path, int replay, int flushed, long pages)
 {
 	struct tb b;
 
-	if (!ASSERT_EQ(tb_open(&b, path, replay ? "6.1.0" : "6.18.0", 100, 0xaaa), 0,
-		       "write trace"))
+	if (eight_pages_open(&b, path, replay ? "6.1.0" : "6.18.0", replay,
+			     flushed ? MMR_MARK_RSS_SYNC : 0, SYNC_PAGE))
 		return;
-	tb_kind(b.w, MMR_K_PAGE_FAULT_USER, "tracepoint", tb_fault_format);
-	tb_rss(&b, 1, 0);
-	if (replay && flushed) {
-		struct mmr_sys_enter e = { .nr = NR_PRCTL, .args = { MMR_MARK_RSS_SYNC, SYNC_PAGE } };
-
-		tb_put(&b, MMR_K_SYS_ENTER, &e, sizeof(e));
-	}
-	if (replay)
-		tb_mark(&b, 0, 1, 0, ROP_SYSCALL, NR_MMAP);
-	tb_sys(&b, NR_MMAP, 0, 8 * 4096, 3, 0x22, BASE, NULL);
-	if (replay)
-		tb_mark(&b, 1, 8, BASE, ROP_TOUCH, 0);
 	for (int i = 0; i < 8; i++) {
 		tb_fault(&b, BASE + i * 4096, 1);
 		if (!replay)
@@ -424,15 +447,8 @@ static void build_split(const char *path, int replay, int flushed, long pages)
 	}
 	if (replay && flushed)
 		tb_flush(&b, pages);
-	if (replay)
-		tb_mark(&b, 9, 1, BASE, ROP_SYSCALL, NR_MUNMAP);
-	tb_sys_enter(&b, NR_MUNMAP, BASE, 8 * 4096, 0);
-	if (replay && !flushed)
-		tb_rss(&b, 1, 8);	/* the zap flushes the cache first */
-	tb_rss(&b, 1, 0);
-	tb_sys_exit(&b, NR_MUNMAP, 0);
-	tb_sys_enter(&b, 231, 0, 0, 0);
-	tb_close(&b);
+	/* not flushed, the munmap's zap flushes the cache first */
+	eight_pages_close(&b, replay, replay && !flushed ? 8 : 0);
 }
 
 /*
@@ -485,20 +501,8 @@ static void build_zero_fill(const char *path, int replay, int fill, long pages)
 {
 	struct tb b;
 
-	if (!ASSERT_EQ(tb_open(&b, path, "6.18.0", 100, 0xaaa), 0, "write trace"))
+	if (eight_pages_open(&b, path, "6.18.0", replay, fill ? MMR_MARK_ZERO_FILL : 0, 0))
 		return;
-	tb_kind(b.w, MMR_K_PAGE_FAULT_USER, "tracepoint", tb_fault_format);
-	tb_rss(&b, 1, 0);
-	if (replay && fill) {
-		struct mmr_sys_enter e = { .nr = NR_PRCTL, .args = { MMR_MARK_ZERO_FILL } };
-
-		tb_put(&b, MMR_K_SYS_ENTER, &e, sizeof(e));
-	}
-	if (replay)
-		tb_mark(&b, 0, 1, 0, ROP_SYSCALL, NR_MMAP);
-	tb_sys(&b, NR_MMAP, 0, 8 * 4096, 3, 0x22, BASE, NULL);
-	if (replay)
-		tb_mark(&b, 1, 8, BASE, ROP_TOUCH, 0);
 	for (int i = 0; i < 8; i++) {
 		tb_fault(&b, BASE + i * 4096, 0);
 		if (!replay) {
@@ -509,13 +513,7 @@ static void build_zero_fill(const char *path, int replay, int fill, long pages)
 			tb_sys_exit(&b, NR_MADVISE, 0);
 		}
 	}
-	if (replay)
-		tb_mark(&b, 9, 1, BASE, ROP_SYSCALL, NR_MUNMAP);
-	tb_sys_enter(&b, NR_MUNMAP, BASE, 8 * 4096, 0);
-	tb_rss(&b, 1, 0);
-	tb_sys_exit(&b, NR_MUNMAP, 0);
-	tb_sys_enter(&b, 231, 0, 0, 0);
-	tb_close(&b);
+	eight_pages_close(&b, replay, 0);
 }
 
 /*
