@@ -181,10 +181,19 @@ int ledger_follows_migration(const struct checker *c);
 /* When remove_migration_pte last mapped @pfn back in, 0 never. */
 __u64 ledger_mapped_back_ts(const struct checker *c, __u64 pfn);
 
+/* unlocks.c */
 /*
- * check.c: why a page at @addr of @m left mlocked by a munlock or unmap of
- * its range may still be in that state for a while (the rings hold them);
- * D_NR if nothing says so.
+ * Mm @mm (state @m, NULL if never seen) stopped locking or mapping
+ * [start, end) at @ts (@moved: the call returned on another CPU).
+ */
+void note_unlock(struct checker *c, __u64 mm, const struct mm_state *m, __u64 start, __u64 end,
+		 __u64 ts, int moved);
+/* An rmap visit (try_to_unmap_one, folio_referenced_one): one run of reclaim. */
+void on_rmap_visit(struct checker *c, const struct mmr_event *ev);
+/*
+ * Why a page at @addr of @m left mlocked by a munlock or unmap of its range
+ * may still be in that state for a while (the rings hold them); D_NR if
+ * nothing says so.
  */
 enum defer_rule unlock_pending(const struct checker *c, const struct mm_state *m, __u64 addr);
 
