@@ -68,6 +68,15 @@ struct mmr_hdr {
 
 /* ftrace-compatible common header: 8 bytes. */
 #define MMR_CF_STOPPED 0x1	/* sys_exit: SIGSTOP sent for a snapshot (record --snapshot) */
+
+/*
+ * A replay's helper bracket: prctl(MMR_MARK_HELPER, 1) before the calls a
+ * replay makes so that its kernel reports as the recording's did
+ * (replay/xkernel.c), prctl(MMR_MARK_HELPER, 0, pages) after (marks in
+ * traces/marks.h).  They are not the workload's: record --snapshot takes
+ * no snapshot after a call inside one.
+ */
+#define MMR_MARK_HELPER 0x4d4d5248
 struct mmr_common {
 	__u16 type;	/* enum mmr_kind */
 	__u8 flags;	/* MMR_CF_* */

@@ -96,6 +96,36 @@ struct {
 	__type(value, __u64);	/* fault address, for the kretprobe */
 } fault_addr SEC(".maps");
 
+/* Threads inside a replay's helper bracket (MMR_MARK_HELPER): no snapshot there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);	/* tid */
+	__type(value, __u8);
+} helper_tids SEC(".maps");
+
+#define NR_PRCTL_ 157	/* x86_64 */
+
+static void note_helper(struct pt_regs *regs, long nr)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u8 one = 1;
+
+	if (nr != NR_PRCTL_ || regs->di != MMR_MARK_HELPER)
+		return;
+	if (regs->si)
+		bpf_map_update_elem(&helper_tids, &tid, &one, BPF_ANY);
+	else
+		bpf_map_delete_elem(&helper_tids, &tid);
+}
+
+static int in_helper(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	return bpf_map_lookup_elem(&helper_tids, &tid) != NULL;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -316,6 +346,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long nr)
 
 	if (!(fl & MMR_SYS_TRACE) || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
 		return 0;
+	note_helper(regs, nr);
 	t = bpf_get_current_task_btf();
 	mm = note_mm(t->mm);
 	patharg = MMR_SYS_PATH_ARG_OF(fl);
@@ -370,7 +401,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		fd_file_id((int)ret, &e->file);
 	else if ((fl & MMR_SYS_RET_ADDR) && ret >= 0 && (__u64)ret < 0xffff800000000000ULL)
 		addr_file_id(ret, &e->file);
-	if (!(fl & MMR_SYS_SNAPSHOT)) {
+	if (!(fl & MMR_SYS_SNAPSHOT) || in_helper()) {
 		submit(e);
 		return 0;
 	}

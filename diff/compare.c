@@ -748,7 +748,7 @@ static int rss_note(const struct dtrace *d, char side, char *buf, size_t len)
 		return 0;
 	if (d->rss_synced)
 		snprintf(buf, len, "%c's kernel (%s) caches each thread's rss changes (before 6.2): "
-			 "its replay flushed the cache at the end of every operation, so each "
+			 "its replay flushed the cache after every touch and operation, so each "
 			 "operation reports its own", side, d->kernel);
 	else
 		snprintf(buf, len, "%c's kernel (%s) caches each thread's rss changes (before 6.2) "
@@ -777,7 +777,7 @@ int ddiff_notes(const struct ddiff *x, char notes[][DIFF_NOTE_LEN], int max)
 		else if (d->zero_filled)
 			snprintf(notes[n++], DIFF_NOTE_LEN, "%c's kernel maps the zero page where "
 				 "a read fault's recording got a page of its own: its replay "
-				 "populated those %llu pages (MADV_POPULATE_WRITE)", 'A' + s,
+				 "wrote those %llu pages through (/proc/self/mem)", 'A' + s,
 				 (unsigned long long)d->zero_filled);
 	}
 	if (n < max && x->A->thp[0] && x->B->thp[0] && strcmp(x->A->thp, x->B->thp))

@@ -27,7 +27,7 @@
 
 /* What an event's cause is. */
 enum anchor { AN_NONE, AN_SYS, AN_OWN, AN_OTHER, AN_FAULT_IN, AN_FAULT_OUT, AN_FAULT_CACHE,
-	      AN_ZAP_IN, AN_ZAP_OUT, AN_FOREIGN, AN_HELPER };
+	      AN_ZAP_IN, AN_ZAP_OUT, AN_FOREIGN };
 
 /* A mapping an op created: pages from base, labelled by the op (labels[label]). */
 struct dreg {
@@ -48,6 +48,8 @@ struct dthread {
 	__u8 anchor, outer;	/* the cause; the one a zap interrupted */
 	__u8 in_exit, result_done;
 	__u8 user_args;		/* the syscall reads strings or arrays from user memory */
+	__u8 last_anchor;	/* replay: the cause of its op's last syscall, AN_NONE */
+	__u8 helper, helper_anchor;	/* replay: in a helper bracket, and for what cause */
 	__u64 cause_ts, outer_ts;
 	struct mmr_sys_enter enter;	/* the syscall in flight */
 	__u64 enter_ts;
@@ -97,8 +99,6 @@ struct bld {
 	__s64 rss_delta;	/* of the event at hand; rss_known: it had a value before */
 	int rss_known;
 	int runs, untyped;
-	__u64 rss_sync;		/* replay: the page its rss flushes zap (MMR_MARK_RSS_SYNC) */
-	int zero_fill;		/* replay: it populates read-faulted pages (MMR_MARK_ZERO_FILL) */
 	/* processes in exit_group: who called it, and that call's cause */
 	struct { int tgid, task; __u8 anchor; __u64 cause_ts; } gexit[64];
 	int nr_gexit;
@@ -517,28 +517,6 @@ static int reads_user_memory(int nr)
 	       nr == NR_TRUNCATE || nr == NR_MOVE_PAGES || nr == NR_MIGRATE_PAGES || nr == 59;
 }
 
-#define MADV_DONTNEED_ 4
-#define MADV_POPULATE_WRITE_ 23
-
-/*
- * A replay's call of its own for the op at hand: the flush of a thread's
- * cached rss changes (MMR_MARK_RSS_SYNC), or the populate that gives a
- * read-faulted page a page of its own (MMR_MARK_ZERO_FILL), counted.
- */
-static int helper_call(struct bld *b, const struct dthread *th, const struct mmr_sys_enter *e)
-{
-	if (e->nr != NR_MADVISE)
-		return 0;
-	if (b->rss_sync && e->args[0] == b->rss_sync && e->args[2] == MADV_DONTNEED_)
-		return 1;
-	if (b->zero_fill && e->args[2] == MADV_POPULATE_WRITE_ && th->mark >= 0 &&
-	    b->marks[th->mark].type == ROP_TOUCH) {
-		b->d->zero_filled++;
-		return 1;
-	}
-	return 0;
-}
-
 static void on_enter(struct bld *b, struct dthread *th, const struct mmr_event *ev)
 {
 	const struct mmr_sys_enter *e = ev->data;
@@ -551,8 +529,6 @@ static void on_enter(struct bld *b, struct dthread *th, const struct mmr_event *
 		th->in_exit = 1;
 	if (!b->d->replay)
 		th->anchor = AN_SYS;
-	else if (helper_call(b, th, e))
-		th->anchor = AN_HELPER;
 	else
 		th->anchor = own_nr(b, th, e->nr) ? AN_OWN : AN_OTHER;
 	if (th->anchor == AN_OWN)
@@ -610,6 +586,7 @@ static void on_exit_sys(struct bld *b, struct dthread *th, const struct mmr_even
 		raw_add(b, th, th->task, th->anchor, ev, &k, 0);
 		th->result_done = b->d->replay;
 	}
+	th->last_anchor = th->anchor;
 	th->anchor = AN_NONE;
 	th->enter_ts = 0;
 }
@@ -641,6 +618,8 @@ static void on_mark(struct bld *b, struct dthread *th, const struct mmr_event *e
 	th->mark = b->nr_marks++;
 	th->task = m.task;
 	th->anchor = AN_NONE;
+	th->last_anchor = AN_NONE;
+	th->helper = 0;
 	th->result_done = 0;
 	th->user_args = 0;
 	mm = mm_of(b, ev->h.mm);
@@ -696,6 +675,11 @@ static void on_kernel(struct bld *b, struct dthread *th, int task, int foreign,
 
 	if (!key_of(b, ev, &k, &addr))
 		return;
+	if (!foreign && th->helper) {	/* a replay's helper call: its rss changes only */
+		if (c->type == MMR_K_RSS_STAT)
+			raw_add(b, th, task, th->helper_anchor, ev, &k, 0);
+		return;
+	}
 	in = addr && relocate(b, ev->h.mm, addr, &k);
 	/* a read of a file page faults or not by the page cache; a write protection
 	 * fault or not by whether a read mapped the page before */
@@ -706,8 +690,7 @@ static void on_kernel(struct bld *b, struct dthread *th, int task, int foreign,
 			 (c->type == MMR_K_PAGE_FAULT_KERNEL && !th->enter_ts))) {
 		th->anchor = !in ? AN_FAULT_OUT : k.flag & DK_CACHE ? AN_FAULT_CACHE : AN_FAULT_IN;
 		th->cause_ts = ev->h.ts;
-	} else if (!foreign && c->type == MMR_K_UNMAP_PAGE_RANGE && th->anchor != AN_HELPER &&
-		   !th->in_exit) {
+	} else if (!foreign && c->type == MMR_K_UNMAP_PAGE_RANGE && !th->in_exit) {
 		th->outer = th->anchor, th->outer_ts = th->cause_ts;
 		th->anchor = in ? AN_ZAP_IN : AN_ZAP_OUT;
 		th->cause_ts = ev->h.ts;
@@ -753,6 +736,8 @@ static void on_event(struct bld *b, struct dthread *th, int task, int foreign,
 	if (!foreign && !th->enter_ts && !th->in_exit &&
 	    (c->type == MMR_K_TASK_EXIT || c->type == MMR_K_EXIT_MMAP))
 		killed(th, ev);
+	if (!foreign && th->helper && (c->type == MMR_K_SYS_ENTER || c->type == MMR_K_SYS_EXIT))
+		return;		/* a replay's helper call (replay/xkernel.c) */
 	switch (c->type) {
 	case MMR_K_SYS_ENTER:
 		if (!foreign)
@@ -868,6 +853,28 @@ static int rec_ops(struct dtrace *d)
 
 /* ---- a replay: tasks from the marks -------------------------------------- */
 
+/*
+ * A replay's helper bracket (MMR_MARK_HELPER, replay/xkernel.c): the rss
+ * changes inside it count as the cause before it would have them counted:
+ * the touch's fault, else the op's last syscall.  The end mark counts the
+ * pages it wrote through.
+ */
+static void on_helper(struct bld *b, struct dthread *th, const struct mmr_sys_enter *e)
+{
+	int a = th->anchor;
+
+	th->helper = !!e->args[1];
+	if (!th->helper) {
+		b->d->zero_filled += e->args[2];
+		return;
+	}
+	if ((a == AN_NONE || a == AN_FAULT_OUT) && th->last_anchor != AN_NONE)
+		a = th->last_anchor;
+	if ((a == AN_SYS || a == AN_OWN) && th->user_args)
+		a = AN_OTHER;
+	th->helper_anchor = a;
+}
+
 static void replay_event(struct bld *b, const struct mmr_event *ev)
 {
 	const struct mmr_common *c = ev->data;
@@ -880,12 +887,13 @@ static void replay_event(struct bld *b, const struct mmr_event *ev)
 		return;
 	}
 	if (mark_of(ev, MMR_MARK_RSS_SYNC)) {
-		b->rss_sync = ((const struct mmr_sys_enter *)ev->data)->args[1];
 		b->d->rss_synced = 1;
 		return;
 	}
-	if (mark_of(ev, MMR_MARK_ZERO_FILL)) {
-		b->zero_fill = 1;
+	if (mark_of(ev, MMR_MARK_ZERO_FILL))
+		return;
+	if (mark_of(ev, MMR_MARK_HELPER)) {
+		on_helper(b, th, ev->data);
 		return;
 	}
 	if (mark_of(ev, MMR_MARK_PERTURB)) {	/* shown, not compared */
@@ -981,8 +989,6 @@ static int counts(const struct dtrace *d, const struct draw *r, __u32 op)
 	case AN_ZAP_IN:
 	case AN_FOREIGN:
 		return 1;
-	case AN_HELPER:		/* the replay's call for the op at hand: its rss changes */
-		return r->k.kind == MMR_K_RSS_STAT;
 	}
 	return r->addressed;
 }

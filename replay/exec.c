@@ -28,11 +28,8 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include "exec_int.h"
-#include "traces/fields.h"
-#include "traces/host.h"
 
 static const struct rexec_opts *OPTS;
 static const struct rrun *RUN;
@@ -240,105 +237,6 @@ static void kernel_touch_init(void)
 }
 
 /*
- * On a kernel whose threads cache their rss changes (< 6.2), a page whose
- * zap flushes the calling thread's cache (MMR_MARK_RSS_SYNC in
- * traces/marks.h): touched once, then emptied, so its page table stays.
- * NULL where counters are exact.  Mapped once, inherited by our forks.
- */
-static char *rss_sync_page;
-
-static void rss_sync_init(void)
-{
-	struct utsname u;
-	char *p;
-
-	if (rss_sync_page || uname(&u) || mmr_kernel_rss_exact(u.release))
-		return;
-	p = mmap(NULL, PL->page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return;
-	*(volatile char *)p = 1;
-	if (madvise(p, PL->page_size, MADV_DONTNEED)) {
-		munmap(p, PL->page_size);
-		return;
-	}
-	rss_sync_page = p;
-}
-
-/* The op that ends here reports its rss changes in its own window. */
-static void rss_sync(void)
-{
-	if (rss_sync_page)
-		madvise(rss_sync_page, PL->page_size, MADV_DONTNEED);
-}
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
-/*
- * The zero page's PFN where the recording's kernel gave read faults a page
- * of their own and this one maps the zero page (MMR_MARK_ZERO_FILL in
- * traces/marks.h), else 0; pagemap is opened by each process for itself.
- */
-static unsigned long long zero_pfn;
-static int pagemap_fd = -1;
-static pid_t pagemap_pid;
-
-/*
- * Our own anonymous memory (heap, stack, malloc's mappings), written
- * through before the first op where read faults map the zero page: a page
- * of ours that a read mapped to it would take a fault and a page of its
- * own at its first write, in whichever op's window that comes, where the
- * recording's kernel gave it the page at the read.
- */
-static void own_memory_populate(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512], perms[8], path[256];
-	unsigned long lo, hi;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		path[0] = 0;
-		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &lo, &hi, perms, path) < 3)
-			continue;
-		if (strcmp(perms, "rw-p") || (path[0] && path[0] != '['))
-			continue;	/* not private anonymous, or a file's copy */
-		madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-	}
-	if (f)
-		fclose(f);
-}
-
-static void zero_fill_init(void)
-{
-	if (zero_pfn || strcmp(PL->anon_read_fault, "page"))
-		return;
-	if (mmr_host_read_fault_zero_page(&zero_pfn) != 1) {
-		zero_pfn = 0;
-		return;
-	}
-	own_memory_populate();
-}
-
-/* After a read touch of @addr: the page the recording's kernel would have given it. */
-static void zero_fill(__u64 addr)
-{
-	void *page = (void *)(addr & ~(__u64)(PL->page_size - 1));
-
-	if (!zero_pfn)
-		return;
-	if (pagemap_pid != getpid()) {
-		if (pagemap_fd >= 0)
-			close(pagemap_fd);
-		pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-		pagemap_pid = getpid();
-	}
-	if (pagemap_fd >= 0 && mmr_host_pfn(pagemap_fd, page) == zero_pfn)
-		madvise(page, PL->page_size, MADV_POPULATE_WRITE);
-}
-
-/*
  * The recording's fault came from the kernel (copy_to_user in a read()
  * into fresh memory, copy_from_user in a write()): a syscall that copies
  * one byte to the page (clear_user, from /dev/zero) or from it (into a
@@ -357,11 +255,11 @@ static void kernel_touch(__u64 addr, int store)
 		r = write(kpipe[1], (void *)addr, 1);
 		if (r == 1 && read(kpipe[0], &c, 1) != 1)
 			r = -1;
-		if (r == 1)
-			zero_fill(addr);
 	}
 	if (r != 1)
 		COUNT(touch_fault, 1);
+	else
+		xk_after_touch(addr, !store);
 }
 
 static void touch(__u64 addr, const struct rop *o)
@@ -383,8 +281,7 @@ static void touch(__u64 addr, const struct rop *o)
 	else
 		(void)*(volatile char *)addr;
 	guard = NULL;
-	if (!o->a[1])
-		zero_fill(addr);
+	xk_after_touch(addr, !o->a[1]);
 }
 
 /* ---- operations ------------------------------------------------------- */
@@ -422,11 +319,15 @@ static void migrate(const __u64 *rec, size_t n)
 /*
  * move_pages and migrate_pages: their arrays and node masks are not
  * recorded, only the pages that migrated during the call.  They move to
- * the next node (none with one node); migrate_pages moves node 0 to node 1.
+ * the next node (none with one node); migrate_pages moves node 0 to node 1,
+ * unless the recording shows it moved nothing (node 0 to node 0 then: the
+ * same drain of the LRU batches, as a one-node host's call, mlock_rules'
+ * "drain", did).
  */
 static void migrate_call(__u32 id, const struct rop *o)
 {
-	unsigned long from = 1, to = nr_nodes() > 1 ? 2 : 1;
+	int none = PL->migrations_traced && !o->naddr;
+	unsigned long from = 1, to = nr_nodes() > 1 && !none ? 2 : 1;
 	void *pages[64];
 	int nodes[64], status[64], k = 0;
 	long r;
@@ -687,7 +588,8 @@ void run_task(int t)
 			perturbed_op(id, exec_op), n = 1;
 		else
 			exec_op(id), n = 1;
-		rss_sync();
+		if (PL->ops[id].type != ROP_TOUCH)	/* a touch settles itself */
+			xk_after_op(&PL->ops[id]);
 		seq_done(n);
 	}
 	if (forked)
@@ -833,22 +735,6 @@ static int drive(const struct rplan *p, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * Our main thread's stack, written once before the first op: how deep a
- * call goes into a new page depends on where the stack starts (the size
- * of the environment and arguments), so a page of it faulted in an op's
- * window would count for that op here and not there.
- */
-#define STACK_PREFAULT (256 << 10)
-
-static __attribute__((noinline)) void stack_prefault(void)
-{
-	volatile char buf[STACK_PREFAULT];
-
-	for (size_t i = 0; i < sizeof(buf); i += 512)	/* volatile: not optimised away */
-		buf[i] = 0;
-}
-
 int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const struct rexec_opts *o,
 	      struct rstats *st, char *err, size_t errlen)
 {
@@ -882,15 +768,9 @@ int plan_exec(const struct rplan *p, const struct rrun *run, int idx, const stru
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	stacks_init();
-	stack_prefault();
 	kernel_touch_init();
-	zero_fill_init();	/* first: the sync page must stay empty */
-	rss_sync_init();
 	syscall(SYS_prctl, MMR_MARK_RUN, idx, run->a, run->b, run->perturb);
-	if (rss_sync_page)
-		syscall(SYS_prctl, MMR_MARK_RSS_SYNC, rss_sync_page, 0, 0, 0);
-	if (zero_pfn)
-		syscall(SYS_prctl, MMR_MARK_ZERO_FILL, 0, 0, 0, 0);
+	xk_init();
 	t0 = mmr_clock_ns();
 	SH->release_ns = t0;
 	drive(p, err, errlen);

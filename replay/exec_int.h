@@ -95,6 +95,14 @@ void run_oom(void);
 /* exec.c */
 void run_task(int t);
 
+/* xkernel.c: replaying where the kernel reports memory unlike the recording's */
+/* Once per run, before its first op: what this kernel needs, announced by marks. */
+void xk_init(void);
+/* After a touch of @addr (@read: a load): its page and rss as the recording had them. */
+void xk_after_touch(__u64 addr, int read);
+/* After any other op: the pages it populated, its rss changes reported in its window. */
+void xk_after_op(const struct rop *o);
+
 /* proc.c */
 void proc_init(const char *scratch);
 void proc_add_thread(pthread_t th);

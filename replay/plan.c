@@ -684,6 +684,7 @@ int plan_build_hook(struct mmr_trace *t, struct rplan *p, plan_hook hook, void *
 	if ((!hook && check_machine(t, err, errlen)) || check_needed(t, err, errlen))
 		return -1;
 	b.have_ttu = kind_ok(t, "try_to_unmap_one");
+	p->migrations_traced = kind_ok(t, "set_migration_pte");
 	/* meta values share one buffer: each is copied before the next lookup */
 	snprintf(p->thp_enabled, sizeof(p->thp_enabled), "%s", mmr_trace_meta(t, "thp_enabled") ?: "");
 	snprintf(p->thp_defrag, sizeof(p->thp_defrag), "%s", mmr_trace_meta(t, "thp_defrag") ?: "");

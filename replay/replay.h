@@ -80,6 +80,7 @@ struct rplan {
 	/* the recording's transparent hugepage modes (META thp_*), "" if not recorded */
 	char thp_enabled[32], thp_defrag[32], thp_shmem_enabled[32];
 	char anon_read_fault[16];	/* META anon_read_fault: "page", "zero_page", or "" */
+	int migrations_traced;		/* set_migration_pte was recorded: an op's naddr is all it moved */
 };
 
 /*

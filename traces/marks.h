@@ -20,25 +20,21 @@
 #define MMR_MARK_RUN 0x4d4d5252
 #define MMR_MARK_PERTURB 0x4d4d5254
 /*
- * prctl(MMR_MARK_RSS_SYNC, address), once per replay process on a kernel
- * whose threads cache their rss changes (mmr_kernel_rss_exact() says no):
- * before each op mark a thread calls madvise(address, page, MADV_DONTNEED)
- * on that page of its own, left empty with its page table in place.  The
- * zap flushes the thread's cache (add_mm_rss_vec() calls sync_mm_rss()),
- * so the rss changes of the op that ends there are reported in it, as a
- * kernel that counts exactly reports them; it changes no counter itself.
+ * Where this kernel reports memory unlike the recording's, the executor
+ * makes it report as recorded (replay/xkernel.c) and says so, once per run:
+ * prctl(MMR_MARK_RSS_SYNC, page) where threads cache their rss changes
+ * (before 6.2: each thread flushes its cache after every touch and op,
+ * madvise(MADV_DONTNEED) of that empty page of its own), and
+ * prctl(MMR_MARK_ZERO_FILL) where it maps the zero page on a read fault
+ * that the recording's kernel gave a page of its own (it writes such pages
+ * through /proc/self/mem).  Each such call of a thread is bracketed by
+ * prctl(MMR_MARK_HELPER, 1, 0) and prctl(MMR_MARK_HELPER, 0, pages
+ * written): its rss changes count for the touch or op before it, as they
+ * would have there, and nothing else of it counts.
  */
 #define MMR_MARK_RSS_SYNC 0x4d4d5253
-/*
- * prctl(MMR_MARK_ZERO_FILL), once per replay process where the recording's
- * kernel gave a read fault on fresh anonymous memory a page of its own and
- * this kernel maps the zero page (META anon_read_fault): after such a read
- * touch the executor calls madvise(page, MADV_POPULATE_WRITE) on the page
- * if pagemap shows the zero page there, so that the page is the process's
- * own, as recorded (the populate faults in the kernel, not in user mode:
- * no page_fault_user).  Its rss change counts for the touch's op.
- */
 #define MMR_MARK_ZERO_FILL 0x4d4d525a
+/* MMR_MARK_HELPER: in bpf/events.h, the recorder takes no snapshot inside one */
 
 /*
  * What an op mark's op is, in the sixth register (prctl ignores it; the
