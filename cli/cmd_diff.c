@@ -233,6 +233,11 @@ static void print_plain(const struct ddiff *x, const struct diff_opts *o)
 		       "thread's rss_stat reported a change (a race of the per-thread or per-CPU rss "
 		       "counters); each counter's net change over them agrees\n", x->rss_moved,
 		       x->rss_moved == 1 ? "" : "s", x->rss_moved == 1 ? "s" : "");
+	if (x->rss_late)
+		printf("normalised: %zu operation%s differ%s only in rss changes that a kernel "
+		       "before 6.2 reported late (a thread's cache of its faults' changes, "
+		       "flushed at its next zap, 64th fault or exit); the lag fits that cache\n",
+		       x->rss_late, x->rss_late == 1 ? "" : "s", x->rss_late == 1 ? "s" : "");
 	if (x->nr_verdicts && x->verdicts[x->nr_verdicts - 1].pair + 1 < x->nr_pairs)
 		printf("  (more in the operations below)\n");
 	nr_notes = ddiff_notes(x, notes, DIFF_NOTES_MAX);
@@ -445,6 +450,7 @@ static void print_json(const struct ddiff *x, const struct diff_opts *o, json_wr
 	jsonw_uint_field(w, "differ", x->nr_pairs);
 	jsonw_uint_field(w, "not_compared", x->skipped);
 	jsonw_uint_field(w, "normalised_thread_rss", x->rss_moved);
+	jsonw_uint_field(w, "normalised_late_rss", x->rss_late);
 	jsonw_end_object(w);
 	jsonw_break(w, 1);
 	jsonw_u64_field(w, "events", x->events);

@@ -55,6 +55,10 @@ void replay_fidelity_plain(const struct fidelity_report *rf)
 		printf("  normalised: %zu of those equivalent differ only in which thread's rss_stat "
 		       "reported a change of their mm's counters (a race); each counter's net "
 		       "change agrees\n", v->normalised);
+	if (v->normalised_late)
+		printf("  normalised: %zu of those equivalent differ only in rss changes a kernel "
+		       "before 6.2 reported late; the lag fits a thread's cache\n",
+		       v->normalised_late);
 	for (int i = 0; i < v->nr_notes; i++)
 		printf("  note: %s\n", v->notes[i]);
 	plain_skips(v);
@@ -105,6 +109,7 @@ void replay_fidelity_json(const struct fidelity_report *rf, json_writer_t *w)
 	jsonw_uint_field(w, "equivalent", v->equivalent);
 	jsonw_uint_field(w, "differ", v->differ);
 	jsonw_uint_field(w, "normalised_thread_rss", v->normalised);
+	jsonw_uint_field(w, "normalised_late_rss", v->normalised_late);
 	jsonw_name(w, "notes");
 	jsonw_start_array(w);
 	for (int i = 0; i < v->nr_notes; i++)

@@ -585,7 +585,8 @@ static int rss_sums_agree(const struct ddiff *x, const int *owner, int own)
 	return 1;
 }
 
-static void drop_pairs(struct ddiff *x, const int *owner, int own)
+/* Drops the pairs whose owner[] is @own, counting each in *@count. */
+static void drop_pairs(struct ddiff *x, const int *owner, int own, size_t *count)
 {
 	size_t k = 0;
 
@@ -596,7 +597,7 @@ static void drop_pairs(struct ddiff *x, const int *owner, int own)
 		}
 		free(x->pairs[i].only);
 		free(x->pairs[i].seq);
-		x->rss_moved++;
+		(*count)++;
 	}
 	x->nr_pairs = k;
 }
@@ -627,13 +628,95 @@ static void normalise_thread_rss(struct ddiff *x)
 			tasks = owner[j] == own &&
 				x->A->ops[x->pairs[j].a].task != x->A->ops[x->pairs[i].a].task;
 		if (tasks && rss_sums_agree(x, owner, own)) {
-			drop_pairs(x, owner, own);
+			drop_pairs(x, owner, own, &x->rss_moved);
 			free(owner);
 			normalise_thread_rss(x);	/* the indices moved: again, for other mms */
 			return;
 		}
 		for (size_t j = i; j < x->nr_pairs; j++)
 			owner[j] = owner[j] == own ? -1 : owner[j];	/* judged: not again */
+	}
+	free(owner);
+}
+
+/* ---- rss changes a kernel before 6.2 reported late ----------------------- */
+
+/* A trace whose threads' fault-path rss changes show late: before 6.2, not flushed per op. */
+static int lags(const struct dtrace *d)
+{
+	return !d->rss_exact && !d->rss_synced;
+}
+
+/* Faults of an op (side 0: A, 1: B), as compared. */
+static __s64 op_faults(const struct ddiff *x, int side, __u32 op)
+{
+	return kind_sum(x, side, op, MMR_K_PAGE_FAULT_USER, 0) +
+	       kind_sum(x, side, op, MMR_K_PAGE_FAULT_KERNEL, 0);
+}
+
+/*
+ * Task @t's ops, walked in order with their partners: does what differs
+ * in their rss changes fit a lagging side's cache?  The lag of each
+ * counter (A's running sum minus B's) never exceeds the faults the lagging
+ * sides took since the two last agreed (a fault changes MM_ANONPAGES or
+ * MM_SWAPENTS by one page; a huge page is counted at once), and after an
+ * op in which every lagging side's counters fell (a zap, which flushes the
+ * cache first: add_mm_rss_vec()) it is within that op's own faults.
+ */
+static int late_rss_fits(const struct ddiff *x, const __u32 *partner_a, int t, int la, int lb)
+{
+	static const int members[] = { MMR_RSS_ANON, MMR_RSS_SWAP };
+	__s64 lag[2] = { 0, 0 }, since = 0;
+
+	for (size_t i = x->A->task_op0[t]; i < x->A->task_op0[t + 1]; i++) {
+		__u32 j = partner_a[i];
+		__s64 f = 0;
+		int flushed = 1, agree = 1;
+
+		if (j == DOP_NONE)
+			continue;
+		f += la ? op_faults(x, 0, i) : 0;
+		f += lb ? op_faults(x, 1, j) : 0;
+		flushed &= !la || x->A->ops[i].rss_fell;
+		flushed &= !lb || x->B->ops[j].rss_fell;
+		since = flushed ? f : since + f;
+		for (int k = 0; k < 2; k++) {
+			lag[k] += kind_sum(x, 0, i, MMR_K_RSS_STAT, members[k]) -
+				  kind_sum(x, 1, j, MMR_K_RSS_STAT, members[k]);
+			if (lag[k] > since || -lag[k] > since)
+				return 0;
+			agree &= !lag[k];
+		}
+		since = agree ? 0 : since;
+	}
+	return 1;
+}
+
+/*
+ * Before 6.2 a thread caches the rss changes of its own faults and reports
+ * them at its next zap, its 64th fault or its exit.  In a trace that did
+ * not flush them per op (a recording on such a kernel), a thread's ops
+ * that differ from the other trace's only in rss changes are equivalent
+ * when the differences fit that cache (late_rss_fits()).
+ */
+static void normalise_late_rss(struct ddiff *x, const __u32 *partner_a)
+{
+	int la = lags(x->A), lb = lags(x->B);
+	int *owner;
+
+	if ((!la && !lb) || !(owner = malloc((x->nr_pairs + 1) * sizeof(*owner))))
+		return;
+	for (int t = 0; t < x->A->nr_tasks; t++) {
+		int any = 0;
+
+		for (size_t i = 0; i < x->nr_pairs; i++) {
+			const struct dpair *p = &x->pairs[i];
+
+			owner[i] = rss_only(x, p) && x->A->ops[p->a].task == (__u32)t ? t : -1;
+			any |= owner[i] == t;
+		}
+		if (any && late_rss_fits(x, partner_a, t, la, lb))
+			drop_pairs(x, owner, t, &x->rss_late);
 	}
 	free(owner);
 }
@@ -698,6 +781,7 @@ int ddiff_run(struct ddiff *x, const struct dtrace *A, const struct dtrace *B, c
 	x->aligned = al.matched;
 	x->only_a = real_ops(A) - al.matched;
 	x->only_b = real_ops(B) - al.matched;
+	normalise_late_rss(x, al.partner_a);
 	normalise_thread_rss(x);
 	verdicts(x);
 	r = 0;
@@ -753,7 +837,7 @@ static int rss_note(const struct dtrace *d, char side, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%c's kernel (%s) caches each thread's rss changes (before 6.2) "
 			 "and reports them in batches: a change can show in a later operation of "
-			 "the same thread (not normalised)", side, d->kernel);
+			 "the same thread, as far as that cache explains", side, d->kernel);
 	return 1;
 }
 

@@ -29,6 +29,7 @@ struct dop {
 	__u16 type, nr;		/* enum rop_type or DOP_*, syscall number */
 	__u32 touches;		/* touch ops folded into it */
 	__u8 skipped;		/* a replay did not issue it (its range or fd is unknown there) */
+	__u8 rss_fell;		/* a counter fell during it: a zap (which flushes a thread's cache before 6.2) */
 	__u8 raced;		/* it overlapped another task's call when recorded */
 	__s64 ret;
 	__u32 ev0, nev;		/* its events: dtrace.evs[ev0 .. ev0 + nev) */
@@ -173,6 +174,7 @@ struct ddiff {
 	size_t aligned, only_a, only_b;	/* ops (pseudo ops not counted) */
 	size_t skipped;			/* aligned ops a replay did not issue: not compared */
 	size_t rss_moved;		/* ops equal once rss changes moved between threads count */
+	size_t rss_late;		/* ops equal once rss changes a pre-6.2 trace reported late count */
 	struct dkind kinds[MMR_K_NR];
 	struct dverdict *verdicts;
 	size_t nr_verdicts;

@@ -1049,6 +1049,7 @@ static int resolve(struct bld *b)
 		op[i] = place(b, r);
 		if (op[i] != DOP_NONE && r->k.kind == MMR_K_RSS_STAT) {
 			net[op[i]][r->k.flag & 3] += r->k.val;
+			d->ops[op[i]].rss_fell |= r->k.val < 0;
 			op[i] = DOP_NONE;
 		}
 		if (op[i] != DOP_NONE)

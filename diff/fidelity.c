@@ -336,6 +336,7 @@ static void compared(struct fverdict *f, const struct ddiff *x)
 	f->only_rep = x->only_b;
 	f->equivalent = x->aligned - x->skipped;
 	f->normalised = x->rss_moved;
+	f->normalised_late = x->rss_late;
 	f->nr_notes = ddiff_notes(x, f->notes, DIFF_NOTES_MAX);
 	for (size_t i = 0; i < x->nr_pairs; i++) {
 		const struct dpair *pr = &x->pairs[i];

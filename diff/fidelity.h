@@ -40,6 +40,7 @@ struct fverdict {
 	size_t equivalent, differ;	/* aligned ops compared equal; ops that differ */
 	size_t differ_raced;		/* of them, ops that raced another task's call when recorded */
 	size_t normalised;		/* equivalent once rss changes moved between threads count */
+	size_t normalised_late;		/* equivalent once rss changes reported late (< 6.2) count */
 	size_t only_rec, only_rep;	/* ops in one trace only */
 	size_t skipped[FS_NR];		/* ops the replay did not issue, by reason */
 	__u64 touches;			/* the recording's touches */
