@@ -165,7 +165,7 @@ static int zero_pages_fill(__u64 addr, __u64 len)
 		for (ssize_t i = 0; i < got / 8 && a + i * ps < addr + len; i++) {
 			static const char zero;
 
-			if (e[i] >> 63 && (e[i] & ((1ULL << 55) - 1)) == zero_pfn &&
+			if (mmr_pagemap_pfn(e[i]) == zero_pfn &&
 			    pwrite(mem_fd, &zero, 1, (off_t)(a + i * ps)) == 1)
 				n++;
 		}

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <linux/types.h>
 #include "host.h"
+#include "bpf/events.h"
 
 const char *mmr_host_mode(const char *path, char *buf, size_t len)
 {
@@ -25,6 +27,11 @@ const char *mmr_host_mode(const char *path, char *buf, size_t len)
 	return buf;
 }
 
+unsigned long long mmr_pagemap_pfn(unsigned long long entry)
+{
+	return entry & MMR_PM_PRESENT ? entry & MMR_PM_PFN_MASK : 0;
+}
+
 unsigned long long mmr_host_pfn(int fd, const void *addr)
 {
 	uint64_t e = 0;
@@ -32,7 +39,7 @@ unsigned long long mmr_host_pfn(int fd, const void *addr)
 
 	if (pread(fd, &e, sizeof(e), (off_t)((uintptr_t)addr / ps * sizeof(e))) != sizeof(e))
 		return 0;
-	return e >> 63 ? e & ((1ULL << 55) - 1) : 0;
+	return mmr_pagemap_pfn(e);
 }
 
 int mmr_host_read_fault_zero_page(unsigned long long *pfn)

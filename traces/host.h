@@ -25,5 +25,7 @@ const char *mmr_host_mode(const char *path, char *buf, size_t len);
 int mmr_host_read_fault_zero_page(unsigned long long *pfn);
 /* The PFN of the page at @addr from pagemap file @fd (ours), 0 if none or not shown. */
 unsigned long long mmr_host_pfn(int fd, const void *addr);
+/* The PFN of a pagemap entry, 0 if the page is not present. */
+unsigned long long mmr_pagemap_pfn(unsigned long long entry);
 
 #endif
