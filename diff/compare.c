@@ -647,11 +647,28 @@ static int lags(const struct dtrace *d)
 	return !d->rss_exact && !d->rss_synced;
 }
 
-/* Faults of an op (side 0: A, 1: B), as compared. */
-static __s64 op_faults(const struct ddiff *x, int side, __u32 op)
+/*
+ * An op's compared faults and net MM_ANONPAGES and MM_SWAPENTS changes,
+ * added to *@faults and @rss[2] (side 0: A, 1: B), in one pass over its keys.
+ */
+static void op_tally(const struct ddiff *x, int side, __u32 op, __s64 *faults, __s64 rss[2])
 {
-	return kind_sum(x, side, op, MMR_K_PAGE_FAULT_USER, 0) +
-	       kind_sum(x, side, op, MMR_K_PAGE_FAULT_KERNEL, 0);
+	const struct dop *o = &(side ? x->B : x->A)->ops[op];
+	const __u32 *ids = side ? x->kb : x->ka;
+
+	for (__u32 i = 0; i < o->nev; i++) {
+		const struct dkey *k;
+
+		if (ids[o->ev0 + i] == DOP_NONE)
+			continue;
+		k = &x->keys[ids[o->ev0 + i]];
+		if (k->kind == MMR_K_PAGE_FAULT_USER || k->kind == MMR_K_PAGE_FAULT_KERNEL)
+			(*faults)++;
+		else if (k->kind == MMR_K_RSS_STAT && (k->flag & 3) == MMR_RSS_ANON)
+			rss[0] += k->val;
+		else if (k->kind == MMR_K_RSS_STAT && (k->flag & 3) == MMR_RSS_SWAP)
+			rss[1] += k->val;
+	}
 }
 
 /*
@@ -665,24 +682,22 @@ static __s64 op_faults(const struct ddiff *x, int side, __u32 op)
  */
 static int late_rss_fits(const struct ddiff *x, const __u32 *partner_a, int t, int la, int lb)
 {
-	static const int members[] = { MMR_RSS_ANON, MMR_RSS_SWAP };
 	__s64 lag[2] = { 0, 0 }, since = 0;
 
 	for (size_t i = x->A->task_op0[t]; i < x->A->task_op0[t + 1]; i++) {
 		__u32 j = partner_a[i];
-		__s64 f = 0;
+		__s64 f[2] = { 0, 0 }, a[2] = { 0, 0 }, b[2] = { 0, 0 };
 		int flushed = 1, agree = 1;
 
 		if (j == DOP_NONE)
 			continue;
-		f += la ? op_faults(x, 0, i) : 0;
-		f += lb ? op_faults(x, 1, j) : 0;
+		op_tally(x, 0, i, &f[0], a);
+		op_tally(x, 1, j, &f[1], b);
 		flushed &= !la || x->A->ops[i].rss_fell;
 		flushed &= !lb || x->B->ops[j].rss_fell;
-		since = flushed ? f : since + f;
+		since = (flushed ? 0 : since) + (la ? f[0] : 0) + (lb ? f[1] : 0);
 		for (int k = 0; k < 2; k++) {
-			lag[k] += kind_sum(x, 0, i, MMR_K_RSS_STAT, members[k]) -
-				  kind_sum(x, 1, j, MMR_K_RSS_STAT, members[k]);
+			lag[k] += a[k] - b[k];
 			if (lag[k] > since || -lag[k] > since)
 				return 0;
 			agree &= !lag[k];
