@@ -207,15 +207,13 @@ int record_read_pid_cmdlines(struct recorder *r)
  */
 static void put_thp_modes(FILE *m)
 {
-	static const char *const keys[][2] = {
-		{ "thp_enabled", "/sys/kernel/mm/transparent_hugepage/enabled" },
-		{ "thp_defrag", "/sys/kernel/mm/transparent_hugepage/defrag" },
-		{ "thp_shmem_enabled", "/sys/kernel/mm/transparent_hugepage/shmem_enabled" },
-	};
-	char buf[64];
+	char path[128], buf[64];
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		fprintf(m, "%s=%s\n", keys[i][0], mmr_host_mode(keys[i][1], buf, sizeof(buf)) ?: "none");
+	for (int i = 0; i < MMR_THP_NR; i++) {
+		snprintf(path, sizeof(path), "%s/%s", MMR_THP_DIR, mmr_thp_files[i]);
+		fprintf(m, "thp_%s=%s\n", mmr_thp_files[i],
+			mmr_host_mode(path, buf, sizeof(buf)) ?: "none");
+	}
 }
 
 /*

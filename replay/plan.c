@@ -686,10 +686,12 @@ int plan_build_hook(struct mmr_trace *t, struct rplan *p, plan_hook hook, void *
 	b.have_ttu = kind_ok(t, "try_to_unmap_one");
 	p->migrations_traced = kind_ok(t, "set_migration_pte");
 	/* meta values share one buffer: each is copied before the next lookup */
-	snprintf(p->thp_enabled, sizeof(p->thp_enabled), "%s", mmr_trace_meta(t, "thp_enabled") ?: "");
-	snprintf(p->thp_defrag, sizeof(p->thp_defrag), "%s", mmr_trace_meta(t, "thp_defrag") ?: "");
-	snprintf(p->thp_shmem_enabled, sizeof(p->thp_shmem_enabled), "%s",
-		 mmr_trace_meta(t, "thp_shmem_enabled") ?: "");
+	for (int i = 0; i < MMR_THP_NR; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "thp_%s", mmr_thp_files[i]);
+		snprintf(p->thp[i], sizeof(p->thp[i]), "%s", mmr_trace_meta(t, key) ?: "");
+	}
 	snprintf(p->anon_read_fault, sizeof(p->anon_read_fault), "%s",
 		 mmr_trace_meta(t, "anon_read_fault") ?: "");
 	mmr_trace_rewind(t);

@@ -14,6 +14,7 @@
 #include <linux/types.h>
 #include "traces/trace.h"
 #include "traces/fields.h"
+#include "traces/host.h"
 #include "traces/marks.h"
 #include "traces/syscalls.h"
 
@@ -77,8 +78,8 @@ struct rplan {
 	__u64 swapouts_unplaced;	/* pages: MM_SWAPENTS rose, no try_to_unmap_one */
 	__u64 swapouts;			/* pages swapped out (MM_SWAPENTS rises) */
 	__u64 unreplayable;		/* process_madvise: its iovec is not recorded */
-	/* the recording's transparent hugepage modes (META thp_*), "" if not recorded */
-	char thp_enabled[32], thp_defrag[32], thp_shmem_enabled[32];
+	/* the recording's transparent hugepage modes (META thp_NAME of mmr_thp_files[]), or "" */
+	char thp[MMR_THP_NR][32];
 	char anon_read_fault[16];	/* META anon_read_fault: "page", "zero_page", or "" */
 	int migrations_traced;		/* set_migration_pte was recorded: an op's naddr is all it moved */
 };

@@ -195,21 +195,16 @@ static int add_runs(struct cpio *c, const char *tmpdir, const struct rrun_set *r
  */
 static void put_settings(char *buf, size_t len, const struct rplan *p)
 {
-	static const char dir[] = "/sys/kernel/mm/transparent_hugepage";
-	const struct { const char *file, *mode; } s[] = {
-		{ "enabled", p->thp_enabled },
-		{ "defrag", p->thp_defrag },
-		{ "shmem_enabled", p->thp_shmem_enabled },
-	};
 	size_t n = 0;
 
 	buf[0] = 0;
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-		const char *m = s[i].mode;
+	for (int i = 0; i < MMR_THP_NR; i++) {
+		const char *m = p->thp[i];
 
 		if (!m[0] || !strcmp(m, "none") || m[strspn(m, "abcdefghijklmnopqrstuvwxyz+_")])
 			continue;
-		n += snprintf(buf + n, n < len ? len - n : 0, "%s/%s %s\n", dir, s[i].file, m);
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s/%s %s\n", MMR_THP_DIR,
+			      mmr_thp_files[i], m);
 	}
 	if (n >= len)
 		buf[0] = 0;

@@ -10,6 +10,8 @@
 #include "host.h"
 #include "bpf/events.h"
 
+const char *const mmr_thp_files[MMR_THP_NR] = { "enabled", "defrag", "shmem_enabled" };
+
 const char *mmr_host_mode(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "re");

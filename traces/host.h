@@ -16,6 +16,14 @@
 const char *mmr_host_mode(const char *path, char *buf, size_t len);
 
 /*
+ * The transparent hugepage mode files, under MMR_THP_DIR: a trace's META
+ * keeps each as thp_NAME (thp_enabled...), a guest is set to them.
+ */
+#define MMR_THP_DIR "/sys/kernel/mm/transparent_hugepage"
+#define MMR_THP_NR 3
+extern const char *const mmr_thp_files[MMR_THP_NR];
+
+/*
  * What a read fault on never-written private anonymous memory maps here:
  * 1 the shared zero page (no rss; its PFN into *@pfn if not NULL), 0 a
  * page of its own (MM_ANONPAGES +1: mm_forbids_zeropage(), s390 guests
