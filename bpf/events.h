@@ -54,6 +54,7 @@ enum mmr_kind {
 	/* appended after the snapshot kinds so that older traces keep their ids */
 	MMR_K_ZAP_DONE,		/* unmap_page_range returned (fexit or kretprobe) */
 	MMR_K_PAGE_FAULT_KERNEL,	/* a fault the kernel took on a user address */
+	MMR_K_PAGE_FREE,	/* kmem:mm_page_free of a PFN the mlock ledger follows */
 	MMR_K_NR,
 };
 

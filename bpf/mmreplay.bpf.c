@@ -70,9 +70,10 @@ struct {
 	__type(value, __u32);
 } sys_cfg SEC(".maps");
 
+/* [0] records the ring buffer had no room for; [1] PFNs ledger_pfns could not take */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
@@ -141,6 +142,23 @@ struct {
 } scratch SEC(".maps");
 
 /*
+ * The PFNs whose past the checker's mlock ledger acts on (check/ledger.c):
+ * those traced tasks mlocked, and those migration mapped back in.  A free
+ * of one is recorded (kmem:mm_page_free), and ends the ledger's entry: the
+ * PFN is another page next time.  Kept only when mm_page_free is recorded,
+ * which the recorder asks for only where the mlock hooks attach.
+ * Preallocated (4 MiB): an update cannot fail for want of memory inside a
+ * hook, as it did 2 to 8 times a recording without.  A PFN the full map
+ * cannot take is counted (pfns_unfollowed) and keeps its past.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, __u64);	/* head PFN */
+	__type(value, __u8);
+} ledger_pfns SEC(".maps");
+
+/*
  * The value of a BTF pointer as a plain number.  The verifier allows no
  * arithmetic on a trusted pointer, even cast; a round trip through map
  * memory (allowed for CAP_PERFMON) turns it into a scalar.
@@ -168,13 +186,17 @@ static __always_inline int tgid_traced(__u32 tgid)
 	return bpf_map_lookup_elem(&traced, &tgid) != NULL;
 }
 
-static __always_inline void count_drop(void)
+static __always_inline void count_in(__u32 slot)
 {
-	__u32 zero = 0;
-	__u64 *d = bpf_map_lookup_elem(&drops, &zero);
+	__u64 *d = bpf_map_lookup_elem(&drops, &slot);
 
 	if (d)
 		__sync_fetch_and_add(d, 1);
+}
+
+static __always_inline void count_drop(void)
+{
+	count_in(0);
 }
 
 /* Remember a traced mm so that rmap walks from other tasks can be matched. */
@@ -187,6 +209,16 @@ static __always_inline __u64 note_mm(const void *mm)
 	h = mmr_keyed_hash(hash_k0, hash_k1, key);
 	bpf_map_update_elem(&traced_mms, &key, &h, BPF_ANY);
 	return h;
+}
+
+static __always_inline void follow_pfn(__u64 pfn)
+{
+	__u8 one = 1;
+
+	if (!(kind_mask & (1ULL << MMR_K_PAGE_FREE)) || pfn == ~0ULL)
+		return;
+	if (bpf_map_update_elem(&ledger_pfns, &pfn, &one, BPF_ANY))
+		count_in(1);
 }
 
 /* Reserve a record of @size payload bytes and fill both headers. */
@@ -555,7 +587,25 @@ int tp_page_fault_kernel(void *ctx)
 }
 
 RAW_TP(migrate, set_migration_pte, MMR_K_SET_MIGRATION_PTE, trace_event_raw_migration_pte, order)
-RAW_TP(migrate, remove_migration_pte, MMR_K_REMOVE_MIGRATION_PTE, trace_event_raw_migration_pte, order)
+
+#define PTE_PRESENT_ 0x1ULL
+#define PTE_PFN_MASK_ 0x000ffffffffff000ULL	/* x86_64 */
+
+SEC("tracepoint/migrate/remove_migration_pte")
+int tp_remove_migration_pte(struct trace_event_raw_migration_pte *ctx)
+{
+	__u64 pte;
+
+	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	if (bpf_core_field_exists(ctx->pte)) {
+		pte = BPF_CORE_READ(ctx, pte);
+		if (pte & PTE_PRESENT_)
+			follow_pfn((pte & PTE_PFN_MASK_) >> 12);
+	}
+	return emit_raw(ctx, RAW_END(trace_event_raw_migration_pte, order),
+			MMR_K_REMOVE_MIGRATION_PTE, current_mm_hash());
+}
 RAW_TP(mmap_lock, mmap_lock_start_locking, MMR_K_MMAP_LOCK_START, trace_event_raw_mmap_lock, write)
 RAW_TP(mmap_lock, mmap_lock_acquire_returned, MMR_K_MMAP_LOCK_ACQUIRED,
        trace_event_raw_mmap_lock_acquire_returned, success)
@@ -639,6 +689,22 @@ int tp_mm_lru_insertion(struct trace_event_raw_mm_lru_insertion *ctx)
 			MMR_K_LRU_INSERTION, current_mm_hash());
 }
 
+/*
+ * A page freed: recorded only for a PFN the ledger follows, whoever frees
+ * it (kswapd, another process), and forgotten here until it is met again.
+ * 6.1 and 6.18 both fire it in free_pages_prepare() for every free.
+ */
+SEC("tracepoint/kmem/mm_page_free")
+int tp_mm_page_free(struct trace_event_raw_mm_page_free *ctx)
+{
+	__u64 pfn = ctx->pfn;
+
+	if (!bpf_map_lookup_elem(&ledger_pfns, &pfn))
+		return 0;
+	bpf_map_delete_elem(&ledger_pfns, &pfn);
+	return emit_raw(ctx, RAW_END(trace_event_raw_mm_page_free, order), MMR_K_PAGE_FREE, 0);
+}
+
 /* ---- internals: fentry or kprobe ------------------------------------ */
 
 static __always_inline __u64 ptr_pfn(const void *page)
@@ -690,6 +756,8 @@ static __always_inline int emit_mlock(__u16 kind, void *folio)
 	if (!e)
 		return 0;
 	e->pfn = ptr_pfn(folio);
+	if (kind != MMR_K_MUNLOCK_FOLIO)
+		follow_pfn(e->pfn);
 	e->folio_flags = folio_flags_word(folio);
 	e->nr_pages = e->folio_flags & (1ULL << bpf_core_enum_value(enum pageflags, PG_head)) ?
 		      0 : 1;

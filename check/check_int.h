@@ -147,6 +147,7 @@ struct checker {
 	__u64 zaps_checked, zaps_over_swap, keep_zaps_checked, swap_adds, swap_resets;
 	__u64 munlocks_checked, locks_checked;
 	__u64 munlocks_migrating;	/* munlock_folio inside a migration: not judged */
+	__u64 pfn_frees;		/* mm_page_free: a ledger PFN's entry ended */
 };
 
 /* qsort() order of __u64s */

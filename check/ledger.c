@@ -30,6 +30,10 @@
  *     an earlier mlock call of the same mm returned without munlock_folio
  *     on a page that call mlocked, the page still mapped there (no munlock
  *     or migration of it since).
+ * A PFN's entry ends when its page is freed (kmem:mm_page_free, recorded
+ * for the PFNs the BPF side saw here): the PFN is another page next time,
+ * judged on its own events, and an mlock call's record of it is stale.
+ * Without that kind in the trace an entry lasts the whole trace.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,6 +75,7 @@ struct pfn_state {
 	__u64 munlock_ts, migrate_ts;
 	__u32 migrate_tid;	/* the task of the last try_to_migrate_one() of it */
 	__u64 migrated_in_ts;	/* mapped back in by remove_migration_pte() */
+	__u64 born_ts;		/* freed at (mm_page_free): the state above is since */
 	int ever_locked;
 };
 
@@ -81,6 +86,7 @@ struct ledger {
 	int have_lru;		/* mm_lru_insertion's pfn and lru are in the trace */
 	int have_mpte;		/* remove_migration_pte's pte is */
 	int follow_mpte;	/* ... and no event was dropped: every mapping back is seen */
+	int have_free;		/* mm_page_free was recorded: entries end at a free */
 };
 
 /* ---- swap ledger ---------------------------------------------------- */
@@ -217,6 +223,8 @@ struct ledger *ledger_new(const struct mmr_trace *t)
 	lg->have_mpte = mmr_schema_has(s, MMR_K_REMOVE_MIGRATION_PTE, F_PTE);
 	lg->follow_mpte = lg->have_mpte && !mmr_trace_stat(t, "drops") &&
 			  !mmr_trace_stat(t, "overwritten");
+	lg->have_free = mmr_schema_has(s, MMR_K_PAGE_FREE, F_PFN) &&
+			mmr_schema_has(s, MMR_K_PAGE_FREE, F_ORDER);
 	return lg;
 }
 
@@ -491,6 +499,24 @@ static void on_migrated_in(struct ledger *lg, const struct mmr_event *ev)
 		p->migrated_in_ts = ev->h.ts;
 }
 
+#define FREE_ORDER_MAX 18	/* a 1 GiB folio */
+
+/* A page freed: the entries of its PFNs end; it is another page next time. */
+static void on_page_free(struct checker *c, const struct mmr_event *ev)
+{
+	__u64 pfn = mmr_ev_u64(ev, F_PFN), order = mmr_ev_u64(ev, F_ORDER);
+
+	if (order > FREE_ORDER_MAX)
+		return;
+	c->pfn_frees++;
+	for (__u64 i = 0; i < 1ULL << order; i++) {
+		struct pfn_state *p = pfn_get(c->lg, pfn + i, 0);
+
+		if (p)
+			*p = (struct pfn_state){ .pfn = pfn + i, .born_ts = ev->h.ts };
+	}
+}
+
 static void on_migrate(struct ledger *lg, const struct mmr_event *ev)
 {
 	const struct mmr_rmap *r = ev->data;
@@ -552,6 +578,10 @@ void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event 
 		if (ev->h.len >= sizeof(struct mmr_rmap))
 			on_migrate(lg, ev);
 		c->last_migrate_ts = ev->h.ts;
+		break;
+	case MMR_K_PAGE_FREE:
+		if (lg->have_free)
+			on_page_free(c, ev);
 		break;
 	}
 }
@@ -667,7 +697,8 @@ static void ledger_munlocked(struct checker *c, struct mm_state *m, const struct
 			continue;
 		}
 		c->locks_checked++;
-		if (!p || p->munlock_ts > e->ts || p->migrate_ts > e->ts || p->insert_ts > e->ts)
+		if (!p || p->munlock_ts > e->ts || p->migrate_ts > e->ts || p->insert_ts > e->ts ||
+		    p->born_ts > e->ts)
 			continue;
 		f = ledger_page(c, V_STRANDED_MLOCK, m, r->tid, c->cur_ts, e->pfn);
 		finding_evidence(f, "mlock_folio at %s, inside an mlock of 0x%llx-0x%llx by this mm",
@@ -733,7 +764,7 @@ void ledger_coverage(struct checker *c)
 				    MMR_K_MUNLOCK_FOLIO, 0 };
 	static const int strand[] = { MMR_K_MLOCK_FOLIO, MMR_K_MUNLOCK_FOLIO,
 				      MMR_K_TRY_TO_MIGRATE_ONE, MMR_K_SYS_EXIT, 0 };
-	char b[4][160], drop[96] = "";
+	char b[4][160], drop[96] = "", life[96];
 
 	if (c->drops)
 		snprintf(drop, sizeof(drop), "; %llu events were dropped or overwritten, so its %llu findings are "
@@ -749,11 +780,16 @@ void ledger_coverage(struct checker *c)
 	note(&c->cov[V_DROPPED_COW_SWAP], missing(c->t, keep, b[1], sizeof(b[1])),
 	     "%llu zaps that must keep COW pages (zap_details, even_cows=0) checked%s",
 	     (unsigned long long)c->keep_zaps_checked, drop);
+	if (c->lg && c->lg->have_free)
+		snprintf(life, sizeof(life), "; a PFN is a new page after its free (%llu frees)",
+			 (unsigned long long)c->pfn_frees);
+	else
+		snprintf(life, sizeof(life), "; no mm_page_free: a PFN keeps its past");
 	c->cov[V_LOST_MLOCK].event_checked = c->munlocks_checked;
 	note(&c->cov[V_LOST_MLOCK], missing(c->t, lost, b[2], sizeof(b[2])),
 	     "mlock ledger: %llu munlocked pages with a recorded LRU insertion checked, %llu "
-	     "munlocked by migration not judged%s", (unsigned long long)c->munlocks_checked,
-	     (unsigned long long)c->munlocks_migrating, drop);
+	     "munlocked by migration not judged%s%s", (unsigned long long)c->munlocks_checked,
+	     (unsigned long long)c->munlocks_migrating, life, drop);
 	c->cov[V_STRANDED_MLOCK].event_checked = c->locks_checked;
 	note(&c->cov[V_STRANDED_MLOCK], missing(c->t, strand, b[3], sizeof(b[3])),
 	     "mlock ledger: %llu pages of mlock calls checked at munlock%s",

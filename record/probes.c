@@ -283,6 +283,27 @@ static void plan_proc(struct probe_plan *p)
 	snprintf(p->status, sizeof(p->status), "ok (record --snapshot)");
 }
 
+static int plan_on(const struct probe_plan *plans, int kind)
+{
+	const struct probe_plan *p = &plans[kind_def(kind) - mmr_kinds];
+
+	return p->how != ATTACH_NONE && p->emit;
+}
+
+void probes_drop_unneeded(struct probe_plan *plans)
+{
+	struct probe_plan *p = &plans[kind_def(MMR_K_PAGE_FREE) - mmr_kinds];
+
+	if (p->how == ATTACH_NONE || (plan_on(plans, MMR_K_MLOCK_FOLIO) &&
+				      plan_on(plans, MMR_K_MLOCK_NEW_FOLIO) &&
+				      plan_on(plans, MMR_K_MUNLOCK_FOLIO)))
+		return;
+	p->how = ATTACH_NONE;
+	snprintf(p->attach, sizeof(p->attach), "-");
+	snprintf(p->status, sizeof(p->status), "not needed: it serves the mlock ledger, and "
+		 "mlock_folio, mlock_new_folio or munlock_folio is not recorded");
+}
+
 int probes_detect(struct probe_plan *plans, char *err, size_t errlen)
 {
 	struct btf *btf;
@@ -324,6 +345,7 @@ int probes_detect(struct probe_plan *plans, char *err, size_t errlen)
 		}
 	}
 	btf__free(btf);
+	probes_drop_unneeded(plans);
 	(void)err;
 	(void)errlen;
 	return 0;

@@ -18,6 +18,11 @@ struct probe_plan {
 	int emit;			/* record its events (else attached only to follow tasks) */
 };
 
+/*
+ * Turns off kinds that serve only kinds not recorded (mm_page_free, for
+ * the mlock hooks): again after the user's choice of kinds.
+ */
+void probes_drop_unneeded(struct probe_plan *plans);
 /* Fills plans[mmr_nr_kinds]. Returns 0, or -1 with a message in err. */
 int probes_detect(struct probe_plan *plans, char *err, size_t errlen);
 /* Names of the programs that implement a plan (NULL-terminated, up to 2). */

@@ -46,12 +46,10 @@ static char *read_file(const char *path)
 	return buf;
 }
 
-/* The kernel's format file, with its ID replaced by our kind id. */
+/* The kernel's format file, as a trace stores it (kind_tp_format). */
 static char *tp_format(const struct kind_def *k)
 {
-	char path[512], *fmt, *out = NULL, *id, *eol;
-	size_t len;
-	FILE *m;
+	char path[512], *fmt, *out;
 
 	if (!tracefs_dir())
 		return NULL;
@@ -59,15 +57,7 @@ static char *tp_format(const struct kind_def *k)
 	fmt = read_file(path);
 	if (!fmt)
 		return NULL;
-	id = strstr(fmt, "\nID: ");
-	if (!id) {
-		free(fmt);
-		return NULL;
-	}
-	eol = strchr(id + 1, '\n');
-	m = open_memstream(&out, &len);
-	fprintf(m, "%.*s\nID: %d%s", (int)(id - fmt), fmt, k->id, eol ? eol : "\n");
-	fclose(m);
+	out = kind_tp_format(k, fmt);
 	free(fmt);
 	return out;
 }
@@ -449,17 +439,22 @@ int record_handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static __u64 read_drops(struct recorder *r, __u64 *per_cpu, int ncpu)
+/* Slot @slot of the BPF side's counters (0: drops, 1: PFNs not followed), per CPU. */
+static __u64 read_counter(struct recorder *r, __u32 slot, __u64 *per_cpu, int ncpu)
 {
-	__u32 zero = 0;
 	__u64 total = 0;
 
 	memset(per_cpu, 0, ncpu * sizeof(*per_cpu));
-	if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.drops), &zero, per_cpu))
+	if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.drops), &slot, per_cpu))
 		return 0;
 	for (int i = 0; i < ncpu; i++)
 		total += per_cpu[i];
 	return total;
+}
+
+static __u64 read_drops(struct recorder *r, __u64 *per_cpu, int ncpu)
+{
+	return read_counter(r, 0, per_cpu, ncpu);
 }
 
 /*
@@ -536,6 +531,9 @@ static char *stats_text(struct recorder *r, __u64 *drops_out, const __u64 *held)
 	for (int i = 0; i < ncpu; i++)
 		if (per_cpu[i])
 			fprintf(m, "drops_cpu%d=%llu\n", i, (unsigned long long)per_cpu[i]);
+	if (read_counter(r, 1, per_cpu, ncpu))	/* the mlock ledger's, from mm_page_free */
+		fprintf(m, "pfns_unfollowed=%llu\n",
+			(unsigned long long)read_counter(r, 1, per_cpu, ncpu));
 	if (r->o.snapshot)
 		put_snapshot_counts(r, m);
 	if (held)	/* a number: info --json reads counters as numbers */

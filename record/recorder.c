@@ -622,6 +622,7 @@ int recorder_prepare(struct recorder *r)
 		return fail(r, "cannot draw a hash key: %s", strerror(errno));
 	probes_detect(r->plans, err, sizeof(err));
 	select_kinds(r);
+	probes_drop_unneeded(r->plans);
 	if (check_asked(r))
 		return -1;
 	record_read_formats(r);

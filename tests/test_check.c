@@ -1111,6 +1111,94 @@ static void test_check_ledger_stranded_mlock(void)
 	ASSERT_TRUE(clean(&r), "a munlock of part of the range is not judged");
 }
 
+enum { FREED = 1, NO_FREE_KIND = 2, HEAD_OF_LARGE = 4 };
+
+/*
+ * PFN lifetime.  P1 lives once as a page mlocked and munlocked, then, if
+ * FREED, is freed and comes back as another page: it enters an evictable
+ * LRU and a munlock of its range munlocks it, never mlocked in this life.
+ * HEAD_OF_LARGE: the free is of an order-2 folio whose head is below P1.
+ */
+static struct result ledger_reused(int flags)
+{
+	const char *path = tmp_path("ledger-reused.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.1.0", PID, MM);
+	if (!(flags & NO_FREE_KIND))
+		tb_page_free_kind(&b);
+	tb_lru(&b, P1, 0);
+	tb_sys_enter(&b, 149, A, 4 * PG, 0);
+	tb_mlock(&b, MMR_K_MLOCK_FOLIO, P1, 1);
+	tb_sys_exit(&b, 149, 0);
+	tb_sys_enter(&b, 150, A, 4 * PG, 0);
+	tb_mlock(&b, MMR_K_MUNLOCK_FOLIO, P1, 1);
+	tb_sys_exit(&b, 150, 0);
+	if (flags & FREED)
+		tb_page_free(&b, flags & HEAD_OF_LARGE ? P1 - 2 : P1, flags & HEAD_OF_LARGE ? 2 : 0);
+	tb_lru(&b, P1, 0);
+	tb_sys_enter(&b, 150, A + 8 * PG, 4 * PG, 0);
+	tb_mlock(&b, MMR_K_MUNLOCK_FOLIO, P1, 1);
+	tb_sys_exit(&b, 150, 0);
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_ledger_pfn_reused_lost(void)
+{
+	struct result r;
+
+	r = ledger_reused(FREED);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "freed, then another page never mlocked: lost-mlock");
+	ASSERT_EQ(r.first_pfn[V_LOST_MLOCK], P1, "its pfn");
+	ASSERT_TRUE(only(&r, V_LOST_MLOCK), "nothing else");
+	r = ledger_reused(FREED | HEAD_OF_LARGE);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "freed inside a large folio: lost-mlock");
+	r = ledger_reused(0);
+	ASSERT_TRUE(clean(&r), "not freed: the same page, mlocked before, is left alone");
+	r = ledger_reused(FREED | NO_FREE_KIND);
+	ASSERT_TRUE(clean(&r), "no mm_page_free in the trace: a free is not believed");
+}
+
+/*
+ * mlock(A, 4 pages) mlocks P1 and P2; P2 is freed (FREED) and its PFN is
+ * someone else's page; munlock of the range munlocks P1 only.
+ */
+static struct result ledger_stranded_freed(int flags)
+{
+	const char *path = tmp_path("ledger-stranded-freed.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.1.0", PID, MM);
+	if (!(flags & NO_FREE_KIND))
+		tb_page_free_kind(&b);
+	tb_sys_enter(&b, 149, A, 4 * PG, 0);
+	tb_mlock(&b, MMR_K_MLOCK_FOLIO, P1, 1);
+	tb_mlock(&b, MMR_K_MLOCK_NEW_FOLIO, P2, 1);
+	tb_sys_exit(&b, 149, 0);
+	if (flags & FREED)
+		tb_page_free(&b, P2, 0);
+	tb_sys_enter(&b, 150, A, 4 * PG, 0);
+	tb_mlock(&b, MMR_K_MUNLOCK_FOLIO, P1, 1);
+	tb_sys_exit(&b, 150, 0);
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_ledger_pfn_freed_stranded(void)
+{
+	struct result r;
+
+	r = ledger_stranded_freed(FREED);
+	ASSERT_TRUE(clean(&r), "P2 freed since its mlock: the record of it is stale");
+	ASSERT_EQ(r.event_checked[V_STRANDED_MLOCK], 2, "both pages still counted as judged");
+	r = ledger_stranded_freed(0);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "P2 not freed: stranded-mlock");
+	ASSERT_EQ(r.first_pfn[V_STRANDED_MLOCK], P2, "its pfn");
+	r = ledger_stranded_freed(FREED | NO_FREE_KIND);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "no mm_page_free in the trace: stranded-mlock");
+}
+
 /*
  * munlock(A, 64 pages) of mm @mm (pid @pid): a snapshot with 32 pages left
  * mlocked, every other page, so no two are contiguous.
@@ -1374,6 +1462,8 @@ int main(int argc, char **argv)
 		TEST(test_check_ledger_lost_mlock),
 		TEST(test_check_ledger_compaction_munlock),
 		TEST(test_check_ledger_stranded_mlock),
+		TEST(test_check_ledger_pfn_reused_lost),
+		TEST(test_check_ledger_pfn_freed_stranded),
 		TEST(test_check_ledger_unavailable),
 		TEST(test_check_stranded_mlock_once),
 		TEST(test_check_grouped),

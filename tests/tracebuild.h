@@ -41,6 +41,14 @@ static const char tb_lru_format[] =
 	"\tfield:unsigned long flags;\toffset:32;\tsize:8;\tsigned:0;\n\n"
 	"print fmt: \"pfn=0x%lx lru=%d\", REC->pfn, REC->lru\n";
 
+/* kmem:mm_page_free, as the recorder stores it (its own print fmt). */
+static const char tb_page_free_format[] =
+	"name: mm_page_free\nID: 501\nformat:\n"
+	TB_COMMON_FIELDS
+	"\tfield:unsigned long pfn;\toffset:8;\tsize:8;\tsigned:0;\n"
+	"\tfield:unsigned int order;\toffset:16;\tsize:4;\tsigned:0;\n\n"
+	"print fmt: \"pfn=0x%lx order=%d\", REC->pfn, REC->order\n";
+
 /* exceptions:page_fault_user and migrate:set_migration_pte (6.18, x86_64). */
 static const char tb_fault_format[] =
 	"name: page_fault_user\nID: 190\nformat:\n"
@@ -268,6 +276,22 @@ static inline void tb_lru(struct tb *b, __u64 pfn, __u32 lru)
 	memcpy(rec + 16, &pfn, 8);
 	memcpy(rec + 24, &lru, 4);
 	tb_put(b, MMR_K_LRU_INSERTION, rec, sizeof(rec));
+}
+
+/* Declares kmem:mm_page_free, as a recorder whose mlock hooks attached does. */
+static inline void tb_page_free_kind(struct tb *b)
+{
+	tb_kind(b->w, MMR_K_PAGE_FREE, "tracepoint", tb_page_free_format);
+}
+
+/* kmem:mm_page_free of @pfn, a folio of order @order */
+static inline void tb_page_free(struct tb *b, __u64 pfn, __u32 order)
+{
+	unsigned char rec[24] = { 0 };
+
+	memcpy(rec + 8, &pfn, 8);
+	memcpy(rec + 16, &order, 4);
+	tb_put(b, MMR_K_PAGE_FREE, rec, sizeof(rec));
 }
 
 static inline void tb_exit_mmap(struct tb *b)

@@ -25,6 +25,8 @@ static const struct field_spec {
 	{ MMR_K_RSS_STAT, F_SIZE, "size", 0, 0 },
 	{ MMR_K_LRU_INSERTION, F_PFN, "pfn", 0, 0 },
 	{ MMR_K_LRU_INSERTION, F_LRU, "lru", 24, 4 },
+	{ MMR_K_PAGE_FREE, F_PFN, "pfn", 0, 0 },
+	{ MMR_K_PAGE_FREE, F_ORDER, "order", 0, 0 },
 	{ MMR_K_SET_MIGRATION_PTE, F_ADDR, "addr", 8, 8 },
 	{ MMR_K_SET_MIGRATION_PTE, F_ORDER, "order", 24, 4 },
 	{ MMR_K_REMOVE_MIGRATION_PTE, F_ADDR, "addr", 8, 8 },

@@ -18,11 +18,11 @@ enum mmr_field {
 	F_ERROR_CODE,	/* page_fault_user: x86 error code (1 protection, 2 write) */
 	F_MEMBER,	/* rss_stat: which counter (MMR_RSS_*) */
 	F_SIZE,		/* rss_stat: its value, in bytes */
-	F_PFN,		/* mm_lru_insertion */
+	F_PFN,		/* mm_lru_insertion, mm_page_free */
 	F_LRU,		/* mm_lru_insertion: enum lru_list */
 	F_ADDR,		/* set_migration_pte, remove_migration_pte */
 	F_PTE,		/* remove_migration_pte: the pte installed */
-	F_ORDER,	/* set_migration_pte: folio order */
+	F_ORDER,	/* set_migration_pte, mm_page_free: folio order */
 	F_WRITE,	/* mmap_lock_*: a write lock */
 	F_SUCCESS,	/* mmap_lock_acquire_returned */
 	F_NR

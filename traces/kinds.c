@@ -210,6 +210,12 @@ const struct kind_def mmr_kinds[] = {
 		"mmap_lock released"),
 	TP_KIND(MMR_K_EXIT_MMAP, "mmap", "exit_mmap", 1,
 		"the mm is torn down at exit"),
+	/* its print fmt computes a struct page address from vmemmap_base: not stored */
+	{ .id = MMR_K_PAGE_FREE, .name = "mm_page_free", .system = "kmem",
+	  .src = MMR_SRC_TRACEPOINT, .tp_cat = "kmem", .tp_name = "mm_page_free",
+	  .prog = "tp_mm_page_free", .default_on = 1,
+	  .doc = "page freed: only a PFN the mlock ledger follows, where the mlock hooks attach",
+	  .tp_print = "print fmt: \"pfn=0x%lx order=%d\", REC->pfn, REC->order\n" },
 	FUNC_KIND(MMR_K_TRY_TO_UNMAP_ONE, "try_to_unmap_one", f_rmap,
 		  ALT("try_to_unmap_one"), NOALT, "rmap walk: unmap one mapping of a folio (reclaim)"),
 	FUNC_KIND(MMR_K_FOLIO_REFERENCED_ONE, "folio_referenced_one", f_rmap,
@@ -280,6 +286,27 @@ const struct kind_def *kind_def_by_name(const char *name)
 		if (!strcmp(mmr_kinds[i].name, name))
 			return &mmr_kinds[i];
 	return NULL;
+}
+
+char *kind_tp_format(const struct kind_def *k, const char *raw)
+{
+	const char *id = strstr(raw, "\nID: "), *eol, *pr;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (!id)
+		return NULL;
+	eol = strchr(id + 1, '\n');
+	eol = eol ? eol : id + strlen(id);
+	pr = k->tp_print ? strstr(eol, "\nprint fmt: ") : NULL;
+	m = open_memstream(&out, &len);
+	if (!m)
+		return NULL;
+	fprintf(m, "%.*s\nID: %d%.*s%s", (int)(id - raw), raw, k->id,
+		pr ? (int)(pr + 1 - eol) : (int)strlen(eol), eol, pr ? k->tp_print : "");
+	fclose(m);
+	return out;
 }
 
 static void field_line(FILE *f, const char *ctype, const char *name, unsigned off,

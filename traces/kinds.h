@@ -36,12 +36,19 @@ struct kind_def {
 	int nr_fields;
 	int default_on;
 	const char *doc;
+	/* tracepoints: a print fmt line to store instead of the kernel's (NULL: its own) */
+	const char *tp_print;
 };
 
 extern const struct kind_def mmr_kinds[];
 extern const int mmr_nr_kinds;
 
 const struct kind_def *kind_def(int id);
+/*
+ * A tracepoint's format file @raw as a trace stores it: its ID replaced by
+ * k->id, its print fmt by k->tp_print if set.  NULL: no ID line, or no memory.
+ */
+char *kind_tp_format(const struct kind_def *k, const char *raw);
 /* "struct", "tracepoint", "func" or "recorder", as stored in a trace */
 const char *kind_source_name(enum mmr_kind_source s);
 const struct kind_def *kind_def_by_name(const char *name);

@@ -54,6 +54,9 @@ for kind in ("try_to_unmap_one", "mlock_folio", "munlock_folio", "mlock_new_foli
     check(f"probes: {kind} attachable on 6.1 ({p['attach']})",
           p["available"] and p["attach"].split(":")[0] in ("fentry", "fexit", "kprobe"),
           p["status"])
+check("probes: mm_page_free attached where the mlock hooks are",
+      probes["mm_page_free"]["attach"] == "tracepoint:kmem:mm_page_free",
+      probes["mm_page_free"]["status"])
 check("probes: 6.1 names chosen (munlock_page)", probes["munlock_folio"]["attach"].endswith("munlock_page"))
 check("probes: 6.1 names chosen (free_swap_and_cache)",
       probes["free_swap_and_cache"]["attach"].endswith(":free_swap_and_cache"))
@@ -128,6 +131,26 @@ def verdicts(trace):
     return j["coverage"]
 
 
+
+def pfn_lifetimes(trace, note):
+    """mm_page_free: recorded for the PFNs traced tasks mlocked (and no other), each one's."""
+    ev = events(trace)
+    locked, freed, stray = set(), set(), []
+    for e in ev:
+        if e["kind"] in ("mlock_folio", "mlock_new_folio"):
+            locked.add(num(e["fields"]["pfn"]))
+        elif e["kind"] == "mm_page_free":
+            p = num(e["fields"]["pfn"])
+            (freed.add if p in locked else stray.append)(p)
+    r = subprocess.run([mmreplay, "info", f"{out}/{trace}.trace"], capture_output=True, text=True)
+    check(f"{trace}: the free of every mlocked PFN recorded, and only theirs",
+          locked and freed == locked and not stray and "pfns_unfollowed" not in r.stdout,
+          f"{len(freed)} of {len(locked)} freed; {len(stray)} others; "
+          f"{[l for l in r.stdout.splitlines() if 'unfollowed' in l]}")
+    n = sum(1 for e in ev if e["kind"] == "mm_page_free")
+    check(f"check {trace}: the mlock ledger ends a PFN's entry at each free",
+          n > 0 and f"a PFN is a new page after its free ({n} frees)" in note, note)
+
 for t in ("mlock_memfd", "fork_mlock", "kprobe", "cow_pageout_truncate", "snap_mlock_rules",
           "snap_cow_pageout_truncate"):
     cov = verdicts(t)
@@ -136,6 +159,8 @@ for t in ("mlock_memfd", "fork_mlock", "kprobe", "cow_pageout_truncate", "snap_m
               cov["lost-mlock"]["events_checked"] >= 16, cov["lost-mlock"]["event_note"])
         check(f"check {t}: mlock ledger judged the mlock calls at munlock",
               cov["stranded-mlock"]["events_checked"] >= 8, cov["stranded-mlock"]["event_note"])
+    if t in ("mlock_memfd", "fork_mlock", "kprobe", "snap_mlock_rules"):
+        pfn_lifetimes(t, cov["lost-mlock"]["event_note"])
     if t.endswith("cow_pageout_truncate"):
         note = cov["skipped-swap-entry"]["event_note"]
         check(f"check {t}: swap ledger judged the truncate over swapped COW pages",
