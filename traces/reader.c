@@ -42,10 +42,15 @@ struct ev_buf {		/* one decompressed events chunk */
 	int refs;
 };
 
-struct heap_ent {
-	__u64 ts;
-	__u64 seq;
-	size_t pos;	/* of the record in buf */
+/*
+ * A run of records of one chunk whose timestamps do not decrease, from its
+ * head record at pos to end: the reorder heap holds runs, not records, so
+ * that records already in order (nearly all) cost no heap work.
+ */
+struct run {
+	__u64 ts;	/* of the head record */
+	__u64 seq;	/* of the head record, in reading order */
+	size_t pos, end;	/* in buf */
 	struct ev_buf *buf;
 };
 
@@ -70,7 +75,7 @@ struct mmr_trace {
 	int damaged;		/* a corrupt chunk, not only a torn end */
 	/* iteration */
 	struct cursor cur;
-	struct heap_ent *heap;
+	struct run *heap;
 	size_t heap_len, heap_cap;
 	__u64 seq, max_ts, held_bytes;
 	unsigned char *ev_data;	/* aligned copy of the event last returned */
@@ -641,32 +646,32 @@ void mmr_trace_close(struct mmr_trace *t)
 	free(t);
 }
 
-static int ent_less(const struct heap_ent *a, const struct heap_ent *b)
+static int run_less(const struct run *a, const struct run *b)
 {
 	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
 }
 
-static int heap_push(struct mmr_trace *t, struct heap_ent e)
+static int heap_push(struct mmr_trace *t, struct run r)
 {
 	size_t i;
 
-	void *n = mmr_grow(t->heap, &t->heap_cap, t->heap_len + 1, sizeof(*t->heap), 4096);
+	void *n = mmr_grow(t->heap, &t->heap_cap, t->heap_len + 1, sizeof(*t->heap), 64);
 
 	if (!n)
 		return -1;
 	t->heap = n;
 	i = t->heap_len++;
-	while (i && ent_less(&e, &t->heap[(i - 1) / 2])) {
+	while (i && run_less(&r, &t->heap[(i - 1) / 2])) {
 		t->heap[i] = t->heap[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
-	t->heap[i] = e;
+	t->heap[i] = r;
 	return 0;
 }
 
-static struct heap_ent heap_pop(struct mmr_trace *t)
+/* Puts @top in the heap's top slot and sifts it down to its place. */
+static void heap_sift(struct mmr_trace *t, struct run top)
 {
-	struct heap_ent top = t->heap[0], last = t->heap[--t->heap_len];
 	size_t i = 0, n = t->heap_len;
 
 	for (;;) {
@@ -674,35 +679,70 @@ static struct heap_ent heap_pop(struct mmr_trace *t)
 
 		if (c >= n)
 			break;
-		if (c + 1 < n && ent_less(&t->heap[c + 1], &t->heap[c]))
+		if (c + 1 < n && run_less(&t->heap[c + 1], &t->heap[c]))
 			c++;
-		if (!ent_less(&t->heap[c], &last))
+		if (!run_less(&t->heap[c], &top))
 			break;
 		t->heap[i] = t->heap[c];
 		i = c;
 	}
-	if (n)
-		t->heap[i] = last;
-	return top;
+	t->heap[i] = top;
 }
 
-/* Push the @len bytes of checked records in @b; -1 if out of memory. */
+/* The top run's head record (@len bytes) was handed out: its next one, or none. */
+static void run_advance(struct mmr_trace *t, size_t len)
+{
+	struct run top = t->heap[0];
+
+	top.pos += len;
+	if (top.pos == top.end) {
+		struct run last = t->heap[--t->heap_len];
+
+		if (t->heap_len)
+			heap_sift(t, last);
+		buf_put(t, top.buf);
+		return;
+	}
+	memcpy(&top.ts, top.buf->data + top.pos, sizeof(top.ts));
+	top.seq++;
+	heap_sift(t, top);
+}
+
+/* Push the records of @b from @pos to @end, the first of them number @seq. */
+static int push_run(struct mmr_trace *t, struct ev_buf *b, size_t pos, size_t end, __u64 seq)
+{
+	struct run r = { .seq = seq, .pos = pos, .end = end, .buf = b };
+
+	memcpy(&r.ts, b->data + pos, sizeof(r.ts));
+	if (heap_push(t, r))
+		return -1;
+	b->refs++;
+	return 0;
+}
+
+/* Push the @len bytes of checked records in @b, run by run; -1 if out of memory. */
 static int push_records(struct mmr_trace *t, struct ev_buf *b, size_t len)
 {
+	__u64 first = t->seq, prev = 0;
+	size_t start = 0;
+
 	for (size_t p = 0; p < len;) {
 		struct mmr_hdr h;
-		struct heap_ent e = { .seq = t->seq++, .pos = p, .buf = b };
 
 		memcpy(&h, b->data + p, sizeof(h));
-		e.ts = h.ts;
-		if (heap_push(t, e))
-			return -1;
-		b->refs++;
+		if (p > start && h.ts < prev) {
+			if (push_run(t, b, start, p, first))
+				return -1;
+			start = p;
+			first = t->seq;
+		}
+		t->seq++;
+		prev = h.ts;
 		if (h.ts > t->max_ts)
 			t->max_ts = h.ts;
 		p += sizeof(h) + h.len;
 	}
-	return 0;
+	return start < len ? push_run(t, b, start, len, first) : 0;
 }
 
 /* Push the events of the next events chunk; 0 when none is left. */
@@ -754,7 +794,7 @@ static void expose_payload(struct mmr_trace *t, size_t len)
 
 int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev)
 {
-	struct heap_ent e;
+	const unsigned char *rec;
 
 	/* Keep a window of events so that late arrivals sort in. */
 	while (need_more(t)) {
@@ -767,13 +807,13 @@ int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev)
 	}
 	if (!t->heap_len)
 		return 0;
-	e = heap_pop(t);
-	memcpy(&ev->h, e.buf->data + e.pos, sizeof(ev->h));
+	rec = t->heap[0].buf->data + t->heap[0].pos;
+	memcpy(&ev->h, rec, sizeof(ev->h));
 	expose_payload(t, ev->h.len);
-	memcpy(t->ev_data, e.buf->data + e.pos + sizeof(ev->h), ev->h.len);
+	memcpy(t->ev_data, rec + sizeof(ev->h), ev->h.len);
 	ev->data = t->ev_data;
 	ev->schema = &t->schema;
-	buf_put(t, e.buf);
+	run_advance(t, sizeof(ev->h) + ev->h.len);
 	return 1;
 }
 
