@@ -38,7 +38,7 @@
 
 struct ev_buf {		/* one decompressed events chunk */
 	unsigned char *data;
-	size_t len;
+	size_t len, cap;	/* cap: bytes allocated at data */
 	int refs;
 };
 
@@ -79,6 +79,7 @@ struct mmr_trace {
 	size_t heap_len, heap_cap;
 	__u64 seq, max_ts, held_bytes;
 	unsigned char *ev_data;	/* aligned copy of the event last returned */
+	struct ev_buf *spare;	/* the last buffer freed, for the next chunk */
 	struct mmr_schema schema;	/* resolved from the kinds once they are read */
 	z_stream zs;		/* raw inflate, reset for each chunk */
 	int zs_ready;
@@ -341,34 +342,46 @@ static int inflate_chunk(struct mmr_trace *t, const unsigned char *in, size_t le
 	return zr == Z_OK ? Z_BUF_ERROR : zr;
 }
 
-/* The chunk's data (from t->zbuf), decompressed, NUL-terminated; NULL if bad. */
-static unsigned char *chunk_raw(struct mmr_trace *t, const struct mmr_chunk_hdr *ch, __u64 off,
-				int n)
+static void oom_problem(struct mmr_trace *t, __u64 off, int n)
 {
-	unsigned char *out = malloc((size_t)ch->raw_len + 1);
+	add_problem(t, "out of memory reading chunk %d at byte %llu", n, (unsigned long long)off);
+}
+
+/* The chunk's data (from t->zbuf), decompressed into @out (raw_len + 1 bytes); -1 if bad. */
+static int chunk_into(struct mmr_trace *t, const struct mmr_chunk_hdr *ch, __u64 off, int n,
+		      unsigned char *out)
+{
 	size_t len = ch->raw_len;
 	int zr;
 
-	if (!out) {
-		add_problem(t, "out of memory reading chunk %d at byte %llu", n,
-			    (unsigned long long)off);
-		return NULL;
-	}
 	if (!(ch->flags & MMR_CHUNK_ZLIB)) {
 		memcpy(out, t->zbuf, ch->raw_len);
 	} else if ((zr = inflate_chunk(t, t->zbuf, ch->data_len, out, ch->raw_len, &len)) != Z_OK) {
 		add_problem(t, "corrupt chunk at byte %llu (chunk %d): bad compressed data (zlib: %s)",
 			    (unsigned long long)off, n, zError(zr));
-		free(out);
-		return NULL;
+		return -1;
 	} else if (len != ch->raw_len) {
 		add_problem(t, "corrupt chunk at byte %llu (chunk %d): bad compressed data "
 			    "(%zu bytes, raw_len says %u)", (unsigned long long)off, n, len,
 			    ch->raw_len);
-		free(out);
-		return NULL;
+		return -1;
 	}
 	out[ch->raw_len] = 0;
+	return 0;
+}
+
+/* The chunk's data (from t->zbuf), decompressed, NUL-terminated; NULL if bad. */
+static unsigned char *chunk_raw(struct mmr_trace *t, const struct mmr_chunk_hdr *ch, __u64 off,
+				int n)
+{
+	unsigned char *out = malloc((size_t)ch->raw_len + 1);
+
+	if (!out)
+		oom_problem(t, off, n);
+	else if (chunk_into(t, ch, off, n, out)) {
+		free(out);
+		out = NULL;
+	}
 	return out;
 }
 
@@ -610,12 +623,48 @@ fail:
 	return NULL;
 }
 
+static void buf_free(struct ev_buf *b)
+{
+	if (b)
+		free(b->data);
+	free(b);
+}
+
+/*
+ * A buffer of @len bytes and a NUL for an events chunk, held (refs 1):
+ * the spare one when it is large enough, so that the chunks of a trace
+ * reuse the memory the last one freed.
+ */
+static struct ev_buf *buf_get(struct mmr_trace *t, size_t len)
+{
+	struct ev_buf *b = t->spare;
+
+	t->spare = NULL;
+	if (!b && !(b = calloc(1, sizeof(*b))))
+		return NULL;
+	if (b->cap < len + 1) {
+		free(b->data);
+		b->cap = 0;
+		if (!(b->data = malloc(len + 1))) {
+			free(b);
+			return NULL;
+		}
+		b->cap = len + 1;
+	}
+	b->len = len;
+	b->refs = 1;
+	t->held_bytes += len;
+	return b;
+}
+
 static void buf_put(struct mmr_trace *t, struct ev_buf *b)
 {
 	if (b && --b->refs == 0) {
 		t->held_bytes -= b->len;
-		free(b->data);
-		free(b);
+		if (t->spare)
+			buf_free(b);
+		else
+			t->spare = b;
 	}
 }
 
@@ -639,6 +688,7 @@ void mmr_trace_close(struct mmr_trace *t)
 	free(t->zbuf);
 	free(t->scan);
 	free(t->ev_data);
+	buf_free(t->spare);
 	if (t->zs_ready)
 		inflateEnd(&t->zs);
 	if (t->fd >= 0)
@@ -757,17 +807,15 @@ static int load_chunk(struct mmr_trace *t)
 		if (!next_chunk(t, &t->cur, &off, &ch))
 			return 0;
 	} while (ch.type != MMR_CHUNK_EVENTS);
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return -1;
-	b->data = chunk_raw(t, &ch, off, t->cur.n);
-	if (!b->data) {
-		free(b);
+	b = buf_get(t, ch.raw_len);
+	if (!b) {
+		oom_problem(t, off, t->cur.n);
 		return 1;
 	}
-	b->len = ch.raw_len;
-	b->refs = 1;
-	t->held_bytes += b->len;
+	if (chunk_into(t, &ch, off, t->cur.n, b->data)) {
+		buf_put(t, b);
+		return 1;
+	}
 	ret = push_records(t, b, good_records(t, b->data, b->len, off, t->cur.n));
 	buf_put(t, b);
 	return ret ? -1 : 1;
