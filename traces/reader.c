@@ -2,10 +2,12 @@
 /*
  * Trace reader.  A trace is untrusted input: every size read from the file is
  * checked against what holds it before it is used.  The file is read (not
- * mapped) one chunk at a time, twice: once at open, checking every chunk and
- * keeping the text chunks, and then for the events, handed out in time order
- * through a small reorder window.  A torn or corrupt chunk is skipped and
- * reported; the first problem is kept as one line.
+ * mapped) one chunk at a time, twice: once at open, checking every chunk's
+ * checksums and keeping the text chunks, and then for the events, handed out
+ * in time order through a small reorder window; the records of an events
+ * chunk are checked then (or by check_events() if they were not all read).
+ * A torn or corrupt chunk is skipped and reported; the first problem in the
+ * file is kept as one line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,8 +72,12 @@ struct mmr_trace {
 	char *stats;
 	struct mmr_kind_info kinds[MMR_MAX_KINDS];
 	int nr_chunks;
+	int nr_events_chunks;	/* intact, seen at open */
+	int events_read;	/* of them inflated by the reading since the rewind */
+	int events_checked;	/* the records of every one checked */
 	int closed;
 	char problem[320];
+	__u64 problem_at;	/* the byte of the file it is about */
 	int damaged;		/* a corrupt chunk, not only a torn end */
 	/* iteration */
 	struct cursor cur;
@@ -147,18 +153,20 @@ static char *kv_dup(const char *text, const char *key)
 }
 
 /*
- * Keeps the first problem only: one line for the user.  A problem that
- * starts "corrupt" is damage (a chunk written whole that is wrong), not the
- * torn end of an interrupted recording.
+ * Keeps the first problem only, the one about the earliest byte @at of the
+ * file: one line for the user.  (Records are checked after the checksums of
+ * later chunks.)  A problem that starts "corrupt" is damage (a chunk written
+ * whole that is wrong), not the torn end of an interrupted recording.
  */
-__attribute__((format(printf, 2, 3)))
-static void add_problem(struct mmr_trace *t, const char *fmt, ...)
+__attribute__((format(printf, 3, 4)))
+static void add_problem(struct mmr_trace *t, __u64 at, const char *fmt, ...)
 {
 	va_list ap;
 
 	t->damaged |= !strncmp(fmt, "corrupt", 7);
-	if (t->problem[0])
+	if (t->problem[0] && t->problem_at <= at)
 		return;
+	t->problem_at = at;
 	va_start(ap, fmt);
 	vsnprintf(t->problem, sizeof(t->problem), fmt, ap);
 	va_end(ap);
@@ -287,21 +295,21 @@ static int next_chunk(struct mmr_trace *t, struct cursor *c, __u64 *at, struct m
 			return 1;
 		case CH_SHORT:
 		case CH_TORN:
-			add_problem(t, "trace truncated at byte %llu (chunk %d runs past the end of "
+			add_problem(t, off, "trace truncated at byte %llu (chunk %d runs past the end of "
 				    "the file; recording interrupted?)", (unsigned long long)off, c->n);
 			c->off = t->size;
 			return 0;
 		case CH_IO:
-			add_problem(t, "cannot read chunk %d at byte %llu: %s", c->n,
+			add_problem(t, off, "cannot read chunk %d at byte %llu: %s", c->n,
 				    (unsigned long long)off, errno ? strerror(errno) : "file shrank");
 			c->off = t->size;
 			return 0;
 		case CH_BAD_SIZE:
-			add_problem(t, "corrupt chunk at byte %llu (chunk %d): %s",
+			add_problem(t, off, "corrupt chunk at byte %llu (chunk %d): %s",
 				    (unsigned long long)off, c->n, why);
 			break;
 		default:
-			add_problem(t, "corrupt chunk at byte %llu (chunk %d): checksum mismatch",
+			add_problem(t, off, "corrupt chunk at byte %llu (chunk %d): checksum mismatch",
 				    (unsigned long long)off, c->n);
 		}
 		c->off = resync(t, off + 1);
@@ -344,7 +352,7 @@ static int inflate_chunk(struct mmr_trace *t, const unsigned char *in, size_t le
 
 static void oom_problem(struct mmr_trace *t, __u64 off, int n)
 {
-	add_problem(t, "out of memory reading chunk %d at byte %llu", n, (unsigned long long)off);
+	add_problem(t, off, "out of memory reading chunk %d at byte %llu", n, (unsigned long long)off);
 }
 
 /* The chunk's data (from t->zbuf), decompressed into @out (raw_len + 1 bytes); -1 if bad. */
@@ -357,11 +365,11 @@ static int chunk_into(struct mmr_trace *t, const struct mmr_chunk_hdr *ch, __u64
 	if (!(ch->flags & MMR_CHUNK_ZLIB)) {
 		memcpy(out, t->zbuf, ch->raw_len);
 	} else if ((zr = inflate_chunk(t, t->zbuf, ch->data_len, out, ch->raw_len, &len)) != Z_OK) {
-		add_problem(t, "corrupt chunk at byte %llu (chunk %d): bad compressed data (zlib: %s)",
+		add_problem(t, off, "corrupt chunk at byte %llu (chunk %d): bad compressed data (zlib: %s)",
 			    (unsigned long long)off, n, zError(zr));
 		return -1;
 	} else if (len != ch->raw_len) {
-		add_problem(t, "corrupt chunk at byte %llu (chunk %d): bad compressed data "
+		add_problem(t, off, "corrupt chunk at byte %llu (chunk %d): bad compressed data "
 			    "(%zu bytes, raw_len says %u)", (unsigned long long)off, n, len,
 			    ch->raw_len);
 		return -1;
@@ -446,7 +454,7 @@ static size_t good_records(struct mmr_trace *t, const unsigned char *data, size_
 		struct mmr_hdr h;
 
 		if (bad_record(data + pos, len - pos, why, sizeof(why))) {
-			add_problem(t, "corrupt chunk at byte %llu (chunk %d): record at offset %zu: %s",
+			add_problem(t, off, "corrupt chunk at byte %llu (chunk %d): record at offset %zu: %s",
 				    (unsigned long long)off, n, pos, why);
 			break;
 		}
@@ -493,15 +501,17 @@ static void add_kind(struct mmr_trace *t, char *text)
 
 static void index_chunk(struct mmr_trace *t, __u64 off, int n, const struct mmr_chunk_hdr *ch)
 {
-	unsigned char *raw = chunk_raw(t, ch, off, n);
+	unsigned char *raw;
 
 	t->nr_chunks++;
+	if (ch->type == MMR_CHUNK_EVENTS) {
+		t->nr_events_chunks++;	/* its records are checked when read */
+		return;
+	}
+	raw = chunk_raw(t, ch, off, n);
 	if (!raw)
 		return;
 	switch (ch->type) {
-	case MMR_CHUNK_EVENTS:
-		good_records(t, raw, ch->raw_len, off, n);
-		break;
 	case MMR_CHUNK_META:
 		free(t->meta);
 		t->meta = (char *)raw;
@@ -529,8 +539,30 @@ static void index_chunks(struct mmr_trace *t)
 	while (next_chunk(t, &c, &off, &ch))
 		index_chunk(t, off, c.n, &ch);
 	if (!t->closed)
-		add_problem(t, "trace has no end chunk after byte %llu (recording interrupted?)",
+		add_problem(t, t->size, "trace has no end chunk after byte %llu (recording interrupted?)",
 			    (unsigned long long)t->size);
+}
+
+/*
+ * Checks the records of every events chunk, as reading the events does,
+ * unless that read them all: before anyone learns the trace's problems.
+ */
+static void check_events(struct mmr_trace *t)
+{
+	struct cursor c = { sizeof(struct mmr_file_hdr), 0 };
+	struct mmr_chunk_hdr ch;
+	unsigned char *raw;
+	__u64 off;
+
+	if (t->events_checked)
+		return;
+	while (next_chunk(t, &c, &off, &ch)) {
+		if (ch.type != MMR_CHUNK_EVENTS || !(raw = chunk_raw(t, &ch, off, c.n)))
+			continue;
+		good_records(t, raw, ch.raw_len, off, c.n);
+		free(raw);
+	}
+	t->events_checked = 1;
 }
 
 static const char *file_type(mode_t mode)
@@ -612,6 +644,7 @@ struct mmr_trace *mmr_trace_open(const char *path, char *err, size_t errlen)
 	index_chunks(t);
 	mmr_schema_resolve(&t->schema, t->kinds);
 	if (!t->meta) {
+		check_events(t);
 		snprintf(err, errlen, "%s: trace has no readable header chunk%s%s", path,
 			 t->problem[0] ? ": " : "", t->problem);
 		goto fail;
@@ -804,14 +837,18 @@ static int load_chunk(struct mmr_trace *t)
 	int ret;
 
 	do {
-		if (!next_chunk(t, &t->cur, &off, &ch))
+		if (!next_chunk(t, &t->cur, &off, &ch)) {
+			/* read from the start: every events chunk, unless one was out of memory */
+			t->events_checked |= t->events_read == t->nr_events_chunks;
 			return 0;
+		}
 	} while (ch.type != MMR_CHUNK_EVENTS);
 	b = buf_get(t, ch.raw_len);
 	if (!b) {
 		oom_problem(t, off, t->cur.n);
 		return 1;
 	}
+	t->events_read++;
 	if (chunk_into(t, &ch, off, t->cur.n, b->data)) {
 		buf_put(t, b);
 		return 1;
@@ -872,6 +909,7 @@ void mmr_trace_rewind(struct mmr_trace *t)
 	t->cur.n = 0;
 	t->seq = 0;
 	t->max_ts = 0;
+	t->events_read = 0;
 }
 
 const char *mmr_trace_meta(const struct mmr_trace *t, const char *key)
@@ -896,13 +934,15 @@ const struct mmr_kind_info *mmr_trace_kind_by_name(const struct mmr_trace *t, co
 	return NULL;
 }
 
-int mmr_trace_damaged(const struct mmr_trace *t)
+int mmr_trace_damaged(struct mmr_trace *t)
 {
+	check_events(t);
 	return t->damaged;
 }
 
-const char *mmr_trace_problem(const struct mmr_trace *t)
+const char *mmr_trace_problem(struct mmr_trace *t)
 {
+	check_events(t);
 	return t->problem[0] ? t->problem : NULL;
 }
 
