@@ -772,23 +772,33 @@ static void heap_sift(struct mmr_trace *t, struct run top)
 	t->heap[i] = top;
 }
 
+/* Is the top run still before its children (nearly always)? */
+static int top_in_place(const struct mmr_trace *t)
+{
+	const struct run *h = t->heap;
+
+	return (t->heap_len < 2 || run_less(&h[0], &h[1])) &&
+	       (t->heap_len < 3 || run_less(&h[0], &h[2]));
+}
+
 /* The top run's head record (@len bytes) was handed out: its next one, or none. */
 static void run_advance(struct mmr_trace *t, size_t len)
 {
-	struct run top = t->heap[0];
+	struct run *top = &t->heap[0];
 
-	top.pos += len;
-	if (top.pos == top.end) {
-		struct run last = t->heap[--t->heap_len];
+	top->pos += len;
+	if (top->pos == top->end) {
+		struct ev_buf *b = top->buf;
 
-		if (t->heap_len)
-			heap_sift(t, last);
-		buf_put(t, top.buf);
+		if (--t->heap_len)
+			heap_sift(t, t->heap[t->heap_len]);
+		buf_put(t, b);
 		return;
 	}
-	memcpy(&top.ts, top.buf->data + top.pos, sizeof(top.ts));
-	top.seq++;
-	heap_sift(t, top);
+	memcpy(&top->ts, top->buf->data + top->pos, sizeof(top->ts));
+	top->seq++;
+	if (!top_in_place(t))
+		heap_sift(t, *top);
 }
 
 /* Push the records of @b from @pos to @end, the first of them number @seq. */
