@@ -256,7 +256,7 @@ static void print_json(const struct mmr_trace *t, struct mmr_decoder *d,
  * Problems and drops: one line each on stderr; 2 if the trace is damaged, or
  * (@d) if a format it carries was refused and its events printed undecoded.
  */
-static int report_trace_state(const struct mmr_trace *t, const char *file,
+static int report_trace_state(struct mmr_trace *t, const char *file,
 			      const struct mmr_decoder *d)
 {
 	__u64 drops = mmr_trace_stat(t, "drops");
@@ -488,7 +488,7 @@ static void info_json_summary(const struct mmr_trace *t, json_writer_t *w)
 	jsonw_end_array(w);
 }
 
-static void info_json(const struct mmr_trace *t, json_writer_t *w)
+static void info_json(struct mmr_trace *t, json_writer_t *w)
 {
 	static const char *keys[] = { "format_version", "kernel_release", "kernel_version",
 				      "machine", "page_size", "nr_cpus", "thp_enabled", "thp_defrag",

@@ -2,10 +2,12 @@
 /*
  * Trace reader.  A trace is untrusted input: every size read from the file is
  * checked against what holds it before it is used.  The file is read (not
- * mapped) one chunk at a time, twice: once at open, checking every chunk and
- * keeping the text chunks, and then for the events, handed out in time order
- * through a small reorder window.  A torn or corrupt chunk is skipped and
- * reported; the first problem is kept as one line.
+ * mapped) one chunk at a time, twice: once at open, checking every chunk's
+ * checksums and keeping the text chunks, and then for the events, handed out
+ * in time order through a small reorder window; the records of an events
+ * chunk are checked then (or by check_events() if they were not all read).
+ * A torn or corrupt chunk is skipped and reported; the first problem in the
+ * file is kept as one line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,14 +40,19 @@
 
 struct ev_buf {		/* one decompressed events chunk */
 	unsigned char *data;
-	size_t len;
+	size_t len, cap;	/* cap: bytes allocated at data */
 	int refs;
 };
 
-struct heap_ent {
-	__u64 ts;
-	__u64 seq;
-	size_t pos;	/* of the record in buf */
+/*
+ * A run of records of one chunk whose timestamps do not decrease, from its
+ * head record at pos to end: the reorder heap holds runs, not records, so
+ * that records already in order (nearly all) cost no heap work.
+ */
+struct run {
+	__u64 ts;	/* of the head record */
+	__u64 seq;	/* of the head record, in reading order */
+	size_t pos, end;	/* in buf */
 	struct ev_buf *buf;
 };
 
@@ -65,15 +72,20 @@ struct mmr_trace {
 	char *stats;
 	struct mmr_kind_info kinds[MMR_MAX_KINDS];
 	int nr_chunks;
+	int nr_events_chunks;	/* intact, seen at open */
+	int events_read;	/* of them inflated by the reading since the rewind */
+	int events_checked;	/* the records of every one checked */
 	int closed;
 	char problem[320];
+	__u64 problem_at;	/* the byte of the file it is about */
 	int damaged;		/* a corrupt chunk, not only a torn end */
 	/* iteration */
 	struct cursor cur;
-	struct heap_ent *heap;
+	struct run *heap;
 	size_t heap_len, heap_cap;
 	__u64 seq, max_ts, held_bytes;
 	unsigned char *ev_data;	/* aligned copy of the event last returned */
+	struct ev_buf *spare;	/* the last buffer freed, for the next chunk */
 	struct mmr_schema schema;	/* resolved from the kinds once they are read */
 	z_stream zs;		/* raw inflate, reset for each chunk */
 	int zs_ready;
@@ -141,18 +153,20 @@ static char *kv_dup(const char *text, const char *key)
 }
 
 /*
- * Keeps the first problem only: one line for the user.  A problem that
- * starts "corrupt" is damage (a chunk written whole that is wrong), not the
- * torn end of an interrupted recording.
+ * Keeps the first problem only, the one about the earliest byte @at of the
+ * file: one line for the user.  (Records are checked after the checksums of
+ * later chunks.)  A problem that starts "corrupt" is damage (a chunk written
+ * whole that is wrong), not the torn end of an interrupted recording.
  */
-__attribute__((format(printf, 2, 3)))
-static void add_problem(struct mmr_trace *t, const char *fmt, ...)
+__attribute__((format(printf, 3, 4)))
+static void add_problem(struct mmr_trace *t, __u64 at, const char *fmt, ...)
 {
 	va_list ap;
 
 	t->damaged |= !strncmp(fmt, "corrupt", 7);
-	if (t->problem[0])
+	if (t->problem[0] && t->problem_at <= at)
 		return;
+	t->problem_at = at;
 	va_start(ap, fmt);
 	vsnprintf(t->problem, sizeof(t->problem), fmt, ap);
 	va_end(ap);
@@ -281,21 +295,21 @@ static int next_chunk(struct mmr_trace *t, struct cursor *c, __u64 *at, struct m
 			return 1;
 		case CH_SHORT:
 		case CH_TORN:
-			add_problem(t, "trace truncated at byte %llu (chunk %d runs past the end of "
+			add_problem(t, off, "trace truncated at byte %llu (chunk %d runs past the end of "
 				    "the file; recording interrupted?)", (unsigned long long)off, c->n);
 			c->off = t->size;
 			return 0;
 		case CH_IO:
-			add_problem(t, "cannot read chunk %d at byte %llu: %s", c->n,
+			add_problem(t, off, "cannot read chunk %d at byte %llu: %s", c->n,
 				    (unsigned long long)off, errno ? strerror(errno) : "file shrank");
 			c->off = t->size;
 			return 0;
 		case CH_BAD_SIZE:
-			add_problem(t, "corrupt chunk at byte %llu (chunk %d): %s",
+			add_problem(t, off, "corrupt chunk at byte %llu (chunk %d): %s",
 				    (unsigned long long)off, c->n, why);
 			break;
 		default:
-			add_problem(t, "corrupt chunk at byte %llu (chunk %d): checksum mismatch",
+			add_problem(t, off, "corrupt chunk at byte %llu (chunk %d): checksum mismatch",
 				    (unsigned long long)off, c->n);
 		}
 		c->off = resync(t, off + 1);
@@ -336,34 +350,46 @@ static int inflate_chunk(struct mmr_trace *t, const unsigned char *in, size_t le
 	return zr == Z_OK ? Z_BUF_ERROR : zr;
 }
 
+static void oom_problem(struct mmr_trace *t, __u64 off, int n)
+{
+	add_problem(t, off, "out of memory reading chunk %d at byte %llu", n, (unsigned long long)off);
+}
+
+/* The chunk's data (from t->zbuf), decompressed into @out (raw_len + 1 bytes); -1 if bad. */
+static int chunk_into(struct mmr_trace *t, const struct mmr_chunk_hdr *ch, __u64 off, int n,
+		      unsigned char *out)
+{
+	size_t len = ch->raw_len;
+	int zr;
+
+	if (!(ch->flags & MMR_CHUNK_ZLIB)) {
+		memcpy(out, t->zbuf, ch->raw_len);
+	} else if ((zr = inflate_chunk(t, t->zbuf, ch->data_len, out, ch->raw_len, &len)) != Z_OK) {
+		add_problem(t, off, "corrupt chunk at byte %llu (chunk %d): bad compressed data (zlib: %s)",
+			    (unsigned long long)off, n, zError(zr));
+		return -1;
+	} else if (len != ch->raw_len) {
+		add_problem(t, off, "corrupt chunk at byte %llu (chunk %d): bad compressed data "
+			    "(%zu bytes, raw_len says %u)", (unsigned long long)off, n, len,
+			    ch->raw_len);
+		return -1;
+	}
+	out[ch->raw_len] = 0;
+	return 0;
+}
+
 /* The chunk's data (from t->zbuf), decompressed, NUL-terminated; NULL if bad. */
 static unsigned char *chunk_raw(struct mmr_trace *t, const struct mmr_chunk_hdr *ch, __u64 off,
 				int n)
 {
 	unsigned char *out = malloc((size_t)ch->raw_len + 1);
-	size_t len = ch->raw_len;
-	int zr;
 
-	if (!out) {
-		add_problem(t, "out of memory reading chunk %d at byte %llu", n,
-			    (unsigned long long)off);
-		return NULL;
-	}
-	if (!(ch->flags & MMR_CHUNK_ZLIB)) {
-		memcpy(out, t->zbuf, ch->raw_len);
-	} else if ((zr = inflate_chunk(t, t->zbuf, ch->data_len, out, ch->raw_len, &len)) != Z_OK) {
-		add_problem(t, "corrupt chunk at byte %llu (chunk %d): bad compressed data (zlib: %s)",
-			    (unsigned long long)off, n, zError(zr));
+	if (!out)
+		oom_problem(t, off, n);
+	else if (chunk_into(t, ch, off, n, out)) {
 		free(out);
-		return NULL;
-	} else if (len != ch->raw_len) {
-		add_problem(t, "corrupt chunk at byte %llu (chunk %d): bad compressed data "
-			    "(%zu bytes, raw_len says %u)", (unsigned long long)off, n, len,
-			    ch->raw_len);
-		free(out);
-		return NULL;
+		out = NULL;
 	}
-	out[ch->raw_len] = 0;
 	return out;
 }
 
@@ -428,7 +454,7 @@ static size_t good_records(struct mmr_trace *t, const unsigned char *data, size_
 		struct mmr_hdr h;
 
 		if (bad_record(data + pos, len - pos, why, sizeof(why))) {
-			add_problem(t, "corrupt chunk at byte %llu (chunk %d): record at offset %zu: %s",
+			add_problem(t, off, "corrupt chunk at byte %llu (chunk %d): record at offset %zu: %s",
 				    (unsigned long long)off, n, pos, why);
 			break;
 		}
@@ -475,15 +501,17 @@ static void add_kind(struct mmr_trace *t, char *text)
 
 static void index_chunk(struct mmr_trace *t, __u64 off, int n, const struct mmr_chunk_hdr *ch)
 {
-	unsigned char *raw = chunk_raw(t, ch, off, n);
+	unsigned char *raw;
 
 	t->nr_chunks++;
+	if (ch->type == MMR_CHUNK_EVENTS) {
+		t->nr_events_chunks++;	/* its records are checked when read */
+		return;
+	}
+	raw = chunk_raw(t, ch, off, n);
 	if (!raw)
 		return;
 	switch (ch->type) {
-	case MMR_CHUNK_EVENTS:
-		good_records(t, raw, ch->raw_len, off, n);
-		break;
 	case MMR_CHUNK_META:
 		free(t->meta);
 		t->meta = (char *)raw;
@@ -511,8 +539,30 @@ static void index_chunks(struct mmr_trace *t)
 	while (next_chunk(t, &c, &off, &ch))
 		index_chunk(t, off, c.n, &ch);
 	if (!t->closed)
-		add_problem(t, "trace has no end chunk after byte %llu (recording interrupted?)",
+		add_problem(t, t->size, "trace has no end chunk after byte %llu (recording interrupted?)",
 			    (unsigned long long)t->size);
+}
+
+/*
+ * Checks the records of every events chunk, as reading the events does,
+ * unless that read them all: before anyone learns the trace's problems.
+ */
+static void check_events(struct mmr_trace *t)
+{
+	struct cursor c = { sizeof(struct mmr_file_hdr), 0 };
+	struct mmr_chunk_hdr ch;
+	unsigned char *raw;
+	__u64 off;
+
+	if (t->events_checked)
+		return;
+	while (next_chunk(t, &c, &off, &ch)) {
+		if (ch.type != MMR_CHUNK_EVENTS || !(raw = chunk_raw(t, &ch, off, c.n)))
+			continue;
+		good_records(t, raw, ch.raw_len, off, c.n);
+		free(raw);
+	}
+	t->events_checked = 1;
 }
 
 static const char *file_type(mode_t mode)
@@ -594,6 +644,7 @@ struct mmr_trace *mmr_trace_open(const char *path, char *err, size_t errlen)
 	index_chunks(t);
 	mmr_schema_resolve(&t->schema, t->kinds);
 	if (!t->meta) {
+		check_events(t);
 		snprintf(err, errlen, "%s: trace has no readable header chunk%s%s", path,
 			 t->problem[0] ? ": " : "", t->problem);
 		goto fail;
@@ -605,12 +656,48 @@ fail:
 	return NULL;
 }
 
+static void buf_free(struct ev_buf *b)
+{
+	if (b)
+		free(b->data);
+	free(b);
+}
+
+/*
+ * A buffer of @len bytes and a NUL for an events chunk, held (refs 1):
+ * the spare one when it is large enough, so that the chunks of a trace
+ * reuse the memory the last one freed.
+ */
+static struct ev_buf *buf_get(struct mmr_trace *t, size_t len)
+{
+	struct ev_buf *b = t->spare;
+
+	t->spare = NULL;
+	if (!b && !(b = calloc(1, sizeof(*b))))
+		return NULL;
+	if (b->cap < len + 1) {
+		free(b->data);
+		b->cap = 0;
+		if (!(b->data = malloc(len + 1))) {
+			free(b);
+			return NULL;
+		}
+		b->cap = len + 1;
+	}
+	b->len = len;
+	b->refs = 1;
+	t->held_bytes += len;
+	return b;
+}
+
 static void buf_put(struct mmr_trace *t, struct ev_buf *b)
 {
 	if (b && --b->refs == 0) {
 		t->held_bytes -= b->len;
-		free(b->data);
-		free(b);
+		if (t->spare)
+			buf_free(b);
+		else
+			t->spare = b;
 	}
 }
 
@@ -634,6 +721,7 @@ void mmr_trace_close(struct mmr_trace *t)
 	free(t->zbuf);
 	free(t->scan);
 	free(t->ev_data);
+	buf_free(t->spare);
 	if (t->zs_ready)
 		inflateEnd(&t->zs);
 	if (t->fd >= 0)
@@ -641,32 +729,32 @@ void mmr_trace_close(struct mmr_trace *t)
 	free(t);
 }
 
-static int ent_less(const struct heap_ent *a, const struct heap_ent *b)
+static int run_less(const struct run *a, const struct run *b)
 {
 	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
 }
 
-static int heap_push(struct mmr_trace *t, struct heap_ent e)
+static int heap_push(struct mmr_trace *t, struct run r)
 {
 	size_t i;
 
-	void *n = mmr_grow(t->heap, &t->heap_cap, t->heap_len + 1, sizeof(*t->heap), 4096);
+	void *n = mmr_grow(t->heap, &t->heap_cap, t->heap_len + 1, sizeof(*t->heap), 64);
 
 	if (!n)
 		return -1;
 	t->heap = n;
 	i = t->heap_len++;
-	while (i && ent_less(&e, &t->heap[(i - 1) / 2])) {
+	while (i && run_less(&r, &t->heap[(i - 1) / 2])) {
 		t->heap[i] = t->heap[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
-	t->heap[i] = e;
+	t->heap[i] = r;
 	return 0;
 }
 
-static struct heap_ent heap_pop(struct mmr_trace *t)
+/* Puts @top in the heap's top slot and sifts it down to its place. */
+static void heap_sift(struct mmr_trace *t, struct run top)
 {
-	struct heap_ent top = t->heap[0], last = t->heap[--t->heap_len];
 	size_t i = 0, n = t->heap_len;
 
 	for (;;) {
@@ -674,35 +762,80 @@ static struct heap_ent heap_pop(struct mmr_trace *t)
 
 		if (c >= n)
 			break;
-		if (c + 1 < n && ent_less(&t->heap[c + 1], &t->heap[c]))
+		if (c + 1 < n && run_less(&t->heap[c + 1], &t->heap[c]))
 			c++;
-		if (!ent_less(&t->heap[c], &last))
+		if (!run_less(&t->heap[c], &top))
 			break;
 		t->heap[i] = t->heap[c];
 		i = c;
 	}
-	if (n)
-		t->heap[i] = last;
-	return top;
+	t->heap[i] = top;
 }
 
-/* Push the @len bytes of checked records in @b; -1 if out of memory. */
+/* Is the top run still before its children (nearly always)? */
+static int top_in_place(const struct mmr_trace *t)
+{
+	const struct run *h = t->heap;
+
+	return (t->heap_len < 2 || run_less(&h[0], &h[1])) &&
+	       (t->heap_len < 3 || run_less(&h[0], &h[2]));
+}
+
+/* The top run's head record (@len bytes) was handed out: its next one, or none. */
+static void run_advance(struct mmr_trace *t, size_t len)
+{
+	struct run *top = &t->heap[0];
+
+	top->pos += len;
+	if (top->pos == top->end) {
+		struct ev_buf *b = top->buf;
+
+		if (--t->heap_len)
+			heap_sift(t, t->heap[t->heap_len]);
+		buf_put(t, b);
+		return;
+	}
+	memcpy(&top->ts, top->buf->data + top->pos, sizeof(top->ts));
+	top->seq++;
+	if (!top_in_place(t))
+		heap_sift(t, *top);
+}
+
+/* Push the records of @b from @pos to @end, the first of them number @seq. */
+static int push_run(struct mmr_trace *t, struct ev_buf *b, size_t pos, size_t end, __u64 seq)
+{
+	struct run r = { .seq = seq, .pos = pos, .end = end, .buf = b };
+
+	memcpy(&r.ts, b->data + pos, sizeof(r.ts));
+	if (heap_push(t, r))
+		return -1;
+	b->refs++;
+	return 0;
+}
+
+/* Push the @len bytes of checked records in @b, run by run; -1 if out of memory. */
 static int push_records(struct mmr_trace *t, struct ev_buf *b, size_t len)
 {
+	__u64 first = t->seq, prev = 0;
+	size_t start = 0;
+
 	for (size_t p = 0; p < len;) {
 		struct mmr_hdr h;
-		struct heap_ent e = { .seq = t->seq++, .pos = p, .buf = b };
 
 		memcpy(&h, b->data + p, sizeof(h));
-		e.ts = h.ts;
-		if (heap_push(t, e))
-			return -1;
-		b->refs++;
+		if (p > start && h.ts < prev) {
+			if (push_run(t, b, start, p, first))
+				return -1;
+			start = p;
+			first = t->seq;
+		}
+		t->seq++;
+		prev = h.ts;
 		if (h.ts > t->max_ts)
 			t->max_ts = h.ts;
 		p += sizeof(h) + h.len;
 	}
-	return 0;
+	return start < len ? push_run(t, b, start, len, first) : 0;
 }
 
 /* Push the events of the next events chunk; 0 when none is left. */
@@ -714,20 +847,22 @@ static int load_chunk(struct mmr_trace *t)
 	int ret;
 
 	do {
-		if (!next_chunk(t, &t->cur, &off, &ch))
+		if (!next_chunk(t, &t->cur, &off, &ch)) {
+			/* read from the start: every events chunk, unless one was out of memory */
+			t->events_checked |= t->events_read == t->nr_events_chunks;
 			return 0;
+		}
 	} while (ch.type != MMR_CHUNK_EVENTS);
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return -1;
-	b->data = chunk_raw(t, &ch, off, t->cur.n);
-	if (!b->data) {
-		free(b);
+	b = buf_get(t, ch.raw_len);
+	if (!b) {
+		oom_problem(t, off, t->cur.n);
 		return 1;
 	}
-	b->len = ch.raw_len;
-	b->refs = 1;
-	t->held_bytes += b->len;
+	t->events_read++;
+	if (chunk_into(t, &ch, off, t->cur.n, b->data)) {
+		buf_put(t, b);
+		return 1;
+	}
 	ret = push_records(t, b, good_records(t, b->data, b->len, off, t->cur.n));
 	buf_put(t, b);
 	return ret ? -1 : 1;
@@ -754,7 +889,7 @@ static void expose_payload(struct mmr_trace *t, size_t len)
 
 int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev)
 {
-	struct heap_ent e;
+	const unsigned char *rec;
 
 	/* Keep a window of events so that late arrivals sort in. */
 	while (need_more(t)) {
@@ -767,13 +902,13 @@ int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev)
 	}
 	if (!t->heap_len)
 		return 0;
-	e = heap_pop(t);
-	memcpy(&ev->h, e.buf->data + e.pos, sizeof(ev->h));
+	rec = t->heap[0].buf->data + t->heap[0].pos;
+	memcpy(&ev->h, rec, sizeof(ev->h));
 	expose_payload(t, ev->h.len);
-	memcpy(t->ev_data, e.buf->data + e.pos + sizeof(ev->h), ev->h.len);
+	memcpy(t->ev_data, rec + sizeof(ev->h), ev->h.len);
 	ev->data = t->ev_data;
 	ev->schema = &t->schema;
-	buf_put(t, e.buf);
+	run_advance(t, sizeof(ev->h) + ev->h.len);
 	return 1;
 }
 
@@ -784,6 +919,7 @@ void mmr_trace_rewind(struct mmr_trace *t)
 	t->cur.n = 0;
 	t->seq = 0;
 	t->max_ts = 0;
+	t->events_read = 0;
 }
 
 const char *mmr_trace_meta(const struct mmr_trace *t, const char *key)
@@ -808,13 +944,15 @@ const struct mmr_kind_info *mmr_trace_kind_by_name(const struct mmr_trace *t, co
 	return NULL;
 }
 
-int mmr_trace_damaged(const struct mmr_trace *t)
+int mmr_trace_damaged(struct mmr_trace *t)
 {
+	check_events(t);
 	return t->damaged;
 }
 
-const char *mmr_trace_problem(const struct mmr_trace *t)
+const char *mmr_trace_problem(struct mmr_trace *t)
 {
+	check_events(t);
 	return t->problem[0] ? t->problem : NULL;
 }
 

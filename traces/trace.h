@@ -120,11 +120,13 @@ void mmr_trace_rewind(struct mmr_trace *t);
  * (chunk 9 runs past the end of the file; recording interrupted?)" or
  * "corrupt chunk at byte 1234 (chunk 9): ...".  Every intact chunk, and the
  * records of a damaged events chunk before its first bad one, are still read.
- * All damage is found when the trace is opened.
+ * All damage is found by the time this or mmr_trace_damaged() answers: the
+ * checksums when the trace is opened, the records of the events chunks as
+ * they are read (or then, if they were not all read).
  */
-const char *mmr_trace_problem(const struct mmr_trace *t);
+const char *mmr_trace_problem(struct mmr_trace *t);
 /* 1 if a chunk is corrupt (damage), 0 if intact or only torn at its end */
-int mmr_trace_damaged(const struct mmr_trace *t);
+int mmr_trace_damaged(struct mmr_trace *t);
 int mmr_trace_closed(const struct mmr_trace *t);	/* END chunk seen */
 const char *mmr_trace_stats(const struct mmr_trace *t);	/* last STATS/END text */
 /* Value of "key=N" in the last stats text, 0 if absent. */
