@@ -61,19 +61,49 @@ __u64 checker_snapshots(const struct checker *c)
 
 /* ---- state tables --------------------------------------------------- */
 
+static void mm_release(struct mm_state *m)
+{
+	snap_free(m->last);
+	snap_free(m->cur);
+	ledger_mm_free(m->lg);
+	free(m->calls);
+}
+
+/* A fresh state for mm @mm of @tgid, in place (its hash chain kept). */
+static void mm_init(struct mm_state *m, __u64 mm, int tgid)
+{
+	struct mm_state *next = m->next;
+
+	memset(m, 0, sizeof(*m));
+	m->next = next;
+	m->mm = mm;
+	m->tgid = tgid;
+	m->fault_lo = ~0ULL;	/* no fault yet */
+}
+
+/*
+ * The state of mm @mm.  An mm torn down (exit_mmap) whose address another
+ * process's new mm takes has the same hash: seen from another tgid, it is
+ * that new mm, and starts afresh (seen: a child's mm at the address its
+ * parent's pre-exec mm had).
+ */
 static struct mm_state *mm_get(struct checker *c, __u64 mm, int tgid)
 {
 	struct mm_state **head = &c->mms[(mm ^ mm >> 32) % 1024], *m;
 
-	for (m = *head; m; m = m->next)
-		if (m->mm == mm)
-			return m;
+	for (m = *head; m; m = m->next) {
+		if (m->mm != mm)
+			continue;
+		if (m->exited && tgid && m->tgid != tgid) {
+			mm_release(m);
+			mm_init(m, mm, tgid);
+		}
+		return m;
+	}
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
-	m->mm = mm;
-	m->tgid = tgid;
-	m->fault_lo = ~0ULL;	/* no fault yet */
+	mm_init(m, mm, tgid);
 	m->next = *head;
 	*head = m;
 	return m;
@@ -114,10 +144,7 @@ void checker_free(struct checker *c)
 	for (int i = 0; i < 1024; i++) {
 		for (struct mm_state *m = c->mms[i], *n; m; m = n) {
 			n = m->next;
-			snap_free(m->last);
-			snap_free(m->cur);
-			ledger_mm_free(m->lg);
-			free(m->calls);
+			mm_release(m);
 			free(m);
 		}
 		free(c->sys[i]);
@@ -257,6 +284,8 @@ static void note_fault(struct mm_state *m, __u64 addr)
 {
 	m->fault_lo = addr < m->fault_lo ? addr : m->fault_lo;
 	m->fault_hi = addr > m->fault_hi ? addr : m->fault_hi;
+	if (!m->fault_locked && m->last)
+		m->fault_locked = snap_locked_at(m->last, addr);
 }
 
 /* What a completed syscall may have done to the pages of its mm. */
@@ -477,6 +506,7 @@ static void on_snap_end(struct checker *c, const struct mmr_event *ev)
 	m->syscalls_since = 0;
 	m->fault_lo = ~0ULL;
 	m->fault_hi = 0;
+	m->fault_locked = 0;
 }
 
 /* At exit_mmap, every counter of the mm it tore down must be back at zero. */

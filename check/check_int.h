@@ -98,6 +98,7 @@ struct mm_state {
 	int calls_lost;		/* one could not be kept: the migration rule cannot follow pages */
 	__u32 syscalls_since;	/* mm syscalls completed since its last snapshot */
 	__u64 fault_lo, fault_hi;	/* [lo, hi]: addresses faulted since then (lo > hi: none) */
+	int fault_locked;	/* one of them in a VMA that snapshot showed locked */
 	int helper;		/* a replay helper (explore's perturber): not judged */
 	__u64 exit_ts;
 	__u32 ops;		/* OP_* since the last snapshot */
@@ -136,6 +137,7 @@ struct checker {
 	__u64 events, snapshots;
 	__u64 exempt_pages;	/* lost-mlock: by-design exceptions */
 	__u64 stranded_unjudged;	/* stranded-mlock: mapped by untraced mms */
+	__u64 stranded_shared;		/* stranded-mlock: shared pages judged across mms */
 	__s64 mlocked_delta, stranded_delta;	/* global counters, end - start */
 	/* event ledgers (ledger.c) */
 	struct ledger *lg;
@@ -162,6 +164,8 @@ static inline int cmp_u64(const void *a, const void *b)
 void verdicts_snapshot(struct checker *c, struct mm_state *m, struct snap *s,
 		       const struct syscall_rec *trig);
 void snap_free(struct snap *s);
+/* @addr lies in a VMA of @s that is locked (VM_LOCKED, not VM_IO or hugetlb). */
+int snap_locked_at(const struct snap *s, __u64 addr);
 void verdicts_coverage(struct checker *c);
 
 /* ledger.c */

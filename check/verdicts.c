@@ -86,6 +86,21 @@ static int locked(const struct snap_vma *v)
 	return v && (v->v.flags & MMR_VMA_LOCKED) && !(v->v.flags & (MMR_VMA_IO | MMR_VMA_HUGETLB));
 }
 
+int snap_locked_at(const struct snap *s, __u64 addr)
+{
+	size_t lo = 0, hi = s ? s->nr_vmas : 0;
+
+	while (lo < hi) {	/* VMAs are in address order, as smaps lists them */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->vmas[mid].v.end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < (s ? s->nr_vmas : 0) && addr >= s->vmas[lo].v.start && locked(&s->vmas[lo]);
+}
+
 static size_t count_of(const __u64 *v, size_t n, __u64 key)
 {
 	size_t lo = 0, hi = n, c = 0;
@@ -464,20 +479,119 @@ static int stranded_candidate(const struct mmr_snap_page *pg)
 	       !(pg->pagemap & MMR_PM_FILE) && !(pg->kflags & MMR_PF_LARGE);
 }
 
+/* A thread of @tgid is inside an mm syscall. */
+static int call_open(const struct checker *c, int tgid)
+{
+	for (size_t i = 0; i < sizeof(c->sys) / sizeof(c->sys[0]); i++)
+		if (c->sys[i] && c->sys[i]->tgid == tgid && !c->sys[i]->done)
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether @m's last snapshot still shows its locked mappings, and all its
+ * mappings of a page up to ones a count would miss: taken with the process
+ * stopped, and since then no mm syscall of it (mlock, munlock, mmap,
+ * mremap, munmap: the only ways VM_LOCKED changes) nor one in flight, and
+ * no fault where it could have mapped a page into a locked VMA.  A fault
+ * elsewhere, reclaim, migration or exit can only add a mapping that
+ * kpagecount shows beyond the count, take one away that it then lacks, or
+ * change the PFN: the count no longer adds up, and the page is not judged.
+ */
+static int snap_still_holds(const struct checker *c, const struct mm_state *m)
+{
+	return m->last && (m->last->flags & MMR_SNAPF_HELD) && !m->exited && !m->syscalls_since &&
+	       !m->fault_locked && !call_open(c, m->tgid);
+}
+
+/* What the other traced mms' snapshots show of one page. */
+struct co_maps {
+	__u32 count;		/* mappings of it, in snapshots that still hold */
+	int locked;		/* one of them is in a locked VMA */
+	int mms;		/* mms that map it */
+	enum defer_rule pending;	/* one's own munlock of it may still be draining */
+};
+
+/* Adds @m's mappings of @pfn, as its last snapshot shows them, to @co. */
+static void co_maps_add(const struct checker *c, const struct mm_state *m, __u64 pfn,
+			struct co_maps *co)
+{
+	const struct snap *s = m->last;
+	__u32 before = co->count;
+
+	for (size_t v = 0; v < s->nr_vmas; v++) {
+		const struct snap_vma *vma = &s->vmas[v];
+
+		for (size_t k = vma->first; k < vma->first + vma->nr; k++) {
+			const struct mmr_snap_page *pg = &s->pages[k];
+
+			if (!present(pg) || pfn_of(pg) != pfn)
+				continue;
+			co->count++;
+			co->locked |= locked(vma);
+			if (co->pending == D_NR)
+				co->pending = unlock_pending(c, m, pg->addr);
+		}
+	}
+	co->mms += co->count > before;
+}
+
+static void co_maps_of(const struct judge *j, __u64 pfn, struct co_maps *co)
+{
+	memset(co, 0, sizeof(*co));
+	co->pending = D_NR;
+	for (size_t i = 0; i < sizeof(j->c->mms) / sizeof(j->c->mms[0]); i++)
+		for (const struct mm_state *m = j->c->mms[i]; m; m = m->next)
+			if (m != j->m && snap_still_holds(j->c, m))
+				co_maps_add(j->c, m, pfn, co);
+}
+
+/*
+ * A page also mapped by other mms: judged by the page model, where the
+ * other traced mms' snapshots account for every mapping kpagecount counts
+ * and still hold (no untraced mapper, nothing changed since); 1 if it is
+ * to be judged, 0 if not (counted why).
+ */
+static int shared_judged(struct judge *j, const struct mmr_snap_page *pg, __u32 ours,
+			 struct co_maps *co)
+{
+	struct coverage *cov = &j->c->cov[V_STRANDED_MLOCK];
+
+	if (pg->kflags & MMR_PF_LARGE) {	/* kpagecount of a subpage: not its mappings */
+		j->c->stranded_unjudged++;
+		return 0;
+	}
+	co_maps_of(j, pfn_of(pg), co);
+	if (co->locked) {	/* mapped by a locked VMA of another mm: rightly mlocked */
+		j->c->stranded_shared++;
+		return 0;
+	}
+	if (pg->mapcount != ours + co->count) {
+		j->c->stranded_unjudged++;	/* an untraced or changed mapper */
+		return 0;
+	}
+	if (co->pending != D_NR) {
+		defer(cov, co->pending);
+		return 0;
+	}
+	j->c->stranded_shared++;
+	return 1;
+}
+
 static void stranded_page(struct judge *j, const struct snap_vma *v, const struct mmr_snap_page *pg,
 			  const __u64 *all, size_t nall, const __u64 *lk, size_t nlk)
 {
 	__u64 pfn = pfn_of(pg);
+	__u32 ours = count_of(all, nall, pfn);
+	struct co_maps co = { 0 };
 	enum defer_rule why;
 	struct finding *f;
 
 	if (count_of(lk, nlk, pfn) ||
 	    ((pg->kflags & MMR_PF_LARGE) && count_of(lk, nlk, pfn - pg->folio_idx)))
 		return;		/* also mapped by a locked VMA here */
-	if (pg->mapcount > count_of(all, nall, pfn)) {
-		j->c->stranded_unjudged++;	/* mapped by another mm too */
+	if (pg->mapcount > ours && !shared_judged(j, pg, ours, &co))
 		return;
-	}
 	if ((why = unlock_pending(j->c, j->m, pg->addr)) != D_NR) {
 		defer(&j->c->cov[V_STRANDED_MLOCK], why);
 		return;
@@ -485,6 +599,10 @@ static void stranded_page(struct judge *j, const struct snap_vma *v, const struc
 	f = page_finding(j, V_STRANDED_MLOCK, pg->addr, pfn);
 	snap_evidence(j, f);
 	page_evidence(f, "page is mlocked but no mapping of it is VM_LOCKED", pg, v);
+	if (co.count)
+		finding_evidence(f, "its other %u mappings are in %d other traced processes, none "
+				 "VM_LOCKED (their last snapshots, unchanged since); kpagecount %u: "
+				 "no untraced mapper", co.count, co.mms, pg->mapcount);
 }
 
 static void check_stranded(struct judge *j)
@@ -765,9 +883,10 @@ void verdicts_coverage(struct checker *c)
 			 (unsigned long long)c->exempt_pages);
 	if (have_snap)
 		snprintf(c->cov[V_STRANDED_MLOCK].snap_note, sizeof(c->cov[0].snap_note),
-			 "%llu mlocked pages also mapped by untraced mms, not judged; system-wide "
-			 "Mlocked %+lld pages, unevictable_pgs_stranded %+lld (%s; other processes "
-			 "move them too: not a finding)", (unsigned long long)c->stranded_unjudged,
+			 "%llu shared mlocked pages judged across traced mms, %llu not (an untraced "
+			 "or changed mapper, or large); system-wide Mlocked %+lld pages, unevictable_pgs_stranded %+lld (%s; other "
+			 "processes move them too: not a finding)",
+			 (unsigned long long)c->stranded_shared, (unsigned long long)c->stranded_unjudged,
 			 (long long)c->mlocked_delta, (long long)c->stranded_delta,
 			 !c->have_final ? "not recorded" : c->all_exited ? "after every traced "
 			 "process exited" : "traced processes still alive");

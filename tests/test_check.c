@@ -24,7 +24,7 @@ struct result {
 	__u64 first_addr[V_NR], first_pages[V_NR], first_pfn[V_NR];
 	__u64 deferred, deferred_by[D_NR], event_checked[V_NR], repeated[V_NR];
 	__u64 stranded_by[D_NR];	/* stranded-mlock's deferrals */
-	char event_note[V_NR][200];
+	char event_note[V_NR][200], snap_note[V_NR][320];
 	char op[V_NR][128];
 };
 
@@ -64,6 +64,8 @@ static struct result check_file(const char *path)
 		res.repeated[v] = checker_coverage(c, v)->repeated;
 		snprintf(res.event_note[v], sizeof(res.event_note[v]), "%s",
 			 checker_coverage(c, v)->event_note);
+		snprintf(res.snap_note[v], sizeof(res.snap_note[v]), "%s",
+			 checker_coverage(c, v)->snap_note);
 	}
 	checker_free(c);
 	mmr_trace_close(t);
@@ -681,6 +683,105 @@ static void test_check_stranded_mlock_page(void)
 	ASSERT_TRUE(clean(&r), "also mapped by an untraced mm: not judged");
 	r = after_munlock(MMR_PF_MLOCKED, 2, 1);
 	ASSERT_TRUE(clean(&r), "also mapped by a locked VMA of ours");
+}
+
+enum { CO_LOCKED = 1, CO_CALL_SINCE = 2, CO_UNTRACED = 4, CO_OTHER_PFN = 8, CO_FAULT_SINCE = 16,
+       CO_CALL_OPEN = 32, CO_CPU_MOVED = 64, CO_FAULT_ELSEWHERE = 128, CO_REUSED_MM = 256 };
+
+/*
+ * The page model across mms.  Page 0x5000 is mlocked and mapped twice:
+ * once by another mm (pid PID + 1) at B, whose held snapshot after its own munlock
+ * shows it, and once by us, at A, in a VMA we just munlocked.  CO_LOCKED:
+ * its VMA is locked; CO_CALL_SINCE, CO_FAULT_SINCE, CO_CALL_OPEN: it made
+ * an mm call, took a fault in its locked VMA, or is inside a call since its
+ * snapshot; CO_FAULT_ELSEWHERE: a fault outside its locked VMAs;
+ * CO_REUSED_MM: an exited process's mm had the same address (and hash);
+ * CO_UNTRACED: kpagecount 3; CO_OTHER_PFN: its snapshot shows another page;
+ * CO_CPU_MOVED: its munlock returned on another CPU (munlock_batch_elsewhere).
+ */
+static struct result shared_after_munlock(int flags)
+{
+	const char *path = tmp_path("stranded-shared.trace");
+	__u32 count = flags & CO_UNTRACED ? 3 : 2;
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	if (flags & CO_REUSED_MM) {	/* a process whose mm had the other's address */
+		b.tgid = b.tid = PID + 2, b.mm = MM + 0x1000;
+		tb_sys(&b, 9, 0, PG, 3, 0x22, B, NULL);
+		tb_exit_mmap(&b);
+	}
+	b.tgid = b.tid = PID + 1, b.mm = MM + 0x1000;
+	tb_sys_enter(&b, 150, B, PG, 0);
+	b.cpu = flags & CO_CPU_MOVED ? 1 : 0;
+	tb_sys_exit(&b, 150, 0);
+	b.cpu = 0;
+	tb_snap(&b, 150, st0());
+	tb_vma(&b, B, B + PG, flags & CO_LOCKED ? LOCKED_RW : RW_ANON, 0, 0, "");
+	if (flags & CO_OTHER_PFN)
+		tb_page(&b, B, TB_PRESENT(0x6000), MMR_PF_ANON, 1);
+	else
+		tb_page(&b, B, TB_PRESENT(0x5000), MMR_PF_MLOCKED | MMR_PF_ANON, count);
+	tb_vma(&b, B + 8 * PG, B + 16 * PG, LOCKED_RW, 0, 0, "");	/* holds no copy of it */
+	tb_snap_end(&b, st0());
+	if (flags & CO_CALL_SINCE)
+		tb_sys(&b, 10, B, PG, 1, 0, 0, NULL);	/* mprotect */
+	if (flags & CO_FAULT_SINCE)
+		tb_fault(&b, B + 8 * PG, 1);	/* in its locked VMA */
+	if (flags & CO_FAULT_ELSEWHERE)
+		tb_fault(&b, B, 1);
+	if (flags & CO_CALL_OPEN) {
+		struct mmr_sys_enter e = { .nr = 149, .args = { B, PG } };
+
+		tb_put(&b, MMR_K_SYS_ENTER, &e, sizeof(e));
+	}
+	b.tgid = b.tid = PID, b.mm = MM;
+	tb_sys(&b, 150, A, PG, 0, 0, 0, NULL);
+	tb_snap(&b, 150, st0());
+	tb_vma(&b, A, A + PG, RW_ANON, 0, 0, "");
+	tb_page(&b, A, TB_PRESENT(0x5000), MMR_PF_MLOCKED | MMR_PF_ANON, count);
+	tb_snap_end(&b, st0());
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_stranded_mlock_shared(void)
+{
+	static const struct {
+		int flags, found;
+		const char *what;
+	} cases[] = {
+		{ 0, 1, "every mapping traced, none locked: stranded-mlock" },
+		{ CO_LOCKED, 0, "the other maps it in a locked VMA" },
+		{ CO_CALL_SINCE, 0, "the other made an mm call since its snapshot" },
+		{ CO_FAULT_SINCE, 0, "the other took a fault in a locked VMA since its snapshot" },
+		{ CO_FAULT_ELSEWHERE, 1, "a fault outside its locked VMAs changes nothing" },
+		{ CO_REUSED_MM, 1, "its mm took the address of one that exited: a new mm" },
+		{ CO_CALL_OPEN, 0, "the other is inside an mlock" },
+		{ CO_UNTRACED, 0, "kpagecount 3: an untraced mapper" },
+		{ CO_OTHER_PFN, 0, "the other's snapshot shows another page there" },
+		{ CO_CPU_MOVED, 0, "the other's munlock moved CPU: its batch may hold the page" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct result r = shared_after_munlock(cases[i].flags);
+
+		ASSERT_EQ(r.nr[V_STRANDED_MLOCK], cases[i].found, cases[i].what);
+		ASSERT_TRUE(only(&r, V_STRANDED_MLOCK), "nothing else");
+		if (cases[i].found) {
+			ASSERT_EQ(r.first_pfn[V_STRANDED_MLOCK], 0x5000, "its pfn");
+			ASSERT_EQ(r.first_addr[V_STRANDED_MLOCK], A, "found in our snapshot");
+			/* the other's own snapshot came before ours: not judged there */
+			ASSERT_STRCONTAINS(r.snap_note[V_STRANDED_MLOCK], "1 shared mlocked pages "
+					   "judged across traced mms, 1 not", "counted");
+		} else if (cases[i].flags == CO_LOCKED) {
+			ASSERT_STRCONTAINS(r.snap_note[V_STRANDED_MLOCK], "1 shared mlocked pages "
+					   "judged", "judged: rightly mlocked");
+		} else {
+			ASSERT_STRCONTAINS(r.snap_note[V_STRANDED_MLOCK], "0 shared mlocked pages "
+					   "judged", "counted as not judged");
+		}
+	}
 }
 
 static struct result meminfo(long base, long final, long cleared)
@@ -1449,6 +1550,7 @@ int main(int argc, char **argv)
 		TEST(test_check_lost_mlock_swapped),
 		TEST(test_check_lost_mlock_vanished),
 		TEST(test_check_stranded_mlock_page),
+		TEST(test_check_stranded_mlock_shared),
 		TEST(test_check_stranded_mlock_pending),
 		TEST(test_check_stranded_mlock_meminfo),
 		TEST(test_check_skipped_swap_dontneed),
