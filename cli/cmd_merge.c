@@ -248,7 +248,7 @@ static void merged_opts(const struct shard_part *sp, int json, struct replay_opt
 				   .pair_b = -1 };
 }
 
-static int merge(struct shard_part *sp, char **paths, int n, int json)
+int merge_parts(struct shard_part *sp, char **paths, int n, int json)
 {
 	static struct rrun_set rs;
 	struct replay_outcome out = { 0 };
@@ -316,7 +316,7 @@ int cmd_merge(int argc, char **argv)
 			mmr_err("merge: %s: %s", paths[i], err);
 			goto out;
 		}
-	ret = merge(sp, paths, n, json);
+	ret = merge_parts(sp, paths, n, json);
 out:
 	for (int i = 0; sp && i < n; i++)
 		replay_shard_free(&sp[i]);
