@@ -258,7 +258,9 @@ int merge_parts(struct shard_part *sp, char **paths, int n, int json)
 
 	merged_opts(&sp[0], json, &o);
 	if (!parts_belong(sp, paths, n) && !merge_outcome(sp, paths, n, &rs, &p, &out)) {
+		replay_report_guests(sp, n);
 		replay_report(&o, &p, &rs, &out, NULL);
+		replay_report_guests(NULL, 0);
 		ret = replay_outcome_status(&o, &out);
 		if (!ret && out.unchecked)
 			ret = MMR_EXIT_UNCHECKED;

@@ -38,6 +38,10 @@ struct shard_part {
 	struct perturb_caps caps;	/* ok, how and why only */
 	int nr_cells;
 	struct shard_cell *cells;
+	/* with --kernel: the report's "guest", the shard's guest summary */
+	int guest_ok;
+	struct replay_guest guest;
+	char console[4200];
 };
 
 /* Reads a partial report; 0, or -1 with err set (not one, or damaged). */
