@@ -24,7 +24,7 @@ const char usage_merge[] =
 	"each shard once and none missing; else merge says which in one line and\n"
 	"exits 2.  A trial's seed depends on its cell and trial only, so the merged\n"
 	"report names the same reproducing seeds as one run would.  With --kernel,\n"
-	"each guest's summary stays in its part.\n\n"
+	"the report has each shard's guest summary (\"guests\" in JSON).\n\n"
 	"  -j, --json           the report as JSON\n\n"
 	"Exit status: as replay --explore's: 0 clean, 1 findings, 2 error (a part\n"
 	"unreadable or not belonging with the others, or a trial that failed), 3 no\n"
