@@ -111,9 +111,12 @@ static void print_guests_plain(const struct replay_opts *o)
 static void print_guests_json(const struct replay_opts *o, json_writer_t *w)
 {
 	static struct replay_outcome g;
+	int any = 0;
 	char *js;
 
-	if (!nr_guest_parts)
+	for (int i = 0; i < nr_guest_parts; i++)
+		any |= guest_parts[i].guest_ok;
+	if (!any)	/* not under --kernel */
 		return;
 	jsonw_name(w, "guests");
 	jsonw_start_array(w);
