@@ -1357,6 +1357,43 @@ static void test_replay_jobs_bad_input(void)
 		       "explore at once, --shard one of them");
 }
 
+/*
+ * A shard that fails (its replay trace cannot be written: a directory is in
+ * the way of -o's .2) fails the whole --jobs explore: one line naming it,
+ * exit 2, no report, the other shard stopped, nothing left behind.
+ */
+static void test_replay_jobs_shard_fails(void)
+{
+	char trace[512], out[512], in_way[600], scratch[512], *err, *rep;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("jfail.trace"));
+	snprintf(out, sizeof(out), "%s", tmp_path("jfail-replay.trace"));
+	snprintf(scratch, sizeof(scratch), "%s", tmp_path("jfail-scratch"));
+	snprintf(in_way, sizeof(in_way), "%s.2", out);
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	mkdir(scratch, 0700);
+	mkdir(in_way, 0700);
+	rc = run_cmd(tmp_path("jfail.out"), tmp_path("jfail.err"), "%s replay -q -o %s --scratch %s "
+		     "--explore --trials 200 --jobs 2 %s", mmreplay_bin(), out, scratch, trace);
+	err = slurp(tmp_path("jfail.err"));
+	rep = slurp(tmp_path("jfail.out"));
+	printf("  %s", err);
+	ASSERT_EQ(rc, 2, "exit 2");
+	ASSERT_EQ(count_lines(err), 1, "one line");
+	ASSERT_STRCONTAINS(err, "replay: --jobs: shard 2/2 failed", "names the shard");
+	ASSERT_TRUE(rep && !rep[0], "no report");
+	ASSERT_TRUE(dir_empty(scratch), "every shard's scratch directory removed");
+	ASSERT_EQ(run_cmd(NULL, NULL, "sleep 0.5; pgrep -f '[_]_replay-run --scratch %s'", scratch), 1,
+		  "no replay process left");
+	rmdir(in_way);
+	free(err);
+	free(rep);
+}
+
 /* Ctrl-C in the middle of an exploration: exit 2, scratch directory gone, no replay left. */
 static void test_replay_interrupt(void)
 {
@@ -1450,6 +1487,7 @@ int main(int argc, char **argv)
 		TEST(test_replay_interrupt),
 		TEST(test_replay_jobs_interrupt),
 		TEST(test_replay_jobs_bad_input),
+		TEST(test_replay_jobs_shard_fails),
 		TEST(test_replay_wilson),
 		TEST(test_replay_stop_after),
 		TEST(test_replay_explore_budget),
