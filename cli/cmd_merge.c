@@ -24,7 +24,7 @@ const char usage_merge[] =
 	"each shard once and none missing; else merge says which in one line and\n"
 	"exits 2.  A trial's seed depends on its cell and trial only, so the merged\n"
 	"report names the same reproducing seeds as one run would.  With --kernel,\n"
-	"each guest's summary stays in its part.\n\n"
+	"the report has each shard's guest summary (\"guests\" in JSON).\n\n"
 	"  -j, --json           the report as JSON\n\n"
 	"Exit status: as replay --explore's: 0 clean, 1 findings, 2 error (a part\n"
 	"unreadable or not belonging with the others, or a trial that failed), 3 no\n"
@@ -248,7 +248,7 @@ static void merged_opts(const struct shard_part *sp, int json, struct replay_opt
 				   .pair_b = -1 };
 }
 
-static int merge(struct shard_part *sp, char **paths, int n, int json)
+int merge_parts(struct shard_part *sp, char **paths, int n, int json)
 {
 	static struct rrun_set rs;
 	struct replay_outcome out = { 0 };
@@ -258,7 +258,9 @@ static int merge(struct shard_part *sp, char **paths, int n, int json)
 
 	merged_opts(&sp[0], json, &o);
 	if (!parts_belong(sp, paths, n) && !merge_outcome(sp, paths, n, &rs, &p, &out)) {
+		replay_report_guests(sp, n);
 		replay_report(&o, &p, &rs, &out, NULL);
+		replay_report_guests(NULL, 0);
 		ret = replay_outcome_status(&o, &out);
 		if (!ret && out.unchecked)
 			ret = MMR_EXIT_UNCHECKED;
@@ -316,7 +318,7 @@ int cmd_merge(int argc, char **argv)
 			mmr_err("merge: %s: %s", paths[i], err);
 			goto out;
 		}
-	ret = merge(sp, paths, n, json);
+	ret = merge_parts(sp, paths, n, json);
 out:
 	for (int i = 0; sp && i < n; i++)
 		replay_shard_free(&sp[i]);

@@ -8,6 +8,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cmds.h"
@@ -20,7 +21,7 @@
 const char usage_replay[] =
 	"usage: mmreplay replay TRACE [-o FILE] [--order recorded|free] [--json]\n"
 	"       mmreplay replay TRACE --explore [--budget D] [--stop-after K] [--trials N]\n"
-	"                             [--seed S] [--pairs N] [--shard I/N] [-q]\n"
+	"                             [--seed S] [--pairs N] [--jobs N | --shard I/N] [-q]\n"
 	"       mmreplay replay TRACE --pair A,B --seed S\n"
 	"       mmreplay replay TRACE --kernel IMAGE [--modules DIR] [--vmlinux FILE]\n"
 	"                             [--mem SIZE] [--cpus N] [--accel auto|kvm|tcg]\n"
@@ -48,6 +49,12 @@ const char usage_replay[] =
 	"  -q, --quiet          no progress lines (else on stderr, every second on\n"
 	"                       a terminal, every 10 s otherwise; a plain replay's\n"
 	"                       once it has run 2 s: booting, replaying, checking)\n"
+	"      --jobs N         run N shards of the explore at once (N local replays,\n"
+	"                       or N guests with --kernel), merged into one report:\n"
+	"                       the same cells and trial seeds as one run (default:\n"
+	"                       the number of online CPUs, at most one per cell;\n"
+	"                       1: one run). Shard I writes its replay trace to\n"
+	"                       FILE.I (-o). Not with --shard; -j is --json\n"
 	"      --shard I/N      run the I-th of N slices of the cells (cell i, counted\n"
 	"                       from 0, goes to shard i mod N + 1) and print a partial\n"
 	"                       report (JSON) for 'mmreplay merge'; a trial's seed\n"
@@ -73,8 +80,8 @@ const char usage_replay[] =
 	"      --no-snapshot    record the replay from events only (fast; check then\n"
 	"                       judges only where this kernel lets it hook mm internals)\n"
 	"  -j, --json           the report as JSON\n\n"
-	"--trials, --pairs, --window, --perturb, --budget, --stop-after and --shard go with\n"
-	"--explore, the guest's options below with --kernel; given without it, each\n"
+	"--trials, --pairs, --window, --perturb, --budget, --stop-after, --jobs and --shard\n"
+	"go with --explore, the guest's options below with --kernel; given without it, each\n"
 	"is an error (exit 2).\n\n"
 	"In a QEMU guest (another kernel, e.g. with your patch):\n"
 	"      --kernel IMAGE   boot IMAGE (an x86_64 bzImage) in QEMU with an initramfs\n"
@@ -117,6 +124,8 @@ const char usage_replay[] =
 	"  mmreplay replay w.trace --explore --trials 20 --seed 1\n"
 	"  mmreplay replay w.trace --explore --budget 90s --kernel bzImage\n"
 	"  mmreplay replay w.trace --kernel ~/linux/arch/x86/boot/bzImage\n";
+
+static int jobs;	/* --jobs N; 0: not given */
 
 static int parse_pair(const char *s, struct replay_opts *o)
 {
@@ -302,6 +311,8 @@ static int parse_opt(int c, struct replay_opts *o)
 	case 'q': o->quiet = 1; return 0;
 	case 'D': o->guest_stop = 1; return 0;
 	case 'Z': return parse_shard(optarg, o);
+	case 'J':
+		return parse_num("--jobs", optarg, 1, &v) ? -1 : (jobs = v > 1024 ? 1024 : v, 0);
 	}
 	return parse_vm_opt(c, o);
 }
@@ -311,7 +322,7 @@ static int check_combinations(const struct replay_opts *o, const char *seen)
 {
 	static const struct { char letter; const char *name; } needs_explore[] = {
 		{ 'n', "--trials" }, { 'p', "--pairs" }, { 'w', "--window" }, { 'T', "--perturb" },
-		{ 'B', "--budget" }, { 'K', "--stop-after" }, { 'Z', "--shard" },
+		{ 'B', "--budget" }, { 'K', "--stop-after" }, { 'Z', "--shard" }, { 'J', "--jobs" },
 	}, needs_kernel[] = {
 		{ 'M', "--modules" }, { 'L', "--vmlinux" }, { 'm', "--mem" }, { 'c', "--cpus" },
 		{ 'A', "--accel" }, { 'I', "--icount" },
@@ -330,6 +341,11 @@ static int check_combinations(const struct replay_opts *o, const char *seen)
 		}
 	if (o->explore && o->pair_a >= 0) {
 		mmr_err("replay: --pair replays one trial, --explore many: give one of them");
+		return -1;
+	}
+	if (o->shards && jobs > 1) {
+		mmr_err("replay: --jobs runs the shards of one explore at once, --shard one of them: "
+			"give one of them");
 		return -1;
 	}
 	if ((o->explore || o->pair_a >= 0) && o->order == ORDER_FREE) {
@@ -356,7 +372,7 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		{ "perturb", required_argument, NULL, 'T' }, { "icount", required_argument, NULL, 'I' },
 		{ "budget", required_argument, NULL, 'B' }, { "stop-after", required_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'q' }, { "guest-stop", no_argument, NULL, 'D' },
-		{ "shard", required_argument, NULL, 'Z' },
+		{ "shard", required_argument, NULL, 'Z' }, { "jobs", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	char seen[128] = {};	/* options given, by their letter */
@@ -426,7 +442,7 @@ static void session_io(struct replay_opts *o)
 	o->stop = &interrupted;
 	o->say = say;
 	o->verbose = mmr_verbose;
-	if (!o->quiet && !o->results_out)
+	if (!o->quiet && !o->results_out && !o->progress)	/* a --jobs shard has its own */
 		o->progress = replay_progress_print;
 	if (o->guest_stop)	/* an explore's, in a guest */
 		o->progress = replay_progress_console;
@@ -446,7 +462,7 @@ static int replay_status(const struct replay_outcome *out, const struct fidelity
 }
 
 /* The runs, the session, the report; the exit status. */
-static int replay(struct replay_opts *o, const struct rplan *p)
+int replay_and_report(struct replay_opts *o, const struct rplan *p)
 {
 	static struct rrun_set rs;
 	struct replay_outcome out;
@@ -471,6 +487,27 @@ static int replay(struct replay_opts *o, const struct rplan *p)
 	replay_outcome_free(&out);
 	replay_runs_free(&rs);
 	return ret;
+}
+
+/*
+ * An explore with --jobs N (default: one per online CPU), N at most its
+ * cells: its shards at once (replay_jobs.c); else one replay.
+ */
+static int explore_jobs(struct replay_opts *o, const struct rplan *p)
+{
+	static struct rrun_set rs;
+	int n = jobs ? jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	char err[512];
+
+	if (!o->explore || o->shards || o->results_out || n <= 1)
+		return replay_and_report(o, p);
+	if (replay_runs(o, p, &rs, err, sizeof(err))) {
+		mmr_err("replay: %s", err);
+		return MMR_EXIT_ERROR;
+	}
+	replay_runs_free(&rs);
+	n = n < rs.nr_cells ? n : rs.nr_cells;
+	return n > 1 ? replay_jobs(o, p, n, rs.nr_cells) : replay_and_report(o, p);
 }
 
 int cmd_replay(int argc, char **argv)
@@ -516,7 +553,7 @@ int cmd_replay(int argc, char **argv)
 			 "overwritten; what the processes did before it is missing",
 			 (unsigned long long)mmr_trace_stat(t, "overwritten"));
 	mmr_trace_close(t);
-	r = replay(&o, &p);
+	r = explore_jobs(&o, &p);
 	plan_free(&p);
 	return r;
 }

@@ -25,4 +25,18 @@ void replay_progress_break(void);
 /* In a QEMU guest: the trials run, to the console, for the host (session_vm.c) */
 void replay_progress_console(const struct replay_progress *pr);
 
+/*
+ * The guests of merged parts (with --kernel), which replay_report() then
+ * prints with an explore's report: "guests" in JSON, a summary each in plain.
+ */
+struct shard_part;
+void replay_report_guests(const struct shard_part *sp, int n);
+/* A replay of o, its report and its exit status (cmd_replay.c) */
+int replay_and_report(struct replay_opts *o, const struct rplan *p);
+/*
+ * --explore --jobs N: nr_jobs shards of the explore's cells (of every
+ * shard) at once, merged and printed as one explore (replay_jobs.c).
+ */
+int replay_jobs(struct replay_opts *o, const struct rplan *p, int nr_jobs, int cells);
+
 #endif

@@ -77,6 +77,58 @@ static void print_guest_plain(const struct replay_opts *o, const struct replay_o
 	       g->missing[0] ? "; not available there: " : "", g->missing);
 }
 
+/* Merged parts: their guests (replay_report_guests()) */
+static const struct shard_part *guest_parts;
+static int nr_guest_parts;
+
+void replay_report_guests(const struct shard_part *sp, int n)
+{
+	guest_parts = sp, nr_guest_parts = n;
+}
+
+/* Part i's guest as a session's outcome has it, for the printers above */
+static int part_guest(int i, struct replay_outcome *g)
+{
+	if (!guest_parts[i].guest_ok)
+		return 0;
+	memset(g, 0, sizeof(*g));
+	g->guest = guest_parts[i].guest;
+	snprintf(g->console, sizeof(g->console), "%s", guest_parts[i].console);
+	return 1;
+}
+
+static void print_guests_plain(const struct replay_opts *o)
+{
+	static struct replay_outcome g;
+
+	for (int i = 0; i < nr_guest_parts; i++)
+		if (part_guest(i, &g)) {
+			printf("shard %d/%d: ", guest_parts[i].shard, guest_parts[i].shards);
+			print_guest_plain(o, &g);
+		}
+}
+
+static void print_guests_json(const struct replay_opts *o, json_writer_t *w)
+{
+	static struct replay_outcome g;
+	int any = 0;
+	char *js;
+
+	for (int i = 0; i < nr_guest_parts; i++)
+		any |= guest_parts[i].guest_ok;
+	if (!any)	/* not under --kernel */
+		return;
+	jsonw_name(w, "guests");
+	jsonw_start_array(w);
+	for (int i = 0; i < nr_guest_parts; i++)
+		if (part_guest(i, &g) && (js = guest_json(o, &g))) {
+			jsonw_printf(w, "%s", js);
+			free(js);
+		}
+	jsonw_end_array(w);
+	jsonw_break(w, 1);
+}
+
 /* ---- a plain replay ------------------------------------------------------ */
 
 static __u64 recorded_ns(const struct rplan *p)
@@ -451,6 +503,7 @@ static void report_explore_json(const struct replay_opts *o, const struct rplan 
 		jsonw_printf(w, "%s", guest);	/* made by the writer, one line */
 		jsonw_break(w, 1);
 	}
+	print_guests_json(o, w);
 	jsonw_name(w, "explore");
 	jsonw_start_object(w);
 	jsonw_string_field(w, "trace", o->trace);
@@ -645,6 +698,8 @@ static void report_plain(const struct replay_opts *o, const struct rplan *p,
 		print_guest_plain(o, out);
 		fflush(stdout);
 	}
+	if (o->explore)
+		print_guests_plain(o);
 	if (!out->report)
 		return;
 	if (o->explore) {

@@ -455,6 +455,36 @@ static void read_part(struct rd *r, const struct jv *s, struct shard_part *sp)
 		read_cell(r, &cells->kids[i], &sp->cells[i]);
 }
 
+static double get_double(struct rd *r, const struct jv *o, const char *key)
+{
+	const struct jv *v = need(r, o, key, J_NUM);
+
+	return v ? strtod(v->text, NULL) : 0;
+}
+
+/* The report's "guest" (replay_report.c's guest_json()), for merge to print again */
+static void read_guest(struct rd *r, const struct jv *g, struct shard_part *sp)
+{
+	struct replay_guest *x = &sp->guest;
+
+	get_str(r, g, "kernel", x->kernel, sizeof(x->kernel));
+	get_str(r, g, "accel", x->accel, sizeof(x->accel));
+	get_str(r, g, "nodes", x->nodes, sizeof(x->nodes));
+	get_str(r, g, "swap", x->swap, sizeof(x->swap));
+	get_str(r, g, "kinds_unavailable", x->missing, sizeof(x->missing));
+	get_str(r, g, "console", sp->console, sizeof(sp->console));
+	x->icount = get_bool(r, g, "icount");
+	x->cpus = get_int(r, g, "cpus", 0, 1 << 20);
+	x->init_s = get_double(r, g, "boot_s");
+	x->cmd_end_s = get_double(r, g, "replay_s");	/* cmd_start_s 0: the same length */
+	x->wall_s = get_double(r, g, "qemu_wall_s");
+	x->kinds_ok = get_int(r, g, "kinds_ok", 0, 1 << 20);
+	x->kinds = get_int(r, g, "kinds", 0, 1 << 20);
+	x->leftover_perturbers = get_int(r, g, "leftover_perturbers", -1, 1 << 20);
+	x->leftover_cgroups = get_int(r, g, "leftover_cgroups", -1, 1 << 20);
+	sp->guest_ok = !r->bad;
+}
+
 /* The whole file, NUL-terminated; NULL if it cannot be read or is over 1 GiB. */
 static char *slurp_file(const char *path, size_t *len, char *err, size_t errlen)
 {
@@ -501,6 +531,8 @@ int replay_shard_read(const char *path, struct shard_part *sp, char *err, size_t
 			 "prints one): no \"explore\" and \"shard\" members");
 	} else {
 		read_part(&r, jget(&top, "shard"), sp);
+		if (jget(&top, "guest"))
+			read_guest(&r, jget(&top, "guest"), sp);
 		if (r.bad)
 			snprintf(err, errlen, "a damaged partial report: %s", why);
 	}

@@ -38,11 +38,21 @@ struct shard_part {
 	struct perturb_caps caps;	/* ok, how and why only */
 	int nr_cells;
 	struct shard_cell *cells;
+	/* with --kernel: the report's "guest", the shard's guest summary */
+	int guest_ok;
+	struct replay_guest guest;
+	char console[4200];
 };
 
 /* Reads a partial report; 0, or -1 with err set (not one, or damaged). */
 int replay_shard_read(const char *path, struct shard_part *sp, char *err, size_t errlen);
 void replay_shard_free(struct shard_part *sp);
+/*
+ * Parts 1..N of one explore (paths: where each came from, for the errors)
+ * combined and printed as that explore's report, plain or JSON
+ * (cmd_merge.c; replay --jobs uses it too): explore's exit status.
+ */
+int merge_parts(struct shard_part *sp, char **paths, int n, int json);
 /* The trace's fingerprint (FNV-1a of its bytes); 0 if it cannot be read. */
 __u64 replay_shard_trace_id(const char *path);
 

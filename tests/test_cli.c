@@ -187,6 +187,10 @@ static void test_cli_options_need_others(void)
 		{ "--window 50", "--window has no effect without --explore", "--explore" },
 		{ "--perturb migrate", "--perturb has no effect without --explore", "--explore" },
 		{ "--shard 1/2", "--shard has no effect without --explore", "--explore" },
+		{ "--jobs 2", "--jobs has no effect without --explore", "--explore" },
+		{ "--explore --jobs 2 --shard 1/2", "--jobs runs the shards of one explore at once, "
+		  "--shard one of them", NULL },
+		{ "--explore --jobs 0", "--jobs needs a number of at least 1, not '0'", NULL },
 		{ "--mem 1G", "--mem has no effect without --kernel", "--kernel /nonexistent" },
 		{ "--cpus 4", "--cpus has no effect without --kernel", "--kernel /nonexistent" },
 		{ "--accel tcg", "--accel has no effect without --kernel", "--kernel /nonexistent" },

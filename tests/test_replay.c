@@ -911,7 +911,8 @@ static void test_replay_explore_perturb(void)
 	snprintf(out, sizeof(out), "%s", tmp_path("perturb-replay.trace"));
 	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
 		return;
-	js = replay_json(trace, out, "--explore --pairs 1 --trials 50 --seed 3", &rc);
+	/* --jobs 1: one replay trace to look into (--jobs N writes one per shard) */
+	js = replay_json(trace, out, "--explore --pairs 1 --trials 50 --seed 3 --jobs 1", &rc);
 	printf("  %s", js);
 	ASSERT_EQ(rc, 0, "explore exit status (clean kernel)");
 	ASSERT_EQ(count_str(js, "\"op_name\": \"mlock\""), 4, "the first mlock x 4 kinds");
@@ -1287,6 +1288,112 @@ static void test_replay_bad_input(void)
 	assert_refused("--pair 5,999999", ok, "the plan has ops 0 to");
 }
 
+/*
+ * --jobs 2 runs the explore as two shards at once and merges them: the same
+ * cells, trials per cell and findings as --jobs 1 with the same seed, plain
+ * and JSON, the same exit status; one progress line for both, each shard's
+ * replay trace beside -o's name.
+ */
+static void test_replay_explore_jobs(void)
+{
+	const char *args = "--explore --trials 3 --seed 5 --stop-after 0 --window 100000 --pairs 3";
+	char trace[512], cmd[600], out[512], *one, *two, *a, *b, *err, *text;
+	int rc1, rc2;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("jobs.trace"));
+	snprintf(out, sizeof(out), "%s", tmp_path("jobs2.trace"));
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	snprintf(cmd, sizeof(cmd), "%s --jobs 1", args);
+	one = replay_json(trace, tmp_path("jobs1.trace"), cmd, &rc1);
+	ASSERT_TRUE(rc1 == 0 || rc1 == 3, "--jobs 1: clean (or not all verdicts checked)");
+	setenv("MMREPLAY_PROGRESS_S", "0.2", 1);
+	snprintf(cmd, sizeof(cmd), "%s --jobs 2", args);
+	two = replay_json(trace, out, cmd, &rc2);
+	err = slurp(tmp_path("replay.err"));
+	unsetenv("MMREPLAY_PROGRESS_S");
+	ASSERT_EQ(rc2, rc1, "--jobs 2 exits as --jobs 1 did");
+	a = explore_cells(one), b = explore_cells(two);
+	printf("  %s\n", b);
+	ASSERT_TRUE(count_str(a, "\"pair\": ") >= 2 && count_str(a, "\"cell\": ") >= 2,
+		    "racing pairs and perturbations to compare");
+	ASSERT_EQ(json_num(two, "runs_ran"), json_num(one, "runs_ran"), "as many trials ran");
+	if (!ASSERT_TRUE(!strcmp(a, b), "the same cells, trials per cell and findings"))
+		printf("  --jobs 1: %s\n", a);
+	ASSERT_EQ(json_sum(two, "with_findings"), json_sum(one, "with_findings"), "findings alike");
+	ASSERT_TRUE(!strstr(two, "\"shard\""), "one report, not a partial one");
+	ASSERT_EQ(count_str(err, "replay: check, "), 1, "one progress line for both shards");
+	ASSERT_STRCONTAINS(err, "trials 45 of 45 run", "it counts the trials of both");
+	snprintf(cmd, sizeof(cmd), "%s.1", out);
+	ASSERT_TRUE(file_size(cmd) > 0, "shard 1's replay trace");
+	snprintf(cmd, sizeof(cmd), "%s.2", out);
+	ASSERT_TRUE(file_size(cmd) > 0, "shard 2's replay trace");
+	rc2 = run_cmd(tmp_path("jobs.txt"), NULL, "%s replay -q -o %s %s --jobs 2 %s", mmreplay_bin(),
+		      out, args, trace);
+	text = slurp(tmp_path("jobs.txt"));
+	ASSERT_EQ(rc2, rc1, "plain: the same exit status");
+	ASSERT_STRCONTAINS(text, "3 racing pairs", "plain: every racing pair");
+	ASSERT_STRCONTAINS(text, "pair 3: op", "plain: numbered among all cells");
+	free(one), free(two), free(a), free(b), free(err), free(text);
+}
+
+/* --jobs that is not a number of at least 1, or with --shard: one line, exit 2. */
+static void test_replay_jobs_bad_input(void)
+{
+	char trace[512];
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("jobsbad.trace"));
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/mlock_memfd"), "record"))
+		return;
+	assert_refused("--explore --jobs 0", trace, "--jobs needs a number of at least 1, not '0'");
+	assert_refused("--explore --jobs x", trace, "--jobs needs a number of at least 1, not 'x'");
+	assert_refused("--explore --jobs 2x", trace, "not '2x'");
+	assert_refused("--jobs 2", trace, "--jobs has no effect without --explore");
+	assert_refused("--explore --jobs 2 --shard 1/2", trace, "--jobs runs the shards of one "
+		       "explore at once, --shard one of them");
+}
+
+/*
+ * A shard that fails (its replay trace cannot be written: a directory is in
+ * the way of -o's .2) fails the whole --jobs explore: one line naming it,
+ * exit 2, no report, the other shard stopped, nothing left behind.
+ */
+static void test_replay_jobs_shard_fails(void)
+{
+	char trace[512], out[512], in_way[600], scratch[512], *err, *rep;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("jfail.trace"));
+	snprintf(out, sizeof(out), "%s", tmp_path("jfail-replay.trace"));
+	snprintf(scratch, sizeof(scratch), "%s", tmp_path("jfail-scratch"));
+	snprintf(in_way, sizeof(in_way), "%s.2", out);
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	mkdir(scratch, 0700);
+	mkdir(in_way, 0700);
+	rc = run_cmd(tmp_path("jfail.out"), tmp_path("jfail.err"), "%s replay -q -o %s --scratch %s "
+		     "--explore --trials 200 --jobs 2 %s", mmreplay_bin(), out, scratch, trace);
+	err = slurp(tmp_path("jfail.err"));
+	rep = slurp(tmp_path("jfail.out"));
+	printf("  %s", err);
+	ASSERT_EQ(rc, 2, "exit 2");
+	ASSERT_EQ(count_lines(err), 1, "one line");
+	ASSERT_STRCONTAINS(err, "replay: --jobs: shard 2/2 failed", "names the shard");
+	ASSERT_TRUE(rep && !rep[0], "no report");
+	ASSERT_TRUE(dir_empty(scratch), "every shard's scratch directory removed");
+	ASSERT_EQ(run_cmd(NULL, NULL, "sleep 0.5; pgrep -f '[_]_replay-run --scratch %s'", scratch), 1,
+		  "no replay process left");
+	rmdir(in_way);
+	free(err);
+	free(rep);
+}
+
 /* Ctrl-C in the middle of an exploration: exit 2, scratch directory gone, no replay left. */
 static void test_replay_interrupt(void)
 {
@@ -1311,6 +1418,46 @@ static void test_replay_interrupt(void)
 	 * replays may run on the machine */
 	ASSERT_EQ(run_cmd(NULL, NULL, "sleep 0.5; pgrep -f '[_]_replay-run --scratch %s'", scratch), 1,
 		  "no replay process left");
+}
+
+/*
+ * Ctrl-C (to the command's process group, which the shards are not in) or
+ * SIGTERM (to the command alone) during a --jobs 2 explore: every shard
+ * stops, exit 2 with one line, no shard, record or replay process left.
+ */
+static void test_replay_jobs_interrupt(void)
+{
+	static const char *const how[] = { "kill -INT -$pid", "kill -TERM $pid" };
+	char trace[512], scratch[512], out[512], *err;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("jint.trace"));
+	snprintf(scratch, sizeof(scratch), "%s", tmp_path("jint-scratch"));
+	snprintf(out, sizeof(out), "%s", tmp_path("jint-replay.trace"));
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	mkdir(scratch, 0700);
+	for (int i = 0; i < 2; i++) {
+		rc = run_cmd(NULL, tmp_path("jint.err"),
+			     "sh -c 'setsid %s replay -q -o %s --scratch %s --explore --trials 500 "
+			     "--jobs 2 %s & pid=$!; sleep 4; %s; wait $pid'", mmreplay_bin(), out,
+			     scratch, trace, how[i]);
+		err = slurp(tmp_path("jint.err"));
+		printf("  %s: %s", how[i], err);
+		ASSERT_EQ(rc, 2, "interrupted: exit 2");
+		ASSERT_EQ(count_lines(err), 1, "one line");
+		ASSERT_STRCONTAINS(err, "interrupted; every job was stopped", "says so");
+		ASSERT_TRUE(dir_empty(scratch), "every shard's scratch directory removed");
+		ASSERT_EQ(run_cmd(NULL, NULL, "sleep 0.5; pgrep -f '[_]_replay-run --scratch %s'",
+				  scratch), 1, "no replay process left");
+		ASSERT_EQ(run_cmd(NULL, NULL, "pgrep -f '[r]eplay -q -o %s'", out), 1,
+			  "no shard left");
+		ASSERT_EQ(run_cmd(NULL, NULL, "pgrep -f '[r]ecord .*-o %s'", out), 1,
+			  "no record left");
+		free(err);
+	}
 }
 
 int main(int argc, char **argv)
@@ -1338,12 +1485,16 @@ int main(int argc, char **argv)
 		TEST(test_replay_bad_input),
 		TEST(test_replay_explore_perturb),
 		TEST(test_replay_interrupt),
+		TEST(test_replay_jobs_interrupt),
+		TEST(test_replay_jobs_bad_input),
+		TEST(test_replay_jobs_shard_fails),
 		TEST(test_replay_wilson),
 		TEST(test_replay_stop_after),
 		TEST(test_replay_explore_budget),
 		TEST(test_replay_explore_shards),
 		TEST(test_replay_merge_bad_input),
 		TEST(test_replay_merge_findings),
+		TEST(test_replay_explore_jobs),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 
