@@ -462,7 +462,7 @@ static int replay_status(const struct replay_outcome *out, const struct fidelity
 }
 
 /* The runs, the session, the report; the exit status. */
-int replay_and_report(struct replay_opts *o, const struct rplan *p)
+static int replay_and_report(struct replay_opts *o, const struct rplan *p)
 {
 	static struct rrun_set rs;
 	struct replay_outcome out;
@@ -507,7 +507,8 @@ static int explore_jobs(struct replay_opts *o, const struct rplan *p)
 	}
 	replay_runs_free(&rs);
 	n = n < rs.nr_cells ? n : rs.nr_cells;
-	return n > 1 ? replay_jobs(o, p, n, rs.nr_cells) : replay_and_report(o, p);
+	return n > 1 ? replay_jobs(o, p, n, rs.nr_cells, replay_and_report) :
+		       replay_and_report(o, p);
 }
 
 int cmd_replay(int argc, char **argv)

@@ -31,12 +31,14 @@ void replay_progress_console(const struct replay_progress *pr);
  */
 struct shard_part;
 void replay_report_guests(const struct shard_part *sp, int n);
-/* A replay of o, its report and its exit status (cmd_replay.c) */
-int replay_and_report(struct replay_opts *o, const struct rplan *p);
+/* A replay of o, its report and its exit status */
+typedef int (*replay_one_fn)(struct replay_opts *o, const struct rplan *p);
 /*
  * --explore --jobs N: nr_jobs shards of the explore's cells (of every
- * shard) at once, merged and printed as one explore (replay_jobs.c).
+ * shard) at once, each run by run_one in a child, merged and printed as
+ * one explore (replay_jobs.c).
  */
-int replay_jobs(struct replay_opts *o, const struct rplan *p, int nr_jobs, int cells);
+int replay_jobs(struct replay_opts *o, const struct rplan *p, int nr_jobs, int cells,
+		replay_one_fn run_one);
 
 #endif

@@ -41,6 +41,7 @@ struct job {
 
 struct jobs {
 	const struct replay_opts *o;
+	replay_one_fn run_one;		/* a shard's replay and report (cmd_replay.c's) */
 	int n, fd, cells, runs;		/* fd: the progress pipe's read end */
 	int stopped, failed;		/* signals sent on; the first shard that failed, -1 */
 	int last_phase;
@@ -91,7 +92,7 @@ static void job_child(struct replay_opts o, const struct rplan *p, struct jobs *
 	progress_fd = wfd, job_nr = i;
 	o.progress = o.quiet ? NULL : job_progress;
 	mmr_json_mode(0);
-	i = mmr_json_end(replay_and_report(&o, p));
+	i = mmr_json_end(js->run_one(&o, p));
 	fflush(NULL);
 	_exit(i);
 }
@@ -354,9 +355,10 @@ static void jobs_free(struct jobs *js)
 	free(js->sp);
 }
 
-int replay_jobs(struct replay_opts *o, const struct rplan *p, int nr_jobs, int cells)
+int replay_jobs(struct replay_opts *o, const struct rplan *p, int nr_jobs, int cells,
+		replay_one_fn run_one)
 {
-	struct jobs js = { o, nr_jobs, -1, cells, cells * o->trials, 0, -1, -1 };
+	struct jobs js = { o, run_one, nr_jobs, -1, cells, cells * o->trials, 0, -1, -1 };
 	struct sigaction sa = { .sa_handler = on_job_signal };
 	int ret = MMR_EXIT_ERROR;
 
