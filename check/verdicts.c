@@ -30,6 +30,13 @@
  */
 #define REAL_SWAP_TYPES 24
 
+/* A page of another traced mm whose last snapshot still holds (co_index_build()). */
+struct co_ent {
+	__u64 pfn, addr;
+	const struct mm_state *m;
+	int locked;		/* in a locked VMA */
+};
+
 struct judge {
 	struct checker *c;
 	struct mm_state *m;
@@ -37,6 +44,9 @@ struct judge {
 	const struct syscall_rec *trig;
 	char op[128];
 	int held;		/* process stopped and batches drained */
+	struct co_ent *co;	/* by PFN, built at the first shared page; NULL: none yet */
+	size_t nr_co;
+	int co_failed;		/* out of memory: no shared page is judged */
 };
 
 static int present(const struct mmr_snap_page *pg)
@@ -512,38 +522,86 @@ struct co_maps {
 	enum defer_rule pending;	/* one's own munlock of it may still be draining */
 };
 
-/* Adds @m's mappings of @pfn, as its last snapshot shows them, to @co. */
-static void co_maps_add(const struct checker *c, const struct mm_state *m, __u64 pfn,
-			struct co_maps *co)
+static int cmp_co(const void *a, const void *b)
+{
+	const struct co_ent *x = a, *y = b;
+
+	if (x->pfn != y->pfn)
+		return x->pfn < y->pfn ? -1 : 1;
+	return x->m < y->m ? -1 : x->m > y->m;
+}
+
+/* Appends @m's present pages, as its last snapshot shows them; -1 if out of memory. */
+static int co_index_add(struct judge *j, const struct mm_state *m, size_t *cap)
 {
 	const struct snap *s = m->last;
-	__u32 before = co->count;
 
 	for (size_t v = 0; v < s->nr_vmas; v++) {
 		const struct snap_vma *vma = &s->vmas[v];
 
 		for (size_t k = vma->first; k < vma->first + vma->nr; k++) {
 			const struct mmr_snap_page *pg = &s->pages[k];
+			struct co_ent *n;
 
-			if (!present(pg) || pfn_of(pg) != pfn)
+			if (!present(pg))
 				continue;
-			co->count++;
-			co->locked |= locked(vma);
-			if (co->pending == D_NR)
-				co->pending = unlock_pending(c, m, pg->addr);
+			n = mmr_grow(j->co, cap, j->nr_co + 1, sizeof(*n), 1024);
+			if (!n)
+				return -1;
+			j->co = n;
+			j->co[j->nr_co++] = (struct co_ent){ pfn_of(pg), pg->addr, m, locked(vma) };
 		}
 	}
-	co->mms += co->count > before;
+	return 0;
 }
 
-static void co_maps_of(const struct judge *j, __u64 pfn, struct co_maps *co)
+/* The other traced mms' pages whose snapshots still hold, sorted by PFN: once a snapshot. */
+static void co_index_build(struct judge *j)
 {
-	memset(co, 0, sizeof(*co));
-	co->pending = D_NR;
+	size_t cap = 0;
+
+	if (j->co || j->co_failed)
+		return;
 	for (size_t i = 0; i < sizeof(j->c->mms) / sizeof(j->c->mms[0]); i++)
 		for (const struct mm_state *m = j->c->mms[i]; m; m = m->next)
-			if (m != j->m && snap_still_holds(j->c, m))
-				co_maps_add(j->c, m, pfn, co);
+			if (m != j->m && snap_still_holds(j->c, m) && co_index_add(j, m, &cap)) {
+				free(j->co);
+				j->co = NULL;
+				j->nr_co = 0;
+				j->co_failed = 1;
+				return;
+			}
+	if (!j->co && !(j->co = malloc(sizeof(*j->co))))	/* built, empty */
+		j->co_failed = 1;
+	qsort(j->co, j->nr_co, sizeof(*j->co), cmp_co);
+}
+
+static void co_maps_of(struct judge *j, __u64 pfn, struct co_maps *co)
+{
+	size_t lo = 0, hi;
+	const struct mm_state *last = NULL;
+
+	memset(co, 0, sizeof(*co));
+	co->pending = D_NR;
+	co_index_build(j);
+	for (hi = j->nr_co; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (j->co[mid].pfn < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < j->nr_co && j->co[lo].pfn == pfn; lo++) {
+		const struct co_ent *e = &j->co[lo];
+
+		co->count++;
+		co->locked |= e->locked;
+		co->mms += e->m != last;
+		last = e->m;
+		if (co->pending == D_NR)
+			co->pending = unlock_pending(j->c, e->m, e->addr);
+	}
 }
 
 /*
@@ -562,6 +620,10 @@ static int shared_judged(struct judge *j, const struct mmr_snap_page *pg, __u32 
 		return 0;
 	}
 	co_maps_of(j, pfn_of(pg), co);
+	if (j->co_failed) {	/* out of memory: no index of the others' pages */
+		j->c->stranded_unjudged++;
+		return 0;
+	}
 	if (co->locked) {	/* mapped by a locked VMA of another mm: rightly mlocked */
 		j->c->stranded_shared++;
 		return 0;
@@ -628,6 +690,9 @@ static void check_stranded(struct judge *j)
 	}
 	free(all);
 	free(lk);
+	free(j->co);
+	j->co = NULL;
+	j->nr_co = 0;
 }
 
 /* ---- swap entries --------------------------------------------------- */

@@ -717,6 +717,11 @@ static struct result shared_after_munlock(int flags)
 	tb_sys_exit(&b, 150, 0);
 	b.cpu = 0;
 	tb_snap(&b, 150, st0());
+	/* pages of its own first, their PFNs above the shared one: the index sorts them */
+	tb_vma(&b, B - 16 * PG, B - 8 * PG, LOCKED_RW, 0, 0, "");
+	for (int i = 0; i < 3; i++)
+		tb_page(&b, B - 16 * PG + i * PG, TB_PRESENT(0x7000 + i * 0x1000),
+			MMR_PF_MLOCKED | MMR_PF_UNEVICTABLE | MMR_PF_ANON, 1);
 	tb_vma(&b, B, B + PG, flags & CO_LOCKED ? LOCKED_RW : RW_ANON, 0, 0, "");
 	if (flags & CO_OTHER_PFN)
 		tb_page(&b, B, TB_PRESENT(0x6000), MMR_PF_ANON, 1);
