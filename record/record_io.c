@@ -507,7 +507,7 @@ static void command_status(const struct recorder *r, FILE *m)
 static char *stats_text(struct recorder *r, __u64 *drops_out, const __u64 *held)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	__u64 per_cpu[MMR_MAX_CPUS], per_kind[MMR_K_NR], drops, events = 0;
+	__u64 per_cpu[MMR_MAX_CPUS], per_kind[MMR_K_NR], drops, unfollowed, events = 0;
 	struct timespec now;
 	char *text = NULL;
 	size_t len = 0;
@@ -531,9 +531,9 @@ static char *stats_text(struct recorder *r, __u64 *drops_out, const __u64 *held)
 	for (int i = 0; i < ncpu; i++)
 		if (per_cpu[i])
 			fprintf(m, "drops_cpu%d=%llu\n", i, (unsigned long long)per_cpu[i]);
-	if (read_counter(r, 1, per_cpu, ncpu))	/* the mlock ledger's, from mm_page_free */
-		fprintf(m, "pfns_unfollowed=%llu\n",
-			(unsigned long long)read_counter(r, 1, per_cpu, ncpu));
+	unfollowed = read_counter(r, 1, per_cpu, ncpu);	/* the mlock ledger's PFNs */
+	if (unfollowed)
+		fprintf(m, "pfns_unfollowed=%llu\n", (unsigned long long)unfollowed);
 	if (r->o.snapshot)
 		put_snapshot_counts(r, m);
 	if (held)	/* a number: info --json reads counters as numbers */
