@@ -272,7 +272,12 @@ static void test_replay_round_trip_threads(void)
 		round_trip("threads_mlock_pageout", "5", 1);
 }
 
-/* Replay-trace prctl marks whose first argument is @which; 0: snapshots taken. */
+/*
+ * Replay-trace prctl marks whose first argument is @which; 0: the calls
+ * after which the BPF side stopped the process for a snapshot (what it
+ * decided, not how many snapshots the recorder then took: two stops of
+ * one process pending at once are read once, snapshots_coalesced).
+ */
 static long count_marks(const char *trace, __u64 which)
 {
 	struct mmr_trace *t;
@@ -283,9 +288,12 @@ static long count_marks(const char *trace, __u64 which)
 	t = mmr_trace_open(trace, err, sizeof(err));
 	if (!ASSERT_OK_PTR(t, "open trace"))
 		return -1;
-	while (mmr_trace_next(t, &ev) == 1)
+	while (mmr_trace_next(t, &ev) == 1) {
+		const struct mmr_common *c = ev.data;
+
 		n += which ? mark_of(&ev, which) != NULL :
-			     ((const struct mmr_common *)ev.data)->type == MMR_K_SNAP_END;
+			     c->type == MMR_K_SYS_EXIT && (c->flags & MMR_CF_STOPPED);
+	}
 	mmr_trace_close(t);
 	return n;
 }
@@ -311,7 +319,7 @@ static void test_replay_round_trip_rss_flush(void)
 	replay_compare("mlock_rules, rss flushed", 0);
 	unsetenv("MMR_TEST_RSS_FLUSH");
 	ASSERT_EQ(count_marks(tmp_path("rt-replay.trace"), 0), snaps,
-		  "no snapshot after a helper's madvise (the recorder skips them)");
+		  "no stop for a snapshot after a helper's madvise (the BPF side skips them)");
 	helpers = count_marks(tmp_path("rt-replay.trace"), MMR_MARK_HELPER);
 	ASSERT_EQ(count_marks(tmp_path("rt-replay.trace"), MMR_MARK_RSS_SYNC), 1,
 		  "the replay says it flushes");
