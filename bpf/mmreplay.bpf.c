@@ -150,7 +150,6 @@ struct cpu_scratch {
 	__u64 memo_seq;
 	__u64 memo_mm;		/* struct mm_struct * (never leaves the kernel) */
 	__u64 memo_hash;
-	__u64 submits;
 };
 
 struct {
@@ -274,21 +273,15 @@ static __always_inline void *reserve(__u32 size, __u16 kind, __u64 mm)
  * Submit a record by its payload pointer (the one reserve() returned).
  * Waking the reader for every record costs more than recording it: wake it
  * only once a batch has piled up; it also polls on a short timeout.
- * The fill is asked every 16th record on a CPU, not on each one: a helper
- * call per event for a wakeup at most 16 records (about 1 KiB) late.
  */
 #define WAKEUP_BYTES (256 << 10)
 #define SIGSTOP_NR 19
 
 static __always_inline void submit(void *payload)
 {
-	__u32 zero = 0;
-	struct cpu_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
-	long flags = BPF_RB_NO_WAKEUP;
+	long flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
+		     BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 
-	if (s && !(++s->submits & 15) &&
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES)
-		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit((struct mmr_hdr *)payload - 1, flags);
 }
 
