@@ -134,33 +134,12 @@ struct {
 	__type(value, __u64);	/* mm hash of an unmap_page_range in progress */
 } zap_open SEC(".maps");
 
-/*
- * Per-CPU scratch.  The last mm hashed on this CPU is kept with its hash:
- * the fault path hashes the same mm event after event, and SipHash is a
- * third of a tracepoint program's instructions.  The key is fixed for the
- * recording, so a pointer's hash never changes, even after the mm is freed
- * and its address reused: an entry is exact whenever it is whole.  A
- * program may interrupt another on the same CPU (fentry in an interrupt,
- * a preempted fexit), so memo_seq is odd while the entry is written and
- * moves on every write: a reader that sees it odd or moved does not trust
- * what it read.
- */
-struct cpu_scratch {
-	__u64 slot;		/* ptr_value()'s round trip */
-	__u64 memo_seq;
-	__u64 memo_mm;		/* struct mm_struct * (never leaves the kernel) */
-	__u64 memo_hash;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct cpu_scratch);
+	__type(value, __u64);
 } scratch SEC(".maps");
-
-#define READ_ONCE_(x) (*(volatile typeof(x) *)&(x))
-#define WRITE_ONCE_(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
 /*
  * The PFNs whose past the checker's mlock ledger acts on (check/ledger.c):
@@ -187,12 +166,12 @@ struct {
 static __always_inline __u64 ptr_value(const void *p)
 {
 	__u32 zero = 0;
-	struct cpu_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 *slot = bpf_map_lookup_elem(&scratch, &zero);
 
-	if (!s)
+	if (!slot)
 		return 0;
-	*(const void *volatile *)&s->slot = p;
-	return *(volatile __u64 *)&s->slot;
+	*(const void *volatile *)slot = p;
+	return *(volatile __u64 *)slot;
 }
 
 static __always_inline __u64 mm_hash(const void *mm)
@@ -285,46 +264,11 @@ static __always_inline void submit(void *payload)
 	bpf_ringbuf_submit((struct mmr_hdr *)payload - 1, flags);
 }
 
-/* mmr_keyed_hash(@mm), from this CPU's memo when it holds @mm (see cpu_scratch). */
-static __always_inline __u64 memo_mm_hash(struct cpu_scratch *s, __u64 mm)
-{
-	__u64 seq = READ_ONCE_(s->memo_seq), h;
-
-	if (!(seq & 1) && READ_ONCE_(s->memo_mm) == mm) {
-		h = READ_ONCE_(s->memo_hash);
-		if (READ_ONCE_(s->memo_seq) == seq)
-			return h;
-	}
-	h = mmr_keyed_hash(hash_k0, hash_k1, mm);
-	if (seq & 1)	/* we interrupted a writer: leave the entry to it */
-		return h;
-	WRITE_ONCE_(s->memo_seq, READ_ONCE_(s->memo_seq) + 1);
-	WRITE_ONCE_(s->memo_mm, mm);
-	WRITE_ONCE_(s->memo_hash, h);
-	WRITE_ONCE_(s->memo_seq, READ_ONCE_(s->memo_seq) + 1);
-	return h;
-}
-
-/* The current mm's hash; its pointer in *@ptr when @ptr is not NULL. */
-static __always_inline __u64 current_mm_hash_ptr(__u64 *ptr)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 zero = 0;
-	struct cpu_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
-	__u64 mm;
-
-	if (!s)
-		return mm_hash(t->mm);
-	*(const void *volatile *)&s->slot = t->mm;
-	mm = *(volatile __u64 *)&s->slot;
-	if (ptr)
-		*ptr = mm;
-	return memo_mm_hash(s, mm);
-}
-
 static __always_inline __u64 current_mm_hash(void)
 {
-	return current_mm_hash_ptr(NULL);
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return mm_hash(t->mm);
 }
 
 static __always_inline int may_hold(void)
@@ -705,9 +649,9 @@ int tp_rss_stat(struct trace_event_raw_rss_stat *ctx)
 	__u64 mm, *known;
 
 	if (ctx->curr && tgid_traced(bpf_get_current_pid_tgid() >> 32)) {
-		__u64 ptr = 0;
+		__u64 ptr = ptr_value(bpf_get_current_task_btf()->mm);
 
-		mm = current_mm_hash_ptr(&ptr);
+		mm = current_mm_hash();
 		/*
 		 * Learned once per mm: an LRU map update on every fault's
 		 * rss_stat cost more than the record (bench/record-overhead).
