@@ -25,7 +25,8 @@
 
 static const char *const phase_names[SNAP_PHASE_NR] = {
 	"hold (SIGSTOP wait)", "drain_batches (migrate_pages)", "stat_refresh",
-	"status/meminfo/vmstat", "smaps", "pagemap", "kpageflags/kpagecount", "write",
+	"status/meminfo/vmstat", "smaps", "pagemap", "kpageflags/kpagecount",
+	"write (after SIGCONT)",
 	"other (parse, convert)",
 };
 
@@ -121,7 +122,7 @@ int main(int argc, char **argv)
 	long vmas = na > 1 ? atol(a[1]) : 100, mb = na > 2 ? atol(a[2]) : 2;
 	int n = na > 3 ? atoi(a[3]) : 200;
 	const char *out = na > 4 ? a[4] : "/tmp/snapshot_cost.trace";
-	__u64 *cost[SNAP_PHASE_NR + 1];
+	__u64 *cost[SNAP_PHASE_NR + 2];	/* phases, total, held */
 	struct snapshots s;
 	struct mmr_writer *w;
 	pid_t child;
@@ -133,7 +134,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "snapshot_cost: %s\n", w ? "cannot open /proc/kpageflags" : err);
 		return 1;
 	}
-	for (int i = 0; i <= SNAP_PHASE_NR; i++)
+	for (int i = 0; i <= SNAP_PHASE_NR + 1; i++)
 		cost[i] = calloc(n, sizeof(__u64));
 	child = start_child(vmas, mb);
 	for (int k = 0; k < n; k++) {
@@ -144,6 +145,7 @@ int main(int argc, char **argv)
 			cost[i][k] = s.phase_ns[i];
 			cost[SNAP_PHASE_NR][k] += s.phase_ns[i];
 		}
+		cost[SNAP_PHASE_NR + 1][k] = s.held_ns;
 	}
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
@@ -155,6 +157,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)mmr_writer_bytes(w) / n);
 	printf("%-32s %9s %9s\n", "phase", "median_ms", "p99_ms");
 	print_row("total", cost[SNAP_PHASE_NR], n);
+	print_row("process held (until SIGCONT)", cost[SNAP_PHASE_NR + 1], n);
 	for (int i = 0; i < SNAP_PHASE_NR; i++)
 		print_row(phase_names[i], cost[i], n);
 	snapshots_close(&s);

@@ -18,7 +18,7 @@ enum snap_phase {
 	SNAP_SMAPS,		/* reading /proc/PID/smaps */
 	SNAP_PAGEMAP,		/* reading /proc/PID/pagemap */
 	SNAP_KPAGE,		/* reading /proc/kpageflags and kpagecount */
-	SNAP_WRITE,		/* records into the trace writer */
+	SNAP_WRITE,		/* records into the trace writer (after the resume) */
 	SNAP_OTHER,		/* the rest: parsing, converting, checking the hold */
 	SNAP_PHASE_NR
 };
@@ -34,6 +34,7 @@ struct snapshots {
 	__u64 moved;		/* pagemap read again: pages moved meanwhile */
 	__u64 records[MMR_K_NR];	/* records written, by kind */
 	__u64 phase_ns[SNAP_PHASE_NR];	/* of the last snapshot */
+	__u64 held_ns;		/* of the last: from the start until the process was resumed */
 };
 
 int snapshots_open(struct snapshots *s, struct mmr_writer *w);
@@ -41,7 +42,7 @@ void snapshots_close(struct snapshots *s);
 /*
  * Snapshot process @tgid after thread @tid's syscall @reason.  If @stopped,
  * the BPF side sent it SIGSTOP: wait until every thread is stopped, read,
- * then SIGCONT it.  @tgid 0 writes a global snapshot (counters only).
+ * then SIGCONT it, and only then write the records read.  @tgid 0 writes a global snapshot (counters only).
  * Returns 0, or -1 if the trace could not be written.
  */
 int snapshot_take(struct snapshots *s, pid_t tgid, pid_t tid, __u64 mm, __u32 reason,

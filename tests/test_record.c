@@ -1385,6 +1385,130 @@ static void test_snapshot_kpages_exact(void)
 	unlink(trace);
 }
 
+/* The state letter of /proc/@pid/stat ('T' stopped), or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/*
+ * In a child: a trace into the pipe behind @path, its header first; then,
+ * at a byte on @ctl[0], a snapshot of @pid (which the test stopped).
+ * Exits 0 if it was written whole.
+ */
+static void snapshot_into(const char *path, pid_t pid, int ctl[2])
+{
+	struct snapshots s;
+	struct tb b;
+	char c;
+
+	if (tb_open(&b, path, "6.1.0", 1, 1) || snapshots_open(&s, b.w) ||
+	    mmr_writer_flush(b.w) || write(ctl[1], "r", 1) != 1 || read(ctl[0], &c, 1) != 1)
+		_exit(2);
+	if (snapshot_take(&s, pid, pid, 0, 149, 1))
+		_exit(3);
+	snapshots_close(&s);
+	_exit(tb_close(&b) ? 4 : 0);
+}
+
+/* Whatever the pipe @fd holds now, appended to @out. */
+static void drain_into(int fd, int out)
+{
+	char buf[65536];
+	ssize_t n;
+
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		ASSERT_EQ(write(out, buf, n), n, "copy the trace");
+	fcntl(fd, F_SETFL, 0);
+}
+
+/* The pages of snapshot records in the trace at @path, from @lo to @hi. */
+static int snapshot_pages(const char *path, __u64 lo, __u64 hi)
+{
+	struct mmr_trace *t;
+	struct mmr_event ev;
+	char err[256];
+	int pages = 0;
+
+	t = mmr_trace_open(path, err, sizeof(err));
+	while (t && mmr_trace_next(t, &ev) == 1) {
+		const struct mmr_snap_pages *sp = ev.data;
+
+		for (__u32 i = 0; sp->c.type == MMR_K_SNAP_PAGES && i < sp->nr; i++)
+			pages += sp->p[i].addr >= lo && sp->p[i].addr < hi;
+	}
+	if (t)
+		mmr_trace_close(t);
+	return t ? pages : -1;
+}
+
+/*
+ * The process is resumed before its snapshot is written: the records wait
+ * in memory, so the writer's compression and a slow disk do not hold it.
+ * The trace goes into a one-page pipe nobody reads yet, which blocks the
+ * first chunk's write: the process must be running while it does.
+ */
+static void test_snapshot_resumed_before_write(void)
+{
+	const char *trace = tmp_path("resumed.trace");
+	int p[2], ctl[2], back[2], status = -1, fd, running = 0;
+	__u64 base = 0;
+	pid_t child, writer;
+	char path[64], c;
+
+	if (geteuid()) {
+		test_skip("needs root for /proc/kpageflags");
+		return;
+	}
+	child = paused_child(200, &base);	/* 12800 pages: 400 KiB of records */
+	if (!ASSERT_GE(child, 1, "child ready") || !ASSERT_EQ(pipe(p), 0, "pipe") ||
+	    !ASSERT_EQ(pipe(ctl), 0, "pipe") || !ASSERT_EQ(pipe(back), 0, "pipe"))
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[1]);
+	writer = fork();
+	if (writer == 0)
+		snapshot_into(path, child, (int[2]){ back[0], ctl[1] });
+	close(p[1]);
+	fd = open(trace, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT_EQ(read(ctl[0], &c, 1), 1, "the writer's header is out");
+	drain_into(p[0], fd);
+	ASSERT_GE(fcntl(p[0], F_SETPIPE_SZ, 4096), 0, "a one-page pipe");
+	kill(child, SIGSTOP);
+	ASSERT_EQ(write(back[1], "g", 1), 1, "snapshot now");
+	for (int i = 0; i < 500 && !running; i++) {
+		usleep(10000);
+		running = proc_state(child) != 'T' && proc_state(child) != 0 &&
+			  waitpid(writer, &status, WNOHANG) == 0;
+	}
+	ASSERT_TRUE(running, "the process runs while the snapshot waits to be written");
+	for (int i = 0; i < 1000 && waitpid(writer, &status, WNOHANG) == 0; i++) {
+		drain_into(p[0], fd);
+		usleep(1000);
+	}
+	drain_into(p[0], fd);
+	close(fd);
+	close(p[0]);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	ASSERT_EQ(status, 0, "the snapshot was written");
+	ASSERT_EQ(snapshot_pages(trace, base, base + 200 * 64 * sysconf(_SC_PAGESIZE)), 200 * 64,
+		  "whole: every page of the process");
+	unlink(trace);
+}
+
 /* The value after "KEY" on a line of `mmreplay info`, or NULL. */
 static const char *info_value(const char *info, const char *key, char *buf, size_t len)
 {
@@ -1600,6 +1724,7 @@ int main(int argc, char **argv)
 		TEST(test_record_snapshot_max),
 		TEST(test_check_snapshot_ground_truth),
 		TEST(test_snapshot_kpages_exact),
+		TEST(test_snapshot_resumed_before_write),
 		TEST(test_record_flight_sigusr1),
 		TEST(test_record_flight_workload_signal),
 		TEST(test_record_flight_no_trigger),
