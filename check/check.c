@@ -59,6 +59,16 @@ __u64 checker_snapshots(const struct checker *c)
 	return c->snapshots;
 }
 
+const char *checker_problem(struct checker *c)
+{
+	if (!c->snapshots_disordered)
+		return NULL;
+	snprintf(c->problem, sizeof(c->problem), "%llu snapshots not judged: their VMAs or pages "
+		 "are out of order (no recorder writes that)",
+		 (unsigned long long)c->snapshots_disordered);
+	return c->problem;
+}
+
 /* ---- state tables --------------------------------------------------- */
 
 static void mm_release(struct mm_state *m)
@@ -461,9 +471,23 @@ static void on_snap_vma(struct checker *c, const struct mmr_event *ev)
 	if (!n)
 		return;
 	s->vmas = n;
+	if (v->start >= v->end || (s->nr_vmas && v->start < n[s->nr_vmas - 1].v.end))
+		s->disordered = 1;
 	s->vmas[s->nr_vmas].v = *v;
 	s->vmas[s->nr_vmas].first = s->nr_pages;
 	s->vmas[s->nr_vmas++].nr = 0;
+}
+
+/* Pages [from, from + nr) of @s ascend, after the ones before, inside the last VMA. */
+static int pages_in_order(const struct snap *s, size_t from, size_t nr)
+{
+	const struct mmr_snap_vma *v = &s->vmas[s->nr_vmas - 1].v;
+
+	for (size_t i = from; i < from + nr; i++)
+		if (s->pages[i].addr < v->start || s->pages[i].addr >= v->end ||
+		    (i && s->pages[i].addr <= s->pages[i - 1].addr))
+			return 0;
+	return 1;
 }
 
 static void on_snap_pages(struct checker *c, const struct mmr_event *ev)
@@ -480,6 +504,7 @@ static void on_snap_pages(struct checker *c, const struct mmr_event *ev)
 		return;
 	s->pages = n;
 	memcpy(s->pages + s->nr_pages, p->p, p->nr * sizeof(p->p[0]));
+	s->disordered |= !pages_in_order(s, s->nr_pages, p->nr);
 	s->nr_pages += p->nr;
 	s->vmas[s->nr_vmas - 1].nr += p->nr;
 }
@@ -493,6 +518,12 @@ static void on_snap_end(struct checker *c, const struct mmr_event *ev)
 
 	if (ev->h.len < sizeof(*e) || !m || !(s = m->cur) || s->seq != e->seq)
 		return;
+	if (s->disordered) {	/* no recorder writes one: the lookups need order */
+		c->snapshots_disordered++;
+		snap_free(s);
+		m->cur = NULL;
+		return;
+	}
 	s->flags = e->flags;
 	trig = checker_sys(c, s->tid);
 	if (trig && (!trig->done || trig->nr != s->reason))

@@ -34,5 +34,7 @@ const struct coverage *checker_coverage(const struct checker *c, enum verdict v)
 int checker_unchecked(const struct checker *c);
 __u64 checker_events(const struct checker *c);
 __u64 checker_snapshots(const struct checker *c);
+/* What in the trace could not be judged because it is malformed, in a line; NULL: nothing. */
+const char *checker_problem(struct checker *c);
 
 #endif

@@ -42,6 +42,7 @@ struct snap {
 	size_t nr_vmas, cap_vmas;
 	struct mmr_snap_page *pages;
 	size_t nr_pages, cap_pages;
+	int disordered;		/* VMAs or pages not ascending, or a page outside its VMA */
 };
 
 struct syscall_rec {		/* the last mm syscall of a thread */
@@ -135,6 +136,8 @@ struct checker {
 	struct findings found;
 	struct coverage cov[V_NR];
 	__u64 events, snapshots;
+	__u64 snapshots_disordered;	/* not judged: see struct snap */
+	char problem[160];		/* checker_problem()'s line */
 	__u64 exempt_pages;	/* lost-mlock: by-design exceptions */
 	__u64 stranded_unjudged;	/* stranded-mlock: mapped by untraced mms */
 	__u64 stranded_shared;		/* stranded-mlock: shared pages judged across mms */

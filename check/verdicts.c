@@ -83,12 +83,20 @@ static const struct mmr_snap_page *page_at(const struct snap *s, __u64 addr)
 	return s && lo < s->nr_pages && s->pages[lo].addr == addr ? &s->pages[lo] : NULL;
 }
 
+/* VMAs are in address order, as smaps lists them (check.c drops a snapshot whose are not). */
 static const struct snap_vma *vma_at(const struct snap *s, __u64 addr)
 {
-	for (size_t i = 0; s && i < s->nr_vmas; i++)
-		if (addr >= s->vmas[i].v.start && addr < s->vmas[i].v.end)
-			return &s->vmas[i];
-	return NULL;
+	size_t lo = 0, hi = s ? s->nr_vmas : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->vmas[mid].v.end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < (s ? s->nr_vmas : 0) && addr >= s->vmas[lo].v.start ? &s->vmas[lo] : NULL;
 }
 
 static int locked(const struct snap_vma *v)
@@ -98,17 +106,7 @@ static int locked(const struct snap_vma *v)
 
 int snap_locked_at(const struct snap *s, __u64 addr)
 {
-	size_t lo = 0, hi = s ? s->nr_vmas : 0;
-
-	while (lo < hi) {	/* VMAs are in address order, as smaps lists them */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->vmas[mid].v.end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < (s ? s->nr_vmas : 0) && addr >= s->vmas[lo].v.start && locked(&s->vmas[lo]);
+	return locked(vma_at(s, addr));
 }
 
 static size_t count_of(const __u64 *v, size_t n, __u64 key)

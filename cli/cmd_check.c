@@ -306,6 +306,10 @@ int cmd_check(int argc, char **argv)
 	else
 		check_print_plain(c);
 	ret = check_status(c);
+	if (checker_problem(c)) {
+		mmr_err("check: %s: %s", file, checker_problem(c));
+		ret = MMR_EXIT_ERROR;
+	}
 	if (mmr_trace_problem(t)) {
 		mmr_err("check: %s: %s", file, mmr_trace_problem(t));
 		ret = MMR_EXIT_ERROR;

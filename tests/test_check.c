@@ -26,6 +26,7 @@ struct result {
 	__u64 stranded_by[D_NR];	/* stranded-mlock's deferrals */
 	char event_note[V_NR][200], snap_note[V_NR][320];
 	char op[V_NR][128];
+	char problem[200];	/* checker_problem(), or "" */
 };
 
 static struct result check_file(const char *path)
@@ -67,6 +68,7 @@ static struct result check_file(const char *path)
 		snprintf(res.snap_note[v], sizeof(res.snap_note[v]), "%s",
 			 checker_coverage(c, v)->snap_note);
 	}
+	snprintf(res.problem, sizeof(res.problem), "%s", checker_problem(c) ? : "");
 	checker_free(c);
 	mmr_trace_close(t);
 	return res;
@@ -512,6 +514,70 @@ static struct result vanished(int munmap_between)
 	tb_snap_end(&b, st0());
 	tb_close(&b);
 	return check_file(path);
+}
+
+enum { ORDERED, VMAS_SWAPPED, PAGES_SWAPPED, PAGE_OUTSIDE };
+
+/*
+ * Two held snapshots of five VMAs of two pages each, 4 pages apart; the
+ * fourth is locked, and its second page vanishes in the second snapshot,
+ * which @disorder writes out of order (as no recorder does).
+ */
+static struct result vanished_among(int disorder)
+{
+	const char *path = tmp_path("vanished-among.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	for (int snap = 0; snap < 2; snap++) {
+		int odd = snap ? disorder : ORDERED;
+
+		tb_sys(&b, 149, A + 12 * PG, 2 * PG, 0, 0, 0, NULL);
+		tb_snap(&b, 149, st0());
+		for (int k = 0; k < 5; k++) {
+			int v = odd == VMAS_SWAPPED && k >= 3 ? 7 - k : k;
+			__u64 at = A + v * 4 * PG, pfn = 0x4000 + v * 2;
+			__u32 fl = v == 3 ? MMR_PF_MLOCKED | MMR_PF_ANON : MMR_PF_ANON;
+			/* the second page's offset: swapped, outside, or vanished */
+			long second = odd == PAGES_SWAPPED && v == 1 ? -1 :
+				      odd == PAGE_OUTSIDE && v == 4 ? 2 : snap && v == 3 ? 0 : 1;
+
+			tb_vma(&b, at, at + 2 * PG, v == 3 ? LOCKED_RW : RW_ANON, 0, 0, "");
+			if (second < 0)
+				tb_page(&b, at + PG, TB_PRESENT(pfn + 1), fl, 1);
+			tb_page(&b, at, TB_PRESENT(pfn), fl, 1);
+			if (second > 0)
+				tb_page(&b, at + second * PG, TB_PRESENT(pfn + 1), fl, 1);
+		}
+		tb_snap_end(&b, st0());
+	}
+	tb_close(&b);
+	return check_file(path);
+}
+
+/* A snapshot's VMAs are looked up by address: they must be in order, or it is not judged. */
+static void test_check_snapshot_order(void)
+{
+	static const char *const what[] = { "VMAs out of order", "pages out of order",
+					    "a page outside its VMA" };
+	struct result r = vanished_among(ORDERED);
+	char err[512], *text;
+
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "the fourth VMA's vanished page: lost-mlock");
+	ASSERT_EQ(r.first_addr[V_LOST_MLOCK], A + 12 * PG + PG, "at its address");
+	ASSERT_EQ(r.problem[0], 0, "no problem in order");
+	for (int d = VMAS_SWAPPED; d <= PAGE_OUTSIDE; d++) {
+		r = vanished_among(d);
+		ASSERT_TRUE(clean(&r), what[d - 1]);
+		ASSERT_STRCONTAINS(r.problem, "1 snapshots not judged", what[d - 1]);
+	}
+	snprintf(err, sizeof(err), "%s", tmp_path("order.err"));
+	ASSERT_EQ(run_cmd(NULL, err, "%s check %s", mmreplay_bin(), tmp_path("vanished-among.trace")),
+		  2, "mmreplay check: exit 2");
+	text = slurp(err);
+	ASSERT_EQ(count_lines(text), 1, "one error line");
+	ASSERT_STRCONTAINS(text, "out of order", "saying why");
+	free(text);
 }
 
 static void test_check_lost_mlock_vanished(void)
@@ -1554,6 +1620,7 @@ int main(int argc, char **argv)
 		TEST(test_check_lost_mlock_concurrent_munlock),
 		TEST(test_check_lost_mlock_swapped),
 		TEST(test_check_lost_mlock_vanished),
+		TEST(test_check_snapshot_order),
 		TEST(test_check_stranded_mlock_page),
 		TEST(test_check_stranded_mlock_shared),
 		TEST(test_check_stranded_mlock_pending),
