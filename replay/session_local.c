@@ -304,12 +304,20 @@ static int record_replay(const struct replay_opts *o, const char *runs, const ch
 }
 
 /* Here, on this kernel: record the replay process, then check its trace. */
-/* The replay process under record, runs to results; 0, or -1 (said). */
+/*
+ * The replay process under record, runs to results; 0, or -1 (said).
+ * Interrupted, an explore's trials that ran to their end are still 0: its
+ * replay process said where it stopped (or ran them all), and record closed
+ * the trace.
+ */
 static int run_recorded(const struct replay_opts *o, const char *runs_path, const char *res_path,
 			int nr_runs)
 {
 	int rc = record_replay(o, runs_path, res_path, nr_runs);
 
+	if (stopped(o) && o->explore && (results_stopped(res_path) >= 0 ||
+					  results_count(res_path) == nr_runs))
+		return 0;
 	if (stopped(o)) {
 		replay_say(o, SAY_ERROR, "replay: interrupted; the scratch directory was removed");
 		return -1;
@@ -346,6 +354,7 @@ static int replay_local(const struct replay_opts *o, const struct rplan *p,
 	}
 	if (replay_results(o, res_path, "replay process", out))
 		goto out;
+	out->interrupted = stopped(o) && out->incomplete;
 	snprintf(out->determinism, sizeof(out->determinism), "not deterministic: on the running "
 		 "kernel, the tasks and the kernel's own threads race for real (replay --kernel "
 		 "IMAGE runs a deterministic QEMU guest)");
@@ -426,17 +435,21 @@ static void run_all(const struct rplan *p, const struct rrun *runs, int n, unsig
 		xo->caps = &caps;
 		results_caps_write(res, &caps);
 	}
-	for (int i = 0; i < n && !plan_interrupted(); i++) {
+	for (int i = 0; i < n; i++) {
 		if ((a->deadline && vm_now() >= a->deadline) || (a->guest_stop && vm_stop_asked())) {
-			results_stopped_write(res, i);
+			results_stopped_write(res, i, "budget");
 			break;
 		}
 		memset(&rr, 0, sizeof(rr));
 		rr.run = runs[i];
 		if (runs[i].perturb && !(caps.ok & 1u << runs[i].perturb))
 			rr.st.perturbed = -1;	/* not available here: not run */
-		else
+		else if (!plan_interrupted())
 			plan_exec(p, &runs[i], i, xo, &rr.st, rr.err, sizeof(rr.err));
+		if (plan_interrupted()) {	/* run i was cut short, or not started */
+			results_stopped_write(res, i, "interrupted");
+			break;
+		}
 		results_write(res, &rr);
 		fflush(res);
 	}
