@@ -1418,9 +1418,14 @@ static void assert_interrupted_report(int rc, const char *rep, const char *scrat
 		  "no replay process left");
 }
 
-/* Ctrl-C in the middle of a one-job exploration: the report of the trials that ran. */
+/*
+ * Ctrl-C (to the process group) or SIGINT to mmreplay alone (it passes it
+ * on) in the middle of a one-job exploration: the report of the trials
+ * that ran.  Not stopped within 20 s, it is killed (exit 137).
+ */
 static void test_replay_interrupt(void)
 {
+	static const char *const how[] = { "kill -INT -$pid", "kill -INT $pid" };
 	char trace[512], scratch[512], *rep;
 	int rc;
 
@@ -1431,13 +1436,17 @@ static void test_replay_interrupt(void)
 	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
 		return;
 	mkdir(scratch, 0700);
-	rc = run_cmd(tmp_path("int.out"), tmp_path("int.err"),
-		     "sh -c 'setsid %s replay -o %s --scratch %s --explore --trials 500 --jobs 1 %s & "
-		     "pid=$!; sleep 3; kill -INT -$pid; wait $pid'", mmreplay_bin(),
-		     tmp_path("int-replay.trace"), scratch, trace);
-	rep = slurp(tmp_path("int.out"));
-	assert_interrupted_report(rc, rep, scratch);
-	free(rep);
+	for (int i = 0; i < 2; i++) {
+		rc = run_cmd(tmp_path("int.out"), tmp_path("int.err"),
+			     "sh -c 'setsid %s replay -o %s --scratch %s --explore --trials 500 "
+			     "--jobs 1 %s & pid=$!; sleep 3; %s; (sleep 20; kill -KILL -$pid) & "
+			     "k=$!; wait $pid; rc=$?; kill $k; exit $rc'", mmreplay_bin(),
+			     tmp_path("int-replay.trace"), scratch, trace, how[i]);
+		rep = slurp(tmp_path("int.out"));
+		printf("  %s: exit %d\n", how[i], rc);
+		assert_interrupted_report(rc, rep, scratch);
+		free(rep);
+	}
 }
 
 /*
