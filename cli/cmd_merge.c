@@ -222,6 +222,7 @@ static int merge_outcome(struct shard_part *sp, char **paths, int n, struct rrun
 			place_cell(&sp[i].cells[k], rs, p, out);
 		}
 		out->incomplete |= sp[i].incomplete;
+		out->interrupted |= sp[i].interrupted;
 		out->unchecked |= sp[i].unchecked;
 		out->deterministic &= sp[i].deterministic;
 	}

@@ -6,7 +6,9 @@
  * printed once.  The shards share the budget's deadline (set before the
  * fork).  Their progress comes back through a pipe and is said in one
  * line; their messages, kept in files, are said once they are done, each
- * once.  A signal to the command goes on to every shard's process group.
+ * once.  A signal to the command goes on to every shard's process group;
+ * the partial reports of the shards it stopped are merged as the budget's
+ * are, with the cells of a shard that had none as not run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +38,7 @@ struct job {
 	int running, status;		/* status: the exit status, or -1 (a signal) */
 	int phase, said, cells_done, runs_done;
 	int part_ok;			/* its partial report was read into sp[] */
+	int stand_in;			/* interrupted without one: sp[] has its cells, no trial */
 	char *part, *err;		/* its partial report, its stderr */
 };
 
@@ -291,21 +294,86 @@ static void job_error(const struct job *j, char *buf, size_t len)
 	free(text);
 }
 
+/*
+ * Shard i, interrupted before it had a partial report: one in sp[i] from
+ * the plan, its cells with no trial run, the rest as shard @from's.  0 or -1.
+ */
+static int stand_in(struct jobs *js, const struct rplan *p, int i, const struct shard_part *from)
+{
+	static struct rrun_set rs;
+	struct replay_opts o = *js->o;
+	struct shard_part *sp = &js->sp[i];
+	char err[512];
+
+	o.shard = i + 1, o.shards = js->n;
+	if (replay_runs(&o, p, &rs, err, sizeof(err)))
+		return -1;
+	replay_runs_free(&rs);
+	*sp = *from;
+	sp->shard = o.shard;
+	sp->incomplete = sp->interrupted = 1;
+	sp->guest_ok = 0;
+	sp->nr_cells = rs.nr_pairs;
+	sp->cells = calloc(rs.nr_pairs + 1, sizeof(*sp->cells));
+	for (int k = 0; sp->cells && k < rs.nr_pairs; k++) {
+		const struct rpair *pr = &rs.pairs[k];
+
+		sp->cells[k] = (struct shard_cell){ .id = rs.cell_id[k], .pair = *pr,
+						    .op_a = p->ops[pr->a],
+						    .op_b = p->ops[pr->perturb ? pr->a : pr->b] };
+	}
+	js->job[i].stand_in = sp->cells != NULL;
+	return sp->cells ? 0 : -1;
+}
+
+/*
+ * Interrupted: the partial reports of the shards that wrote one, merged
+ * (a shard without one stands in with no trial run); exit 2 if none did.
+ */
+static int jobs_report_interrupted(struct jobs *js, const struct rplan *p, char **paths)
+{
+	const struct shard_part *from = NULL;
+
+	for (int i = 0; i < js->n && !from; i++)
+		from = js->job[i].part_ok ? &js->sp[i] : NULL;
+	if (!from) {
+		mmr_err("replay: interrupted before any job had a report; every job was stopped and "
+			"its scratch directory removed");
+		return MMR_EXIT_ERROR;
+	}
+	jobs_say_messages(js);
+	for (int i = 0; i < js->n; i++) {
+		paths[i] = js->job[i].part;
+		if (js->job[i].part_ok)
+			continue;
+		if (stand_in(js, p, i, from)) {
+			mmr_err("replay: interrupted; out of memory for shard %d/%d's cells", i + 1,
+				js->n);
+			return MMR_EXIT_ERROR;
+		}
+		mmr_warn("replay: interrupted: shard %d/%d stopped before it had a report; its "
+			 "cells count as not run", i + 1, js->n);
+	}
+	return merge_parts(js->sp, paths, js->n, js->o->json);
+}
+
 /* After every shard ended: the merged report, or one line saying what failed. */
-static int jobs_report(struct jobs *js)
+static int jobs_report(struct jobs *js, const struct rplan *p)
 {
 	const struct job *f = js->failed >= 0 ? &js->job[js->failed] : NULL;
 	char why[600], **paths = calloc(js->n, sizeof(char *));
 	int ret = MMR_EXIT_ERROR;
 
-	if (got_signal) {
-		mmr_err("replay: interrupted; every job was stopped and its scratch directory removed");
+	if (!paths) {
+		mmr_err("replay: out of memory");
+	} else if (got_signal) {
+		ret = jobs_report_interrupted(js, p, paths);
 	} else if (f) {
 		job_error(f, why, sizeof(why));
 		mmr_err("replay: --jobs: shard %d/%d failed (exit status %d): %s", js->failed + 1,
 			js->n, f->status, why);
 		ret = f->status == 1 ? 1 : MMR_EXIT_ERROR;	/* 1: its guest kernel broke */
-	} else if (paths) {
+	} else {
 		jobs_say_messages(js);
 		for (int i = 0; i < js->n; i++)
 			paths[i] = js->job[i].part;
@@ -346,7 +414,7 @@ static void jobs_free(struct jobs *js)
 			unlink(js->job[i].err);
 		free(js->job[i].part);
 		free(js->job[i].err);
-		if (js->job[i].part_ok)
+		if (js->job[i].part_ok || js->job[i].stand_in)
 			replay_shard_free(&js->sp[i]);
 	}
 	if (js->dir[0])
@@ -382,7 +450,7 @@ int replay_jobs(struct replay_opts *o, const struct rplan *p, int nr_jobs, int c
 		goto out;
 	}
 	jobs_wait(&js);
-	ret = jobs_report(&js);
+	ret = jobs_report(&js, p);
 out:
 	if (js.fd >= 0)
 		close(js.fd);

@@ -235,6 +235,12 @@ static void json_verdicts(json_writer_t *w, const __u64 *per)
 	jsonw_end_object(w);
 }
 
+/* What ended an incomplete explore early */
+static const char *stopped_by(const struct replay_outcome *out)
+{
+	return out->interrupted ? "it was interrupted" : "the budget ended";
+}
+
 /*
  * "done", "stopped" (its --stop-after'th reproduction), "unfinished", "not
  * run", or "unavailable" (a perturbation this kernel cannot do: said apart)
@@ -250,7 +256,8 @@ static const char *cell_state(const struct replay_opts *o, const struct replay_o
 }
 
 /* ", 3 of 40 trials with findings (95 % interval 2.6-20.4 %)" and the cell's state */
-static void print_rate_plain(const struct replay_opts *o, const struct cell_tally *n)
+static void print_rate_plain(const struct replay_opts *o, const struct replay_outcome *out,
+			     const struct cell_tally *n)
 {
 	printf("%d of %d trials with findings", n->k, n->n);
 	if (n->k)
@@ -259,7 +266,7 @@ static void print_rate_plain(const struct replay_opts *o, const struct cell_tall
 		printf(", counted up to its %d%s reproduction", n->k, n->k == 1 ? "st" :
 		       n->k == 2 ? "nd" : n->k == 3 ? "rd" : "th");
 	else if (n->n < o->trials)
-		printf(", %d of %d trials ran before the budget ended", n->n, o->trials);
+		printf(", %d of %d trials ran before %s", n->n, o->trials, stopped_by(out));
 }
 
 /* The counts in the order they always had, then the cell's state and its interval */
@@ -316,7 +323,7 @@ static void print_pair_plain(const struct replay_opts *o, const struct rplan *p,
 		return;		/* named among the cells that did not run */
 	printf("  pair %d: op %u %s (task %u) x op %u %s (task %u): ", rs->cell_id[i] + 1, pr->a,
 	       rop_name(a), a->task, pr->b, rop_name(b), b->task);
-	print_rate_plain(o, &n);
+	print_rate_plain(o, out, &n);
 	for (int v = 0; v < V_NR; v++)
 		if (n.per[v])
 			printf(", %s in %llu", verdict_name(v), (unsigned long long)n.per[v]);
@@ -395,7 +402,7 @@ static void print_perturb_plain(const struct replay_opts *o, const struct rplan 
 	if (!n.perturbed && !n.errors)
 		return;		/* not run, or not available here: said below */
 	printf("  op %u %s (task %u) x %s: ", pr->a, rop_name(a), a->task, kind);
-	print_rate_plain(o, &n);
+	print_rate_plain(o, out, &n);
 	for (int v = 0; v < V_NR; v++)
 		if (n.per[v])
 			printf(", %s in %llu", verdict_name(v), (unsigned long long)n.per[v]);
@@ -511,8 +518,9 @@ static void report_explore_json(const struct replay_opts *o, const struct rplan 
 	jsonw_int_field(w, "trials", o->trials);
 	jsonw_int_field(w, "stop_after", o->stop_after);
 	jsonw_int_field(w, "budget_s", o->budget_s);
-	/* false: the budget ended first; each cell's "state" says how far it got */
+	/* false: the budget ended first, or a signal; each cell's "state" says how far it got */
 	jsonw_bool_field(w, "complete", !out->incomplete);
+	jsonw_bool_field(w, "interrupted", out->interrupted);
 	jsonw_int_field(w, "runs", out->nr_runs);
 	jsonw_int_field(w, "runs_ran", out->nr_ran);
 	jsonw_bool_field(w, "deterministic", out->deterministic);
@@ -566,7 +574,8 @@ static void report_explore_plain(const struct replay_opts *o, const struct rplan
 			print_perturb_plain(o, p, rs, out, i);
 	print_unavailable_plain(o, &out->caps);
 	if (out->incomplete) {
-		printf("  the budget ended after %d of %d trials\n", out->nr_ran, out->nr_runs);
+		printf("  %s after %d of %d trials\n", out->interrupted ? "interrupted" :
+		       "the budget ended", out->nr_ran, out->nr_runs);
 		print_cells_in_plain(o, p, rs, out, "unfinished", "  did not finish: ");
 		print_cells_in_plain(o, p, rs, out, "not run", "  did not run: ");
 	}
@@ -574,8 +583,9 @@ static void report_explore_plain(const struct replay_opts *o, const struct rplan
 	       "trials that ran" : !nr_pairs ? "no racing pairs to explore" : unchecked ?
 	       "no trial had findings, but not clean: some verdicts were not checked in the "
 	       "trials (no snapshots, and this kernel lacks their hooks)" :
-	       "clean: no trial had findings", any && out->incomplete ?
-	       " (the budget ended before every trial ran)" : "");
+	       "clean: no trial had findings", any && out->incomplete ? out->interrupted ?
+	       " (interrupted before every trial ran)" : " (the budget ended before every trial ran)"
+	       : "");
 }
 
 /* ---- progress ------------------------------------------------------------ */

@@ -113,6 +113,7 @@ void replay_shard_write(const struct replay_opts *o, const struct rrun_set *rs,
 	jsonw_int_field(w, "cells_all", rs->nr_cells);
 	jsonw_int_field(w, "racing_all", rs->nr_racing);
 	jsonw_bool_field(w, "incomplete", out->incomplete);
+	jsonw_bool_field(w, "interrupted", out->interrupted);
 	jsonw_bool_field(w, "unchecked", out->unchecked);
 	jsonw_bool_field(w, "deterministic", out->deterministic);
 	jsonw_string_field(w, "determinism", out->determinism);
@@ -437,6 +438,8 @@ static void read_part(struct rd *r, const struct jv *s, struct shard_part *sp)
 	sp->nr_cells_all = get_int(r, s, "cells_all", 0, REPLAY_MAX_PAIRS);
 	sp->nr_racing = get_int(r, s, "racing_all", 0, sp->nr_cells_all);
 	sp->incomplete = get_bool(r, s, "incomplete");
+	/* absent in the parts of an mmreplay before it: not interrupted */
+	sp->interrupted = jget(s, "interrupted") && get_bool(r, s, "interrupted");
 	sp->unchecked = get_bool(r, s, "unchecked");
 	sp->deterministic = get_bool(r, s, "deterministic");
 	get_str(r, s, "determinism", sp->determinism, sizeof(sp->determinism));

@@ -33,7 +33,7 @@ struct shard_part {
 	int trials, stop_after, budget_s, max_pairs;
 	unsigned perturb;
 	int nr_cells_all, nr_racing;	/* of every shard */
-	int incomplete, unchecked, deterministic;
+	int incomplete, interrupted, unchecked, deterministic;
 	char determinism[320];
 	struct perturb_caps caps;	/* ok, how and why only */
 	int nr_cells;

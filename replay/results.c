@@ -114,9 +114,9 @@ void results_caps_read(const char *path, struct perturb_caps *c)
 		fclose(f);
 }
 
-void results_stopped_write(FILE *f, int next)
+void results_stopped_write(FILE *f, int next, const char *why)
 {
-	fprintf(f, "#stopped\t%d\tbudget\n", next);
+	fprintf(f, "#stopped\t%d\t%s\n", next, why);
 }
 
 int results_stopped(const char *path)

@@ -34,10 +34,11 @@ int results_write(FILE *f, const struct run_result *r);
 /* Reads the results the replay process wrote; returns the number of runs. */
 int results_read(const char *path, struct run_result *res, int max);
 /*
- * The budget ended: runs from @next on were not run (a "#stopped" line).
+ * The budget ended or a signal came (@why: "budget", "interrupted"): runs
+ * from @next on were not run, or not to the end (a "#stopped" line).
  * results_stopped(): that index, or -1 if every run was started.
  */
-void results_stopped_write(FILE *f, int next);
+void results_stopped_write(FILE *f, int next, const char *why);
 int results_stopped(const char *path);
 /* The perturbations the replay process found it could run ("#perturb" lines). */
 void results_caps_write(FILE *f, const struct perturb_caps *c);

@@ -128,6 +128,7 @@ struct replay_outcome {
 	int nr_runs;
 	int nr_ran;		/* runs that ran: fewer when the budget ended (incomplete) */
 	int incomplete;
+	int interrupted;	/* incomplete: SIGINT or SIGTERM stopped it, not the budget */
 	int unchecked;		/* no findings, but some verdicts were not checked */
 	/* merged shards: the trials that ran per cell, runs[] has holes (zeroed); NULL: 0..nr_ran-1 */
 	int *cell_ran;

@@ -130,7 +130,8 @@ static int is_run_mark(const struct mmr_event *ev, long *run)
 
 /*
  * One pass over the replay trace: a checker per run; the last run's checker
- * is kept (for a plain replay it is the whole report).
+ * is kept (for a plain replay it is the whole report).  It ends at the mark
+ * of a run past nr_runs: one a signal cut short, not counted.
  */
 static int check_runs(const struct replay_opts *o, struct mmr_trace *t, const struct rplan *p,
 		      struct run_check *rc, int nr_runs, struct fidelity *fd, struct checker **last)
@@ -146,7 +147,9 @@ static int check_runs(const struct replay_opts *o, struct mmr_trace *t, const st
 		return -1;
 	}
 	while (mmr_trace_next(t, &ev) == 1) {
-		if (is_run_mark(&ev, &next) && next != run && next < nr_runs) {
+		if (is_run_mark(&ev, &next) && next >= nr_runs)
+			break;
+		if (is_run_mark(&ev, &next) && next != run) {
 			summarize(c, &rc[run]);
 			checker_free(c);
 			c = checker_new(t, err, sizeof(err));

@@ -189,13 +189,13 @@ static int stopped(const struct replay_opts *o)
 	return o->stop && *o->stop;
 }
 
-/* SIGKILLs our children (orphans we reap as subreaper); how many there were. */
-static int kill_children(void)
+/* Sends sig to the children of ppid; how many there were. */
+static int signal_children(pid_t ppid, int sig)
 {
 	char path[300], buf[512], *p;
 	DIR *d = opendir("/proc");
 	struct dirent *e;
-	int n = 0, ppid;
+	int n = 0, parent;
 	FILE *f;
 
 	while (d && (e = readdir(d))) {
@@ -206,8 +206,8 @@ static int kill_children(void)
 		p = f && fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
 		if (f)
 			fclose(f);
-		if (p && sscanf(p, ") %*c %d", &ppid) == 1 && ppid == getpid()) {
-			kill(atoi(e->d_name), SIGKILL);	/* ends a stop too */
+		if (p && sscanf(p, ") %*c %d", &parent) == 1 && parent == ppid) {
+			kill(atoi(e->d_name), sig);
 			n++;
 		}
 	}
@@ -233,7 +233,7 @@ static void reap_orphans(const struct replay_opts *o)
 		if (time(NULL) - t0 > REAP_WAIT_S)
 			break;
 		if (stopped(o))
-			kill_children();
+			signal_children(getpid(), SIGKILL);	/* our orphans; ends a stop too */
 		usleep(10000);
 	}
 }
@@ -253,20 +253,29 @@ static int results_count(const char *path)
 	return n;
 }
 
-/* Waits for the record process, saying how far its runs are. */
+/*
+ * Waits for the record process, saying how far its runs are.  A signal to
+ * us alone (not to our process group, as Ctrl-C is) goes on to the replay
+ * process, record's child, whose stop it is (a second one is harmless
+ * there; record would take it for "kill now").
+ */
 static void wait_record(const struct replay_opts *o, pid_t pid, int *status, const char *results,
 			int nr_runs)
 {
+	int told = 0;
 	pid_t r;
 
-	/* without progress to say, as before: no polling (a guest's schedule stays as it was) */
-	while (!o->progress && waitpid(pid, status, 0) < 0 && errno == EINTR)
+	/* in a guest without progress to say: no polling (its schedule stays as it was) */
+	while (!o->progress && o->results_out && waitpid(pid, status, 0) < 0 && errno == EINTR)
 		;
-	while (o->progress && ((r = waitpid(pid, status, WNOHANG)) == 0 ||
-			       (r < 0 && errno == EINTR))) {
-		replay_progress_say(o, o->explore ? "explore" : "replay", nr_runs,
-				    results_count(results));
-		usleep(250000);
+	while ((o->progress || !o->results_out) && ((r = waitpid(pid, status, WNOHANG)) == 0 ||
+						    (r < 0 && errno == EINTR))) {
+		if (stopped(o) && !told)
+			told = signal_children(pid, SIGINT) > 0;
+		if (o->progress)
+			replay_progress_say(o, o->explore ? "explore" : "replay", nr_runs,
+					    results_count(results));
+		usleep(o->progress ? 250000 : 50000);
 	}
 }
 
@@ -304,12 +313,20 @@ static int record_replay(const struct replay_opts *o, const char *runs, const ch
 }
 
 /* Here, on this kernel: record the replay process, then check its trace. */
-/* The replay process under record, runs to results; 0, or -1 (said). */
+/*
+ * The replay process under record, runs to results; 0, or -1 (said).
+ * Interrupted, an explore's trials that ran to their end are still 0: its
+ * replay process said where it stopped (or ran them all), and record closed
+ * the trace.
+ */
 static int run_recorded(const struct replay_opts *o, const char *runs_path, const char *res_path,
 			int nr_runs)
 {
 	int rc = record_replay(o, runs_path, res_path, nr_runs);
 
+	if (stopped(o) && o->explore && (results_stopped(res_path) >= 0 ||
+					  results_count(res_path) == nr_runs))
+		return 0;
 	if (stopped(o)) {
 		replay_say(o, SAY_ERROR, "replay: interrupted; the scratch directory was removed");
 		return -1;
@@ -346,6 +363,7 @@ static int replay_local(const struct replay_opts *o, const struct rplan *p,
 	}
 	if (replay_results(o, res_path, "replay process", out))
 		goto out;
+	out->interrupted = stopped(o) && out->incomplete;
 	snprintf(out->determinism, sizeof(out->determinism), "not deterministic: on the running "
 		 "kernel, the tasks and the kernel's own threads race for real (replay --kernel "
 		 "IMAGE runs a deterministic QEMU guest)");
@@ -426,17 +444,21 @@ static void run_all(const struct rplan *p, const struct rrun *runs, int n, unsig
 		xo->caps = &caps;
 		results_caps_write(res, &caps);
 	}
-	for (int i = 0; i < n && !plan_interrupted(); i++) {
+	for (int i = 0; i < n; i++) {
 		if ((a->deadline && vm_now() >= a->deadline) || (a->guest_stop && vm_stop_asked())) {
-			results_stopped_write(res, i);
+			results_stopped_write(res, i, "budget");
 			break;
 		}
 		memset(&rr, 0, sizeof(rr));
 		rr.run = runs[i];
 		if (runs[i].perturb && !(caps.ok & 1u << runs[i].perturb))
 			rr.st.perturbed = -1;	/* not available here: not run */
-		else
+		else if (!plan_interrupted())
 			plan_exec(p, &runs[i], i, xo, &rr.st, rr.err, sizeof(rr.err));
+		if (plan_interrupted()) {	/* run i was cut short, or not started */
+			results_stopped_write(res, i, "interrupted");
+			break;
+		}
 		results_write(res, &rr);
 		fflush(res);
 	}

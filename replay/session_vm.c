@@ -425,7 +425,7 @@ static const char *choose_accel(const struct replay_opts *o)
 
 	if (a && strcmp(a, "auto"))
 		return a;
-	return busybox ? vm_accel(o->kernel, busybox, tmpdir) : "tcg";
+	return busybox ? vm_accel(o->kernel, busybox, tmpdir, o->stop) : "tcg";
 }
 
 /*
@@ -455,7 +455,9 @@ static int choose_icount(const struct replay_opts *o, struct vm_opts *vo,
 		replay_say(o, SAY_ERROR, "replay: --icount needs TCG (--accel tcg)");
 		return -1;
 	}
-	if (!busybox || !vm_icount_works(o->kernel, busybox, tmpdir, vo->cpus)) {
+	if (!busybox || !vm_icount_works(o->kernel, busybox, tmpdir, vo->cpus, o->stop)) {
+		if (o->stop && *o->stop)
+			return 0;	/* its probe was stopped: said by boot_guest() */
 		snprintf(why, len, "not deterministic: this QEMU does not boot %d CPUs under -icount "
 			 "(QEMU 7.2 hangs bringing up the second; 10.0 does)", vo->cpus);
 		if (want == ICOUNT_AUTO)
@@ -521,6 +523,15 @@ static void guest_tick(void *ctx)
 	replay_progress_say(watch.o, watch.started ? "guest" : "boot", watch.runs, done);
 }
 
+/* Interrupted (o->stop set): said, 1; else 0. */
+static int guest_interrupted(const struct replay_opts *o)
+{
+	if (!o->stop || !*o->stop)
+		return 0;
+	replay_say(o, SAY_ERROR, "replay: interrupted; the guest was stopped and its files removed");
+	return 1;
+}
+
 /* Boots the guest and runs the replay there; 0, or -1 (said) when no guest ran to its end. */
 static int boot_guest(const struct replay_opts *o, const struct kimage *k, const struct rplan *p,
 		      const struct rrun_set *rs, const char *outdir, struct vm_result *vr,
@@ -534,7 +545,7 @@ static int boot_guest(const struct replay_opts *o, const struct kimage *k, const
 	snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio", tmpdir);
 	/* the probes first: the guest's deadline in the initramfs counts from its boot */
 	vo.accel = choose_accel(o);
-	if (choose_icount(o, &vo, out))
+	if (choose_icount(o, &vo, out) || guest_interrupted(o))	/* a probe's QEMU too */
 		return -1;
 	if (mkdir(outdir, 0700) || build_initramfs(o, k, p, rs, initrd))
 		return -1;
@@ -548,11 +559,8 @@ static int boot_guest(const struct replay_opts *o, const struct kimage *k, const
 			   "nodes", o->kernel, vo.accel, vo.icount >= 0 ? " -icount" : "", vo.cpus,
 			   vo.mem_mb, vo.numa);
 	vm_run(&vo, outdir, vr);
-	if (vr->end == VM_STOPPED) {
-		replay_say(o, SAY_ERROR, "replay: interrupted; the guest was stopped and its files "
-			   "removed");
+	if (vr->end == VM_STOPPED && guest_interrupted(o))
 		return -1;
-	}
 	if (vr->end == VM_TIMEOUT || vr->end == VM_FAILED) {
 		replay_say(o, SAY_ERROR, "replay: %s: %s", vm_end_name(vr->end), vr->line);
 		vm_console_tail(out->console, 25, NULL);

@@ -89,7 +89,7 @@ static void test_results_stopped(void)
 		return;
 	ASSERT_EQ(results_stopped(tmp_path("stopped")), -1, "no #stopped line: every run started");
 	results_write(f, &r);
-	results_stopped_write(f, 1);
+	results_stopped_write(f, 1, "budget");
 	fclose(f);
 	ASSERT_EQ(results_read(tmp_path("stopped"), back, 3), 1, "the run that ran reads back");
 	ASSERT_EQ(results_stopped(tmp_path("stopped")), 1, "runs from 1 on were not started");

@@ -1402,10 +1402,31 @@ static void test_replay_jobs_shard_fails(void)
 	free(rep);
 }
 
-/* Ctrl-C in the middle of an exploration: exit 2, scratch directory gone, no replay left. */
+/*
+ * An interrupted explore's report (plain, in rep): the trials that ran, the
+ * cells that did not finish, exit 5 (1 with findings); nothing left behind.
+ */
+static void assert_interrupted_report(int rc, const char *rep, const char *scratch)
+{
+	ASSERT_TRUE(rc == 5 || rc == 1, "interrupted: exit 5 (1 with findings)");
+	ASSERT_STRCONTAINS(rep, "  interrupted after ", "the report says so");
+	ASSERT_STRCONTAINS(rep, "  did not finish: ", "and names the cells that did not finish");
+	ASSERT_TRUE(strstr(rep, rc == 1 ? "FINDINGS (interrupted before every trial ran)" :
+			   "INCOMPLETE: no findings in the trials that ran"), "its last line");
+	ASSERT_TRUE(dir_empty(scratch), "every scratch directory removed");
+	ASSERT_EQ(run_cmd(NULL, NULL, "sleep 0.5; pgrep -f '[_]_replay-run --scratch %s'", scratch), 1,
+		  "no replay process left");
+}
+
+/*
+ * Ctrl-C (to the process group) or SIGINT to mmreplay alone (it passes it
+ * on) in the middle of a one-job exploration: the report of the trials
+ * that ran.  Not stopped within 20 s, it is killed (exit 137).
+ */
 static void test_replay_interrupt(void)
 {
-	char trace[512], scratch[512];
+	static const char *const how[] = { "kill -INT -$pid", "kill -INT $pid" };
+	char trace[512], scratch[512], *rep;
 	int rc;
 
 	if (!need_bpf())
@@ -1415,28 +1436,30 @@ static void test_replay_interrupt(void)
 	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
 		return;
 	mkdir(scratch, 0700);
-	rc = run_cmd(NULL, tmp_path("int.err"),
-		     "sh -c 'setsid %s replay -o %s --scratch %s --explore --trials 500 %s & "
-		     "pid=$!; sleep 3; kill -INT -$pid; wait $pid'", mmreplay_bin(),
-		     tmp_path("int-replay.trace"), scratch, trace);
-	ASSERT_EQ(rc, 2, "interrupted replay exits 2");
-	ASSERT_STRCONTAINS(slurp(tmp_path("int.err")), "interrupted", "says it was interrupted");
-	ASSERT_TRUE(dir_empty(scratch), "scratch directory removed");
-	/* this replay's processes only (its scratch is in their command line): other
-	 * replays may run on the machine */
-	ASSERT_EQ(run_cmd(NULL, NULL, "sleep 0.5; pgrep -f '[_]_replay-run --scratch %s'", scratch), 1,
-		  "no replay process left");
+	for (int i = 0; i < 2; i++) {
+		rc = run_cmd(tmp_path("int.out"), tmp_path("int.err"),
+			     "sh -c 'setsid %s replay -o %s --scratch %s --explore --trials 500 "
+			     "--jobs 1 %s & pid=$!; sleep 3; %s; (sleep 20; kill -KILL -$pid) & "
+			     "k=$!; wait $pid; rc=$?; kill $k; exit $rc'", mmreplay_bin(),
+			     tmp_path("int-replay.trace"), scratch, trace, how[i]);
+		rep = slurp(tmp_path("int.out"));
+		printf("  %s: exit %d\n", how[i], rc);
+		assert_interrupted_report(rc, rep, scratch);
+		free(rep);
+	}
 }
 
 /*
  * Ctrl-C (to the command's process group, which the shards are not in) or
  * SIGTERM (to the command alone) during a --jobs 2 explore: every shard
- * stops, exit 2 with one line, no shard, record or replay process left.
+ * stops and writes the partial report of its trials that ran; the command
+ * merges them, as when the budget ends (exit 5, 1 with findings); no
+ * shard, record or replay process left.
  */
 static void test_replay_jobs_interrupt(void)
 {
 	static const char *const how[] = { "kill -INT -$pid", "kill -TERM $pid" };
-	char trace[512], scratch[512], out[512], *err;
+	char trace[512], scratch[512], out[512], *err, *rep;
 	int rc;
 
 	if (!need_bpf())
@@ -1448,23 +1471,22 @@ static void test_replay_jobs_interrupt(void)
 		return;
 	mkdir(scratch, 0700);
 	for (int i = 0; i < 2; i++) {
-		rc = run_cmd(NULL, tmp_path("jint.err"),
+		rc = run_cmd(tmp_path("jint.out"), tmp_path("jint.err"),
 			     "sh -c 'setsid %s replay -q -o %s --scratch %s --explore --trials 500 "
 			     "--jobs 2 %s & pid=$!; sleep 4; %s; wait $pid'", mmreplay_bin(), out,
 			     scratch, trace, how[i]);
 		err = slurp(tmp_path("jint.err"));
-		printf("  %s: %s", how[i], err);
-		ASSERT_EQ(rc, 2, "interrupted: exit 2");
-		ASSERT_EQ(count_lines(err), 1, "one line");
-		ASSERT_STRCONTAINS(err, "interrupted; every job was stopped", "says so");
-		ASSERT_TRUE(dir_empty(scratch), "every shard's scratch directory removed");
-		ASSERT_EQ(run_cmd(NULL, NULL, "sleep 0.5; pgrep -f '[_]_replay-run --scratch %s'",
-				  scratch), 1, "no replay process left");
+		rep = slurp(tmp_path("jint.out"));
+		printf("  %s: exit %d, %s", how[i], rc, err);
+		assert_interrupted_report(rc, rep, scratch);
+		ASSERT_TRUE(!strstr(err, "mmreplay: replay: interrupted"), "no error line");
+		ASSERT_TRUE(!strstr(rep, "\"shard\""), "one report, not a partial one");
 		ASSERT_EQ(run_cmd(NULL, NULL, "pgrep -f '[r]eplay -q -o %s'", out), 1,
 			  "no shard left");
 		ASSERT_EQ(run_cmd(NULL, NULL, "pgrep -f '[r]ecord .*-o %s'", out), 1,
 			  "no record left");
 		free(err);
+		free(rep);
 	}
 }
 

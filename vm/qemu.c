@@ -161,10 +161,11 @@ static const char *cache_get(const char *name, const char *key)
 
 /*
  * Boots @kernel with @accel_args (NULL-terminated) and an initramfs that
- * only says how many CPUs came up; 1 if it says so within @limit_s.
+ * only says how many CPUs came up; 1 if it says so within @limit_s, 0 if
+ * not, -1 if *stop was set first (QEMU killed: no answer to cache).
  */
 static int probe_boots(const char *kernel, const char *busybox, const char *tmpdir,
-		       const char *const *accel_args, int limit_s)
+		       const char *const *accel_args, int limit_s, volatile sig_atomic_t *stop)
 {
 	static const char init[] = "#!/bin/busybox sh\n/bin/busybox echo MMREPLAY-PROBE-OK "
 				   "$(/bin/busybox nproc)\n/bin/busybox reboot -f\n";
@@ -196,7 +197,8 @@ static int probe_boots(const char *kernel, const char *busybox, const char *tmpd
 	if (cpio_finish(c))
 		return 0;
 	unlink(con);
-	run_limited(argv, log, limit_s, NULL, &wall, NULL);
+	if (run_limited(argv, log, limit_s, stop, &wall, NULL) == -3)
+		return -1;
 	f = fopen(con, "r");
 	while (f && !ok && fgets(line, sizeof(line), f))
 		ok = strstr(line, "MMREPLAY-PROBE-OK") != NULL;
@@ -205,11 +207,13 @@ static int probe_boots(const char *kernel, const char *busybox, const char *tmpd
 	return ok;
 }
 
-const char *vm_accel(const char *kernel, const char *busybox, const char *tmpdir)
+const char *vm_accel(const char *kernel, const char *busybox, const char *tmpdir,
+		   volatile sig_atomic_t *stop)
 {
 	static const char *const kvm[] = { "-accel", "kvm", "-cpu", "host", NULL };
 	char key[512];
 	const char *a;
+	int ok;
 
 	if (access("/dev/kvm", R_OK | W_OK))
 		return "tcg";
@@ -217,12 +221,16 @@ const char *vm_accel(const char *kernel, const char *busybox, const char *tmpdir
 	a = cache_get("accel-probe", key);
 	if (a)
 		return !strcmp(a, "kvm") ? "kvm" : "tcg";
-	a = probe_boots(kernel, busybox, tmpdir, kvm, KVM_PROBE_S) ? "kvm" : "tcg";
+	ok = probe_boots(kernel, busybox, tmpdir, kvm, KVM_PROBE_S, stop);
+	if (ok < 0)
+		return "tcg";
+	a = ok ? "kvm" : "tcg";
 	cache_put("accel-probe", key, a);
 	return a;
 }
 
-int vm_icount_works(const char *kernel, const char *busybox, const char *tmpdir, int cpus)
+int vm_icount_works(const char *kernel, const char *busybox, const char *tmpdir, int cpus,
+		    volatile sig_atomic_t *stop)
 {
 	char key[512], smp[16];
 	const char *args[] = { "-accel", "tcg", "-icount", "shift=4,sleep=off", "-smp", smp,
@@ -236,7 +244,9 @@ int vm_icount_works(const char *kernel, const char *busybox, const char *tmpdir,
 	if (v)
 		return !strcmp(v, "ok");
 	snprintf(smp, sizeof(smp), "%d", cpus);
-	ok = probe_boots(kernel, busybox, tmpdir, args, ICOUNT_PROBE_S);
+	ok = probe_boots(kernel, busybox, tmpdir, args, ICOUNT_PROBE_S, stop);
+	if (ok < 0)
+		return 0;
 	cache_put("icount-probe", key, ok ? "ok" : "hangs");
 	return ok;
 }

@@ -77,13 +77,20 @@ struct vm_result {
 
 /* Boots the guest; the results are unpacked into @outdir. */
 int vm_run(const struct vm_opts *o, const char *outdir, struct vm_result *r);
-/* "kvm" if a KVM guest really boots here (probed once, cached), else "tcg". */
-const char *vm_accel(const char *kernel, const char *busybox, const char *tmpdir);
+/*
+ * "kvm" if a KVM guest really boots here (probed once, cached), else "tcg".
+ * The probe's QEMU is killed once *stop is set (NULL: never); nothing is
+ * cached then.
+ */
+const char *vm_accel(const char *kernel, const char *busybox, const char *tmpdir,
+		     volatile sig_atomic_t *stop);
 /*
  * Whether this QEMU boots @cpus CPUs under TCG -icount (probed once,
- * cached): QEMU 7.2 hangs bringing up the second CPU.  1 or 0.
+ * cached): QEMU 7.2 hangs bringing up the second CPU.  1 or 0; *stop as
+ * for vm_accel() (0 then, not cached).
  */
-int vm_icount_works(const char *kernel, const char *busybox, const char *tmpdir, int cpus);
+int vm_icount_works(const char *kernel, const char *busybox, const char *tmpdir, int cpus,
+		    volatile sig_atomic_t *stop);
 /* In the guest: /out (@dir) into the ivshmem device's memory; 0 or -1 and @err. */
 int vm_send(const char *dir, char *err, size_t errlen);
 /*
