@@ -523,8 +523,10 @@ int cmd_replay(int argc, char **argv)
 	r = parse_replay(argc, argv, &o);
 	if (r)
 		return r > 0 ? 0 : MMR_EXIT_ERROR;
-	if (o.explore && !o.results_out)	/* the budget counts from here, boot included */
-		o.deadline = vm_now() + o.budget_s;
+	if (!o.results_out)	/* the budget counts from here, boot included */
+		o.started = vm_now();
+	if (o.explore && !o.results_out)
+		o.deadline = o.started + o.budget_s;
 	if (o.guest_runs && o.results_out) {	/* in a guest: the host made the plan and runs */
 		session_io(&o);
 		return replay_in_guest(&o);

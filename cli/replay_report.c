@@ -287,6 +287,37 @@ static void json_rate(const struct replay_opts *o, const struct replay_outcome *
 	jsonw_end_array(w);
 }
 
+/*
+ * "first_after_s": when run @repro, a cell's first reproduction, ended,
+ * in seconds from the command's start (in a guest: when its console said
+ * so, every 5 s of its clock); null if none or not known.
+ */
+static void json_after(json_writer_t *w, const struct replay_outcome *out, int repro)
+{
+	if (repro >= 0 && out->res[repro].after_s >= 0)
+		jsonw_float_field(w, "first_after_s", out->res[repro].after_s);
+	else
+		jsonw_null_field(w, "first_after_s");
+}
+
+/* The trial of run @r */
+static int repro_trial(const struct rrun_set *rs, int r)
+{
+	int trial;
+
+	rrun_cell(rs, r, &trial);
+	return trial;
+}
+
+/* ", 12 s into the explore" for a plain line, or "" */
+static const char *after_plain(const struct replay_outcome *out, int repro, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (repro >= 0 && out->res[repro].after_s >= 0)
+		snprintf(buf, len, ", %.0f s into the explore", out->res[repro].after_s);
+	return buf;
+}
+
 static void print_pair_json(const struct replay_opts *o, const struct rplan *p,
 			    const struct rrun_set *rs, const struct replay_outcome *out, int i,
 			    json_writer_t *w)
@@ -309,6 +340,7 @@ static void print_pair_json(const struct replay_opts *o, const struct rplan *p,
 		jsonw_u64_field(w, "seed", out->res[n.repro].run.seed);
 	else
 		jsonw_null_field(w, "seed");
+	json_after(w, out, n.repro);
 	jsonw_end_object(w);
 }
 
@@ -318,6 +350,7 @@ static void print_pair_plain(const struct replay_opts *o, const struct rplan *p,
 	const struct rpair *pr = &rs->pairs[i];
 	const struct rop *a = &p->ops[pr->a], *b = &p->ops[pr->b];
 	struct cell_tally n = cell_tally(o, rs, out, i);
+	char after[64];
 
 	if (!n.n)
 		return;		/* named among the cells that did not run */
@@ -332,7 +365,9 @@ static void print_pair_plain(const struct replay_opts *o, const struct rplan *p,
 		       out->res[i].err : "see the replay trace");
 	printf("\n");
 	if (n.repro >= 0)
-		printf("    reproduce: mmreplay replay %s%s%s --pair %u,%u --seed %llu\n", o->trace,
+		printf("    first at trial %d%s\n    reproduce: mmreplay replay %s%s%s --pair %u,%u "
+		       "--seed %llu\n", repro_trial(rs, n.repro),
+		       after_plain(out, n.repro, after, sizeof(after)), o->trace,
 		       o->kernel ? " --kernel " : "", o->kernel ?: "", pr->a, pr->b,
 		       (unsigned long long)out->res[n.repro].run.seed);
 }
@@ -382,6 +417,7 @@ static void print_perturb_json(const struct replay_opts *o, const struct rplan *
 		jsonw_u64_field(w, "seed", out->res[n.repro].run.seed);
 		jsonw_string_field(w, "timing", when);
 		jsonw_string_field(w, "finding", out->rc[n.repro].first);
+		json_after(w, out, n.repro);
 		jsonw_end_object(w);
 	} else {
 		jsonw_null_field(w, "first");
@@ -396,7 +432,7 @@ static void print_perturb_plain(const struct replay_opts *o, const struct rplan 
 	const struct rop *a = &p->ops[pr->a];
 	const char *kind = perturb_name(pr->perturb);
 	struct cell_tally n = cell_tally(o, rs, out, i);
-	char when[160] = "";
+	char when[160] = "", after[64];
 	int trial;
 
 	if (!n.perturbed && !n.errors)
@@ -413,8 +449,9 @@ static void print_perturb_plain(const struct replay_opts *o, const struct rplan 
 		return;
 	timing(&out->res[n.repro].st, rop_name(a), when, sizeof(when));
 	rrun_cell(rs, n.repro, &trial);
-	printf("    first at trial %d, %s %s\n      %s\n    reproduce: mmreplay replay %s%s%s "
-	       "--pair %u,%s --seed %llu\n", trial, kind, when, out->rc[n.repro].first, o->trace,
+	printf("    first at trial %d%s, %s %s\n      %s\n    reproduce: mmreplay replay %s%s%s "
+	       "--pair %u,%s --seed %llu\n", trial, after_plain(out, n.repro, after, sizeof(after)),
+	       kind, when, out->rc[n.repro].first, o->trace,
 	       o->kernel ? " --kernel " : "", o->kernel ?: "", pr->a, kind,
 	       (unsigned long long)out->res[n.repro].run.seed);
 }

@@ -35,6 +35,15 @@ void replay_progress_say(const struct replay_opts *o, const char *phase, int run
 	o->progress(&pr);
 }
 
+void replay_stamp(const struct replay_opts *o, struct replay_outcome *out, const double *done_at)
+{
+	for (int r = 0; r < out->nr_ran; r++) {
+		double end = done_at ? done_at[r] : out->res[r].st.end_ns / 1e9;
+
+		out->res[r].after_s = o->started && end > 0 ? end - o->started : -1;
+	}
+}
+
 int replay_results(const struct replay_opts *o, const char *path, const char *who,
 		   struct replay_outcome *out)
 {

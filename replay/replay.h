@@ -190,6 +190,7 @@ struct rstats {
 	int perturbed;		/* 1: the perturber ran and acted, 0: it did not, -1: not available here */
 	__s64 perturb_at_ns;	/* its start, from the op's start */
 	__u64 perturb_ns, op_ns;	/* how long each took */
+	__u64 end_ns;		/* CLOCK_MONOTONIC at its end, the replay process's clock */
 	char first_divergence[3][160];
 };
 

@@ -68,10 +68,10 @@ int results_write(FILE *f, const struct run_result *r)
 
 	snprintf(err, sizeof(err), "%s", r->err);
 	clean_text(err);
-	fprintf(f, "%ld\t%ld\t%llu\t%d\t%d\t%lld\t%llu\t%llu\t", r->run.a, r->run.b,
+	fprintf(f, "%ld\t%ld\t%llu\t%d\t%d\t%lld\t%llu\t%llu\t%llu\t", r->run.a, r->run.b,
 		(unsigned long long)r->run.seed, r->run.perturb, s->perturbed,
 		(long long)s->perturb_at_ns, (unsigned long long)s->perturb_ns,
-		(unsigned long long)s->op_ns);
+		(unsigned long long)s->op_ns, (unsigned long long)s->end_ns);
 	fprintf(f, "%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d\t%s",
 		(unsigned long long)s->ops,
 		(unsigned long long)s->skipped, (unsigned long long)s->touches,
@@ -151,7 +151,7 @@ int results_read(const char *path, struct run_result *res, int max)
 	while (f && n < max && fgets(line, sizeof(line), f)) {
 		struct run_result *r = &res[n];
 		struct rstats *s = &r->st;
-		unsigned long long v[10], seed, pns, ons;
+		unsigned long long v[10], seed, pns, ons, ens;
 		long long at;
 		int used = 0, head = 0;
 		char *p;
@@ -159,8 +159,9 @@ int results_read(const char *path, struct run_result *res, int max)
 		if (line[0] == '#')
 			continue;
 		line[strcspn(line, "\n")] = 0;
-		if (sscanf(line, "%ld\t%ld\t%llu\t%d\t%d\t%lld\t%llu\t%llu\t%n", &r->run.a, &r->run.b,
-			   &seed, &r->run.perturb, &s->perturbed, &at, &pns, &ons, &head) < 8)
+		if (sscanf(line, "%ld\t%ld\t%llu\t%d\t%d\t%lld\t%llu\t%llu\t%llu\t%n", &r->run.a,
+			   &r->run.b, &seed, &r->run.perturb, &s->perturbed, &at, &pns, &ons, &ens,
+			   &head) < 9)
 			break;
 		if (sscanf(line + head, "%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%llu\t%d%n",
 			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
@@ -168,7 +169,8 @@ int results_read(const char *path, struct run_result *res, int max)
 			break;
 		used += head;
 		r->run.seed = seed;
-		s->perturb_at_ns = at, s->perturb_ns = pns, s->op_ns = ons;
+		s->perturb_at_ns = at, s->perturb_ns = pns, s->op_ns = ons, s->end_ns = ens;
+		r->after_s = -1;
 		s->ops = v[0], s->skipped = v[1], s->touches = v[2], s->touch_outside = v[3];
 		s->touch_fault = v[4], s->diverged = v[5], s->pageouts = v[6], s->migrations = v[7];
 		s->elapsed_ns = v[8], s->diverged_raced = v[9];

@@ -17,6 +17,8 @@ struct run_result {
 	struct rrun run;
 	struct rstats st;
 	char err[256];
+	/* on the host: seconds from the command's start until it ended (not in the file); < 0: unknown */
+	double after_s;
 };
 
 /*

@@ -52,6 +52,7 @@ struct replay_opts {
 	/* --explore's --budget: its length, and when it ends (vm_now() seconds); 0: none */
 	int budget_s;
 	double deadline;
+	double started;			/* vm_now() when the command started (0: not known) */
 	int stop_after;			/* --stop-after K: a cell counts to its K-th reproduction */
 	int shard, shards;		/* --shard I/N: cells i with i % N == I - 1; 0: all */
 	int quiet;			/* -q: no progress lines */

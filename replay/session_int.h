@@ -18,6 +18,11 @@ int replay_check(const struct replay_opts *o, const struct rplan *p, const struc
  * The results file at path into out (res, nr_ran, incomplete, caps): 0, or
  * -1 (said, naming who wrote it) if runs are missing that the budget did not stop.
  */
+/*
+ * Each run's after_s, from o->started: when @done_at[r] (vm_now()) says
+ * it ended, or (NULL: the replay process ran on this clock) its end_ns.
+ */
+void replay_stamp(const struct replay_opts *o, struct replay_outcome *out, const double *done_at);
 int replay_results(const struct replay_opts *o, const char *path, const char *who,
 		   struct replay_outcome *out);
 /*

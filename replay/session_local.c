@@ -363,6 +363,7 @@ static int replay_local(const struct replay_opts *o, const struct rplan *p,
 	}
 	if (replay_results(o, res_path, "replay process", out))
 		goto out;
+	replay_stamp(o, out, NULL);
 	out->interrupted = stopped(o) && out->incomplete;
 	snprintf(out->determinism, sizeof(out->determinism), "not deterministic: on the running "
 		 "kernel, the tasks and the kernel's own threads race for real (replay --kernel "
@@ -459,6 +460,7 @@ static void run_all(const struct rplan *p, const struct rrun *runs, int n, unsig
 			results_stopped_write(res, i, "interrupted");
 			break;
 		}
+		rr.st.end_ns = vm_now() * 1e9;
 		results_write(res, &rr);
 		fflush(res);
 	}

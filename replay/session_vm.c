@@ -479,6 +479,9 @@ static struct {
 	const char *console;
 	int runs, asked, started;
 	double last;
+	/* when the console said each run had ended (vm_now()): every 5 s of the guest's clock */
+	double *done_at;
+	int stamped;
 } watch;
 
 /*
@@ -504,6 +507,13 @@ static int console_runs_done(const char *console, int *started)
 	return done;
 }
 
+/* Runs up to @done ended by @now, if not stamped earlier. */
+static void stamp_done(int done, double now)
+{
+	for (; watch.done_at && watch.stamped < done && watch.stamped < watch.runs; watch.stamped++)
+		watch.done_at[watch.stamped] = now;
+}
+
 /*
  * While QEMU runs: at the budget's end (less the time to bring the
  * results back and check them), ask the guest to start no more trials;
@@ -520,6 +530,7 @@ static void guest_tick(void *ctx)
 	    vm_now() >= replay_run_deadline(watch.o) - COPY_BACK_S)
 		watch.asked = !vm_ask_stop(watch.vo);
 	done = console_runs_done(watch.console, &watch.started);
+	stamp_done(done, vm_now());
 	replay_progress_say(watch.o, watch.started ? "guest" : "boot", watch.runs, done);
 }
 
@@ -552,13 +563,14 @@ static int boot_guest(const struct replay_opts *o, const struct kimage *k, const
 	*t_rd = vm_now();
 	vo.initrd = initrd;
 	watch.o = o, watch.vo = &vo, watch.console = out->console, watch.runs = rs->nr_runs;
-	watch.started = 0;
+	watch.started = watch.stamped = 0;
 	vo.tick = guest_tick;
 	if (o->verbose)
 		replay_say(o, SAY_NOTE, "replay: booting %s under %s%s, %d CPUs, %d MiB, %d NUMA "
 			   "nodes", o->kernel, vo.accel, vo.icount >= 0 ? " -icount" : "", vo.cpus,
 			   vo.mem_mb, vo.numa);
 	vm_run(&vo, outdir, vr);
+	stamp_done(rs->nr_runs, vm_now());	/* the rest ended after the console last said */
 	if (vr->end == VM_STOPPED && guest_interrupted(o))
 		return -1;
 	if (vr->end == VM_TIMEOUT || vr->end == VM_FAILED) {
@@ -587,7 +599,8 @@ int replay_vm(const struct replay_opts *o, const struct rplan *p, const struct r
 		return out->status = 2;
 	snprintf(outdir, sizeof(outdir), "%s/out", tmpdir);
 	snprintf(out->console, sizeof(out->console), "%s.console", o->out);
-	if (boot_guest(o, &k, p, rs, outdir, &vr, out, &t_rd))
+	watch.done_at = calloc(rs->nr_runs + 1, sizeof(double));
+	if (!watch.done_at || boot_guest(o, &k, p, rs, outdir, &vr, out, &t_rd))
 		goto out;
 	broke = vr.end == VM_PANIC || vr.end == VM_OOPS;
 	read_facts(outdir, &out->guest);
@@ -599,11 +612,15 @@ int replay_vm(const struct replay_opts *o, const struct rplan *p, const struct r
 		ret = guest_report(o, p, outdir, &vr, rs, out, 0);
 	else if (g->cmd_start_s > 0)
 		guest_report(o, p, outdir, &vr, rs, out, 1);
+	if (out->res)
+		replay_stamp(o, out, watch.done_at);
 	if (o->verbose)
 		replay_say(o, SAY_NOTE, "replay: time: initramfs %.2f s, qemu %.2f s (boot to /init "
 			   "%.2f s, replay %.2f s), check %.2f s, total %.2f s", t_rd - t0, vr.wall_s,
 			   g->init_s, g->cmd_end_s - g->cmd_start_s, vm_now() - t_vm, vm_now() - t0);
 out:
+	free(watch.done_at);
+	watch.done_at = NULL;
 	replay_rmdir(tmpdir);
 	return out->status = ret;
 }

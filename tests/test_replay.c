@@ -5,8 +5,10 @@
  * --explore is deterministic for a seed; bad input fails with one line and
  * leaves nothing behind.  Skipped, with the reason, where BPF cannot load.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <signal.h>
+#include <time.h>
 #include "test.h"
 #include "testlib.h"
 #include "reclib.h"
@@ -874,9 +876,11 @@ static void test_replay_merge_findings(void)
 	js = slurp(tmp_path("mfind.json"));
 	ASSERT_EQ(rc, 1, "JSON: exit 1");
 	ASSERT_EQ(json_sum(js, "with_findings"), 1, "JSON: one trial with findings");
-	snprintf(want, sizeof(want), "\"verdicts\": {\"%s\": 1}, \"seed\": %llu}", verdict_name(0),
-		 (unsigned long long)trial_seed(4, 1, 1));
+	snprintf(want, sizeof(want), "\"verdicts\": {\"%s\": 1}, \"seed\": %llu, "
+		 "\"first_after_s\": ", verdict_name(0), (unsigned long long)trial_seed(4, 1, 1));
 	ASSERT_STRCONTAINS(js, want, "JSON: its verdict and seed");
+	ASSERT_TRUE(strstr(js, want) && isdigit(strstr(js, want)[strlen(want)]),
+		    "JSON: when its trial ended, from the part");
 	free(text);
 	free(js);
 }
@@ -1297,6 +1301,44 @@ static void test_replay_bad_input(void)
 }
 
 /*
+ * Each trial says when it ended, in seconds from the command's start (the
+ * report's "first_after_s" of a cell is its first reproduction's): in a
+ * partial report, every run's after_s is after the start, before the
+ * command's end, and later than the trial run before it.
+ */
+static void test_replay_explore_after(void)
+{
+	char trace[512], out[512], cmd[1200];
+	struct timespec a, b;
+	double wall;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("after.trace"));
+	snprintf(out, sizeof(out), "%s", tmp_path("after.json"));
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	rc = run_cmd(out, NULL, "%s replay --json -o %s --explore --trials 2 --seed 5 "
+		     "--stop-after 0 --window 100000 --pairs 3 --shard 1/1 %s", mmreplay_bin(),
+		     tmp_path("after.replay"), trace);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	wall = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	ASSERT_TRUE(rc == 0 || rc == 3, "explore: clean (or not all verdicts checked)");
+	/* runs in the order they ran: trial t of every cell before trial t + 1 */
+	snprintf(cmd, sizeof(cmd), "python3 -c 'import json, sys; c = json.load(open(sys.argv[1]))"
+		 "[\"shard\"][\"cells\"]; t = [x[\"runs\"][k][\"after_s\"] for k in range(2) "
+		 "for x in c]; print(t); sys.exit(not (len(t) >= 4 and 0 < t[0] and "
+		 "all(x < y for x, y in zip(t, t[1:])) and t[-1] <= float(sys.argv[2])))' %s %f",
+		 out, wall);
+	rc = run_cmd(tmp_path("after.check"), tmp_path("after.check"), "%s", cmd);
+	if (!ASSERT_EQ(rc, 0, "each run's after_s: from the start, in the order the runs ran, "
+		       "before the end"))
+		printf("  %s (the command took %.3f s)\n", slurp(tmp_path("after.check")), wall);
+}
+
+/*
  * --jobs 2 runs the explore as two shards at once and merges them: the same
  * cells, trials per cell and findings as --jobs 1 with the same seed, plain
  * and JSON, the same exit status; one progress line for both, each shard's
@@ -1524,6 +1566,7 @@ int main(int argc, char **argv)
 		TEST(test_replay_explore_shards),
 		TEST(test_replay_merge_bad_input),
 		TEST(test_replay_merge_findings),
+		TEST(test_replay_explore_after),
 		TEST(test_replay_explore_jobs),
 	};
 	int ret = run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
