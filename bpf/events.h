@@ -55,6 +55,7 @@ enum mmr_kind {
 	MMR_K_ZAP_DONE,		/* unmap_page_range returned (fexit or kretprobe) */
 	MMR_K_PAGE_FAULT_KERNEL,	/* a fault the kernel took on a user address */
 	MMR_K_PAGE_FREE,	/* kmem:mm_page_free of a PFN the mlock ledger follows */
+	MMR_K_NEW_ANON_RMAP,	/* a new anonymous folio mapped into a VM_LOCKED vma (struct mmr_rmap) */
 	MMR_K_NR,
 };
 

@@ -746,6 +746,25 @@ static __always_inline int emit_rmap(__u16 kind, void *folio,
 	return 0;
 }
 
+/*
+ * A traced task's new anonymous folio in a VM_LOCKED vma: the kernel must
+ * hand it to mlock_new_folio right after (6.1 mm/swap.c
+ * lru_cache_add_inactive_or_unevictable, 6.18 folio_add_lru_vma, both
+ * under (vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED).  Only those:
+ * other faults pay the flags test alone.
+ */
+#define VM_LOCKED_FLAG 0x2000ULL
+#define VM_SPECIAL_FLAGS (0x4000ULL | 0x40000ULL | 0x400ULL | 0x10000000ULL)	/* IO DONTEXPAND PFNMAP MIXEDMAP */
+static __always_inline int emit_new_rmap(void *folio, struct vm_area_struct *vma, __u64 a)
+{
+	__u64 fl = BPF_CORE_READ(vma, vm_flags);
+
+	if ((fl & (VM_LOCKED_FLAG | VM_SPECIAL_FLAGS)) != VM_LOCKED_FLAG ||
+	    !tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	return emit_rmap(MMR_K_NEW_ANON_RMAP, folio, vma, a);
+}
+
 static __always_inline int emit_mlock(__u16 kind, void *folio)
 {
 	struct mmr_mlock *e;
@@ -876,6 +895,10 @@ TWIN(mlock_new_folio, emit_mlock(MMR_K_MLOCK_NEW_FOLIO, folio), void *folio)
 /* 6.1 names of the last two (struct page *) */
 TWIN(munlock_page, emit_mlock(MMR_K_MUNLOCK_FOLIO, page), void *page)
 TWIN(mlock_new_page, emit_mlock(MMR_K_MLOCK_NEW_FOLIO, page), void *page)
+/* 6.2+ folio_add_new_anon_rmap (its 4th argument, rmap_t flags, unused); 6.1's page variant */
+TWIN(folio_add_new_anon_rmap, emit_new_rmap(folio, vma, a), RMAP_ARGS)
+TWIN(page_add_new_anon_rmap, emit_new_rmap(page, vma, a), void *page,
+     struct vm_area_struct *vma, unsigned long a)
 
 #define ZAP_ARGS void *tlb, struct vm_area_struct *vma, unsigned long addr, \
 	unsigned long end, struct zap_details *d

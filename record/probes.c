@@ -290,18 +290,26 @@ static int plan_on(const struct probe_plan *plans, int kind)
 	return p->how != ATTACH_NONE && p->emit;
 }
 
-void probes_drop_unneeded(struct probe_plan *plans)
+static void drop(struct probe_plan *plans, int kind, const char *why)
 {
-	struct probe_plan *p = &plans[kind_def(MMR_K_PAGE_FREE) - mmr_kinds];
+	struct probe_plan *p = &plans[kind_def(kind) - mmr_kinds];
 
-	if (p->how == ATTACH_NONE || (plan_on(plans, MMR_K_MLOCK_FOLIO) &&
-				      plan_on(plans, MMR_K_MLOCK_NEW_FOLIO) &&
-				      plan_on(plans, MMR_K_MUNLOCK_FOLIO)))
+	if (p->how == ATTACH_NONE)
 		return;
 	p->how = ATTACH_NONE;
 	snprintf(p->attach, sizeof(p->attach), "-");
-	snprintf(p->status, sizeof(p->status), "not needed: it serves the mlock ledger, and "
-		 "mlock_folio, mlock_new_folio or munlock_folio is not recorded");
+	snprintf(p->status, sizeof(p->status), "not needed: %s", why);
+}
+
+void probes_drop_unneeded(struct probe_plan *plans)
+{
+	if (!plan_on(plans, MMR_K_MLOCK_FOLIO) || !plan_on(plans, MMR_K_MLOCK_NEW_FOLIO) ||
+	    !plan_on(plans, MMR_K_MUNLOCK_FOLIO))
+		drop(plans, MMR_K_PAGE_FREE, "it serves the mlock ledger, and mlock_folio, "
+		     "mlock_new_folio or munlock_folio is not recorded");
+	if (!plan_on(plans, MMR_K_MLOCK_NEW_FOLIO))
+		drop(plans, MMR_K_NEW_ANON_RMAP, "the mlock ledger checks it against "
+		     "mlock_new_folio, which is not recorded");
 }
 
 int probes_detect(struct probe_plan *plans, char *err, size_t errlen)

@@ -19,8 +19,8 @@ struct probe_plan {
 };
 
 /*
- * Turns off kinds that serve only kinds not recorded (mm_page_free, for
- * the mlock hooks): again after the user's choice of kinds.
+ * Turns off kinds that serve only kinds not recorded (mm_page_free and
+ * new_anon_rmap, for the mlock hooks): again after the user's choice of kinds.
  */
 void probes_drop_unneeded(struct probe_plan *plans);
 /* Fills plans[mmr_nr_kinds]. Returns 0, or -1 with a message in err. */

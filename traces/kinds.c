@@ -229,6 +229,10 @@ const struct kind_def mmr_kinds[] = {
 	FUNC_KIND(MMR_K_MLOCK_NEW_FOLIO, "mlock_new_folio", f_mlock,
 		  ALT("mlock_new_folio"), ALT("mlock_new_page"),
 		  "new folio mlocked at fault (6.1: mlock_new_page)"),
+	FUNC_KIND(MMR_K_NEW_ANON_RMAP, "new_anon_rmap", f_rmap,
+		  ALT("folio_add_new_anon_rmap"), ALT("page_add_new_anon_rmap"),
+		  "new anonymous folio mapped into a VM_LOCKED vma, by a traced task (6.1: "
+		  "page_add_new_anon_rmap)"),
 	FUNC_KIND(MMR_K_UNMAP_PAGE_RANGE, "unmap_page_range", f_zap,
 		  ALT("unmap_page_range"), NOALT, "zap of a VMA range (munmap, exit, MADV_DONTNEED)"),
 	FUNC_KIND(MMR_K_ZAP_PAGE_RANGE_SINGLE, "zap_page_range_single", f_zap,
