@@ -615,6 +615,7 @@ void checker_event(struct checker *c, const struct mmr_event *ev)
 	case MMR_K_FREE_SWAP_AND_CACHE: case MMR_K_DO_SWAP_PAGE: case MMR_K_LRU_INSERTION:
 	case MMR_K_MLOCK_FOLIO: case MMR_K_MLOCK_NEW_FOLIO: case MMR_K_MUNLOCK_FOLIO:
 	case MMR_K_TRY_TO_MIGRATE_ONE: case MMR_K_REMOVE_MIGRATION_PTE: case MMR_K_PAGE_FREE:
+	case MMR_K_NEW_ANON_RMAP:
 		ledger_event(c, ev->h.mm ? mm_get(c, ev->h.mm, ev->h.tgid) : NULL, ev);
 		break;
 	default:

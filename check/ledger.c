@@ -26,6 +26,14 @@
  *     evictable LRU before the munlocking call began and had no mlock event
  *     in the whole trace.  Pages inserted during the call are left alone:
  *     a fault racing with munlock maps them after VM_LOCKED is cleared.
+ *   - lost-mlock, at the fault: a traced task's new anonymous folio in a
+ *     VM_LOCKED vma (new_anon_rmap, recorded only for those) whose next
+ *     event of that task is not mlock_new_folio of it.  6.1
+ *     lru_cache_add_inactive_or_unevictable() and 6.18 folio_add_lru_vma()
+ *     call it right after page_add_new_anon_rmap()/folio_add_new_anon_rmap()
+ *     for such a vma; 6.18's do_swap_page() maps a folio it read without
+ *     the swap cache (already on an LRU) without it: a new folio at the
+ *     address of the task's swap fault is not judged.
  *   - stranded-mlock: a munlock/munlockall that covered the whole range of
  *     an earlier mlock call of the same mm returned without munlock_folio
  *     on a page that call mlocked, the page still mapped there (no munlock
@@ -61,6 +69,9 @@ struct mm_ledger {
 
 struct tid_state {
 	int tid;
+	struct mm_state *new_mm;	/* new_anon_rmap awaiting its mlock_new_folio */
+	__u64 new_pfn, new_addr, new_ts;
+	__u64 swapin_page;		/* the page of its last swap fault, +1; 0 none */
 	struct mm_state *ttu_mm;	/* try_to_unmap_one awaiting MM_SWAPENTS */
 	__u64 ttu_addr, ttu_end;
 	struct mm_state *zap_mm;	/* unmap_page_range in progress */
@@ -395,6 +406,58 @@ static void on_swap_fault(struct mm_state *m, const struct mmr_event *ev)
 	swap_remove(m->lg, a, a + 1);
 }
 
+static void new_rmap_judge(struct checker *c, struct tid_state *t, const struct mmr_event *ev);
+
+/* A new folio in a VM_LOCKED vma: its mlock_new_folio must be the task's next event. */
+static void on_new_rmap(struct checker *c, struct mm_state *m, const struct mmr_event *ev)
+{
+	const struct mmr_rmap *r = ev->data;
+	struct tid_state *t = tid_get(c->lg, r->c.pid, 1);
+
+	if (!t || !m)
+		return;
+	if (t->new_mm)		/* the previous one's next event is this one */
+		new_rmap_judge(c, t, ev);
+	c->new_locked_checked++;
+	if (t->swapin_page == (r->address >> 12) + 1) {
+		c->new_locked_swapin++;	/* 6.18 do_swap_page, SWP_SYNCHRONOUS_IO */
+		t->swapin_page = 0;
+		return;
+	}
+	t->new_mm = m;
+	t->new_pfn = r->pfn;
+	t->new_addr = r->address;
+	t->new_ts = ev->h.ts;
+}
+
+static const char *kind_of(const struct checker *c, int type)
+{
+	const struct mmr_kind_info *k = mmr_trace_kind(c->t, type);
+
+	return k && k->name ? k->name : "another event";
+}
+
+/* The task's event after its new_anon_rmap: mlock_new_folio of that folio, or a finding. */
+static void new_rmap_judge(struct checker *c, struct tid_state *t, const struct mmr_event *ev)
+{
+	const struct mmr_common *cm = ev->data;
+	const struct mmr_mlock *ml = ev->data;
+	struct finding *f;
+	char a[32];
+
+	if (cm->type == MMR_K_MLOCK_NEW_FOLIO && ev->h.len >= sizeof(*ml) && ml->pfn == t->new_pfn) {
+		t->new_mm = NULL;
+		return;
+	}
+	f = ledger_page(c, V_LOST_MLOCK, t->new_mm, t->tid, t->new_ts, t->new_pfn);
+	finding_evidence(f, "new anonymous page at 0x%llx of a VM_LOCKED vma mapped at %s; its "
+			 "task's next event was %s, not mlock_new_folio of it", (unsigned long long)
+			 t->new_addr, ts_str(t->new_ts, a, sizeof(a)), kind_of(c, cm->type));
+	finding_evidence(f, "the kernel calls mlock_new_folio next for such a page (6.1 "
+			 "lru_cache_add_inactive_or_unevictable, 6.18 folio_add_lru_vma)");
+	t->new_mm = NULL;
+}
+
 static void on_lru(struct ledger *lg, const struct mmr_event *ev)
 {
 	struct pfn_state *p;
@@ -556,6 +619,12 @@ void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event 
 	case MMR_K_DO_SWAP_PAGE:
 		if (m && ev->h.len >= sizeof(struct mmr_swap_fault))
 			on_swap_fault(m, ev);
+		if (ev->h.len >= sizeof(struct mmr_swap_fault) && (t = tid_get(lg, cm->pid, 1)))
+			t->swapin_page = (((const struct mmr_swap_fault *)ev->data)->address >> 12) + 1;
+		break;
+	case MMR_K_NEW_ANON_RMAP:
+		if (ev->h.len >= sizeof(struct mmr_rmap))
+			on_new_rmap(c, m, ev);
 		break;
 	case MMR_K_LRU_INSERTION:
 		on_lru(lg, ev);
@@ -598,14 +667,21 @@ __u64 ledger_mapped_back_ts(const struct checker *c, __u64 pfn)
 	return p ? p->migrated_in_ts : 0;
 }
 
-/* After any event but rss_stat: a thread's try_to_unmap_one is over once it does else. */
+/*
+ * After any event but rss_stat: a thread's try_to_unmap_one is over once
+ * it does else; its new_anon_rmap is judged by what it does next.
+ */
 void ledger_event_done(struct checker *c, const struct mmr_event *ev)
 {
 	const struct mmr_common *cm = ev->data;
-	struct tid_state *t;
+	struct tid_state *t = c->lg ? tid_get(c->lg, cm->pid, 0) : NULL;
 
-	if (cm->type != MMR_K_TRY_TO_UNMAP_ONE && c->lg && (t = tid_get(c->lg, cm->pid, 0)))
+	if (!t)
+		return;
+	if (cm->type != MMR_K_TRY_TO_UNMAP_ONE)
 		t->ttu_mm = NULL;
+	if (t->new_mm && !(cm->type == MMR_K_NEW_ANON_RMAP && t->new_ts == ev->h.ts))
+		new_rmap_judge(c, t, ev);
 }
 
 /* MM_SWAPENTS of @m went from @old to @val in thread @tid. */
@@ -764,7 +840,8 @@ void ledger_coverage(struct checker *c)
 				    MMR_K_MUNLOCK_FOLIO, 0 };
 	static const int strand[] = { MMR_K_MLOCK_FOLIO, MMR_K_MUNLOCK_FOLIO,
 				      MMR_K_TRY_TO_MIGRATE_ONE, MMR_K_SYS_EXIT, 0 };
-	char b[4][160], drop[96] = "", life[96];
+	static const int fresh[] = { MMR_K_NEW_ANON_RMAP, MMR_K_MLOCK_NEW_FOLIO, 0 };
+	char b[5][160], drop[96] = "", life[96], born[224];
 
 	if (c->drops)
 		snprintf(drop, sizeof(drop), "; %llu events were dropped or overwritten, so its %llu findings are "
@@ -785,11 +862,18 @@ void ledger_coverage(struct checker *c)
 			 (unsigned long long)c->pfn_frees);
 	else
 		snprintf(life, sizeof(life), "; no mm_page_free: a PFN keeps its past");
-	c->cov[V_LOST_MLOCK].event_checked = c->munlocks_checked;
+	if (!missing(c->t, fresh, b[4], sizeof(b[4])))
+		snprintf(born, sizeof(born), "; %llu new pages of VM_LOCKED vmas checked for "
+			 "mlock_new_folio (%llu swapped in, not judged)",
+			 (unsigned long long)c->new_locked_checked,
+			 (unsigned long long)c->new_locked_swapin);
+	else
+		snprintf(born, sizeof(born), "; new pages of locked vmas not checked (%s)", b[4]);
+	c->cov[V_LOST_MLOCK].event_checked = c->munlocks_checked + c->new_locked_checked;
 	note(&c->cov[V_LOST_MLOCK], missing(c->t, lost, b[2], sizeof(b[2])),
 	     "mlock ledger: %llu munlocked pages with a recorded LRU insertion checked, %llu "
-	     "munlocked by migration not judged%s%s", (unsigned long long)c->munlocks_checked,
-	     (unsigned long long)c->munlocks_migrating, life, drop);
+	     "munlocked by migration not judged%s%s%s", (unsigned long long)c->munlocks_checked,
+	     (unsigned long long)c->munlocks_migrating, born, life, drop);
 	c->cov[V_STRANDED_MLOCK].event_checked = c->locks_checked;
 	note(&c->cov[V_STRANDED_MLOCK], missing(c->t, strand, b[3], sizeof(b[3])),
 	     "mlock ledger: %llu pages of mlock calls checked at munlock%s",

@@ -24,7 +24,7 @@ struct result {
 	__u64 first_addr[V_NR], first_pages[V_NR], first_pfn[V_NR];
 	__u64 deferred, deferred_by[D_NR], event_checked[V_NR], repeated[V_NR];
 	__u64 stranded_by[D_NR];	/* stranded-mlock's deferrals */
-	char event_note[V_NR][200], snap_note[V_NR][320];
+	char event_note[V_NR][384], snap_note[V_NR][320];
 	char op[V_NR][128];
 	char problem[200];	/* checker_problem(), or "" */
 };
@@ -1159,6 +1159,76 @@ static void test_check_ledger_dropped_cow_swap(void)
 	ASSERT_TRUE(only(&r, V_DROPPED_COW_SWAP), "nothing else");
 }
 
+enum { NEW_MLOCKED = 1, NEW_OTHER_PFN = 2, NEW_SWAPIN = 4, NEW_SWAPIN_ELSEWHERE = 8,
+       NEW_RSS_BETWEEN = 16, NEW_OTHER_TASK_BETWEEN = 32, NEW_SECOND = 64, NEW_ENDS = 128 };
+
+/*
+ * A fault maps new page P1 at A into a VM_LOCKED vma (new_anon_rmap); the
+ * kernel's next step for that task is mlock_new_folio(P1) (NEW_MLOCKED).
+ * NEW_OTHER_PFN: it mlocks another folio; NEW_SWAPIN(_ELSEWHERE): a swap
+ * fault at A (elsewhere) came first; NEW_RSS_BETWEEN, _OTHER_TASK_BETWEEN:
+ * an rss_stat, another task's event in between; NEW_SECOND: a second new
+ * page P2 mapped and mlocked after P1; NEW_ENDS: the trace ends there.
+ */
+static struct result new_locked_page(int flags)
+{
+	const char *path = tmp_path("ledger-new.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.1.0", PID, MM);
+	if (flags & (NEW_SWAPIN | NEW_SWAPIN_ELSEWHERE))
+		tb_swapin(&b, flags & NEW_SWAPIN ? A + 0x123 : A + 8 * PG);
+	tb_rmap(&b, MMR_K_NEW_ANON_RMAP, P1, A, A + 4 * PG);
+	if (flags & NEW_ENDS) {
+		tb_close(&b);
+		return check_file(path);
+	}
+	if (flags & NEW_RSS_BETWEEN)
+		tb_rss(&b, 1, 1);
+	if (flags & NEW_OTHER_TASK_BETWEEN) {
+		b.tid = PID + 1;
+		tb_lru(&b, P2, 0);
+		b.tid = PID;
+	}
+	if (flags & NEW_SECOND) {
+		tb_rmap(&b, MMR_K_NEW_ANON_RMAP, P2, A + PG, A + 4 * PG);
+		tb_mlock(&b, MMR_K_MLOCK_NEW_FOLIO, P2, 1);
+	}
+	if (flags & (NEW_MLOCKED | NEW_OTHER_PFN))
+		tb_mlock(&b, MMR_K_MLOCK_NEW_FOLIO, flags & NEW_OTHER_PFN ? P2 : P1, 1);
+	tb_lru(&b, flags & NEW_MLOCKED ? P2 : P1, 0);
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_ledger_new_locked_page(void)
+{
+	static const struct { int flags, lost; const char *what; } cases[] = {
+		{ NEW_MLOCKED, 0, "mlock_new_folio next: clean" },
+		{ 0, 1, "an LRU insertion next, no mlock_new_folio: lost-mlock" },
+		{ NEW_OTHER_PFN, 1, "mlock_new_folio of another folio next: lost-mlock" },
+		{ NEW_SWAPIN, 0, "swapped in at its address (6.18 do_swap_page): not judged" },
+		{ NEW_SWAPIN_ELSEWHERE, 1, "a swap fault elsewhere exempts nothing: lost-mlock" },
+		{ NEW_MLOCKED | NEW_RSS_BETWEEN, 0, "an rss_stat in between: still next" },
+		{ NEW_MLOCKED | NEW_OTHER_TASK_BETWEEN, 0, "another task's event in between: "
+		  "still next" },
+		{ NEW_SECOND | NEW_MLOCKED, 1, "a second new page mapped first: lost-mlock" },
+		{ NEW_ENDS, 0, "the trace ends after it: not judged" },
+	};
+	struct result r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = new_locked_page(cases[i].flags);
+		ASSERT_EQ(r.nr[V_LOST_MLOCK], cases[i].lost, cases[i].what);
+		ASSERT_TRUE(only(&r, V_LOST_MLOCK), cases[i].what);
+		if (cases[i].lost)
+			ASSERT_EQ(r.first_pfn[V_LOST_MLOCK], P1, "the new page's pfn");
+	}
+	r = new_locked_page(NEW_MLOCKED);
+	ASSERT_TRUE(strstr(r.event_note[V_LOST_MLOCK], "1 new pages of VM_LOCKED vmas checked") !=
+		    NULL, r.event_note[V_LOST_MLOCK]);
+}
+
 enum { MLOCKED_ONCE = 1, INSERTED_DURING = 2, LARGE = 4 };
 
 /* Page P1 entered an evictable LRU, then munlock of its range munlocks it. */
@@ -1634,6 +1704,7 @@ int main(int argc, char **argv)
 		TEST(test_check_ledger_skipped_swap),
 		TEST(test_check_ledger_dropped_cow_swap),
 		TEST(test_check_ledger_lost_mlock),
+		TEST(test_check_ledger_new_locked_page),
 		TEST(test_check_ledger_compaction_munlock),
 		TEST(test_check_ledger_stranded_mlock),
 		TEST(test_check_ledger_pfn_reused_lost),

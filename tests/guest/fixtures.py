@@ -41,11 +41,7 @@ EXPECT = {
 # why an expected verdict is known to be missed by check: while check finds
 # nothing there the case is skipped with this reason (never passed); once
 # check finds anything there it fails until this entry goes
-KNOWN = {
-    ("no-mlock-new-page", "rules"): "known false negative (2026-12-01): the MLOCK_ONFAULT "
-    "page gets no mlock_new_folio and enters an evictable LRU inside munlock, just before "
-    "munlock_folio; the lost-mlock ledger does not flag it, and no snapshot sees it present",
-}
+KNOWN = {}
 
 
 def verdicts(kdir, trace):
