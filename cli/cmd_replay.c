@@ -416,11 +416,12 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 	return 0;
 }
 
+/* 1 after SIGINT or SIGTERM, 2 after another (a guest asked to stop is then killed) */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
-	interrupted = 1;
+	interrupted = interrupted ? 2 : 1;
 }
 
 /* The session's messages, in the order they happen. */
