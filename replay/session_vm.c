@@ -270,6 +270,16 @@ fail:
 	return -1;
 }
 
+/* The guest while QEMU runs (guest_tick, guest_on_stop), and how it was stopped */
+static struct {
+	const struct replay_opts *o;
+	const struct vm_opts *vo;
+	const char *console;
+	int runs, asked, started;
+	double last;
+	double stop_asked;	/* vm_now() when a signal asked the guest to stop; 0: none did */
+} watch;
+
 /* ---- after the guest ---------------------------------------------------- */
 
 /* One of the guest's facts (vm_facts_read()) into its place. */
@@ -390,7 +400,7 @@ static int guest_report(const struct replay_opts *o, const struct rplan *p, cons
 	if (replay_results(o, path, "guest", out))
 		return 2;
 	g->icount = out->deterministic;
-	out->interrupted = out->incomplete && o->stop && *o->stop;
+	out->interrupted = out->incomplete && watch.stop_asked;	/* else the budget ended */
 	if (out->interrupted && out->deterministic) {
 		out->deterministic = 0;
 		snprintf(out->determinism, sizeof(out->determinism), "not deterministic: it was "
@@ -480,15 +490,6 @@ static int choose_icount(const struct replay_opts *o, struct vm_opts *vo,
 		 vo->icount);
 	return 0;
 }
-
-static struct {
-	const struct replay_opts *o;
-	const struct vm_opts *vo;
-	const char *console;
-	int runs, asked, started;
-	double last;
-	double stop_asked;	/* vm_now() when a signal asked the guest to stop; 0: none did */
-} watch;
 
 /*
  * The guest's last "mmreplay: D of N trials run" line on its console: D, or
