@@ -118,7 +118,9 @@ const char usage_replay[] =
 	"findings but not faithful to the recording (not for --pair, whose trial\n"
 	"starts two ops together on purpose), 5 (--explore) the budget ended, or\n"
 	"Ctrl-C or SIGTERM came, before every trial ran and those that ran had no\n"
-	"findings (with findings: 1; the report says which).\n\n"
+	"findings (with findings: 1; the report says which).  With --kernel,\n"
+	"Ctrl-C asks a guest that ran trials to stop and send them back (20 s);\n"
+	"a second Ctrl-C, or Ctrl-C while it boots, kills it: exit 2.\n\n"
 	"examples:\n"
 	"  mmreplay record -o w.trace -- ./workload\n"
 	"  mmreplay replay w.trace\n"
@@ -416,11 +418,12 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 	return 0;
 }
 
+/* 1 after SIGINT or SIGTERM, 2 after another (a guest asked to stop is then killed) */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
-	interrupted = 1;
+	interrupted = interrupted ? 2 : 1;
 }
 
 /* The session's messages, in the order they happen. */

@@ -46,18 +46,20 @@ struct jobs {
 	const struct replay_opts *o;
 	replay_one_fn run_one;		/* a shard's replay and report (cmd_replay.c's) */
 	int n, fd, cells, runs;		/* fd: the progress pipe's read end */
-	int stopped, failed;		/* signals sent on; the first shard that failed, -1 */
+	int stopped, failed;		/* signals sent on (count); the first shard that failed, -1 */
 	int last_phase;
 	char dir[4200];
 	struct job *job;
 	struct shard_part *sp;
 };
 
-static volatile sig_atomic_t got_signal;
+/* the last signal, and how many came (1, then 2: a second kills the guests asked to stop) */
+static volatile sig_atomic_t got_signal, nr_signals;
 
 static void on_job_signal(int sig)
 {
 	got_signal = sig;
+	nr_signals = nr_signals ? 2 : 1;
 }
 
 /* ---- in a shard's process ------------------------------------------------ */
@@ -210,6 +212,40 @@ static void jobs_progress(struct jobs *js)
 	js->o->progress(&pr);
 }
 
+/* Whether a running shard's guest said it ran trials (it will be asked to stop, not killed). */
+static int jobs_guest_trials(const struct jobs *js)
+{
+	for (int i = 0; i < js->n; i++)
+		if (js->job[i].running && js->job[i].said && js->job[i].phase == 1 &&
+		    js->job[i].runs_done > 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The signals to the command go on to the shards: the first, and with
+ * --kernel a second (a shard's guest asked to stop is then killed).  A
+ * shard that failed stops the others; with --kernel at once, by two
+ * signals (two kinds: they cannot merge into one), not asking their guests.
+ */
+static void jobs_stop(struct jobs *js)
+{
+	if (nr_signals > js->stopped && (!js->stopped || js->o->kernel)) {
+		if (!js->stopped && js->o->kernel && jobs_guest_trials(js)) {
+			replay_progress_break();
+			fprintf(stderr, "replay: interrupted: asking the guests to stop and send back "
+				"the trials that ran; Ctrl-C again to kill them\n");
+		}
+		jobs_signal(js, got_signal);
+		js->stopped = nr_signals;
+	} else if (!js->stopped && js->failed >= 0) {
+		jobs_signal(js, SIGTERM);
+		if (js->o->kernel)
+			jobs_signal(js, SIGINT);
+		js->stopped = 2;
+	}
+}
+
 /* Waits for every shard, saying progress, sending signals on. */
 static void jobs_wait(struct jobs *js)
 {
@@ -219,10 +255,7 @@ static void jobs_wait(struct jobs *js)
 		poll(&pf, 1, 250);
 		jobs_read_progress(js);
 		jobs_reap(js);
-		if (!js->stopped && (got_signal || js->failed >= 0)) {
-			jobs_signal(js, got_signal ? got_signal : SIGTERM);
-			js->stopped = 1;
-		}
+		jobs_stop(js);
 		jobs_progress(js);
 	}
 	replay_progress_break();

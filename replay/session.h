@@ -56,7 +56,7 @@ struct replay_opts {
 	int stop_after;			/* --stop-after K: a cell counts to its K-th reproduction */
 	int shard, shards;		/* --shard I/N: cells i with i % N == I - 1; 0: all */
 	int quiet;			/* -q: no progress lines */
-	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
+	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM: 1, then 2 after another */
 	void (*say)(enum replay_say level, const char *msg);	/* NULL: stderr */
 	/* while the runs run, a few times a second (NULL: none) */
 	void (*progress)(const struct replay_progress *pr);

@@ -147,6 +147,8 @@ static const char *find_busybox(void)
 
 /* Seconds for the guest's results and replay trace to come back (ivshmem, a disk) */
 #define COPY_BACK_S 15
+/* Interrupted: seconds for the guest to end its trial, then COPY_BACK_S to send it all */
+#define STOP_TRIAL_S 5
 
 /*
  * The guest's command: the host's runs (/mmreplay/runs) replayed into
@@ -166,7 +168,8 @@ static int guest_args(const struct replay_opts *o, const struct rplan *p, char *
 	snprintf(timeout, sizeof(timeout), "%d", o->timeout_s);
 	if (o->no_snapshot)
 		argv[n++] = "--no-snapshot";
-	if (o->deadline)	/* the host tells it when the budget ends (guest_tick) */
+	/* the host tells it when the budget ends (guest_tick) or a signal came (guest_on_stop) */
+	if (o->explore)
 		argv[n++] = "--guest-stop";
 	/* mmreplay [-v] replay ... */
 	return vm_args_write(buf, len, o->verbose ? argv : argv + 1) < 0 ? -1 : 0;
@@ -266,6 +269,19 @@ fail:
 	replay_say(o, SAY_ERROR, "replay: initramfs: %s", err);
 	return -1;
 }
+
+/* The guest while QEMU runs (guest_tick, guest_on_stop), and how it was stopped */
+static struct {
+	const struct replay_opts *o;
+	const struct vm_opts *vo;
+	const char *console;
+	int runs, asked, started;
+	double last;
+	double stop_asked;	/* vm_now() when a signal asked the guest to stop; 0: none did */
+	/* when the console said each run had ended (vm_now()): every 5 s of the guest's clock */
+	double *done_at;
+	int stamped;
+} watch;
 
 /* ---- after the guest ---------------------------------------------------- */
 
@@ -387,7 +403,12 @@ static int guest_report(const struct replay_opts *o, const struct rplan *p, cons
 	if (replay_results(o, path, "guest", out))
 		return 2;
 	g->icount = out->deterministic;
-	if (out->incomplete && out->deterministic) {
+	out->interrupted = out->incomplete && watch.stop_asked;	/* else the budget ended */
+	if (out->interrupted && out->deterministic) {
+		out->deterministic = 0;
+		snprintf(out->determinism, sizeof(out->determinism), "not deterministic: it was "
+			 "interrupted, and the trial the guest stopped at depends on when");
+	} else if (out->incomplete && out->deterministic) {
 		out->deterministic = 0;
 		snprintf(out->determinism, sizeof(out->determinism), "not deterministic: the budget "
 			 "ended, and the trial the guest stopped at depends on this host's speed "
@@ -473,17 +494,6 @@ static int choose_icount(const struct replay_opts *o, struct vm_opts *vo,
 	return 0;
 }
 
-static struct {
-	const struct replay_opts *o;
-	const struct vm_opts *vo;
-	const char *console;
-	int runs, asked, started;
-	double last;
-	/* when the console said each run had ended (vm_now()): every 5 s of the guest's clock */
-	double *done_at;
-	int stamped;
-} watch;
-
 /*
  * The guest's last "mmreplay: D of N trials run" line on its console: D, or
  * -1; and once its /init said "...: running mmreplay", that the replay started.
@@ -534,12 +544,40 @@ static void guest_tick(void *ctx)
 	replay_progress_say(watch.o, watch.started ? "guest" : "boot", watch.runs, done);
 }
 
+/*
+ * A signal while QEMU runs (vm_opts.on_stop): once the guest of an explore
+ * said it ran trials, it is asked to stop as at the budget's end, and given
+ * time to end its trial and send back the results (a second signal kills
+ * it); booting, or a plain replay, it is killed at once (0).
+ */
+static double guest_on_stop(void *ctx)
+{
+	const struct replay_opts *o = watch.o;
+
+	if (!o->explore || console_runs_done(watch.console, &watch.started) <= 0)
+		return 0;
+	if (!watch.asked && vm_ask_stop(watch.vo))
+		return 0;
+	watch.asked = 1;
+	watch.stop_asked = vm_now();
+	replay_say(o, SAY_NOTE, "replay: interrupted: asking the guest to stop (it has %d s to "
+		   "send back the trials that ran); Ctrl-C again to kill it",
+		   STOP_TRIAL_S + COPY_BACK_S);
+	return STOP_TRIAL_S + COPY_BACK_S;
+}
+
 /* Interrupted (o->stop set): said, 1; else 0. */
 static int guest_interrupted(const struct replay_opts *o)
 {
 	if (!o->stop || !*o->stop)
 		return 0;
-	replay_say(o, SAY_ERROR, "replay: interrupted; the guest was stopped and its files removed");
+	if (watch.stop_asked && *o->stop < 2)
+		replay_say(o, SAY_ERROR, "replay: interrupted; the guest did not send its results "
+			   "within %.0f s of being asked to stop: it was stopped and its files "
+			   "removed", vm_now() - watch.stop_asked);
+	else
+		replay_say(o, SAY_ERROR, "replay: interrupted; the guest was stopped and its files "
+			   "removed");
 	return 1;
 }
 
@@ -563,8 +601,9 @@ static int boot_guest(const struct replay_opts *o, const struct kimage *k, const
 	*t_rd = vm_now();
 	vo.initrd = initrd;
 	watch.o = o, watch.vo = &vo, watch.console = out->console, watch.runs = rs->nr_runs;
-	watch.started = watch.stamped = 0;
+	watch.started = watch.stamped = 0, watch.stop_asked = 0;
 	vo.tick = guest_tick;
+	vo.on_stop = guest_on_stop;
 	if (o->verbose)
 		replay_say(o, SAY_NOTE, "replay: booting %s under %s%s, %d CPUs, %d MiB, %d NUMA "
 			   "nodes", o->kernel, vo.accel, vo.icount >= 0 ? " -icount" : "", vo.cpus,

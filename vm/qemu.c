@@ -44,13 +44,32 @@ const char *vm_end_name(enum vm_end e)
 }
 
 /*
+ * Whether to kill the child now that *stop is set: at once without
+ * o->on_stop or when it says 0; else once its time is up (*until: then,
+ * -1: kill at once, 0: not asked yet) or *stop says a second signal came.
+ */
+static int stop_now(volatile sig_atomic_t *stop, const struct vm_opts *o, double *until)
+{
+	double grace;
+
+	if (!stop || !*stop)
+		return 0;
+	if (!*until) {
+		grace = o && o->on_stop ? o->on_stop(o->tick_ctx) : 0;
+		*until = grace > 0 ? vm_now() + grace : -1;
+	}
+	return *until < 0 || *stop >= 2 || vm_now() >= *until;
+}
+
+/*
  * Runs argv with output to @log; kills it after @timeout_s (returns -1) or
- * when *stop is set (returns -3).  o: its tick, if any, while it runs.
+ * when *stop is set (returns -3; see stop_now()).  o: its tick, if any,
+ * while it runs.
  */
 static int run_limited(char **argv, const char *log, int timeout_s,
 		       volatile sig_atomic_t *stop, double *wall, const struct vm_opts *o)
 {
-	double t0 = vm_now();
+	double t0 = vm_now(), until = 0;
 	int status, fd;
 	pid_t pid = fork();
 
@@ -73,7 +92,7 @@ static int run_limited(char **argv, const char *log, int timeout_s,
 			break;
 		if (r < 0 && errno != EINTR)
 			return -2;
-		if (vm_now() - t0 > timeout_s || (stop && *stop)) {
+		if (vm_now() - t0 > timeout_s || stop_now(stop, o, &until)) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			*wall = vm_now() - t0;

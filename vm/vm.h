@@ -63,9 +63,17 @@ struct vm_opts {
 	int mem_mb, cpus, numa, timeout_s;
 	int icount;		/* TCG -icount shift (deterministic run), or -1 */
 	unsigned long long seed;	/* with icount: QEMU's -seed (guest RDRAND) */
-	volatile sig_atomic_t *stop;	/* set: kill the guest now */
+	/* set (a signal): kill the guest now, unless on_stop gives it time; 2: a second signal */
+	volatile sig_atomic_t *stop;
 	void (*tick)(void *ctx);	/* called every 20 ms while QEMU runs (NULL: none) */
-	void *tick_ctx;
+	/*
+	 * Once *stop is set while QEMU runs: the seconds the guest may take to
+	 * end by itself (it was asked to stop, vm_ask_stop()), 0 to kill it
+	 * now; called once (NULL: 0).  A second signal (*stop >= 2) or the
+	 * time running out kills it then (VM_STOPPED).
+	 */
+	double (*on_stop)(void *ctx);
+	void *tick_ctx;		/* for tick and on_stop */
 };
 
 struct vm_result {
@@ -94,7 +102,8 @@ int vm_icount_works(const char *kernel, const char *busybox, const char *tmpdir,
 /* In the guest: /out (@dir) into the ivshmem device's memory; 0 or -1 and @err. */
 int vm_send(const char *dir, char *err, size_t errlen);
 /*
- * The host asks a running guest to stop (an explore's budget ended): a
+ * The host asks a running guest to stop (an explore's budget ended, or a
+ * signal came): a
  * word in the last page of the ivshmem memory, which vm_send() leaves
  * alone.  vm_ask_stop() on the host (0, or -1 without ivshmem);
  * vm_stop_asked() in the guest: 1 once asked.  Under -icount, when the
