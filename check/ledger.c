@@ -98,6 +98,7 @@ struct ledger {
 	int have_mpte;		/* remove_migration_pte's pte is */
 	int follow_mpte;	/* ... and no event was dropped: every mapping back is seen */
 	int have_free;		/* mm_page_free was recorded: entries end at a free */
+	int have_new;		/* mlock_new_folio was recorded: new_anon_rmap is judged */
 };
 
 /* ---- swap ledger ---------------------------------------------------- */
@@ -222,6 +223,13 @@ static struct pfn_state *pfn_get(struct ledger *lg, __u64 pfn, int create)
 
 /* ---- setup ---------------------------------------------------------- */
 
+static int kind_recorded(const struct mmr_trace *t, int kind)
+{
+	const struct mmr_kind_info *k = mmr_trace_kind(t, kind);
+
+	return k && k->status && !strncmp(k->status, "ok", 2);
+}
+
 struct ledger *ledger_new(const struct mmr_trace *t)
 {
 	struct ledger *lg = calloc(1, sizeof(*lg));
@@ -236,6 +244,7 @@ struct ledger *ledger_new(const struct mmr_trace *t)
 			  !mmr_trace_stat(t, "overwritten");
 	lg->have_free = mmr_schema_has(s, MMR_K_PAGE_FREE, F_PFN) &&
 			mmr_schema_has(s, MMR_K_PAGE_FREE, F_ORDER);
+	lg->have_new = kind_recorded(t, MMR_K_MLOCK_NEW_FOLIO);
 	return lg;
 }
 
@@ -414,16 +423,16 @@ static void on_new_rmap(struct checker *c, struct mm_state *m, const struct mmr_
 	const struct mmr_rmap *r = ev->data;
 	struct tid_state *t = tid_get(c->lg, r->c.pid, 1);
 
-	if (!t || !m)
+	if (!t || !m || !c->lg->have_new)	/* without mlock_new_folio: nothing to judge */
 		return;
 	if (t->new_mm)		/* the previous one's next event is this one */
 		new_rmap_judge(c, t, ev);
-	c->new_locked_checked++;
 	if (t->swapin_page == (r->address >> 12) + 1) {
 		c->new_locked_swapin++;	/* 6.18 do_swap_page, SWP_SYNCHRONOUS_IO */
 		t->swapin_page = 0;
 		return;
 	}
+	c->new_locked_checked++;
 	t->new_mm = m;
 	t->new_pfn = r->pfn;
 	t->new_addr = r->address;
@@ -864,7 +873,7 @@ void ledger_coverage(struct checker *c)
 		snprintf(life, sizeof(life), "; no mm_page_free: a PFN keeps its past");
 	if (!missing(c->t, fresh, b[4], sizeof(b[4])))
 		snprintf(born, sizeof(born), "; %llu new pages of VM_LOCKED vmas checked for "
-			 "mlock_new_folio (%llu swapped in, not judged)",
+			 "mlock_new_folio (%llu more swapped in, not judged)",
 			 (unsigned long long)c->new_locked_checked,
 			 (unsigned long long)c->new_locked_swapin);
 	else

@@ -1160,7 +1160,8 @@ static void test_check_ledger_dropped_cow_swap(void)
 }
 
 enum { NEW_MLOCKED = 1, NEW_OTHER_PFN = 2, NEW_SWAPIN = 4, NEW_SWAPIN_ELSEWHERE = 8,
-       NEW_RSS_BETWEEN = 16, NEW_OTHER_TASK_BETWEEN = 32, NEW_SECOND = 64, NEW_ENDS = 128 };
+       NEW_RSS_BETWEEN = 16, NEW_OTHER_TASK_BETWEEN = 32, NEW_SECOND = 64, NEW_ENDS = 128,
+       NEW_NO_MLOCK_KIND = 256 };
 
 /*
  * A fault maps new page P1 at A into a VM_LOCKED vma (new_anon_rmap); the
@@ -1168,7 +1169,8 @@ enum { NEW_MLOCKED = 1, NEW_OTHER_PFN = 2, NEW_SWAPIN = 4, NEW_SWAPIN_ELSEWHERE 
  * NEW_OTHER_PFN: it mlocks another folio; NEW_SWAPIN(_ELSEWHERE): a swap
  * fault at A (elsewhere) came first; NEW_RSS_BETWEEN, _OTHER_TASK_BETWEEN:
  * an rss_stat, another task's event in between; NEW_SECOND: a second new
- * page P2 mapped and mlocked after P1; NEW_ENDS: the trace ends there.
+ * page P2 mapped and mlocked after P1; NEW_ENDS: the trace ends there;
+ * NEW_NO_MLOCK_KIND: mlock_new_folio could not be recorded.
  */
 static struct result new_locked_page(int flags)
 {
@@ -1176,6 +1178,14 @@ static struct result new_locked_page(int flags)
 	struct tb b;
 
 	tb_open(&b, path, "6.1.0", PID, MM);
+	if (flags & NEW_NO_MLOCK_KIND) {	/* replaces the ok one */
+		char kind[256];
+
+		snprintf(kind, sizeof(kind), "id=%d\nname=mlock_new_folio\nsystem=mmreplay\n"
+			 "source=func\nattach=-\nstatus=kprobes not supported\nformat:\n",
+			 MMR_K_MLOCK_NEW_FOLIO);
+		mmr_writer_chunk(b.w, MMR_CHUNK_KIND, kind, strlen(kind));
+	}
 	if (flags & (NEW_SWAPIN | NEW_SWAPIN_ELSEWHERE))
 		tb_swapin(&b, flags & NEW_SWAPIN ? A + 0x123 : A + 8 * PG);
 	tb_rmap(&b, MMR_K_NEW_ANON_RMAP, P1, A, A + 4 * PG);
@@ -1214,6 +1224,7 @@ static void test_check_ledger_new_locked_page(void)
 		  "still next" },
 		{ NEW_SECOND | NEW_MLOCKED, 1, "a second new page mapped first: lost-mlock" },
 		{ NEW_ENDS, 0, "the trace ends after it: not judged" },
+		{ NEW_NO_MLOCK_KIND, 0, "mlock_new_folio not recorded: not judged" },
 	};
 	struct result r;
 
@@ -1227,6 +1238,12 @@ static void test_check_ledger_new_locked_page(void)
 	r = new_locked_page(NEW_MLOCKED);
 	ASSERT_TRUE(strstr(r.event_note[V_LOST_MLOCK], "1 new pages of VM_LOCKED vmas checked") !=
 		    NULL, r.event_note[V_LOST_MLOCK]);
+	r = new_locked_page(NEW_SWAPIN);
+	ASSERT_TRUE(strstr(r.event_note[V_LOST_MLOCK], "0 new pages of VM_LOCKED vmas checked "
+			   "for mlock_new_folio (1 more swapped in") != NULL, r.event_note[V_LOST_MLOCK]);
+	r = new_locked_page(NEW_NO_MLOCK_KIND);
+	ASSERT_TRUE(strstr(r.event_note[V_LOST_MLOCK], "not checked from events "
+			   "(mlock_new_folio: kprobes not supported") != NULL, r.event_note[V_LOST_MLOCK]);
 }
 
 enum { MLOCKED_ONCE = 1, INSERTED_DURING = 2, LARGE = 4 };

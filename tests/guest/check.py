@@ -57,6 +57,10 @@ for kind in ("try_to_unmap_one", "mlock_folio", "munlock_folio", "mlock_new_foli
 check("probes: mm_page_free attached where the mlock hooks are",
       probes["mm_page_free"]["attach"] == "tracepoint:kmem:mm_page_free",
       probes["mm_page_free"]["status"])
+check("probes: new_anon_rmap attached where mlock_new_folio is, by its 6.1 name",
+      probes["new_anon_rmap"]["attach"].split(":")[0] in ("fentry", "kprobe") and
+      probes["new_anon_rmap"]["attach"].endswith(":page_add_new_anon_rmap"),
+      probes["new_anon_rmap"]["attach"] + " " + probes["new_anon_rmap"]["status"])
 check("probes: 6.1 names chosen (munlock_page)", probes["munlock_folio"]["attach"].endswith("munlock_page"))
 check("probes: 6.1 names chosen (free_swap_and_cache)",
       probes["free_swap_and_cache"]["attach"].endswith(":free_swap_and_cache"))
@@ -151,6 +155,21 @@ def pfn_lifetimes(trace, note):
     check(f"check {trace}: the mlock ledger ends a PFN's entry at each free",
           n > 0 and f"a PFN is a new page after its free ({n} frees)" in note, note)
 
+def new_locked_pages(trace, note):
+    """new_anon_rmap: each new page of a locked vma, and its mlock_new_folio right after."""
+    ev = [e for e in events(trace) if e["kind"] != "rss_stat"]
+    new = [(i, e) for i, e in enumerate(ev) if e["kind"] == "new_anon_rmap"]
+    def next_of(i):    # the task's next event after ev[i]
+        return next((x for x in ev[i + 1:] if x["tid"] == ev[i]["tid"]), {})
+    followed = sum(1 for i, e in new if next_of(i).get("kind") == "mlock_new_folio" and
+                   next_of(i)["fields"]["pfn"] == e["fields"]["pfn"])
+    check(f"{trace}: new pages of its locked vmas recorded (new_anon_rmap), each mlocked "
+          f"by mlock_new_folio right after", new and followed == len(new),
+          f"{followed} of {len(new)}")
+    check(f"check {trace}: the mlock ledger judged each new page of a locked vma",
+          f"{len(new)} new pages of VM_LOCKED vmas checked" in note, note)
+
+
 for t in ("mlock_memfd", "fork_mlock", "kprobe", "cow_pageout_truncate", "snap_mlock_rules",
           "snap_cow_pageout_truncate"):
     cov = verdicts(t)
@@ -161,6 +180,8 @@ for t in ("mlock_memfd", "fork_mlock", "kprobe", "cow_pageout_truncate", "snap_m
               cov["stranded-mlock"]["events_checked"] >= 8, cov["stranded-mlock"]["event_note"])
     if t in ("mlock_memfd", "fork_mlock", "kprobe", "snap_mlock_rules"):
         pfn_lifetimes(t, cov["lost-mlock"]["event_note"])
+    if t in ("fork_mlock", "snap_mlock_rules"):
+        new_locked_pages(t, cov["lost-mlock"]["event_note"])
     if t.endswith("cow_pageout_truncate"):
         note = cov["skipped-swap-entry"]["event_note"]
         check(f"check {t}: swap ledger judged the truncate over swapped COW pages",
