@@ -567,6 +567,8 @@ int vm_run(const struct vm_opts *o, const char *outdir, struct vm_result *r)
 			 strerror(errno));
 		return -1;
 	}
+	/* the console of an earlier guest (the same -o) is not this one's: ticks read it at once */
+	unlink(o->console);
 	build_args(&q, o, o->accel, tmp);
 	rc = run_limited(q.v, log, o->timeout_s, o->stop, &r->wall_s, o);
 	if (rc == -3) {
