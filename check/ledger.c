@@ -223,13 +223,6 @@ static struct pfn_state *pfn_get(struct ledger *lg, __u64 pfn, int create)
 
 /* ---- setup ---------------------------------------------------------- */
 
-static int kind_recorded(const struct mmr_trace *t, int kind)
-{
-	const struct mmr_kind_info *k = mmr_trace_kind(t, kind);
-
-	return k && k->status && !strncmp(k->status, "ok", 2);
-}
-
 struct ledger *ledger_new(const struct mmr_trace *t)
 {
 	struct ledger *lg = calloc(1, sizeof(*lg));
@@ -244,7 +237,7 @@ struct ledger *ledger_new(const struct mmr_trace *t)
 			  !mmr_trace_stat(t, "overwritten");
 	lg->have_free = mmr_schema_has(s, MMR_K_PAGE_FREE, F_PFN) &&
 			mmr_schema_has(s, MMR_K_PAGE_FREE, F_ORDER);
-	lg->have_new = kind_recorded(t, MMR_K_MLOCK_NEW_FOLIO);
+	lg->have_new = mmr_trace_kind_ok(t, MMR_K_MLOCK_NEW_FOLIO);
 	return lg;
 }
 
@@ -810,7 +803,7 @@ static const char *missing(const struct mmr_trace *t, const int *kinds, char *bu
 	for (; *kinds; kinds++) {
 		const struct mmr_kind_info *k = mmr_trace_kind(t, *kinds);
 
-		if (!k || !k->status || strncmp(k->status, "ok", 2)) {
+		if (!mmr_trace_kind_ok(t, *kinds)) {
 			snprintf(buf, len, "%s: %s", k && k->name ? k->name : "?",
 				 k && k->status ? k->status : "not in this trace");
 			return buf;

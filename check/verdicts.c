@@ -926,9 +926,8 @@ void verdicts_snapshot(struct checker *c, struct mm_state *m, struct snap *s,
 
 void verdicts_coverage(struct checker *c)
 {
-	const struct mmr_kind_info *snap = mmr_trace_kind(c->t, MMR_K_SNAP);
 	const struct mmr_kind_info *rss = mmr_trace_kind(c->t, MMR_K_RSS_STAT);
-	int have_snap = snap && snap->status && !strncmp(snap->status, "ok", 2);
+	int have_snap = mmr_trace_kind_ok(c->t, MMR_K_SNAP);
 
 	for (int v = 0; v < V_NR; v++) {
 		struct coverage *cov = &c->cov[v];
@@ -961,7 +960,7 @@ void verdicts_coverage(struct checker *c)
 		 "from events: MM_SWAPENTS must reach 0 at exit (reported as rss-counter-mismatch)");
 	snprintf(c->cov[V_DROPPED_COW_SWAP].event_note, sizeof(c->cov[0].event_note),
 		 "not checked from events: needs a snapshot before and after the punch");
-	c->cov[V_RSS_MISMATCH].by_events = rss && rss->status && !strncmp(rss->status, "ok", 2);
+	c->cov[V_RSS_MISMATCH].by_events = mmr_trace_kind_ok(c->t, MMR_K_RSS_STAT);
 	if (!c->cov[V_RSS_MISMATCH].by_events)
 		snprintf(c->cov[V_RSS_MISMATCH].event_note, sizeof(c->cov[0].event_note),
 			 "kmem:rss_stat not recorded: %s", rss && rss->status ? rss->status : "absent");

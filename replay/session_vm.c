@@ -334,7 +334,7 @@ static int guest_coverage(const char *trace, char *missing, size_t len, int *tot
 		if (!k)
 			continue;
 		(*total)++;
-		if (!strncmp(k->status, "ok", 2))
+		if (mmr_trace_kind_ok(t, id))
 			ok++;
 		else
 			snprintf(missing + strlen(missing), len - strlen(missing), "%s%s",

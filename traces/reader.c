@@ -936,6 +936,13 @@ const struct mmr_kind_info *mmr_trace_kind(const struct mmr_trace *t, int id)
 	return &t->kinds[id];
 }
 
+int mmr_trace_kind_ok(const struct mmr_trace *t, int id)
+{
+	const struct mmr_kind_info *k = mmr_trace_kind(t, id);
+
+	return k && k->status && !strncmp(k->status, "ok", 2);
+}
+
 const struct mmr_kind_info *mmr_trace_kind_by_name(const struct mmr_trace *t, const char *name)
 {
 	for (int i = 1; i < MMR_MAX_KINDS; i++)

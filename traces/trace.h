@@ -110,6 +110,8 @@ struct mmr_trace *mmr_trace_open(const char *path, char *err, size_t errlen);
 void mmr_trace_close(struct mmr_trace *t);
 const char *mmr_trace_meta(const struct mmr_trace *t, const char *key);
 const struct mmr_kind_info *mmr_trace_kind(const struct mmr_trace *t, int id);
+/* Kind @id was recorded: in the trace, its status "ok..." (not a reason it is missing). */
+int mmr_trace_kind_ok(const struct mmr_trace *t, int id);
 const struct mmr_kind_info *mmr_trace_kind_by_name(const struct mmr_trace *t, const char *name);
 /* 1: *ev filled (valid until the next call); 0: end of events. Time-ordered. */
 int mmr_trace_next(struct mmr_trace *t, struct mmr_event *ev);
