@@ -788,8 +788,8 @@ int snapshot_take(struct snapshots *s, pid_t tgid, pid_t tid, __u64 mm, __u32 re
 	if (stopped)
 		kill(tgid, SIGCONT);
 	s->held_ns = mmr_clock_ns() - t0;
-	if (ret)
-		bufs.stage_used = 0;	/* not written whole: not written */
+	if (ret)		/* not read whole: what is staged is dropped (past STAGE_MAX, */
+		bufs.stage_used = 0;	/* what was written before stays) */
 	else
 		ret = stage_flush(s);
 	s->taken++;
