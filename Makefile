@@ -36,7 +36,7 @@ TESTS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(wildcard tests/test_*.c))
 TEST_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(TRACES_SRC) $(CHECK_SRC) $(REPLAY_SRC) $(DIFF_SRC) \
 	$(VM_SRC) cli/util.c) $(OUTPUT)/vm/guest_init.o
 # the replay session (scratch, subprocesses, QEMU): not in the fuzzer's reading path
-SESSION_SRC := $(wildcard replay/session*.c) replay/scratch.c replay/budget.c
+SESSION_SRC := $(wildcard replay/session*.c) replay/scratch.c replay/budget.c replay/adapt.c
 
 ifeq ($(V),1)
 	Q =

@@ -20,16 +20,17 @@ const char usage_merge[] =
 	"(one per shard, 1 to N) into the report of one explore of every cell, as\n"
 	"replay --explore prints it, plain or with --json.  The parts must be of one\n"
 	"trace (its bytes' fingerprint), one --seed, one N and the same explore\n"
-	"options (--trials, --pairs, --window, --perturb, --stop-after, --budget),\n"
-	"each shard once and none missing; else merge says which in one line and\n"
-	"exits 2.  A trial's seed depends on its cell and trial only, so the merged\n"
-	"report names the same reproducing seeds as one run would.  With --kernel,\n"
-	"the report has each shard's guest summary (\"guests\" in JSON).\n\n"
+	"options (--trials, --min-trials, --pairs, --window, --perturb, --stop-after,\n"
+	"--budget), each shard once and none missing; else merge says which in one\n"
+	"line and exits 2.  A trial's seed depends on its cell and trial only, so\n"
+	"the merged report names the same reproducing seeds as one run would.  With\n"
+	"--kernel, the report has each shard's guest summary (\"guests\" in JSON).\n\n"
 	"  -j, --json           the report as JSON\n\n"
 	"Exit status: as replay --explore's: 0 clean, 1 findings, 2 error (a part\n"
 	"unreadable or not belonging with the others, or a trial that failed), 3 no\n"
 	"findings but some verdicts not checked in the trials, 5 a shard's budget\n"
-	"ended before every trial ran and those that ran had no findings.\n\n"
+	"ended before each of its cells ran --min-trials (or was done or stopped)\n"
+	"and those that ran had no findings.\n\n"
 	"example:\n"
 	"  parallel mmreplay replay w.trace --explore --seed 7 --shard {}/3 '>' part{}.json \\\n"
 	"      ::: 1 2 3\n"
@@ -46,11 +47,12 @@ static int mismatch(const struct shard_part *a, const struct shard_part *b, char
 	else if (a->shards != b->shards)
 		snprintf(why, len, "a shard of another N (%d, not %d)", b->shards, a->shards);
 	else if (a->trials != b->trials || a->stop_after != b->stop_after ||
+		 a->min_trials != b->min_trials ||
 		 a->budget_s != b->budget_s || a->max_pairs != b->max_pairs ||
 		 a->window_ns != b->window_ns || a->perturb != b->perturb ||
 		 !a->kernel[0] != !b->kernel[0])
-		snprintf(why, len, "other explore options (--trials, --pairs, --window, --perturb, "
-			 "--stop-after, --budget or --kernel)");
+		snprintf(why, len, "other explore options (--trials, --min-trials, --pairs, "
+			 "--window, --perturb, --stop-after, --budget or --kernel)");
 	else if (a->nr_cells_all != b->nr_cells_all || a->nr_racing != b->nr_racing)
 		snprintf(why, len, "other cells (%d, not %d)", b->nr_cells_all, a->nr_cells_all);
 	else
@@ -244,7 +246,8 @@ static void merged_opts(const struct shard_part *sp, int json, struct replay_opt
 	*o = (struct replay_opts){ .trace = sp->trace, .explore = 1, .json = json,
 				   .trials = sp->trials, .seed = sp->seed, .max_pairs = sp->max_pairs,
 				   .window_ns = sp->window_ns, .perturb = sp->perturb,
-				   .stop_after = sp->stop_after, .budget_s = sp->budget_s,
+				   .stop_after = sp->stop_after, .min_trials = sp->min_trials,
+				   .budget_s = sp->budget_s,
 				   .kernel = sp->kernel[0] ? sp->kernel : NULL, .pair_a = -1,
 				   .pair_b = -1 };
 }

@@ -21,7 +21,8 @@
 const char usage_replay[] =
 	"usage: mmreplay replay TRACE [-o FILE] [--order recorded|free] [--json]\n"
 	"       mmreplay replay TRACE --explore [--budget D] [--stop-after K] [--trials N]\n"
-	"                             [--seed S] [--pairs N] [--jobs N | --shard I/N] [-q]\n"
+	"                             [--min-trials M] [--seed S] [--pairs N]\n"
+	"                             [--jobs N | --shard I/N] [-q]\n"
 	"       mmreplay replay TRACE --pair A,B --seed S\n"
 	"       mmreplay replay TRACE --kernel IMAGE [--modules DIR] [--vmlinux FILE]\n"
 	"                             [--mem SIZE] [--cpus N] [--accel auto|kvm|tcg]\n"
@@ -36,16 +37,29 @@ const char usage_replay[] =
 	"      --explore        race hunting: for each pair of ops of different tasks\n"
 	"                       on the same pages, close in time, run --trials replays\n"
 	"                       that start both from a barrier after seeded delays\n"
-	"  -n, --trials N       trials per pair (default 100), run in rounds: one of\n"
-	"                       every cell, then the next\n"
+	"  -n, --trials N       at most N trials per cell (default 100). They run in\n"
+	"                       batches, each a replay (or a guest) checked before\n"
+	"                       the next: first 3 trials of every cell, which also\n"
+	"                       measures a trial's cost; then the budget left is\n"
+	"                       shared among the cells still open, 4 shares to a\n"
+	"                       cell with findings, 2 to one whose perturbation\n"
+	"                       overlapped its op, 1 to the others; while more is\n"
+	"                       wanted than fits, a batch takes half of what is left\n"
+	"      --min-trials M   a cell the budget ends after M trials (default 3,\n"
+	"                       the first batch's) has run enough: its state is\n"
+	"                       \"budget\", and the explore is complete when every\n"
+	"                       cell is done, stopped or at that; the report says\n"
+	"                       what rate of a race the fewest trials rule out.\n"
+	"                       M >= --trials: every trial must run\n"
 	"      --budget D       bound the whole explore, boot included: 90s, 10m, 1h\n"
 	"                       (default 10m). When it ends no trial starts; the\n"
-	"                       report covers the trials that ran, names the cells\n"
-	"                       that did not run or finish, and exits 5. With\n"
-	"                       --kernel the guest's limit is the budget + 60 s\n"
-	"      --stop-after K   a cell's rate counts its trials up to its K-th\n"
-	"                       reproduction (default 3, 0: all); findings are known\n"
-	"                       at the check, so its later trials still run\n"
+	"                       report covers the trials that ran and names the\n"
+	"                       cells that did not run or reach --min-trials, if\n"
+	"                       any (then exit 5). With --kernel the guest's limit\n"
+	"                       is the budget + 60 s\n"
+	"      --stop-after K   a cell stops at its K-th reproduction (default 3, 0:\n"
+	"                       never): it gets no trial in later batches, and its\n"
+	"                       rate counts its trials up to that one\n"
 	"  -q, --quiet          no progress lines (else on stderr, every second on\n"
 	"                       a terminal, every 10 s otherwise; a plain replay's\n"
 	"                       once it has run 2 s: booting, replaying, checking)\n"
@@ -54,7 +68,9 @@ const char usage_replay[] =
 	"                       the same cells and trial seeds as one run (default:\n"
 	"                       the number of online CPUs, at most one per cell;\n"
 	"                       1: one run). Shard I writes its replay trace to\n"
-	"                       FILE.I (-o). Not with --shard; -j is --json\n"
+	"                       FILE.I (-o). Not with --shard; -j is --json.\n"
+	"                       An explore's batch N > 1 writes its replay trace\n"
+	"                       to FILE.N (FILE.I.N with --jobs)\n"
 	"      --shard I/N      run the I-th of N slices of the cells (cell i, counted\n"
 	"                       from 0, goes to shard i mod N + 1) and print a partial\n"
 	"                       report (JSON) for 'mmreplay merge'; a trial's seed\n"
@@ -80,9 +96,9 @@ const char usage_replay[] =
 	"      --no-snapshot    record the replay from events only (fast; check then\n"
 	"                       judges only where this kernel lets it hook mm internals)\n"
 	"  -j, --json           the report as JSON\n\n"
-	"--trials, --pairs, --window, --perturb, --budget, --stop-after, --jobs and --shard\n"
-	"go with --explore, the guest's options below with --kernel; given without it, each\n"
-	"is an error (exit 2).\n\n"
+	"--trials, --min-trials, --pairs, --window, --perturb, --budget, --stop-after,\n"
+	"--jobs and --shard go with --explore, the guest's options below with --kernel;\n"
+	"given without it, each is an error (exit 2).\n\n"
 	"In a QEMU guest (another kernel, e.g. with your patch):\n"
 	"      --kernel IMAGE   boot IMAGE (an x86_64 bzImage) in QEMU with an initramfs\n"
 	"                       built on the fly, two NUMA nodes and swap on zram; replay\n"
@@ -117,10 +133,12 @@ const char usage_replay[] =
 	"its trials), 4 ran without\n"
 	"findings but not faithful to the recording (not for --pair, whose trial\n"
 	"starts two ops together on purpose), 5 (--explore) the budget ended, or\n"
-	"Ctrl-C or SIGTERM came, before every trial ran and those that ran had no\n"
+	"Ctrl-C or SIGTERM came, before every cell ran --min-trials (or was done or\n"
+	"stopped) and those that ran had no\n"
 	"findings (with findings: 1; the report says which).  With --kernel,\n"
 	"Ctrl-C asks a guest that ran trials to stop and send them back (20 s);\n"
-	"a second Ctrl-C, or Ctrl-C while it boots, kills it: exit 2.\n\n"
+	"a second Ctrl-C, or Ctrl-C while it boots, kills it: exit 2, unless an\n"
+	"explore's earlier batches ran trials (their report, interrupted).\n\n"
 	"examples:\n"
 	"  mmreplay record -o w.trace -- ./workload\n"
 	"  mmreplay replay w.trace\n"
@@ -311,6 +329,8 @@ static int parse_opt(int c, struct replay_opts *o)
 	case 'B': return parse_duration("--budget", optarg, &o->budget_s);
 	case 'K':
 		return parse_num("--stop-after", optarg, 0, &v) ? -1 : (o->stop_after = v, 0);
+	case 'W':
+		return parse_num("--min-trials", optarg, 1, &v) ? -1 : (o->min_trials = v, 0);
 	case 'q': o->quiet = 1; return 0;
 	case 'D': o->guest_stop = 1; return 0;
 	case 'Z': return parse_shard(optarg, o);
@@ -326,6 +346,7 @@ static int check_combinations(const struct replay_opts *o, const char *seen)
 	static const struct { char letter; const char *name; } needs_explore[] = {
 		{ 'n', "--trials" }, { 'p', "--pairs" }, { 'w', "--window" }, { 'T', "--perturb" },
 		{ 'B', "--budget" }, { 'K', "--stop-after" }, { 'Z', "--shard" }, { 'J', "--jobs" },
+		{ 'W', "--min-trials" },
 	}, needs_kernel[] = {
 		{ 'M', "--modules" }, { 'L', "--vmlinux" }, { 'm', "--mem" }, { 'c', "--cpus" },
 		{ 'A', "--accel" }, { 'I', "--icount" },
@@ -376,6 +397,7 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 		{ "budget", required_argument, NULL, 'B' }, { "stop-after", required_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'q' }, { "guest-stop", no_argument, NULL, 'D' },
 		{ "shard", required_argument, NULL, 'Z' }, { "jobs", required_argument, NULL, 'J' },
+		{ "min-trials", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' }, {},
 	};
 	char seen[128] = {};	/* options given, by their letter */
@@ -384,7 +406,8 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
 	*o = (struct replay_opts){ .out = "replay.trace", .trials = 100, .seed = 1, .max_pairs = 16,
 				   .window_ns = 1000000, .timeout_s = 30, .pair_a = -1, .pair_b = -1,
 				   .mem_mb = 1024, .cpus = 2, .perturb = PERTURB_ALL,
-				   .icount = ICOUNT_AUTO, .budget_s = 600, .stop_after = 3 };
+				   .icount = ICOUNT_AUTO, .budget_s = 600, .stop_after = 3,
+				   .min_trials = 3 };
 	for (;;) {
 		c = mmr_getopt("replay", argc, argv, "o:n:P:jqh", opts);
 		if (c == -1 && optind < argc && !o->trace) {
@@ -479,7 +502,7 @@ static int replay_and_report(struct replay_opts *o, const struct rplan *p)
 		return MMR_EXIT_ERROR;
 	}
 	session_io(o);
-	ret = replay_session(o, p, &rs, &out);
+	ret = replay_explore(o, p, &rs, &out);
 	plain = out.report && !o->explore;
 	if (plain)
 		replay_fidelity_check(&fr, o, &out.res[0]);

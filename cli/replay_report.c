@@ -241,8 +241,15 @@ static const char *stopped_by(const struct replay_outcome *out)
 	return out->interrupted ? "it was interrupted" : "the budget ended";
 }
 
+/* A cell the budget ended once it had run --min-trials, short of --trials */
+static int budget_share(const struct replay_opts *o, const struct cell_tally *n)
+{
+	return !n->stopped && n->n < o->trials && o->min_trials && n->n >= o->min_trials;
+}
+
 /*
- * "done", "stopped" (its --stop-after'th reproduction), "unfinished", "not
+ * "done", "stopped" (its --stop-after'th reproduction), "budget" (its
+ * --min-trials, not --trials, when the budget ended), "unfinished", "not
  * run", or "unavailable" (a perturbation this kernel cannot do: said apart)
  */
 static const char *cell_state(const struct replay_opts *o, const struct replay_outcome *out,
@@ -252,6 +259,8 @@ static const char *cell_state(const struct replay_opts *o, const struct replay_o
 		return "unavailable";
 	if (n->stopped)
 		return "stopped";
+	if (budget_share(o, n))
+		return "budget";
 	return !n->n ? "not run" : n->n < o->trials ? "unfinished" : "done";
 }
 
@@ -265,6 +274,8 @@ static void print_rate_plain(const struct replay_opts *o, const struct replay_ou
 	if (n->stopped)
 		printf(", counted up to its %d%s reproduction", n->k, n->k == 1 ? "st" :
 		       n->k == 2 ? "nd" : n->k == 3 ? "rd" : "th");
+	else if (budget_share(o, n))
+		printf(", %d of up to %d trials: its share of the budget", n->n, o->trials);
 	else if (n->n < o->trials)
 		printf(", %d of %d trials ran before %s", n->n, o->trials, stopped_by(out));
 }
@@ -534,6 +545,37 @@ static void print_unavailable_json(const struct replay_opts *o, const struct per
 	jsonw_end_array(w);
 }
 
+/* The fewest trials a cell that could run ran (-1: none could), for what they rule out */
+static int fewest_trials(const struct replay_opts *o, const struct rrun_set *rs,
+			 const struct replay_outcome *out)
+{
+	int fewest = -1;
+
+	for (int i = 0; i < rs->nr_pairs; i++) {
+		struct cell_tally t = cell_tally(o, rs, out, i);
+
+		if (strcmp(cell_state(o, out, &rs->pairs[i], &t), "unavailable") &&
+		    (fewest < 0 || t.n < fewest))
+			fewest = t.n;
+	}
+	return fewest;
+}
+
+/* "; the fewest trials of a cell, 3, miss a race in up to 56 % of trials (95 %)" or "" */
+static const char *missed_plain(const struct replay_opts *o, const struct rrun_set *rs,
+				const struct replay_outcome *out, char *buf, size_t len)
+{
+	int n = fewest_trials(o, rs, out);
+	double lo, hi;
+
+	buf[0] = 0;
+	wilson95(0, n, &lo, &hi);
+	if (n > 0)
+		snprintf(buf, len, "; with %d trials, the fewest of a cell, a race that shows in up "
+			 "to %.0f %% of trials can go unseen (95 %%)", n, hi * 100);
+	return buf;
+}
+
 static void report_explore_json(const struct replay_opts *o, const struct rplan *p,
 				const struct rrun_set *rs, const struct replay_outcome *out,
 				const char *guest, json_writer_t *w)
@@ -553,11 +595,14 @@ static void report_explore_json(const struct replay_opts *o, const struct rplan 
 	jsonw_string_field(w, "trace", o->trace);
 	jsonw_u64_field(w, "seed", o->seed);
 	jsonw_int_field(w, "trials", o->trials);
+	jsonw_int_field(w, "min_trials", o->min_trials);
 	jsonw_int_field(w, "stop_after", o->stop_after);
 	jsonw_int_field(w, "budget_s", o->budget_s);
 	/* false: the budget ended first, or a signal; each cell's "state" says how far it got */
 	jsonw_bool_field(w, "complete", !out->incomplete);
 	jsonw_bool_field(w, "interrupted", out->interrupted);
+	/* the fewest trials of a cell that could run: a rarer race may have gone unseen */
+	jsonw_int_field(w, "fewest_trials", fewest_trials(o, rs, out));
 	jsonw_int_field(w, "runs", out->nr_runs);
 	jsonw_int_field(w, "runs_ran", out->nr_ran);
 	jsonw_bool_field(w, "deterministic", out->deterministic);
@@ -589,6 +634,8 @@ static void report_explore_json(const struct replay_opts *o, const struct rplan 
 static void report_explore_plain(const struct replay_opts *o, const struct rplan *p,
 				 const struct rrun_set *rs, const struct replay_outcome *out)
 {
+	char missed[160];
+
 	const struct rpair *pairs = rs->pairs;
 	int cells = 0, nr_pairs = rs->nr_pairs, any = 0;
 	int unchecked = out->unchecked;
@@ -597,10 +644,12 @@ static void report_explore_plain(const struct replay_opts *o, const struct rplan
 		cells += pairs[i].perturb != 0;
 	for (int r = 0; r < replay_outcome_span(out); r++)
 		any |= out->rc[r].findings != 0;
-	printf("explore %s: %d racing pairs, %d ops x perturbations, %d trials each (a cell stops "
-	       "at %d reproductions), seed %llu, budget %d s\n  %s\n", o->trace, nr_pairs - cells,
-	       cells, o->trials, o->stop_after, (unsigned long long)o->seed, o->budget_s,
-	       out->determinism);
+	printf("explore %s: %d racing pairs, %d ops x perturbations, up to %d trials each (%d "
+	       "enough if the budget ends first; a cell stops at %d reproductions), seed %llu, "
+	       "budget %d s\n  %s\n",
+	       o->trace, nr_pairs - cells, cells, o->trials,
+	       o->min_trials && o->min_trials < o->trials ? o->min_trials : o->trials,
+	       o->stop_after, (unsigned long long)o->seed, o->budget_s, out->determinism);
 	if (cells)
 		print_how_plain(&out->caps);
 	for (int i = 0; i < nr_pairs; i++)
@@ -622,7 +671,7 @@ static void report_explore_plain(const struct replay_opts *o, const struct rplan
 	       "trials (no snapshots, and this kernel lacks their hooks)" :
 	       "clean: no trial had findings", any && out->incomplete ? out->interrupted ?
 	       " (interrupted before every trial ran)" : " (the budget ended before every trial ran)"
-	       : "");
+	       : any || out->incomplete ? "" : missed_plain(o, rs, out, missed, sizeof(missed)));
 }
 
 /* ---- progress ------------------------------------------------------------ */

@@ -72,8 +72,8 @@ static void write_cell(json_writer_t *w, const struct rrun_set *rs, const struct
 	write_op(w, "op_b", &p->ops[pr->perturb ? pr->a : pr->b]);
 	jsonw_name(w, "runs");
 	jsonw_start_array(w);
-	for (int r = i; r < out->nr_ran; r += rs->nr_pairs)
-		write_run(w, &out->res[r], &out->rc[r]);
+	for (int t = 0, n = cell_runs(rs, out, i); t < n; t++)
+		write_run(w, &out->res[t * rs->nr_pairs + i], &out->rc[t * rs->nr_pairs + i]);
 	jsonw_end_array(w);
 	jsonw_end_object(w);
 }
@@ -106,6 +106,7 @@ void replay_shard_write(const struct replay_opts *o, const struct rrun_set *rs,
 	jsonw_u64_field(w, "seed", o->seed);
 	jsonw_int_field(w, "trials", o->trials);
 	jsonw_int_field(w, "stop_after", o->stop_after);
+	jsonw_int_field(w, "min_trials", o->min_trials);
 	jsonw_int_field(w, "budget_s", o->budget_s);
 	jsonw_int_field(w, "max_pairs", o->max_pairs);
 	jsonw_u64_field(w, "window_ns", o->window_ns);
@@ -435,6 +436,7 @@ static void read_part(struct rd *r, const struct jv *s, struct shard_part *sp)
 	sp->seed = get_u64(r, s, "seed");
 	sp->trials = get_int(r, s, "trials", 1, 1 << 30);
 	sp->stop_after = get_int(r, s, "stop_after", 0, 1 << 30);
+	sp->min_trials = get_int(r, s, "min_trials", 0, 1 << 30);
 	sp->budget_s = get_int(r, s, "budget_s", 0, 1 << 30);
 	sp->max_pairs = get_int(r, s, "max_pairs", 0, REPLAY_MAX_PAIRS);
 	sp->window_ns = get_u64(r, s, "window_ns");

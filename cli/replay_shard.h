@@ -30,7 +30,7 @@ struct shard_part {
 	int shard, shards;
 	char trace[4096], kernel[4096];	/* kernel: "" without --kernel */
 	__u64 trace_id, seed, window_ns;
-	int trials, stop_after, budget_s, max_pairs;
+	int trials, stop_after, min_trials, budget_s, max_pairs;
 	unsigned perturb;
 	int nr_cells_all, nr_racing;	/* of every shard */
 	int incomplete, interrupted, unchecked, deterministic;

@@ -31,6 +31,12 @@ void replay_progress_say(const struct replay_opts *o, const char *phase, int run
 	/* in rounds: a cell is done when its trial of the last round ran */
 	if (runs_done > runs - pr.cells)
 		pr.cells_done = runs_done - (runs - pr.cells);
+	if (o->batch.cells) {	/* a batch: the explore's cells, its runs so far */
+		pr.cells = o->batch.cells;
+		pr.cells_done = o->batch.cells_done;
+		pr.runs = runs < 0 ? runs : o->batch.runs_done + runs;
+		pr.runs_done = runs_done < 0 ? runs_done : o->batch.runs_done + runs_done;
+	}
 	pr.left_s = o->deadline ? o->deadline - vm_now() : 0;
 	o->progress(&pr);
 }

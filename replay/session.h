@@ -54,12 +54,16 @@ struct replay_opts {
 	double deadline;
 	double started;			/* vm_now() when the command started (0: not known) */
 	int stop_after;			/* --stop-after K: a cell counts to its K-th reproduction */
+	/* --min-trials M: a cell the budget ended has run enough (its state "budget") at M */
+	int min_trials;
 	int shard, shards;		/* --shard I/N: cells i with i % N == I - 1; 0: all */
 	int quiet;			/* -q: no progress lines */
 	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM: 1, then 2 after another */
 	void (*say)(enum replay_say level, const char *msg);	/* NULL: stderr */
 	/* while the runs run, a few times a second (NULL: none) */
 	void (*progress)(const struct replay_progress *pr);
+	/* a batch of an explore (replay_explore()): the explore's cells, before this batch */
+	struct { int cells, cells_done, runs_done; } batch;
 };
 
 #define ICOUNT_OFF (-1)
@@ -171,6 +175,32 @@ int replay_outcome_status(const struct replay_opts *o, const struct replay_outco
 int replay_session(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
 		   struct replay_outcome *out);
 void replay_outcome_free(struct replay_outcome *out);
+
+/*
+ * An explore (o->explore, no --pair) in batches, each a replay_session()
+ * (adapt.c): a calibration of a few trials per cell, then batches sized to
+ * the budget left that share it among the cells still open, more to those
+ * that show signal, none to one that reproduced o->stop_after times or ran
+ * o->trials.  Fills *out as a merge does (cell_ran, trial t of cell i as
+ * run t * nr_pairs + i); returns out->status.  Anything else: replay_session().
+ */
+int replay_explore(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
+		   struct replay_outcome *out);
+/* What the next batch's share is made from, per cell. */
+struct adapt_cell {
+	int ran, k;		/* trials run, of which with findings (up to --stop-after) */
+	int near;		/* trials whose perturbation overlapped the op */
+	int open;		/* it may run more: not stopped, under --trials, available */
+};
+/*
+ * Trials for the next batch, into add[]: every open cell's rest up to
+ * trials if they fit in capacity, else capacity shared by weight (a cell
+ * with findings 4, a near miss 2, else 1), each open cell at least one
+ * while they last.  The total.
+ */
+int adapt_share(const struct adapt_cell *c, int n, int capacity, int trials, int *add);
+/* The trials of cell i of rs that ran in out. */
+int cell_runs(const struct rrun_set *rs, const struct replay_outcome *out, int cell);
 
 /*
  * In the guest, where the host's runs come in o->guest_runs: scratch and

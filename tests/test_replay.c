@@ -20,6 +20,14 @@
 #define WORKLOADS ".output/workloads"
 
 /* The number after "key": in a JSON report; -1 if absent. */
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
 static long long json_num(const char *js, const char *key)
 {
 	char pat[96];
@@ -620,6 +628,44 @@ static void test_replay_stop_after(void)
 	ASSERT_TRUE(t.n == 8 && t.k == 4 && !t.stopped, "--stop-after 0 counts every trial");
 }
 
+/*
+ * The next batch's share: all that is left when it fits; else the capacity
+ * by weight (findings 4, a near miss 2, else 1), at least one trial to
+ * each open cell while they last, none to a closed cell or past --trials.
+ */
+static void test_replay_adapt_share(void)
+{
+	struct adapt_cell c[4] = {
+		{ .ran = 3, .open = 1 }, { .ran = 3, .k = 1, .open = 1 },
+		{ .ran = 3, .near = 2, .open = 1 }, { .ran = 3, .k = 3, .open = 0 },
+	};
+	int add[4], n;
+
+	n = adapt_share(c, 4, 1000, 10, add);
+	ASSERT_TRUE(n == 21 && add[0] == 7 && add[1] == 7 && add[2] == 7 && add[3] == 0,
+		    "it fits: every open cell to --trials, none to the stopped one");
+	n = adapt_share(c, 4, 14, 100, add);
+	ASSERT_TRUE(n == 14 && add[0] == 2 && add[1] == 8 && add[2] == 4 && add[3] == 0,
+		    "14 shared 1:4:2 among the open cells");
+	n = adapt_share(c, 4, 2, 100, add);
+	ASSERT_TRUE(n == 2 && add[1] == 1 && add[2] == 1 && add[0] == 0,
+		    "2 left: one each, the heaviest cells first");
+	n = adapt_share(c, 4, 30, 8, add);
+	ASSERT_TRUE(n == 15 && add[0] == 5 && add[1] == 5 && add[2] == 5,
+		    "no cell past --trials, what it leaves goes to no one");
+	c[0].ran = 5;
+	n = adapt_share(c, 4, 6, 6, add);
+	ASSERT_TRUE(n == 6 && add[0] == 1 && add[1] == 3 && add[2] == 2,
+		    "what a full cell cannot take goes to the others");
+	c[0] = (struct adapt_cell){ .ran = 5, .open = 1 };
+	c[2] = (struct adapt_cell){ .ran = 4, .open = 1 };
+	n = adapt_share(c, 4, 2, 100, add);
+	ASSERT_TRUE(n == 2 && add[1] == 1 && add[2] == 1 && add[0] == 0,
+		    "among equals, the cells with the fewest trials first");
+	n = adapt_share(c, 4, 0, 100, add);
+	ASSERT_TRUE(n == 0 && !add[0] && !add[1] && !add[2], "no capacity: nothing");
+}
+
 /* The sum of every "key": N in a JSON report. */
 static long long json_sum(const char *js, const char *key)
 {
@@ -642,7 +688,8 @@ static long long json_sum(const char *js, const char *key)
  */
 static void test_replay_explore_budget(void)
 {
-	const char *args = "--explore --trials 500 --seed 1 --window 100000 --perturb none";
+	const char *args = "--explore --trials 500 --min-trials 500 --seed 1 --window 100000 "
+			   "--perturb none";
 	char trace[512], cmd[1024], *js, *err;
 	long long ran, pairs;
 	int rc;
@@ -684,6 +731,48 @@ static void test_replay_explore_budget(void)
 	ASSERT_TRUE(!strstr(err, "replay: explore"), "-q: no progress lines");
 	free(js);
 	free(err);
+}
+
+/*
+ * An explore whose --trials do not fit its budget is complete once every
+ * cell ran its --min-trials: the batches after the first are sized to the
+ * budget, so it ends within it (exit 0, each cell "budget"), its cells
+ * with about as many trials each, more than the first batch's 3.
+ */
+static void test_replay_explore_budget_share(void)
+{
+	char trace[512], *js, *p;
+	double took;
+	int rc, cells = 0, lo = 1 << 30, hi = 0;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("share.trace"));
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	took = now_s();
+	js = replay_json(trace, tmp_path("share-replay.trace"), "--explore --trials 5000 "
+			 "--min-trials 4 --seed 1 --window 100000 --perturb none --budget 12s "
+			 "--jobs 1", &rc);
+	took = now_s() - took;
+	ASSERT_TRUE(rc == 0 || rc == 3, "every cell ran its --min-trials: complete, no finding");
+	ASSERT_STRCONTAINS(js, "\"complete\": true", "the JSON says it is complete");
+	ASSERT_TRUE(took < 12, "it ended within its budget");
+	for (p = js; (p = strstr(p, "\"state\": \"budget\"")); p++)
+		cells++;
+	ASSERT_TRUE(cells > 0 && cells == count_str(js, "\"pair\": "),
+		    "every cell ran its share of the budget");
+	for (p = js; (p = strstr(p, "{\"pair\": ")); p++) {
+		int n = json_num(p, "trials");
+
+		lo = n < lo ? n : lo;
+		hi = n > hi ? n : hi;
+	}
+	ASSERT_TRUE(lo > 3, "more trials than the first batch's");
+	snprintf(trace, sizeof(trace), "%s.3", tmp_path("share-replay.trace"));
+	ASSERT_EQ(access(trace, F_OK), 0, "a third batch: the second took half of what was left");
+	ASSERT_TRUE(hi - lo <= 1, "no signal: the cells' shares are equal");
+	free(js);
 }
 
 /*
@@ -946,13 +1035,17 @@ static void test_replay_explore_perturb(void)
 	else
 		ASSERT_GE(json_num(strstr(js, "\"perturb\": \"collapse\""), "perturbed"), 1,
 			  "collapse perturbed some trials");
-	ASSERT_EQ(count_str(js, "\"perturb\": \"migrate\", \"trials\": 50, \"perturbed\": 0"), 1,
-		  "migration never ran");
+	/* the first batch (3 trials a cell) finds it unavailable: no trial after */
+	ASSERT_EQ(count_str(js, "\"perturb\": \"migrate\", \"trials\": 3, \"perturbed\": 0"), 1,
+		  "migration never ran, and had only the first batch's trials");
 	ASSERT_EQ(count_str(js, "\"with_findings\": 0"), 5, "no finding on a clean kernel");
 	ASSERT_STRCONTAINS(js, "{\"perturb\": \"migrate\", \"why\": \"one NUMA node\"}",
 			   "migration unavailable, and why");
-	ASSERT_EQ(run_cmd(NULL, NULL, "test $(%s show %s --kind sys_enter | grep ' process_madvise(' "
-			  "| awk '{print $3}' | sort -u | wc -l) -ge 100", mmreplay_bin(), out), 0,
+	/* the first batch's replay trace is -o, the second's -o.2 */
+	ASSERT_EQ(run_cmd(NULL, NULL, "test $( (%s show %s --kind sys_enter; "
+			  "%s show %s.2 --kind sys_enter) | grep ' process_madvise(' | "
+			  "awk '{print $3}' | sort -u | wc -l) -ge 100",
+			  mmreplay_bin(), out, mmreplay_bin(), out), 0,
 		  "the perturbers' process_madvise calls, from tasks of their own");
 	/* pgrep: 1 is "none"; 127 (no pgrep) or 2 must not pass for it */
 	ASSERT_EQ(run_cmd(NULL, NULL, "pgrep -x mmr-perturb"), 1, "no perturber left");
@@ -1562,6 +1655,8 @@ int main(int argc, char **argv)
 		TEST(test_replay_jobs_shard_fails),
 		TEST(test_replay_wilson),
 		TEST(test_replay_stop_after),
+		TEST(test_replay_adapt_share),
+		TEST(test_replay_explore_budget_share),
 		TEST(test_replay_explore_budget),
 		TEST(test_replay_explore_shards),
 		TEST(test_replay_merge_bad_input),

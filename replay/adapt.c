@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An explore in batches, each one replay_session() here or in a guest.
+ * The first gives every cell a few trials and measures what a trial and
+ * a batch cost.  Each next one is sized to the budget left and shares it
+ * among the cells still open: more to those that show signal (a finding,
+ * or a perturbation that overlapped its op), none to a cell that
+ * reproduced --stop-after times, ran --trials, or whose perturbation this
+ * kernel cannot do.  While more trials are wanted than fit, a batch takes
+ * half of what is left, so that the next one is shared by what it showed.
+ * The batches' results land in one outcome laid out as a merge's: trial t
+ * of cell i is run t * nr_pairs + i, and cell_ran[i] of cell i ran.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "session_int.h"
+#include "vm/vm.h"
+
+#define CALIBRATE 3		/* trials per cell in the first batch */
+#define HALVINGS 2		/* batches of half the rest, at most, after the first */
+#define MARGIN 1.15		/* a trial as measured, and some: the batch must end in time */
+
+struct adapt {
+	const struct replay_opts *o;
+	const struct rrun_set *rs;	/* every trial of every cell, in rounds */
+	struct replay_outcome *out;	/* the explore's */
+	struct adapt_cell *c;
+	int *add, *cell_of;		/* per cell: trials next; per run of a batch: its cell */
+	double trial_s, fixed_s;	/* measured: one trial; the rest of a batch (boot, check) */
+	int batches, reported, sized;	/* batches run, of which checked; one cut to the budget */
+	int failed;			/* a batch failed, not for a signal */
+};
+
+static int weight(const struct adapt_cell *c)
+{
+	return c->k ? 4 : c->near ? 2 : 1;
+}
+
+static int room(const struct adapt_cell *c, const int *add, int trials, int i)
+{
+	return c[i].open ? trials - c[i].ran - add[i] : 0;
+}
+
+/* One pass of capacity - total shared by weight among cells with room; what it gave. */
+static int share_pass(const struct adapt_cell *c, int n, int left, int trials, int *add)
+{
+	int w = 0, given = 0;
+
+	for (int i = 0; i < n; i++)
+		w += room(c, add, trials, i) > 0 ? weight(&c[i]) : 0;
+	for (int i = 0; w && i < n; i++) {
+		int r = room(c, add, trials, i), g = r > 0 ? (int)((long)left * weight(&c[i]) / w) : 0;
+
+		g = g < r ? g : r;
+		add[i] += g;
+		given += g;
+	}
+	return given;
+}
+
+/* The cell of weight w not in @given with room and the fewest trials so far; -1: none. */
+static int fewest(const struct adapt_cell *c, int n, int trials, const int *add,
+		  const char *given, int w)
+{
+	int best = -1;
+
+	for (int i = 0; i < n; i++)
+		if (!given[i] && weight(&c[i]) == w && room(c, add, trials, i) > 0 &&
+		    (best < 0 || c[i].ran + add[i] < c[best].ran + add[best]))
+			best = i;
+	return best;
+}
+
+/*
+ * One more trial to each cell with room while capacity lasts: the heaviest
+ * first, and among equals those with the fewest, so that batch after batch
+ * the shares stay even.
+ */
+static int one_each(const struct adapt_cell *c, int n, int capacity, int trials, int *add)
+{
+	char given[REPLAY_MAX_PAIRS] = { 0 };
+	int total = 0;
+
+	for (int w = 4; w >= 1; w /= 2)
+		for (int i; total < capacity && (i = fewest(c, n, trials, add, given, w)) >= 0;)
+			given[i] = 1, add[i]++, total++;
+	return total;
+}
+
+int adapt_share(const struct adapt_cell *c, int n, int capacity, int trials, int *add)
+{
+	int need = 0, total = 0, given;
+
+	n = n < REPLAY_MAX_PAIRS ? n : REPLAY_MAX_PAIRS;
+	for (int i = 0; i < n; i++) {
+		add[i] = 0;
+		need += room(c, add, trials, i);
+	}
+	if (need <= capacity) {
+		for (int i = 0; i < n; i++)
+			add[i] = room(c, add, trials, i);
+		return need;
+	}
+	total = one_each(c, n, capacity, trials, add);
+	do {
+		given = share_pass(c, n, capacity - total, trials, add);
+		total += given;
+	} while (given && total < capacity);
+	return total + one_each(c, n, capacity - total, trials, add);	/* what rounding left */
+}
+
+int cell_runs(const struct rrun_set *rs, const struct replay_outcome *out, int cell)
+{
+	int span = replay_outcome_span(out), n = 0;
+
+	if (out->cell_ran)
+		return out->cell_ran[cell];
+	for (int r = cell; r < span; r += rs->nr_pairs)
+		n++;
+	return n;
+}
+
+/* The perturbation of run r started before its op ended and ended after it began. */
+static int near_miss(const struct rstats *st)
+{
+	return st->perturbed > 0 && st->perturb_at_ns < (__s64)st->op_ns &&
+	       st->perturb_at_ns + (__s64)st->perturb_ns > 0;
+}
+
+static void cells_update(struct adapt *ad)
+{
+	const struct rrun_set *rs = ad->rs;
+	const struct replay_opts *o = ad->o;
+
+	for (int i = 0; i < rs->nr_pairs; i++) {
+		struct cell_tally t = cell_tally(o, rs, ad->out, i);
+		struct adapt_cell *c = &ad->c[i];
+		int kind = rs->pairs[i].perturb;
+
+		c->ran = ad->out->cell_ran[i];
+		c->k = t.k;
+		c->near = 0;
+		for (int r = i, n = 0; n < c->ran; r += rs->nr_pairs, n++)
+			c->near += near_miss(&ad->out->res[r].st);
+		c->open = !t.stopped && c->ran < o->trials &&
+			  !(kind && c->ran && !(ad->out->caps.ok & 1u << kind));
+	}
+}
+
+/* Trials that fit in what is left of the budget (INT_MAX: no budget); *left its seconds. */
+static int capacity(const struct adapt *ad, double *left)
+{
+	double end = replay_run_deadline(ad->o);
+
+	*left = 0;
+	if (!end)
+		return INT_MAX;
+	*left = end - vm_now() - ad->fixed_s;
+	return *left > 0 ? (int)(*left / (ad->trial_s * MARGIN + 1e-3)) : 0;
+}
+
+/* The next batch's share into ad->add: its trials, 0 when there is nothing to run. */
+static int batch_plan(struct adapt *ad)
+{
+	int n = ad->rs->nr_pairs, cap, open = 0, need = 0;
+	double left;
+
+	if (!ad->batches) {
+		for (int i = 0; i < n; i++)
+			ad->add[i] = ad->o->trials < CALIBRATE ? ad->o->trials : CALIBRATE;
+		return n * ad->add[0];
+	}
+	cells_update(ad);
+	cap = capacity(ad, &left);
+	for (int i = 0; i < n; i++) {
+		open += ad->c[i].open;
+		need += ad->c[i].open ? ad->o->trials - ad->c[i].ran : 0;
+	}
+	if (need > cap) {
+		ad->sized = 1;
+		/* half of the rest, while that is worth a batch's cost, so the rest follows signal */
+		if (ad->batches <= HALVINGS && cap / 2 >= open && left > 6 * ad->fixed_s)
+			cap /= 2;
+	}
+	return adapt_share(ad->c, n, cap, ad->o->trials, ad->add);
+}
+
+/* The planned trials of each cell, in rounds of their own, into b. */
+static void batch_runs(struct adapt *ad, struct rrun_set *b)
+{
+	const struct rrun_set *rs = ad->rs;
+	int n = 0, any = 1;
+
+	for (int t = 0; any; t++) {
+		any = 0;
+		for (int i = 0; i < rs->nr_pairs; i++) {
+			if (t >= ad->add[i])
+				continue;
+			b->runs[n] = rs->runs[(ad->out->cell_ran[i] + t) * rs->nr_pairs + i];
+			ad->cell_of[n++] = i;
+			any = 1;
+		}
+	}
+	b->nr_runs = n;
+}
+
+/* One trial and a batch's fixed cost, from the ends of its runs. */
+static void measure(struct adapt *ad, const struct replay_outcome *b, double t0, double t1)
+{
+	double lo = 1e30, hi = -1;
+	int n = b->nr_ran;
+
+	for (int j = 0; j < n; j++) {
+		double a = b->res[j].after_s;
+
+		if (a >= 0) {
+			lo = a < lo ? a : lo;
+			hi = a > hi ? a : hi;
+		}
+	}
+	ad->trial_s = n >= 2 && hi > lo ? (hi - lo) / (n - 1) : (t1 - t0) / (n ? n : 1);
+	ad->fixed_s = t1 - t0 - n * ad->trial_s;
+	ad->fixed_s = ad->fixed_s > 0 ? ad->fixed_s : 0;
+}
+
+/* Batch b's runs into the explore's outcome, at their cells' next trials. */
+static void fold(struct adapt *ad, struct replay_outcome *b)
+{
+	struct replay_outcome *out = ad->out;
+	int np = ad->rs->nr_pairs;
+
+	for (int j = 0; j < b->nr_ran; j++) {
+		int i = ad->cell_of[j], r = out->cell_ran[i]++ * np + i;
+
+		out->res[r] = b->res[j];
+		out->rc[r] = b->rc[j];
+	}
+	out->nr_ran += b->nr_ran;
+	if (!ad->batches)	/* each batch detects every kind of the explore's cells */
+		out->caps = b->caps;
+	if (!ad->batches || (out->deterministic && !b->deterministic)) {	/* the first why not */
+		memcpy(out->determinism, b->determinism, sizeof(out->determinism));
+		out->deterministic = b->deterministic;
+	}
+	out->unchecked |= b->unchecked;
+	out->interrupted |= b->interrupted;
+	out->guest_ok = b->guest_ok;
+	out->guest = b->guest;
+	memcpy(out->console, b->console, sizeof(out->console));
+	if (out->last)
+		checker_free(out->last);
+	out->last = b->last;
+	b->last = NULL;
+}
+
+/* A cell that could have run more and ran fewer than --min-trials (or --trials). */
+static int short_cells(const struct adapt *ad)
+{
+	int min = ad->o->min_trials && ad->o->min_trials < ad->o->trials ? ad->o->min_trials :
+		  ad->o->trials;
+
+	for (int i = 0; i < ad->rs->nr_pairs; i++)
+		if (ad->c[i].open && ad->c[i].ran < min)
+			return 1;
+	return 0;
+}
+
+/* Batch number ad->batches + 1: its session, its results folded in; 0, or -1 to stop. */
+static int batch_one(struct adapt *ad, const struct rplan *p, struct rrun_set *b)
+{
+	struct replay_opts bo = *ad->o;
+	struct replay_outcome bout;
+	char out[4200];
+	double t0 = vm_now();
+	int ret;
+
+	if (ad->batches) {	/* the first batch's replay trace is -o, the next ones -o.N */
+		snprintf(out, sizeof(out), "%s.%d", ad->o->out, ad->batches + 1);
+		bo.out = out;
+	}
+	bo.batch.cells = ad->rs->nr_pairs;
+	bo.batch.runs_done = ad->out->nr_ran;
+	for (int i = 0; i < ad->rs->nr_pairs; i++)
+		bo.batch.cells_done += ad->batches && !ad->c[i].open;
+	batch_runs(ad, b);
+	replay_session(&bo, p, b, &bout);
+	ret = bout.report ? 0 : -1;
+	if (!ret) {
+		measure(ad, &bout, t0, vm_now());
+		fold(ad, &bout);
+		ret = bout.incomplete ? -1 : 0;
+		ad->reported++;
+	}
+	/* a guest killed by a second signal, or while it booted: the earlier batches stand */
+	ad->failed |= bout.report ? bout.status == 2 : !(ad->o->stop && *ad->o->stop);
+	ad->batches++;
+	replay_outcome_free(&bout);
+	return ret;
+}
+
+static int explore_batches(struct adapt *ad, const struct rplan *p)
+{
+	static struct rrun_set b;	/* a batch: rs's cells, some of their trials */
+	int stop = 0;
+
+	b = *ad->rs;
+	b.runs = calloc(ad->rs->nr_runs + 1, sizeof(*b.runs));
+	if (!b.runs)
+		return -1;
+	while (!stop && !(ad->o->stop && *ad->o->stop) && batch_plan(ad) > 0)
+		stop = batch_one(ad, p, &b);
+	cells_update(ad);
+	free(b.runs);
+	return 0;
+}
+
+/* The explore's outcome before its first batch: every cell's trials, none ran. */
+static int outcome_init(const struct rrun_set *rs, struct replay_outcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->status = 2;
+	out->nr_runs = rs->nr_runs;
+	out->res = calloc(rs->nr_runs + 1, sizeof(*out->res));
+	out->rc = calloc(rs->nr_runs + 1, sizeof(*out->rc));
+	out->cell_ran = calloc(rs->nr_pairs + 1, sizeof(*out->cell_ran));
+	return out->res && out->rc && out->cell_ran ? 0 : -1;
+}
+
+static void determinism_note(const struct adapt *ad, struct replay_outcome *out)
+{
+	size_t len = strlen(out->determinism);
+
+	if (!ad->sized || !out->deterministic)
+		return;
+	out->deterministic = 0;
+	snprintf(out->determinism + len, sizeof(out->determinism) - len, "; but the budget sized "
+		 "the batches, so how many trials each cell ran depends on the host's speed");
+}
+
+int replay_explore(const struct replay_opts *o, const struct rplan *p, const struct rrun_set *rs,
+		   struct replay_outcome *out)
+{
+	struct adapt ad = { o, rs, out };
+
+	if (!o->explore || o->pair_a >= 0 || !rs->nr_runs)
+		return replay_session(o, p, rs, out);
+	ad.c = calloc(rs->nr_pairs + 1, sizeof(*ad.c));
+	ad.add = calloc(rs->nr_pairs + 1, sizeof(*ad.add));
+	ad.cell_of = calloc(rs->nr_runs + 1, sizeof(*ad.cell_of));
+	if (outcome_init(rs, out) || !ad.c || !ad.add || !ad.cell_of ||
+	    explore_batches(&ad, p)) {
+		replay_say(o, SAY_ERROR, "replay: out of memory");
+		goto out;
+	}
+	out->report = ad.reported > 0;
+	out->interrupted |= o->stop && *o->stop;
+	out->incomplete = out->interrupted || short_cells(&ad);
+	determinism_note(&ad, out);
+	out->status = ad.failed || !out->report ? 2 : replay_outcome_status(o, out);
+out:
+	free(ad.c);
+	free(ad.add);
+	free(ad.cell_of);
+	return out->status;
+}
