@@ -279,6 +279,12 @@ struct mmr_snap_vma {
 #define MMR_PF_SWAPCACHE	0x100	/* KPF_SWAPCACHE */
 #define MMR_PF_LRU		0x200	/* KPF_LRU */
 #define MMR_PF_HUGE		0x400	/* KPF_HUGE (hugetlb) */
+/*
+ * Not from kpageflags: the page's pagemap entry changed while the snapshot
+ * read its flags, and still did after the last read again (migration went
+ * on); its flags may be another page's, so they are not judged.
+ */
+#define MMR_PF_MOVED		0x800
 
 struct mmr_snap_page {
 	__u64 addr;

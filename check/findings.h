@@ -91,7 +91,7 @@ struct coverage {
 	__u64 repeated;		/* pages already reported at an earlier snapshot, not again */
 	int by_snapshots;	/* the trace has snapshots it is judged on */
 	int by_events;		/* every event kind it is judged on was recorded */
-	char snap_note[320];
+	char snap_note[448];
 	char event_note[384];
 };
 

@@ -440,7 +440,9 @@ static void check_lost(struct judge *j)
 		for (size_t k = v->first; k < v->first + v->nr; k++) {
 			const struct mmr_snap_page *pg = &j->s->pages[k];
 
-			if (present(pg))
+			if (pg->kflags & MMR_PF_MOVED)
+				j->c->moved_locked++;	/* its flags may be another page's */
+			else if (present(pg))
 				lost_present(j, v, pg);
 			else if (swapped(pg))
 				lost_swapped(j, v, pg);
@@ -463,7 +465,7 @@ static void pfn_sets(const struct snap *s, __u64 **all, size_t *nall, __u64 **lk
 		for (size_t k = s->vmas[i].first; k < s->vmas[i].first + s->vmas[i].nr; k++) {
 			const struct mmr_snap_page *pg = &s->pages[k];
 
-			if (!present(pg))
+			if (!present(pg) || (pg->kflags & MMR_PF_MOVED))
 				continue;
 			(*all)[(*nall)++] = pfn_of(pg);
 			if (!locked(&s->vmas[i]))
@@ -541,7 +543,7 @@ static int co_index_add(struct judge *j, const struct mm_state *m, size_t *cap)
 			const struct mmr_snap_page *pg = &s->pages[k];
 			struct co_ent *n;
 
-			if (!present(pg))
+			if (!present(pg) || (pg->kflags & MMR_PF_MOVED))	/* a stale PFN */
 				continue;
 			n = mmr_grow(j->co, cap, j->nr_co + 1, sizeof(*n), 1024);
 			if (!n)
@@ -683,7 +685,9 @@ static void check_stranded(struct judge *j)
 		if (locked(v) || (v->v.flags & (MMR_VMA_IO | MMR_VMA_HUGETLB)))
 			continue;
 		for (size_t k = v->first; k < v->first + v->nr; k++)
-			if (stranded_candidate(&j->s->pages[k]))
+			if (j->s->pages[k].kflags & MMR_PF_MOVED)
+				j->c->moved_other++;
+			else if (stranded_candidate(&j->s->pages[k]))
 				stranded_page(j, v, &j->s->pages[k], all, nall, lk, nlk);
 	}
 	free(all);
@@ -941,15 +945,17 @@ void verdicts_coverage(struct checker *c)
 	}
 	if (have_snap)
 		snprintf(c->cov[V_LOST_MLOCK].snap_note, sizeof(c->cov[0].snap_note),
-			 "%llu pages exempt (zero page, no struct page, PTE-mapped large folio)",
-			 (unsigned long long)c->exempt_pages);
+			 "%llu pages exempt (zero page, no struct page, PTE-mapped large folio); "
+			 "%llu pages not judged: still moving while a snapshot read them",
+			 (unsigned long long)c->exempt_pages, (unsigned long long)c->moved_locked);
 	if (have_snap)
 		snprintf(c->cov[V_STRANDED_MLOCK].snap_note, sizeof(c->cov[0].snap_note),
 			 "%llu shared mlocked pages judged across traced mms, %llu not (an untraced "
-			 "or changed mapper, or large); system-wide Mlocked %+lld pages, unevictable_pgs_stranded %+lld (%s; other "
+			 "or changed mapper, or large); %llu pages not judged: still moving while "
+			 "a snapshot read them; system-wide Mlocked %+lld pages, unevictable_pgs_stranded %+lld (%s; other "
 			 "processes move them too: not a finding)",
 			 (unsigned long long)c->stranded_shared, (unsigned long long)c->stranded_unjudged,
-			 (long long)c->mlocked_delta, (long long)c->stranded_delta,
+			 (unsigned long long)c->moved_other, (long long)c->mlocked_delta, (long long)c->stranded_delta,
 			 !c->have_final ? "not recorded" : c->all_exited ? "after every traced "
 			 "process exited" : "traced processes still alive");
 	snprintf(c->cov[V_LOST_MLOCK].event_note, sizeof(c->cov[0].event_note),

@@ -478,10 +478,11 @@ static void put_snapshot_counts(const struct recorder *r, FILE *m)
 
 	/* of a process (with VMAs: what check judges), and of the counters alone */
 	fprintf(m, "snapshots=%llu\nsnapshots_global=%llu\nsnapshots_not_held=%llu\n"
-		"snapshots_coalesced=%llu\nsnapshots_capped=%d\n", (unsigned long long)procs,
+		"snapshots_coalesced=%llu\nsnapshots_capped=%d\nsnapshot_pages_moved=%llu\n",
+		(unsigned long long)procs,
 		(unsigned long long)(r->snaps.records[MMR_K_SNAP] - procs),
 		(unsigned long long)r->snaps.not_held, (unsigned long long)r->snaps.coalesced,
-		r->snaps_capped);
+		r->snaps_capped, (unsigned long long)r->snaps.moved_pages);
 }
 
 /* What became of the command, once reaped: exit_status (128+N for signal N), exit_signal. */

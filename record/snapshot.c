@@ -45,6 +45,7 @@
 struct pm_entry {		/* a present or swapped page */
 	__u64 addr, pm;
 	__u64 kflags, kcount;	/* of its pfn, if present */
+	int moved;		/* its entry changed after the flags were read */
 };
 
 struct page_list {
@@ -509,7 +510,7 @@ static int add_page(struct snap_run *r, const struct pm_entry *e, __u32 *count)
 	pg->pagemap = e->pm;
 	pg->folio_nr = 1;
 	if (e->pm & MMR_PM_PRESENT) {
-		pg->kflags = convert_kflags(e->kflags);
+		pg->kflags = convert_kflags(e->kflags) | (e->moved ? MMR_PF_MOVED : 0);
 		pg->mapcount = e->kcount;
 		if (pg->kflags & MMR_PF_LARGE)
 			folio_of(r, e->pm & MMR_PM_PFN_MASK, e->kflags, pg);
@@ -541,6 +542,7 @@ static int collect_pages(struct snap_run *r, int pm_fd, __u64 start, __u64 end,
 		for (ssize_t i = 0; i < got / (ssize_t)sizeof(__u64); i++)
 			if (buf[i] & (MMR_PM_PRESENT | MMR_PM_SWAP)) {
 				pl->p[pl->nr].addr = a + i * psz;
+				pl->p[pl->nr].moved = 0;
 				pl->p[pl->nr++].pm = buf[i];
 			}
 		a += got / sizeof(__u64) * psz;
@@ -572,7 +574,9 @@ static int collect_all(struct snap_run *r, int pm_fd, struct snap_bufs *sb, stru
  * ones; seen under stress-ng --mlock): a page moved between the pagemap
  * and the kpage reads would get its old, freed pfn's flags and count 0,
  * and check a lost mlock.  So pagemap is read again after, until it is
- * the same (KPAGE_TRIES, then kept as read together).
+ * the same (KPAGE_TRIES, then kept as read together, each page whose
+ * entry still changed marked MMR_PF_MOVED: seen under compaction in a TCG
+ * guest, where a snapshot takes seconds).
  */
 /* Do @a and @b have the same pages and pagemap entries? */
 static int same_pages(const struct page_list *a, const struct page_list *b)
@@ -583,6 +587,24 @@ static int same_pages(const struct page_list *a, const struct page_list *b)
 		if (a->p[i].addr != b->p[i].addr || a->p[i].pm != b->p[i].pm)
 			return 0;
 	return 1;
+}
+
+/*
+ * The pages of @a whose entry @b (read after their flags) does not have
+ * the same: both lists are in address order.  How many.
+ */
+static __u64 mark_moved(struct page_list *a, const struct page_list *b)
+{
+	__u64 n = 0;
+
+	for (size_t i = 0, j = 0; i < a->nr; i++) {
+		while (j < b->nr && b->p[j].addr < a->p[i].addr)
+			j++;
+		a->p[i].moved = j == b->nr || b->p[j].addr != a->p[i].addr ||
+				b->p[j].pm != a->p[i].pm;
+		n += a->p[i].moved;
+	}
+	return n;
 }
 
 static int read_pages(struct snap_run *r, int pm_fd, struct snap_bufs *sb)
@@ -597,8 +619,10 @@ static int read_pages(struct snap_run *r, int pm_fd, struct snap_bufs *sb)
 		if (same_pages(&sb->pages, &sb->again))
 			return 0;
 		r->s->moved++;
-		if (i == KPAGE_TRIES)
-			return 0;	/* keep the pages and pfns read together */
+		if (i == KPAGE_TRIES) {	/* keep them, the pages still moving marked */
+			r->s->moved_pages += mark_moved(&sb->pages, &sb->again);
+			return 0;
+		}
 		tmp = sb->pages;
 		sb->pages = sb->again;
 		sb->again = tmp;

@@ -32,6 +32,7 @@ struct snapshots {
 	__u64 held;		/* snapshots of a process stopped at a call */
 	__u64 coalesced;	/* calls of a process already waiting for a snapshot */
 	__u64 moved;		/* pagemap read again: pages moved meanwhile */
+	__u64 moved_pages;	/* still moving after the last read: MMR_PF_MOVED */
 	__u64 records[MMR_K_NR];	/* records written, by kind */
 	__u64 phase_ns[SNAP_PHASE_NR];	/* of the last snapshot */
 	__u64 held_ns;		/* of the last: from the start until the process was resumed */

@@ -24,7 +24,7 @@ struct result {
 	__u64 first_addr[V_NR], first_pages[V_NR], first_pfn[V_NR];
 	__u64 deferred, deferred_by[D_NR], event_checked[V_NR], repeated[V_NR];
 	__u64 stranded_by[D_NR];	/* stranded-mlock's deferrals */
-	char event_note[V_NR][384], snap_note[V_NR][320];
+	char event_note[V_NR][384], snap_note[V_NR][448];
 	char op[V_NR][128];
 	char problem[200];	/* checker_problem(), or "" */
 };
@@ -732,6 +732,26 @@ static void test_check_stranded_mlock_once(void)
 	r = stranded_again(3, 1);
 	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 2, "a new page at a later snapshot is reported");
 	ASSERT_EQ(r.first_pfn[V_STRANDED_MLOCK], 0x5000, "the first one first");
+}
+
+/*
+ * A page the snapshot read while it kept moving (MMR_PF_MOVED: its pagemap
+ * entry changed after its flags were read, in the last read again too) has
+ * flags that may be another page's: neither lost nor stranded, counted.
+ */
+static void test_check_snapshot_page_moved(void)
+{
+	const __u32 moved[4] = { MMR_PF_MLOCKED, MMR_PF_MOVED, MMR_PF_MOVED, MMR_PF_MLOCKED };
+	const __u32 one[4] = { 1, 1, 1, 1 };
+	struct result r = mlock_snapshot(moved, one);
+
+	ASSERT_TRUE(clean(&r), "moving pages of a locked VMA, not mlocked: no lost-mlock");
+	ASSERT_STRCONTAINS(r.snap_note[V_LOST_MLOCK], "2 pages not judged: still moving",
+			   "counted in lost-mlock's coverage");
+	r = after_munlock(MMR_PF_MLOCKED | MMR_PF_UNEVICTABLE | MMR_PF_MOVED, 1, 0);
+	ASSERT_TRUE(clean(&r), "a moving page read as mlocked after munlock: no stranded-mlock");
+	ASSERT_STRCONTAINS(r.snap_note[V_STRANDED_MLOCK], "1 pages not judged: still moving",
+			   "counted in stranded-mlock's coverage");
 }
 
 static void test_check_stranded_mlock_page(void)
@@ -1704,6 +1724,7 @@ int main(int argc, char **argv)
 	static const struct test_case tests[] = {
 		TEST(test_check_lost_mlock_present),
 		TEST(test_check_lost_mlock_exceptions),
+		TEST(test_check_snapshot_page_moved),
 		TEST(test_check_lost_mlock_concurrent_munlock),
 		TEST(test_check_lost_mlock_swapped),
 		TEST(test_check_lost_mlock_vanished),
