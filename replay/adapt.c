@@ -35,7 +35,7 @@ struct adapt {
 
 static int weight(const struct adapt_cell *c)
 {
-	return c->k ? 4 : c->near ? 2 : 1;
+	return c->k ? 4 : c->near || c->seeded ? 2 : 1;
 }
 
 static int room(const struct adapt_cell *c, const int *add, int trials, int i)
@@ -187,7 +187,10 @@ static int batch_plan(struct adapt *ad)
 	return adapt_share(ad->c, n, cap, ad->o->trials, ad->add);
 }
 
-/* The planned trials of each cell, in rounds of their own, into b. */
+/*
+ * The planned trials of each cell into b, in rounds of their own: in each,
+ * the cells with signal or of a seeded race first, so they show early.
+ */
 static void batch_runs(struct adapt *ad, struct rrun_set *b)
 {
 	const struct rrun_set *rs = ad->rs;
@@ -195,8 +198,10 @@ static void batch_runs(struct adapt *ad, struct rrun_set *b)
 
 	for (int t = 0; any; t++) {
 		any = 0;
-		for (int i = 0; i < rs->nr_pairs; i++) {
-			if (t >= ad->add[i])
+		for (int k = 0; k < 2 * rs->nr_pairs; k++) {
+			int i = k % rs->nr_pairs;
+
+			if (t >= ad->add[i] || (k < rs->nr_pairs) != (weight(&ad->c[i]) > 1))
 				continue;
 			b->runs[n] = rs->runs[(ad->out->cell_ran[i] + t) * rs->nr_pairs + i];
 			ad->cell_of[n++] = i;
@@ -316,6 +321,26 @@ static int explore_batches(struct adapt *ad, const struct rplan *p)
 	return 0;
 }
 
+/*
+ * A cell of the races the seeds name: munlock or munmap against reclaim's
+ * rmap walk (folio_referenced_one, try_to_unmap_one), mlock against
+ * migration, a fault against mprotect or munmap (per-VMA locks).
+ */
+static int seeded_race(const struct rplan *p, const struct rpair *c)
+{
+	const struct rop *a = &p->ops[c->a], *b = c->perturb ? NULL : &p->ops[c->b];
+
+	if (c->perturb == PERTURB_RECLAIM)
+		return a->nr == NR_MUNLOCK || a->nr == NR_MUNMAP || a->nr == NR_MUNLOCKALL;
+	if (c->perturb == PERTURB_MIGRATE)
+		return a->nr == NR_MLOCK || a->nr == NR_MLOCK2 || a->nr == NR_MLOCKALL;
+	if (c->perturb || (a->type == ROP_TOUCH) == (b->type == ROP_TOUCH))
+		return 0;
+	if (a->type == ROP_TOUCH)
+		a = b;
+	return a->type == ROP_SYSCALL && (a->nr == NR_MPROTECT || a->nr == NR_MUNMAP);
+}
+
 /* The explore's outcome before its first batch: every cell's trials, none ran. */
 static int outcome_init(const struct rrun_set *rs, struct replay_outcome *out)
 {
@@ -347,6 +372,8 @@ int replay_explore(const struct replay_opts *o, const struct rplan *p, const str
 	if (!o->explore || o->pair_a >= 0 || !rs->nr_runs)
 		return replay_session(o, p, rs, out);
 	ad.c = calloc(rs->nr_pairs + 1, sizeof(*ad.c));
+	for (int i = 0; ad.c && i < rs->nr_pairs; i++)
+		ad.c[i].seeded = seeded_race(p, &rs->pairs[i]);
 	ad.add = calloc(rs->nr_pairs + 1, sizeof(*ad.add));
 	ad.cell_of = calloc(rs->nr_runs + 1, sizeof(*ad.cell_of));
 	if (outcome_init(rs, out) || !ad.c || !ad.add || !ad.cell_of ||

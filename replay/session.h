@@ -191,12 +191,13 @@ struct adapt_cell {
 	int ran, k;		/* trials run, of which with findings (up to --stop-after) */
 	int near;		/* trials whose perturbation overlapped the op */
 	int open;		/* it may run more: not stopped, under --trials, available */
+	int seeded;		/* of a race the seeds name (adapt.c's seeded_race()) */
 };
 /*
  * Trials for the next batch, into add[]: every open cell's rest up to
  * trials if they fit in capacity, else capacity shared by weight (a cell
- * with findings 4, a near miss 2, else 1), each open cell at least one
- * while they last.  The total.
+ * with findings 4, a near miss or a seeded race 2, else 1), each open cell
+ * at least one while they last.  The total.
  */
 int adapt_share(const struct adapt_cell *c, int n, int capacity, int trials, int *add);
 /* The trials of cell i of rs that ran in out. */

@@ -662,6 +662,11 @@ static void test_replay_adapt_share(void)
 	n = adapt_share(c, 4, 2, 100, add);
 	ASSERT_TRUE(n == 2 && add[1] == 1 && add[2] == 1 && add[0] == 0,
 		    "among equals, the cells with the fewest trials first");
+	c[1] = (struct adapt_cell){ .ran = 3, .seeded = 1, .open = 1 };
+	c[0] = (struct adapt_cell){ .ran = 3, .open = 1 };
+	c[2].open = 0;
+	n = adapt_share(c, 4, 6, 100, add);
+	ASSERT_TRUE(n == 6 && add[0] == 2 && add[1] == 4, "a seeded race: a double share");
 	n = adapt_share(c, 4, 0, 100, add);
 	ASSERT_TRUE(n == 0 && !add[0] && !add[1] && !add[2], "no capacity: nothing");
 }
