@@ -830,13 +830,25 @@ static __always_inline int emit_unmap_mapping(__u16 kind, struct address_space *
 	return 0;
 }
 
+/*
+ * Inside a zap of a traced mm the frees are that mm's, whoever runs it:
+ * exit_mmap() runs in the task that drops the last reference, which may
+ * be an untraced reader of /proc/PID (seen: the recorder's own snapshot).
+ */
 static __always_inline int emit_free_swap(__u64 entry, int nr)
 {
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), mm;
+	__u32 tid = (__u32)pid_tgid;
+	__u64 *zap = bpf_map_lookup_elem(&zap_open, &tid);
 	struct mmr_free_swap *e;
 
-	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32))
+	if (zap)
+		mm = *zap;
+	else if (tgid_traced(pid_tgid >> 32))
+		mm = current_mm_hash();
+	else
 		return 0;
-	e = reserve(sizeof(*e), MMR_K_FREE_SWAP_AND_CACHE, current_mm_hash());
+	e = reserve(sizeof(*e), MMR_K_FREE_SWAP_AND_CACHE, mm);
 	if (!e)
 		return 0;
 	e->entry = entry;
@@ -909,14 +921,21 @@ TWIN(page_add_new_anon_rmap, emit_new_rmap(page, vma, a), void *page,
 SEC("fentry/unmap_page_range")
 int BPF_PROG(fe_unmap_page_range, ZAP_ARGS)
 {
-	emit_zap(MMR_K_UNMAP_PAGE_RANGE, vma, addr, end, d);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 mm = emit_zap(MMR_K_UNMAP_PAGE_RANGE, vma, addr, end, d);
+
+	if (mm)
+		bpf_map_update_elem(&zap_open, &tid, &mm, BPF_ANY);
 	return 0;
 }
 
 SEC("fexit/unmap_page_range")
 int BPF_PROG(fx_unmap_page_range, ZAP_ARGS)
 {
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
 	emit_zap(MMR_K_ZAP_DONE, vma, addr, end, d);
+	bpf_map_delete_elem(&zap_open, &tid);
 	return 0;
 }
 
