@@ -4,7 +4,8 @@
  * The first gives every cell a few trials and measures what a trial and
  * a batch cost.  Each next one is sized to the budget left and shares it
  * among the cells still open: more to those that show signal (a finding,
- * or a perturbation that overlapped its op), none to a cell that
+ * or a perturbation that overlapped its op) or are of a race the seeds
+ * name (seeded_race(), run first in each round), none to a cell that
  * reproduced --stop-after times, ran --trials, or whose perturbation this
  * kernel cannot do.  While more trials are wanted than fit, a batch takes
  * half of what is left, so that the next one is shared by what it showed.
