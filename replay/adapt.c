@@ -12,7 +12,6 @@
  * The batches' results land in one outcome laid out as a merge's: trial t
  * of cell i is run t * nr_pairs + i, and cell_ran[i] of cell i ran.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,23 +149,25 @@ static void cells_update(struct adapt *ad)
 	}
 }
 
-/* Trials that fit in what is left of the budget (INT_MAX: no budget); *left its seconds. */
-static int capacity(const struct adapt *ad, double *left)
+int adapt_batch_size(const struct adapt_time *t, int need, int open, int batches)
 {
-	double end = replay_run_deadline(ad->o);
+	double left = t->left_s - t->fixed_s;
+	int cap = left > 0 ? (int)(left / (t->trial_s * MARGIN + 1e-3)) : 0;
 
-	*left = 0;
-	if (!end)
-		return INT_MAX;
-	*left = end - vm_now() - ad->fixed_s;
-	return *left > 0 ? (int)(*left / (ad->trial_s * MARGIN + 1e-3)) : 0;
+	if (need <= cap)
+		return need;
+	/* half of the rest, while that is worth a batch's cost, so the rest follows signal */
+	if (batches <= HALVINGS && cap / 2 >= open && left > 6 * t->fixed_s)
+		return cap / 2;
+	return cap;
 }
 
 /* The next batch's share into ad->add: its trials, 0 when there is nothing to run. */
 static int batch_plan(struct adapt *ad)
 {
 	int n = ad->rs->nr_pairs, cap, open = 0, need = 0;
-	double left;
+	double end = replay_run_deadline(ad->o);
+	struct adapt_time t = { end - vm_now(), ad->trial_s, ad->fixed_s };
 
 	if (!ad->batches) {
 		for (int i = 0; i < n; i++)
@@ -174,17 +175,12 @@ static int batch_plan(struct adapt *ad)
 		return n * ad->add[0];
 	}
 	cells_update(ad);
-	cap = capacity(ad, &left);
 	for (int i = 0; i < n; i++) {
 		open += ad->c[i].open;
 		need += ad->c[i].open ? ad->o->trials - ad->c[i].ran : 0;
 	}
-	if (need > cap) {
-		ad->sized = 1;
-		/* half of the rest, while that is worth a batch's cost, so the rest follows signal */
-		if (ad->batches <= HALVINGS && cap / 2 >= open && left > 6 * ad->fixed_s)
-			cap /= 2;
-	}
+	cap = end ? adapt_batch_size(&t, need, open, ad->batches) : need;	/* 0: no budget */
+	ad->sized |= cap < need;
 	return adapt_share(ad->c, n, cap, ad->o->trials, ad->add);
 }
 

@@ -200,6 +200,16 @@ struct adapt_cell {
  * at least one while they last.  The total.
  */
 int adapt_share(const struct adapt_cell *c, int n, int capacity, int trials, int *add);
+/* What the next batch is sized by: seconds left of the budget, one trial, a batch's own cost. */
+struct adapt_time {
+	double left_s, trial_s, fixed_s;
+};
+/*
+ * The trials the next batch may take, of need wanted by open cells: all if
+ * they fit in what is left, else what fits, or half of it (up to twice, while
+ * that leaves six batch costs) so that the rest follows what the half shows.
+ */
+int adapt_batch_size(const struct adapt_time *t, int need, int open, int batches);
 /* The trials of cell i of rs that ran in out. */
 int cell_runs(const struct rrun_set *rs, const struct replay_outcome *out, int cell);
 
