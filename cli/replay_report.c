@@ -561,7 +561,10 @@ static int fewest_trials(const struct replay_opts *o, const struct rrun_set *rs,
 	return fewest;
 }
 
-/* "; the fewest trials of a cell, 3, miss a race in up to 56 % of trials (95 %)" or "" */
+/*
+ * "; with 3 trials, the fewest of a cell, a race that shows in up to 56 % of
+ * trials can go unseen (95 %)", or ""
+ */
 static const char *missed_plain(const struct replay_opts *o, const struct rrun_set *rs,
 				const struct replay_outcome *out, char *buf, size_t len)
 {
@@ -634,11 +637,10 @@ static void report_explore_json(const struct replay_opts *o, const struct rplan 
 static void report_explore_plain(const struct replay_opts *o, const struct rplan *p,
 				 const struct rrun_set *rs, const struct replay_outcome *out)
 {
-	char missed[160];
-
 	const struct rpair *pairs = rs->pairs;
 	int cells = 0, nr_pairs = rs->nr_pairs, any = 0;
 	int unchecked = out->unchecked;
+	char missed[160];
 
 	for (int i = 0; i < nr_pairs; i++)
 		cells += pairs[i].perturb != 0;
