@@ -89,6 +89,11 @@ struct coverage {
 	__u64 deferred;		/* pages a documented transient may explain (no reclaim pass) */
 	__u64 deferred_by[D_NR];	/* the same, by rule */
 	__u64 repeated;		/* pages already reported at an earlier snapshot, not again */
+	/*
+	 * lost-mlock and stranded-mlock: pages a snapshot rule gave a verdict
+	 * on, right or wrong (not those exempt, deferred or not judged)
+	 */
+	__u64 pages_judged;
 	int by_snapshots;	/* the trace has snapshots it is judged on */
 	int by_events;		/* every event kind it is judged on was recorded */
 	char snap_note[448];

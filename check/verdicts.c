@@ -343,8 +343,10 @@ static void lost_present(struct judge *j, const struct snap_vma *v, const struct
 	enum defer_rule why;
 	struct finding *f;
 
-	if (pg->kflags & MMR_PF_MLOCKED)
+	if (pg->kflags & MMR_PF_MLOCKED) {
+		cov->pages_judged++;
 		return;
+	}
 	if (pg->kflags & (MMR_PF_ZERO | MMR_PF_NOPAGE | MMR_PF_LARGE)) {
 		j->c->exempt_pages++;
 		return;
@@ -353,6 +355,7 @@ static void lost_present(struct judge *j, const struct snap_vma *v, const struct
 		defer(cov, why);
 		return;
 	}
+	cov->pages_judged++;
 	f = page_finding(j, V_LOST_MLOCK, pg->addr, pfn_of(pg));
 	snap_evidence(j, f);
 	page_evidence(f, "present page of a VM_LOCKED VMA is not mlocked", pg, v);
@@ -386,6 +389,7 @@ static void lost_swapped(struct judge *j, const struct snap_vma *v, const struct
 	if (in_onfault(j->m, pg->addr) &&
 	    !(old && present(old) && locked(vma_at(j->p, pg->addr))))
 		return;		/* MLOCK_ONFAULT: swapped before the lock */
+	j->c->cov[V_LOST_MLOCK].pages_judged++;
 	f = page_finding(j, V_LOST_MLOCK, pg->addr, ~0ULL);
 	snap_evidence(j, f);
 	page_evidence(f, "page of a VM_LOCKED VMA was swapped out", pg, v);
@@ -626,6 +630,7 @@ static int shared_judged(struct judge *j, const struct mmr_snap_page *pg, __u32 
 	}
 	if (co->locked) {	/* mapped by a locked VMA of another mm: rightly mlocked */
 		j->c->stranded_shared++;
+		cov->pages_judged++;
 		return 0;
 	}
 	if (pg->mapcount != ours + co->count) {
@@ -650,14 +655,17 @@ static void stranded_page(struct judge *j, const struct snap_vma *v, const struc
 	struct finding *f;
 
 	if (count_of(lk, nlk, pfn) ||
-	    ((pg->kflags & MMR_PF_LARGE) && count_of(lk, nlk, pfn - pg->folio_idx)))
+	    ((pg->kflags & MMR_PF_LARGE) && count_of(lk, nlk, pfn - pg->folio_idx))) {
+		j->c->cov[V_STRANDED_MLOCK].pages_judged++;
 		return;		/* also mapped by a locked VMA here */
+	}
 	if (pg->mapcount > ours && !shared_judged(j, pg, ours, &co))
 		return;
 	if ((why = unlock_pending(j->c, j->m, pg->addr)) != D_NR) {
 		defer(&j->c->cov[V_STRANDED_MLOCK], why);
 		return;
 	}
+	j->c->cov[V_STRANDED_MLOCK].pages_judged++;
 	f = page_finding(j, V_STRANDED_MLOCK, pg->addr, pfn);
 	snap_evidence(j, f);
 	page_evidence(f, "page is mlocked but no mapping of it is VM_LOCKED", pg, v);
@@ -689,6 +697,8 @@ static void check_stranded(struct judge *j)
 				j->c->moved_other++;
 			else if (stranded_candidate(&j->s->pages[k]))
 				stranded_page(j, v, &j->s->pages[k], all, nall, lk, nlk);
+			else if (present(&j->s->pages[k]))
+				cov->pages_judged++;	/* rightly not mlocked */
 	}
 	free(all);
 	free(lk);

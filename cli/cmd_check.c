@@ -121,6 +121,12 @@ static void print_finding_plain(const struct finding *f)
 }
 
 /* ", 3 pages deferred (2 migrated back in during ..., 1 ...; no reclaim pass)" */
+/* The verdicts that count the pages they judged (struct coverage). */
+static int judges_pages(int v)
+{
+	return v == V_LOST_MLOCK || v == V_STRANDED_MLOCK;
+}
+
 static void print_deferred_plain(const struct coverage *cov)
 {
 	const char *sep = "";
@@ -171,6 +177,8 @@ void check_print_plain(const struct checker *c)
 
 		printf("  %-23s snapshots: %llu checked, %llu skipped", verdict_name(v),
 		       (unsigned long long)cov->snap_checked, (unsigned long long)cov->snap_skipped);
+		if (judges_pages(v))
+			printf(", %llu pages judged", (unsigned long long)cov->pages_judged);
 		if (cov->deferred)
 			print_deferred_plain(cov);
 		if (cov->repeated)
@@ -254,6 +262,8 @@ void check_print_json(const struct checker *c, json_writer_t *w)
 		jsonw_bool_field(w, "checked", !check_unchecked(c, v));
 		jsonw_u64_field(w, "snapshots_checked", cov->snap_checked);
 		jsonw_u64_field(w, "snapshots_skipped", cov->snap_skipped);
+		if (judges_pages(v))
+			jsonw_u64_field(w, "pages_judged", cov->pages_judged);
 		jsonw_u64_field(w, "deferred_pages", cov->deferred);
 		jsonw_name(w, "deferred_by");
 		jsonw_start_object(w);
