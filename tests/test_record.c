@@ -1152,6 +1152,71 @@ static void test_check_stress_ng_clean(void)
 			  runs[i][1]);
 }
 
+/* The kernel's mlock selftests (tests/selftests/build.sh, cached): their folder, or NULL
+ * with a skip where the source cannot be had, with a failure where they do not build. */
+static const char *kernel_selftests(void)
+{
+	static char dir[4096];
+	char line[4096];
+	FILE *f;
+	int rc;
+
+	rc = run_cmd(tmp_path("stdir"), tmp_path("stdir.err"), "tests/selftests/build.sh");
+	if (rc) {
+		char *e = slurp(tmp_path("stdir.err"));
+
+		e[strcspn(e, "\n")] = 0;
+		if (rc == 3)
+			test_skip("cannot build the kernel's mlock selftests here: %.300s", e);
+		else
+			ASSERT_FAIL_("tests/selftests/build.sh", "exit %d: %.300s", rc, e);
+		free(e);
+		return NULL;
+	}
+	dir[0] = 0;
+	f = fopen(tmp_path("stdir"), "r");	/* the folder: the last line */
+	while (f && fgets(line, sizeof(line), f))
+		if (line[0] != '\n')
+			snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(line, "\n"), line);
+	if (f)
+		fclose(f);
+	return dir;
+}
+
+/*
+ * The kernel's own mlock selftests (6.1's mlock2-tests and
+ * mlock-random-test), recorded with a snapshot after every call: each
+ * passes as it does without the recorder (record gives its exit status),
+ * and check judges thousands of pages of locked and unlocked VMAs and
+ * finds nothing on this correct kernel.
+ */
+static void test_check_kernel_selftests_clean(void)
+{
+	static const char *const tests[] = { "mlock2-tests", "mlock-random-test" };
+	char trace[512], out[512];
+	const char *dir;
+
+	if (!need_bpf() || !(dir = kernel_selftests()))
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("selftest.trace"));
+	snprintf(out, sizeof(out), "%s", tmp_path("selftest.json"));
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		int rc = run_cmd(NULL, NULL, "%s record -q --snapshot -o %s -- %s/%s", mmreplay_bin(),
+				 trace, dir, tests[i]);
+
+		if (!ASSERT_EQ(rc, 0, tests[i]))	/* the selftest's own status */
+			continue;
+		ASSERT_EQ(run_cmd(out, NULL, "%s check --json %s", mmreplay_bin(), trace), 0,
+			  "check: clean");
+		ASSERT_EQ(run_cmd(NULL, NULL, "python3 -c 'import json, sys; "
+				  "d = json.load(open(\"%s\"))[\"coverage\"]; "
+				  "n = [d[v][\"pages_judged\"] for v in (\"lost-mlock\", \"stranded-mlock\")]; "
+				  "sys.exit(0 if min(n) >= 1000 else print(n) or 1)'", out), 0,
+			  "1000 or more pages judged for lost-mlock and for stranded-mlock");
+	}
+	unlink(trace);
+}
+
 /* --snapshot-max N: N calls held for a snapshot, then events alone; it says so. */
 static void test_record_snapshot_max(void)
 {
@@ -1721,6 +1786,7 @@ int main(int argc, char **argv)
 		TEST(test_check_shared_pages_judged),
 		TEST(test_check_cow_pageout_clean),
 		TEST(test_check_stress_ng_clean),
+		TEST(test_check_kernel_selftests_clean),
 		TEST(test_record_snapshot_max),
 		TEST(test_check_snapshot_ground_truth),
 		TEST(test_snapshot_kpages_exact),
