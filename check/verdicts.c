@@ -418,6 +418,7 @@ static void lost_vanished(struct judge *j)
 			if (!present(pg) || (pg->pagemap & MMR_PM_FILE) || !locked(v) ||
 			    page_at(j->s, pg->addr))
 				continue;
+			j->c->cov[V_LOST_MLOCK].pages_judged++;
 			f = page_finding(j, V_LOST_MLOCK, pg->addr, pfn_of(pg));
 			snap_evidence(j, f);
 			finding_evidence(f, "page of a VM_LOCKED VMA vanished without munlock, munmap "

@@ -120,13 +120,13 @@ static void print_finding_plain(const struct finding *f)
 		printf("  evidence: %s\n", f->evidence[i]);
 }
 
-/* ", 3 pages deferred (2 migrated back in during ..., 1 ...; no reclaim pass)" */
 /* The verdicts that count the pages they judged (struct coverage). */
 static int judges_pages(int v)
 {
 	return v == V_LOST_MLOCK || v == V_STRANDED_MLOCK;
 }
 
+/* ", 3 pages deferred (2 migrated back in during ..., 1 ...; no reclaim pass)" */
 static void print_deferred_plain(const struct coverage *cov)
 {
 	const char *sep = "";

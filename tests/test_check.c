@@ -23,6 +23,7 @@ struct result {
 	int nr[V_NR];
 	__u64 first_addr[V_NR], first_pages[V_NR], first_pfn[V_NR];
 	__u64 deferred, deferred_by[D_NR], event_checked[V_NR], repeated[V_NR];
+	__u64 judged[V_NR];		/* coverage: pages_judged */
 	__u64 stranded_by[D_NR];	/* stranded-mlock's deferrals */
 	char event_note[V_NR][384], snap_note[V_NR][448];
 	char op[V_NR][128];
@@ -63,6 +64,7 @@ static struct result check_file(const char *path)
 	for (int v = 0; v < V_NR; v++) {
 		res.event_checked[v] = checker_coverage(c, v)->event_checked;
 		res.repeated[v] = checker_coverage(c, v)->repeated;
+		res.judged[v] = checker_coverage(c, v)->pages_judged;
 		snprintf(res.event_note[v], sizeof(res.event_note[v]), "%s",
 			 checker_coverage(c, v)->event_note);
 		snprintf(res.snap_note[v], sizeof(res.snap_note[v]), "%s",
@@ -118,7 +120,9 @@ static void test_check_lost_mlock_present(void)
 
 	r = mlock_snapshot(ok, one);
 	ASSERT_TRUE(clean(&r), "every page mlocked: no finding");
+	ASSERT_EQ(r.judged[V_LOST_MLOCK], 4, "the four pages judged");
 	r = mlock_snapshot(bad, one);
+	ASSERT_EQ(r.judged[V_LOST_MLOCK], 4, "the four pages judged, two wrong");
 	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "two adjacent unmlocked pages: one finding");
 	ASSERT_EQ(r.first_addr[V_LOST_MLOCK], A + PG, "finding address");
 	ASSERT_EQ(r.first_pages[V_LOST_MLOCK], 2, "finding covers both pages");
@@ -134,6 +138,7 @@ static void test_check_lost_mlock_exceptions(void)
 	struct result r = mlock_snapshot(exempt, one);
 
 	ASSERT_TRUE(clean(&r), "documented exceptions are not findings");
+	ASSERT_EQ(r.judged[V_LOST_MLOCK], 1, "nor counted as judged");
 }
 
 /* A shared page another process munlocked meanwhile may be munlocked early. */
@@ -160,6 +165,7 @@ static void test_check_lost_mlock_concurrent_munlock(void)
 		if (shared == 2) {
 			ASSERT_TRUE(clean(&r), "shared page after a concurrent munlock: deferred");
 			ASSERT_EQ(r.deferred, 1, "counted as deferred");
+			ASSERT_EQ(r.judged[V_LOST_MLOCK], 0, "not as judged");
 		} else {
 			ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "page only we map: a finding");
 		}
