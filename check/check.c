@@ -136,6 +136,8 @@ struct checker *checker_new(const struct mmr_trace *t, char *err, size_t errlen)
 		c->page_size = 4096;
 	/* where counters lag (< 6.2), they are compared only at exit */
 	c->rss_exact = mmr_kernel_rss_exact(mmr_trace_meta(t, "kernel_release"));
+	/* and only there where status rounds them (< 6.16) */
+	c->status_exact = mmr_kernel_status_exact(mmr_trace_meta(t, "kernel_release"));
 	c->saw_cmd = mmr_trace_meta(t, "command") && *mmr_trace_meta(t, "command");
 	c->have_rss = mmr_rss_readable(mmr_trace_schema(t));
 	c->lg = ledger_new(t);
@@ -375,10 +377,7 @@ static void on_sys(struct checker *c, const struct mmr_event *ev, int type)
 
 	if (!r)
 		return;
-	if ((m = mm_get(c, ev->h.mm, ev->h.tgid)) && m->tid0 != cm->pid) {
-		m->threads |= m->tid0 != 0;
-		m->tid0 = m->tid0 ? m->tid0 : cm->pid;
-	}
+	m = mm_get(c, ev->h.mm, ev->h.tgid);
 	if (type == MMR_K_SYS_ENTER && ev->h.len >= sizeof(struct mmr_sys_enter)) {
 		const struct mmr_sys_enter *e = ev->data;
 

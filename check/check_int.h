@@ -92,7 +92,6 @@ struct mm_state {
 	__s64 rss[NR_RSS];
 	__u8 rss_known[NR_RSS];
 	int exited;		/* exit_mmap seen */
-	int tid0, threads;	/* first thread seen; 1 once a second one is seen */
 	int lock_raced;		/* an mlock() ran while pages migrated, no munlock since */
 	struct lock_call *calls;	/* mlock-family calls whose range is still locked */
 	size_t nr_calls, cap_calls;
@@ -115,7 +114,8 @@ struct mm_state {
 struct checker {
 	const struct mmr_trace *t;
 	long page_size;
-	int rss_exact;		/* rss_stat/status counters are exact sums */
+	int rss_exact;		/* rss_stat's counters are exact sums (6.2 on) */
+	int status_exact;	/* /proc/PID/status's are too (6.16 on) */
 	int have_rss;		/* the trace's rss_stat format is readable */
 	struct mm_state *mms[1024];
 	struct syscall_rec *sys[1024];	/* open hash on tid, linear probe */

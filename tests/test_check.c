@@ -963,12 +963,12 @@ static void test_check_skipped_swap_truncate(void)
 	ASSERT_TRUE(clean(&r), "swap PTE below the new EOF");
 }
 
-static struct result vmswap(long vm_swap, __u64 second)
+static struct result vmswap_on(const char *release, long vm_swap, __u64 second)
 {
 	const char *path = tmp_path("vmswap.trace");
 	struct tb b;
 
-	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_open(&b, path, release, PID, MM);
 	tb_sys(&b, 11, A + 8 * PG, PG, 0, 0, 0, NULL);
 	tb_snap(&b, 11, tb_counters(-1, -1, vm_swap));
 	tb_vma(&b, A, A + 4 * PG, RW_ANON, 0, 0, "");
@@ -979,9 +979,20 @@ static struct result vmswap(long vm_swap, __u64 second)
 	return check_file(path);
 }
 
+static struct result vmswap(long vm_swap, __u64 second)
+{
+	return vmswap_on("6.18.0", vm_swap, second);
+}
+
 static void test_check_skipped_swap_vmswap(void)
 {
 	struct result r;
+
+	r = vmswap_on("6.15.0", 3, TB_SWAP(0, 6));
+	ASSERT_TRUE(clean(&r), "6.15's VmSwap leaves out the per-CPU part: not compared");
+	ASSERT_STRCONTAINS(r.snap_note[V_SKIPPED_SWAP], "before 6.16", "the note says why");
+	r = vmswap_on("6.16.0", 3, TB_SWAP(0, 6));
+	ASSERT_EQ(r.nr[V_SKIPPED_SWAP], 1, "6.16's VmSwap is exact: compared");
 
 	r = vmswap(2, TB_SWAP(0, 6));
 	ASSERT_TRUE(clean(&r), "VmSwap equals the swap PTEs");
@@ -1058,18 +1069,35 @@ static void test_check_rss_at_exit(void)
 	ASSERT_TRUE(clean(&r), "judged at exit_mmap: a later mm at the same address is not this one");
 }
 
-static struct result rss_snapshot(const char *release, long status_anon)
+enum { RSS_THREADS = 1, RSS_FILE = 2 };
+
+/*
+ * MM_ANONPAGES at 10 and MM_FILEPAGES at 5 by rss_stat, then a held
+ * snapshot whose status says @status_anon and @status_file; with
+ * RSS_THREADS a second thread of the mm made the last change and the call.
+ */
+static struct result rss_snapshot_of(const char *release, long status_anon, long status_file,
+				     int flags)
 {
 	const char *path = tmp_path("rss_snap.trace");
 	struct tb b;
 
 	tb_open(&b, path, release, PID, MM);
+	tb_rss(&b, 0, 5);
+	tb_rss(&b, 1, 9);
+	if (flags & RSS_THREADS)
+		b.tid = PID + 1;
 	tb_rss(&b, 1, 10);
 	tb_sys(&b, 150, A, PG, 0, 0, 0, NULL);
-	tb_snap(&b, 150, tb_counters(status_anon, -1, 0));
-	tb_snap_end(&b, tb_counters(status_anon, -1, 0));
+	tb_snap(&b, 150, tb_counters(status_anon, status_file, 0));
+	tb_snap_end(&b, tb_counters(status_anon, status_file, 0));
 	tb_close(&b);
 	return check_file(path);
+}
+
+static struct result rss_snapshot(const char *release, long status_anon)
+{
+	return rss_snapshot_of(release, status_anon, 5, 0);
 }
 
 static void test_check_rss_snapshot(void)
@@ -1082,6 +1110,17 @@ static void test_check_rss_snapshot(void)
 	ASSERT_EQ(r.nr[V_RSS_MISMATCH], 1, "rss_stat disagrees with status");
 	r = rss_snapshot("6.1.0", 12);
 	ASSERT_TRUE(clean(&r), "6.1 caches rss per thread: not compared");
+	r = rss_snapshot("6.15.0", 12);
+	ASSERT_TRUE(clean(&r), "6.15's status leaves out the per-CPU part: not compared");
+	ASSERT_STRCONTAINS(r.event_note[V_RSS_MISMATCH], "before 6.16", "the note says why");
+	r = rss_snapshot("6.16.0", 12);
+	ASSERT_EQ(r.nr[V_RSS_MISMATCH], 1, "6.16's status is exact: compared");
+	r = rss_snapshot_of("6.18.0", 10, 5, RSS_THREADS);
+	ASSERT_TRUE(clean(&r), "two threads: agrees");
+	r = rss_snapshot_of("6.18.0", 12, 5, RSS_THREADS);
+	ASSERT_EQ(r.nr[V_RSS_MISMATCH], 1, "two threads: judged like one");
+	r = rss_snapshot_of("6.18.0", 10, 7, 0);
+	ASSERT_EQ(r.nr[V_RSS_MISMATCH], 1, "MM_FILEPAGES is compared too");
 }
 
 /* Exit status and JSON of the command; a truncated trace is an error. */

@@ -17,6 +17,7 @@
 #include "traces/trace.h"
 #include "traces/decode.h"
 #include "traces/kinds.h"
+#include "traces/fields.h"
 #include "record/snapshot.h"
 #include "tracebuild.h"
 
@@ -1105,6 +1106,47 @@ static void test_check_shared_pages_judged(void)
 	unlink(trace);
 }
 
+/*
+ * A two-thread process, one thread mlocking shared memory while the other
+ * pages it out to swap: every rss counter of the mm (anon, file, swap,
+ * shmem) is compared with /proc/PID/status at each held snapshot, as for
+ * one thread, and agrees.  Needs 6.16 or later (exact status) and swap.
+ */
+static void test_check_threads_rss_judged(void)
+{
+	char trace[512], out[512];
+	const char *swapfile;
+	struct utsname u;
+	int swap_ok, rc;
+
+	if (!need_bpf())
+		return;
+	if (uname(&u) || !mmr_kernel_status_exact(u.release)) {
+		test_skip("/proc/PID/status is exact only from 6.16 (this is %s)", u.release);
+		return;
+	}
+	swapfile = swap_on(&swap_ok);
+	if (!swap_ok) {
+		test_skip("no swap, and swapon of a file failed");
+		swap_off(swapfile);
+		return;
+	}
+	snprintf(trace, sizeof(trace), "%s", tmp_path("thrrss.trace"));
+	snprintf(out, sizeof(out), "%s", tmp_path("thrrss.json"));
+	rc = run_cmd(NULL, NULL, "%s record -q --snapshot -o %s -- %s/threads_mlock_pageout 60",
+		     mmreplay_bin(), trace, WORKLOADS);
+	swap_off(swapfile);
+	if (!ASSERT_EQ(rc, 0, "record threads_mlock_pageout"))
+		return;
+	ASSERT_EQ(run_cmd(out, NULL, "%s check --json %s", mmreplay_bin(), trace), 0, "check: clean");
+	ASSERT_EQ(run_cmd(NULL, NULL, "python3 -c 'import json, sys; "
+			  "c = json.load(open(\"%s\"))[\"coverage\"][\"rss-counter-mismatch\"]; "
+			  "sys.exit(0 if c[\"snapshots_checked\"] >= 60 and "
+			  "\"every counter\" in c[\"event_note\"] else print(c) or 1)'", out), 0,
+		  "held snapshots of the two-thread process compared, every counter");
+	unlink(trace);
+}
+
 /* The same for the swap workload, which needs swap: skipped, saying so, without. */
 static void test_check_cow_pageout_clean(void)
 {
@@ -1787,6 +1829,7 @@ int main(int argc, char **argv)
 		TEST(test_check_cow_pageout_clean),
 		TEST(test_check_stress_ng_clean),
 		TEST(test_check_kernel_selftests_clean),
+		TEST(test_check_threads_rss_judged),
 		TEST(test_record_snapshot_max),
 		TEST(test_check_snapshot_ground_truth),
 		TEST(test_snapshot_kpages_exact),

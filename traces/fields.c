@@ -151,11 +151,22 @@ int mmr_rss_update(struct mmr_rss_counters *c, const struct mmr_event *ev, long 
 	return 0;
 }
 
+/* Whether @release (uname -r) is 6.@minor or later; 0 for an unknown one. */
+static int kernel_at_least_6(const char *release, int minor)
+{
+	int ma = 0, mi = 0;
+
+	if (!release || sscanf(release, "%d.%d", &ma, &mi) != 2)
+		return 0;
+	return ma > 6 || (ma == 6 && mi >= minor);
+}
+
 int mmr_kernel_rss_exact(const char *release)
 {
-	int major = 0, minor = 0;
+	return kernel_at_least_6(release, 2);
+}
 
-	if (!release || sscanf(release, "%d.%d", &major, &minor) != 2)
-		return 0;
-	return major > 6 || (major == 6 && minor >= 2);
+int mmr_kernel_status_exact(const char *release)
+{
+	return kernel_at_least_6(release, 16);
 }

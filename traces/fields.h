@@ -102,4 +102,14 @@ int mmr_rss_update(struct mmr_rss_counters *c, const struct mmr_event *ev, long 
  */
 int mmr_kernel_rss_exact(const char *release);
 
+/*
+ * Whether /proc/PID/status of this release gives the same exact sums:
+ * since 6.16 ("mm: fix the inaccurate memory statistics issue for users",
+ * Fixes: f1a7941243c1), task_mem() sums the per-CPU counters.  From 6.2 to
+ * 6.15 it reads only their shared part (percpu_counter_read_positive()),
+ * which misses up to a batch (32 pages or more) per CPU even for a
+ * single-threaded process.  0 for an unknown release.
+ */
+int mmr_kernel_status_exact(const char *release);
+
 #endif /* MMR_FIELDS_H */
