@@ -429,6 +429,7 @@ static void spawn(const struct rop *o)
 		return;
 	}
 	pthread_mutex_lock(&P.lock);
+	xk_flush();
 	pid = fork();
 	pthread_mutex_unlock(&P.lock);
 	if (pid == 0) {
@@ -551,6 +552,7 @@ static int vfork_exec(void)
 	pid_t pid;
 
 	pthread_mutex_lock(&P.lock);
+	xk_flush();
 	pid = fork();
 	pthread_mutex_unlock(&P.lock);
 	if (pid < 0)
@@ -699,6 +701,7 @@ static int drive(const struct rplan *p, char *err, size_t errlen)
 
 		if (p->tasks[t].parent >= 0)
 			continue;
+		xk_flush();
 		pid = fork();
 		if (pid < 0) {
 			snprintf(err, errlen, "fork: %s", strerror(errno));

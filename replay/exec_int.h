@@ -98,6 +98,8 @@ void run_task(int t);
 /* xkernel.c: replaying where the kernel reports memory unlike the recording's */
 /* Once per run, before its first op: what this kernel needs, announced by marks. */
 void xk_init(void);
+/* Before a fork: this thread's rss cache flushed, so that the child starts as reported. */
+void xk_flush(void);
 /* After a touch of @addr (@read: a load): its page and rss as the recording had them. */
 void xk_after_touch(__u64 addr, int read);
 /* After any other op: the pages it populated, its rss changes reported in its window. */

@@ -191,6 +191,18 @@ static void settle(__u64 addr, __u64 len)
 	helper(0, n);
 }
 
+/*
+ * A child starts with the counts its parent really has, and diff starts
+ * it from those the parent's last rss_stat reported: a fault between the
+ * last flush and the fork (a first write to one of our own pages) would
+ * count in the child's first op.  So a fork is preceded by a flush.
+ */
+void xk_flush(void)
+{
+	if (sync_page)
+		settle(0, 0);
+}
+
 void xk_after_touch(__u64 addr, int read)
 {
 	settle(addr, read ? 1 : 0);
