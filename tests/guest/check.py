@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from checklib import check, summary
+from checklib import check, skip, summary
 
 out, mmreplay = sys.argv[1], sys.argv[2]
 
@@ -192,4 +192,35 @@ for t in ("mlock_memfd", "fork_mlock", "kprobe", "cow_pageout_truncate", "snap_m
               and cov["skipped-swap-entry"]["snapshots_checked"] > 0,
               str({k: v["snapshots_checked"] for k, v in cov.items()}))
 
+
+# the kernel's own mlock selftests: they pass, and check judges them, clean
+def selftests():
+    if os.path.exists(f"{out}/selftests.skip"):
+        skip("the kernel's mlock selftests", open(f"{out}/selftests.skip").read().strip())
+        return
+    if os.path.exists(f"{out}/selftests.build-failed"):
+        check("the kernel's mlock selftests built", False,
+              open(f"{out}/selftests.build-failed").read().strip())
+        return
+    for t in ("mlock2-tests", "mlock-random-test"):
+        for trace in (f"st_{t}", f"snap_st_{t}"):
+            rc = open(f"{out}/{trace}.record-exit").read().strip() \
+                if os.path.exists(f"{out}/{trace}.record-exit") else "?"
+            check(f"{trace}: the selftest passes under record (exit {rc})", rc == "0",
+                  open(f"{out}/{trace}.record.err", errors="replace").read()[-300:]
+                  if os.path.exists(f"{out}/{trace}.record.err") else "not run")
+            if rc != "0":
+                continue
+            cov = verdicts(trace)
+            if trace.startswith("snap_"):
+                n = [cov[v]["pages_judged"] for v in ("lost-mlock", "stranded-mlock")]
+                check(f"check {trace}: pages judged from snapshots", min(n) > 0, str(n))
+            else:
+                check(f"check {trace}: mlock ledger judged its munlocks and mlock calls",
+                      cov["lost-mlock"]["events_checked"] > 0 and
+                      cov["stranded-mlock"]["events_checked"] > 0,
+                      cov["lost-mlock"]["event_note"] + " / " + cov["stranded-mlock"]["event_note"])
+
+
+selftests()
 summary()

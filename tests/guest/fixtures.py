@@ -9,7 +9,9 @@ none where the patch's bug is not on the workload's path), so a verdict that
 goes missing and one that appears unasked both fail.  The workloads that need
 swap must really have swapped (guest swap on, pswpout rising, the pages
 swapped per pagemap, MM_SWAPENTS rising in the trace): without swap they
-would be clean for nothing.  A kernel that could not be built is a failure;
+would be clean for nothing.  The kernel's own mlock selftests run as
+workloads too (st_*): their exit status is theirs, 0 on every kernel, while
+check must find each bug kernel's verdict.  A kernel that could not be built is a failure;
 only one whose source cannot be had here (OUTDIR/K.skip) is a skip.  Prints
 one line per check and "Summary: N passed, N failed, N skipped".
 """
@@ -22,6 +24,8 @@ from checklib import check, skip, summary
 
 out, mmreplay, kernels = sys.argv[1], sys.argv[2], sys.argv[3:]
 WORKLOADS = ("cow", "punch", "memfd", "rules", "fork")
+# the kernel's own mlock selftests (tests/selftests/build.sh), where they could be built
+SELFTESTS = ("st_mlock2", "st_random")
 SWAPPING = ("cow", "punch")     # MADV_PAGEOUT of COWed pages: need swap
 MM_SWAPENTS = 2
 # kernel -> {workload: the exact set of verdict kinds it must give}; a workload
@@ -32,10 +36,14 @@ EXPECT = {
     "punch-drops-cow-swap": {"punch": {"dropped-cow-swap-entry"}},
     # fork_mlock lets mlock() populate half its pages: those are not mlocked.
     # mlock_rules faults a page after mlock2(MLOCK_ONFAULT): not mlocked either.
-    "no-mlock-new-page": {"fork": {"lost-mlock"}, "rules": {"lost-mlock"}},
-    # every workload that munlocks what it mlocked: memfd, rules and fork
+    # The selftests mlock fresh pages too; they check VM_LOCKED and Rss in smaps,
+    # not PG_mlocked, so they pass on both bug kernels, where check must not.
+    "no-mlock-new-page": {"fork": {"lost-mlock"}, "rules": {"lost-mlock"},
+                          "st_mlock2": {"lost-mlock"}, "st_random": {"lost-mlock"}},
+    # every workload that munlocks what it mlocked: memfd, rules, fork, the selftests
     "munlock-keeps-mlock": {"memfd": {"stranded-mlock"}, "rules": {"stranded-mlock"},
-                            "fork": {"stranded-mlock"}},
+                            "fork": {"stranded-mlock"}, "st_mlock2": {"stranded-mlock"},
+                            "st_random": {"stranded-mlock"}},
 }
 
 # why an expected verdict is known to be missed by check: while check finds
@@ -93,6 +101,14 @@ def swap_checks(k, kdir, trace):
           want > 0 and most >= want, f"at most {most} bytes, want {want}; show exit {r.returncode}")
 
 
+workloads = WORKLOADS
+if os.path.exists(f"{out}/selftests.skip"):
+    skip("the kernel's mlock selftests", read(f"{out}/selftests.skip"))
+elif os.path.exists(f"{out}/selftests.build-failed"):
+    check("the kernel's mlock selftests built", False, read(f"{out}/selftests.build-failed"))
+else:
+    workloads = WORKLOADS + SELFTESTS
+
 for k in kernels:
     kdir = f"{out}/{k}"
     if os.path.exists(f"{out}/{k}.skip"):
@@ -107,10 +123,11 @@ for k in kernels:
           f"guest exit {rc}; " + read(f"{kdir}/guest.log")[-400:])
     swap = read(f"{kdir}/swap", "no /out/swap: zram-swap.sh did not run")
     check(f"{k}: swap on zram in the guest", swap.splitlines()[-1:] == ["zram0 on"], swap)
-    for w in WORKLOADS:
+    for w in workloads:
         want = EXPECT[k].get(w, set())
         for trace in (w, f"snap_{w}"):
             rc = read(f"{kdir}/{trace}.record-exit", "?")
+            # record's exit status is the workload's: a selftest's own verdict
             check(f"{k}: {trace}: recorded (exit {rc})", rc == "0",
                   read(f"{kdir}/{trace}.record.err")[-300:])
             j, why = verdicts(kdir, trace)

@@ -28,6 +28,18 @@ for w in "mlock_rules" "cow_pageout_truncate /tmp"; do
 	echo "$name: record exit $?"
 	echo "$before $(pswpout)" > /out/$name.pswpout
 done
+# the kernel's own mlock selftests, where the host could build them: from events
+# (their status is record's) and with snapshots
+for t in mlock2-tests mlock-random-test; do
+	[ -x /mmreplay/$t ] || continue
+	name=st_$t
+	mmreplay record -o /out/$name.trace -- /mmreplay/$t 2> /out/$name.record.err
+	echo $? > /out/$name.record-exit
+	mmreplay record --snapshot -o /out/snap_$name.trace -- /mmreplay/$t \
+		2> /out/snap_$name.record.err
+	echo $? > /out/snap_$name.record-exit
+	echo "$name: record exit $(cat /out/$name.record-exit), with snapshots $(cat /out/snap_$name.record-exit)"
+done
 # the kprobe path, as on a kernel where fentry is not allowed
 MMREPLAY_NO_FENTRY=1 MMR_REPORT=/out/kprobe.report mmreplay record -o /out/kprobe.trace \
 	-- /mmreplay/mlock_memfd 2> /out/kprobe.record.err
