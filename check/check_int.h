@@ -234,4 +234,22 @@ static inline struct finding *finding_add(struct checker *c, enum verdict v,
 			    op);
 }
 
+/*
+ * A finding drawn from the rss counters that kmem:rss_stat events keep:
+ * like the ledgers', withheld if events were dropped (a lost rss_stat
+ * leaves a stale count), and so counted when it cannot be stored.
+ */
+static inline struct finding *counter_finding(struct checker *c, enum verdict v,
+					      const struct mm_state *m, int tid, __u64 ts,
+					      const char *op)
+{
+	struct finding *f = finding_add(c, v, m, tid, ts, 0, ~0ULL, 0, op);
+
+	if (f)
+		f->from_ledger = 1;
+	else
+		c->ledger_not_stored++;
+	return f;
+}
+
 #endif

@@ -918,7 +918,7 @@ static void check_rss(struct judge *j)
 
 		if (!j->m->rss_known[i] || status[i] < 0 || status[i] == j->m->rss[i])
 			continue;
-		f = finding_add(j->c, V_RSS_MISMATCH, j->m, j->s->tid, j->s->ts, 0, ~0ULL, 0, j->op);
+		f = counter_finding(j->c, V_RSS_MISMATCH, j->m, j->s->tid, j->s->ts, j->op);
 		if (!f)
 			continue;
 		f->snapshot = j->s->seq;
@@ -993,7 +993,9 @@ void verdicts_coverage(struct checker *c)
 			 "kmem:rss_stat not recorded: %s", rss && rss->status ? rss->status : "absent");
 	else
 		snprintf(c->cov[V_RSS_MISMATCH].event_note, sizeof(c->cov[0].event_note),
-			 "kmem:rss_stat counters at exit_mmap%s%s",
+			 "kmem:rss_stat counters at exit_mmap%s%s%s",
 			 status_inexact(c) ? "; not against snapshots: " : ", and every counter against "
-			 "/proc/PID/status at each held snapshot", status_inexact(c) ? status_inexact(c) : "");
+			 "/proc/PID/status at each held snapshot", status_inexact(c) ? status_inexact(c) : "",
+			 c->drops ? "; events were dropped or overwritten, so its findings are withheld" :
+			 "");
 }

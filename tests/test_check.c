@@ -1037,7 +1037,7 @@ static void test_check_dropped_cow_swap(void)
 	ASSERT_TRUE(only(&r, V_DROPPED_COW_SWAP), "nothing else");
 }
 
-static struct result rss_exit_reused(long last_swap, long after)
+static struct result rss_exit_of(long last_swap, long after, const char *stats)
 {
 	const char *path = tmp_path("rss.trace");
 	struct tb b;
@@ -1048,8 +1048,13 @@ static struct result rss_exit_reused(long last_swap, long after)
 	tb_exit_mmap(&b);
 	if (after)
 		tb_rss(&b, 1, after);	/* a later mm at the same address */
-	tb_close(&b);
+	tb_close_stats(&b, stats);
 	return check_file(path);
+}
+
+static struct result rss_exit_reused(long last_swap, long after)
+{
+	return rss_exit_of(last_swap, after, "events=3\ndrops=0\n");
 }
 
 static struct result rss_exit(long last_swap)
@@ -1067,14 +1072,18 @@ static void test_check_rss_at_exit(void)
 	ASSERT_EQ(r.nr[V_RSS_MISMATCH], 1, "MM_SWAPENTS left at 2 after exit_mmap");
 	r = rss_exit_reused(0, 7);
 	ASSERT_TRUE(clean(&r), "judged at exit_mmap: a later mm at the same address is not this one");
+	r = rss_exit_of(2, 0, "events=9\ndrops=1\n");
+	ASSERT_TRUE(clean(&r), "events dropped: a stale count is no finding");
+	ASSERT_STRCONTAINS(r.event_note[V_RSS_MISMATCH], "findings are withheld", "the note says so");
 }
 
-enum { RSS_THREADS = 1, RSS_FILE = 2 };
+enum { RSS_THREADS = 1, RSS_DROPS = 2 };
 
 /*
  * MM_ANONPAGES at 10 and MM_FILEPAGES at 5 by rss_stat, then a held
  * snapshot whose status says @status_anon and @status_file; with
- * RSS_THREADS a second thread of the mm made the last change and the call.
+ * RSS_THREADS a second thread of the mm made the last change and the call;
+ * with RSS_DROPS the recorder dropped an event.
  */
 static struct result rss_snapshot_of(const char *release, long status_anon, long status_file,
 				     int flags)
@@ -1091,7 +1100,7 @@ static struct result rss_snapshot_of(const char *release, long status_anon, long
 	tb_sys(&b, 150, A, PG, 0, 0, 0, NULL);
 	tb_snap(&b, 150, tb_counters(status_anon, status_file, 0));
 	tb_snap_end(&b, tb_counters(status_anon, status_file, 0));
-	tb_close(&b);
+	tb_close_stats(&b, flags & RSS_DROPS ? "events=9\ndrops=1\n" : "events=9\ndrops=0\n");
 	return check_file(path);
 }
 
@@ -1121,6 +1130,8 @@ static void test_check_rss_snapshot(void)
 	ASSERT_EQ(r.nr[V_RSS_MISMATCH], 1, "two threads: judged like one");
 	r = rss_snapshot_of("6.18.0", 10, 7, 0);
 	ASSERT_EQ(r.nr[V_RSS_MISMATCH], 1, "MM_FILEPAGES is compared too");
+	r = rss_snapshot_of("6.18.0", 12, 5, RSS_DROPS);
+	ASSERT_TRUE(clean(&r), "events dropped: not held against status");
 }
 
 /* Exit status and JSON of the command; a truncated trace is an error. */
