@@ -53,6 +53,7 @@ static char *guest_json(const struct replay_opts *o, const struct replay_outcome
 	jsonw_int_field(w, "kinds", g->kinds);
 	jsonw_int_field(w, "leftover_perturbers", g->leftover_perturbers);
 	jsonw_int_field(w, "leftover_cgroups", g->leftover_cgroups);
+	jsonw_int_field(w, "boots", g->boots > 1 ? g->boots : 1);
 	jsonw_end_object(w);
 	jsonw_destroy(&w);
 	fclose(f);
@@ -72,6 +73,8 @@ static void print_guest_plain(const struct replay_opts *o, const struct replay_o
 	       g->cpus, g->nodes, g->swap, g->init_s, g->cmd_end_s - g->cmd_start_s);
 	if (!g->icount)
 		printf(", qemu %.1f s", g->wall_s);
+	if (g->boots > 1)
+		printf(" (%d guests, one per batch: the times are their sums)", g->boots);
 	printf("; console in %s\n", out->console);
 	printf("guest probe coverage: %d of %d kinds%s%s\n", g->kinds_ok, g->kinds,
 	       g->missing[0] ? "; not available there: " : "", g->missing);

@@ -492,6 +492,7 @@ static void read_guest(struct rd *r, const struct jv *g, struct shard_part *sp)
 	x->kinds = get_int(r, g, "kinds", 0, 1 << 20);
 	x->leftover_perturbers = get_int(r, g, "leftover_perturbers", -1, 1 << 20);
 	x->leftover_cgroups = get_int(r, g, "leftover_cgroups", -1, 1 << 20);
+	x->boots = get_int(r, g, "boots", 1, 1 << 20);
 	sp->guest_ok = !r->bad;
 }
 

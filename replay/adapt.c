@@ -227,6 +227,42 @@ static void measure(struct adapt *ad, const struct replay_outcome *b, double t0,
 	ad->fixed_s = ad->fixed_s > 0 ? ad->fixed_s : 0;
 }
 
+/* -1 (not known) if either is, else their sum */
+static int add_known(int a, int b)
+{
+	return a < 0 || b < 0 ? -1 : a + b;
+}
+
+/*
+ * A batch's guest into the explore's: the first one's kernel and coverage,
+ * the times and leftovers of all (a perturber one batch's guest left is
+ * still one), the first failure's status.
+ */
+static void guest_fold(struct replay_outcome *out, const struct replay_outcome *b)
+{
+	struct replay_guest *acc = &out->guest;
+	const struct replay_guest *g = &b->guest;
+
+	if (!b->guest_ok)
+		return;
+	if (!out->guest_ok) {
+		*acc = *g;
+		acc->cmd_end_s -= acc->cmd_start_s;	/* a length, as merge reads it */
+		acc->cmd_start_s = 0;
+		acc->boots = 1;
+		out->guest_ok = 1;
+		return;
+	}
+	acc->init_s += g->init_s;
+	acc->cmd_end_s += g->cmd_end_s - g->cmd_start_s;
+	acc->wall_s += g->wall_s;
+	acc->leftover_perturbers = add_known(acc->leftover_perturbers, g->leftover_perturbers);
+	acc->leftover_cgroups = add_known(acc->leftover_cgroups, g->leftover_cgroups);
+	if (!acc->status)
+		acc->status = g->status;
+	acc->boots++;
+}
+
 /* Batch b's runs into the explore's outcome, at their cells' next trials. */
 static void fold(struct adapt *ad, struct replay_outcome *b)
 {
@@ -248,8 +284,7 @@ static void fold(struct adapt *ad, struct replay_outcome *b)
 	}
 	out->unchecked |= b->unchecked;
 	out->interrupted |= b->interrupted;
-	out->guest_ok = b->guest_ok;
-	out->guest = b->guest;
+	guest_fold(out, b);
 	memcpy(out->console, b->console, sizeof(out->console));
 	if (out->last)
 		checker_free(out->last);

@@ -122,6 +122,7 @@ struct replay_guest {
 	double wall_s;			/* QEMU's, on the host */
 	char missing[2048];		/* kinds its recorder could not attach */
 	int kinds_ok, kinds;
+	int boots;			/* guests booted (an explore's batches): the times are their sums */
 };
 
 struct replay_outcome {
