@@ -288,8 +288,10 @@ static void json_rate(const struct replay_opts *o, const struct replay_outcome *
 		      const struct rpair *pr, const struct cell_tally *n, json_writer_t *w)
 {
 	jsonw_int_field(w, "trials", n->n);
-	if (pr->perturb)
+	if (pr->perturb) {
 		jsonw_int_field(w, "perturbed", n->perturbed);
+		jsonw_int_field(w, "near_misses", n->near);
+	}
 	jsonw_int_field(w, "with_findings", n->k);
 	jsonw_int_field(w, "errors", n->errors);
 	jsonw_string_field(w, "state", cell_state(o, out, pr, n));
@@ -456,6 +458,8 @@ static void print_perturb_plain(const struct replay_opts *o, const struct rplan 
 	for (int v = 0; v < V_NR; v++)
 		if (n.per[v])
 			printf(", %s in %llu", verdict_name(v), (unsigned long long)n.per[v]);
+	if (n.near)
+		printf(", %s overlapped the op in %d", kind, n.near);
 	if (n.errors)
 		printf(", %d trials failed (%s)", n.errors, out->res[i].err);
 	printf("\n");

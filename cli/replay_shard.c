@@ -51,6 +51,7 @@ static void write_run(json_writer_t *w, const struct run_result *res, const stru
 	jsonw_int_field(w, "perturbed", res->st.perturbed);
 	jsonw_int_field(w, "perturb_at_ns", res->st.perturb_at_ns);
 	jsonw_u64_field(w, "op_ns", res->st.op_ns);
+	jsonw_u64_field(w, "perturb_ns", res->st.perturb_ns);
 	jsonw_float_field(w, "after_s", res->after_s);
 	jsonw_string_field(w, "error", res->err);
 	jsonw_string_field(w, "first", rc->first);
@@ -381,6 +382,7 @@ static void read_run(struct rd *r, const struct jv *o, struct run_result *res,
 	res->st.perturbed = get_int(r, o, "perturbed", -1, 1);
 	res->st.perturb_at_ns = get_int(r, o, "perturb_at_ns", -(1LL << 62), 1LL << 62);
 	res->st.op_ns = get_u64(r, o, "op_ns");
+	res->st.perturb_ns = get_u64(r, o, "perturb_ns");
 	/* absent in the parts of an mmreplay before it: not known */
 	res->after_s = jget(o, "after_s") ? get_double(r, o, "after_s") : -1;
 	get_str(r, o, "error", res->err, sizeof(res->err));

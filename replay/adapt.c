@@ -122,13 +122,6 @@ int cell_runs(const struct rrun_set *rs, const struct replay_outcome *out, int c
 	return n;
 }
 
-/* The perturbation of run r started before its op ended and ended after it began. */
-static int near_miss(const struct rstats *st)
-{
-	return st->perturbed > 0 && st->perturb_at_ns < (__s64)st->op_ns &&
-	       st->perturb_at_ns + (__s64)st->perturb_ns > 0;
-}
-
 static void cells_update(struct adapt *ad)
 {
 	const struct rrun_set *rs = ad->rs;
@@ -141,9 +134,7 @@ static void cells_update(struct adapt *ad)
 
 		c->ran = ad->out->cell_ran[i];
 		c->k = t.k;
-		c->near = 0;
-		for (int r = i, n = 0; n < c->ran; r += rs->nr_pairs, n++)
-			c->near += near_miss(&ad->out->res[r].st);
+		c->near = t.near;
 		c->open = !t.stopped && c->ran < o->trials &&
 			  !(kind && c->ran && !(ad->out->caps.ok & 1u << kind));
 	}

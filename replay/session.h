@@ -157,6 +157,7 @@ struct replay_outcome {
  */
 struct cell_tally {
 	int n, k, errors, perturbed;
+	int near;		/* trials whose perturbation overlapped the op (replay_near_miss()) */
 	int repro;		/* the run of the first trial with findings, -1 */
 	int stopped;		/* reached o->stop_after reproductions */
 	__u64 per[V_NR];	/* trials with each verdict */
@@ -164,6 +165,8 @@ struct cell_tally {
 };
 struct cell_tally cell_tally(const struct replay_opts *o, const struct rrun_set *rs,
 			     const struct replay_outcome *out, int cell);
+/* A near miss: the run's perturbation started before its op ended and ended after it began. */
+int replay_near_miss(const struct rstats *st);
 /* The runs of out to look at: those that ran, or every run when holes are zeroed (cell_ran). */
 int replay_outcome_span(const struct replay_outcome *out);
 /* The exit status of checked runs: 2 a run failed, 1 findings, 5 incomplete, 0. */

@@ -230,6 +230,12 @@ out:
 	return ret;
 }
 
+int replay_near_miss(const struct rstats *st)
+{
+	return st->perturbed > 0 && st->perturb_at_ns < (__s64)st->op_ns &&
+	       st->perturb_at_ns + (__s64)st->perturb_ns > 0;
+}
+
 struct cell_tally cell_tally(const struct replay_opts *o, const struct rrun_set *rs,
 			     const struct replay_outcome *out, int cell)
 {
@@ -243,6 +249,7 @@ struct cell_tally cell_tally(const struct replay_opts *o, const struct rrun_set 
 			break;
 		n.n++;
 		n.perturbed += res[r].st.perturbed > 0;
+		n.near += replay_near_miss(&res[r].st);
 		n.errors += res[r].err[0] != 0;
 		if (!rc[r].findings)
 			continue;
