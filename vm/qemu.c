@@ -488,7 +488,14 @@ static void build_args(struct qargs *q, const struct vm_opts *o, const char *acc
 	qs(q, "-initrd");
 	qs(q, o->initrd);
 	qs(q, "-append");
-	qs(q, "console=ttyS0 panic=-1 rdinit=/init quiet loglevel=4");
+	/*
+	 * random.trust_cpu=on: the CRNG is ready at boot from RDRAND (TCG's
+	 * "max" has it; under -icount, -seed makes it repeat).  Without it a
+	 * TCG guest ran over 7 s with no CRNG, and until then kmem:rss_stat
+	 * gives every mm the id 0 (ptr_to_hashval() fails), so rss changes
+	 * made from another task's context were put on the wrong mm.
+	 */
+	qs(q, "console=ttyS0 panic=-1 rdinit=/init quiet loglevel=4 random.trust_cpu=on");
 	transport_args(q, o, tmp);
 	if (o->icount >= 0)
 		icount_args(q, o);

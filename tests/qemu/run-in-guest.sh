@@ -391,12 +391,14 @@ if [ "$accel" = kvm ]; then cpu_model=host; else cpu_model=max,la57=off; fi
 log "accelerator $accel, cpu $cpu_model"
 
 # ---------------------------------------------------------------- qemu
+# random.trust_cpu=on: the CRNG ready at boot (RDRAND); without it kmem:rss_stat
+# gives every mm the id 0 for seconds, and the recorder cannot tell mms apart by it
 qargs=(-accel "$accel" -cpu "$cpu_model" -m "${mem_mib}M" -smp "$cpus"
        -nodefaults -nographic -no-reboot -monitor none
        -chardev "file,id=con0,path=$console" -serial chardev:con0
        -chardev "file,id=res0,path=$tmp/serial.bin" -serial chardev:res0
        -kernel "$kernel" -initrd "$tmp/initramfs.gz"
-       -append "console=ttyS0 panic=-1 rdinit=/init$append")
+       -append "console=ttyS0 panic=-1 rdinit=/init random.trust_cpu=on$append")
 case "$transport" in auto|nvme)
     truncate -s "${out_size_mib}M" "$tmp/nvme.img"
     qargs+=(-drive "file=$tmp/nvme.img,if=none,format=raw,id=resn" -device "nvme,serial=mmreplay-out,drive=resn") ;;
