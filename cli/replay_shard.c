@@ -382,8 +382,8 @@ static void read_run(struct rd *r, const struct jv *o, struct run_result *res,
 	res->st.perturbed = get_int(r, o, "perturbed", -1, 1);
 	res->st.perturb_at_ns = get_int(r, o, "perturb_at_ns", -(1LL << 62), 1LL << 62);
 	res->st.op_ns = get_u64(r, o, "op_ns");
-	res->st.perturb_ns = get_u64(r, o, "perturb_ns");
-	/* absent in the parts of an mmreplay before it: not known */
+	/* absent in the parts of an mmreplay before them: not known */
+	res->st.perturb_ns = jget(o, "perturb_ns") ? get_u64(r, o, "perturb_ns") : 0;
 	res->after_s = jget(o, "after_s") ? get_double(r, o, "after_s") : -1;
 	get_str(r, o, "error", res->err, sizeof(res->err));
 	get_str(r, o, "first", rc->first, sizeof(rc->first));
@@ -494,7 +494,7 @@ static void read_guest(struct rd *r, const struct jv *g, struct shard_part *sp)
 	x->kinds = get_int(r, g, "kinds", 0, 1 << 20);
 	x->leftover_perturbers = get_int(r, g, "leftover_perturbers", -1, 1 << 20);
 	x->leftover_cgroups = get_int(r, g, "leftover_cgroups", -1, 1 << 20);
-	x->boots = get_int(r, g, "boots", 1, 1 << 20);
+	x->boots = jget(g, "boots") ? get_int(r, g, "boots", 1, 1 << 20) : 1;
 	sp->guest_ok = !r->bad;
 }
 
