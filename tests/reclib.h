@@ -94,4 +94,37 @@ static inline void swap_off(const char *path)
 		run_cmd(NULL, NULL, "swapoff %s; rm -f %s", path, path);
 }
 
+/*
+ * A build cached outside the checkout (tests/kernels/build.sh,
+ * tests/selftests/build.sh): the folder its last line names, into dir;
+ * -1 after a skip where the script's exit 3 says what it needs cannot be
+ * had here, or after a failure for anything else (a broken build).
+ */
+static inline int cached_build(const char *script, const char *what, char *dir, size_t len)
+{
+	char line[4096];
+	FILE *f;
+	int rc = run_cmd(tmp_path("build.out"), tmp_path("build.err"), "%s", script);
+
+	if (rc) {
+		char *e = slurp(tmp_path("build.err"));
+
+		e[strcspn(e, "\n")] = 0;
+		if (rc == 3)
+			test_skip("cannot build %s here: %.300s", what, e);
+		else
+			ASSERT_FAIL_(script, "exit %d: %.300s", rc, e);
+		free(e);
+		return -1;
+	}
+	dir[0] = 0;
+	f = fopen(tmp_path("build.out"), "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (line[0] != '\n')
+			snprintf(dir, len, "%.*s", (int)strcspn(line, "\n"), line);
+	if (f)
+		fclose(f);
+	return 0;
+}
+
 #endif

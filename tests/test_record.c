@@ -1194,35 +1194,13 @@ static void test_check_stress_ng_clean(void)
 			  runs[i][1]);
 }
 
-/* The kernel's mlock selftests (tests/selftests/build.sh, cached): their folder, or NULL
- * with a skip where the source cannot be had, with a failure where they do not build. */
+/* The kernel's mlock selftests (tests/selftests/build.sh, cached): their folder, or NULL */
 static const char *kernel_selftests(void)
 {
 	static char dir[4096];
-	char line[4096];
-	FILE *f;
-	int rc;
 
-	rc = run_cmd(tmp_path("stdir"), tmp_path("stdir.err"), "tests/selftests/build.sh");
-	if (rc) {
-		char *e = slurp(tmp_path("stdir.err"));
-
-		e[strcspn(e, "\n")] = 0;
-		if (rc == 3)
-			test_skip("cannot build the kernel's mlock selftests here: %.300s", e);
-		else
-			ASSERT_FAIL_("tests/selftests/build.sh", "exit %d: %.300s", rc, e);
-		free(e);
-		return NULL;
-	}
-	dir[0] = 0;
-	f = fopen(tmp_path("stdir"), "r");	/* the folder: the last line */
-	while (f && fgets(line, sizeof(line), f))
-		if (line[0] != '\n')
-			snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(line, "\n"), line);
-	if (f)
-		fclose(f);
-	return dir;
+	return cached_build("tests/selftests/build.sh", "the kernel's mlock selftests", dir,
+			    sizeof(dir)) ? NULL : dir;
 }
 
 /*

@@ -1312,9 +1312,7 @@ static void test_replay_faithful_plain(void)
 static const char *guest_kernel(void)
 {
 	static char image[4200];
-	char dir[4096] = "", line[4096];
-	FILE *f;
-	int rc;
+	char dir[4096];
 
 	if (run_cmd(NULL, NULL, "command -v qemu-system-x86_64 && command -v busybox")) {
 		test_skip("qemu-system-x86_64 or busybox not installed");
@@ -1324,24 +1322,8 @@ static const char *guest_kernel(void)
 	 * a kernel that does not build is a failure of the test, not a skip;
 	 * build.sh's exit 3 is a missing capability (no source or tools to be had)
 	 */
-	rc = run_cmd(tmp_path("kdir"), tmp_path("kdir.err"), "tests/kernels/build.sh");
-	if (rc) {
-		char *e = slurp(tmp_path("kdir.err"));
-
-		e[strcspn(e, "\n")] = 0;
-		if (rc == 3)
-			test_skip("cannot build the clean fixture kernel here: %.300s", e);
-		else
-			ASSERT_FAIL_("tests/kernels/build.sh", "exit %d: %.300s", rc, e);
-		free(e);
+	if (cached_build("tests/kernels/build.sh", "the clean fixture kernel", dir, sizeof(dir)))
 		return NULL;
-	}
-	f = fopen(tmp_path("kdir"), "r");	/* the kernel's folder: the last line */
-	while (f && fgets(line, sizeof(line), f))
-		if (line[0] != '\n')
-			snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(line, "\n"), line);
-	if (f)
-		fclose(f);
 	snprintf(image, sizeof(image), "%s/bzImage", dir);
 	return image;
 }
