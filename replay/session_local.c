@@ -328,7 +328,10 @@ static int run_recorded(const struct replay_opts *o, const char *runs_path, cons
 					  results_count(res_path) == nr_runs))
 		return 0;
 	if (stopped(o)) {
-		replay_say(o, SAY_ERROR, "replay: interrupted; the scratch directory was removed");
+		/* a later batch of an explore cut short: the earlier ones' trials stand */
+		if (!(o->explore && o->batch.runs_done))
+			replay_say(o, SAY_ERROR, "replay: interrupted; the scratch directory was "
+				   "removed");
 		return -1;
 	}
 	if (rc != 0) {
