@@ -94,6 +94,19 @@ static inline void swap_off(const char *path)
 		run_cmd(NULL, NULL, "swapoff %s; rm -f %s", path, path);
 }
 
+/* Swap on for a test: 0, with *file for swap_off() after; -1 after a skip saying why. */
+static inline int swap_or_skip(const char **file)
+{
+	int ok;
+
+	*file = swap_on(&ok);
+	if (ok)
+		return 0;
+	test_skip("no swap, and swapon of a file failed");
+	swap_off(*file);
+	return -1;
+}
+
 /*
  * A build cached outside the checkout (tests/kernels/build.sh,
  * tests/selftests/build.sh): the folder its last line names, into dir;

@@ -185,7 +185,7 @@ static void test_record_cow_pageout_truncate(void)
 {
 	const char *trace = tmp_path("cow.trace"), *swapfile;
 	unsigned long long member, size, max_in_madvise = 0, last_swapents = ~0ULL;
-	int phase = 0, ok, freed_in_truncate = 0;
+	int phase = 0, freed_in_truncate = 0;
 	unsigned long ps, swapped;
 	struct mmr_event ev;
 	struct loaded l = {};
@@ -193,12 +193,8 @@ static void test_record_cow_pageout_truncate(void)
 
 	if (!need_bpf())
 		return;
-	swapfile = swap_on(&ok);
-	if (!ok) {
-		test_skip("no swap and swapon of a file failed");
-		swap_off(swapfile);
+	if (swap_or_skip(&swapfile))
 		return;
-	}
 	rep = record_workload(trace, "cow_pageout_truncate", tmp_path(""));
 	swap_off(swapfile);
 	if (!rep || load(&l, trace))
@@ -1117,7 +1113,7 @@ static void test_check_threads_rss_judged(void)
 	char trace[512], out[512];
 	const char *swapfile;
 	struct utsname u;
-	int swap_ok, rc;
+	int rc;
 
 	if (!need_bpf())
 		return;
@@ -1125,12 +1121,8 @@ static void test_check_threads_rss_judged(void)
 		test_skip("/proc/PID/status is exact only from 6.16 (this is %s)", u.release);
 		return;
 	}
-	swapfile = swap_on(&swap_ok);
-	if (!swap_ok) {
-		test_skip("no swap, and swapon of a file failed");
-		swap_off(swapfile);
+	if (swap_or_skip(&swapfile))
 		return;
-	}
 	snprintf(trace, sizeof(trace), "%s", tmp_path("thrrss.trace"));
 	snprintf(out, sizeof(out), "%s", tmp_path("thrrss.json"));
 	rc = run_cmd(NULL, NULL, "%s record -q --snapshot -o %s -- %s/threads_mlock_pageout 60",
@@ -1152,16 +1144,11 @@ static void test_check_cow_pageout_clean(void)
 {
 	char cmd[512];
 	const char *swapfile;
-	int swap_ok;
 
 	if (!need_bpf())
 		return;
-	swapfile = swap_on(&swap_ok);
-	if (!swap_ok) {
-		test_skip("no swap, and swapon of a file failed");
-		swap_off(swapfile);
+	if (swap_or_skip(&swapfile))
 		return;
-	}
 	snprintf(cmd, sizeof(cmd), "%s/cow_pageout_truncate %s", WORKLOADS, tmp_path(""));
 	ASSERT_EQ(record_and_check("cow.trace", cmd), 0, "cow_pageout_truncate (swap on)");
 	swap_off(swapfile);

@@ -438,16 +438,11 @@ static void test_replay_round_trip_cow_swap(void)
 {
 	const char *swapfile;
 	char *before, *after;
-	int ok;
 
 	if (!need_bpf())
 		return;
-	swapfile = swap_on(&ok);
-	if (!ok) {
-		test_skip("no swap and swapon of a file failed");
-		swap_off(swapfile);
+	if (swap_or_skip(&swapfile))
 		return;
-	}
 	run_cmd(tmp_path("swaps.before"), NULL, "swapon --noheadings --show=NAME");
 	before = slurp(tmp_path("swaps.before"));
 	if (record_workload("cow_pageout_truncate", "") == 0) {
