@@ -553,7 +553,7 @@ static void rss_at_exit(struct checker *c, struct mm_state *m)
 
 		if (!m->rss_known[i] || !m->rss[i])
 			continue;
-		f = counter_finding(c, V_RSS_MISMATCH, m, 0, m->exit_ts, "exit_mmap");
+		f = event_finding(c, V_RSS_MISMATCH, m, 0, m->exit_ts, 0, 0, "exit_mmap");
 		finding_evidence(f, "last kmem:rss_stat %s = %lld pages; exit_mmap at %s "
 				 "left it non-zero", mmr_rss_name(i), (long long)m->rss[i],
 				 ts_str(m->exit_ts, t, sizeof(t)));

@@ -235,20 +235,22 @@ static inline struct finding *finding_add(struct checker *c, enum verdict v,
 }
 
 /*
- * A finding drawn from the rss counters that kmem:rss_stat events keep:
- * like the ledgers', withheld if events were dropped (a lost rss_stat
- * leaves a stale count), and so counted when it cannot be stored.
+ * A finding drawn from events (the ledgers, the rss counters rss_stat
+ * keeps): withheld if events were dropped, as a lost event leaves a hole
+ * or a stale count, and so counted when it cannot be stored.
  */
-static inline struct finding *counter_finding(struct checker *c, enum verdict v,
-					      const struct mm_state *m, int tid, __u64 ts,
-					      const char *op)
+static inline struct finding *event_finding(struct checker *c, enum verdict v,
+					    const struct mm_state *m, int tid, __u64 ts,
+					    __u64 addr, __u64 nr, const char *op)
 {
-	struct finding *f = finding_add(c, v, m, tid, ts, 0, ~0ULL, 0, op);
+	struct finding *f = finding_add(c, v, m, tid, ts, addr, ~0ULL, nr, op);
 
-	if (f)
+	if (f) {
 		f->from_ledger = 1;
-	else
+	} else {
 		c->ledger_not_stored++;
+		c->ledger_pages_not_stored += nr;
+	}
 	return f;
 }
 

@@ -271,17 +271,9 @@ static struct finding *ledger_finding(struct checker *c, enum verdict v, struct 
 				      int tid, __u64 ts, __u64 addr, __u64 nr)
 {
 	char op[128];
-	struct finding *f;
 
 	ledger_op(c, m, tid, op, sizeof(op));
-	f = finding_add(c, v, m, tid, ts, addr, ~0ULL, nr, op);
-	if (f) {
-		f->from_ledger = 1;
-	} else {
-		c->ledger_not_stored++;	/* withheld too if events were dropped */
-		c->ledger_pages_not_stored += nr;
-	}
-	return f;
+	return event_finding(c, v, m, tid, ts, addr, nr, op);
 }
 
 /*

@@ -918,7 +918,7 @@ static void check_rss(struct judge *j)
 
 		if (!j->m->rss_known[i] || status[i] < 0 || status[i] == j->m->rss[i])
 			continue;
-		f = counter_finding(j->c, V_RSS_MISMATCH, j->m, j->s->tid, j->s->ts, j->op);
+		f = event_finding(j->c, V_RSS_MISMATCH, j->m, j->s->tid, j->s->ts, 0, 0, j->op);
 		if (!f)
 			continue;
 		f->snapshot = j->s->seq;
