@@ -70,10 +70,13 @@ struct {
 	__type(value, __u32);
 } sys_cfg SEC(".maps");
 
-/* [0] records the ring buffer had no room for; [1] PFNs ledger_pfns could not take */
+/*
+ * [0] records the ring buffer had no room for; [1] PFNs ledger_pfns could not
+ * take; [2] remote rss_stat changes with mm_id 0, which no mm can be told by
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
@@ -640,7 +643,10 @@ int tp_exit_mmap(struct trace_event_raw_exit_mmap *ctx)
 /*
  * rss_stat fires in the mm owner's context (curr=1) or, for reclaim and
  * other remote updates, in another task's (curr=0).  The latter are
- * matched by the kernel's mm_id, learned from the former.
+ * matched by the kernel's mm_id, learned from the former.  The id is
+ * 0 for every mm while hashed pointers cannot be had (ptr_to_hashval()
+ * fails until the CRNG is ready, early in boot): 0 is never learned, and
+ * a remote change with it is counted, as it may be a traced mm's.
  */
 SEC("tracepoint/kmem/rss_stat")
 int tp_rss_stat(struct trace_event_raw_rss_stat *ctx)
@@ -658,11 +664,16 @@ int tp_rss_stat(struct trace_event_raw_rss_stat *ctx)
 		 * The lookups still mark both entries used.
 		 */
 		known = bpf_map_lookup_elem(&rss_mm_ids, &id);
-		if (!known || *known != mm || !bpf_map_lookup_elem(&mm_rss_ids, &ptr)) {
+		if (id && (!known || *known != mm || !bpf_map_lookup_elem(&mm_rss_ids, &ptr))) {
 			bpf_map_update_elem(&rss_mm_ids, &id, &mm, BPF_ANY);
 			bpf_map_update_elem(&mm_rss_ids, &ptr, &id, BPF_ANY);
 		}
 	} else {
+		if (!id) {
+			if (!ctx->curr && (kind_mask & (1ULL << MMR_K_RSS_STAT)))
+				count_in(2);
+			return 0;
+		}
 		known = bpf_map_lookup_elem(&rss_mm_ids, &id);
 		if (!known)
 			return 0;

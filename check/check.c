@@ -140,6 +140,7 @@ struct checker *checker_new(const struct mmr_trace *t, char *err, size_t errlen)
 	c->status_exact = mmr_kernel_status_exact(mmr_trace_meta(t, "kernel_release"));
 	c->saw_cmd = mmr_trace_meta(t, "command") && *mmr_trace_meta(t, "command");
 	c->have_rss = mmr_rss_readable(mmr_trace_schema(t));
+	c->rss_unattributed = mmr_trace_stat(t, "rss_unattributed");
 	c->lg = ledger_new(t);
 	if (!c->lg) {
 		snprintf(err, errlen, "out of memory");
@@ -553,7 +554,7 @@ static void rss_at_exit(struct checker *c, struct mm_state *m)
 
 		if (!m->rss_known[i] || !m->rss[i])
 			continue;
-		f = event_finding(c, V_RSS_MISMATCH, m, 0, m->exit_ts, 0, 0, "exit_mmap");
+		f = rss_finding(c, m, 0, m->exit_ts, "exit_mmap");
 		finding_evidence(f, "last kmem:rss_stat %s = %lld pages; exit_mmap at %s "
 				 "left it non-zero", mmr_rss_name(i), (long long)m->rss[i],
 				 ts_str(m->exit_ts, t, sizeof(t)));

@@ -149,6 +149,8 @@ struct checker {
 	__u64 cur_ts;		/* of the event being handled */
 	__u64 drops;		/* events the recorder dropped: ledgers cannot be trusted */
 	__u64 ledger_withheld;
+	__u64 rss_unattributed;	/* remote rss_stat changes the recorder could not attribute */
+	__u64 rss_withheld;	/* rss-counter-mismatch findings withheld for them */
 	__u64 ledger_not_stored;	/* ledger findings counted, not stored */
 	__u64 ledger_pages_not_stored;	/* and their pages */
 	__u64 zaps_checked, zaps_over_swap, keep_zaps_checked, swap_adds, swap_resets;
@@ -252,6 +254,21 @@ static inline struct finding *event_finding(struct checker *c, enum verdict v,
 		c->ledger_pages_not_stored += nr;
 	}
 	return f;
+}
+
+/*
+ * An rss counter that disagrees: withheld where the recorder saw remote
+ * changes (reclaim, exit teardown) it could not attribute to an mm
+ * (kmem:rss_stat mm_id 0, before the kernel's CRNG was ready).
+ */
+static inline struct finding *rss_finding(struct checker *c, const struct mm_state *m, int tid,
+					  __u64 ts, const char *op)
+{
+	if (c->rss_unattributed) {
+		c->rss_withheld++;
+		return NULL;
+	}
+	return event_finding(c, V_RSS_MISMATCH, m, tid, ts, 0, 0, op);
 }
 
 #endif

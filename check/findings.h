@@ -97,7 +97,7 @@ struct coverage {
 	int by_snapshots;	/* the trace has snapshots it is judged on */
 	int by_events;		/* every event kind it is judged on was recorded */
 	char snap_note[448];
-	char event_note[384];
+	char event_note[512];
 };
 
 /* The findings of one check, in the order found. */

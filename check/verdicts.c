@@ -918,7 +918,7 @@ static void check_rss(struct judge *j)
 
 		if (!j->m->rss_known[i] || status[i] < 0 || status[i] == j->m->rss[i])
 			continue;
-		f = event_finding(j->c, V_RSS_MISMATCH, j->m, j->s->tid, j->s->ts, 0, 0, j->op);
+		f = rss_finding(j->c, j->m, j->s->tid, j->s->ts, j->op);
 		if (!f)
 			continue;
 		f->snapshot = j->s->seq;
@@ -948,6 +948,19 @@ void verdicts_snapshot(struct checker *c, struct mm_state *m, struct snap *s,
 }
 
 /* ---- coverage notes ------------------------------------------------- */
+
+/* Why rss findings are withheld when the recorder could not attribute some changes. */
+static const char *unattributed_note(struct checker *c)
+{
+	static char note[160];
+
+	if (!c->rss_unattributed)
+		return "";
+	snprintf(note, sizeof(note), "; %llu remote changes had kmem:rss_stat mm_id 0 (the kernel "
+		 "could not hash pointers yet) and fit any mm, so its %llu findings are withheld",
+		 (unsigned long long)c->rss_unattributed, (unsigned long long)c->rss_withheld);
+	return note;
+}
 
 void verdicts_coverage(struct checker *c)
 {
@@ -993,9 +1006,9 @@ void verdicts_coverage(struct checker *c)
 			 "kmem:rss_stat not recorded: %s", rss && rss->status ? rss->status : "absent");
 	else
 		snprintf(c->cov[V_RSS_MISMATCH].event_note, sizeof(c->cov[0].event_note),
-			 "kmem:rss_stat counters at exit_mmap%s%s%s",
+			 "kmem:rss_stat counters at exit_mmap%s%s%s%s",
 			 status_inexact(c) ? "; not against snapshots: " : ", and every counter against "
 			 "/proc/PID/status at each held snapshot", status_inexact(c) ? status_inexact(c) : "",
 			 c->drops ? "; events were dropped or overwritten, so its findings are withheld" :
-			 "");
+			 "", unattributed_note(c));
 }

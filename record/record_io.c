@@ -439,7 +439,10 @@ int record_handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Slot @slot of the BPF side's counters (0: drops, 1: PFNs not followed), per CPU. */
+/*
+ * Slot @slot of the BPF side's counters (0: drops, 1: PFNs not followed,
+ * 2: remote rss_stat changes with mm_id 0), per CPU.
+ */
 static __u64 read_counter(struct recorder *r, __u32 slot, __u64 *per_cpu, int ncpu)
 {
 	__u64 total = 0;
@@ -508,7 +511,8 @@ static void command_status(const struct recorder *r, FILE *m)
 static char *stats_text(struct recorder *r, __u64 *drops_out, const __u64 *held)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	__u64 per_cpu[MMR_MAX_CPUS], per_kind[MMR_K_NR], drops, unfollowed, events = 0;
+	__u64 per_cpu[MMR_MAX_CPUS], per_kind[MMR_K_NR], drops, unfollowed, unattributed;
+	__u64 events = 0;
 	struct timespec now;
 	char *text = NULL;
 	size_t len = 0;
@@ -535,6 +539,9 @@ static char *stats_text(struct recorder *r, __u64 *drops_out, const __u64 *held)
 	unfollowed = read_counter(r, 1, per_cpu, ncpu);	/* the mlock ledger's PFNs */
 	if (unfollowed)
 		fprintf(m, "pfns_unfollowed=%llu\n", (unsigned long long)unfollowed);
+	unattributed = read_counter(r, 2, per_cpu, ncpu);	/* rss_stat mm_id 0, remote */
+	if (unattributed)
+		fprintf(m, "rss_unattributed=%llu\n", (unsigned long long)unattributed);
 	if (r->o.snapshot)
 		put_snapshot_counts(r, m);
 	if (held)	/* a number: info --json reads counters as numbers */

@@ -25,7 +25,7 @@ struct result {
 	__u64 deferred, deferred_by[D_NR], event_checked[V_NR], repeated[V_NR];
 	__u64 judged[V_NR];		/* coverage: pages_judged */
 	__u64 stranded_by[D_NR];	/* stranded-mlock's deferrals */
-	char event_note[V_NR][384], snap_note[V_NR][448];
+	char event_note[V_NR][512], snap_note[V_NR][448];
 	char op[V_NR][128];
 	char problem[200];	/* checker_problem(), or "" */
 };
@@ -1075,6 +1075,12 @@ static void test_check_rss_at_exit(void)
 	r = rss_exit_of(2, 0, "events=9\ndrops=1\n");
 	ASSERT_TRUE(clean(&r), "events dropped: a stale count is no finding");
 	ASSERT_STRCONTAINS(r.event_note[V_RSS_MISMATCH], "findings are withheld", "the note says so");
+	r = rss_exit_of(2, 0, "events=3\ndrops=0\nrss_unattributed=4\n");
+	ASSERT_TRUE(clean(&r), "remote changes with mm_id 0: a count they may have changed is no finding");
+	ASSERT_STRCONTAINS(r.event_note[V_RSS_MISMATCH], "4 remote changes had kmem:rss_stat mm_id 0",
+			   "the note says how many");
+	ASSERT_STRCONTAINS(r.event_note[V_RSS_MISMATCH], "its 1 findings are withheld",
+			   "and how many findings it withheld");
 }
 
 enum { RSS_THREADS = 1, RSS_DROPS = 2 };
