@@ -83,8 +83,9 @@ struct tid_state {
 struct pfn_state {
 	__u64 pfn;		/* ~0: free slot */
 	__u64 insert_ts;	/* last insertion into an evictable LRU, 0 none */
-	__u64 munlock_ts, migrate_ts;
+	__u64 munlock_ts, migrate_ts, ttu_ts;
 	__u32 migrate_tid;	/* the task of the last try_to_migrate_one() of it */
+	__u32 ttu_tid;		/* and of its last try_to_unmap_one() (reclaim) */
 	__u64 migrated_in_ts;	/* mapped back in by remove_migration_pte() */
 	__u64 born_ts;		/* freed at (mm_page_free): the state above is since */
 	int ever_locked;
@@ -360,6 +361,12 @@ static void on_ttu(struct ledger *lg, struct mm_state *m, const struct mmr_event
 {
 	const struct mmr_rmap *r = ev->data;
 	struct tid_state *t = tid_get(lg, r->c.pid, 1);
+	struct pfn_state *p = pfn_get(lg, r->pfn, 0);
+
+	if (p) {
+		p->ttu_ts = ev->h.ts;
+		p->ttu_tid = r->c.pid;
+	}
 
 	t->ttu_mm = m;
 	t->ttu_addr = r->address & ~0xfffULL;
@@ -489,21 +496,32 @@ static void on_mlock(struct checker *c, struct mm_state *m, const struct mmr_eve
 }
 
 /*
- * This munlock is try_to_migrate_one()'s of @p: the same task unmapped it
- * for migration since its syscall began or, in a syscall the recording
- * does not see (a write to compact_memory, kcompactd), since the page's
- * last munlock.  The rmap walk reads VM_LOCKED without mmap_lock (6.1
- * mm/rmap.c: page_remove_rmap -> munlock_vma_page), so an mlock() that
- * sets it during the walk makes it munlock a page it never mlocked.  Seen
- * in a 6.1 guest under explore's compaction: try_to_migrate_one of a vma
- * without VM_LOCKED, mlock() taking mmap_lock, then munlock_folio of that
- * page by the compacting task, outside any syscall the recording saw.
+ * An rmap walk that unmapped @p at @ts in task @by is the one munlocking
+ * it in task @tid: since that task's syscall began or, in a syscall the
+ * recording does not see (a write to compact_memory or memory.reclaim,
+ * kcompactd, kswapd), since the page's last munlock.
  */
-static int migration_munlock(const struct pfn_state *p, __u32 tid, __u64 since)
+static int unmapped_by(const struct pfn_state *p, __u64 ts, __u32 by, __u32 tid, __u64 since)
 {
-	if (!p->migrate_ts)
-		return 0;
-	return p->migrate_ts >= since || (p->migrate_tid == tid && p->migrate_ts > p->munlock_ts);
+	return ts && (ts >= since || (by == tid && ts > p->munlock_ts));
+}
+
+/*
+ * This munlock is the unmapping rmap walk's of @p: try_to_migrate_one()
+ * (migration, compaction) or try_to_unmap_one() (reclaim).  Both test
+ * VM_LOCKED under the page table lock before they unmap, but
+ * page_remove_rmap() tests it again after (6.1 mm/rmap.c: munlock_vma_page),
+ * without mmap_lock, so an mlock() that sets it in between makes the walk
+ * munlock a page it never mlocked.  Seen in 6.1 guests under explore:
+ * with compaction, try_to_migrate_one of a vma without VM_LOCKED, mlock()
+ * taking mmap_lock, then munlock_folio of that page by the compacting
+ * task; with memory.reclaim, the same with try_to_unmap_one (the
+ * perturber's task, 0.1 ms after the mlock() began).
+ */
+static int rmap_walk_munlock(const struct pfn_state *p, __u32 tid, __u64 since)
+{
+	return unmapped_by(p, p->migrate_ts, p->migrate_tid, tid, since) ||
+	       unmapped_by(p, p->ttu_ts, p->ttu_tid, tid, since);
 }
 
 static void on_munlock(struct checker *c, struct mm_state *m, const struct mmr_event *ev)
@@ -526,7 +544,7 @@ static void on_munlock(struct checker *c, struct mm_state *m, const struct mmr_e
 	 * migration entry: it is left unmlocked by design, for reclaim to find
 	 * (unevictable-lru.rst, "Migrating MLOCKED Pages").
 	 */
-	if (migration_munlock(p, e->c.pid, since) || (p->migrated_in_ts && !p->ever_locked))
+	if (rmap_walk_munlock(p, e->c.pid, since) || (p->migrated_in_ts && !p->ever_locked))
 		c->munlocks_migrating++;
 	else if (p->insert_ts && p->insert_ts < since && !p->ever_locked && e->nr_pages) {
 		f = ledger_page(c, V_LOST_MLOCK, m, e->c.pid, ev->h.ts, e->pfn);
@@ -866,7 +884,7 @@ void ledger_coverage(struct checker *c)
 	c->cov[V_LOST_MLOCK].event_checked = c->munlocks_checked + c->new_locked_checked;
 	note(&c->cov[V_LOST_MLOCK], missing(c->t, lost, b[2], sizeof(b[2])),
 	     "mlock ledger: %llu munlocked pages with a recorded LRU insertion checked, %llu "
-	     "munlocked by migration not judged%s%s%s", (unsigned long long)c->munlocks_checked,
+	     "munlocked by migration or reclaim unmapping them not judged%s%s%s", (unsigned long long)c->munlocks_checked,
 	     (unsigned long long)c->munlocks_migrating, born, life, drop);
 	c->cov[V_STRANDED_MLOCK].event_checked = c->locks_checked;
 	note(&c->cov[V_STRANDED_MLOCK], missing(c->t, strand, b[3], sizeof(b[3])),

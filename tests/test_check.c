@@ -1372,12 +1372,13 @@ enum { SAME_TASK = 1, NO_MIGRATION = 2, MUNLOCKED_SINCE = 4 };
 
 /*
  * P1 entered an evictable LRU and was never mlocked; another process (a
- * write to compact_memory: no syscall the recording sees) unmaps it for
- * migration, then munlocks it, as 6.1's rmap walk does when an mlock() set
- * VM_LOCKED during the walk.  Just outside the rule: no migration of P1,
- * or one by another task, or a munlock of P1 since that migration.
+ * write to compact_memory or memory.reclaim: no syscall the recording
+ * sees) unmaps it for migration (@walk: try_to_migrate_one) or reclaim
+ * (try_to_unmap_one), then munlocks it, as 6.1's page_remove_rmap() does
+ * when an mlock() set VM_LOCKED during the walk.  Just outside the rule:
+ * no such walk over P1, or one by another task, or a munlock of P1 since.
  */
-static struct result ledger_compaction(int flags)
+static struct result ledger_rmap_walk(int walk, int flags)
 {
 	const char *path = tmp_path("ledger-compact.trace");
 	struct tb b;
@@ -1387,7 +1388,7 @@ static struct result ledger_compaction(int flags)
 	b.tgid = b.tid = PID + 1, b.mm = MM + 0x1000;	/* the compacting process */
 	if (!(flags & NO_MIGRATION)) {
 		b.tid = flags & SAME_TASK ? PID + 1 : PID + 2;
-		tb_rmap(&b, MMR_K_TRY_TO_MIGRATE_ONE, P1, A + PG, A + 4 * PG);
+		tb_rmap(&b, walk, P1, A + PG, A + 4 * PG);
 		b.tid = PID + 1;
 	}
 	if (flags & MUNLOCKED_SINCE)
@@ -1401,14 +1402,30 @@ static void test_check_ledger_compaction_munlock(void)
 {
 	struct result r;
 
-	r = ledger_compaction(SAME_TASK);
+	r = ledger_rmap_walk(MMR_K_TRY_TO_MIGRATE_ONE, SAME_TASK);
 	ASSERT_TRUE(clean(&r), "the migrating task's own munlock of the page: by design");
-	r = ledger_compaction(NO_MIGRATION);
+	r = ledger_rmap_walk(MMR_K_TRY_TO_MIGRATE_ONE, NO_MIGRATION);
 	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "no migration of the page: lost-mlock");
-	r = ledger_compaction(0);
+	r = ledger_rmap_walk(MMR_K_TRY_TO_MIGRATE_ONE, 0);
 	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "migrated by another task: lost-mlock");
-	r = ledger_compaction(SAME_TASK | MUNLOCKED_SINCE);
+	r = ledger_rmap_walk(MMR_K_TRY_TO_MIGRATE_ONE, SAME_TASK | MUNLOCKED_SINCE);
 	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "munlocked again after its migration's munlock");
+}
+
+/* The same race with reclaim: seen under explore's memory.reclaim in a 6.1 guest. */
+static void test_check_ledger_reclaim_munlock(void)
+{
+	struct result r;
+
+	r = ledger_rmap_walk(MMR_K_TRY_TO_UNMAP_ONE, SAME_TASK);
+	ASSERT_TRUE(clean(&r), "the reclaiming task's own munlock of the page it unmapped: by design");
+	ASSERT_EQ(r.event_checked[V_LOST_MLOCK], 1, "and the munlock is counted as checked");
+	r = ledger_rmap_walk(MMR_K_TRY_TO_UNMAP_ONE, NO_MIGRATION);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "no unmap of the page: lost-mlock");
+	r = ledger_rmap_walk(MMR_K_TRY_TO_UNMAP_ONE, 0);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "unmapped by another task: lost-mlock");
+	r = ledger_rmap_walk(MMR_K_TRY_TO_UNMAP_ONE, SAME_TASK | MUNLOCKED_SINCE);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "munlocked again after its unmap's munlock");
 }
 
 enum { MUNLOCK_P2 = 1, MIGRATE_P2 = 2, PARTIAL = 4 };
@@ -1806,6 +1823,7 @@ int main(int argc, char **argv)
 		TEST(test_check_ledger_lost_mlock),
 		TEST(test_check_ledger_new_locked_page),
 		TEST(test_check_ledger_compaction_munlock),
+		TEST(test_check_ledger_reclaim_munlock),
 		TEST(test_check_ledger_stranded_mlock),
 		TEST(test_check_ledger_pfn_reused_lost),
 		TEST(test_check_ledger_pfn_freed_stranded),
