@@ -604,10 +604,7 @@ void checker_event(struct checker *c, const struct mmr_event *ev)
 	case MMR_K_SNAP_END:
 		on_snap_end(c, ev);
 		break;
-	case MMR_K_FOLIO_REFERENCED_ONE:
-		on_rmap_visit(c, ev);
-		break;
-	case MMR_K_TRY_TO_UNMAP_ONE:
+	case MMR_K_FOLIO_REFERENCED_ONE: case MMR_K_TRY_TO_UNMAP_ONE:
 		on_rmap_visit(c, ev);
 		ledger_event(c, ev->h.mm ? mm_get(c, ev->h.mm, ev->h.tgid) : NULL, ev);
 		break;

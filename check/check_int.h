@@ -156,6 +156,7 @@ struct checker {
 	__u64 zaps_checked, zaps_over_swap, keep_zaps_checked, swap_adds, swap_resets;
 	__u64 munlocks_checked, locks_checked;
 	__u64 munlocks_migrating;	/* munlock_folio by an unmapping rmap walk: not judged */
+	__u64 walk_mlocks_stranded;	/* mlock_folio by an rmap walk after the page's munlock */
 	__u64 pfn_frees;		/* mm_page_free: a ledger PFN's entry ended */
 	__u64 new_locked_checked;	/* new_anon_rmap: new pages of locked vmas judged */
 	__u64 new_locked_swapin;	/* ... of which swapped in (6.18): not judged */
@@ -223,6 +224,7 @@ static inline int is_migration_call(__u32 nr)
 
 /* A move_pages/migrate_pages of any traced thread has not returned yet. */
 int migration_in_flight(const struct checker *c);
+int mm_locking(const struct checker *c, const struct mm_state *m);
 /* The same, one that moves pages of process @tgid. */
 int migration_in_flight_of(const struct checker *c, int tgid);
 void describe_syscall(const struct syscall_rec *r, char *buf, size_t len);

@@ -38,6 +38,14 @@
  *     an earlier mlock call of the same mm returned without munlock_folio
  *     on a page that call mlocked, the page still mapped there (no munlock
  *     or migration of it since).
+ *   - stranded-mlock, by an rmap walk: a task's folio_referenced_one or
+ *     try_to_unmap_one of a page in a private vma, then its mlock_folio of
+ *     that page after a munlock/munlockall of that mm munlocked it in
+ *     between, and no mlock-family call of that mm locks the address
+ *     again.  Both walks test VM_LOCKED under the page table lock, which
+ *     munlock's walk takes to munlock the page after clearing VM_LOCKED:
+ *     a walk that mlocks after that munlock read the flag too early
+ *     (Shakeel Butt's race; tests/kernels/patches/rmap-vs-munlock.patch).
  * A PFN's entry ends when its page is freed (kmem:mm_page_free, recorded
  * for the PFNs the BPF side saw here): the PFN is another page next time,
  * judged on its own events, and an mlock call's record of it is stale.
@@ -50,6 +58,8 @@
 #include "check_int.h"
 
 #define LRU_UNEVICTABLE 4	/* enum lru_list, the same on 6.1 and 6.18 */
+#define VM_SHARED 0x8
+#define VM_MAYSHARE 0x80
 #define NR_TIDS 1024
 
 struct swap_ent {
@@ -76,6 +86,8 @@ struct tid_state {
 	__u64 ttu_addr, ttu_end;
 	struct mm_state *zap_mm;	/* unmap_page_range in progress */
 	__u64 zap_start, zap_end, zap_ts, zap_freed;
+	struct mm_state *walk_mm;	/* its last folio_referenced_one/try_to_unmap_one */
+	__u64 walk_pfn, walk_addr, walk_ts;
 	size_t zap_expected;
 	int zap_must_free, zap_details, zap_even_cows;
 };
@@ -88,6 +100,7 @@ struct pfn_state {
 	__u32 ttu_tid;		/* and of its last try_to_unmap_one() (reclaim) */
 	__u64 migrated_in_ts;	/* mapped back in by remove_migration_pte() */
 	__u64 born_ts;		/* freed at (mm_page_free): the state above is since */
+	__u64 unlock_ts, unlock_mm;	/* its last munlock_folio by a munlock call, of that mm */
 	int ever_locked;
 };
 
@@ -357,6 +370,20 @@ static void zap_judge(struct checker *c, struct tid_state *t, __u64 ts)
 
 /* ---- events --------------------------------------------------------- */
 
+/* A reclaim rmap walk over a page of a private vma of traced mm @m: its mlock comes next. */
+static void on_walk(struct ledger *lg, struct mm_state *m, const struct mmr_event *ev)
+{
+	const struct mmr_rmap *r = ev->data;
+	struct tid_state *t = tid_get(lg, r->c.pid, 1);
+
+	if (!t)
+		return;
+	t->walk_mm = r->vm_flags & (VM_SHARED | VM_MAYSHARE) ? NULL : m;
+	t->walk_pfn = r->pfn;
+	t->walk_addr = r->address & ~0xfffULL;
+	t->walk_ts = ev->h.ts;
+}
+
 static void on_ttu(struct ledger *lg, struct mm_state *m, const struct mmr_event *ev)
 {
 	const struct mmr_rmap *r = ev->data;
@@ -470,6 +497,39 @@ static void on_lru(struct ledger *lg, const struct mmr_event *ev)
 		p->insert_ts = ev->h.ts;
 }
 
+/* Does an mlock-family call of @m, completed or in flight, lock @addr? */
+static int locks_addr(struct checker *c, const struct mm_state *m, __u64 addr)
+{
+	for (size_t i = 0; i < m->nr_calls; i++)
+		if (m->calls[i].start <= addr && addr < m->calls[i].end)
+			return 1;
+	return m->calls_lost || mm_locking(c, m);
+}
+
+/*
+ * mlock_folio of @p by task @t whose last rmap walk was over @p in a
+ * private vma: stranded if a munlock call of that mm munlocked @p after
+ * the walk began and nothing locks the address again.
+ */
+static void walk_mlock(struct checker *c, const struct tid_state *t, const struct pfn_state *p,
+		       const struct mmr_event *ev)
+{
+	struct finding *f;
+	char a[32], b[32];
+
+	if (!t || !t->walk_mm || t->walk_pfn != p->pfn || p->unlock_ts <= t->walk_ts ||
+	    p->unlock_mm != t->walk_mm->mm || locks_addr(c, t->walk_mm, t->walk_addr))
+		return;
+	c->walk_mlocks_stranded++;
+	f = ledger_page(c, V_STRANDED_MLOCK, t->walk_mm, t->tid, ev->h.ts, p->pfn);
+	finding_evidence(f, "mlock_folio at %s by an rmap walk over 0x%llx that began at %s",
+			 ts_str(ev->h.ts, a, sizeof(a)), (unsigned long long)t->walk_addr,
+			 ts_str(t->walk_ts, b, sizeof(b)));
+	finding_evidence(f, "a munlock of that mm munlocked the page at %s, in between, and no "
+			 "mlock call locks it again: the walk read VM_LOCKED outside the page "
+			 "table lock", ts_str(p->unlock_ts, a, sizeof(a)));
+}
+
 /* mlock_folio or mlock_new_folio by @tid: note it against its mlock call */
 static void on_mlock(struct checker *c, struct mm_state *m, const struct mmr_event *ev)
 {
@@ -482,6 +542,7 @@ static void on_mlock(struct checker *c, struct mm_state *m, const struct mmr_eve
 	if (!p)
 		return;
 	p->ever_locked = 1;
+	walk_mlock(c, tid_get(c->lg, e->c.pid, 0), p, ev);
 	if (!e->nr_pages || !m || !r || r->done || (r->nr != NR_MLOCK && r->nr != NR_MLOCK2) ||
 	    !(l = mm_ledger(m)))
 		return;		/* large folio, or not inside an mlock(range) call */
@@ -535,6 +596,10 @@ static void on_munlock(struct checker *c, struct mm_state *m, const struct mmr_e
 
 	if (!p)
 		return;
+	if (m && r && !r->done && (r->nr == NR_MUNLOCK || r->nr == NR_MUNLOCKALL)) {
+		p->unlock_ts = ev->h.ts;
+		p->unlock_mm = m->mm;
+	}
 	c->munlocks_checked += p->insert_ts != 0;
 	/*
 	 * try_to_migrate_one() munlocks the old page in every VM_LOCKED vma it
@@ -615,6 +680,12 @@ void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event 
 	case MMR_K_TRY_TO_UNMAP_ONE:
 		if (m && ev->h.len >= sizeof(struct mmr_rmap))
 			on_ttu(lg, m, ev);
+		if (m && ev->h.len >= sizeof(struct mmr_rmap))
+			on_walk(lg, m, ev);
+		break;
+	case MMR_K_FOLIO_REFERENCED_ONE:
+		if (m && ev->h.len >= sizeof(struct mmr_rmap))
+			on_walk(lg, m, ev);
 		break;
 	case MMR_K_UNMAP_PAGE_RANGE:
 		if (m && ev->h.len >= sizeof(struct mmr_zap))

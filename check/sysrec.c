@@ -61,6 +61,19 @@ int migration_in_flight(const struct checker *c)
 	return 0;
 }
 
+/* Is a thread of @m's process inside an mlock-family call? */
+int mm_locking(const struct checker *c, const struct mm_state *m)
+{
+	for (size_t i = 0; i < sizeof(c->sys) / sizeof(c->sys[0]); i++) {
+		const struct syscall_rec *r = c->sys[i];
+
+		if (r && !r->done && r->tgid == m->tgid &&
+		    (r->nr == NR_MLOCK || r->nr == NR_MLOCK2 || r->nr == NR_MLOCKALL))
+			return 1;
+	}
+	return 0;
+}
+
 /* Is @pid (a pid a migration names, 0 its caller's) a thread of process @tgid, as far as seen? */
 static int pid_of(const struct checker *c, const struct syscall_rec *r, int pid, int tgid)
 {

@@ -1428,6 +1428,83 @@ static void test_check_ledger_reclaim_munlock(void)
 	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "munlocked again after its unmap's munlock");
 }
 
+enum { WK_BEFORE = 1, WK_SHARED = 2, WK_RELOCKED = 4, WK_LOCKING = 8, WK_OTHER_PFN = 16,
+       WK_TTU = 32, WK_LATE = 64 };
+
+/*
+ * P1 of a locked private vma is on an evictable LRU.  Reclaim (task
+ * KSWAPD of another process) begins an rmap walk of it (folio_referenced_one,
+ * or with WK_TTU try_to_unmap_one); munlock of the range munlocks it; then
+ * the walk mlocks it: the stale VM_LOCKED of rmap-vs-munlock.patch.  Just
+ * inside the rules: the walk's mlock before the munlock's (WK_BEFORE), a
+ * shared vma (an untraced locked mapper may be the walk's), the range
+ * locked again by a completed mlock (WK_RELOCKED) or one in flight in
+ * another thread (WK_LOCKING), the walk's last page another (WK_OTHER_PFN),
+ * the walk begun after the munlock (WK_LATE: it saw no VM_LOCKED here, so
+ * its mlock is for another mapper's vma).
+ */
+static struct result ledger_walk(int flags)
+{
+	const char *path = tmp_path("ledger-walk.trace");
+	struct mmr_rmap w = { .pfn = flags & WK_OTHER_PFN ? P2 : P1, .address = A + PG,
+			      .vm_start = A, .vm_end = A + 4 * PG, .nr_pages = 1,
+			      .vm_flags = 0x2073 | (flags & WK_SHARED ? 0x88 : 0) };
+	struct tb b;
+
+	tb_open(&b, path, "6.1.0", PID, MM);
+	tb_lru(&b, P1, 0);
+	tb_sys_enter(&b, 149, A, 4 * PG, 0);		/* mlock */
+	tb_mlock(&b, MMR_K_MLOCK_FOLIO, P1, 1);
+	tb_sys_exit(&b, 149, 0);
+	b.tid = KSWAPD;
+	if (!(flags & WK_LATE))
+		tb_put(&b, flags & WK_TTU ? MMR_K_TRY_TO_UNMAP_ONE : MMR_K_FOLIO_REFERENCED_ONE,
+		       &w, sizeof(w));
+	if (flags & WK_BEFORE)
+		tb_mlock(&b, MMR_K_MLOCK_FOLIO, P1, 1);
+	b.tid = PID;
+	tb_sys_enter(&b, 150, A, 4 * PG, 0);		/* munlock */
+	tb_mlock(&b, MMR_K_MUNLOCK_FOLIO, P1, 1);
+	tb_sys_exit(&b, 150, 0);
+	if (flags & WK_RELOCKED)
+		tb_sys(&b, 149, A, 4 * PG, 0, 0, 0, NULL);
+	if (flags & WK_LOCKING) {
+		b.tid = PID + 1;
+		tb_sys_enter(&b, 149, A, 4 * PG, 0);
+	}
+	b.tid = KSWAPD;
+	if (flags & WK_LATE)
+		tb_put(&b, MMR_K_FOLIO_REFERENCED_ONE, &w, sizeof(w));
+	if (!(flags & WK_BEFORE))
+		tb_mlock(&b, MMR_K_MLOCK_FOLIO, P1, 1);
+	tb_close(&b);
+	return check_file(path);
+}
+
+static void test_check_ledger_walk_after_munlock(void)
+{
+	struct result r;
+
+	r = ledger_walk(0);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "an rmap walk mlocks the page after its munlock");
+	ASSERT_EQ(r.first_pfn[V_STRANDED_MLOCK], P1, "its pfn");
+	ASSERT_TRUE(only(&r, V_STRANDED_MLOCK), "nothing else");
+	r = ledger_walk(WK_TTU);
+	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "try_to_unmap_one's walk too");
+	r = ledger_walk(WK_BEFORE);
+	ASSERT_TRUE(clean(&r), "the walk's mlock before the munlock's munlock: by design");
+	r = ledger_walk(WK_SHARED);
+	ASSERT_TRUE(clean(&r), "a shared vma: another mapper's locked vma may be the walk's");
+	r = ledger_walk(WK_RELOCKED);
+	ASSERT_TRUE(clean(&r), "an mlock of the range since the munlock");
+	r = ledger_walk(WK_LOCKING);
+	ASSERT_TRUE(clean(&r), "an mlock of that mm in flight");
+	r = ledger_walk(WK_OTHER_PFN);
+	ASSERT_TRUE(clean(&r), "the walk was over another page");
+	r = ledger_walk(WK_LATE);
+	ASSERT_TRUE(clean(&r), "the walk began after the munlock: its mlock is another vma's");
+}
+
 enum { MUNLOCK_P2 = 1, MIGRATE_P2 = 2, PARTIAL = 4 };
 
 /* mlock(A, 4 pages) mlocks P1 and P2; munlock then munlocks P1 and maybe P2. */
@@ -1824,6 +1901,7 @@ int main(int argc, char **argv)
 		TEST(test_check_ledger_new_locked_page),
 		TEST(test_check_ledger_compaction_munlock),
 		TEST(test_check_ledger_reclaim_munlock),
+		TEST(test_check_ledger_walk_after_munlock),
 		TEST(test_check_ledger_stranded_mlock),
 		TEST(test_check_ledger_pfn_reused_lost),
 		TEST(test_check_ledger_pfn_freed_stranded),
