@@ -4,7 +4,10 @@
  * optionally ("migrate") with a second thread that moves the region's last
  * TAIL pages to the other NUMA node with move_pages(2) while the mlock()
  * runs: one move_pages call per round, started just before the mlock, and
- * finished before the munlock.
+ * finished before the munlock.  Or ("reclaim") with a second thread that
+ * asks the root memory cgroup to reclaim the region's size (cgroup v2
+ * memory.reclaim, needs swap) as each mlock() starts; the munlock() then
+ * follows the mlock() at once, while that reclaim may still run.
  *
  * Self-check, with /proc/self/pagemap and /proc/kpageflags (needs root):
  *  - after each munlock(), a present page of the region that is still
@@ -23,23 +26,30 @@
  * before the walk reaches it must not be mlocked twice; the clean kernel
  * hides VM_LOCKED behind VM_IO during the walk for this.  The tail pages
  * are at the end of the region, so the walk reaches them last.  Serial
- * mode runs the same rounds without the second thread.
+ * mode runs the same rounds without the second thread.  Reclaim's rmap
+ * walk (folio_referenced_one()) must test VM_LOCKED under the page table
+ * lock: one that tested it before a concurrent munlock() and mlocks the
+ * page after it strands that page.
  *
- * usage: mlock_migrate_race [ITERATIONS [migrate|serial [PAGES [TAIL]]]]
+ * usage: mlock_migrate_race [ITERATIONS [migrate|reclaim|serial [PAGES [TAIL]]]]
  *   ITERATIONS  rounds, each on a new region (default 30)
  *   migrate     with the move_pages thread (needs NUMA nodes 0 and 1);
- *               "serial" (the default) without it
+ *               reclaim with the memory.reclaim thread (needs cgroup v2's
+ *               memory controller: mounted at /sys/fs/cgroup if it is not);
+ *               "serial" (the default) without either
  *   PAGES       region size in 4K pages (default 2048)
  *   TAIL        pages moved per round, the region's last ones (default 256)
  * Last line: "selfcheck: N iterations, K violations (...)", where K is the
  * number of rounds that stranded at least one page.  Exit status 1 if
  * K > 0, 2 on a setup error.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include "report.h"
 
@@ -59,6 +69,8 @@ static atomic_int requested, served, stop;	/* one move_pages call per request */
 static long moved;				/* pages move_pages moved (migrator only) */
 static int pagemap_fd, kpageflags_fd;
 static unsigned char *suspect;
+static int reclaim_fd = -1;
+static long reclaims;				/* memory.reclaim writes (reclaimer only) */
 
 static void pin(int cpu)
 {
@@ -97,6 +109,46 @@ static void *migrator(void *arg)
 		atomic_store(&served, ++done);
 	}
 	return NULL;
+}
+
+/* Asks the root memory cgroup to reclaim the region's size, on request. */
+static void *reclaimer(void *arg)
+{
+	char v[32];
+	int done = 0;
+
+	pin(1);
+	snprintf(v, sizeof(v), "%zu", npages * ps);
+	while (!atomic_load(&stop)) {
+		if (atomic_load(&requested) == done) {
+			sched_yield();
+			continue;
+		}
+		/*
+		 * EAGAIN when less than asked could be reclaimed: the walk ran all
+		 * the same; EINTR when a signal (record --snapshot stopping the
+		 * process) came first: again
+		 */
+		ssize_t n;
+
+		while ((n = pwrite(reclaim_fd, v, strlen(v), 0)) < 0 && errno == EINTR)
+			;
+		reclaims += n > 0 || errno == EAGAIN;
+		atomic_store(&served, ++done);
+	}
+	return NULL;
+}
+
+static int open_reclaim(void)
+{
+	const char *path = "/sys/fs/cgroup/memory.reclaim";
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 && mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL) == 0)
+		fd = open(path, O_WRONLY);
+	if (fd < 0)
+		perror(path);
+	return fd;
 }
 
 /*
@@ -179,6 +231,7 @@ int main(int argc, char **argv)
 {
 	int iterations = argc > 1 ? atoi(argv[1]) : 30;
 	int migrate = argc > 2 && !strcmp(argv[2], "migrate");
+	int reclaim = argc > 2 && !strcmp(argv[2], "reclaim");
 	long caught = 0, violations = 0, stranded_pages = 0, lost_pages = 0, lost_rounds = 0;
 	size_t len;
 	pthread_t t;
@@ -189,8 +242,9 @@ int main(int argc, char **argv)
 		tail = strtoul(argv[4], NULL, 0);
 	ps = getpagesize();
 	if (iterations <= 0 || !npages || !tail || tail > npages ||
-	    (argc > 2 && !migrate && strcmp(argv[2], "serial"))) {
-		fprintf(stderr, "usage: %s [ITERATIONS [migrate|serial [PAGES [TAIL]]]]\n", argv[0]);
+	    (argc > 2 && !migrate && !reclaim && strcmp(argv[2], "serial"))) {
+		fprintf(stderr, "usage: %s [ITERATIONS [migrate|reclaim|serial [PAGES [TAIL]]]]\n",
+			argv[0]);
 		return 2;
 	}
 	suspect = calloc(npages, 1);
@@ -204,6 +258,7 @@ int main(int argc, char **argv)
 	report("pages=%zu", npages);
 	report("tail=%zu", tail);
 	report("migrate=%d", migrate);
+	report("reclaim=%d", reclaim);
 	if (migrate) {
 		/* probe: a kernel without NUMA or move_pages fails loudly here */
 		int node = 1, st;
@@ -214,6 +269,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (pthread_create(&t, NULL, migrator, NULL))
+			die("pthread_create");
+	}
+	if (reclaim) {
+		reclaim_fd = open_reclaim();
+		if (reclaim_fd < 0)
+			return 2;
+		if (pthread_create(&t, NULL, reclaimer, NULL))
 			die("pthread_create");
 	}
 	pin(0);
@@ -233,17 +295,22 @@ int main(int argc, char **argv)
 			atomic_fetch_add(&requested, 1);
 			caught += wait_migration(region);
 		}
+		if (reclaim)
+			atomic_fetch_add(&requested, 1);
 		if (mlock(region, len))
 			die("mlock");
-		while (atomic_load(&served) != atomic_load(&requested))
-			sched_yield();	/* no migration from here on */
-
-		n = scan(region, 1, "lost");
-		lost_pages += n;
-		lost_rounds += n > 0;
+		if (!reclaim) {
+			while (atomic_load(&served) != atomic_load(&requested))
+				sched_yield();	/* no migration from here on */
+			n = scan(region, 1, "lost");
+			lost_pages += n;
+			lost_rounds += n > 0;
+		}
 
 		if (munlock(region, len))
 			die("munlock");
+		while (atomic_load(&served) != atomic_load(&requested))
+			sched_yield();	/* the reclaim is over: its mlocks are done */
 		n = scan(region, 0, "stranded");
 		if (n) {
 			fprintf(stderr, "round %d: %zu page(s) still mlocked after munlock\n", it, n);
@@ -252,15 +319,16 @@ int main(int argc, char **argv)
 		}
 		munmap(region, len);
 	}
-	if (migrate) {
+	if (migrate || reclaim) {
 		atomic_store(&stop, 1);
 		pthread_join(t, NULL);
 	}
 	report("violations=%ld", violations);
 	printf("selfcheck: %d iterations, %ld violations (stranded pages %ld; pages=%zu tail=%zu "
 	       "migrate=%s, pages moved %ld, mlock caught a migration in %ld rounds; "
+	       "reclaim=%s, %ld memory.reclaim writes; "
 	       "lost mlock after mlock: %ld pages in %ld rounds)\n",
 	       iterations, violations, stranded_pages, npages, tail, migrate ? "on" : "off",
-	       moved, caught, lost_pages, lost_rounds);
+	       moved, caught, reclaim ? "on" : "off", reclaims, lost_pages, lost_rounds);
 	return violations ? 1 : 0;
 }

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Runs inside a QEMU guest (tests/test_vm_replay's rmap part): swap on, then
+# tests/workloads/mlock_migrate_race's own self-check with a memory.reclaim
+# thread and serially, then a recording of it with reclaim, from events
+# alone and with snapshots, all into /out for the host to check.
+# NAME.out/.err: the workload's output; NAME.exit: its (or record's) status.
+set -u
+PATH=/mmreplay:$PATH
+. /mmreplay/zram-swap.sh
+rounds=${MMR_ROUNDS:-30}
+for m in reclaim serial; do
+	mlock_migrate_race "$rounds" $m > /out/$m.out 2> /out/$m.err
+	echo $? > /out/$m.exit
+	tail -n1 /out/$m.out
+done
+mmreplay record -o /out/events.trace -- mlock_migrate_race 10 reclaim \
+	> /out/events.out 2> /out/events.err
+echo $? > /out/events.exit
+mmreplay record --snapshot -o /out/snap.trace -- mlock_migrate_race 10 reclaim \
+	> /out/snap.out 2> /out/snap.err
+echo $? > /out/snap.exit
+tail -n1 /out/events.out /out/snap.out
