@@ -156,7 +156,7 @@ struct checker {
 	__u64 zaps_checked, zaps_over_swap, keep_zaps_checked, swap_adds, swap_resets;
 	__u64 munlocks_checked, locks_checked;
 	__u64 munlocks_migrating;	/* munlock_folio by an unmapping rmap walk: not judged */
-	__u64 walk_mlocks_stranded;	/* mlock_folio by an rmap walk after the page's munlock */
+	__u64 walk_mlocks_checked;	/* mlock_folio by an rmap walk over the page: judged */
 	__u64 pfn_frees;		/* mm_page_free: a ledger PFN's entry ended */
 	__u64 new_locked_checked;	/* new_anon_rmap: new pages of locked vmas judged */
 	__u64 new_locked_swapin;	/* ... of which swapped in (6.18): not judged */

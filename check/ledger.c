@@ -517,10 +517,12 @@ static void walk_mlock(struct checker *c, const struct tid_state *t, const struc
 	struct finding *f;
 	char a[32], b[32];
 
-	if (!t || !t->walk_mm || t->walk_pfn != p->pfn || p->unlock_ts <= t->walk_ts ||
-	    p->unlock_mm != t->walk_mm->mm || locks_addr(c, t->walk_mm, t->walk_addr))
+	if (!t || !t->walk_mm || t->walk_pfn != p->pfn)
 		return;
-	c->walk_mlocks_stranded++;
+	c->walk_mlocks_checked++;
+	if (p->unlock_ts <= t->walk_ts || p->unlock_mm != t->walk_mm->mm ||
+	    locks_addr(c, t->walk_mm, t->walk_addr))
+		return;
 	f = ledger_page(c, V_STRANDED_MLOCK, t->walk_mm, t->tid, ev->h.ts, p->pfn);
 	finding_evidence(f, "mlock_folio at %s by an rmap walk over 0x%llx that began at %s",
 			 ts_str(ev->h.ts, a, sizeof(a)), (unsigned long long)t->walk_addr,
@@ -957,8 +959,9 @@ void ledger_coverage(struct checker *c)
 	     "mlock ledger: %llu munlocked pages with a recorded LRU insertion checked, %llu "
 	     "munlocked by migration or reclaim unmapping them not judged%s%s%s", (unsigned long long)c->munlocks_checked,
 	     (unsigned long long)c->munlocks_migrating, born, life, drop);
-	c->cov[V_STRANDED_MLOCK].event_checked = c->locks_checked;
+	c->cov[V_STRANDED_MLOCK].event_checked = c->locks_checked + c->walk_mlocks_checked;
 	note(&c->cov[V_STRANDED_MLOCK], missing(c->t, strand, b[3], sizeof(b[3])),
-	     "mlock ledger: %llu pages of mlock calls checked at munlock%s",
-	     (unsigned long long)c->locks_checked, drop);
+	     "mlock ledger: %llu pages of mlock calls checked at munlock, %llu mlocks by "
+	     "reclaim's rmap walks against the page's munlock%s",
+	     (unsigned long long)c->locks_checked, (unsigned long long)c->walk_mlocks_checked, drop);
 }

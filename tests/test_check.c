@@ -1491,6 +1491,8 @@ static void test_check_ledger_walk_after_munlock(void)
 	ASSERT_TRUE(only(&r, V_STRANDED_MLOCK), "nothing else");
 	r = ledger_walk(WK_TTU);
 	ASSERT_EQ(r.nr[V_STRANDED_MLOCK], 1, "try_to_unmap_one's walk too");
+	ASSERT_STRCONTAINS(r.event_note[V_STRANDED_MLOCK], "1 mlocks by reclaim's rmap walks",
+			   "the coverage counts the walk's mlock");
 	r = ledger_walk(WK_BEFORE);
 	ASSERT_TRUE(clean(&r), "the walk's mlock before the munlock's munlock: by design");
 	r = ledger_walk(WK_SHARED);
