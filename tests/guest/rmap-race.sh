@@ -13,7 +13,7 @@ for m in reclaim serial; do
 	echo $? > /out/$m.exit
 	tail -n1 /out/$m.out
 done
-mmreplay record -o /out/events.trace -- mlock_migrate_race 10 reclaim \
+mmreplay record -o /out/events.trace -- mlock_migrate_race 20 reclaim \
 	> /out/events.out 2> /out/events.err
 echo $? > /out/events.exit
 mmreplay record --snapshot -o /out/snap.trace -- mlock_migrate_race 10 reclaim \
