@@ -7,7 +7,7 @@
 set -u
 PATH=/mmreplay:$PATH
 . /mmreplay/zram-swap.sh
-rounds=${MMR_ROUNDS:-30}
+rounds=${MMR_ROUNDS:-60}
 for m in reclaim serial; do
 	mlock_migrate_race "$rounds" $m > /out/$m.out 2> /out/$m.err
 	echo $? > /out/$m.exit
