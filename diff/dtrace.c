@@ -55,17 +55,7 @@ struct dthread {
 	__u64 enter_ts;
 	int mark;		/* replay: index in marks of its current op, -1 */
 	__u64 kfault;		/* the last event was this kernel-mode fault (address | write) */
-	__u64 dup_fault;	/* its fault in flight is another thread's twin (page | write), 0 */
 };
-
-/* A thread's recent fault, by mm and page (| write): to find another thread's twin. */
-struct dfault {
-	__u64 mm, key, ts;
-	int tid;
-};
-
-#define NR_FAULTS 1024		/* direct-mapped; a collision only forgets */
-#define TWIN_NS 1000000ULL	/* how close two threads' faults on a page are twins */
 
 /* A replay op mark. */
 struct dmark {
@@ -119,7 +109,6 @@ struct bld {
 	 * added is handed out as a spare, written to and never read.
 	 */
 	int oom;
-	struct dfault faults[NR_FAULTS];
 	struct dthread spare_th;
 	struct dmm spare_mm;
 	struct drss spare_rss;
@@ -675,42 +664,6 @@ static int kfault_retry(struct dthread *th, const struct mmr_event *ev, long pag
 	return key == last;
 }
 
-/*
- * Two threads of one mm that touch a page at once both fault on it: one
- * maps it, the other finds it mapped and changes nothing.  A replay
- * touches it from one thread, once.  So a fault on a page that another
- * thread of the mm faulted the same way (read, write) less than TWIN_NS before
- * is left out, with its fault_done, on either side.  Seen: xz -T2 had 4907
- * faults in one op of a recording, 4905 in every replay.
- */
-static int twin_fault(struct bld *b, struct dthread *th, const struct mmr_event *ev)
-{
-	const struct mmr_common *c = ev->data;
-	__u64 key, h;
-	struct dfault *f;
-
-	if (c->type == MMR_K_FAULT_DONE) {
-		key = th->dup_fault;
-		th->dup_fault = 0;
-		return key && ev->h.len >= sizeof(struct mmr_fault_done) &&
-		       (((const struct mmr_fault_done *)ev->data)->address &
-			~(__u64)(b->d->page_size - 1)) == (key & ~1ULL);
-	}
-	if (!is_fault(c->type))
-		return 0;
-	key = (mmr_ev_u64(ev, F_ADDRESS) & ~(__u64)(b->d->page_size - 1)) |
-	      !!(mmr_ev_u64(ev, F_ERROR_CODE) & 2);
-	h = (key / b->d->page_size * 31 + ev->h.mm) % NR_FAULTS;
-	f = &b->faults[h];
-	if (f->mm == ev->h.mm && f->key == key && f->tid != th->tid && ev->h.ts - f->ts < TWIN_NS) {
-		th->dup_fault = key;
-		return 1;
-	}
-	*f = (struct dfault){ .mm = ev->h.mm, .key = key, .ts = ev->h.ts, .tid = th->tid };
-	th->dup_fault = 0;
-	return 0;
-}
-
 /* A kernel event of a task's thread (or of a kernel thread on a task's mm). */
 static void on_kernel(struct bld *b, struct dthread *th, int task, int foreign,
 		      const struct mmr_event *ev)
@@ -776,7 +729,7 @@ static void on_event(struct bld *b, struct dthread *th, int task, int foreign,
 {
 	const struct mmr_common *c = ev->data;
 
-	if (!foreign && (kfault_retry(th, ev, b->d->page_size) || twin_fault(b, th, ev)))
+	if (!foreign && kfault_retry(th, ev, b->d->page_size))
 		return;
 	if (!foreign && b->nr_gexit && c->type != MMR_K_SYS_ENTER && c->type != MMR_K_SYS_EXIT)
 		task = group_exit(b, th, ev, task);

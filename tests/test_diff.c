@@ -332,63 +332,6 @@ static void test_diff_thread_rss_moved(void)
 	free(text);
 }
 
-enum { TWIN = 1, TWIN_LATE = 2, TWIN_SAME_THREAD = 4 };
-
-/*
- * Process 100 maps 16 pages; it writes the first 8, its thread 101 the
- * other 8.  TWIN: 101 also faults page 0 just after 100 did (both touched
- * it at once), TWIN_LATE 2 ms after, TWIN_SAME_THREAD: 100 faults it twice.
- */
-static void build_twin(const char *path, int flags)
-{
-	struct mmr_task_fork f = { .parent_tid = 100, .parent_tgid = 100, .child_tid = 101,
-				   .child_tgid = 100, .child_mm = 0xaaa };
-	struct tb b;
-
-	if (!ASSERT_EQ(tb_open(&b, path, "6.18.0", 100, 0xaaa), 0, "write trace"))
-		return;
-	tb_kind(b.w, MMR_K_PAGE_FAULT_USER, "tracepoint", tb_fault_format);
-	tb_rss(&b, 1, 0);
-	tb_sys(&b, NR_MMAP, 0, 16 * 4096, 3, 0x22, BASE, NULL);
-	tb_put(&b, MMR_K_TASK_FORK, &f, sizeof(f));
-	tb_fault(&b, BASE, 1);
-	if (flags & TWIN_SAME_THREAD)
-		tb_fault(&b, BASE, 1);
-	b.tid = 101;
-	if (flags & TWIN_LATE)
-		b.ts += 2000000;
-	if (flags & (TWIN | TWIN_LATE))
-		tb_fault(&b, BASE, 1);
-	for (int i = 8; i < 16; i++)
-		tb_fault(&b, BASE + i * 4096, 1);
-	b.tid = 100;
-	for (int i = 1; i < 8; i++)
-		tb_fault(&b, BASE + i * 4096, 1);
-	tb_rss(&b, 1, 16);
-	b.tid = 101;
-	tb_sys_enter(&b, 60, 0, 0, 0);			/* exit */
-	b.tid = 100;
-	tb_sys(&b, NR_MUNMAP, BASE, 16 * 4096, 0, 0, 0, NULL);
-	tb_sys_enter(&b, 231, 0, 0, 0);
-	tb_close(&b);
-}
-
-/* Two threads' faults on one page at once are one fault, as the replay takes it. */
-static void test_diff_twin_faults(void)
-{
-	char a[512], b[512], out[512], err[512];
-
-	snprintf(a, sizeof(a), "%s", tmp_path("twin-a.trace"));
-	snprintf(b, sizeof(b), "%s", tmp_path("twin-b.trace"));
-	build_twin(b, 0);
-	build_twin(a, TWIN);
-	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 0, "a twin fault: equivalent");
-	build_twin(a, TWIN_LATE);
-	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 1, "2 ms later: a fault of its own");
-	build_twin(a, TWIN_SAME_THREAD);
-	ASSERT_EQ(mmr(out, err, "diff %s %s", a, b, ""), 1, "the same thread twice: different");
-}
-
 /*
  * Process 100 maps and writes 8 pages, then dies: by exit_group (@killed
  * 0), or killed by a signal (1), with sched_process_exit before its
@@ -931,7 +874,6 @@ int main(int argc, char **argv)
 		TEST(test_diff_one_op_differs),
 		TEST(test_diff_left_out),
 		TEST(test_diff_thread_rss_moved),
-		TEST(test_diff_twin_faults),
 		TEST(test_diff_killed_task),
 		TEST(test_diff_split_rss_flushed),
 		TEST(test_diff_zero_fill),
