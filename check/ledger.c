@@ -680,10 +680,10 @@ void ledger_event(struct checker *c, struct mm_state *m, const struct mmr_event 
 		return;
 	switch (cm->type) {
 	case MMR_K_TRY_TO_UNMAP_ONE:
-		if (m && ev->h.len >= sizeof(struct mmr_rmap))
+		if (m && ev->h.len >= sizeof(struct mmr_rmap)) {
 			on_ttu(lg, m, ev);
-		if (m && ev->h.len >= sizeof(struct mmr_rmap))
 			on_walk(lg, m, ev);
+		}
 		break;
 	case MMR_K_FOLIO_REFERENCED_ONE:
 		if (m && ev->h.len >= sizeof(struct mmr_rmap))
