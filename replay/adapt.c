@@ -5,9 +5,9 @@
  * a batch cost.  Each next one is sized to the budget left and shares it
  * among the cells still open: more to those that show signal (a finding,
  * or a perturbation that overlapped its op) or are of a race the seeds
- * name (seeded_race(), run first in each round), none to a cell that
- * reproduced --stop-after times, ran --trials, or whose perturbation this
- * kernel cannot do.  While more trials are wanted than fit, a batch takes
+ * name (adapt_seeded(); their trials run first in a batch), none to a cell
+ * that reproduced --stop-after times, ran --trials, or whose perturbation
+ * this kernel cannot do.  While more trials are wanted than fit, a batch takes
  * half of what is left, so that the next one is shared by what it showed.
  * The batches' results land in one outcome laid out as a merge's: trial t
  * of cell i is run t * nr_pairs + i, and cell_ran[i] of cell i ran.
@@ -27,7 +27,8 @@ struct adapt {
 	const struct rrun_set *rs;	/* every trial of every cell, in rounds */
 	struct replay_outcome *out;	/* the explore's */
 	struct adapt_cell *c;
-	int *add, *cell_of;		/* per cell: trials next; per run of a batch: its cell */
+	int *add;			/* per cell: trials next */
+	int *cell_of, *trial_of;	/* per run of a batch: its cell, its trial there */
 	double trial_s, fixed_s;	/* measured: one trial; the rest of a batch (boot, check) */
 	int batches, reported, sized;	/* batches run, of which checked; one cut to the budget */
 	int failed;			/* a batch failed, not for a signal */
@@ -176,27 +177,43 @@ static int batch_plan(struct adapt *ad)
 }
 
 /*
- * The planned trials of each cell into b, in rounds of their own: in each,
- * the cells with signal or of a seeded race first, so they show early.
+ * The order of a batch's trials, cell i's add[i] of them: into cell_of[]
+ * and trial_of[] (0 to add[i] - 1), the count.  Every trial of the cells
+ * with signal or of a seeded race first, so a race shows in the first
+ * minutes rather than after a round of every cell; then the others.  Each
+ * group runs in rounds (trial t of each of its cells), so that its shares
+ * stay even when the budget cuts the batch short.
  */
+int adapt_order(const struct adapt_cell *c, int n, const int *add, int *cell_of, int *trial_of)
+{
+	int k = 0;
+
+	for (int heavy = 1; heavy >= 0; heavy--) {
+		for (int t = 0, any = 1; any; t++) {
+			any = 0;
+			for (int i = 0; i < n; i++) {
+				if (t >= add[i] || (weight(&c[i]) > 1) != heavy)
+					continue;
+				cell_of[k] = i;
+				trial_of[k++] = t;
+				any = 1;
+			}
+		}
+	}
+	return k;
+}
+
+/* The planned trials of each cell into b, in adapt_order()'s order. */
 static void batch_runs(struct adapt *ad, struct rrun_set *b)
 {
 	const struct rrun_set *rs = ad->rs;
-	int n = 0, any = 1;
 
-	for (int t = 0; any; t++) {
-		any = 0;
-		for (int k = 0; k < 2 * rs->nr_pairs; k++) {
-			int i = k % rs->nr_pairs;
+	b->nr_runs = adapt_order(ad->c, rs->nr_pairs, ad->add, ad->cell_of, ad->trial_of);
+	for (int k = 0; k < b->nr_runs; k++) {
+		int i = ad->cell_of[k];
 
-			if (t >= ad->add[i] || (k < rs->nr_pairs) != (weight(&ad->c[i]) > 1))
-				continue;
-			b->runs[n] = rs->runs[(ad->out->cell_ran[i] + t) * rs->nr_pairs + i];
-			ad->cell_of[n++] = i;
-			any = 1;
-		}
+		b->runs[k] = rs->runs[(ad->out->cell_ran[i] + ad->trial_of[k]) * rs->nr_pairs + i];
 	}
-	b->nr_runs = n;
 }
 
 /* One trial and a batch's fixed cost, from the ends of its runs. */
@@ -345,16 +362,20 @@ static int explore_batches(struct adapt *ad, const struct rplan *p)
 }
 
 /*
- * A cell of the races the seeds name: munlock or munmap against reclaim's
- * rmap walk (folio_referenced_one, try_to_unmap_one), mlock against
- * migration, a fault against mprotect or munmap (per-VMA locks).
+ * A cell of the races the seeds name: reclaim's rmap walk
+ * (folio_referenced_one, try_to_unmap_one) against munlock or munmap, and
+ * against the mlock before them (the walk must find VM_LOCKED set, then
+ * lose the race to the munlock: Butt's race, a check outside the PTE
+ * lock), mlock against migration, a fault against mprotect or munmap
+ * (per-VMA locks).
  */
-static int seeded_race(const struct rplan *p, const struct rpair *c)
+int adapt_seeded(const struct rplan *p, const struct rpair *c)
 {
 	const struct rop *a = &p->ops[c->a], *b = c->perturb ? NULL : &p->ops[c->b];
 
 	if (c->perturb == PERTURB_RECLAIM)
-		return a->nr == NR_MUNLOCK || a->nr == NR_MUNMAP || a->nr == NR_MUNLOCKALL;
+		return a->nr == NR_MUNLOCK || a->nr == NR_MUNMAP || a->nr == NR_MUNLOCKALL ||
+		       a->nr == NR_MLOCK || a->nr == NR_MLOCK2 || a->nr == NR_MLOCKALL;
 	if (c->perturb == PERTURB_MIGRATE)
 		return a->nr == NR_MLOCK || a->nr == NR_MLOCK2 || a->nr == NR_MLOCKALL;
 	if (c->perturb || (a->type == ROP_TOUCH) == (b->type == ROP_TOUCH))
@@ -396,10 +417,11 @@ int replay_explore(const struct replay_opts *o, const struct rplan *p, const str
 		return replay_session(o, p, rs, out);
 	ad.c = calloc(rs->nr_pairs + 1, sizeof(*ad.c));
 	for (int i = 0; ad.c && i < rs->nr_pairs; i++)
-		ad.c[i].seeded = seeded_race(p, &rs->pairs[i]);
+		ad.c[i].seeded = adapt_seeded(p, &rs->pairs[i]);
 	ad.add = calloc(rs->nr_pairs + 1, sizeof(*ad.add));
 	ad.cell_of = calloc(rs->nr_runs + 1, sizeof(*ad.cell_of));
-	if (outcome_init(rs, out) || !ad.c || !ad.add || !ad.cell_of ||
+	ad.trial_of = calloc(rs->nr_runs + 1, sizeof(*ad.trial_of));
+	if (outcome_init(rs, out) || !ad.c || !ad.add || !ad.cell_of || !ad.trial_of ||
 	    explore_batches(&ad, p)) {
 		replay_say(o, SAY_ERROR, "replay: out of memory");
 		goto out;
@@ -413,5 +435,6 @@ out:
 	free(ad.c);
 	free(ad.add);
 	free(ad.cell_of);
+	free(ad.trial_of);
 	return out->status;
 }

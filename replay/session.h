@@ -195,7 +195,7 @@ struct adapt_cell {
 	int ran, k;		/* trials run, of which with findings (up to --stop-after) */
 	int near;		/* trials whose perturbation overlapped the op */
 	int open;		/* it may run more: not stopped, under --trials, available */
-	int seeded;		/* of a race the seeds name (adapt.c's seeded_race()) */
+	int seeded;		/* of a race the seeds name (adapt_seeded()) */
 };
 /*
  * Trials for the next batch, into add[]: every open cell's rest up to
@@ -204,6 +204,14 @@ struct adapt_cell {
  * at least one while they last.  The total.
  */
 int adapt_share(const struct adapt_cell *c, int n, int capacity, int trials, int *add);
+/*
+ * The order of a batch's trials: into cell_of[] and trial_of[], every
+ * trial of the cells of weight 2 or more, in rounds, then the others'; the
+ * count (the sum of add[]).
+ */
+int adapt_order(const struct adapt_cell *c, int n, const int *add, int *cell_of, int *trial_of);
+/* A cell of a race the seeds name: perturb against its op, or a pair of ops. */
+int adapt_seeded(const struct rplan *p, const struct rpair *c);
 /* What the next batch is sized by: seconds left of the budget, one trial, a batch's own cost. */
 struct adapt_time {
 	double left_s, trial_s, fixed_s;

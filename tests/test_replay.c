@@ -667,6 +667,47 @@ static void test_replay_adapt_share(void)
 }
 
 /*
+ * A batch's order: every trial of the cells with signal or of a seeded
+ * race before any other cell's, each group in rounds.
+ */
+static void test_replay_adapt_order(void)
+{
+	struct adapt_cell c[3] = { { .open = 1 }, { .seeded = 1, .open = 1 },
+				   { .near = 1, .open = 1 } };
+	int add[3] = { 2, 2, 1 }, cell[5], trial[5], n;
+	static const int want_cell[5] = { 1, 2, 1, 0, 0 }, want_trial[5] = { 0, 0, 1, 0, 1 };
+
+	n = adapt_order(c, 3, add, cell, trial);
+	ASSERT_EQ(n, 5, "every planned trial");
+	ASSERT_TRUE(!memcmp(cell, want_cell, sizeof(cell)) && !memcmp(trial, want_trial, sizeof(trial)),
+		    "the seeded and near-miss cells' trials first, in rounds; then the plain cell's");
+	add[1] = 0;
+	n = adapt_order(c, 3, add, cell, trial);
+	ASSERT_TRUE(n == 3 && cell[0] == 2 && cell[1] == 0 && cell[2] == 0, "a cell given none: absent");
+}
+
+/*
+ * The races the seeds name: reclaim against munlock, munmap and the mlock
+ * that opens the locked window; migration against mlock; a fault against
+ * mprotect or munmap of another task.  Not reclaim against mprotect.
+ */
+static void test_replay_adapt_seeded(void)
+{
+	struct rop ops[3] = { { .type = ROP_SYSCALL, .nr = NR_MLOCK },
+			      { .type = ROP_SYSCALL, .nr = NR_MPROTECT },
+			      { .type = ROP_TOUCH, .task = 1 } };
+	struct rplan p = { .ops = ops, .nr_ops = 3 };
+
+	ASSERT_TRUE(adapt_seeded(&p, &(struct rpair){ 0, 0, PERTURB_RECLAIM }), "mlock x reclaim");
+	ASSERT_TRUE(adapt_seeded(&p, &(struct rpair){ 0, 0, PERTURB_MIGRATE }), "mlock x migrate");
+	ASSERT_TRUE(!adapt_seeded(&p, &(struct rpair){ 0, 0, PERTURB_COMPACT }), "not mlock x compact");
+	ASSERT_TRUE(!adapt_seeded(&p, &(struct rpair){ 1, 0, PERTURB_RECLAIM }), "not mprotect x reclaim");
+	ASSERT_TRUE(adapt_seeded(&p, &(struct rpair){ 1, 2, 0 }), "mprotect x another task's fault");
+	ops[0].nr = NR_MUNLOCK;
+	ASSERT_TRUE(adapt_seeded(&p, &(struct rpair){ 0, 0, PERTURB_RECLAIM }), "munlock x reclaim");
+}
+
+/*
  * A batch after the first: all the trials wanted if they fit in the time
  * left (less a batch's own cost, a trial as measured and 15 % more);
  * else half of what fits, twice at most and while six batch costs are
@@ -1689,6 +1730,8 @@ int main(int argc, char **argv)
 		TEST(test_replay_wilson),
 		TEST(test_replay_stop_after),
 		TEST(test_replay_adapt_share),
+		TEST(test_replay_adapt_order),
+		TEST(test_replay_adapt_seeded),
 		TEST(test_replay_adapt_batch_size),
 		TEST(test_replay_explore_budget_share),
 		TEST(test_replay_explore_budget),
