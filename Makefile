@@ -16,7 +16,7 @@ INCLUDES = -I. -I$(OUTPUT) $(TRACEEVENT_CFLAGS)
 TRACEEVENT_CFLAGS = $(shell pkg-config --cflags libtraceevent 2>/dev/null)
 # each object depends on the headers it includes (gcc writes them into .d files)
 DEPFLAGS = -MMD -MP
-LIBS := -lbpf -lelf -lz -ltraceevent -lm
+LIBS := -lbpf -lelf -lz -ltraceevent -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused-function
 
 BPF_SRC := bpf/mmreplay.bpf.c

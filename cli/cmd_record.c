@@ -402,10 +402,11 @@ static void print_triggered(const struct flight_written *fw, void *ctx)
 static void print_flight_summary(const struct record_result *res)
 {
 	fprintf(stderr, "mmreplay: flight recorder: %llu events seen, %llu held at the end "
-		"(%.1f MB), %llu overwritten; %d trace%s written\n",
+		"(%.1f MB), %llu overwritten, %llu handed to the %d trace%s written\n",
 		(unsigned long long)res->events, (unsigned long long)res->flight_held,
 		res->flight_held_bytes / 1e6, (unsigned long long)res->flight_overwritten,
-		res->flight_written, res->flight_written == 1 ? "" : "s");
+		(unsigned long long)res->flight_moved, res->flight_written,
+		res->flight_written == 1 ? "" : "s");
 }
 
 static void print_summary(const struct recorder *r, const struct rec_opts *o)
@@ -499,6 +500,7 @@ static void print_summary_json(const struct recorder *r, const struct rec_opts *
 		jsonw_u64_field(w, "held", res->flight_held);
 		jsonw_u64_field(w, "held_bytes", res->flight_held_bytes);
 		jsonw_u64_field(w, "overwritten", res->flight_overwritten);
+		jsonw_u64_field(w, "handed_to_traces", res->flight_moved);
 		jsonw_end_object(w);
 	}
 	if (o->rec.cmd)

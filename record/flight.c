@@ -32,6 +32,18 @@ void flight_free(struct flight *f)
 	f->b = NULL;
 }
 
+int flight_move(struct flight *dst, struct flight *src)
+{
+	struct flight fresh;
+
+	if (flight_init(&fresh, (size_t)src->nr * FLIGHT_BLOCK))
+		return -1;
+	fresh.too_big = src->too_big;
+	*dst = *src;
+	*src = fresh;
+	return 0;
+}
+
 static struct flight_block *last_block(struct flight *f)
 {
 	return f->count ? &f->b[(f->first + f->count - 1) % f->nr] : NULL;

@@ -32,6 +32,12 @@ struct flight {
 /* @size bytes (at least FLIGHT_MIN), rounded down to whole blocks.  -1: errno. */
 int flight_init(struct flight *f, size_t size);
 void flight_free(struct flight *f);
+/*
+ * Hand @src's records to @dst (for a write in the background); @src starts
+ * again empty, at its size, its count of records too big kept.  -1: errno,
+ * neither changed.
+ */
+int flight_move(struct flight *dst, struct flight *src);
 /* Append a copy of one record, dropping the oldest block if need be; -1: larger than a block. */
 int flight_put(struct flight *f, const struct mmr_hdr *h, const void *payload);
 /* Each record held, oldest first; stops at the first nonzero return of @fn. */

@@ -107,6 +107,7 @@ struct record_result {
 	/* flight recorder: traces written, and what it held at the end */
 	int flight_written;
 	__u64 flight_held, flight_held_bytes, flight_overwritten;
+	__u64 flight_moved;		/* records handed to the traces written */
 	int kmsg_watched;		/* /dev/kmsg could be read */
 };
 

@@ -3,7 +3,10 @@
 #ifndef MMR_RECORD_INT_H
 #define MMR_RECORD_INT_H
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
 #include "record.h"
@@ -22,6 +25,20 @@ struct scrub {
 	/* how: 'p' pointer -> keyed hash, 'h' 32-bit kernel hash of a pointer
 	 * -> keyed hash, 'z' __data_loc -> zero (its data is not copied) */
 	struct { unsigned short off, size; char how; } f[MMR_MAX_SCRUB];
+};
+
+/* A flight recorder trace being written in the background (record_io.c). */
+struct flight_job {
+	pthread_t thread;
+	int running;		/* a thread writes it: record_flight_reap() ends it */
+	atomic_int done;	/* the thread has finished */
+	struct flight ring;	/* the records handed to it (flight_move()) */
+	const struct flight *src;	/* what it writes: &ring, or the recorder's own */
+	struct mmr_writer *w;
+	char *end;		/* the END chunk's stats, as of the trigger */
+	struct flight_written fw;
+	/* from here on, not cleared for the next write */
+	char path[4200], trigger[600], err[4352];
 };
 
 struct recorder {
@@ -59,6 +76,10 @@ struct recorder {
 	char *meta_text;		/* the header's meta chunk, written at each trigger */
 	volatile sig_atomic_t trigger;	/* recorder_trigger() calls */
 	int triggers_done;
+	struct flight_job fj;
+	int flight_started;		/* writes begun: names the next file */
+	__u64 flight_moved;		/* records handed to the writes */
+	__u64 flight_overwritten_past;	/* overwritten in the rings handed over */
 	char err[4352];
 };
 
@@ -71,8 +92,14 @@ int record_read_pid_cmdlines(struct recorder *r);
 int record_build_header(struct recorder *r);
 /* The meta chunk (@extra appended: NULL, or key=value lines) and one kind chunk per kind. */
 int record_write_header(struct recorder *r, const char *extra);
-/* Flight recorder: write what is held into the next file; -1 with r->err set. */
+/*
+ * Flight recorder: write what is held into the next file, in the
+ * background where it can (recording goes on into an empty ring); -1 if a
+ * write done here failed (r->o.triggered says why).
+ */
 int record_flight_write(struct recorder *r, const char *trigger);
+/* The background write, if it has finished (or @wait: once it has): reported; -1 if it failed. */
+int record_flight_reap(struct recorder *r, int wait);
 int record_write_stats(struct recorder *r, int chunk_type);
 /* Bring the run's counters up to date and pass them to opts.progress. */
 void record_progress(struct recorder *r);

@@ -617,13 +617,14 @@ static int put_held(const struct mmr_hdr *h, const void *payload, void *ctx)
 /* The first trigger writes out, the next out.1, out.2 ... */
 static void flight_path(const struct recorder *r, char *path, size_t len)
 {
-	if (r->res.flight_written)
-		snprintf(path, len, "%s.%d", r->o.out, r->res.flight_written);
+	if (r->flight_started)
+		snprintf(path, len, "%s.%d", r->o.out, r->flight_started);
 	else
 		snprintf(path, len, "%s", r->o.out);
 }
 
-static int put_flight_trace(struct recorder *r, struct held *c, const char *trigger)
+/* The trace's header: the meta chunk with what the flight recorder held, the kinds. */
+static int put_flight_header(struct recorder *r, const struct held *c, const char *trigger)
 {
 	char *extra = NULL;
 	size_t len = 0;
@@ -637,44 +638,93 @@ static int put_flight_trace(struct recorder *r, struct held *c, const char *trig
 		(unsigned long long)c->first_ns, (unsigned long long)c->last_ns,
 		(unsigned long long)r->fl.overwritten);
 	fclose(m);
+	r->w = r->fj.w;		/* record_write_header() writes to r->w */
 	ret = record_write_header(r, extra);
+	r->w = NULL;
 	free(extra);
-	return ret ? ret : flight_each(&r->fl, put_held, c);
+	return ret;
 }
 
+/* The records and the end of a flight recorder trace: a thread of its own, or inline. */
+static void *flight_job_run(void *arg)
+{
+	struct flight_job *j = arg;
+	struct held c = { .w = j->w };
+	int ret = flight_each(j->src, put_held, &c);
+
+	if (mmr_writer_close(j->w, ret ? "status=error\n" : j->end) || ret)
+		snprintf(j->err, sizeof(j->err), "cannot write %s: %s", j->path, strerror(errno));
+	j->w = NULL;
+	atomic_store(&j->done, 1);
+	return NULL;
+}
+
+/* A write ended: say so (r->o.triggered), free what it held; -1 if it failed. */
+static int flight_job_end(struct recorder *r, struct flight_job *j)
+{
+	j->fw.error = j->err[0] ? j->err : NULL;
+	if (!j->fw.error)
+		r->res.flight_written++;
+	if (r->o.triggered)
+		r->o.triggered(&j->fw, r->o.triggered_ctx);
+	free(j->end);
+	j->end = NULL;
+	flight_free(&j->ring);
+	j->running = 0;
+	return j->fw.error ? -1 : 0;
+}
+
+int record_flight_reap(struct recorder *r, int wait)
+{
+	struct flight_job *j = &r->fj;
+
+	if (!j->running || (!wait && !atomic_load(&j->done)))
+		return 0;
+	pthread_join(j->thread, NULL);
+	return flight_job_end(r, j);
+}
+
+/*
+ * Open the trace and write its header here; hand the ring's records to a
+ * thread that writes them while recording goes on into an empty ring (or,
+ * short of memory or a thread, write them here).  The previous write ends
+ * first, so that triggers write in their order.
+ */
 int record_flight_write(struct recorder *r, const char *trigger)
 {
-	struct flight_written fw = { .trigger = trigger, .overwritten = r->fl.overwritten };
+	struct flight_job *j = &r->fj;
 	struct held c = {};
-	char path[4200], err[256], *end;
-	int ret;
 
-	flight_path(r, path, sizeof(path));
-	fw.path = path;
+	record_flight_reap(r, 1);
+	memset(j, 0, offsetof(struct flight_job, path));
+	snprintf(j->trigger, sizeof(j->trigger), "%s", trigger);
+	j->err[0] = 0;
+	flight_path(r, j->path, sizeof(j->path));
+	r->flight_started++;
 	flight_each(&r->fl, count_held, &c);
-	r->w = mmr_writer_open(path, err, sizeof(err));
-	if (!r->w) {
-		snprintf(r->err, sizeof(r->err), "%s", err);
-	} else {
-		c.w = r->w;
-		ret = put_flight_trace(r, &c, trigger);
-		end = ret ? NULL : stats_text(r, NULL, c.per_kind);
-		if (mmr_writer_close(r->w, end ? end : "status=error\n") || ret)
-			snprintf(r->err, sizeof(r->err), "cannot write %s: %s", path, strerror(errno));
-		free(end);
-		r->w = NULL;
-		if (!r->err[0])
-			r->res.flight_written++;
+	j->fw = (struct flight_written){ .path = j->path, .trigger = j->trigger,
+					 .overwritten = r->fl.overwritten, .events = c.events,
+					 .first_ns = c.first_ns, .last_ns = c.last_ns };
+	j->w = mmr_writer_open(j->path, j->err, sizeof(j->err));
+	if (!j->w)
+		return flight_job_end(r, j);
+	if (put_flight_header(r, &c, j->trigger) || !(j->end = stats_text(r, NULL, c.per_kind))) {
+		snprintf(j->err, sizeof(j->err), "cannot write %s: %s", j->path, strerror(errno));
+		mmr_writer_close(j->w, "status=error\n");
+		return flight_job_end(r, j);
 	}
-	fw.events = c.events;
-	fw.first_ns = c.first_ns;
-	fw.last_ns = c.last_ns;
-	fw.error = r->err[0] ? r->err : NULL;
-	if (r->o.triggered)
-		r->o.triggered(&fw, r->o.triggered_ctx);
-	ret = r->err[0] ? -1 : 0;
-	r->err[0] = 0;
-	return ret;
+	j->src = &r->fl;
+	if (!flight_move(&j->ring, &r->fl)) {
+		j->src = &j->ring;
+		r->flight_moved += j->ring.held;
+		r->flight_overwritten_past += j->ring.overwritten;
+		if (!pthread_create(&j->thread, NULL, flight_job_run, j)) {
+			j->running = 1;
+			return 0;
+		}
+	}
+	flight_job_run(j);
+	return flight_job_end(r, j);
 }
 
 /* Flight recorder: nothing more to write; what is held at the end. */
@@ -686,7 +736,8 @@ static int flight_finish(struct recorder *r)
 	r->res.drops = read_drops(r, per_cpu, ncpu > MMR_MAX_CPUS ? MMR_MAX_CPUS : ncpu);
 	r->res.flight_held = r->fl.held;
 	r->res.flight_held_bytes = flight_bytes(&r->fl);
-	r->res.flight_overwritten = r->fl.overwritten;
+	r->res.flight_overwritten = r->fl.overwritten + r->flight_overwritten_past;
+	r->res.flight_moved = r->flight_moved;
 	return 0;
 }
 

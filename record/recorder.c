@@ -416,18 +416,26 @@ static int forward_stop(struct recorder *r, int exited, time_t now)
 	return 0;
 }
 
-/* Flight recorder: SIGUSR1 (recorder_trigger()) or a kernel log line: write what is held. */
+/*
+ * Flight recorder: SIGUSR1 (recorder_trigger()) or a kernel log line: write
+ * what is held.  One that comes while a trace is still being written waits
+ * for it (the signal is counted, the line stays in the kernel log), so
+ * that the recording never stops for a write: its trace holds what came
+ * up to then.
+ */
 static void flight_triggers(struct recorder *r)
 {
 	char line[512], trigger[600];
 	int n = r->trigger;
 
+	if (r->fj.running)
+		return;
 	if (n != r->triggers_done) {
 		r->triggers_done = n;
 		ring_buffer__consume(r->rb);	/* the events up to the trigger */
 		record_flight_write(r, "SIGUSR1");
 	}
-	if (kmsg_poll(&r->kmsg, line, sizeof(line))) {
+	if (!r->fj.running && kmsg_poll(&r->kmsg, line, sizeof(line))) {
 		ring_buffer__consume(r->rb);
 		snprintf(trigger, sizeof(trigger), "kmsg: %s", line);
 		record_flight_write(r, trigger);
@@ -478,8 +486,10 @@ static void record_loop(struct recorder *r)
 			r->res.child_reaped = 1;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (r->o.flight_bytes)
+		if (r->o.flight_bytes) {
+			record_flight_reap(r, 0);
 			flight_triggers(r);
+		}
 		if (r->stop && forward_stop(r, exited, now.tv_sec))
 			break;
 		if (exited && traced_empty(r))
@@ -502,8 +512,10 @@ static void record_loop(struct recorder *r)
 		snapshot_take(&r->snaps, 0, 0, 0, MMR_SNAP_REASON_END, 0);
 	}
 	if (r->o.flight_bytes) {
+		record_flight_reap(r, 1);
 		flight_triggers(r);	/* one that came as the workload ended */
 		flight_at_end(r);
+		record_flight_reap(r, 1);
 	}
 }
 
@@ -752,6 +764,7 @@ void recorder_free(struct recorder *r)
 		free(r->tp_format[k]);
 	free(r->pid_cmdlines);
 	free(r->meta_text);
+	record_flight_reap(r, 1);
 	flight_free(&r->fl);
 	kmsg_close(&r->kmsg);
 	free(r);

@@ -1661,6 +1661,75 @@ static void test_record_flight_sigusr1(void)
 	mmr_trace_close(t);
 }
 
+/* Wait up to @ms for @pid to exit, its status into *status: 1; else it is killed: 0. */
+static int wait_exit(pid_t pid, int ms, int *status)
+{
+	for (int t = 0; t < ms; t += 50) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 1;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, status, 0);
+	return 0;
+}
+
+/*
+ * A fault storm (about 0.7 M events/s here) into a 256M flight recorder,
+ * with a 2 MiB kernel ring: SIGUSR1 after 4 s, again a second later.  The
+ * first write takes seconds (about 1 s per 2 M events).  Done in the
+ * foreground, it left the kernel's ring unread: events were dropped (1 M
+ * here), and the second trace held what the ring had kept (16 to 32 k
+ * events).  In the background, recording goes on into a fresh ring: the
+ * second trace, written once the first is, holds the hundreds of
+ * thousands of events that came since, and starts where the first ended.
+ */
+static void test_record_flight_write_in_background(void)
+{
+	const char *trace = tmp_path("flbg.trace"), *err = tmp_path("flbg.err");
+	char *args[] = { "--buffer-mb", "2", "--flight-recorder", "256M", "--",
+			 ".output/bench/fault_storm", "64", "150", NULL };
+	struct mmr_trace *t1 = NULL, *t2 = NULL;
+	char buf[256], *e;
+	int status;
+	pid_t rec;
+
+	if (!need_bpf())
+		return;
+	unlink(tmp_path("flbg.trace.1"));
+	rec = start_record(err, trace, args);
+	if (!ASSERT_TRUE(wait_started(err, 120000), "record's start line")) {
+		kill(rec, SIGKILL);
+		waitpid(rec, NULL, 0);
+		return;
+	}
+	sleep(4);
+	kill(rec, SIGUSR1);
+	sleep(1);
+	kill(rec, SIGUSR1);
+	if (!ASSERT_TRUE(wait_exit(rec, 300000, &status), "record ends with its workload"))
+		return;
+	ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0, "the workload's exit 0");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "handed to the 2 traces written", "two traces, in the summary");
+	free(e);
+	t1 = mmr_trace_open(trace, buf, sizeof(buf));
+	t2 = mmr_trace_open(tmp_path("flbg.trace.1"), buf, sizeof(buf));
+	if (ASSERT_OK_PTR(t1, "the first trace") && ASSERT_OK_PTR(t2, "the second trace")) {
+		ASSERT_TRUE(mmr_trace_closed(t1) && mmr_trace_closed(t2), "both closed");
+		ASSERT_GE(mmr_trace_stat(t1, "events"), 1000000, "the first holds the storm's start");
+		/* 2 MiB hold fewer than 90 k records of 24 bytes or more */
+		ASSERT_GE(mmr_trace_stat(t2, "events"), 200000,
+			  "the second: what came during the first's write, more than the ring holds");
+		/* a millisecond for the ring's order across CPUs */
+		ASSERT_GE(meta_u64(t2, "first_event_ns") + 1000000, meta_u64(t1, "last_event_ns"),
+			  "the second starts where the first ended");
+		ASSERT_EQ(meta_u64(t2, "overwritten"), 0, "nothing lost between them");
+	}
+	mmr_trace_close(t1);
+	mmr_trace_close(t2);
+}
+
 /* The workload's death by a signal writes the trace at its end, its status in END. */
 static void test_record_flight_workload_signal(void)
 {
@@ -1800,6 +1869,7 @@ int main(int argc, char **argv)
 		TEST(test_snapshot_kpages_exact),
 		TEST(test_snapshot_resumed_before_write),
 		TEST(test_record_flight_sigusr1),
+		TEST(test_record_flight_write_in_background),
 		TEST(test_record_flight_workload_signal),
 		TEST(test_record_flight_no_trigger),
 		TEST(test_record_flight_kmsg),
