@@ -177,9 +177,38 @@ static __always_inline __u64 ptr_value(const void *p)
 	return *(volatile __u64 *)slot;
 }
 
+/*
+ * The last mm hashed on this CPU: a fault's records (page_fault_user,
+ * rss_stat, mm_lru_insertion) name one mm, and SipHash-2-4 for each cost
+ * about as much as a map lookup or two (bench/record-overhead).  @tag
+ * (ptr ^ hash) rejects an entry a nested program half overwrote.
+ */
+struct hash_memo {
+	__u64 ptr, hash, tag;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hash_memo);
+} mm_hash_memo SEC(".maps");
+
 static __always_inline __u64 mm_hash(const void *mm)
 {
-	return mmr_keyed_hash(hash_k0, hash_k1, ptr_value(mm));
+	__u64 p = ptr_value(mm), h;
+	__u32 zero = 0;
+	struct hash_memo *c = bpf_map_lookup_elem(&mm_hash_memo, &zero);
+
+	if (c && p && c->ptr == p && c->tag == (c->ptr ^ c->hash))
+		return c->hash;
+	h = mmr_keyed_hash(hash_k0, hash_k1, p);
+	if (c) {
+		c->ptr = p;
+		c->hash = h;
+		c->tag = p ^ h;
+	}
+	return h;
 }
 
 static __always_inline int tgid_traced(__u32 tgid)
