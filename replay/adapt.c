@@ -181,22 +181,28 @@ static int batch_plan(struct adapt *ad)
  * and trial_of[] (0 to add[i] - 1), the count.  Every trial of the cells
  * with signal or of a seeded race first, so a race shows in the first
  * minutes rather than after a round of every cell; then the others.  Each
- * group runs in rounds (trial t of each of its cells), so that its shares
- * stay even when the budget cuts the batch short.
+ * group runs in rounds by the trials its cells ran so far (a cell at
+ * ran + t takes its turn in round ran + t), so that when the budget cuts a
+ * batch short, the shares of equals stay within one trial of each other,
+ * batch after batch.
  */
 int adapt_order(const struct adapt_cell *c, int n, const int *add, int *cell_of, int *trial_of)
 {
-	int k = 0;
+	int k = 0, lo = 1 << 30, hi = 0;
 
+	for (int i = 0; i < n; i++) {
+		lo = c[i].ran < lo ? c[i].ran : lo;
+		hi = c[i].ran + add[i] > hi ? c[i].ran + add[i] : hi;
+	}
 	for (int heavy = 1; heavy >= 0; heavy--) {
-		for (int t = 0, any = 1; any; t++) {
-			any = 0;
+		for (int level = lo; level < hi; level++) {
 			for (int i = 0; i < n; i++) {
-				if (t >= add[i] || (weight(&c[i]) > 1) != heavy)
+				int t = level - c[i].ran;
+
+				if (t < 0 || t >= add[i] || (weight(&c[i]) > 1) != heavy)
 					continue;
 				cell_of[k] = i;
 				trial_of[k++] = t;
-				any = 1;
 			}
 		}
 	}

@@ -206,7 +206,7 @@ struct adapt_cell {
 int adapt_share(const struct adapt_cell *c, int n, int capacity, int trials, int *add);
 /*
  * The order of a batch's trials: into cell_of[] and trial_of[], every
- * trial of the cells of weight 2 or more, in rounds, then the others'; the
+ * trial of the cells of weight 2 or more, in rounds by ran + t, then the others'; the
  * count (the sum of add[]).
  */
 int adapt_order(const struct adapt_cell *c, int n, const int *add, int *cell_of, int *trial_of);

@@ -674,16 +674,22 @@ static void test_replay_adapt_order(void)
 {
 	struct adapt_cell c[3] = { { .open = 1 }, { .seeded = 1, .open = 1 },
 				   { .near = 1, .open = 1 } };
-	int add[3] = { 2, 2, 1 }, cell[5], trial[5], n;
+	int add[3] = { 2, 2, 1 }, cell[6], trial[6], n;
 	static const int want_cell[5] = { 1, 2, 1, 0, 0 }, want_trial[5] = { 0, 0, 1, 0, 1 };
 
 	n = adapt_order(c, 3, add, cell, trial);
 	ASSERT_EQ(n, 5, "every planned trial");
-	ASSERT_TRUE(!memcmp(cell, want_cell, sizeof(cell)) && !memcmp(trial, want_trial, sizeof(trial)),
+	ASSERT_TRUE(!memcmp(cell, want_cell, sizeof(want_cell)) && !memcmp(trial, want_trial, sizeof(want_trial)),
 		    "the seeded and near-miss cells' trials first, in rounds; then the plain cell's");
 	add[1] = 0;
 	n = adapt_order(c, 3, add, cell, trial);
 	ASSERT_TRUE(n == 3 && cell[0] == 2 && cell[1] == 0 && cell[2] == 0, "a cell given none: absent");
+	/* equals that ran 4, 3, 3: the two behind catch up first, so a cut stays even */
+	for (int i = 0; i < 3; i++)
+		c[i] = (struct adapt_cell){ .ran = i ? 3 : 4, .open = 1 }, add[i] = 2;
+	n = adapt_order(c, 3, add, cell, trial);
+	ASSERT_TRUE(n == 6 && cell[0] == 1 && cell[1] == 2 && cell[2] == 0 && cell[3] == 1 &&
+		    trial[2] == 0 && trial[3] == 1, "rounds by the trials each cell ran so far");
 }
 
 /*
