@@ -36,6 +36,14 @@ static __always_inline __u64 folio_flags_word(void *folio)
 	return v;
 }
 
+/* The same word read directly, for programs that run under lockdown (tp_btf). */
+static __always_inline __u64 folio_flags_direct(struct folio *folio)
+{
+	if (bpf_core_type_exists(memdesc_flags_t))
+		return folio->flags.f;
+	return ((struct folio___old *)folio)->flags;
+}
+
 /*
  * 6.1 has no munlock_folio/mlock_new_folio: they were munlock_page and
  * mlock_new_page taking a struct page until "mm: mlock: update the
@@ -60,9 +68,11 @@ static __always_inline __u32 task_group_dead(struct task_struct *t)
 
 /*
  * kmem:rss_stat lost its `count` argument in v6.2 (commit f1a7941243c1,
- * "mm: convert mm's rss stats into percpu_counter").  We attach the
- * classic tracepoint, whose record keeps the same `size` field on both, so
- * no argument of the typed tracepoint is touched.
+ * "mm: convert mm's rss stats into percpu_counter"): the classic
+ * tracepoint's record keeps the same `size` field on both; the typed one
+ * has tb_rss_stat_count for 6.1 and tb_rss_stat (which sums the
+ * percpu_counter, struct percpu_counter___new) after, chosen by the
+ * arity of btf_trace_rss_stat (record/probes.c).
  */
 
 /*

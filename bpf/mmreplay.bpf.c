@@ -28,6 +28,7 @@ const volatile __u64 kind_mask;	/* 1 << kind for each kind to record */
 /* Learned at run time (see tp_lru_insertion). */
 __u64 vmemmap_base;
 __u64 page_struct_size;
+__u32 lru_by_btf;	/* set by userspace once vmemmap_base is known (tb_mm_lru_insertion) */
 
 
 struct {
@@ -723,7 +724,7 @@ int tp_mm_lru_insertion(struct trace_event_raw_mm_lru_insertion *ctx)
 		page_struct_size = bpf_core_type_size(struct page);
 		vmemmap_base = (__u64)ctx->folio - ctx->pfn * page_struct_size;
 	}
-	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32))
+	if (lru_by_btf || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	return emit_raw(ctx, RAW_END(trace_event_raw_mm_lru_insertion, flags),
 			MMR_K_LRU_INSERTION, current_mm_hash());
@@ -743,6 +744,220 @@ int tp_mm_page_free(struct trace_event_raw_mm_page_free *ctx)
 		return 0;
 	bpf_map_delete_elem(&ledger_pfns, &pfn);
 	return emit_raw(ctx, RAW_END(trace_event_raw_mm_page_free, order), MMR_K_PAGE_FREE, 0);
+}
+
+/* ---- the hot tracepoints, typed (tp_btf) ----------------------------- */
+
+/*
+ * A classic tracepoint program costs what perf_trace_<event>() does before
+ * it runs: the record built in a perf buffer and, for rss_stat since 6.2,
+ * percpu_counter_sum_positive() under the counter's lock and a siphash of
+ * the mm.  These build the same record (the layout the tracefs format
+ * gives, by CO-RE offsets of trace_event_raw_*) straight from the typed
+ * arguments, so the trace and its readers do not change.  Userspace picks
+ * them where the kernel allows (record/probes.c), else the ones above.
+ */
+extern const unsigned long this_cpu_off __ksym __weak;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+const volatile __u32 nr_cpus;	/* possible CPUs, for rss_stat's per-CPU sum */
+
+#define RSS_MAX_CPUS 512
+
+static __always_inline void *raw_reserve(__u32 end, __u16 kind, __u64 mm)
+{
+	__u64 *d = reserve((end + 7) & ~7U, kind, mm);
+
+#pragma unroll
+	for (int i = 1; i < MMR_RAW_MAX / 8; i++)
+		if (d && i * 8 < end)
+			d[i] = 0;
+	return d;
+}
+
+#define RAW_PUT(rec, p, field, v) \
+	(*(typeof(((struct rec *)0)->field) *)((void *)(p) + bpf_core_field_offset(struct rec, field)) = (v))
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(tb_page_fault_user, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	void *r;
+
+	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	r = raw_reserve(PAGE_FAULT_RECORD_END(), MMR_K_PAGE_FAULT_USER, current_mm_hash());
+	if (!r)
+		return 0;
+	if (bpf_core_type_exists(struct trace_event_raw_exceptions)) {
+		RAW_PUT(trace_event_raw_exceptions, r, address, address);
+		RAW_PUT(trace_event_raw_exceptions, r, ip, regs->ip);
+		RAW_PUT(trace_event_raw_exceptions, r, error_code, error_code);
+	} else {
+		RAW_PUT(trace_event_raw_x86_exceptions, r, address, address);
+		RAW_PUT(trace_event_raw_x86_exceptions, r, ip, regs->ip);
+		RAW_PUT(trace_event_raw_x86_exceptions, r, error_code, error_code);
+	}
+	submit(r);
+	return 0;
+}
+
+/* The traced mm an rss change is of: current's, or one met before (reclaim, exit). */
+static __always_inline __u64 rss_mm(struct mm_struct *mm, unsigned int *curr)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 key, *h;
+
+	*curr = t->mm == mm;
+	if (*curr && tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return mm_hash(mm);
+	key = ptr_value(mm);
+	h = bpf_map_lookup_elem(&traced_mms, &key);
+	return h ? *h : 0;
+}
+
+static __always_inline int rss_emit(struct mm_struct *mm, int member, long pages)
+{
+	unsigned int curr;
+	__u64 h = rss_mm(mm, &curr);
+	void *r;
+
+	if (!h)
+		return 0;
+	r = raw_reserve(RAW_END(trace_event_raw_rss_stat, size), MMR_K_RSS_STAT, h);
+	if (!r)
+		return 0;
+	RAW_PUT(trace_event_raw_rss_stat, r, mm_id, (unsigned int)h);
+	RAW_PUT(trace_event_raw_rss_stat, r, curr, curr);
+	RAW_PUT(trace_event_raw_rss_stat, r, member, member);
+	RAW_PUT(trace_event_raw_rss_stat, r, size, pages << 12);
+	submit(r);
+	return 0;
+}
+
+/* 6.1: rss_stat(mm, member, count) passes the counter (in pages) itself. */
+SEC("tp_btf/rss_stat")
+int BPF_PROG(tb_rss_stat_count, struct mm_struct *mm, int member, long count)
+{
+	return rss_emit(mm, member, count);
+}
+
+struct percpu_counter___new {
+	s64 count;
+	s32 *counters;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___new {
+	struct percpu_counter___new rss_stat[4];
+} __attribute__((preserve_access_index));
+
+/*
+ * 6.2+ (f1a7941243c1, "mm: convert mm's rss stats into percpu_counter"):
+ * rss_stat(mm, member); the counter is a percpu_counter, read here as
+ * percpu_counter_sum_positive() does (its count and every CPU's delta;
+ * an offline CPU's delta is 0) but without its lock: a fold racing on
+ * another CPU of a multi-threaded mm may show a sum off by up to its batch.
+ * Each CPU's s32 is reached through this_cpu_off and bpf_rdonly_cast() to
+ * atomic_t, as lockdown denies bpf_probe_read_kernel().
+ */
+static __always_inline long rss_sum(struct percpu_counter___new *pc)
+{
+	__u64 base = (__u64)pc->counters;
+	long sum = pc->count;
+
+	for (int cpu = 0; cpu < RSS_MAX_CPUS && cpu < nr_cpus; cpu++) {
+		const unsigned long *off = bpf_per_cpu_ptr(&this_cpu_off, cpu);
+		atomic_t *a;
+
+		if (!off)
+			continue;
+		a = bpf_rdonly_cast((void *)(base + *off), bpf_core_type_id_kernel(atomic_t));
+		sum += a->counter;
+	}
+	return sum < 0 ? 0 : sum;
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(tb_rss_stat, struct mm_struct *mm, int member)
+{
+	struct mm_struct___new *m = (void *)mm;
+	long pages;
+
+	switch (member) {	/* the verifier wants a constant offset into mm */
+	case 0: pages = rss_sum(&m->rss_stat[0]); break;
+	case 1: pages = rss_sum(&m->rss_stat[1]); break;
+	case 2: pages = rss_sum(&m->rss_stat[2]); break;
+	case 3: pages = rss_sum(&m->rss_stat[3]); break;
+	default: return 0;
+	}
+	return rss_emit(mm, member, pages);
+}
+
+/*
+ * trace_pagemap_flags() of include/trace/events/pagemap.h, for `show`;
+ * the engines read only pfn and lru.
+ */
+static __always_inline __u64 lru_flags(struct folio *f, __u64 w)
+{
+	__u64 anon = ptr_value(f->mapping) & 1, fl;	/* FOLIO_MAPPING_ANON */
+
+	fl = anon ? 0x2 : 0x4;
+	if (!(w & (1ULL << bpf_core_enum_value(enum pageflags, PG_head))))
+		fl |= f->_mapcount.counter >= 0 ? 0x1 : 0;
+	if (w & (1ULL << bpf_core_enum_value(enum pageflags, PG_swapbacked))) {
+		fl |= 0x10;
+		if (w & (1ULL << bpf_core_enum_value(enum pageflags, PG_swapcache)))
+			fl |= 0x8;
+	}
+	if (w & (1ULL << bpf_core_enum_value(enum pageflags, PG_mappedtodisk)))
+		fl |= 0x20;
+	if (w & (1ULL << bpf_core_enum_value(enum pageflags, PG_private)))
+		fl |= 0x40;
+	return fl;
+}
+
+/* folio_lru_list() */
+static __always_inline int lru_list_of(__u64 w)
+{
+	int lru;
+
+	if (w & (1ULL << bpf_core_enum_value(enum pageflags, PG_unevictable)))
+		return bpf_core_enum_value(enum lru_list, LRU_UNEVICTABLE);
+	lru = w & (1ULL << bpf_core_enum_value(enum pageflags, PG_swapbacked)) ?
+	      bpf_core_enum_value(enum lru_list, LRU_INACTIVE_ANON) :
+	      bpf_core_enum_value(enum lru_list, LRU_INACTIVE_FILE);
+	if (w & (1ULL << bpf_core_enum_value(enum pageflags, PG_active)))
+		lru += bpf_core_enum_value(enum lru_list, LRU_ACTIVE_ANON) -
+		       bpf_core_enum_value(enum lru_list, LRU_INACTIVE_ANON);
+	return lru;
+}
+
+/*
+ * The PFN needs vmemmap_base, which the classic program learns from its
+ * record: userspace attaches both, makes an insertion of its own, then sets
+ * lru_by_btf and detaches the classic one before any task is traced.
+ */
+SEC("tp_btf/mm_lru_insertion")
+int BPF_PROG(tb_mm_lru_insertion, struct folio *folio)
+{
+	__u64 w, ptr;
+	void *r;
+
+	if (!lru_by_btf || !vmemmap_base || !page_struct_size ||
+	    !tgid_traced(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	r = raw_reserve(RAW_END(trace_event_raw_mm_lru_insertion, flags), MMR_K_LRU_INSERTION,
+			current_mm_hash());
+	if (!r)
+		return 0;
+	w = folio_flags_direct(folio);
+	ptr = ptr_value(folio);
+	RAW_PUT(trace_event_raw_mm_lru_insertion, r, folio, (void *)ptr);
+	RAW_PUT(trace_event_raw_mm_lru_insertion, r, pfn, (ptr - vmemmap_base) / page_struct_size);
+	RAW_PUT(trace_event_raw_mm_lru_insertion, r, lru, lru_list_of(w));
+	RAW_PUT(trace_event_raw_mm_lru_insertion, r, flags, lru_flags(folio, w));
+	submit(r);
+	return 0;
 }
 
 /* ---- internals: fentry or kprobe ------------------------------------ */

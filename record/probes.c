@@ -209,7 +209,83 @@ static void plan_tp_btf(struct probe_plan *p, struct btf *btf)
 	}
 }
 
-static void plan_tracepoint(struct probe_plan *p)
+/*
+ * The hot tracepoints' typed programs (bpf/mmreplay.bpf.c, "tp_btf"):
+ * each builds the classic record from the arguments, which it takes as
+ * the kernel's btf_trace_<name> declares them (@nargs, past the first).
+ * @needs: kernel functions and variables the program uses.
+ */
+static const struct typed_tp {
+	int kind, nargs;
+	const char *prog, *needs[2];
+} typed_tps[] = {
+	{ MMR_K_PAGE_FAULT_USER, 3, "tb_page_fault_user", { NULL } },
+	{ MMR_K_RSS_STAT, 3, "tb_rss_stat_count", { NULL } },	/* 6.1 */
+	{ MMR_K_RSS_STAT, 2, "tb_rss_stat", { "bpf_rdonly_cast", "this_cpu_off" } },
+	{ MMR_K_LRU_INSERTION, 1, "tb_mm_lru_insertion", { NULL } },
+};
+
+/* The arguments btf_trace_<name> takes after its first (void *), or -1. */
+static int tp_nargs(const struct btf *btf, const char *name, int *id)
+{
+	char tname[128];
+	const struct btf_type *t;
+
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	*id = btf ? btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF) : -1;
+	if (*id < 0)
+		return -1;
+	t = btf__type_by_id(btf, *id);
+	while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t && btf_is_func_proto(t) ? btf_vlen(t) - 1 : -1;
+}
+
+/* In /proc/kallsyms as any type (kallsyms_has() wants text). */
+static int kallsyms_any(const char *name)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[256], sym[160];
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %159s", sym) == 1 && !strcmp(sym, name);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * A kfunc is found by its BTF; a variable (a typed ksym) also by the
+ * kernel's kallsyms_lookup_name(), which knows data symbols only with
+ * CONFIG_KALLSYMS_ALL.
+ */
+static int btf_has(const struct btf *btf, const char *name)
+{
+	return btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) >= 0 ||
+	       (btf__find_by_name_kind(btf, name, BTF_KIND_VAR) >= 0 && kallsyms_any(name));
+}
+
+/* The typed program for @p's tracepoint this kernel takes, or NULL. */
+static const char *typed_prog(const struct probe_plan *p, const struct btf *btf)
+{
+	int id, n = tp_nargs(btf, p->kind->tp_name, &id);
+
+	if (n < 0 || getenv("MMREPLAY_NO_TP_BTF") || libbpf_num_possible_cpus() > 512)
+		return NULL;	/* 512: tb_rss_stat's RSS_MAX_CPUS */
+	for (size_t i = 0; i < sizeof(typed_tps) / sizeof(typed_tps[0]); i++) {
+		const struct typed_tp *t = &typed_tps[i];
+
+		if (t->kind != p->kind->id || t->nargs != n ||
+		    (t->needs[0] && !btf_has(btf, t->needs[0])) ||
+		    (t->needs[1] && !btf_has(btf, t->needs[1])))
+			continue;
+		return try_load(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, id) ? NULL : t->prog;
+	}
+	return NULL;
+}
+
+static void plan_tracepoint(struct probe_plan *p, const struct btf *btf)
 {
 	const struct kind_def *k = p->kind;
 
@@ -218,11 +294,26 @@ static void plan_tracepoint(struct probe_plan *p)
 	} else if (!tp_exists(k->tp_cat, k->tp_name)) {
 		snprintf(p->status, sizeof(p->status), "tracepoint %s:%s not in this kernel",
 			 k->tp_cat, k->tp_name);
+	} else if ((p->typed = typed_prog(p, btf))) {
+		p->how = ATTACH_TP_BTF;
+		snprintf(p->attach, sizeof(p->attach), "tp_btf:%s", k->tp_name);
+		snprintf(p->status, sizeof(p->status), "ok");
 	} else {
 		p->how = ATTACH_TRACEPOINT;
 		snprintf(p->attach, sizeof(p->attach), "tracepoint:%s:%s", k->tp_cat, k->tp_name);
 		snprintf(p->status, sizeof(p->status), "ok");
 	}
+}
+
+void probes_untype(struct probe_plan *p)
+{
+	const struct kind_def *k = p->kind;
+
+	if (!p->typed)
+		return;
+	p->typed = NULL;
+	p->how = ATTACH_TRACEPOINT;
+	snprintf(p->attach, sizeof(p->attach), "tracepoint:%s:%s", k->tp_cat, k->tp_name);
 }
 
 static void plan_func(struct probe_plan *p, struct btf *btf, int kprobes)
@@ -342,7 +433,7 @@ int probes_detect(struct probe_plan *plans, char *err, size_t errlen)
 			plan_tp_btf(p, btf);
 			break;
 		case MMR_SRC_TRACEPOINT:
-			plan_tracepoint(p);
+			plan_tracepoint(p, btf);
 			break;
 		case MMR_SRC_FUNC:
 			plan_func(p, btf, kprobes);
@@ -367,6 +458,10 @@ void plan_progs(const struct probe_plan *p, const char *progs[3])
 	case ATTACH_PROC:
 		break;
 	case ATTACH_TP_BTF:
+		/* mm_lru_insertion's classic program learns vmemmap_base for the typed one */
+		progs[0] = p->typed ? p->typed : p->kind->prog;
+		progs[1] = p->typed && p->kind->id == MMR_K_LRU_INSERTION ? p->kind->prog : NULL;
+		break;
 	case ATTACH_TRACEPOINT:
 		progs[0] = p->kind->prog;
 		break;

@@ -16,6 +16,7 @@ struct probe_plan {
 	char attach[64];		/* e.g. "fentry:mlock_folio", "tracepoint:kmem:rss_stat" */
 	char status[256];		/* "ok", or why the kind is unavailable */
 	int emit;			/* record its events (else attached only to follow tasks) */
+	const char *typed;		/* a tracepoint kind's tp_btf program, if this kernel takes it */
 };
 
 /*
@@ -27,6 +28,8 @@ void probes_drop_unneeded(struct probe_plan *plans);
 int probes_detect(struct probe_plan *plans, char *err, size_t errlen);
 /* Names of the programs that implement a plan (NULL-terminated, up to 2). */
 void plan_progs(const struct probe_plan *p, const char *progs[3]);
+/* A tracepoint kind back to its classic program (its typed one would not load or learn). */
+void probes_untype(struct probe_plan *p);
 int ensure_tracefs(void);
 const char *tracefs_dir(void);
 

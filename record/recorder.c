@@ -641,24 +641,51 @@ int recorder_prepare(struct recorder *r)
 	return 0;
 }
 
-int recorder_load(struct recorder *r)
+static int load_once(struct recorder *r)
 {
 	struct bpf_program *prog;
-	int err;
 
 	r->skel = mmreplay_bpf__open();
 	if (!r->skel)
-		return fail(r, "cannot open BPF object: %s", strerror(errno));
+		return -errno;
 	r->skel->rodata->hash_k0 = r->k0;
 	r->skel->rodata->hash_k1 = r->k1;
 	r->skel->rodata->recorder_tgid = getpid();
+	r->skel->rodata->nr_cpus = libbpf_num_possible_cpus();
 	for (int i = 0; i < mmr_nr_kinds; i++)
 		if (r->plans[i].how != ATTACH_NONE && r->plans[i].emit)
 			r->skel->rodata->kind_mask |= 1ULL << r->plans[i].kind->id;
 	bpf_map__set_max_entries(r->skel->maps.events, (__u32)r->o.buffer_mb << 20);
 	bpf_object__for_each_program(prog, r->skel->obj)
 		bpf_program__set_autoload(prog, prog_wanted(r->plans, bpf_program__name(prog)));
-	err = mmreplay_bpf__load(r->skel);
+	return mmreplay_bpf__load(r->skel);
+}
+
+/* Back to the classic tracepoint programs: whether any kind had a typed one. */
+static int untype_all(struct recorder *r)
+{
+	int any = 0;
+
+	for (int i = 0; i < mmr_nr_kinds; i++) {
+		any |= r->plans[i].typed != NULL;
+		probes_untype(&r->plans[i]);
+	}
+	return any;
+}
+
+/*
+ * A kernel may refuse a typed program where an empty one loaded (a kfunc
+ * it lacks, a verifier limit): then the classic programs, as the trace's
+ * kinds say (attach=tracepoint:...).
+ */
+int recorder_load(struct recorder *r)
+{
+	int err = load_once(r);
+
+	if (err && untype_all(r)) {
+		mmreplay_bpf__destroy(r->skel);
+		err = load_once(r);
+	}
 	if (err)
 		return fail(r, "cannot load BPF programs: %s%s", strerror(-err),
 			    geteuid() ? " (run as root, or with CAP_BPF and CAP_PERFMON)" :
@@ -693,11 +720,57 @@ static int trace_pids(struct recorder *r)
 	return 0;
 }
 
+static void drop_link(struct recorder *r, const struct bpf_program *prog)
+{
+	for (int i = 0; i < r->nr_links; i++) {
+		if (r->link_progs[i] != prog)
+			continue;
+		bpf_link__destroy(r->links[i]);
+		r->links[i] = r->links[--r->nr_links];
+		r->link_progs[i] = r->link_progs[r->nr_links];
+		return;
+	}
+}
+
+/*
+ * tb_mm_lru_insertion turns a folio into a PFN with vmemmap_base, which
+ * tp_mm_lru_insertion learns from its record (a PFN and a folio pointer).
+ * Make LRU insertions of our own until it has (the recorder's are not
+ * recorded), then hand over to the typed program and drop the classic
+ * one, all before any task is traced.  If it never learns (1 s), keep the
+ * classic one.
+ */
+static void lru_hand_over(struct recorder *r)
+{
+	struct probe_plan *p = &r->plans[kind_def(MMR_K_LRU_INSERTION) - mmr_kinds];
+	size_t len = 256 << 12;
+
+	if (!p->typed || p->how != ATTACH_TP_BTF)
+		return;
+	for (int i = 0; i < 100 && !r->skel->bss->vmemmap_base; i++) {
+		char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		for (size_t off = 0; m != MAP_FAILED && off < len; off += 4096)
+			m[off] = 1;
+		if (m != MAP_FAILED)
+			munmap(m, len);
+		usleep(10000);
+	}
+	if (r->skel->bss->vmemmap_base) {
+		__atomic_store_n(&r->skel->bss->lru_by_btf, 1, __ATOMIC_SEQ_CST);
+		drop_link(r, r->skel->progs.tp_mm_lru_insertion);
+		return;
+	}
+	drop_link(r, r->skel->progs.tb_mm_lru_insertion);
+	probes_untype(p);
+}
+
 int recorder_attach(struct recorder *r)
 {
 	if (start_watchdog(r))
 		return fail(r, "--snapshot: cannot start the watchdog: %s", strerror(errno));
 	attach_all(r);
+	lru_hand_over(r);
 	if (check_asked(r))
 		return -1;
 	if (fill_sys_cfg(r, r->o.snapshot))

@@ -683,6 +683,52 @@ static void assert_refused(const char *fmt, const char *a, const char *b, const 
 }
 
 /* Traces of two programs, or a replay of one against the other: refused in one line. */
+/*
+ * The hot tracepoints' typed programs (tp_btf) and the classic ones
+ * (MMREPLAY_NO_TP_BTF) build the same records: two recordings of one
+ * workload, one each way, diff as equivalent and check alike.
+ */
+static void test_diff_typed_vs_classic(void)
+{
+	char a[512], b[512], out[512], err[512], *info;
+	int rc, check_a;
+
+	if (!need_bpf())
+		return;
+	snprintf(a, sizeof(a), "%s", tmp_path("typed.trace"));
+	snprintf(b, sizeof(b), "%s", tmp_path("classic.trace"));
+	if (!ASSERT_EQ(record(a, "fork_mlock"), 0, "record, typed"))
+		return;
+	setenv("MMREPLAY_NO_TP_BTF", "1", 1);
+	rc = record(b, "fork_mlock");
+	unsetenv("MMREPLAY_NO_TP_BTF");
+	if (!ASSERT_EQ(rc, 0, "record, classic"))
+		return;
+	mmr(out, err, "info %s", a, "", "");
+	info = slurp(out);
+	if (!strstr(info, "tp_btf:page_fault_user")) {
+		test_skip("this kernel takes no typed page_fault_user program (see `record --list`)");
+		free(info);
+		return;
+	}
+	ASSERT_STRCONTAINS(info, "tp_btf:mm_lru_insertion", "the typed LRU program took over");
+	ASSERT_STRCONTAINS(info, "events_mm_lru_insertion=", "and recorded");
+	free(info);
+	mmr(out, err, "info %s", b, "", "");
+	info = slurp(out);
+	ASSERT_STRCONTAINS(info, "tracepoint:exceptions:page_fault_user", "the classic one, asked for");
+	free(info);
+	rc = mmr(out, err, "diff %s %s", a, b, "");
+	info = slurp(out);
+	if (rc)
+		printf("%s", info);
+	ASSERT_EQ(rc, 0, "equivalent");
+	free(info);
+	check_a = mmr(out, err, "check %s", a, "", "");
+	ASSERT_EQ(mmr(out, err, "check %s", b, "", ""), check_a, "check says the same of both");
+	ASSERT_TRUE(check_a == 0 || check_a == 3, "and finds nothing wrong");
+}
+
 static void test_diff_different_workloads(void)
 {
 	char m[512], f[512], r[512];
@@ -880,6 +926,7 @@ int main(int argc, char **argv)
 		TEST(test_diff_replay_mlock_memfd),
 		TEST(test_diff_replay_fork_mlock),
 		TEST(test_diff_replay_mixed_maps),
+		TEST(test_diff_typed_vs_classic),
 		TEST(test_diff_different_workloads),
 		TEST(test_diff_bad_input),
 		TEST(test_export_hand_built),

@@ -1315,6 +1315,48 @@ static void test_check_snapshot_ground_truth(void)
 }
 
 /*
+ * An LRU insertion names the PFN the page really has: the one mlock_rules
+ * reads from its own pagemap for the page it touched (its insertion is
+ * drained by the migrate_pages() that follows).  Whichever program made
+ * the record: the typed one where the kernel takes it, or with
+ * MMREPLAY_NO_TP_BTF the classic one.
+ */
+static void lru_pfn_truth(const char *how)
+{
+	const char *trace = tmp_path("lru.trace");
+	unsigned long long pfn, v;
+	struct mmr_event ev;
+	struct loaded l = {};
+	int found = 0, inserts = 0;
+	char *rep;
+
+	rep = record_workload(trace, "mlock_rules", NULL);
+	if (!rep || load(&l, trace))
+		return;
+	pfn = report_get(rep, "truth_pfn");
+	free(rep);
+	while (mmr_trace_next(l.t, &ev) > 0) {
+		if (kind_of(&ev) != MMR_K_LRU_INSERTION || mmr_decode_field(l.d, &ev, "pfn", &v))
+			continue;
+		inserts++;
+		found += v == pfn;
+	}
+	unload(&l);
+	ASSERT_GE(inserts, 10, how);
+	ASSERT_GE(found, 1, "the workload's page PFN is an LRU insertion's");
+}
+
+static void test_record_lru_pfn_truth(void)
+{
+	if (!need_bpf())
+		return;
+	lru_pfn_truth("LRU insertions recorded");
+	setenv("MMREPLAY_NO_TP_BTF", "1", 1);
+	lru_pfn_truth("LRU insertions recorded, classic program");
+	unsetenv("MMREPLAY_NO_TP_BTF");
+}
+
+/*
  * A child with @nr VMAs of 64 pages from *@base, touched, every other one
  * mlocked; paused.  Its odd pages have map count 1, its even ones 2 (a
  * grandchild COWs the odd ones), so that near pfns differ in count.
@@ -1866,6 +1908,7 @@ int main(int argc, char **argv)
 		TEST(test_check_threads_rss_judged),
 		TEST(test_record_snapshot_max),
 		TEST(test_check_snapshot_ground_truth),
+		TEST(test_record_lru_pfn_truth),
 		TEST(test_snapshot_kpages_exact),
 		TEST(test_snapshot_resumed_before_write),
 		TEST(test_record_flight_sigusr1),

@@ -92,6 +92,13 @@ check("kprobe: mlock_folio events with PFNs", any(
     e["kind"] == "mlock_folio" and num(e["fields"]["pfn"]) != 2**64 - 1 for e in ev))
 check("kprobe: fault_done from the kretprobe", any(e["kind"] == "fault_done" for e in ev))
 
+# 6.1 takes the typed programs for the hot tracepoints (rss_stat's with its count argument)
+r = subprocess.run([mmreplay, "info", "--json", f"{out}/mlock_memfd.trace"], capture_output=True, text=True)
+cov = {c["kind"]: c for c in json.loads(r.stdout)["coverage"]}
+check("hot tracepoints by tp_btf on 6.1",
+      all(cov[k]["attach"] == "tp_btf:" + k for k in ("page_fault_user", "rss_stat", "mm_lru_insertion")),
+      str([cov[k]["attach"] for k in ("page_fault_user", "rss_stat", "mm_lru_insertion")]))
+
 # fork of an mlocked process
 ev = events("fork_mlock")
 rep = report("fork_mlock")
