@@ -116,8 +116,11 @@ static int kprobes_supported(void)
 	return !access(path, W_OK);
 }
 
-/* Is @func a symbol kprobes can find (inlined functions are not)? */
-static int kallsyms_has(const char *func)
+/*
+ * Is @func in /proc/kallsyms, as text (@text: a symbol kprobes can find;
+ * inlined functions are not) or as any symbol?
+ */
+static int kallsyms_find(const char *func, int text)
 {
 	static char *syms;
 	char *p, needle[160];
@@ -152,10 +155,15 @@ static int kallsyms_has(const char *func)
 	for (p = syms; (p = strstr(p, needle)); p++) {
 		char type = p[-1];
 
-		if (type == 't' || type == 'T')
+		if (!text || type == 't' || type == 'T')
 			return 1;
 	}
 	return 0;
+}
+
+static int kallsyms_has(const char *func)
+{
+	return kallsyms_find(func, 1);
 }
 
 /* Load (not attach) an empty program of @type: 0 or -errno. */
@@ -241,20 +249,6 @@ static int tp_nargs(const struct btf *btf, const char *name, int *id)
 	return t && btf_is_func_proto(t) ? btf_vlen(t) - 1 : -1;
 }
 
-/* In /proc/kallsyms as any type (kallsyms_has() wants text). */
-static int kallsyms_any(const char *name)
-{
-	FILE *f = fopen("/proc/kallsyms", "r");
-	char line[256], sym[160];
-	int found = 0;
-
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*s %*s %159s", sym) == 1 && !strcmp(sym, name);
-	if (f)
-		fclose(f);
-	return found;
-}
-
 /*
  * A kfunc is found by its BTF; a variable (a typed ksym) also by the
  * kernel's kallsyms_lookup_name(), which knows data symbols only with
@@ -263,7 +257,7 @@ static int kallsyms_any(const char *name)
 static int btf_has(const struct btf *btf, const char *name)
 {
 	return btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) >= 0 ||
-	       (btf__find_by_name_kind(btf, name, BTF_KIND_VAR) >= 0 && kallsyms_any(name));
+	       (btf__find_by_name_kind(btf, name, BTF_KIND_VAR) >= 0 && kallsyms_find(name, 0));
 }
 
 /* The typed program for @p's tracepoint this kernel takes, or NULL. */
