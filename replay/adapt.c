@@ -154,6 +154,18 @@ int adapt_batch_size(const struct adapt_time *t, int need, int open, int batches
 	return cap;
 }
 
+int adapt_calibrate(const struct adapt_cell *c, int n, int trials, int *add)
+{
+	int total = 0;
+
+	for (int i = 0; i < n; i++) {
+		add[i] = c[i].seeded ? 2 * CALIBRATE : CALIBRATE;
+		add[i] = trials < add[i] ? trials : add[i];
+		total += add[i];
+	}
+	return total;
+}
+
 /* The next batch's share into ad->add: its trials, 0 when there is nothing to run. */
 static int batch_plan(struct adapt *ad)
 {
@@ -161,11 +173,8 @@ static int batch_plan(struct adapt *ad)
 	double end = replay_run_deadline(ad->o);
 	struct adapt_time t = { end - vm_now(), ad->trial_s, ad->fixed_s };
 
-	if (!ad->batches) {
-		for (int i = 0; i < n; i++)
-			ad->add[i] = ad->o->trials < CALIBRATE ? ad->o->trials : CALIBRATE;
-		return n * ad->add[0];
-	}
+	if (!ad->batches)
+		return adapt_calibrate(ad->c, n, ad->o->trials, ad->add);
 	cells_update(ad);
 	for (int i = 0; i < n; i++) {
 		open += ad->c[i].open;

@@ -205,6 +205,12 @@ struct adapt_cell {
  */
 int adapt_share(const struct adapt_cell *c, int n, int capacity, int trials, int *add);
 /*
+ * The first batch's share, into add[]: 3 trials to each cell, 6 to a cell
+ * of a seeded race (a race that shows in half its trials would be missed
+ * by 3 one time in 8), none past trials.  The total.
+ */
+int adapt_calibrate(const struct adapt_cell *c, int n, int trials, int *add);
+/*
  * The order of a batch's trials: into cell_of[] and trial_of[], every
  * trial of the cells of weight 2 or more, in rounds by ran + t, then the others'; the
  * count (the sum of add[]).

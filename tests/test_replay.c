@@ -666,6 +666,21 @@ static void test_replay_adapt_share(void)
 	ASSERT_TRUE(n == 0 && !add[0] && !add[1] && !add[2], "no capacity: nothing");
 }
 
+/* The first batch: 3 trials a cell, 6 to a seeded race's, never past --trials. */
+static void test_replay_adapt_calibrate(void)
+{
+	struct adapt_cell c[3] = { { .open = 1 }, { .seeded = 1, .open = 1 }, { .near = 1, .open = 1 } };
+	int add[3], n;
+
+	n = adapt_calibrate(c, 3, 100, add);
+	ASSERT_TRUE(n == 12 && add[0] == 3 && add[1] == 6 && add[2] == 3,
+		    "3 each, 6 to the seeded cell");
+	n = adapt_calibrate(c, 3, 4, add);
+	ASSERT_TRUE(n == 10 && add[0] == 3 && add[1] == 4 && add[2] == 3, "--trials 4 caps the seeded cell");
+	n = adapt_calibrate(c, 3, 1, add);
+	ASSERT_TRUE(n == 3 && add[0] == 1 && add[1] == 1 && add[2] == 1, "--trials 1: one each");
+}
+
 /*
  * A batch's order: every trial of the cells with signal or of a seeded
  * race before any other cell's, each group in rounds.
@@ -1129,8 +1144,11 @@ static void test_replay_explore_perturb(void)
 	else
 		ASSERT_GE(json_num(strstr(js, "\"perturb\": \"collapse\""), "perturbed"), 1,
 			  "collapse perturbed some trials");
-	/* the first batch (3 trials a cell) finds it unavailable: no trial after */
-	ASSERT_EQ(count_str(js, "\"perturb\": \"migrate\", \"trials\": 3, \"perturbed\": 0"), 1,
+	/*
+	 * the first batch (3 trials a cell, 6 to a seeded race's: mlock
+	 * against migration is one) finds it unavailable: no trial after
+	 */
+	ASSERT_EQ(count_str(js, "\"perturb\": \"migrate\", \"trials\": 6, \"perturbed\": 0"), 1,
 		  "migration never ran, and had only the first batch's trials");
 	ASSERT_EQ(count_str(js, "\"with_findings\": 0"), 5, "no finding on a clean kernel");
 	ASSERT_STRCONTAINS(js, "{\"perturb\": \"migrate\", \"why\": \"one NUMA node\"}",
@@ -1740,6 +1758,7 @@ int main(int argc, char **argv)
 		TEST(test_replay_wilson),
 		TEST(test_replay_stop_after),
 		TEST(test_replay_adapt_share),
+		TEST(test_replay_adapt_calibrate),
 		TEST(test_replay_adapt_order),
 		TEST(test_replay_adapt_seeded),
 		TEST(test_replay_adapt_batch_size),
