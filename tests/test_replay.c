@@ -1640,6 +1640,15 @@ static void test_replay_jobs_shard_fails(void)
 }
 
 /*
+ * Shell: wait (up to 30 s) until a trial's results are in the scratch
+ * directory (%s), so that the signal after it comes with trials run: the
+ * recorder's start alone takes 1 to 3 s here.
+ */
+#define AFTER_A_TRIAL \
+	"n=0; until [ -n \"$(find %s -name results -size +0c)\" ] || [ $n -ge 300 ]; " \
+	"do sleep 0.1; n=$((n + 1)); done"
+
+/*
  * An interrupted explore's report (plain, in rep): the trials that ran, the
  * cells that did not finish, exit 5 (1 with findings); nothing left behind.
  */
@@ -1676,9 +1685,9 @@ static void test_replay_interrupt(void)
 	for (int i = 0; i < 2; i++) {
 		rc = run_cmd(tmp_path("int.out"), tmp_path("int.err"),
 			     "sh -c 'setsid %s replay -o %s --scratch %s --explore --trials 500 "
-			     "--jobs 1 %s & pid=$!; sleep 3; %s; (sleep 20; kill -KILL -$pid) & "
+			     "--jobs 1 %s & pid=$!; " AFTER_A_TRIAL "; %s; (sleep 20; kill -KILL -$pid) & "
 			     "k=$!; wait $pid; rc=$?; kill $k; exit $rc'", mmreplay_bin(),
-			     tmp_path("int-replay.trace"), scratch, trace, how[i]);
+			     tmp_path("int-replay.trace"), scratch, trace, scratch, how[i]);
 		rep = slurp(tmp_path("int.out"));
 		printf("  %s: exit %d\n", how[i], rc);
 		assert_interrupted_report(rc, rep, scratch);
