@@ -30,13 +30,13 @@ static const char *const phases[] = { "boot", "guest", "explore", "check" };
 
 /* What a shard's progress callback sends the parent: atomic (< PIPE_BUF). */
 struct job_msg {
-	int job, phase, cells_done, runs_done;
+	int job, phase, cells_done, runs_done, findings;
 };
 
 struct job {
 	pid_t pid;
 	int running, status;		/* status: the exit status, or -1 (a signal) */
-	int phase, said, cells_done, runs_done;
+	int phase, said, cells_done, runs_done, findings;
 	int part_ok;			/* its partial report was read into sp[] */
 	int stand_in;			/* interrupted without one: sp[] has its cells, no trial */
 	char *part, *err;		/* its partial report, its stderr */
@@ -68,7 +68,7 @@ static int progress_fd = -1, job_nr;
 
 static void job_progress(const struct replay_progress *pr)
 {
-	struct job_msg m = { job_nr, PHASE_CHECK, pr->cells_done, pr->runs_done };
+	struct job_msg m = { job_nr, PHASE_CHECK, pr->cells_done, pr->runs_done, pr->findings };
 
 	for (int i = 0; i < PHASE_CHECK; i++)
 		if (!strcmp(pr->phase, phases[i]))
@@ -150,6 +150,7 @@ static void jobs_read_progress(struct jobs *js)
 
 			j->phase = m.phase, j->said = 1;
 			j->cells_done = m.cells_done, j->runs_done = m.runs_done;
+			j->findings = m.findings;
 		}
 }
 
@@ -190,7 +191,7 @@ static int jobs_running(const struct jobs *js)
  */
 static void jobs_progress(struct jobs *js)
 {
-	struct replay_progress pr = { NULL, 1, js->cells, 0, js->runs, -1 };
+	struct replay_progress pr = { NULL, 1, js->cells, 0, js->runs, -1, 0, -1 };
 	int phase = PHASE_CHECK;
 
 	for (int i = 0; i < js->n; i++) {
@@ -202,6 +203,8 @@ static void jobs_progress(struct jobs *js)
 		pr.cells_done += j->said ? j->cells_done : 0;
 		if (j->said && j->runs_done >= 0)
 			pr.runs_done = (pr.runs_done > 0 ? pr.runs_done : 0) + j->runs_done;
+		if (j->said && j->findings >= 0)	/* so far: of the shards that checked a batch */
+			pr.findings = (pr.findings > 0 ? pr.findings : 0) + j->findings;
 	}
 	if (!js->o->progress || !jobs_running(js) ||
 	    (phase == PHASE_CHECK && js->last_phase == PHASE_CHECK))

@@ -766,8 +766,10 @@ void replay_progress_print(const struct replay_progress *pr)
 			pr->cells, pr->runs_done, pr->runs);
 	else	/* the guest booting, or its console not saying yet */
 		fprintf(stderr, ", %d cells, %d trials", pr->cells, pr->runs);
-	if (strcmp(pr->phase, "check"))
-		fprintf(stderr, ", findings: counted at the check");
+	if (pr->findings >= 0)
+		fprintf(stderr, ", %d trials with findings so far", pr->findings);
+	else if (strcmp(pr->phase, "check"))
+		fprintf(stderr, ", findings: counted after the first batch");
 	if (pr->left_s)
 		fprintf(stderr, ", %.0f s left of the budget", pr->left_s > 0 ? pr->left_s : 0);
 	line_open = tty && strcmp(pr->phase, "check");

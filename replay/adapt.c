@@ -342,8 +342,11 @@ static int batch_one(struct adapt *ad, const struct rplan *p, struct rrun_set *b
 	}
 	bo.batch.cells = ad->rs->nr_pairs;
 	bo.batch.runs_done = ad->out->nr_ran;
-	for (int i = 0; i < ad->rs->nr_pairs; i++)
+	bo.batch.findings = ad->reported ? 0 : -1;
+	for (int i = 0; i < ad->rs->nr_pairs; i++) {
 		bo.batch.cells_done += ad->batches && !ad->c[i].open;
+		bo.batch.findings += ad->reported ? ad->c[i].k : 0;
+	}
 	batch_runs(ad, b);
 	replay_session(&bo, p, b, &bout);
 	ret = bout.report ? 0 : -1;

@@ -23,7 +23,7 @@ double replay_run_deadline(const struct replay_opts *o)
 void replay_progress_say(const struct replay_opts *o, const char *phase, int runs,
 			 int runs_done)
 {
-	struct replay_progress pr = { phase, o->explore, 0, 0, runs, runs_done };
+	struct replay_progress pr = { phase, o->explore, 0, 0, runs, runs_done, 0, -1 };
 
 	if (!o->progress)
 		return;
@@ -36,6 +36,7 @@ void replay_progress_say(const struct replay_opts *o, const char *phase, int run
 		pr.cells_done = o->batch.cells_done;
 		pr.runs = runs < 0 ? runs : o->batch.runs_done + runs;
 		pr.runs_done = runs_done < 0 ? runs_done : o->batch.runs_done + runs_done;
+		pr.findings = o->batch.findings;
 	}
 	pr.left_s = o->deadline ? o->deadline - vm_now() : 0;
 	o->progress(&pr);

@@ -28,6 +28,7 @@ struct replay_progress {
 	int cells, cells_done;		/* cells whose every trial ran */
 	int runs, runs_done;		/* -1: not known (in the guest) */
 	double left_s;			/* of the budget; 0 without one */
+	int findings;			/* trials with findings in the checked batches; -1: none yet */
 };
 
 struct replay_opts {
@@ -63,7 +64,8 @@ struct replay_opts {
 	/* while the runs run, a few times a second (NULL: none) */
 	void (*progress)(const struct replay_progress *pr);
 	/* a batch of an explore (replay_explore()): the explore's cells, before this batch */
-	struct { int cells, cells_done, runs_done; } batch;
+	/* and the trials with findings of the batches checked so far (-1: none checked yet) */
+	struct { int cells, cells_done, runs_done, findings; } batch;
 };
 
 #define ICOUNT_OFF (-1)

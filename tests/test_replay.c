@@ -796,6 +796,8 @@ static void test_replay_explore_budget(void)
 		  count_str(js, "\"state\": \"not run\""), pairs, "every cell is unfinished");
 	ASSERT_STRCONTAINS(err, "replay: explore, cells 0 of", "a progress line on stderr");
 	ASSERT_STRCONTAINS(err, "s left of the budget", "with the time left");
+	ASSERT_STRCONTAINS(err, "findings: counted after the first batch",
+			   "findings are not counted before a batch is checked");
 	free(js);
 	free(err);
 
