@@ -17,7 +17,7 @@ TRACEEVENT_CFLAGS = $(shell pkg-config --cflags libtraceevent 2>/dev/null)
 # each object depends on the headers it includes (gcc writes them into .d files)
 DEPFLAGS = -MMD -MP
 LIBS := -lbpf -lelf -lz -ltraceevent -lm -lpthread
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused-function
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ibpf -Wall -Wno-unused-function
 
 BPF_SRC := bpf/mmreplay.bpf.c
 BPF_HDR := bpf/events.h bpf/mmhash.h bpf/core_fixes.bpf.h bpf/vmlinux.h
@@ -103,7 +103,10 @@ $(OUTPUT)/bench/%: bench/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h
 
 # snapshot_cost and test_record drive record/snapshot.c themselves
 $(OUTPUT)/bench/snapshot_cost $(OUTPUT)/tests/test_record: $(OUTPUT)/record/snapshot.o
-$(OUTPUT)/bench/snapshot_cost $(OUTPUT)/tests/test_record: BENCH_OBJ = $(OUTPUT)/record/snapshot.o
+$(OUTPUT)/bench/snapshot_cost: BENCH_OBJ = $(OUTPUT)/record/snapshot.o
+# test_record also turns staged items back into records (record/batch.c)
+$(OUTPUT)/tests/test_record: $(OUTPUT)/record/batch.o
+$(OUTPUT)/tests/test_record: BENCH_OBJ = $(OUTPUT)/record/snapshot.o $(OUTPUT)/record/batch.o
 
 $(OUTPUT)/tests/%: tests/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h $(OUTPUT)/tests
 	$(call msg,CC,$@)

@@ -346,5 +346,48 @@ struct mmr_raw {
 
 /* Config flags in the BPF object's .rodata. */
 #define MMR_CFG_TRACE_ALL 0x1	/* no task filter */
+#define MMR_CFG_COALESCE 0x2	/* stage the hot events in batches (struct mmr_batch) */
+
+/*
+ * The hot events of a fault (page_fault_user, the task's own rss_stat
+ * changes, mm_lru_insertion), staged per CPU by the typed programs and
+ * sent as one ring-buffer record of up to MMR_BATCH_MAX items: one task,
+ * one mm, in the order they came.  A batch goes out when it is full, when
+ * any other record is made on its CPU, when its task is switched out, and
+ * when the recorder asks each CPU (every few ms).  The recorder turns each
+ * item back into the record the typed program would have made
+ * (record/batch.c), so a trace never holds one.  16 bytes an item.
+ */
+#define MMR_RB_BATCH 0x7f01	/* mmr_common.type of a batch: never a kind of a trace */
+#define MMR_BATCH_MAX 60
+
+enum mmr_item_kind {
+	MMR_ITEM_FAULT = 1,	/* word: address; info: error_code */
+	MMR_ITEM_RSS,		/* word: the counter in pages; info: member */
+	MMR_ITEM_LRU,		/* word: pfn; info: lru | flags << 8 */
+};
+#define MMR_ITEM_SHIFT 60	/* the item's kind in word's top 4 bits */
+#define MMR_ITEM_MASK ((1ULL << MMR_ITEM_SHIFT) - 1)
+
+struct mmr_item {
+	__u64 word;
+	__u32 dt;		/* ns after the batch's first item (its hdr.ts) */
+	__u32 info;
+};
+
+struct mmr_batch {
+	struct mmr_common c;	/* type MMR_RB_BATCH, pid: the task */
+	__u32 nr;		/* struct mmr_item that follow */
+	__u32 pad;
+};
+
+/* A CPU's stage (BPF map "stages", one per CPU, mmap'd by the recorder). */
+struct mmr_stage {
+	__u32 busy;		/* 1 while held: see bpf/mmreplay.bpf.c, stage_hold() */
+	__u32 pad;
+	struct mmr_hdr h;	/* the batch's record as it goes out: h, b, b.nr items */
+	struct mmr_batch b;
+	struct mmr_item items[MMR_BATCH_MAX];
+};
 
 #endif /* MMR_EVENTS_H */

@@ -254,6 +254,130 @@ static __always_inline void follow_pfn(__u64 pfn)
 		count_in(1);
 }
 
+#define WAKEUP_BYTES (256 << 10)
+
+/* Wake the reader only once a batch of records has piled up; it also polls. */
+static __always_inline long wake_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
+	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+/* ---- staged hot events (MMR_CFG_COALESCE; struct mmr_stage) ---------- */
+
+/*
+ * One stage per CPU, shared with the recorder (mmap), which empties the
+ * stages that sat a few ms.  Whoever holds busy (set by compare-and-swap)
+ * may touch it: a program on its CPU, one nested in it (an interrupt),
+ * or the recorder.  A program that finds it held records directly.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);		/* set to the possible CPUs before load */
+	__type(key, __u32);
+	__type(value, struct mmr_stage);
+} stages SEC(".maps");
+
+static __always_inline struct mmr_stage *stage_hold(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct mmr_stage *s;
+
+	if (!(cfg_flags & MMR_CFG_COALESCE))
+		return NULL;
+	s = bpf_map_lookup_elem(&stages, &cpu);
+	if (!s || __sync_val_compare_and_swap(&s->busy, 0, 1) != 0)
+		return NULL;
+	return s;
+}
+
+static __always_inline void stage_release(struct mmr_stage *s)
+{
+	__sync_fetch_and_sub(&s->busy, 1);	/* atomic: the stage's writes are seen first */
+}
+
+/* Send what the stage holds as one record; a failure drops each item. */
+static __always_inline void stage_flush(struct mmr_stage *s)
+{
+	__u32 n = s->b.nr, slot = 0;
+	__u64 *d;
+
+	if (!n)
+		return;
+	if (n > MMR_BATCH_MAX)
+		n = MMR_BATCH_MAX;
+	s->h.len = sizeof(s->b) + n * sizeof(s->items[0]);
+	if (bpf_ringbuf_output(&events, &s->h, sizeof(s->h) + sizeof(s->b) +
+			       n * sizeof(s->items[0]), wake_flags())) {
+		d = bpf_map_lookup_elem(&drops, &slot);
+		if (d)
+			__sync_fetch_and_add(d, n);
+	}
+	s->b.nr = 0;
+}
+
+/* Any other record of this CPU sends its stage first: the stage never sits behind one. */
+static __always_inline void stage_flush_here(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct mmr_stage *s;
+
+	if (!(cfg_flags & MMR_CFG_COALESCE))
+		return;
+	s = bpf_map_lookup_elem(&stages, &cpu);
+	if (!s || !s->b.nr || __sync_val_compare_and_swap(&s->busy, 0, 1) != 0)
+		return;
+	stage_flush(s);
+	stage_release(s);
+}
+
+/*
+ * Stage an item of @kind for current, of mm @mm; 0, or -1 when it must be
+ * recorded directly (coalescing off, or the stage held).
+ */
+static __always_inline int stage_add(__u16 kind, __u32 item, __u64 word, __u32 info, __u64 mm)
+{
+	__u64 id, ts;
+	struct mmr_stage *s;
+	__u32 n;
+
+	if (!(kind_mask & (1ULL << kind)))
+		return 0;
+	s = stage_hold();
+	if (!s)
+		return -1;
+	id = bpf_get_current_pid_tgid();
+	ts = bpf_ktime_get_ns();
+	n = s->b.nr;
+	if (n && (s->b.c.pid != (__u32)id || s->h.mm != mm || ts - s->h.ts > 0xffffffffULL ||
+		  n >= MMR_BATCH_MAX)) {
+		stage_flush(s);
+		n = 0;
+	}
+	if (!n) {
+		s->h.ts = ts;
+		s->h.mm = mm;
+		s->h.tgid = id >> 32;
+		s->h.cpu = bpf_get_smp_processor_id();
+		s->b.c.type = MMR_RB_BATCH;
+		s->b.c.flags = 0;
+		s->b.c.preempt_count = 0;
+		s->b.c.pid = (__u32)id;
+		s->b.pad = 0;
+	}
+	if (n < MMR_BATCH_MAX) {
+		s->items[n].word = (__u64)item << MMR_ITEM_SHIFT | (word & MMR_ITEM_MASK);
+		s->items[n].dt = ts - s->h.ts;
+		s->items[n].info = info;
+		s->b.nr = ++n;
+	}
+	if (n >= MMR_BATCH_MAX)
+		stage_flush(s);
+	stage_release(s);
+	return 0;
+}
+
 /* Reserve a record of @size payload bytes and fill both headers. */
 static __always_inline void *reserve(__u32 size, __u16 kind, __u64 mm)
 {
@@ -263,6 +387,7 @@ static __always_inline void *reserve(__u32 size, __u16 kind, __u64 mm)
 
 	if (!(kind_mask & (1ULL << kind)))
 		return NULL;
+	stage_flush_here();
 	h = bpf_ringbuf_reserve(&events, sizeof(*h) + size, 0);
 	if (!h) {
 		count_drop();
@@ -286,15 +411,11 @@ static __always_inline void *reserve(__u32 size, __u16 kind, __u64 mm)
  * Waking the reader for every record costs more than recording it: wake it
  * only once a batch has piled up; it also polls on a short timeout.
  */
-#define WAKEUP_BYTES (256 << 10)
 #define SIGSTOP_NR 19
 
 static __always_inline void submit(void *payload)
 {
-	long flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
-		     BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-
-	bpf_ringbuf_submit((struct mmr_hdr *)payload - 1, flags);
+	bpf_ringbuf_submit((struct mmr_hdr *)payload - 1, wake_flags());
 }
 
 static __always_inline __u64 current_mm_hash(void)
@@ -698,6 +819,9 @@ int tp_rss_stat(struct trace_event_raw_rss_stat *ctx)
 			bpf_map_update_elem(&rss_mm_ids, &id, &mm, BPF_ANY);
 			bpf_map_update_elem(&mm_rss_ids, &ptr, &id, BPF_ANY);
 		}
+		/* the task's own counter stages, as the typed programs' do */
+		if (!stage_add(MMR_K_RSS_STAT, MMR_ITEM_RSS, ctx->size >> 12, ctx->member, mm))
+			return 0;
 	} else {
 		if (!id) {
 			if (!ctx->curr && (kind_mask & (1ULL << MMR_K_RSS_STAT)))
@@ -786,6 +910,9 @@ int BPF_PROG(tb_page_fault_user, unsigned long address, struct pt_regs *regs,
 
 	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32))
 		return 0;
+	if (!stage_add(MMR_K_PAGE_FAULT_USER, MMR_ITEM_FAULT, address, error_code,
+		       current_mm_hash()))
+		return 0;
 	r = raw_reserve(PAGE_FAULT_RECORD_END(), MMR_K_PAGE_FAULT_USER, current_mm_hash());
 	if (!r)
 		return 0;
@@ -823,6 +950,9 @@ static __always_inline int rss_emit(struct mm_struct *mm, int member, long pages
 	void *r;
 
 	if (!h)
+		return 0;
+	/* the task's own counters stage; another's (reclaim, exit) go at once */
+	if (curr && !stage_add(MMR_K_RSS_STAT, MMR_ITEM_RSS, pages, member, h))
 		return 0;
 	r = raw_reserve(RAW_END(trace_event_raw_rss_stat, size), MMR_K_RSS_STAT, h);
 	if (!r)
@@ -946,17 +1076,28 @@ int BPF_PROG(tb_mm_lru_insertion, struct folio *folio)
 	if (!lru_by_btf || !vmemmap_base || !page_struct_size ||
 	    !tgid_traced(bpf_get_current_pid_tgid() >> 32))
 		return 0;
+	w = folio_flags_direct(folio);
+	ptr = ptr_value(folio);
+	if (!stage_add(MMR_K_LRU_INSERTION, MMR_ITEM_LRU, (ptr - vmemmap_base) / page_struct_size,
+		       lru_list_of(w) | lru_flags(folio, w) << 8, current_mm_hash()))
+		return 0;
 	r = raw_reserve(RAW_END(trace_event_raw_mm_lru_insertion, flags), MMR_K_LRU_INSERTION,
 			current_mm_hash());
 	if (!r)
 		return 0;
-	w = folio_flags_direct(folio);
-	ptr = ptr_value(folio);
 	RAW_PUT(trace_event_raw_mm_lru_insertion, r, folio, (void *)ptr);
 	RAW_PUT(trace_event_raw_mm_lru_insertion, r, pfn, (ptr - vmemmap_base) / page_struct_size);
 	RAW_PUT(trace_event_raw_mm_lru_insertion, r, lru, lru_list_of(w));
 	RAW_PUT(trace_event_raw_mm_lru_insertion, r, flags, lru_flags(folio, w));
 	submit(r);
+	return 0;
+}
+
+/* A task switched out takes its staged events with it: its CPU's stage is sent. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(stage_switch)
+{
+	stage_flush_here();
 	return 0;
 }
 

@@ -39,6 +39,10 @@ const char usage_record[] =
 	"      --allow-missing   such a kind is a warning, and the others are recorded\n"
 	"  -x, --exclude KINDS   comma-separated kinds not to record\n"
 	"  -b, --buffer-mb MB    ring buffer size in MiB (default 16)\n"
+	"      --no-coalesce     one ring buffer record per fault, rss_stat change\n"
+	"                        and LRU insertion (by default the kernel stages\n"
+	"                        them, up to 60 a record, and record writes each\n"
+	"                        back as its own event: the trace is the same)\n"
 	"  -s, --snapshot        after each mlock, munlock, munmap, mremap, madvise,\n"
 	"                        fallocate and truncate call, stop the process and\n"
 	"                        record its memory state from /proc for `check`\n"
@@ -170,6 +174,7 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 		{ "snapshot-max", required_argument, NULL, 'S' },
 		{ "flight-recorder", required_argument, NULL, 'F' },
 		{ "trigger-kmsg", required_argument, NULL, 'K' },
+		{ "no-coalesce", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -189,6 +194,7 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 		case 'j': o->json = 1; break;
 		case 'M': o->rec.allow_missing = 1; break;
 		case 's': o->rec.snapshot = 1; break;
+		case 'C': o->rec.no_coalesce = 1; break;
 		case 'S':
 			o->rec.snapshot = 1;
 			o->rec.snapshot_max = strtol(optarg, &end, 10);
@@ -432,11 +438,17 @@ static void print_summary(const struct recorder *r, const struct rec_opts *o)
 			(unsigned long long)res->snapshots_not_held,
 			(unsigned long long)res->snapshots_coalesced,
 			res->snapshots_capped ? "; --snapshot-max reached, events alone after it" : "");
+	if (res->batches)
+		fprintf(stderr, "  %-28s %llu events in %llu ring records\n", "staged (coalesced)",
+			(unsigned long long)res->staged, (unsigned long long)res->batches);
 	if (res->drops)
 		fprintf(stderr, "mmreplay: warning: %llu events dropped (ring buffer full); "
 			"try a larger --buffer-mb\n", (unsigned long long)res->drops);
 	else
 		fprintf(stderr, "  dropped: 0\n");
+	if (res->late)
+		fprintf(stderr, "mmreplay: warning: %llu events came over 10 ms after a later one; "
+			"a reader may put them out of order\n", (unsigned long long)res->late);
 	if (mmr_verbose) {
 		fprintf(stderr, "probe coverage:\n");
 		for (int i = 0; i < mmr_nr_kinds; i++)

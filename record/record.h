@@ -64,6 +64,7 @@ struct recorder_opts {
 	int buffer_mb;			/* ring buffer size in MiB, a power of two */
 	int snapshot;			/* stop after snapshot syscalls and read /proc */
 	long snapshot_max;		/* snapshot the first N calls only; 0: no limit */
+	int no_coalesce;		/* each hot event its own ring record (no stages) */
 	/*
 	 * Flight recorder: hold the last flight_bytes bytes of records in
 	 * memory (0: write every record to out as it comes) and write them
@@ -109,6 +110,10 @@ struct record_result {
 	__u64 flight_held, flight_held_bytes, flight_overwritten;
 	__u64 flight_moved;		/* records handed to the traces written */
 	int kmsg_watched;		/* /dev/kmsg could be read */
+	/* coalescing: events that came staged, in how many batches (swept ones included) */
+	__u64 staged, batches;
+	/* events that came more than RECORD_LATE_NS after a later record (a reader may misorder) */
+	__u64 late;
 };
 
 /* Copies @opts (not the strings and arrays it points to). NULL: errno set. */

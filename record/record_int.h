@@ -15,6 +15,7 @@
 #include "watchdog.h"
 #include "flight.h"
 #include "kmsg.h"
+#include "batch.h"
 #include "traces/trace.h"
 
 #define MMR_MAX_SCRUB 8
@@ -80,6 +81,13 @@ struct recorder {
 	int flight_started;		/* writes begun: names the next file */
 	__u64 flight_moved;		/* records handed to the writes */
 	__u64 flight_overwritten_past;	/* overwritten in the rings handed over */
+	/* the hot events staged in the kernel (MMR_CFG_COALESCE): off when coalesce is 0 */
+	int coalesce;
+	struct batch_layout batch;
+	struct mmr_stage *stages;	/* every CPU's stage, mmap'd; NULL: not coalescing */
+	size_t stages_len, stage_size;
+	int nr_stages;
+	__u64 last_ts;			/* the latest record's time, to count late ones */
 	char err[4352];
 };
 
@@ -107,5 +115,12 @@ void record_progress(struct recorder *r);
 int record_finish(struct recorder *r);
 /* Take the snapshots queued by record_handle_event(). */
 int record_take_snapshots(struct recorder *r);
+/*
+ * Coalescing: the stages whose first item is at least @min_age_ns old
+ * (0: all), emptied here and their items handled as the ring's are.
+ */
+void record_sweep_stages(struct recorder *r, __u64 min_age_ns);
+/* Items that came more than a trace reader's reorder window after a later record. */
+#define RECORD_LATE_NS 10000000ULL
 
 #endif

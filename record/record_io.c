@@ -403,6 +403,92 @@ int record_take_snapshots(struct recorder *r)
 	return 0;
 }
 
+/* A batch's @n items, each handled as the record it stands for. */
+static int handle_items(struct recorder *r, const struct mmr_hdr *h, const struct mmr_batch *b,
+			const struct mmr_item *items, __u32 n)
+{
+	unsigned char rec[sizeof(struct mmr_hdr) + MMR_RAW_MAX];
+
+	r->res.batches++;
+	for (__u32 i = 0; i < n; i++) {
+		size_t len = batch_item_record(&r->batch, h, b, &items[i], rec);
+
+		if (!len) {
+			r->res.bad_records++;
+			continue;
+		}
+		r->res.staged++;
+		if (record_handle_event(r, rec, len))
+			return -1;
+	}
+	return 0;
+}
+
+static int handle_batch(struct recorder *r, const void *data, size_t size)
+{
+	const struct mmr_hdr *h = data;
+	const struct mmr_batch *b = (const void *)(h + 1);
+	__u32 room = (size - sizeof(*h) - sizeof(*b)) / sizeof(struct mmr_item);
+
+	if (size < sizeof(*h) + sizeof(*b) || b->nr > room || b->nr > MMR_BATCH_MAX) {
+		r->res.bad_records++;
+		return 0;
+	}
+	return handle_items(r, h, b, (const void *)(b + 1), b->nr);
+}
+
+static struct mmr_stage *stage_of(const struct recorder *r, int cpu)
+{
+	return (void *)((char *)r->stages + cpu * r->stage_size);
+}
+
+/* Whether a stage holds items whose first came at least @min_age_ns before @now_ns. */
+static int stage_due(const struct mmr_stage *s, __u64 now_ns, __u64 min_age_ns)
+{
+	return __atomic_load_n(&s->b.nr, __ATOMIC_RELAXED) &&
+	       now_ns - __atomic_load_n(&s->h.ts, __ATOMIC_RELAXED) >= min_age_ns;
+}
+
+/*
+ * The ring buffer is read first: it wakes the recorder only once 256K
+ * have piled up, and what it holds is older than what the stages hold
+ * (a CPU's records send its stage first).
+ */
+void record_sweep_stages(struct recorder *r, __u64 min_age_ns)
+{
+	struct mmr_item items[MMR_BATCH_MAX];
+	struct timespec now;
+	__u64 now_ns;
+	int due = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	now_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
+	for (int cpu = 0; r->stages && cpu < r->nr_stages && !due; cpu++)
+		due = stage_due(stage_of(r, cpu), now_ns, min_age_ns);
+	if (!due)
+		return;
+	ring_buffer__consume(r->rb);
+	for (int cpu = 0; cpu < r->nr_stages; cpu++) {
+		struct mmr_stage *s = stage_of(r, cpu);
+		struct mmr_hdr h;
+		struct mmr_batch b;
+		__u32 zero = 0, n;
+
+		if (!stage_due(s, now_ns, min_age_ns) ||
+		    !__atomic_compare_exchange_n(&s->busy, &zero, 1, 0, __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			continue;	/* empty, young, or its CPU is at it: next time */
+		h = s->h;
+		b = s->b;
+		n = b.nr < MMR_BATCH_MAX ? b.nr : MMR_BATCH_MAX;
+		memcpy(items, s->items, n * sizeof(items[0]));
+		s->b.nr = 0;
+		__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
+		if (n && handle_items(r, &h, &b, items, n))
+			return;
+	}
+}
+
 int record_handle_event(void *ctx, void *data, size_t size)
 {
 	struct recorder *r = ctx;
@@ -411,6 +497,8 @@ int record_handle_event(void *ctx, void *data, size_t size)
 	const struct mmr_common *c = (const void *)(h + 1);
 	const void *payload = c;
 
+	if (size >= sizeof(*h) + sizeof(*c) && c->type == MMR_RB_BATCH && r->coalesce)
+		return handle_batch(r, data, size);
 	if (size < sizeof(*h) + sizeof(*c) || sizeof(*h) + h->len > size ||
 	    c->type == 0 || c->type >= MMR_K_NR) {
 		r->res.bad_records++;
@@ -434,6 +522,9 @@ int record_handle_event(void *ctx, void *data, size_t size)
 	}
 	r->res.events++;
 	r->res.per_kind[c->type]++;
+	if (h->ts + RECORD_LATE_NS < r->last_ts)
+		r->res.late++;
+	r->last_ts = h->ts > r->last_ts ? h->ts : r->last_ts;
 	if (r->o.snapshot)
 		maybe_snapshot(r, h, payload);
 	return 0;
@@ -542,6 +633,11 @@ static char *stats_text(struct recorder *r, __u64 *drops_out, const __u64 *held)
 	unattributed = read_counter(r, 2, per_cpu, ncpu);	/* rss_stat mm_id 0, remote */
 	if (unattributed)
 		fprintf(m, "rss_unattributed=%llu\n", (unsigned long long)unattributed);
+	if (r->res.batches)	/* coalescing: the hot events that came staged */
+		fprintf(m, "staged_events=%llu\nstaged_batches=%llu\n",
+			(unsigned long long)r->res.staged, (unsigned long long)r->res.batches);
+	if (r->res.late)
+		fprintf(m, "late_events=%llu\n", (unsigned long long)r->res.late);
 	if (r->o.snapshot)
 		put_snapshot_counts(r, m);
 	if (held)	/* a number: info --json reads counters as numbers */

@@ -433,10 +433,12 @@ static void flight_triggers(struct recorder *r)
 	if (n != r->triggers_done) {
 		r->triggers_done = n;
 		ring_buffer__consume(r->rb);	/* the events up to the trigger */
+		record_sweep_stages(r, 0);
 		record_flight_write(r, "SIGUSR1");
 	}
 	if (!r->fj.running && kmsg_poll(&r->kmsg, line, sizeof(line))) {
 		ring_buffer__consume(r->rb);
+		record_sweep_stages(r, 0);
 		snprintf(trigger, sizeof(trigger), "kmsg: %s", line);
 		record_flight_write(r, trigger);
 	}
@@ -460,6 +462,8 @@ static void flight_at_end(struct recorder *r)
 	record_flight_write(r, trigger);
 }
 
+#define STAGE_AGE_NS 2000000ULL
+
 static void record_loop(struct recorder *r)
 {
 	struct timespec last, now;
@@ -469,7 +473,9 @@ static void record_loop(struct recorder *r)
 	while (!r->write_error) {
 		int status;
 
-		ring_buffer__poll(r->rb, 20);
+		/* coalescing: a stage that sat 2 ms is emptied here (its CPU made no record since) */
+		ring_buffer__poll(r->rb, r->stages ? 2 : 20);
+		record_sweep_stages(r, STAGE_AGE_NS);
 		if (r->nr_pending) {
 			ring_buffer__consume(r->rb);	/* events older than the snapshot first */
 			record_take_snapshots(r);
@@ -507,6 +513,7 @@ static void record_loop(struct recorder *r)
 		}
 	}
 	ring_buffer__consume(r->rb);
+	record_sweep_stages(r, 0);
 	if (r->o.snapshot) {
 		record_take_snapshots(r);
 		snapshot_take(&r->snaps, 0, 0, 0, MMR_SNAP_REASON_END, 0);
@@ -612,6 +619,42 @@ static int flight_prepare(struct recorder *r)
 	return 0;
 }
 
+/*
+ * Coalescing, unless --no-coalesce: the hot kinds recorded by their typed
+ * programs stage their events (bpf/events.h), which the recorder turns
+ * back into records by the layout their formats give.  Off if no hot kind
+ * is typed, or a format lacks a field (said with -v).
+ */
+static void plan_coalesce(struct recorder *r)
+{
+	static const int hot[] = { MMR_K_PAGE_FAULT_USER, MMR_K_RSS_STAT, MMR_K_LRU_INSERTION };
+	char *formats[MMR_K_NR] = { NULL }, why[160], msg[256];
+	int typed = 0;
+
+	r->coalesce = 0;
+	if (r->o.no_coalesce)
+		return;
+	for (size_t i = 0; i < sizeof(hot) / sizeof(hot[0]); i++) {
+		const struct probe_plan *p = &r->plans[kind_def(hot[i]) - mmr_kinds];
+
+		/* classic programs never stage, but for rss_stat's (see tp_rss_stat) */
+		if (!p->emit || (p->how != ATTACH_TP_BTF &&
+				 !(p->how == ATTACH_TRACEPOINT && hot[i] == MMR_K_RSS_STAT)))
+			continue;
+		formats[hot[i]] = r->tp_format[hot[i]];
+		typed++;
+	}
+	if (!typed)
+		return;
+	if (batch_layout_init(&r->batch, formats, why, sizeof(why))) {
+		snprintf(msg, sizeof(msg), "not coalescing the hot events: %s", why);
+		if (r->o.warn)
+			r->o.warn(msg);
+		return;
+	}
+	r->coalesce = 1;
+}
+
 int recorder_prepare(struct recorder *r)
 {
 	char err[256];
@@ -638,6 +681,7 @@ int recorder_prepare(struct recorder *r)
 	if (check_asked(r))
 		return -1;
 	record_read_formats(r);
+	plan_coalesce(r);
 	return 0;
 }
 
@@ -658,7 +702,29 @@ static int load_once(struct recorder *r)
 	bpf_map__set_max_entries(r->skel->maps.events, (__u32)r->o.buffer_mb << 20);
 	bpf_object__for_each_program(prog, r->skel->obj)
 		bpf_program__set_autoload(prog, prog_wanted(r->plans, bpf_program__name(prog)));
+	r->skel->rodata->cfg_flags |= r->coalesce ? MMR_CFG_COALESCE : 0;
+	bpf_map__set_max_entries(r->skel->maps.stages, libbpf_num_possible_cpus());
+	bpf_program__set_autoload(r->skel->progs.stage_switch, r->coalesce);
 	return mmreplay_bpf__load(r->skel);
+}
+
+/* Every CPU's stage, mapped for record_sweep_stages(); 0 or -errno. */
+static int map_stages(struct recorder *r)
+{
+	const struct bpf_map *m = r->skel->maps.stages;
+	size_t page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (!r->coalesce)
+		return 0;
+	r->nr_stages = bpf_map__max_entries(m);
+	r->stage_size = (bpf_map__value_size(m) + 7) & ~(size_t)7;
+	r->stages_len = (r->stage_size * r->nr_stages + page - 1) / page * page;
+	p = mmap(NULL, r->stages_len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->stages = p;
+	return 0;
 }
 
 /* Back to the classic tracepoint programs: whether any kind had a typed one. */
@@ -684,12 +750,17 @@ int recorder_load(struct recorder *r)
 
 	if (err && untype_all(r)) {
 		mmreplay_bpf__destroy(r->skel);
+		r->coalesce = 0;	/* only typed programs stage */
 		err = load_once(r);
 	}
 	if (err)
 		return fail(r, "cannot load BPF programs: %s%s", strerror(-err),
 			    geteuid() ? " (run as root, or with CAP_BPF and CAP_PERFMON)" :
 			    " (run with -v -v for the verifier log)");
+	err = map_stages(r);
+	if (err)
+		return fail(r, "cannot map the BPF stages of the hot events: %s (record with "
+			    "--no-coalesce)", strerror(-err));
 	return 0;
 }
 
@@ -765,11 +836,25 @@ static void lru_hand_over(struct recorder *r)
 	probes_untype(p);
 }
 
+static int attach_stage_switch(struct recorder *r)
+{
+	struct bpf_link *link = bpf_program__attach(r->skel->progs.stage_switch);
+
+	if (!link)
+		return -1;
+	r->links[r->nr_links] = link;
+	r->link_progs[r->nr_links++] = r->skel->progs.stage_switch;
+	return 0;
+}
+
 int recorder_attach(struct recorder *r)
 {
 	if (start_watchdog(r))
 		return fail(r, "--snapshot: cannot start the watchdog: %s", strerror(errno));
 	attach_all(r);
+	if (r->coalesce && attach_stage_switch(r))
+		return fail(r, "cannot attach tp_btf:sched_switch, which sends a switched-out "
+			    "task's staged events: %s (record with --no-coalesce)", strerror(errno));
 	lru_hand_over(r);
 	if (check_asked(r))
 		return -1;
@@ -832,6 +917,8 @@ void recorder_free(struct recorder *r)
 		waitpid(r->child, NULL, 0);
 	}
 	ring_buffer__free(r->rb);
+	if (r->stages)
+		munmap(r->stages, r->stages_len);
 	mmreplay_bpf__destroy(r->skel);
 	for (int k = 0; k < MMR_K_NR; k++)
 		free(r->tp_format[k]);

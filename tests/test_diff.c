@@ -729,6 +729,58 @@ static void test_diff_typed_vs_classic(void)
 	ASSERT_TRUE(check_a == 0 || check_a == 3, "and finds nothing wrong");
 }
 
+/*
+ * record's default (the hot events staged in the kernel, written back one
+ * by one) against --no-coalesce, with snapshots: the same check and diff
+ * results, workload by workload.
+ */
+static void test_diff_coalesced_vs_not(void)
+{
+	/* those whose two recordings diff equal (threads_mlock_pageout's threads race) */
+	static const char *const workloads[] = { "fork_mlock", "mlock_memfd", "cow_pageout_truncate",
+						 "mlock_rules", "mixed_maps", "shared_mlock" };
+	char a[512], b[512], out[512], err[512], *info;
+	int rc, check_a;
+
+	if (!need_bpf())
+		return;
+	snprintf(a, sizeof(a), "%s", tmp_path("coalesced.trace"));
+	snprintf(b, sizeof(b), "%s", tmp_path("uncoalesced.trace"));
+	for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
+		const char *w = workloads[i];
+
+		printf("  %s\n", w);
+		if (!ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q -s -o %s -- %s/%s", mmreplay_bin(),
+				       a, WORKLOADS, w), 0, "record, coalesced") ||
+		    !ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q -s --no-coalesce -o %s -- %s/%s",
+				       mmreplay_bin(), b, WORKLOADS, w), 0, "record, not"))
+			return;
+		mmr(out, err, "info %s", a, "", "");
+		info = slurp(out);
+		ASSERT_STRCONTAINS(info, "staged_events=", "the default staged events");
+		ASSERT_TRUE(!strstr(info, "late_events="), "none came late");
+		free(info);
+		mmr(out, err, "info %s", b, "", "");
+		info = slurp(out);
+		ASSERT_TRUE(!strstr(info, "staged_events="), "--no-coalesce staged none");
+		free(info);
+		rc = mmr(out, err, "diff %s %s", a, b, "");
+		info = slurp(out);
+		if (rc)
+			printf("%s", info);
+		ASSERT_EQ(rc, 0, "diff: equivalent");
+		free(info);
+		check_a = mmr(out, err, "check %s", a, "", "");
+		info = slurp(out);
+		rc = mmr(out, err, "check %s", b, "", "");
+		if (rc != check_a)
+			printf("coalesced: %s", info);
+		free(info);
+		ASSERT_EQ(rc, check_a, "check says the same of both");
+		ASSERT_TRUE(check_a == 0 || check_a == 3, "and finds nothing wrong");
+	}
+}
+
 static void test_diff_different_workloads(void)
 {
 	char m[512], f[512], r[512];
@@ -927,6 +979,7 @@ int main(int argc, char **argv)
 		TEST(test_diff_replay_fork_mlock),
 		TEST(test_diff_replay_mixed_maps),
 		TEST(test_diff_typed_vs_classic),
+		TEST(test_diff_coalesced_vs_not),
 		TEST(test_diff_different_workloads),
 		TEST(test_diff_bad_input),
 		TEST(test_export_hand_built),

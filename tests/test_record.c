@@ -19,6 +19,7 @@
 #include "traces/kinds.h"
 #include "traces/fields.h"
 #include "record/snapshot.h"
+#include "record/batch.h"
 #include "tracebuild.h"
 
 #define WORKLOADS ".output/workloads"
@@ -1346,6 +1347,86 @@ static void lru_pfn_truth(const char *how)
 	ASSERT_GE(found, 1, "the workload's page PFN is an LRU insertion's");
 }
 
+/* A field of a record made by batch_item_record(), at the format's offset. */
+static __u64 rec_field(const unsigned char *rec, unsigned off, unsigned size)
+{
+	__u64 v = 0;
+
+	memcpy(&v, rec + sizeof(struct mmr_hdr) + off, size);
+	return v;
+}
+
+/*
+ * Staged items (record --no-coalesce off) back into the typed programs'
+ * records: each field where the tracepoint's format puts it (formats laid
+ * out unlike the kernel's, so that offsets are read, not assumed), the
+ * time from the batch's, the rss counter's sign kept.
+ */
+static void test_record_batch_items(void)
+{
+	char fault[] = "\tfield:unsigned long ip;\toffset:8;\tsize:8;\tsigned:0;\n"
+		       "\tfield:unsigned long error_code;\toffset:16;\tsize:8;\tsigned:0;\n"
+		       "\tfield:unsigned long address;\toffset:24;\tsize:8;\tsigned:0;\n";
+	char rss[] = "\tfield:long size;\toffset:8;\tsize:8;\tsigned:1;\n"
+		     "\tfield:unsigned int mm_id;\toffset:16;\tsize:4;\tsigned:0;\n"
+		     "\tfield:unsigned int curr;\toffset:20;\tsize:4;\tsigned:0;\n"
+		     "\tfield:int member;\toffset:24;\tsize:4;\tsigned:1;\n";
+	char lru[] = "\tfield:struct folio * folio;\toffset:8;\tsize:8;\tsigned:0;\n"
+		     "\tfield:unsigned long pfn;\toffset:16;\tsize:8;\tsigned:0;\n"
+		     "\tfield:enum lru_list lru;\toffset:24;\tsize:4;\tsigned:0;\n"
+		     "\tfield:unsigned long flags;\toffset:32;\tsize:8;\tsigned:0;\n";
+	char *formats[MMR_K_NR] = { NULL }, why[160];
+	struct mmr_hdr h = { .ts = 1000000, .mm = 0xabcdef0123456789ULL, .tgid = 42, .cpu = 1 };
+	struct mmr_batch b = { .c = { .type = MMR_RB_BATCH, .pid = 43 }, .nr = 3 };
+	struct mmr_item it[] = {
+		{ (__u64)MMR_ITEM_FAULT << MMR_ITEM_SHIFT | 0x7f0000001234ULL, 10, 6 },
+		{ (__u64)MMR_ITEM_RSS << MMR_ITEM_SHIFT | ((__u64)-3 & MMR_ITEM_MASK), 20, 1 },
+		{ (__u64)MMR_ITEM_LRU << MMR_ITEM_SHIFT | 0x12345, 30, 2 | 0x15 << 8 },
+		{ 0x7f0000001000ULL, 40, 0 },	/* no item kind */
+	};
+	unsigned char rec[sizeof(struct mmr_hdr) + MMR_RAW_MAX];
+	struct batch_layout l;
+	struct mmr_hdr *rh = (void *)rec;
+	struct mmr_common *c = (void *)(rh + 1);
+
+	formats[MMR_K_PAGE_FAULT_USER] = fault;
+	formats[MMR_K_RSS_STAT] = rss;
+	formats[MMR_K_LRU_INSERTION] = lru;
+	if (!ASSERT_EQ(batch_layout_init(&l, formats, why, sizeof(why)), 0, "the layout"))
+		return;
+	ASSERT_EQ(batch_item_record(&l, &h, &b, &it[0], rec), sizeof(h) + 32, "a fault's record");
+	ASSERT_EQ(rh->ts, 1000010, "its time: the batch's and its dt");
+	ASSERT_EQ(rh->tgid, 42, "the batch's process");
+	ASSERT_EQ(rh->mm, h.mm, "and mm");
+	ASSERT_EQ(c->type, MMR_K_PAGE_FAULT_USER, "kind page_fault_user");
+	ASSERT_EQ(c->pid, 43, "the batch's thread");
+	ASSERT_EQ(rec_field(rec, 24, 8), 0x7f0000001234ULL, "address, at the format's offset");
+	ASSERT_EQ(rec_field(rec, 16, 8), 6, "error_code");
+	ASSERT_EQ(rec_field(rec, 8, 8), 0, "ip: not kept, 0");
+
+	ASSERT_EQ(batch_item_record(&l, &h, &b, &it[1], rec), sizeof(h) + 32, "an rss change");
+	ASSERT_EQ(c->type, MMR_K_RSS_STAT, "kind rss_stat");
+	ASSERT_EQ((long long)rec_field(rec, 8, 8), -3LL * 4096, "a counter below 0 stays so");
+	ASSERT_EQ(rec_field(rec, 24, 4), 1, "member");
+	ASSERT_EQ(rec_field(rec, 20, 4), 1, "curr: the task's own");
+	ASSERT_EQ(rec_field(rec, 16, 4), (__u32)h.mm, "mm_id: the mm's hash");
+
+	ASSERT_EQ(batch_item_record(&l, &h, &b, &it[2], rec), sizeof(h) + 40, "an LRU insertion");
+	ASSERT_EQ(c->type, MMR_K_LRU_INSERTION, "kind mm_lru_insertion");
+	ASSERT_EQ(rec_field(rec, 16, 8), 0x12345, "pfn");
+	ASSERT_EQ(rec_field(rec, 24, 4), 2, "lru");
+	ASSERT_EQ(rec_field(rec, 32, 8), 0x15, "flags");
+	ASSERT_EQ(rh->ts, 1000030, "its time");
+
+	ASSERT_EQ(batch_item_record(&l, &h, &b, &it[3], rec), 0, "an item of no kind: none");
+	formats[MMR_K_LRU_INSERTION] = NULL;	/* not recorded */
+	ASSERT_EQ(batch_layout_init(&l, formats, why, sizeof(why)), 0, "a kind not recorded");
+	ASSERT_EQ(batch_item_record(&l, &h, &b, &it[2], rec), 0, "has no item turned back");
+	formats[MMR_K_PAGE_FAULT_USER] = rss;	/* no address, no error_code */
+	ASSERT_EQ(batch_layout_init(&l, formats, why, sizeof(why)), -1, "a format without a field");
+	ASSERT_STRCONTAINS(why, "address", "names it");
+}
+
 static void test_record_lru_pfn_truth(void)
 {
 	if (!need_bpf())
@@ -1909,6 +1990,7 @@ int main(int argc, char **argv)
 		TEST(test_record_snapshot_max),
 		TEST(test_check_snapshot_ground_truth),
 		TEST(test_record_lru_pfn_truth),
+		TEST(test_record_batch_items),
 		TEST(test_snapshot_kpages_exact),
 		TEST(test_snapshot_resumed_before_write),
 		TEST(test_record_flight_sigusr1),
