@@ -98,6 +98,12 @@ cov = {c["kind"]: c for c in json.loads(r.stdout)["coverage"]}
 check("hot tracepoints by tp_btf on 6.1",
       all(cov[k]["attach"] == "tp_btf:" + k for k in ("page_fault_user", "rss_stat", "mm_lru_insertion")),
       str([cov[k]["attach"] for k in ("page_fault_user", "rss_stat", "mm_lru_insertion")]))
+# and stages their events in the kernel (record's default), none of them late
+counters = json.loads(r.stdout)["counters"]
+check("hot events staged on 6.1 (coalesced), none late",
+      counters.get("staged_events", 0) > 0 and counters.get("staged_batches", 0) > 0 and
+      not counters.get("late_events"), str({k: v for k, v in counters.items()
+                                            if k.startswith(("staged", "late"))}))
 
 # fork of an mlocked process
 ev = events("fork_mlock")
