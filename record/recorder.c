@@ -621,9 +621,10 @@ static int flight_prepare(struct recorder *r)
 
 /*
  * Coalescing, unless --no-coalesce: the hot kinds recorded by their typed
- * programs stage their events (bpf/events.h), which the recorder turns
- * back into records by the layout their formats give.  Off if no hot kind
- * is typed, or a format lacks a field (said with -v).
+ * programs (and rss_stat by its classic one) stage their events
+ * (bpf/events.h), which the recorder turns back into records by the
+ * layout their formats give.  Off if none does, or a format lacks a field
+ * (a warning).
  */
 static void plan_coalesce(struct recorder *r)
 {
@@ -750,7 +751,7 @@ int recorder_load(struct recorder *r)
 
 	if (err && untype_all(r)) {
 		mmreplay_bpf__destroy(r->skel);
-		r->coalesce = 0;	/* only typed programs stage */
+		r->coalesce = 0;	/* what the kernel refused may have been the stages */
 		err = load_once(r);
 	}
 	if (err)
