@@ -290,15 +290,21 @@ static int has_line(const char *text, const char *line, size_t len)
 	return 0;
 }
 
-/* The shards' messages to stderr, each said once (every shard warns alike). */
-static void jobs_say_messages(const struct jobs *js)
+/*
+ * The shards' messages to stderr, each said once (every shard warns
+ * alike); @reported_only: only those of the shards that wrote a report
+ * (interrupted, one that did not is said by the warning that stands in
+ * for it, not by its own "interrupted" error).
+ */
+static void jobs_say_messages(const struct jobs *js, int reported_only)
 {
 	char *said = NULL;
 	size_t said_len = 0;
 	FILE *m = open_memstream(&said, &said_len);
 
 	for (int i = 0; m && i < js->n; i++) {
-		char *text = slurp(js->job[i].err), *s = text, *nl;
+		char *text = reported_only && !js->job[i].part_ok ? NULL : slurp(js->job[i].err);
+		char *s = text, *nl;
 
 		fflush(m);
 		for (; s && *s; s = nl + 1) {
@@ -377,7 +383,7 @@ static int jobs_report_interrupted(struct jobs *js, const struct rplan *p, char 
 			"its scratch directory removed");
 		return MMR_EXIT_ERROR;
 	}
-	jobs_say_messages(js);
+	jobs_say_messages(js, 1);
 	for (int i = 0; i < js->n; i++) {
 		paths[i] = js->job[i].part;
 		if (js->job[i].part_ok)
@@ -410,7 +416,7 @@ static int jobs_report(struct jobs *js, const struct rplan *p)
 			js->n, f->status, why);
 		ret = f->status == 1 ? 1 : MMR_EXIT_ERROR;	/* 1: its guest kernel broke */
 	} else {
-		jobs_say_messages(js);
+		jobs_say_messages(js, 0);
 		for (int i = 0; i < js->n; i++)
 			paths[i] = js->job[i].part;
 		ret = merge_parts(js->sp, paths, js->n, js->o->json);

@@ -1738,6 +1738,51 @@ static void test_replay_jobs_interrupt(void)
 	}
 }
 
+/*
+ * --jobs 2 interrupted while shard 2 has not started a trial: its replay
+ * trace (OUT.2) is a FIFO nobody reads, so its recorder waits in open()
+ * while shard 1 runs trials.  The report merges shard 1's trials with
+ * shard 2's cells as not run; shard 2's own "interrupted" error is not
+ * repeated beside the warning that stands in for it.
+ */
+static void test_replay_jobs_stand_in(void)
+{
+	char trace[512], out[512], fifo[600], scratch[512], *err, *rep;
+	int rc;
+
+	if (!need_bpf())
+		return;
+	snprintf(trace, sizeof(trace), "%s", tmp_path("jstand.trace"));
+	snprintf(out, sizeof(out), "%s", tmp_path("jstand-replay.trace"));
+	snprintf(scratch, sizeof(scratch), "%s", tmp_path("jstand-scratch"));
+	snprintf(fifo, sizeof(fifo), "%s.2", out);
+	if (!ASSERT_TRUE(!record(trace, WORKLOADS "/threads_mlock_pageout 3"), "record"))
+		return;
+	mkdir(scratch, 0700);
+	unlink(fifo);
+	if (!ASSERT_EQ(mkfifo(fifo, 0600), 0, "a FIFO where shard 2 writes"))
+		return;
+	rc = run_cmd(tmp_path("jstand.out"), tmp_path("jstand.err"),
+		     "sh -c 'setsid %s replay -q -o %s --scratch %s --explore --trials 500 --jobs 2 "
+		     "%s & pid=$!; " AFTER_A_TRIAL "; sleep 1; kill -INT -$pid; wait $pid'",
+		     mmreplay_bin(), out, scratch, trace, scratch);
+	err = slurp(tmp_path("jstand.err"));
+	rep = slurp(tmp_path("jstand.out"));
+	printf("  exit %d, %s", rc, err);
+	ASSERT_TRUE(rc == 5 || rc == 1, "interrupted: exit 5 (1 with findings)");
+	ASSERT_STRCONTAINS(err, "shard 2/2 stopped before it had a report; its cells count as not "
+			   "run", "a warning stands in for shard 2");
+	ASSERT_TRUE(!strstr(err, "mmreplay: replay: interrupted"), "its own error is not repeated");
+	ASSERT_EQ(count_lines(err), 1, "one line");
+	ASSERT_STRCONTAINS(rep, "  interrupted after ", "the report says so");
+	ASSERT_STRCONTAINS(rep, "  did not run: ", "and names shard 2's cells");
+	ASSERT_TRUE(dir_empty(scratch), "every scratch directory removed");
+	ASSERT_EQ(run_cmd(NULL, NULL, "pgrep -f '[r]eplay -q -o %s'", out), 1, "no shard left");
+	unlink(fifo);
+	free(err);
+	free(rep);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tests[] = {
@@ -1766,6 +1811,7 @@ int main(int argc, char **argv)
 		TEST(test_replay_jobs_interrupt),
 		TEST(test_replay_jobs_bad_input),
 		TEST(test_replay_jobs_shard_fails),
+		TEST(test_replay_jobs_stand_in),
 		TEST(test_replay_wilson),
 		TEST(test_replay_stop_after),
 		TEST(test_replay_adapt_share),
