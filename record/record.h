@@ -112,7 +112,7 @@ struct record_result {
 	int kmsg_watched;		/* /dev/kmsg could be read */
 	/* coalescing: events that came staged, in how many batches (swept ones included) */
 	__u64 staged, batches;
-	/* events that came more than RECORD_LATE_NS after a later record (a reader may misorder) */
+	/* events that came over MMR_REORDER_WINDOW_NS after a later record (a reader may misorder) */
 	__u64 late;
 };
 

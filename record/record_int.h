@@ -120,7 +120,6 @@ int record_take_snapshots(struct recorder *r);
  * (0: all), emptied here and their items handled as the ring's are.
  */
 void record_sweep_stages(struct recorder *r, __u64 min_age_ns);
-/* Items that came more than a trace reader's reorder window after a later record. */
-#define RECORD_LATE_NS 10000000ULL
+
 
 #endif

@@ -522,7 +522,7 @@ int record_handle_event(void *ctx, void *data, size_t size)
 	}
 	r->res.events++;
 	r->res.per_kind[c->type]++;
-	if (h->ts + RECORD_LATE_NS < r->last_ts)
+	if (h->ts + MMR_REORDER_WINDOW_NS < r->last_ts)
 		r->res.late++;
 	r->last_ts = h->ts > r->last_ts ? h->ts : r->last_ts;
 	if (r->o.snapshot)

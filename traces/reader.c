@@ -30,8 +30,6 @@
 #include "fields.h"
 #include "trace.h"
 
-/* Ring buffer order is time order up to a few microseconds across CPUs. */
-#define REORDER_WINDOW_NS 10000000ULL
 /* Decompressed events held for reordering, at most (hostile timestamps). */
 #define REORDER_MAX_BYTES (64ULL << 20)
 #define CHUNK_HDR sizeof(struct mmr_chunk_hdr)
@@ -873,7 +871,7 @@ static int need_more(const struct mmr_trace *t)
 {
 	if (!t->heap_len)
 		return 1;
-	return t->max_ts - t->heap[0].ts < REORDER_WINDOW_NS && t->held_bytes < REORDER_MAX_BYTES;
+	return t->max_ts - t->heap[0].ts < MMR_REORDER_WINDOW_NS && t->held_bytes < REORDER_MAX_BYTES;
 }
 
 /*

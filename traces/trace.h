@@ -97,6 +97,13 @@ struct mmr_event {
 	const struct mmr_schema *schema;	/* its trace's fields (fields.h) */
 };
 
+/*
+ * How far out of time order a reader takes records (it sorts within this
+ * window): ring buffer order is time order up to microseconds across CPUs,
+ * and a staged event (record's coalescing) comes a few ms late at most;
+ * the recorder counts any later than this (late_events).
+ */
+#define MMR_REORDER_WINDOW_NS 10000000ULL
 #define MMR_MAX_KINDS 256
 #define MMR_MAX_CPUS 1024
 
