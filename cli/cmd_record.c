@@ -498,6 +498,9 @@ static void print_summary_json(const struct recorder *r, const struct rec_opts *
 	jsonw_end_object(w);
 	jsonw_u64_field(w, "drops", res->drops);
 	jsonw_u64_field(w, "bad_records", res->bad_records);
+	jsonw_u64_field(w, "staged_events", res->staged);	/* coalesced: 0 with --no-coalesce */
+	jsonw_u64_field(w, "staged_batches", res->batches);
+	jsonw_u64_field(w, "late_events", res->late);
 	if (o->rec.snapshot) {
 		jsonw_u64_field(w, "snapshots", res->snapshots);
 		jsonw_u64_field(w, "snapshots_not_held", res->snapshots_not_held);

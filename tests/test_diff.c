@@ -750,11 +750,17 @@ static void test_diff_coalesced_vs_not(void)
 		const char *w = workloads[i];
 
 		printf("  %s\n", w);
-		if (!ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q -s -o %s -- %s/%s", mmreplay_bin(),
-				       a, WORKLOADS, w), 0, "record, coalesced") ||
+		if (!ASSERT_EQ(run_cmd(tmp_path("coalesced.json"), NULL, "%s record -q -s --json -o %s "
+				       "-- %s/%s", mmreplay_bin(), a, WORKLOADS, w), 0,
+			       "record, coalesced") ||
 		    !ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q -s --no-coalesce -o %s -- %s/%s",
 				       mmreplay_bin(), b, WORKLOADS, w), 0, "record, not"))
 			return;
+		info = slurp(tmp_path("coalesced.json"));
+		ASSERT_TRUE(info && !strstr(info, "\"staged_events\": 0,") &&
+			    strstr(info, "\"staged_events\": "), "its summary counts them");
+		ASSERT_STRCONTAINS(info, "\"late_events\": 0", "and no late one");
+		free(info);
 		mmr(out, err, "info %s", a, "", "");
 		info = slurp(out);
 		ASSERT_STRCONTAINS(info, "staged_events=", "the default staged events");
