@@ -688,10 +688,32 @@ static void assert_refused(const char *fmt, const char *a, const char *b, const 
  * (MMREPLAY_NO_TP_BTF) build the same records: two recordings of one
  * workload, one each way, diff as equivalent and check alike.
  */
+/* Two recordings of one workload: diff says equivalent, check the same of both, nothing wrong. */
+static void assert_same_results(const char *a, const char *b)
+{
+	char out[512], err[512], *text;
+	int rc, check_a;
+
+	rc = mmr(out, err, "diff %s %s", a, b, "");
+	text = slurp(out);
+	if (rc)
+		printf("%s", text);
+	ASSERT_EQ(rc, 0, "diff: equivalent");
+	free(text);
+	check_a = mmr(out, err, "check %s", a, "", "");
+	text = slurp(out);
+	rc = mmr(out, err, "check %s", b, "", "");
+	if (rc != check_a)
+		printf("A: %s", text);
+	free(text);
+	ASSERT_EQ(rc, check_a, "check says the same of both");
+	ASSERT_TRUE(check_a == 0 || check_a == 3, "and finds nothing wrong");
+}
+
 static void test_diff_typed_vs_classic(void)
 {
 	char a[512], b[512], out[512], err[512], *info;
-	int rc, check_a;
+	int rc;
 
 	if (!need_bpf())
 		return;
@@ -718,15 +740,7 @@ static void test_diff_typed_vs_classic(void)
 	info = slurp(out);
 	ASSERT_STRCONTAINS(info, "tracepoint:exceptions:page_fault_user", "the classic one, asked for");
 	free(info);
-	rc = mmr(out, err, "diff %s %s", a, b, "");
-	info = slurp(out);
-	if (rc)
-		printf("%s", info);
-	ASSERT_EQ(rc, 0, "equivalent");
-	free(info);
-	check_a = mmr(out, err, "check %s", a, "", "");
-	ASSERT_EQ(mmr(out, err, "check %s", b, "", ""), check_a, "check says the same of both");
-	ASSERT_TRUE(check_a == 0 || check_a == 3, "and finds nothing wrong");
+	assert_same_results(a, b);
 }
 
 /*
@@ -740,7 +754,6 @@ static void test_diff_coalesced_vs_not(void)
 	static const char *const workloads[] = { "fork_mlock", "mlock_memfd", "cow_pageout_truncate",
 						 "mlock_rules", "mixed_maps", "shared_mlock" };
 	char a[512], b[512], out[512], err[512], *info;
-	int rc, check_a;
 
 	if (!need_bpf())
 		return;
@@ -770,20 +783,7 @@ static void test_diff_coalesced_vs_not(void)
 		info = slurp(out);
 		ASSERT_TRUE(!strstr(info, "staged_events="), "--no-coalesce staged none");
 		free(info);
-		rc = mmr(out, err, "diff %s %s", a, b, "");
-		info = slurp(out);
-		if (rc)
-			printf("%s", info);
-		ASSERT_EQ(rc, 0, "diff: equivalent");
-		free(info);
-		check_a = mmr(out, err, "check %s", a, "", "");
-		info = slurp(out);
-		rc = mmr(out, err, "check %s", b, "", "");
-		if (rc != check_a)
-			printf("coalesced: %s", info);
-		free(info);
-		ASSERT_EQ(rc, check_a, "check says the same of both");
-		ASSERT_TRUE(check_a == 0 || check_a == 3, "and finds nothing wrong");
+		assert_same_results(a, b);
 	}
 }
 
