@@ -34,7 +34,7 @@ WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/workloads/%,$(wildcard tes
 BENCH := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
 TESTS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(wildcard tests/test_*.c))
 TEST_OBJ := $(patsubst %.c,$(OUTPUT)/%.o,$(TRACES_SRC) $(CHECK_SRC) $(REPLAY_SRC) $(DIFF_SRC) \
-	$(VM_SRC) cli/util.c) $(OUTPUT)/vm/guest_init.o
+	$(VM_SRC) cli/util.c record/cgroup.c) $(OUTPUT)/vm/guest_init.o
 # the replay session (scratch, subprocesses, QEMU): not in the fuzzer's reading path
 SESSION_SRC := $(wildcard replay/session*.c) replay/scratch.c replay/budget.c replay/adapt.c
 
@@ -102,11 +102,13 @@ $(OUTPUT)/bench/%: bench/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(INCLUDES) $< $(TEST_OBJ) $(BENCH_OBJ) $(LIBS) -o $@
 
 # snapshot_cost and test_record drive record/snapshot.c themselves
-$(OUTPUT)/bench/snapshot_cost $(OUTPUT)/tests/test_record: $(OUTPUT)/record/snapshot.o
-$(OUTPUT)/bench/snapshot_cost: BENCH_OBJ = $(OUTPUT)/record/snapshot.o
+$(OUTPUT)/bench/snapshot_cost $(OUTPUT)/tests/test_record: $(OUTPUT)/record/snapshot.o \
+	$(OUTPUT)/record/reclaim.o
+$(OUTPUT)/bench/snapshot_cost: BENCH_OBJ = $(OUTPUT)/record/snapshot.o $(OUTPUT)/record/reclaim.o
 # test_record also turns staged items back into records (record/batch.c)
 $(OUTPUT)/tests/test_record: $(OUTPUT)/record/batch.o
-$(OUTPUT)/tests/test_record: BENCH_OBJ = $(OUTPUT)/record/snapshot.o $(OUTPUT)/record/batch.o
+$(OUTPUT)/tests/test_record: BENCH_OBJ = $(OUTPUT)/record/snapshot.o $(OUTPUT)/record/reclaim.o \
+	$(OUTPUT)/record/batch.o
 
 $(OUTPUT)/tests/%: tests/%.c $(TEST_OBJ) | $(OUTPUT)/mmreplay.skel.h $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -141,6 +143,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wno-unused-parameter \
 	-Wno-missing-field-initializers $(FUZZ_SAN)
 FUZZ_LIB_SRC := $(TRACES_SRC) $(CHECK_SRC) $(filter-out $(SESSION_SRC),$(REPLAY_SRC)) $(DIFF_SRC) cli/util.c \
+	record/cgroup.c \
 	cli/cmd_show.c cli/cmd_check.c cli/cmd_diff.c cli/cmd_export.c fuzz/trace_fuzz.c
 FUZZ_OBJ := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_LIB_SRC)) $(FUZZ_OUT)/obj/fuzz/ref_trace.o
 

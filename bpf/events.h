@@ -221,11 +221,18 @@ struct mmr_fault_done {
 #define MMR_SNAP_REASON_BASELINE 0x10000	/* before the workload starts */
 #define MMR_SNAP_REASON_EXIT	 0x10001	/* after a traced process exited */
 #define MMR_SNAP_REASON_END	 0x10002	/* when the recording ends */
+#define MMR_SNAP_REASON_RECLAIM	 0x10003	/* after the reclaim pass of a held snapshot */
 
 #define MMR_SNAPF_HELD		0x1	/* every thread was stopped while it was read */
 #define MMR_SNAPF_DRAINED	0x2	/* per-CPU LRU and mlock batches were drained first */
 #define MMR_SNAPF_STABLE	0x4	/* (SNAP_END) status counters equal before and after */
 #define MMR_SNAPF_GONE		0x8	/* (SNAP_END) it was killed or exited while it was read */
+/*
+ * Taken right after the snapshot before it, still held, once a reclaim of
+ * the process's cgroup (record --reclaim-pass) had run: it tells what
+ * reclaim made of pages that snapshot found unmlocked in VM_LOCKED VMAs.
+ */
+#define MMR_SNAPF_RECLAIM	0x10
 
 struct mmr_snap_counters {
 	__s64 rss_anon, rss_file, rss_shmem, vm_swap, vm_lck;	/* /proc/PID/status */
@@ -236,7 +243,7 @@ struct mmr_snap {
 	__u32 seq;
 	__u32 reason;		/* syscall nr, or MMR_SNAP_REASON_* */
 	__u32 flags;		/* MMR_SNAPF_* */
-	__u32 pad;
+	__u32 reclaim_us;	/* MMR_SNAPF_RECLAIM: how long the reclaim pass took */
 	struct mmr_snap_counters st;
 	/* /proc/meminfo and /proc/vmstat */
 	__s64 mlocked, unevictable, swap_free;

@@ -49,6 +49,12 @@ const char usage_record[] =
 	"                        (slow: for tests and reproductions, not production)\n"
 	"  -S, --snapshot-max N  --snapshot for the first N calls only, then events\n"
 	"                        alone (bounds the cost of a call-heavy workload)\n"
+	"      --reclaim-pass    with --snapshot: when a snapshot finds a page not\n"
+	"                        mlocked in a VM_LOCKED VMA, reclaim the process's\n"
+	"                        cgroup (memory.reclaim: it must have a group of its\n"
+	"                        own) and snapshot it again, for `check` to tell the\n"
+	"                        kernel's documented transients from lost mlocks;\n"
+	"                        evicts its other pages (replay passes it)\n"
 	"      --flight-recorder SIZE\n"
 	"                        hold only the last SIZE bytes of events in memory\n"
 	"                        (K, M or G; at least 256K) and write a trace only\n"
@@ -175,6 +181,7 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 		{ "flight-recorder", required_argument, NULL, 'F' },
 		{ "trigger-kmsg", required_argument, NULL, 'K' },
 		{ "no-coalesce", no_argument, NULL, 'C' },
+		{ "reclaim-pass", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -195,6 +202,7 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 		case 'M': o->rec.allow_missing = 1; break;
 		case 's': o->rec.snapshot = 1; break;
 		case 'C': o->rec.no_coalesce = 1; break;
+		case 'R': o->rec.reclaim_pass = 1; break;
 		case 'S':
 			o->rec.snapshot = 1;
 			o->rec.snapshot_max = strtol(optarg, &end, 10);

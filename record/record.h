@@ -65,6 +65,7 @@ struct recorder_opts {
 	int snapshot;			/* stop after snapshot syscalls and read /proc */
 	long snapshot_max;		/* snapshot the first N calls only; 0: no limit */
 	int no_coalesce;		/* each hot event its own ring record (no stages) */
+	int reclaim_pass;		/* with snapshot: record/reclaim.h */
 	/*
 	 * Flight recorder: hold the last flight_bytes bytes of records in
 	 * memory (0: write every record to out as it comes) and write them

@@ -12,6 +12,7 @@
 #include "record.h"
 #include "probes.h"
 #include "snapshot.h"
+#include "cgroup.h"
 #include "watchdog.h"
 #include "flight.h"
 #include "kmsg.h"
@@ -62,6 +63,8 @@ struct recorder {
 	int write_error, finished;
 	int snaps_capped;	/* reached --snapshot-max: no more stops */
 	struct snapshots snaps;
+	struct mmr_cgroup cg;	/* --reclaim-pass: the command's own group */
+	char cg_why[256];	/* why it has none */
 	struct watchdog dog;	/* resumes what we stopped, should we die */
 	struct { pid_t tgid, tid; __u64 mm; __u32 reason; int stopped; } pending[64];
 	int nr_pending;

@@ -577,6 +577,21 @@ static void put_snapshot_counts(const struct recorder *r, FILE *m)
 		(unsigned long long)(r->snaps.records[MMR_K_SNAP] - procs),
 		(unsigned long long)r->snaps.not_held, (unsigned long long)r->snaps.coalesced,
 		r->snaps_capped, (unsigned long long)r->snaps.moved_pages);
+	if (!r->o.reclaim_pass)
+		return;
+	/* held snapshots that found a page of a VM_LOCKED VMA not mlocked, and the passes after */
+	fprintf(m, "snapshot_unmlocked_pages=%llu\nreclaim_passes=%llu\nreclaim_pass_ms=%llu\n"
+		"reclaim_passes_not_run=%llu\nreclaim_pass_unmlocked_before=%llu\n"
+		"reclaim_pass_unmlocked_after=%llu\n", (unsigned long long)r->snaps.unmlocked,
+		(unsigned long long)r->snaps.rp.passes,
+		(unsigned long long)r->snaps.rp.ns / 1000000,
+		(unsigned long long)r->snaps.rp.not_run,
+		(unsigned long long)r->snaps.unmlocked_before,
+		(unsigned long long)r->snaps.unmlocked_after);
+	if (r->snaps.rp.why[0])
+		fprintf(m, "reclaim_pass_why=%s\n", r->snaps.rp.why);
+	if (r->snaps.rp.no_swap)
+		fprintf(m, "reclaim_pass_no_swap=1\n");
 }
 
 /* What became of the command, once reaped: exit_status (128+N for signal N), exit_signal. */

@@ -574,6 +574,8 @@ static int start_trace(struct recorder *r)
 	if (r->o.snapshot && (snapshots_open(&r->snaps, r->w) ||
 			      snapshot_take(&r->snaps, 0, 0, 0, MMR_SNAP_REASON_BASELINE, 0)))
 		return fail(r, "--snapshot: cannot read /proc/kpageflags: %s", strerror(errno));
+	r->snaps.reclaim = r->o.reclaim_pass;
+	snprintf(r->snaps.rp.why, sizeof(r->snaps.rp.why), "%s", r->cg_why);
 	return 0;
 }
 
@@ -662,12 +664,18 @@ int recorder_prepare(struct recorder *r)
 
 	if (r->o.cmd && r->o.nr_pids)
 		return fail(r, "a command and -p targets cannot be recorded together");
+	if (r->o.reclaim_pass && !r->o.snapshot)
+		return fail(r, "--reclaim-pass needs --snapshot: it follows a held snapshot");
 	if (r->o.flight_bytes && flight_prepare(r))
 		return -1;
 	if (r->o.cmd && recorder_find_cmd(r->o.cmd[0], r->cmd_path, sizeof(r->cmd_path)))
 		return fail(r, "cannot run %s: %s", r->o.cmd[0], strerror(errno));
 	if (r->o.cmd && start_cmd(r, r->o.cmd))
 		return fail(r, "cannot start %s: %s", r->o.cmd[0], strerror(errno));
+	if (r->o.reclaim_pass && r->o.cmd &&
+	    mmr_cgroup_own(&r->cg, r->child, NULL, r->cg_why, sizeof(r->cg_why)) && r->o.warn)
+		r->o.warn("--reclaim-pass: the command has no cgroup of its own, so no reclaim "
+			  "pass will run");
 	for (int i = 0; i < r->o.nr_pids; i++)
 		if (pid_gone(r->o.pids[i]))
 			return fail(r, "-p %d: no such process", r->o.pids[i]);
@@ -913,6 +921,7 @@ void recorder_free(struct recorder *r)
 		resume_traced(r);
 	watchdog_stop(&r->dog);
 	snapshots_close(&r->snaps);
+	mmr_cgroup_release(&r->cg, 0);
 	if (r->go_fd > 0 && r->child > 0) {	/* never released: do not run it untraced */
 		kill(r->child, SIGKILL);
 		waitpid(r->child, NULL, 0);

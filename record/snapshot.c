@@ -41,6 +41,8 @@
  * the process need not wait for.  A larger snapshot is written as it goes.
  */
 #define STAGE_MAX (16u << 20)
+/* Reclaim passes of one recording at most (a kernel that never mlocks would want one a call) */
+#define RECLAIM_PASS_MAX 64
 
 struct pm_entry {		/* a present or swapped page */
 	__u64 addr, pm;
@@ -79,6 +81,9 @@ struct snap_run {		/* one snapshot being written */
 	__u64 kf_base, kc_base;		/* first pfn of the cached blocks, ~0 if none */
 	__u64 kf[64], kc[64];
 	__u64 folio_head, folio_nr;	/* last large folio seen */
+	__u64 unmlocked;		/* present small pages of VM_LOCKED VMAs not mlocked */
+	__u32 reclaim_us;		/* MMR_SNAPF_RECLAIM: the pass before it */
+	int held;			/* it was held to its end */
 };
 
 int snapshots_open(struct snapshots *s, struct mmr_writer *w)
@@ -703,6 +708,15 @@ static int read_vmas(struct snap_run *r, FILE *f, struct snap_bufs *sb)
 	return 0;
 }
 
+/* A present small page, with a struct page, that is not mlocked. */
+static int unmlocked(const struct pm_entry *e)
+{
+	__u32 f = convert_kflags(e->kflags);
+
+	return (e->pm & MMR_PM_PRESENT) && !e->moved &&
+	       !(f & (MMR_PF_MLOCKED | MMR_PF_ZERO | MMR_PF_NOPAGE | MMR_PF_LARGE));
+}
+
 /* Each VMA as a record followed by its pages; counts go to @end. */
 static int put_vma_records(struct snap_run *r, struct snap_bufs *sb, struct mmr_snap_end *end)
 {
@@ -713,9 +727,11 @@ static int put_vma_records(struct snap_run *r, struct snap_bufs *sb, struct mmr_
 		if (put(r, MMR_K_SNAP_VMA, &sb->vmas[i], sizeof(sb->vmas[i])))
 			return -1;
 		end->nr_vmas++;
-		for (size_t k = pl->first[i]; k < pl->first[i + 1]; k++)
+		for (size_t k = pl->first[i]; k < pl->first[i + 1]; k++) {
 			if (add_page(r, &pl->p[k], &end->nr_pages))
 				return -1;
+			r->unmlocked += (sb->vmas[i].flags & MMR_VMA_LOCKED) && unmlocked(&pl->p[k]);
+		}
 		if (flush_pages(r))
 			return -1;
 	}
@@ -754,7 +770,8 @@ out:
 
 static int write_snapshot(struct snap_run *r, __u32 reason, __u32 flags)
 {
-	struct mmr_snap sn = { .seq = ++r->s->seq, .reason = reason, .flags = flags };
+	struct mmr_snap sn = { .seq = ++r->s->seq, .reason = reason, .flags = flags,
+			       .reclaim_us = r->reclaim_us };
 	struct mmr_snap_end end = { .seq = sn.seq };
 	long psz = r->s->page_size;
 	__u64 t = mmr_clock_ns();
@@ -785,7 +802,35 @@ static int write_snapshot(struct snap_run *r, __u32 reason, __u32 flags)
 		end.flags &= ~MMR_SNAPF_HELD;
 	else if (!memcmp(&end.st, &sn.st, sizeof(end.st)))
 		end.flags |= MMR_SNAPF_STABLE;
+	r->held = !!(end.flags & MMR_SNAPF_HELD);
 	return ret || put(r, MMR_K_SNAP_END, &end, sizeof(end)) ? -1 : 0;
+}
+
+/*
+ * The reclaim pass after held snapshot @first, and the snapshot after it,
+ * still held: 0, or -1 if it could not be written.  No pass, no snapshot.
+ */
+static int reclaim_snapshot(struct snapshots *s, const struct snap_run *first, __u32 flags)
+{
+	struct snap_run r = { .s = s, .mm = first->mm, .tgid = first->tgid, .tid = first->tid,
+			      .kf_base = ~0ULL, .kc_base = ~0ULL, .pages = first->pages };
+	__u64 ns;
+
+	if (s->rp.passes >= RECLAIM_PASS_MAX) {
+		snprintf(s->rp.why, sizeof(s->rp.why), "only %d passes a recording",
+			 RECLAIM_PASS_MAX);
+		s->rp.not_run++;
+		return 0;
+	}
+	if (reclaim_pass_run(&s->rp, r.tgid, &ns))
+		return 0;
+	r.reclaim_us = ns / 1000 ? ns / 1000 : 1;
+	r.pages->nr = 0;
+	if (write_snapshot(&r, MMR_SNAP_REASON_RECLAIM, flags | MMR_SNAPF_RECLAIM))
+		return -1;
+	s->unmlocked_before += first->unmlocked;
+	s->unmlocked_after += r.unmlocked;
+	return 0;
 }
 
 int snapshot_take(struct snapshots *s, pid_t tgid, pid_t tid, __u64 mm, __u32 reason,
@@ -809,6 +854,9 @@ int snapshot_take(struct snapshots *s, pid_t tgid, pid_t tid, __u64 mm, __u32 re
 		s->not_held++;
 	lap(s, SNAP_HOLD, &t);
 	ret = write_snapshot(&r, reason, flags);
+	s->unmlocked += r.held ? r.unmlocked : 0;
+	if (!ret && s->reclaim && r.held && r.unmlocked)
+		ret = reclaim_snapshot(s, &r, flags);
 	if (stopped)
 		kill(tgid, SIGCONT);
 	s->held_ns = mmr_clock_ns() - t0;

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 #include "traces/trace.h"
+#include "reclaim.h"
 
 /* Where a snapshot's time goes (bench/snapshot-cost reads them). */
 enum snap_phase {
@@ -36,6 +37,16 @@ struct snapshots {
 	__u64 records[MMR_K_NR];	/* records written, by kind */
 	__u64 phase_ns[SNAP_PHASE_NR];	/* of the last snapshot */
 	__u64 held_ns;		/* of the last: from the start until the process was resumed */
+	/*
+	 * record --reclaim-pass: after a held snapshot that found a present
+	 * page unmlocked in a VM_LOCKED VMA, reclaim the process's cgroup and
+	 * snapshot it again (MMR_SNAPF_RECLAIM), still held; at most
+	 * RECLAIM_PASS_MAX times a recording.
+	 */
+	int reclaim;
+	struct reclaim_pass rp;
+	__u64 unmlocked;	/* such pages, in all held snapshots */
+	__u64 unmlocked_before, unmlocked_after;	/* ... in those a pass followed, and after it */
 };
 
 int snapshots_open(struct snapshots *s, struct mmr_writer *w);

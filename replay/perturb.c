@@ -20,7 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -86,21 +85,9 @@ static long pmadvise(int pid, __u64 addr, __u64 len, int advice)
 	return r;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	int r = -1;
-
-	if (fd >= 0) {
-		r = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
-		close(fd);
-	}
-	return r;
-}
-
 static int cg_file(char *path, size_t len, const char *file)
 {
-	return snprintf(path, len, "%s/%s", CAPS->cgroup, file);
+	return snprintf(path, len, "%s/%s", CAPS->cg.path, file);
 }
 
 static long cg_read(const char *file)
@@ -127,8 +114,8 @@ static int squeeze_high(__u64 bytes)
 
 	cg_file(path, sizeof(path), "memory.high");
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)(cur > (long)bytes ? cur - bytes : 0));
-	r = write_str(path, v);
-	write_str(path, "max");
+	r = mmr_write_str(path, v);
+	mmr_write_str(path, "max");
 	return r;
 }
 
@@ -140,7 +127,7 @@ static int reclaim(const struct perturb_target *t)
 	case RECLAIM_CGROUP:
 		cg_file(path, sizeof(path), "memory.reclaim");
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)t->len);
-		write_str(path, v);	/* EAGAIN when less could be reclaimed: still a walk */
+		mmr_write_str(path, v);	/* EAGAIN when less could be reclaimed: still a walk */
 		return 0;
 	case RECLAIM_HIGH:
 		return squeeze_high(t->len);
@@ -171,7 +158,7 @@ int perturb_do(int kind, const struct perturb_target *t)
 	case PERTURB_MIGRATE:
 		return migrate(t);
 	case PERTURB_COMPACT:
-		return write_str("/proc/sys/vm/compact_memory", "1");
+		return mmr_write_str("/proc/sys/vm/compact_memory", "1");
 	case PERTURB_COLLAPSE:
 		return pmadvise(t->pid, t->addr & ~((2ULL << 20) - 1),
 				(t->len + (2ULL << 20) - 1) & ~((2ULL << 20) - 1), MADV_COLLAPSE) < 0 ?
@@ -182,70 +169,14 @@ int perturb_do(int kind, const struct perturb_target *t)
 
 /* ---- what this kernel supports ------------------------------------------ */
 
-/* The cgroup2 mount, or a private one in @scratch; "" if none can be had. */
-static void cgroup2_root(struct perturb_caps *c, const char *scratch, char *root, size_t len)
-{
-	char dev[256], dir[4096], type[64];
-	FILE *f = fopen("/proc/self/mounts", "r");
-
-	root[0] = 0;
-	while (f && fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3)
-		if (!strcmp(type, "cgroup2") && !root[0])
-			snprintf(root, len, "%.380s", dir);
-	if (f)
-		fclose(f);
-	if (root[0])
-		return;
-	snprintf(c->mounted, sizeof(c->mounted), "%.380s/cgroup2", scratch);
-	if (mkdir(c->mounted, 0700) || mount("cgroup2", c->mounted, "cgroup2", 0, NULL)) {
-		rmdir(c->mounted);
-		c->mounted[0] = 0;
-		return;
-	}
-	snprintf(root, len, "%.390s", c->mounted);
-}
-
-/* The replay in a group of its own, with the memory controller: 0, or -1 with why. */
-static int cgroup_setup(struct perturb_caps *c, const char *scratch, char *why, size_t wlen)
-{
-	char root[400], path[640], ctl[256] = "", pid[32];
-	int fd;
-
-	cgroup2_root(c, scratch, root, sizeof(root));
-	if (!root[0])
-		return snprintf(why, wlen, "no cgroup2 hierarchy could be mounted"), -1;
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
-	fd = open(path, O_RDONLY);
-	if (fd >= 0) {
-		if (read(fd, ctl, sizeof(ctl) - 1) < 0)
-			ctl[0] = 0;
-		close(fd);
-	}
-	if (!strstr(ctl, "memory"))
-		return snprintf(why, wlen, "cgroup v2 has no memory controller here"), -1;
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
-	write_str(path, "+memory");
-	snprintf(c->cgroup, sizeof(c->cgroup), "%.400s/mmreplay-%d", root, getpid());
-	snprintf(c->parent, sizeof(c->parent), "%.400s", root);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	snprintf(path, sizeof(path), "%s/cgroup.procs", c->cgroup);
-	if (mkdir(c->cgroup, 0755) || write_str(path, pid)) {
-		snprintf(why, wlen, "cannot make or join a cgroup: %s", strerror(errno));
-		rmdir(c->cgroup);
-		c->cgroup[0] = 0;
-		return -1;
-	}
-	return 0;
-}
-
 static void detect_reclaim(struct perturb_caps *c, const char *scratch)
 {
 	char why[256] = "", path[640];
 	long page = sysconf(_SC_PAGESIZE);
 	char *buf;
 
-	if (!cgroup_setup(c, scratch, why, sizeof(why))) {
-		snprintf(path, sizeof(path), "%s/memory.reclaim", c->cgroup);
+	if (!mmr_cgroup_own(&c->cg, getpid(), scratch, why, sizeof(why))) {
+		snprintf(path, sizeof(path), "%s/memory.reclaim", c->cg.path);
 		c->reclaim_how = access(path, W_OK) ? RECLAIM_HIGH : RECLAIM_CGROUP;
 		snprintf(c->how[PERTURB_RECLAIM], sizeof(c->how[0]), "%s of the replay's cgroup",
 			 c->reclaim_how == RECLAIM_CGROUP ? "memory.reclaim" : "memory.high");
@@ -346,21 +277,21 @@ void perturb_detect(struct perturb_caps *c, unsigned want, const char *scratch)
 	calibrate(c);
 }
 
+/*
+ * The replay in a group of its own even when no run reclaims, so that
+ * record --reclaim-pass can reclaim it after a snapshot; nothing if none
+ * can be had (the recorder says why).
+ */
+void perturb_own_cgroup(struct perturb_caps *c, const char *scratch)
+{
+	char why[256];
+
+	if (!c->cg.path[0])
+		mmr_cgroup_own(&c->cg, getpid(), scratch, why, sizeof(why));
+}
+
 /* The replay leaves its group and the group goes; so does a private hierarchy. */
 void perturb_cleanup(struct perturb_caps *c)
 {
-	char path[640], pid[32];
-
-	if (c->cgroup[0]) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", c->parent);
-		snprintf(pid, sizeof(pid), "%d", getpid());
-		write_str(path, pid);
-		rmdir(c->cgroup);
-		c->cgroup[0] = 0;
-	}
-	if (c->mounted[0]) {
-		umount2(c->mounted, MNT_DETACH);
-		rmdir(c->mounted);
-		c->mounted[0] = 0;
-	}
+	mmr_cgroup_release(&c->cg, getpid());
 }

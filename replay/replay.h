@@ -17,6 +17,7 @@
 #include "traces/host.h"
 #include "traces/marks.h"
 #include "traces/syscalls.h"
+#include "record/cgroup.h"
 
 enum rop_type {
 	ROP_SYSCALL,	/* nr, a[], ret as recorded */
@@ -153,7 +154,7 @@ struct perturb_caps {
 	char how[PERTURB_NR][160];	/* how each kind runs */
 	__u64 cost_ns[PERTURB_NR];	/* what one takes here, a power of two in us */
 	char why[PERTURB_NR][160];	/* why it cannot */
-	char cgroup[512], parent[512], mounted[512];	/* the replay's group, a private mount */
+	struct mmr_cgroup cg;		/* the replay's own group */
 };
 
 struct perturb_target {
@@ -169,6 +170,8 @@ int perturb_parse(const char *list, unsigned *mask);
 void perturb_detect(struct perturb_caps *c, unsigned want, const char *scratch);
 int perturb_do(int kind, const struct perturb_target *t);
 void perturb_cleanup(struct perturb_caps *c);
+/* This process in a cgroup of its own, if it is in none yet and one can be had. */
+void perturb_own_cgroup(struct perturb_caps *c, const char *scratch);
 /* The seed of trial t of pair i under the master seed. */
 __u64 trial_seed(__u64 seed, int pair, int trial);
 

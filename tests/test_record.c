@@ -1256,6 +1256,44 @@ static void test_record_snapshot_max(void)
 }
 
 /*
+ * --reclaim-pass needs --snapshot (one line, exit 2), and says in the
+ * stats why no pass can run where the command can have no group of its own
+ * with the memory controller (this VM), and nothing where it can.
+ */
+static void test_record_reclaim_pass(void)
+{
+	const char *trace = tmp_path("rp.trace"), *err = tmp_path("rp.err");
+	char *e, *ctl = slurp("/sys/fs/cgroup/cgroup.controllers");
+	int memcg = ctl && strstr(ctl, "memory");
+	struct loaded l = {};
+	char why[320] = "";
+
+	free(ctl);
+	if (!need_bpf())
+		return;
+	ASSERT_EQ(run_cmd(NULL, err, "%s record --reclaim-pass -o %s -- true", mmreplay_bin(),
+			  trace), 2, "without --snapshot: exit 2");
+	e = slurp(err);
+	ASSERT_STRCONTAINS(e, "--reclaim-pass needs --snapshot", "says why");
+	ASSERT_EQ(count_lines(e), 1, "one line");
+	free(e);
+	if (!ASSERT_EQ(run_cmd(NULL, err, "%s record -q -s --reclaim-pass -o %s -- %s/mlock_rules",
+			       mmreplay_bin(), trace, WORKLOADS), 0, "record -s --reclaim-pass"))
+		return;
+	if (load(&l, trace))
+		return;
+	mmr_kv_get(mmr_trace_stats(l.t), "reclaim_pass_why", why, sizeof(why));
+	ASSERT_TRUE(mmr_kv_get(mmr_trace_stats(l.t), "reclaim_passes", (char[8]){ 0 }, 8) != NULL,
+		    "the stats count the passes");
+	if (memcg)
+		ASSERT_TRUE(!why[0], "a group of its own could be had: nothing to say");
+	else
+		ASSERT_STRCONTAINS(why, "no memory controller", "why no pass could run");
+	unload(&l);
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s check %s", mmreplay_bin(), trace), 0, "it checks clean");
+}
+
+/*
  * The snapshot after mlock() shows what the process itself reads from
  * pagemap and kpageflags: the same PFN, mlocked.
  */
@@ -1988,6 +2026,7 @@ int main(int argc, char **argv)
 		TEST(test_check_kernel_selftests_clean),
 		TEST(test_check_threads_rss_judged),
 		TEST(test_record_snapshot_max),
+		TEST(test_record_reclaim_pass),
 		TEST(test_check_snapshot_ground_truth),
 		TEST(test_record_lru_pfn_truth),
 		TEST(test_record_batch_items),
