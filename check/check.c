@@ -77,6 +77,7 @@ static void mm_release(struct mm_state *m)
 	snap_free(m->cur);
 	ledger_mm_free(m->lg);
 	free(m->calls);
+	free(m->wh);
 }
 
 /* A fresh state for mm @mm of @tgid, in place (its hash chain kept). */
@@ -141,6 +142,7 @@ struct checker *checker_new(const struct mmr_trace *t, char *err, size_t errlen)
 	c->saw_cmd = mmr_trace_meta(t, "command") && *mmr_trace_meta(t, "command");
 	c->have_rss = mmr_rss_readable(mmr_trace_schema(t));
 	c->rss_unattributed = mmr_trace_stat(t, "rss_unattributed");
+	c->reclaim_no_swap = !!mmr_trace_stat(t, "reclaim_pass_no_swap");
 	c->lg = ledger_new(t);
 	if (!c->lg) {
 		snprintf(err, errlen, "out of memory");
@@ -446,6 +448,7 @@ static void on_snap(struct checker *c, const struct mmr_event *ev)
 	m->cur->seq = s->seq;
 	m->cur->reason = s->reason;
 	m->cur->flags = s->flags;
+	m->cur->reclaim_us = s->reclaim_us;
 	m->cur->ts = ev->h.ts;
 	m->cur->tid = s->c.pid;
 	m->cur->st = s->st;
@@ -525,6 +528,13 @@ static void on_snap_end(struct checker *c, const struct mmr_event *ev)
 		return;
 	}
 	s->flags = e->flags;
+	if (s->flags & MMR_SNAPF_RECLAIM) {	/* not a state of its own: what reclaim made */
+		verdicts_reclaim(c, m, s);
+		snap_free(s);
+		m->cur = NULL;
+		return;
+	}
+	verdicts_unresolved(c, m);
 	trig = checker_sys(c, s->tid);
 	if (trig && (!trig->done || trig->nr != s->reason))
 		trig = NULL;
@@ -672,6 +682,9 @@ void checker_finish(struct checker *c)
 			all &= m->exited || !m->rss_known[0];
 		}
 	c->all_exited = c->saw_cmd && any && all;
+	for (int i = 0; i < 1024; i++)
+		for (struct mm_state *m = c->mms[i]; m; m = m->next)
+			verdicts_unresolved(c, m);
 	global_counters(c);
 	withhold_ledger(c);
 	verdicts_coverage(c);

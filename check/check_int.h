@@ -34,6 +34,7 @@ struct snap_vma {
 
 struct snap {
 	__u32 seq, reason, flags;
+	__u32 reclaim_us;	/* MMR_SNAPF_RECLAIM: the pass before it */
 	__u64 ts;
 	int tid;
 	__u64 trunc_count;	/* checker's trunc_count when it was taken */
@@ -107,6 +108,12 @@ struct mm_state {
 	struct { __u64 start, end; } onfault[16];	/* mlock2(MLOCK_ONFAULT) ranges */
 	int nr_onfault;
 	struct snap *last, *cur;
+	/*
+	 * lost-mlock: the pages its last snapshot withheld, and why, for the
+	 * snapshot after a reclaim pass (MMR_SNAPF_RECLAIM) to resolve
+	 */
+	struct withheld { __u64 addr; int rule; } *wh;
+	size_t nr_wh, cap_wh;
 	struct mm_ledger *lg;	/* ledger.c: swap entries and mlock calls */
 	struct mm_state *next;	/* hash chain */
 };
@@ -150,6 +157,7 @@ struct checker {
 	__u64 drops;		/* events the recorder dropped: ledgers cannot be trusted */
 	__u64 ledger_withheld;
 	__u64 rss_unattributed;	/* remote rss_stat changes the recorder could not attribute */
+	int reclaim_no_swap;	/* the reclaim passes ran with no swap on: anon pages not scanned */
 	__u64 rss_withheld;	/* rss-counter-mismatch findings withheld for them */
 	__u64 ledger_not_stored;	/* ledger findings counted, not stored */
 	__u64 ledger_pages_not_stored;	/* and their pages */
@@ -173,6 +181,10 @@ static inline int cmp_u64(const void *a, const void *b)
 /* verdicts.c */
 void verdicts_snapshot(struct checker *c, struct mm_state *m, struct snap *s,
 		       const struct syscall_rec *trig);
+/* @s, taken after a reclaim pass, resolves what m->last withheld. */
+void verdicts_reclaim(struct checker *c, struct mm_state *m, struct snap *s);
+/* What m->last withheld and no reclaim pass followed: counted so. */
+void verdicts_unresolved(struct checker *c, struct mm_state *m);
 void snap_free(struct snap *s);
 /* @addr lies in a VMA of @s that is locked (VM_LOCKED, not VM_IO or hugetlb). */
 int snap_locked_at(const struct snap *s, __u64 addr);

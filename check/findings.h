@@ -86,8 +86,17 @@ struct coverage {
 	__u64 snap_checked;	/* snapshots (or pages) it was evaluated on */
 	__u64 snap_skipped;	/* snapshots it could not be judged on */
 	__u64 event_checked;	/* mms/ranges it was evaluated on from events */
-	__u64 deferred;		/* pages a documented transient may explain (no reclaim pass) */
+	__u64 deferred;		/* pages a documented transient may explain */
 	__u64 deferred_by[D_NR];	/* the same, by rule */
+	/*
+	 * lost-mlock: what a reclaim pass (record --reclaim-pass) made of the
+	 * deferred pages of the snapshot before it: mlocked again (the
+	 * transient it was), evicted from their VM_LOCKED VMA or left
+	 * unmlocked where reclaim must have scanned them (findings), or still
+	 * not mlocked where it may not have; and those no pass followed
+	 */
+	__u64 reclaim_remlocked, reclaim_lost, reclaim_unreached, reclaim_none;
+	char reclaim_note[320];	/* the same in words, and why no pass ran */
 	__u64 repeated;		/* pages already reported at an earlier snapshot, not again */
 	/*
 	 * lost-mlock and stranded-mlock: pages a snapshot rule gave a verdict

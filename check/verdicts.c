@@ -337,6 +337,21 @@ static void defer(struct coverage *cov, enum defer_rule r)
 	cov->deferred_by[r]++;
 }
 
+/* Deferred, and kept for a reclaim pass to resolve (none if it cannot be kept). */
+static void withhold(struct judge *j, const struct mmr_snap_page *pg, enum defer_rule why)
+{
+	struct mm_state *m = j->m;
+	struct withheld *w = mmr_grow(m->wh, &m->cap_wh, m->nr_wh + 1, sizeof(*w), 64);
+
+	defer(&j->c->cov[V_LOST_MLOCK], why);
+	if (!w) {
+		j->c->cov[V_LOST_MLOCK].reclaim_none++;
+		return;
+	}
+	m->wh = w;
+	m->wh[m->nr_wh++] = (struct withheld){ pg->addr, why };
+}
+
 static void lost_present(struct judge *j, const struct snap_vma *v, const struct mmr_snap_page *pg)
 {
 	struct coverage *cov = &j->c->cov[V_LOST_MLOCK];
@@ -352,7 +367,7 @@ static void lost_present(struct judge *j, const struct snap_vma *v, const struct
 		return;
 	}
 	if ((why = lost_deferral(j, pg)) != D_NR) {
-		defer(cov, why);
+		withhold(j, pg, why);
 		return;
 	}
 	cov->pages_judged++;
@@ -947,6 +962,80 @@ void verdicts_snapshot(struct checker *c, struct mm_state *m, struct snap *s,
 	check_rss(&j);
 }
 
+/* ---- the reclaim pass --------------------------------------------------- */
+
+void verdicts_unresolved(struct checker *c, struct mm_state *m)
+{
+	c->cov[V_LOST_MLOCK].reclaim_none += m->nr_wh;
+	m->nr_wh = 0;
+}
+
+static void reclaim_lost(struct judge *j, const struct withheld *w, const struct snap_vma *v,
+			 const struct mmr_snap_page *pg, const char *what)
+{
+	struct finding *f = page_finding(j, V_LOST_MLOCK, w->addr, pg ? pfn_of(pg) : ~0ULL);
+
+	j->c->cov[V_LOST_MLOCK].reclaim_lost++;
+	j->c->cov[V_LOST_MLOCK].pages_judged++;
+	finding_evidence(f, "snapshot #%u withheld it (%s); then a reclaim of the process's "
+			 "cgroup (%u ms) %s, where reclaim's rmap walk must mlock it "
+			 "(folio_referenced_one, try_to_unmap_one)", j->p->seq,
+			 defer_rule_text(w->rule), j->s->reclaim_us / 1000, what);
+	if (pg)
+		page_evidence(f, "after the reclaim pass", pg, v);
+	page_evidence(f, "before it", page_at(j->p, w->addr), vma_at(j->p, w->addr));
+}
+
+/*
+ * Reclaim must have scanned @pg: an anonymous page mapped once, by the
+ * process whose group was reclaimed, with swap on.  (A page mapped by
+ * others, or a file page, may be charged to another group.)
+ */
+static int surely_scanned(const struct judge *j, const struct mmr_snap_page *pg)
+{
+	return !j->c->reclaim_no_swap && (pg->kflags & MMR_PF_ANON) && pg->mapcount == 1;
+}
+
+/*
+ * A page withheld as a documented transient of the kernel's mlock_count
+ * must be mlocked again once reclaim has scanned it in its VM_LOCKED VMA
+ * (Documentation/mm/unevictable-lru.rst); evicted, or still not mlocked
+ * where reclaim must have scanned it, it was lost.  (Measured on 6.1 in
+ * QEMU: a pass re-mlocked all 64 pages the no-mlock-new-page fixture had
+ * left unmlocked.)  Still not mlocked where reclaim may not have reached
+ * it (charged to another group, or no swap on): not judged.
+ */
+void verdicts_reclaim(struct checker *c, struct mm_state *m, struct snap *s)
+{
+	struct judge j = { .c = c, .m = m, .s = s, .p = m->last };
+	struct coverage *cov = &c->cov[V_LOST_MLOCK];
+	int held = (s->flags & MMR_SNAPF_HELD) && (s->flags & MMR_SNAPF_DRAINED);
+
+	if (!j.p) {
+		m->nr_wh = 0;
+		return;
+	}
+	snprintf(j.op, sizeof(j.op), "the reclaim pass after snapshot #%u", j.p->seq);
+	j.held = held;
+	for (size_t i = 0; i < m->nr_wh; i++) {
+		const struct withheld *w = &m->wh[i];
+		const struct snap_vma *v = vma_at(s, w->addr);
+		const struct mmr_snap_page *pg = page_at(s, w->addr);
+
+		if (!held || !locked(v) || (pg && (pg->kflags & MMR_PF_MOVED)))
+			cov->reclaim_unreached++;
+		else if (pg && present(pg) && (pg->kflags & MMR_PF_MLOCKED))
+			cov->reclaim_remlocked++;
+		else if (!pg || swapped(pg))
+			reclaim_lost(&j, w, v, pg, "evicted it from its VM_LOCKED VMA");
+		else if (present(pg) && surely_scanned(&j, pg))
+			reclaim_lost(&j, w, v, pg, "left it unmlocked in its VM_LOCKED VMA");
+		else
+			cov->reclaim_unreached++;
+	}
+	m->nr_wh = 0;
+}
+
 /* ---- coverage notes ------------------------------------------------- */
 
 /* Why rss findings are withheld when the recorder could not attribute some changes. */
@@ -960,6 +1049,28 @@ static const char *unattributed_note(struct checker *c)
 		 "could not hash pointers yet) and fit any mm, so its %llu findings are withheld",
 		 (unsigned long long)c->rss_unattributed, (unsigned long long)c->rss_withheld);
 	return note;
+}
+
+/* Why no reclaim pass followed some withheld pages: the recorder's word, or its option. */
+static void reclaim_note(struct checker *c)
+{
+	struct coverage *cov = &c->cov[V_LOST_MLOCK];
+	const char *stats = mmr_trace_stats(c->t);
+	char why[256] = "", buf[32];
+
+	if (!mmr_kv_get(stats, "reclaim_passes", buf, sizeof(buf)))
+		snprintf(why, sizeof(why), "recorded without --reclaim-pass");
+	else if (!mmr_kv_get(stats, "reclaim_pass_why", why, sizeof(why)))
+		snprintf(why, sizeof(why), "%s", mmr_trace_stat(c->t, "reclaim_pass_no_swap") ?
+			 "no swap was on" : "none could run");
+	snprintf(cov->reclaim_note, sizeof(cov->reclaim_note),
+		 "a reclaim pass after their snapshot: %llu mlocked again, %llu evicted or left "
+		 "unmlocked (findings), %llu still not mlocked where it may not have reached "
+		 "them; %llu with no pass (%s)",
+		 (unsigned long long)cov->reclaim_remlocked,
+		 (unsigned long long)cov->reclaim_lost,
+		 (unsigned long long)cov->reclaim_unreached, (unsigned long long)cov->reclaim_none,
+		 cov->reclaim_none ? why : "-");
 }
 
 void verdicts_coverage(struct checker *c)
@@ -992,6 +1103,7 @@ void verdicts_coverage(struct checker *c)
 			 (unsigned long long)c->moved_other, (long long)c->mlocked_delta, (long long)c->stranded_delta,
 			 !c->have_final ? "not recorded" : c->all_exited ? "after every traced "
 			 "process exited" : "traced processes still alive");
+	reclaim_note(c);
 	snprintf(c->cov[V_LOST_MLOCK].event_note, sizeof(c->cov[0].event_note),
 		 "not checked from events: the per-PFN mlock ledger needs snapshots");
 	snprintf(c->cov[V_STRANDED_MLOCK].event_note, sizeof(c->cov[0].event_note),

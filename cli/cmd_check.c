@@ -126,7 +126,7 @@ static int judges_pages(int v)
 	return v == V_LOST_MLOCK || v == V_STRANDED_MLOCK;
 }
 
-/* ", 3 pages deferred (2 migrated back in during ..., 1 ...; no reclaim pass)" */
+/* ", 3 pages deferred (2 migrated back in during ..., 1 ...; a reclaim pass ...)" */
 static void print_deferred_plain(const struct coverage *cov)
 {
 	const char *sep = "";
@@ -138,7 +138,7 @@ static void print_deferred_plain(const struct coverage *cov)
 		printf("%s%llu %s", sep, (unsigned long long)cov->deferred_by[r], defer_rule_text(r));
 		sep = ", ";
 	}
-	printf("; no reclaim pass)");
+	printf("%s%s)", cov->reclaim_note[0] ? "; " : "", cov->reclaim_note);
 }
 
 static void print_unchecked_plain(const struct checker *c)
@@ -190,6 +190,19 @@ void check_print_plain(const struct checker *c)
 	print_unchecked_plain(c);
 	printf("%s\n", checker_findings_total(c) ? "FINDINGS" : checker_unchecked(c) ?
 	       "no findings, but not clean: some verdicts were not checked" : "clean: no findings");
+}
+
+/* What the reclaim passes made of the deferred pages (record --reclaim-pass). */
+static void print_reclaim_json(const struct coverage *cov, json_writer_t *w)
+{
+	jsonw_name(w, "reclaim_pass");
+	jsonw_start_object(w);
+	jsonw_u64_field(w, "mlocked_again", cov->reclaim_remlocked);
+	jsonw_u64_field(w, "lost", cov->reclaim_lost);
+	jsonw_u64_field(w, "not_reached", cov->reclaim_unreached);
+	jsonw_u64_field(w, "no_pass", cov->reclaim_none);
+	jsonw_string_field(w, "note", cov->reclaim_note);
+	jsonw_end_object(w);
 }
 
 static void print_finding_json(const struct finding *f, json_writer_t *w)
@@ -270,6 +283,8 @@ void check_print_json(const struct checker *c, json_writer_t *w)
 		for (int r = 0; r < D_NR; r++)
 			jsonw_u64_field(w, defer_rule_key(r), cov->deferred_by[r]);
 		jsonw_end_object(w);
+		if (v == V_LOST_MLOCK)
+			print_reclaim_json(cov, w);
 		jsonw_u64_field(w, "repeated_pages", cov->repeated);
 		jsonw_string_field(w, "snapshot_note", cov->snap_note);
 		jsonw_u64_field(w, "events_checked", cov->event_checked);

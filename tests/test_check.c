@@ -25,6 +25,8 @@ struct result {
 	__u64 deferred, deferred_by[D_NR], event_checked[V_NR], repeated[V_NR];
 	__u64 judged[V_NR];		/* coverage: pages_judged */
 	__u64 stranded_by[D_NR];	/* stranded-mlock's deferrals */
+	__u64 remlocked, evicted, unreached, no_pass;	/* lost-mlock's reclaim passes */
+	char reclaim_note[320];
 	char event_note[V_NR][512], snap_note[V_NR][448];
 	char op[V_NR][128];
 	char problem[200];	/* checker_problem(), or "" */
@@ -61,6 +63,12 @@ static struct result check_file(const char *path)
 	       sizeof(res.deferred_by));
 	memcpy(res.stranded_by, checker_coverage(c, V_STRANDED_MLOCK)->deferred_by,
 	       sizeof(res.stranded_by));
+	res.remlocked = checker_coverage(c, V_LOST_MLOCK)->reclaim_remlocked;
+	res.evicted = checker_coverage(c, V_LOST_MLOCK)->reclaim_lost;
+	res.unreached = checker_coverage(c, V_LOST_MLOCK)->reclaim_unreached;
+	res.no_pass = checker_coverage(c, V_LOST_MLOCK)->reclaim_none;
+	snprintf(res.reclaim_note, sizeof(res.reclaim_note), "%s",
+		 checker_coverage(c, V_LOST_MLOCK)->reclaim_note);
 	for (int v = 0; v < V_NR; v++) {
 		res.event_checked[v] = checker_coverage(c, v)->event_checked;
 		res.repeated[v] = checker_coverage(c, v)->repeated;
@@ -182,6 +190,8 @@ enum {
 	MOVE_OTHER = 64,	/* ... of another traced process */
 	MIG_DROPS = 128,	/* the recorder dropped events */
 	MIG_MREMAP = 256,	/* the locked range moved by mremap before the snapshot */
+	MIG_PASS = 512,		/* a reclaim pass after the snapshot left page 1 unmlocked */
+	MIG_PASS_NO_SWAP = 1024,	/* ... with no swap on */
 };
 
 #define A2 0x7f2000000000ULL	/* where MIG_MREMAP moves it */
@@ -247,7 +257,17 @@ static struct result migration_snapshot(int flags)
 		tb_page(&b, at + i * PG, TB_PRESENT(0x1000 + i),
 			(i == 1 ? 0 : MMR_PF_MLOCKED) | MMR_PF_ANON, 1);
 	tb_snap_end(&b, st0());
-	tb_close_stats(&b, flags & MIG_DROPS ? "events=40\ndrops=5\n" : "events=40\ndrops=0\n");
+	if (flags & (MIG_PASS | MIG_PASS_NO_SWAP)) {
+		tb_reclaim_snap(&b, 3000, st0());
+		tb_vma(&b, at, at + 4 * PG, LOCKED_RW, 0, 0, "");
+		for (int i = 0; i < 4; i++)
+			tb_page(&b, at + i * PG, TB_PRESENT(0x1000 + i),
+				(i == 1 ? 0 : MMR_PF_MLOCKED) | MMR_PF_ANON, 1);
+		tb_reclaim_end(&b, st0());
+	}
+	tb_close_stats(&b, flags & MIG_DROPS ? "events=40\ndrops=5\n" :
+		       flags & MIG_PASS_NO_SWAP ? "events=40\ndrops=0\nreclaim_passes=1\n"
+		       "reclaim_pass_no_swap=1\n" : "events=40\ndrops=0\nreclaim_passes=1\n");
 	return check_file(path);
 }
 
@@ -286,7 +306,9 @@ static void test_check_lost_mlock_migration(void)
 }
 
 enum { O_OTHER_PAGE = 1, O_FAULT = 2, O_NO_SNAPSHOT = 4, O_BEFORE = 8, O_MIGRATED = 16,
-       O_UNFOLLOWED = 32 };
+       O_UNFOLLOWED = 32,
+       /* a reclaim pass after our second snapshot, and what it left of our page */
+       O_PASS_MLOCKED = 64, O_PASS_SWAPPED = 128, O_PASS_UNMLOCKED = 256, O_PASS_GONE = 512 };
 
 /* The format that lets check follow pages through migration, unless @flags say not. */
 static void follow_migration(struct tb *b, int flags)
@@ -319,6 +341,22 @@ static void other_unlocks(struct tb *b, int flags)
 	as_helper(b, 0);
 }
 
+/* The snapshot after a reclaim pass, if @flags asks for one: our page as it left it. */
+static void reclaim_pass(struct tb *b, int flags)
+{
+	if (!(flags & (O_PASS_MLOCKED | O_PASS_SWAPPED | O_PASS_UNMLOCKED | O_PASS_GONE)))
+		return;
+	tb_reclaim_snap(b, 3000, st0());
+	tb_vma(b, A, A + PG, LOCKED_RW | MMR_VMA_SHARED, 0, 0, "/memfd:shared (deleted)");
+	if (flags & O_PASS_MLOCKED)
+		tb_page(b, A, TB_PRESENT(0x6000) | MMR_PM_FILE, MMR_PF_MLOCKED, 2);
+	if (flags & O_PASS_SWAPPED)
+		tb_page(b, A, TB_SWAP(0, 9) | MMR_PM_FILE, 0, 0);
+	if (flags & O_PASS_UNMLOCKED)
+		tb_page(b, A, TB_PRESENT(0x6000) | MMR_PM_FILE, 0, 2);
+	tb_reclaim_end(b, st0());
+}
+
 /*
  * Our shared page (PFN 0x6000, mapped twice) is mlocked at one snapshot and
  * not at the next; meanwhile process O munlocked its own mapping B.
@@ -344,6 +382,7 @@ static struct result foreign_snapshot(int flags)
 	tb_vma(&b, A, A + PG, LOCKED_RW | MMR_VMA_SHARED, 0, 0, "/memfd:shared (deleted)");
 	tb_page(&b, A, TB_PRESENT(0x6000) | MMR_PM_FILE, 0, 2);
 	tb_snap_end(&b, st0());
+	reclaim_pass(&b, flags);
 	tb_close(&b);
 	return check_file(path);
 }
@@ -368,6 +407,43 @@ static void test_check_lost_mlock_foreign_unlock(void)
 	ASSERT_TRUE(clean(&r), "our page migrated in since O's snapshot: O may have held it");
 	r = foreign_snapshot(O_OTHER_PAGE | O_UNFOLLOWED);
 	ASSERT_TRUE(clean(&r), "migrations not followed: O may have held it");
+}
+
+/*
+ * A page withheld as the kernel's mlock_count underestimate is resolved by
+ * the reclaim pass after its snapshot: mlocked again is the transient it
+ * was; evicted from its VM_LOCKED VMA is a lost mlock.
+ */
+static void test_check_reclaim_pass(void)
+{
+	struct result r;
+
+	r = foreign_snapshot(0);
+	ASSERT_EQ(r.no_pass, 1, "no pass: withheld with none");
+	ASSERT_TRUE(strstr(r.reclaim_note, "recorded without --reclaim-pass") != NULL,
+		    "says why there was none");
+	r = foreign_snapshot(O_PASS_MLOCKED);
+	ASSERT_TRUE(clean(&r), "mlocked again by reclaim: the transient");
+	ASSERT_EQ(r.remlocked, 1, "counted as mlocked again");
+	ASSERT_EQ(r.no_pass, 0, "the pass followed it");
+	ASSERT_EQ(r.deferred_by[D_SHARED_FOREIGN_UNLOCK], 1, "the pass is no snapshot of its own");
+	r = foreign_snapshot(O_PASS_SWAPPED);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "swapped out of its VM_LOCKED VMA by reclaim: lost-mlock");
+	ASSERT_EQ(r.evicted, 1, "counted as evicted");
+	r = foreign_snapshot(O_PASS_GONE);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "dropped from its VM_LOCKED VMA by reclaim: lost-mlock");
+	r = foreign_snapshot(O_PASS_UNMLOCKED);
+	ASSERT_TRUE(clean(&r), "still not mlocked: reclaim may not have reached it");
+	ASSERT_EQ(r.unreached, 1, "counted as not reached");
+	r = foreign_snapshot(O_OTHER_PAGE | O_PASS_MLOCKED);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "a finding at its snapshot stays one, whatever the pass");
+	ASSERT_EQ(r.remlocked, 0, "only withheld pages are resolved");
+	r = migration_snapshot(MIG_IN_MLOCK | MIG_PASS);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "private anon page still unmlocked after reclaim scanned it");
+	ASSERT_EQ(r.first_pfn[V_LOST_MLOCK], MIG_PFN, "that page");
+	r = migration_snapshot(MIG_IN_MLOCK | MIG_PASS_NO_SWAP);
+	ASSERT_TRUE(clean(&r), "no swap: reclaim does not scan anon pages, not judged");
+	ASSERT_EQ(r.unreached, 1, "counted as not reached");
 }
 
 #define SHARED_RW (LOCKED_RW | MMR_VMA_SHARED)
@@ -1915,6 +1991,7 @@ int main(int argc, char **argv)
 		TEST(test_check_lost_mlock_migration),
 		TEST(test_check_lost_mlock_failed_lock),
 		TEST(test_check_lost_mlock_foreign_unlock),
+		TEST(test_check_reclaim_pass),
 		TEST(test_check_lost_mlock_other_range),
 		TEST(test_check_cli),
 	};

@@ -369,6 +369,25 @@ static inline void tb_snap_end(struct tb *b, struct mmr_snap_counters st)
 	tb_put(b, MMR_K_SNAP_END, &e, sizeof(e));
 }
 
+/* Opens the snapshot after a reclaim pass of @us (record --reclaim-pass); tb_reclaim_end closes it. */
+static inline void tb_reclaim_snap(struct tb *b, __u32 us, struct mmr_snap_counters st)
+{
+	struct mmr_snap s = { .seq = ++b->seq, .reason = MMR_SNAP_REASON_RECLAIM,
+			      .flags = MMR_SNAPF_HELD | MMR_SNAPF_DRAINED | MMR_SNAPF_RECLAIM,
+			      .reclaim_us = us, .st = st };
+
+	tb_put(b, MMR_K_SNAP, &s, sizeof(s));
+}
+
+static inline void tb_reclaim_end(struct tb *b, struct mmr_snap_counters st)
+{
+	struct mmr_snap_end e = { .seq = b->seq, .st = st,
+				  .flags = MMR_SNAPF_HELD | MMR_SNAPF_DRAINED | MMR_SNAPF_RECLAIM };
+
+	tb_flush_pages(b);
+	tb_put(b, MMR_K_SNAP_END, &e, sizeof(e));
+}
+
 /* A global snapshot: Mlocked and the unevictable counters. */
 static inline void tb_global(struct tb *b, __u32 reason, long mlocked, long cleared, long stranded)
 {
