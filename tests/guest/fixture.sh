@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs inside a QEMU guest on a fixture kernel (tests/test_fixtures): swap on,
 # then each workload recorded twice, from events alone (NAME.trace) and with
-# snapshots (snap_NAME.trace), all into /out for the host to check, with
+# snapshots and reclaim passes (snap_NAME.trace), all into /out for the host to check, with
 # /proc/vmstat's pswpout before and after each (NAME.pswpout: "BEFORE AFTER")
 # and the recorder's exit status (NAME.record-exit).
 # usage: fixture.sh 'NAME CMD ARGS' ...
@@ -21,8 +21,8 @@ for w in "$@"; do
 	echo "$name: record exit $(cat /out/$name.record-exit)"
 	echo "$before $(pswpout)" > /out/$name.pswpout
 	before=$(pswpout)
-	MMR_REPORT=/out/snap_$name.report mmreplay record --snapshot -o /out/snap_$name.trace \
-		-- $cmd 2> /out/snap_$name.record.err
+	MMR_REPORT=/out/snap_$name.report mmreplay record --snapshot --reclaim-pass \
+		-o /out/snap_$name.trace -- $cmd 2> /out/snap_$name.record.err
 	echo $? > /out/snap_$name.record-exit
 	echo "snap_$name: record exit $(cat /out/snap_$name.record-exit)"
 	echo "$before $(pswpout)" > /out/snap_$name.pswpout

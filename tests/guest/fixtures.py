@@ -77,6 +77,36 @@ def report(kdir, trace):
     return kv
 
 
+def stats(kdir, trace):
+    """The recorder's counters (key=value lines of mmreplay info)."""
+    r = subprocess.run([mmreplay, "info", f"{kdir}/{trace}.trace"], capture_output=True, text=True)
+    kv = {}
+    for line in r.stdout.splitlines():
+        k, eq, v = line.partition("=")
+        if eq and " " not in k:
+            kv[k] = v
+    return kv
+
+
+def reclaim_checks(k, kdir, trace):
+    """record --reclaim-pass: the command had a group of its own, and every pass
+    mlocked again each page left unmlocked in a VM_LOCKED VMA (check's rule that
+    reclaim must have scanned a private anonymous page relies on it)."""
+    st = stats(kdir, trace)
+    passes = int(st.get("reclaim_passes", "-1"))
+    before = int(st.get("reclaim_pass_unmlocked_before", "0"))
+    after = int(st.get("reclaim_pass_unmlocked_after", "-1"))
+    check(f"{k}: {trace}: a reclaim pass could run", "reclaim_passes" in st and
+          not st.get("reclaim_pass_why") and not st.get("reclaim_pass_no_swap"),
+          f"{st.get('reclaim_pass_why', 'no reclaim_passes in the stats')}")
+    if k == "no-mlock-new-page" and trace == "snap_fork":
+        check(f"{k}: {trace}: the bug's unmlocked pages were reclaimed for",
+              passes > 0 and before > 0, f"{passes} passes, {before} pages before")
+    check(f"{k}: {trace}: reclaim mlocked every page it found unmlocked",
+          passes == 0 or after == 0, f"{passes} passes: {before} pages unmlocked before, "
+          f"{after} after ({st.get('reclaim_pass_ms')} ms)")
+
+
 def swap_checks(k, kdir, trace):
     """The recording really swapped: pagemap, the guest's pswpout, MM_SWAPENTS in the trace."""
     rep = report(kdir, trace)
@@ -150,6 +180,8 @@ for k in kernels:
                   "; ".join(f"{f['kind']}: {str(f['evidence'])[:120]}" for f in j["findings"][:3]))
             if w in SWAPPING:
                 swap_checks(k, kdir, trace)
+            if trace.startswith("snap_"):
+                reclaim_checks(k, kdir, trace)
     if k == "punch-drops-cow-swap" and os.path.exists(f"{kdir}/punch.report"):
         rep = read(f"{kdir}/punch.report")
         check(f"{k}: the workload itself lost its COW data", "cow_intact=0" in rep, rep)
