@@ -233,6 +233,8 @@ struct mmr_fault_done {
  * reclaim made of pages that snapshot found unmlocked in VM_LOCKED VMAs.
  */
 #define MMR_SNAPF_RECLAIM	0x10
+/* (SNAP_END) its pages say which are mapped by a PMD (MMR_PF_PMD): PAGEMAP_SCAN, 6.7+ */
+#define MMR_SNAPF_PMD_KNOWN	0x20
 
 struct mmr_snap_counters {
 	__s64 rss_anon, rss_file, rss_shmem, vm_swap, vm_lck;	/* /proc/PID/status */
@@ -292,6 +294,12 @@ struct mmr_snap_vma {
  * on); its flags may be another page's, so they are not judged.
  */
 #define MMR_PF_MOVED		0x800
+/*
+ * Not from kpageflags: a page of a VM_LOCKED VMA mapped by a PMD (a
+ * PMD-mapped THP: PAGEMAP_SCAN's PAGE_IS_HUGE, in two scans around the
+ * read); only where the snapshot has MMR_SNAPF_PMD_KNOWN.
+ */
+#define MMR_PF_PMD		0x1000
 
 struct mmr_snap_page {
 	__u64 addr;

@@ -146,6 +146,7 @@ struct checker {
 	__u64 snapshots_disordered;	/* not judged: see struct snap */
 	char problem[160];		/* checker_problem()'s line */
 	__u64 exempt_pages;	/* lost-mlock: by-design exceptions */
+	__u64 exempt_untold;	/* ... large, in a snapshot that could not tell PMD-mapped ones */
 	/* pages a snapshot read while they kept moving (MMR_PF_MOVED): locked VMAs', others' */
 	__u64 moved_locked, moved_other;
 	__u64 stranded_unjudged;	/* stranded-mlock: mapped by untraced mms */

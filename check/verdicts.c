@@ -352,6 +352,27 @@ static void withhold(struct judge *j, const struct mmr_snap_page *pg, enum defer
 	m->wh[m->nr_wh++] = (struct withheld){ pg->addr, why };
 }
 
+/*
+ * Not mlocked by design: the zero page, a page without a struct page, and
+ * a PTE-mapped large folio (6.1's mlock_pte_range() skips one; 6.18's
+ * takes only folios wholly inside the range).  A PMD-mapped THP in a
+ * VM_LOCKED vma is mlocked like a small page (mlock_pte_range()'s PMD
+ * case, and mlock_new_folio() at its fault, 6.1 and 6.18): judged where
+ * the snapshot could tell (MMR_SNAPF_PMD_KNOWN).
+ */
+static int exempt(struct judge *j, const struct mmr_snap_page *pg)
+{
+	if (pg->kflags & (MMR_PF_ZERO | MMR_PF_NOPAGE)) {
+		j->c->exempt_pages++;
+		return 1;
+	}
+	if (!(pg->kflags & MMR_PF_LARGE) || (pg->kflags & MMR_PF_PMD))
+		return 0;
+	j->c->exempt_pages++;
+	j->c->exempt_untold += !(j->s->flags & MMR_SNAPF_PMD_KNOWN);
+	return 1;
+}
+
 static void lost_present(struct judge *j, const struct snap_vma *v, const struct mmr_snap_page *pg)
 {
 	struct coverage *cov = &j->c->cov[V_LOST_MLOCK];
@@ -362,10 +383,8 @@ static void lost_present(struct judge *j, const struct snap_vma *v, const struct
 		cov->pages_judged++;
 		return;
 	}
-	if (pg->kflags & (MMR_PF_ZERO | MMR_PF_NOPAGE | MMR_PF_LARGE)) {
-		j->c->exempt_pages++;
+	if (exempt(j, pg))
 		return;
-	}
 	if ((why = lost_deferral(j, pg)) != D_NR) {
 		withhold(j, pg, why);
 		return;
@@ -1090,9 +1109,11 @@ void verdicts_coverage(struct checker *c)
 	}
 	if (have_snap)
 		snprintf(c->cov[V_LOST_MLOCK].snap_note, sizeof(c->cov[0].snap_note),
-			 "%llu pages exempt (zero page, no struct page, PTE-mapped large folio); "
-			 "%llu pages not judged: still moving while a snapshot read them",
-			 (unsigned long long)c->exempt_pages, (unsigned long long)c->moved_locked);
+			 "%llu pages exempt (zero page, no struct page, PTE-mapped large folio; "
+			 "%llu of them large, where pagemap could not tell PMD-mapped ones: "
+			 "PAGEMAP_SCAN, 6.7+); %llu pages not judged: still moving while a "
+			 "snapshot read them", (unsigned long long)c->exempt_pages,
+			 (unsigned long long)c->exempt_untold, (unsigned long long)c->moved_locked);
 	if (have_snap)
 		snprintf(c->cov[V_STRANDED_MLOCK].snap_note, sizeof(c->cov[0].snap_note),
 			 "%llu shared mlocked pages judged across traced mms, %llu not (an untraced "

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +49,7 @@ struct pm_entry {		/* a present or swapped page */
 	__u64 addr, pm;
 	__u64 kflags, kcount;	/* of its pfn, if present */
 	int moved;		/* its entry changed after the flags were read */
+	int pmd;		/* mapped by a PMD (MMR_PF_PMD) */
 };
 
 struct page_list {
@@ -62,6 +64,25 @@ struct kpage_ent {		/* the pfn of a present page */
 	size_t page;		/* its index in the page list */
 };
 
+/* PAGEMAP_SCAN (linux/fs.h, 6.7; not in older headers) */
+struct pm_region {
+	__u64 start, end, categories;
+};
+
+struct pm_scan_arg {
+	__u64 size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	__u64 category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+#define PM_SCAN_IOCTL _IOWR('f', 16, struct pm_scan_arg)
+#define PM_IS_HUGE (1 << 6)	/* PAGE_IS_HUGE: a PMD-mapped THP (or hugetlb) */
+#define PM_REGIONS 64
+
+struct regions {
+	struct pm_region *v;
+	size_t nr, cap;
+};
+
 /* One snapshot's VMAs, pages and pfns, kept from one snapshot to the next. */
 static struct snap_bufs {
 	struct mmr_snap_vma *vmas;
@@ -71,6 +92,7 @@ static struct snap_bufs {
 	size_t kp_cap, tmp_cap;
 	unsigned char *stage;		/* records not yet written: header, then payload */
 	size_t stage_used, stage_cap;
+	struct regions huge_before, huge_after;	/* PMD-mapped ranges of the locked VMAs */
 } bufs;
 
 struct snap_run {		/* one snapshot being written */
@@ -84,6 +106,7 @@ struct snap_run {		/* one snapshot being written */
 	__u64 unmlocked;		/* present small pages of VM_LOCKED VMAs not mlocked */
 	__u32 reclaim_us;		/* MMR_SNAPF_RECLAIM: the pass before it */
 	int held;			/* it was held to its end */
+	int pmd_known;			/* MMR_SNAPF_PMD_KNOWN */
 };
 
 int snapshots_open(struct snapshots *s, struct mmr_writer *w)
@@ -110,6 +133,8 @@ void snapshots_close(struct snapshots *s)
 	free(bufs.kp);
 	free(bufs.kp_tmp);
 	free(bufs.stage);
+	free(bufs.huge_before.v);
+	free(bufs.huge_after.v);
 	memset(&bufs, 0, sizeof(bufs));
 	s->kflags_fd = s->kcount_fd = -1;
 }
@@ -515,7 +540,8 @@ static int add_page(struct snap_run *r, const struct pm_entry *e, __u32 *count)
 	pg->pagemap = e->pm;
 	pg->folio_nr = 1;
 	if (e->pm & MMR_PM_PRESENT) {
-		pg->kflags = convert_kflags(e->kflags) | (e->moved ? MMR_PF_MOVED : 0);
+		pg->kflags = convert_kflags(e->kflags) | (e->moved ? MMR_PF_MOVED : 0) |
+			     (e->pmd ? MMR_PF_PMD : 0);
 		pg->mapcount = e->kcount;
 		if (pg->kflags & MMR_PF_LARGE)
 			folio_of(r, e->pm & MMR_PM_PFN_MASK, e->kflags, pg);
@@ -548,6 +574,7 @@ static int collect_pages(struct snap_run *r, int pm_fd, __u64 start, __u64 end,
 			if (buf[i] & (MMR_PM_PRESENT | MMR_PM_SWAP)) {
 				pl->p[pl->nr].addr = a + i * psz;
 				pl->p[pl->nr].moved = 0;
+				pl->p[pl->nr].pmd = 0;
 				pl->p[pl->nr++].pm = buf[i];
 			}
 		a += got / sizeof(__u64) * psz;
@@ -612,7 +639,7 @@ static __u64 mark_moved(struct page_list *a, const struct page_list *b)
 	return n;
 }
 
-static int read_pages(struct snap_run *r, int pm_fd, struct snap_bufs *sb)
+static int read_stable(struct snap_run *r, int pm_fd, struct snap_bufs *sb)
 {
 	if (collect_all(r, pm_fd, sb, &sb->pages))
 		return -1;
@@ -632,6 +659,84 @@ static int read_pages(struct snap_run *r, int pm_fd, struct snap_bufs *sb)
 		sb->pages = sb->again;
 		sb->again = tmp;
 	}
+}
+
+/* ---- PMD-mapped pages ---------------------------------------------- */
+
+/* The huge regions of [start, end) appended to @rs: 0, or -1 (no PAGEMAP_SCAN, before 6.7). */
+static int scan_huge(int pm_fd, __u64 start, __u64 end, struct regions *rs)
+{
+	struct pm_region v[PM_REGIONS];
+	struct pm_scan_arg a = { .size = sizeof(a), .vec = (__u64)v, .vec_len = PM_REGIONS,
+				 .category_mask = PM_IS_HUGE, .return_mask = PM_IS_HUGE };
+
+	for (a.start = start; a.start < end; a.start = a.walk_end) {
+		long got;
+
+		a.end = end;
+		got = ioctl(pm_fd, PM_SCAN_IOCTL, &a);
+		if (got < 0 ||
+		    mmr_grow_ptr(&rs->v, &rs->cap, rs->nr + got, sizeof(*rs->v), PM_REGIONS))
+			return -1;
+		memcpy(rs->v + rs->nr, v, got * sizeof(*v));
+		rs->nr += got;
+		if (a.walk_end <= a.start)
+			break;
+	}
+	return 0;
+}
+
+/* The huge regions of every locked VMA (hugetlb ones aside), in address order. */
+static int scan_locked(int pm_fd, const struct snap_bufs *sb, struct regions *rs)
+{
+	rs->nr = 0;
+	for (size_t i = 0; i < sb->vma_nr; i++) {
+		const struct mmr_snap_vma *m = &sb->vmas[i];
+
+		if ((m->flags & MMR_VMA_LOCKED) && !(m->flags & MMR_VMA_HUGETLB) &&
+		    scan_huge(pm_fd, m->start, m->end, rs))
+			return -1;
+	}
+	return 0;
+}
+
+/* Is @addr in a region of @rs at or after *@i (both in address order)? */
+static int in_regions(const struct regions *rs, size_t *i, __u64 addr)
+{
+	while (*i < rs->nr && rs->v[*i].end <= addr)
+		(*i)++;
+	return *i < rs->nr && addr >= rs->v[*i].start;
+}
+
+/*
+ * Marks pmd the pages mapped by a PMD in both scans, @before (taken before
+ * the pages' flags were read) and one now: a THP split or collapsed
+ * meanwhile is not taken for one.
+ */
+static int mark_pmd(int pm_fd, struct snap_bufs *sb, const struct regions *before)
+{
+	size_t i = 0, k = 0;
+
+	if (scan_locked(pm_fd, sb, &sb->huge_after))
+		return -1;
+	for (size_t n = 0; n < sb->pages.nr; n++) {
+		struct pm_entry *e = &sb->pages.p[n];
+
+		e->pmd = (e->pm & MMR_PM_PRESENT) && in_regions(before, &i, e->addr) &&
+			 in_regions(&sb->huge_after, &k, e->addr);
+	}
+	return 0;
+}
+
+/* The pages of every VMA, their flags, and which are mapped by a PMD. */
+static int read_pages(struct snap_run *r, int pm_fd, struct snap_bufs *sb)
+{
+	int scanned = !scan_locked(pm_fd, sb, &sb->huge_before);
+
+	if (read_stable(r, pm_fd, sb))
+		return -1;
+	r->pmd_known = scanned && !mark_pmd(pm_fd, sb, &sb->huge_before);
+	return 0;
 }
 
 /* ---- VMAs ----------------------------------------------------------- */
@@ -714,7 +819,8 @@ static int unmlocked(const struct pm_entry *e)
 	__u32 f = convert_kflags(e->kflags);
 
 	return (e->pm & MMR_PM_PRESENT) && !e->moved &&
-	       !(f & (MMR_PF_MLOCKED | MMR_PF_ZERO | MMR_PF_NOPAGE | MMR_PF_LARGE));
+	       !(f & (MMR_PF_MLOCKED | MMR_PF_ZERO | MMR_PF_NOPAGE)) &&
+	       (!(f & MMR_PF_LARGE) || e->pmd);
 }
 
 /* Each VMA as a record followed by its pages; counts go to @end. */
@@ -758,6 +864,8 @@ static int put_vmas(struct snap_run *r, struct mmr_snap_end *end)
 	/* out of memory: a snapshot that cannot be written whole is not written */
 	ret = read_vmas(r, f, &bufs) || read_pages(r, pm_fd, &bufs) ||
 	      put_vma_records(r, &bufs, end) ? -1 : 0;
+	if (r->pmd_known)
+		end->flags |= MMR_SNAPF_PMD_KNOWN;
 out:
 	if (f)
 		fclose(f);

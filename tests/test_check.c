@@ -410,6 +410,48 @@ static void test_check_lost_mlock_foreign_unlock(void)
 }
 
 /*
+ * A large folio's page of a locked VMA, not mlocked: @flags its extra
+ * kflags (MMR_PF_PMD), @known whether the snapshot could tell PMD mappings.
+ */
+static struct result large_snapshot(__u32 flags, int known)
+{
+	const char *path = tmp_path("large.trace");
+	struct tb b;
+
+	tb_open(&b, path, "6.18.0", PID, MM);
+	tb_sys(&b, 149, A, 2 * PG, 0, 0, 0, NULL);
+	b.end_flags = known ? MMR_SNAPF_PMD_KNOWN : 0;
+	tb_snap(&b, 149, st0());
+	tb_vma(&b, A, A + 2 * PG, LOCKED_RW, 0, 0, "");
+	tb_page(&b, A, TB_PRESENT(0x200000), MMR_PF_ANON | MMR_PF_LARGE | MMR_PF_THP | flags, 1);
+	tb_page(&b, A + PG, TB_PRESENT(0x200001),
+		MMR_PF_ANON | MMR_PF_LARGE | MMR_PF_THP | MMR_PF_MLOCKED | flags, 1);
+	tb_snap_end(&b, st0());
+	tb_close(&b);
+	return check_file(path);
+}
+
+/* A PMD-mapped THP in a locked VMA must be mlocked; a PTE-mapped one need not be. */
+static void test_check_lost_mlock_pmd_thp(void)
+{
+	struct result r;
+
+	r = large_snapshot(0, 1);
+	ASSERT_TRUE(clean(&r), "PTE-mapped large folio: exempt");
+	ASSERT_TRUE(strstr(r.snap_note[V_LOST_MLOCK], "1 pages exempt (") != NULL, "counted exempt");
+	ASSERT_TRUE(strstr(r.snap_note[V_LOST_MLOCK], "0 of them large, where") != NULL,
+		    "the snapshot could tell");
+	r = large_snapshot(MMR_PF_PMD, 1);
+	ASSERT_EQ(r.nr[V_LOST_MLOCK], 1, "PMD-mapped THP not mlocked: lost-mlock");
+	ASSERT_EQ(r.first_pfn[V_LOST_MLOCK], 0x200000, "that page");
+	ASSERT_EQ(r.judged[V_LOST_MLOCK], 2, "both PMD-mapped pages judged");
+	r = large_snapshot(0, 0);
+	ASSERT_TRUE(clean(&r), "a snapshot that cannot tell: exempt");
+	ASSERT_TRUE(strstr(r.snap_note[V_LOST_MLOCK], "1 of them large, where") != NULL,
+		    "and counted as such");
+}
+
+/*
  * A page withheld as the kernel's mlock_count underestimate is resolved by
  * the reclaim pass after its snapshot: mlocked again is the transient it
  * was; evicted from its VM_LOCKED VMA is a lost mlock.
@@ -1992,6 +2034,7 @@ int main(int argc, char **argv)
 		TEST(test_check_lost_mlock_failed_lock),
 		TEST(test_check_lost_mlock_foreign_unlock),
 		TEST(test_check_reclaim_pass),
+		TEST(test_check_lost_mlock_pmd_thp),
 		TEST(test_check_lost_mlock_other_range),
 		TEST(test_check_cli),
 	};

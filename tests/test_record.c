@@ -1353,6 +1353,78 @@ static void test_check_snapshot_ground_truth(void)
 	ASSERT_EQ(!!(seen->kflags & MMR_PF_UNEVICTABLE), flags >> 18 & 1, "same KPF_UNEVICTABLE");
 }
 
+/* PMD-mapped pages of [addr, addr + 2 MiB) in snapshot @nth after a madvise (from 0), mlocked ones. */
+static void pmd_pages(const char *trace, __u64 addr, int nth, int *pmd, int *mlocked, int *known)
+{
+	struct mmr_trace *t;
+	struct mmr_event ev;
+	char err[256];
+	int n = -1, in = 0;
+
+	*pmd = *mlocked = *known = 0;
+	t = mmr_trace_open(trace, err, sizeof(err));
+	if (!ASSERT_OK_PTR(t, "open trace"))
+		return;
+	while (mmr_trace_next(t, &ev) == 1) {
+		const struct mmr_common *c = ev.data;
+
+		if (c->type == MMR_K_SNAP && ev.h.tgid)
+			n += in = ((const struct mmr_snap *)ev.data)->reason == 28;
+		if (c->type == MMR_K_SNAP && ev.h.tgid && !in)
+			continue;
+		if (c->type == MMR_K_SNAP_END && in && n == nth)
+			*known = !!(((const struct mmr_snap_end *)ev.data)->flags & MMR_SNAPF_PMD_KNOWN);
+		if (c->type != MMR_K_SNAP_PAGES || !in || n != nth)
+			continue;
+		for (__u32 i = 0; i < ((const struct mmr_snap_pages *)ev.data)->nr; i++) {
+			const struct mmr_snap_page *p = &((const struct mmr_snap_pages *)ev.data)->p[i];
+
+			if (p->addr < addr || p->addr >= addr + (2 << 20) || !(p->kflags & MMR_PF_PMD))
+				continue;
+			(*pmd)++;
+			*mlocked += !!(p->kflags & MMR_PF_MLOCKED);
+		}
+	}
+	mmr_trace_close(t);
+}
+
+/*
+ * A snapshot marks the pages of a PMD-mapped THP (PAGEMAP_SCAN) and only
+ * those: thp_mlock's 512 pages after its mlock, none once the PMD is split;
+ * check judges them (mlocked, so clean).
+ */
+static void test_record_snapshot_pmd_thp(void)
+{
+	const char *trace = tmp_path("thp.trace"), *rep_path = tmp_path("thp.report");
+	int pmd, mlocked, known;
+	__u64 addr;
+	char *rep;
+
+	if (!need_bpf())
+		return;
+	unlink(rep_path);
+	if (!ASSERT_EQ(run_cmd(NULL, NULL, "%s record -q --snapshot -o %s -- env MMR_REPORT=%s "
+			       "%s/thp_mlock", mmreplay_bin(), trace, rep_path, WORKLOADS), 0,
+		       "record --snapshot thp_mlock"))
+		return;
+	rep = slurp(rep_path);
+	addr = report_get(rep, "addr");
+	if (report_get(rep, "pmd_mapped") == (unsigned long)-1 ||
+	    report_get(rep, "thp") != 1 || report_get(rep, "pmd_mapped") != 1) {
+		test_skip("no PMD-mapped THP here (%s)", rep ? rep : "no report");
+		free(rep);
+		return;
+	}
+	free(rep);
+	pmd_pages(trace, addr, 1, &pmd, &mlocked, &known);	/* 0: MADV_HUGEPAGE's */
+	ASSERT_TRUE(known, "the snapshot could tell PMD mappings");
+	ASSERT_EQ(pmd, 512, "its 512 pages marked PMD-mapped");
+	ASSERT_EQ(mlocked, 512, "all mlocked");
+	pmd_pages(trace, addr, 2, &pmd, &mlocked, &known);
+	ASSERT_EQ(pmd, 0, "none once the PMD is split");
+	ASSERT_EQ(run_cmd(NULL, NULL, "%s check %s", mmreplay_bin(), trace), 0, "it checks clean");
+}
+
 /*
  * An LRU insertion names the PFN the page really has: the one mlock_rules
  * reads from its own pagemap for the page it touched (its insertion is
@@ -2027,6 +2099,7 @@ int main(int argc, char **argv)
 		TEST(test_check_threads_rss_judged),
 		TEST(test_record_snapshot_max),
 		TEST(test_record_reclaim_pass),
+		TEST(test_record_snapshot_pmd_thp),
 		TEST(test_check_snapshot_ground_truth),
 		TEST(test_record_lru_pfn_truth),
 		TEST(test_record_batch_items),

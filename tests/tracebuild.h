@@ -82,6 +82,7 @@ struct tb {
 	__u16 cpu;		/* of the records put from now on */
 	__u64 mm;
 	struct mmr_snap_pages *pages;
+	__u32 end_flags;	/* more MMR_SNAPF_* for tb_snap_end() (MMR_SNAPF_PMD_KNOWN) */
 };
 
 static inline void tb_kind(struct mmr_writer *w, int id, const char *src, const char *fmt)
@@ -363,7 +364,8 @@ static inline void tb_page(struct tb *b, __u64 addr, __u64 pagemap, __u32 kflags
 static inline void tb_snap_end(struct tb *b, struct mmr_snap_counters st)
 {
 	struct mmr_snap_end e = { .seq = b->seq, .st = st,
-				  .flags = MMR_SNAPF_HELD | MMR_SNAPF_DRAINED | MMR_SNAPF_STABLE };
+				  .flags = MMR_SNAPF_HELD | MMR_SNAPF_DRAINED | MMR_SNAPF_STABLE |
+					   b->end_flags };
 
 	tb_flush_pages(b);
 	tb_put(b, MMR_K_SNAP_END, &e, sizeof(e));

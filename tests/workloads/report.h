@@ -48,4 +48,18 @@ static inline uint64_t pagemap_entry(const void *addr)
 	return e;
 }
 
+/* /proc/kpageflags of the page at a virtual address, 0 if not present. */
+static inline uint64_t kpageflags_of(const void *addr)
+{
+	uint64_t e = pagemap_entry(addr), f = 0, pfn = e & ((1ULL << 55) - 1);
+	int fd;
+
+	if (!(e >> 63) || !pfn || (fd = open("/proc/kpageflags", O_RDONLY)) < 0)
+		return 0;
+	if (pread(fd, &f, 8, pfn * 8) != 8)
+		f = 0;
+	close(fd);
+	return f;
+}
+
 #endif
