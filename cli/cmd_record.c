@@ -446,6 +446,11 @@ static void print_summary(const struct recorder *r, const struct rec_opts *o)
 			(unsigned long long)res->snapshots_not_held,
 			(unsigned long long)res->snapshots_coalesced,
 			res->snapshots_capped ? "; --snapshot-max reached, events alone after it" : "");
+	if (o->rec.reclaim_pass)
+		fprintf(stderr, "  %-28s %llu run, %llu wanted and not run%s%s\n", "reclaim passes",
+			(unsigned long long)res->reclaim_passes,
+			(unsigned long long)res->reclaim_not_run, res->reclaim_why[0] ? ": " : "",
+			res->reclaim_why);
 	if (res->batches)
 		fprintf(stderr, "  %-28s %llu events in %llu ring records\n", "staged (coalesced)",
 			(unsigned long long)res->staged, (unsigned long long)res->batches);
@@ -514,6 +519,11 @@ static void print_summary_json(const struct recorder *r, const struct rec_opts *
 		jsonw_u64_field(w, "snapshots_not_held", res->snapshots_not_held);
 		jsonw_u64_field(w, "snapshots_coalesced", res->snapshots_coalesced);
 		jsonw_bool_field(w, "snapshots_capped", res->snapshots_capped);
+	}
+	if (o->rec.reclaim_pass) {
+		jsonw_u64_field(w, "reclaim_passes", res->reclaim_passes);
+		jsonw_u64_field(w, "reclaim_passes_not_run", res->reclaim_not_run);
+		jsonw_string_field(w, "reclaim_pass_why", res->reclaim_why);
 	}
 	if (o->rec.flight_bytes) {
 		jsonw_name(w, "flight_recorder");

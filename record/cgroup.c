@@ -58,11 +58,34 @@ static int has_memory(const char *root)
 	return !!strstr(ctl, "memory");
 }
 
+/* Is @pid in group mmreplay-@pid (at the top of the hierarchy) already? */
+static int in_own_group(pid_t pid)
+{
+	char file[64], line[512], want[64];
+	FILE *f;
+	int in = 0;
+
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", pid);
+	snprintf(want, sizeof(want), "0::/" MMR_CGROUP_PREFIX "%d\n", pid);
+	f = fopen(file, "re");
+	while (f && fgets(line, sizeof(line), f))
+		in |= !strcmp(line, want);
+	if (f)
+		fclose(f);
+	return in;
+}
+
 int mmr_cgroup_own(struct mmr_cgroup *g, pid_t pid, const char *scratch, char *why, size_t len)
 {
 	char path[640], num[32];
 
 	memset(g, 0, sizeof(*g));
+	if (in_own_group(pid)) {
+		cgroup2_root(g, NULL);
+		snprintf(g->path, sizeof(g->path), "%.400s/" MMR_CGROUP_PREFIX "%d", g->root, pid);
+		g->adopted = 1;
+		return 0;
+	}
 	cgroup2_root(g, scratch);
 	if (!g->root[0])
 		return snprintf(why, len, "no cgroup2 hierarchy could be mounted"), -1;
@@ -88,7 +111,9 @@ void mmr_cgroup_release(struct mmr_cgroup *g, pid_t pid)
 {
 	char path[640], num[32];
 
-	if (g->path[0]) {
+	if (g->path[0] && g->adopted) {
+		g->path[0] = 0;
+	} else if (g->path[0]) {
 		if (pid) {
 			snprintf(path, sizeof(path), "%s/cgroup.procs", g->root);
 			snprintf(num, sizeof(num), "%d", pid);

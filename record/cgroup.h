@@ -16,11 +16,14 @@ struct mmr_cgroup {
 	char path[512];		/* the group's directory; "" if none */
 	char root[512];		/* the hierarchy's root, where the process came from */
 	char mounted[512];	/* a private cgroup2 mount made for it, or "" */
+	int adopted;		/* it was in its own group already (record's): not ours to remove */
 };
 
 /*
  * Makes group mmreplay-@pid under the cgroup2 root (mounting one in
- * @scratch if none is) and moves @pid into it: 0, or -1 with why in @why.
+ * @scratch if none is) and moves @pid into it, or adopts that group if
+ * @pid is in it already (record --reclaim-pass made it for its command):
+ * 0, or -1 with why in @why.
  */
 int mmr_cgroup_own(struct mmr_cgroup *g, pid_t pid, const char *scratch, char *why, size_t len);
 /*

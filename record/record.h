@@ -115,6 +115,9 @@ struct record_result {
 	__u64 staged, batches;
 	/* events that came over MMR_REORDER_WINDOW_NS after a later record (a reader may misorder) */
 	__u64 late;
+	/* reclaim_pass: passes run, held snapshots that wanted one and had none, and why */
+	__u64 reclaim_passes, reclaim_not_run;
+	char reclaim_why[320];
 };
 
 /* Copies @opts (not the strings and arrays it points to). NULL: errno set. */

@@ -868,6 +868,9 @@ int record_finish(struct recorder *r)
 	}
 	r->finished = 1;
 	r->res.events = records_by_kind(r, r->res.per_kind);
+	r->res.reclaim_passes = r->snaps.rp.passes;
+	r->res.reclaim_not_run = r->snaps.rp.not_run;
+	snprintf(r->res.reclaim_why, sizeof(r->res.reclaim_why), "%s", r->snaps.rp.why);
 	r->res.snapshots = r->snaps.records[MMR_K_SNAP_END];
 	r->res.snapshots_global = r->snaps.records[MMR_K_SNAP] - r->res.snapshots;
 	r->res.snapshots_not_held = r->snaps.not_held;

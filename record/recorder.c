@@ -672,10 +672,9 @@ int recorder_prepare(struct recorder *r)
 		return fail(r, "cannot run %s: %s", r->o.cmd[0], strerror(errno));
 	if (r->o.cmd && start_cmd(r, r->o.cmd))
 		return fail(r, "cannot start %s: %s", r->o.cmd[0], strerror(errno));
-	if (r->o.reclaim_pass && r->o.cmd &&
-	    mmr_cgroup_own(&r->cg, r->child, NULL, r->cg_why, sizeof(r->cg_why)) && r->o.warn)
-		r->o.warn("--reclaim-pass: the command has no cgroup of its own, so no reclaim "
-			  "pass will run");
+	/* none: the trace's stats and record's summary say why (reclaim_pass_why) */
+	if (r->o.reclaim_pass && r->o.cmd)
+		mmr_cgroup_own(&r->cg, r->child, NULL, r->cg_why, sizeof(r->cg_why));
 	for (int i = 0; i < r->o.nr_pids; i++)
 		if (pid_gone(r->o.pids[i]))
 			return fail(r, "-p %d: no such process", r->o.pids[i]);
