@@ -64,6 +64,29 @@ struct {
 	__type(value, __u32);	/* its rss_stat mm_id, to forget at exit_mmap */
 } mm_rss_ids SEC(".maps");
 
+/*
+ * The (mm_id, mm) pair a CPU's rss_stat met last: learned in the LRU maps,
+ * which an update on every fault's rss_stat cost more than the record
+ * (bench/record-overhead).  Their two lookups a fault still cost about 70
+ * ns of tp_rss_stat's 220 (bpf_stats, 6 runs each way).  A hit skips them
+ * but for every 64th, which keeps both entries recently used; an
+ * exit_mmap (which forgets its mm's entries) makes every memo stale
+ * (rss_gen).
+ */
+struct rss_memo {
+	__u64 ptr, mm;
+	__u32 id, gen, uses;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rss_memo);
+} rss_memo SEC(".maps");
+
+__u32 rss_gen;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 512);
@@ -788,6 +811,7 @@ int tp_exit_mmap(struct trace_event_raw_exit_mmap *ctx)
 		bpf_map_delete_elem(&rss_mm_ids, id);
 	bpf_map_delete_elem(&mm_rss_ids, &key);
 	bpf_map_delete_elem(&traced_mms, &key);
+	__sync_fetch_and_add(&rss_gen, 1);	/* every CPU's rss_memo is stale */
 	return 0;
 }
 
@@ -799,6 +823,35 @@ int tp_exit_mmap(struct trace_event_raw_exit_mmap *ctx)
  * fails until the CRNG is ready, early in boot): 0 is never learned, and
  * a remote change with it is counted, as it may be a traced mm's.
  */
+static __always_inline int rss_memo_hit(__u32 id, __u64 ptr, __u64 mm)
+{
+	__u32 zero = 0;
+	struct rss_memo *m = bpf_map_lookup_elem(&rss_memo, &zero);
+	__u32 gen = rss_gen;
+
+	if (!m)
+		return 0;
+	if (m->id == id && m->ptr == ptr && m->mm == mm && m->gen == gen && (++m->uses & 63))
+		return 1;
+	m->id = id;
+	m->ptr = ptr;
+	m->mm = mm;
+	m->gen = gen;
+	m->uses = 1;
+	return 0;
+}
+
+/* Learned once per mm: the lookups mark both entries used. */
+static __always_inline void rss_learn(__u32 id, __u64 ptr, __u64 mm)
+{
+	__u64 *known = bpf_map_lookup_elem(&rss_mm_ids, &id);
+
+	if (!known || *known != mm || !bpf_map_lookup_elem(&mm_rss_ids, &ptr)) {
+		bpf_map_update_elem(&rss_mm_ids, &id, &mm, BPF_ANY);
+		bpf_map_update_elem(&mm_rss_ids, &ptr, &id, BPF_ANY);
+	}
+}
+
 SEC("tracepoint/kmem/rss_stat")
 int tp_rss_stat(struct trace_event_raw_rss_stat *ctx)
 {
@@ -809,16 +862,8 @@ int tp_rss_stat(struct trace_event_raw_rss_stat *ctx)
 		__u64 ptr = ptr_value(bpf_get_current_task_btf()->mm);
 
 		mm = current_mm_hash();
-		/*
-		 * Learned once per mm: an LRU map update on every fault's
-		 * rss_stat cost more than the record (bench/record-overhead).
-		 * The lookups still mark both entries used.
-		 */
-		known = bpf_map_lookup_elem(&rss_mm_ids, &id);
-		if (id && (!known || *known != mm || !bpf_map_lookup_elem(&mm_rss_ids, &ptr))) {
-			bpf_map_update_elem(&rss_mm_ids, &id, &mm, BPF_ANY);
-			bpf_map_update_elem(&mm_rss_ids, &ptr, &id, BPF_ANY);
-		}
+		if (id && !rss_memo_hit(id, ptr, mm))
+			rss_learn(id, ptr, mm);
 		/* the task's own counter stages, as the typed programs' do */
 		if (!stage_add(MMR_K_RSS_STAT, MMR_ITEM_RSS, ctx->size >> 12, ctx->member, mm))
 			return 0;

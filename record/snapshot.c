@@ -103,7 +103,7 @@ struct snap_run {		/* one snapshot being written */
 	__u64 kf_base, kc_base;		/* first pfn of the cached blocks, ~0 if none */
 	__u64 kf[64], kc[64];
 	__u64 folio_head, folio_nr;	/* last large folio seen */
-	__u64 unmlocked;		/* present small pages of VM_LOCKED VMAs not mlocked */
+	__u64 unmlocked;		/* present pages of VM_LOCKED VMAs not mlocked (small or PMD-mapped) */
 	__u32 reclaim_us;		/* MMR_SNAPF_RECLAIM: the pass before it */
 	int held;			/* it was held to its end */
 	int pmd_known;			/* MMR_SNAPF_PMD_KNOWN */
