@@ -20,18 +20,41 @@ int mmr_write_str(const char *path, const char *s)
 	return r;
 }
 
-/* The cgroup2 mount, or a private one in @scratch; "" if none can be had. */
-static void cgroup2_root(struct mmr_cgroup *g, const char *scratch)
+void mmr_cgroup_root(char *root, size_t len)
 {
 	char dev[256], dir[4096], type[64];
 	FILE *f = fopen("/proc/self/mounts", "re");
 
-	g->root[0] = 0;
+	root[0] = 0;
 	while (f && fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3)
-		if (!strcmp(type, "cgroup2") && !g->root[0])
-			snprintf(g->root, sizeof(g->root), "%.380s", dir);
+		if (!strcmp(type, "cgroup2") && !root[0])
+			snprintf(root, len, "%.380s", dir);
 	if (f)
 		fclose(f);
+}
+
+int mmr_cgroup_of(pid_t pid, char *group, size_t len)
+{
+	char file[64], line[512];
+	FILE *f;
+	int ret = -1;
+
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", pid);
+	f = fopen(file, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			snprintf(group, len, "%.*s", (int)strcspn(line + 3, "\n"), line + 3);
+			ret = 0;
+		}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+/* The cgroup2 mount, or a private one in @scratch; "" if none can be had. */
+static void cgroup2_root(struct mmr_cgroup *g, const char *scratch)
+{
+	mmr_cgroup_root(g->root, sizeof(g->root));
 	if (g->root[0] || !scratch)
 		return;
 	snprintf(g->mounted, sizeof(g->mounted), "%.380s/cgroup2", scratch);
@@ -61,18 +84,10 @@ static int has_memory(const char *root)
 /* Is @pid in group mmreplay-@pid (at the top of the hierarchy) already? */
 static int in_own_group(pid_t pid)
 {
-	char file[64], line[512], want[64];
-	FILE *f;
-	int in = 0;
+	char group[512], want[64];
 
-	snprintf(file, sizeof(file), "/proc/%d/cgroup", pid);
-	snprintf(want, sizeof(want), "0::/" MMR_CGROUP_PREFIX "%d\n", pid);
-	f = fopen(file, "re");
-	while (f && fgets(line, sizeof(line), f))
-		in |= !strcmp(line, want);
-	if (f)
-		fclose(f);
-	return in;
+	snprintf(want, sizeof(want), "/" MMR_CGROUP_PREFIX "%d", pid);
+	return !mmr_cgroup_of(pid, group, sizeof(group)) && !strcmp(group, want);
 }
 
 int mmr_cgroup_own(struct mmr_cgroup *g, pid_t pid, const char *scratch, char *why, size_t len)

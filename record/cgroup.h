@@ -31,6 +31,10 @@ int mmr_cgroup_own(struct mmr_cgroup *g, pid_t pid, const char *scratch, char *w
  * empty) and a private mount.
  */
 void mmr_cgroup_release(struct mmr_cgroup *g, pid_t pid);
+/* The first cgroup2 mount into @root, "" if none. */
+void mmr_cgroup_root(char *root, size_t len);
+/* The group of @pid in the cgroup2 hierarchy ("/a/b", /proc/PID/cgroup): 0, or -1. */
+int mmr_cgroup_of(pid_t pid, char *group, size_t len);
 /* Writes @s to file @path: 0, or -1 (errno set). */
 int mmr_write_str(const char *path, const char *s);
 

@@ -22,41 +22,14 @@
 #include "cgroup.h"
 #include "reclaim.h"
 
-/* The group of @tgid, as /proc/PID/cgroup gives it ("0::/a/b"): 0, or -1. */
-static int group_of(pid_t tgid, char *path, size_t len)
-{
-	char file[64], line[512];
-	FILE *f;
-	int ret = -1;
-
-	snprintf(file, sizeof(file), "/proc/%d/cgroup", tgid);
-	f = fopen(file, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "0::", 3)) {
-			snprintf(path, len, "%.*s", (int)strcspn(line + 3, "\n"), line + 3);
-			ret = 0;
-		}
-	if (f)
-		fclose(f);
-	return ret;
-}
-
-/* DIR/memory.reclaim of the group under a cgroup2 mount that has it: 0, or -1. */
+/* ROOT/GROUP/memory.reclaim under the cgroup2 mount, if writable: 0, or -1. */
 static int reclaim_file(const char *group, char *file, size_t len)
 {
-	char dev[256], dir[4096], type[64];
-	FILE *f = fopen("/proc/self/mounts", "re");
-	int ret = -1;
+	char root[400];
 
-	while (ret && f && fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
-		if (strcmp(type, "cgroup2"))
-			continue;
-		snprintf(file, len, "%.2000s%.1000s/memory.reclaim", dir, group);
-		ret = access(file, W_OK) ? -1 : 0;
-	}
-	if (f)
-		fclose(f);
-	return ret;
+	mmr_cgroup_root(root, sizeof(root));
+	snprintf(file, len, "%s%.1000s/memory.reclaim", root, group);
+	return root[0] && !access(file, W_OK) ? 0 : -1;
 }
 
 static int swap_on(void)
@@ -105,7 +78,7 @@ int reclaim_pass_run(struct reclaim_pass *rp, pid_t tgid, __u64 *ns)
 	__u64 t0;
 	int fd;
 
-	if (group_of(tgid, group, sizeof(group)))
+	if (mmr_cgroup_of(tgid, group, sizeof(group)))
 		return fail(rp, "no cgroup v2 group for the process", "");
 	base = strrchr(group, '/');
 	if (strncmp(base ? base + 1 : group, MMR_CGROUP_PREFIX, strlen(MMR_CGROUP_PREFIX)))
