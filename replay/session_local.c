@@ -285,9 +285,8 @@ static int record_replay(const struct replay_opts *o, const char *runs, const ch
 {
 	char self[4096], timeout[16], deadline[32];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *argv[] = { self, "record", o->no_snapshot ? "-q" : "--snapshot",
-			 o->no_snapshot ? "-q" : "--reclaim-pass", "-q", "-o", (char *)o->out, "--",
-			 self,
+	char *argv[] = { self, "record", o->no_snapshot ? "-q" : "--snapshot", "-q", "-o",
+			 (char *)o->out, "--", self,
 			 "__replay-run", "--scratch", scratch, "--runs", (char *)runs, "--results",
 			 (char *)results, "--order", o->order == ORDER_FREE ? "free" : "recorded",
 			 "--timeout", timeout, "--deadline", deadline, "--guest-stop",
