@@ -449,7 +449,6 @@ static void run_all(const struct rplan *p, const struct rrun *runs, int n, unsig
 		xo->caps = &caps;
 		results_caps_write(res, &caps);
 	}
-	perturb_own_cgroup(&caps, xo->scratch);
 	for (int i = 0; i < n; i++) {
 		if ((a->deadline && vm_now() >= a->deadline) || (a->guest_stop && vm_stop_asked())) {
 			results_stopped_write(res, i, "budget");
