@@ -29,6 +29,12 @@ const volatile __u64 kind_mask;	/* 1 << kind for each kind to record */
 __u64 vmemmap_base;
 __u64 page_struct_size;
 __u32 lru_by_btf;	/* set by userspace once vmemmap_base is known (tb_mm_lru_insertion) */
+/*
+ * record --snapshot: SIGSTOPs sent, each with its sys_exit record.  The
+ * recorder compares it with the stopped records it has read, so that its
+ * safety SIGCONT never resumes a stop whose record is still in the ring.
+ */
+__u64 stops_sent;
 
 
 struct {
@@ -620,8 +626,10 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	 * Only while hold_ok says someone will: once the recorder is gone, its
 	 * watchdog clears it, then resumes what was stopped.
 	 */
-	if (may_hold() && !bpf_send_signal(SIGSTOP_NR))
+	if (may_hold() && !bpf_send_signal(SIGSTOP_NR)) {
 		e->c.flags |= MMR_CF_STOPPED;
+		__sync_fetch_and_add(&stops_sent, 1);
+	}
 	bpf_ringbuf_submit((struct mmr_hdr *)e - 1, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

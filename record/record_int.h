@@ -68,6 +68,8 @@ struct recorder {
 	struct watchdog dog;	/* resumes what we stopped, should we die */
 	struct { pid_t tgid, tid; __u64 mm; __u32 reason; int stopped; } pending[64];
 	int nr_pending;
+	__u64 holds_read;		/* sys_exit records with MMR_CF_STOPPED read */
+	__u64 holds_sent_tick;		/* the BPF side's stops_sent at the last second's tick */
 	struct record_result res;
 	volatile sig_atomic_t stop;	/* recorder_stop() calls */
 	volatile sig_atomic_t stop_sig;	/* the signal of the first */
@@ -116,8 +118,13 @@ int record_write_stats(struct recorder *r, int chunk_type);
 void record_progress(struct recorder *r);
 /* Close the trace with its END chunk, and complete r->res.  -1: errno set. */
 int record_finish(struct recorder *r);
-/* Take the snapshots queued by record_handle_event(). */
-int record_take_snapshots(struct recorder *r);
+/*
+ * Take the snapshots queued by record_handle_event().  With @consume (not
+ * from inside the ring's callback), first wait for the processes held to
+ * stop, and read the ring and every CPU's stage again: what their other
+ * threads did before they stopped is written before the snapshot that sees it.
+ */
+int record_take_snapshots(struct recorder *r, int consume);
 /*
  * Coalescing: the stages whose first item is at least @min_age_ns old
  * (0: all), emptied here and their items handled as the ring's are.

@@ -337,11 +337,32 @@ static const void *fix_file_ids(const struct mmr_hdr *h, const void *c, unsigned
 	return c;
 }
 
+/*
+ * A process stopped again before its last stop's snapshot was taken: that
+ * snapshot would read the state after this call.  Drop it from the queue,
+ * so that a queue full of one process's stops never has to be taken from
+ * inside the ring's callback, before the rest of the ring is read.
+ */
+static void drop_earlier_stop(struct recorder *r, pid_t tgid)
+{
+	for (int i = 0; i < r->nr_pending; i++) {
+		if (!r->pending[i].stopped || r->pending[i].tgid != tgid)
+			continue;
+		memmove(&r->pending[i], &r->pending[i + 1],
+			(r->nr_pending - i - 1) * sizeof(r->pending[0]));
+		r->nr_pending--;
+		r->snaps.coalesced++;
+		return;
+	}
+}
+
 static void queue_snapshot(struct recorder *r, pid_t tgid, pid_t tid, __u64 mm, __u32 reason,
 			   int stopped)
 {
+	if (stopped)
+		drop_earlier_stop(r, tgid);
 	if (r->nr_pending == (int)(sizeof(r->pending) / sizeof(r->pending[0])))
-		record_take_snapshots(r);
+		record_take_snapshots(r, 0);
 	r->pending[r->nr_pending].tgid = tgid;
 	r->pending[r->nr_pending].tid = tid;
 	r->pending[r->nr_pending].mm = mm;
@@ -372,28 +393,20 @@ static void maybe_snapshot(struct recorder *r, const struct mmr_hdr *h, const vo
 	}
 }
 
-/* Does a later pending snapshot hold the same process at a later call? */
-static int later_stop(const struct recorder *r, int i, int n)
-{
-	if (!r->pending[i].stopped)
-		return 0;
-	for (int j = i + 1; j < n; j++)
-		if (r->pending[j].stopped && r->pending[j].tgid == r->pending[i].tgid)
-			return 1;
-	return 0;
-}
-
-int record_take_snapshots(struct recorder *r)
+int record_take_snapshots(struct recorder *r, int consume)
 {
 	int n = r->nr_pending;
 
+	if (consume && n) {
+		for (int i = 0; i < n; i++)
+			if (r->pending[i].stopped)
+				snapshot_wait_stopped(r->pending[i].tgid);
+		ring_buffer__consume(r->rb);
+		record_sweep_stages(r, 0);	/* and what other CPUs hold staged */
+		n = r->nr_pending;
+	}
 	r->nr_pending = 0;
 	for (int i = 0; i < n; i++) {
-		if (later_stop(r, i, n)) {
-			/* the state read now is after the later call: read it once */
-			r->snaps.coalesced++;
-			continue;
-		}
 		if (snapshot_take(&r->snaps, r->pending[i].tgid, r->pending[i].tid,
 				  r->pending[i].mm, r->pending[i].reason, r->pending[i].stopped)) {
 			r->write_error = errno ? errno : EIO;
@@ -504,6 +517,8 @@ int record_handle_event(void *ctx, void *data, size_t size)
 		r->res.bad_records++;
 		return 0;
 	}
+	if (c->type == MMR_K_SYS_EXIT && (c->flags & MMR_CF_STOPPED))
+		r->holds_read++;	/* counted even if dropped below: see resume_stale_stops() */
 	if (r->scrub[c->type].nr && h->len <= sizeof(buf)) {
 		memcpy(buf, c, h->len);
 		scrub_record(r, c->type, buf, h->len);

@@ -362,6 +362,23 @@ static void resume_traced(struct recorder *r)
 	resume_traced_map(bpf_map__fd(r->skel->maps.traced));
 }
 
+/*
+ * Once a second, after reading the ring: SIGCONT what is stopped, for a
+ * stop that no snapshot will end.  Not while a stop's record is unread (it
+ * is still in the ring, and its snapshot must find the process where the
+ * call left it), unless no stop came in the last second: a record read
+ * since then that was never counted is lost.
+ */
+static void resume_stale_stops(struct recorder *r)
+{
+	__u64 sent = __atomic_load_n(&r->skel->bss->stops_sent, __ATOMIC_ACQUIRE);
+	int unread = sent != r->holds_read, lost = unread && sent == r->holds_sent_tick;
+
+	r->holds_sent_tick = sent;
+	if (!r->nr_pending && (!unread || lost))
+		resume_traced(r);
+}
+
 /* Send @sig to the command's tree: every traced process (never with -p). */
 static void signal_traced(struct recorder *r, int sig, int exited)
 {
@@ -464,6 +481,17 @@ static void flight_at_end(struct recorder *r)
 
 #define STAGE_AGE_NS 2000000ULL
 
+/* The queued snapshots, events older than them first; --snapshot-max counted. */
+static void take_snapshots(struct recorder *r)
+{
+	ring_buffer__consume(r->rb);
+	record_take_snapshots(r, 1);
+	if (r->o.snapshot_max && r->snaps.held >= (__u64)r->o.snapshot_max && !r->snaps_capped) {
+		r->snaps_capped = 1;	/* stops already sent are still taken */
+		fill_sys_cfg(r, 0);
+	}
+}
+
 static void record_loop(struct recorder *r)
 {
 	struct timespec last, now;
@@ -476,15 +504,8 @@ static void record_loop(struct recorder *r)
 		/* coalescing: a stage that sat 2 ms is emptied here (its CPU made no record since) */
 		ring_buffer__poll(r->rb, r->stages ? 2 : 20);
 		record_sweep_stages(r, STAGE_AGE_NS);
-		if (r->nr_pending) {
-			ring_buffer__consume(r->rb);	/* events older than the snapshot first */
-			record_take_snapshots(r);
-			if (r->o.snapshot_max && r->snaps.held >= (__u64)r->o.snapshot_max &&
-			    !r->snaps_capped) {
-				r->snaps_capped = 1;	/* stops already sent are still taken */
-				fill_sys_cfg(r, 0);
-			}
-		}
+		if (r->nr_pending)
+			take_snapshots(r);
 		if (r->child && !exited && waitpid(r->child, &status, WNOHANG) == r->child) {
 			exited = 1;
 			r->res.child_reaped = 1;
@@ -501,11 +522,13 @@ static void record_loop(struct recorder *r)
 		if (exited && traced_empty(r))
 			break;
 		if (now.tv_sec > last.tv_sec) {
-			/* a stop whose sys_exit record was lost must not hang the process */
-			if (r->o.snapshot && !r->nr_pending)
-				resume_traced(r);
-			sweep_traced(r);
 			ring_buffer__consume(r->rb);	/* records that woke no one: counted now */
+			if (r->o.snapshot) {
+				if (r->nr_pending)
+					take_snapshots(r);
+				resume_stale_stops(r);
+			}
+			sweep_traced(r);
 			if (r->w)
 				record_write_stats(r, MMR_CHUNK_STATS);
 			record_progress(r);
@@ -515,7 +538,7 @@ static void record_loop(struct recorder *r)
 	ring_buffer__consume(r->rb);
 	record_sweep_stages(r, 0);
 	if (r->o.snapshot) {
-		record_take_snapshots(r);
+		record_take_snapshots(r, 1);
 		snapshot_take(&r->snaps, 0, 0, 0, MMR_SNAP_REASON_END, 0);
 	}
 	if (r->o.flight_bytes) {

@@ -246,6 +246,11 @@ static int wait_stopped(pid_t tgid)
 	return 0;
 }
 
+int snapshot_wait_stopped(pid_t tgid)
+{
+	return wait_stopped(tgid);
+}
+
 /*
  * Drain every CPU's LRU and mlock batches (lru_add_drain_all()), so that
  * kpageflags shows the mlock state the kernel has decided on: a

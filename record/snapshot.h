@@ -52,6 +52,11 @@ struct snapshots {
 int snapshots_open(struct snapshots *s, struct mmr_writer *w);
 void snapshots_close(struct snapshots *s);
 /*
+ * Wait until every thread of @tgid, sent SIGSTOP, is stopped (or gone):
+ * 1 if it is, 0 if it did not stop in time.
+ */
+int snapshot_wait_stopped(pid_t tgid);
+/*
  * Snapshot process @tgid after thread @tid's syscall @reason.  If @stopped,
  * the BPF side sent it SIGSTOP: wait until every thread is stopped, read,
  * then SIGCONT it, and only then write the records read.  @tgid 0 writes a global snapshot (counters only).
