@@ -484,7 +484,6 @@ static void flight_at_end(struct recorder *r)
 /* The queued snapshots, events older than them first; --snapshot-max counted. */
 static void take_snapshots(struct recorder *r)
 {
-	ring_buffer__consume(r->rb);
 	record_take_snapshots(r, 1);
 	if (r->o.snapshot_max && r->snaps.held >= (__u64)r->o.snapshot_max && !r->snaps_capped) {
 		r->snaps_capped = 1;	/* stops already sent are still taken */

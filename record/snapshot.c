@@ -232,7 +232,7 @@ static int all_stopped(pid_t tgid, int or_dead)
 	return ok;
 }
 
-static int wait_stopped(pid_t tgid)
+int snapshot_wait_stopped(pid_t tgid)
 {
 	struct timespec ts = { 0, 50000 };
 
@@ -244,11 +244,6 @@ static int wait_stopped(pid_t tgid)
 		nanosleep(&ts, NULL);
 	}
 	return 0;
-}
-
-int snapshot_wait_stopped(pid_t tgid)
-{
-	return wait_stopped(tgid);
 }
 
 /*
@@ -961,7 +956,7 @@ int snapshot_take(struct snapshots *s, pid_t tgid, pid_t tid, __u64 mm, __u32 re
 		return -1;
 	r.pages->nr = 0;
 	s->held += stopped;
-	if (stopped && wait_stopped(tgid))
+	if (stopped && snapshot_wait_stopped(tgid))
 		flags |= MMR_SNAPF_HELD;
 	else if (stopped)
 		s->not_held++;
