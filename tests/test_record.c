@@ -2017,7 +2017,13 @@ static void test_record_flight_write_in_background(void)
 	t2 = mmr_trace_open(tmp_path("flbg.trace.1"), buf, sizeof(buf));
 	if (ASSERT_OK_PTR(t1, "the first trace") && ASSERT_OK_PTR(t2, "the second trace")) {
 		ASSERT_TRUE(mmr_trace_closed(t1) && mmr_trace_closed(t2), "both closed");
-		ASSERT_GE(mmr_trace_stat(t1, "events"), 1000000, "the first holds the storm's start");
+		/*
+		 * ~4 s of the storm: 0.8 to 1.0 M events here, with the load of
+		 * other tests (1 M was the bound, and failed at 807 k and 978 k)
+		 */
+		ASSERT_EQ(meta_u64(t1, "overwritten"), 0, "the first holds the storm's start");
+		ASSERT_GE(mmr_trace_stat(t1, "events"), 500000,
+			  "the first: more than five times what the ring holds");
 		/* 2 MiB hold fewer than 90 k records of 24 bytes or more */
 		ASSERT_GE(mmr_trace_stat(t2, "events"), 200000,
 			  "the second: what came during the first's write, more than the ring holds");
