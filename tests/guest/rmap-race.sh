@@ -14,9 +14,15 @@ for m in reclaim serial; do
 	echo $? > /out/$m.exit
 	tail -n1 /out/$m.out
 done
-mmreplay record -o /out/events.trace -- mlock_migrate_race 20 reclaim \
-	> /out/events.out 2> /out/events.err
-echo $? > /out/events.exit
+# a round strands by a race (none in 20, recorded, once in CI): on a buggy
+# kernel (MMR_WANT_STRAND=1), again up to 3 times until one did (exit 1)
+for try in 1 2 3; do
+	mmreplay record -o /out/events.trace -- mlock_migrate_race 20 reclaim \
+		> /out/events.out 2> /out/events.err
+	echo $? > /out/events.exit
+	[ "${MMR_WANT_STRAND:-0}" = 1 ] && [ "$(cat /out/events.exit)" = 0 ] || break
+done
+echo $try > /out/events.tries
 mmreplay record --snapshot -o /out/snap.trace -- mlock_migrate_race 10 reclaim \
 	> /out/snap.out 2> /out/snap.err
 echo $? > /out/snap.exit
