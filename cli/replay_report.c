@@ -170,9 +170,10 @@ static void print_plain_run(const struct replay_opts *o, const struct rplan *p,
 	       (unsigned long long)fd->touches_faulted, (unsigned long long)s->touch_outside,
 	       (unsigned long long)s->touch_fault);
 	printf("  swap-outs: %llu pages recorded, %llu in the replay (%llu paged out as recorded "
-	       "reclaim%s)\n", (unsigned long long)p->swapouts, (unsigned long long)fd->swapouts,
+	       "reclaim%s%s)\n", (unsigned long long)p->swapouts, (unsigned long long)fd->swapouts,
 	       (unsigned long long)s->pageouts, p->swapouts_unplaced ?
-	       "; reclaim not placed: try_to_unmap_one was not recorded" : "");
+	       "; reclaim not placed: try_to_unmap_one was not recorded" : "",
+	       fd->reclaim_passes ? "; and by check's reclaim passes after snapshots" : "");
 	if (p->unreplayable)
 		printf("  not replayable: %llu process_madvise calls (their iovec is not recorded)\n",
 		       (unsigned long long)p->unreplayable);
@@ -212,6 +213,7 @@ static void print_json_run(const struct replay_opts *o, const struct rplan *p,
 	jsonw_u64_field(w, "touch_fault", s->touch_fault);
 	jsonw_u64_field(w, "swapouts_recorded", p->swapouts);
 	jsonw_u64_field(w, "swapouts_replay", fd->swapouts);
+	jsonw_u64_field(w, "reclaim_passes", fd->reclaim_passes);
 	jsonw_u64_field(w, "pageouts", s->pageouts);
 	jsonw_u64_field(w, "migrations", s->migrations);
 	jsonw_u64_field(w, "elapsed_ns", s->elapsed_ns);

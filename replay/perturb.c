@@ -277,6 +277,19 @@ void perturb_detect(struct perturb_caps *c, unsigned want, const char *scratch)
 	calibrate(c);
 }
 
+/*
+ * The replay in a group of its own even when no run reclaims, so that
+ * record --reclaim-pass can reclaim it after a snapshot; nothing if none
+ * can be had (the recorder says why).
+ */
+void perturb_own_cgroup(struct perturb_caps *c, const char *scratch)
+{
+	char why[256];
+
+	if (!c->cg.path[0])
+		mmr_cgroup_own(&c->cg, getpid(), scratch, why, sizeof(why));
+}
+
 /* The replay leaves its group and the group goes; so does a private hierarchy. */
 void perturb_cleanup(struct perturb_caps *c)
 {

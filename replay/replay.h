@@ -170,6 +170,8 @@ int perturb_parse(const char *list, unsigned *mask);
 void perturb_detect(struct perturb_caps *c, unsigned want, const char *scratch);
 int perturb_do(int kind, const struct perturb_target *t);
 void perturb_cleanup(struct perturb_caps *c);
+/* This process in a cgroup of its own, if it is in none yet and one can be had. */
+void perturb_own_cgroup(struct perturb_caps *c, const char *scratch);
 /* The seed of trial t of pair i under the master seed. */
 __u64 trial_seed(__u64 seed, int pair, int trial);
 

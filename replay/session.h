@@ -111,6 +111,7 @@ struct run_check {
 /* A plain replay's trace against its plan. */
 struct replay_fidelity {
 	__u64 syscalls, syscalls_seen, brks, touches, touches_faulted, swapouts;
+	__u64 reclaim_passes;	/* check's (record --reclaim-pass): they swap pages out too */
 	int tasks_complete;	/* tasks whose every op was marked */
 };
 

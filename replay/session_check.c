@@ -63,6 +63,9 @@ static void fid_event(struct fidelity *fd, const struct rplan *p, const struct m
 
 	if (c->type == MMR_K_RSS_STAT) {
 		fd->n.swapouts += swap_rise(&fd->swap, ev, p->page_size);
+	} else if (c->type == MMR_K_SNAP && ev->h.len >= sizeof(struct mmr_snap)) {
+		fd->n.reclaim_passes += !!(((const struct mmr_snap *)ev->data)->flags &
+					   MMR_SNAPF_RECLAIM);
 	} else if (c->type == MMR_K_SYS_ENTER) {
 		const struct mmr_sys_enter *e = ev->data;
 

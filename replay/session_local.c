@@ -279,14 +279,15 @@ static void wait_record(const struct replay_opts *o, pid_t pid, int *status, con
 	}
 }
 
-/* record --snapshot -o OUT -- mmreplay __replay-run ... TRACE */
+/* record --snapshot --reclaim-pass -o OUT -- mmreplay __replay-run ... TRACE */
 static int record_replay(const struct replay_opts *o, const char *runs, const char *results,
 			 int nr_runs)
 {
 	char self[4096], timeout[16], deadline[32];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *argv[] = { self, "record", o->no_snapshot ? "-q" : "--snapshot", "-q", "-o",
-			 (char *)o->out, "--", self,
+	char *argv[] = { self, "record", o->no_snapshot ? "-q" : "--snapshot",
+			 o->no_snapshot ? "-q" : "--reclaim-pass", "-q", "-o", (char *)o->out, "--",
+			 self,
 			 "__replay-run", "--scratch", scratch, "--runs", (char *)runs, "--results",
 			 (char *)results, "--order", o->order == ORDER_FREE ? "free" : "recorded",
 			 "--timeout", timeout, "--deadline", deadline, "--guest-stop",
@@ -449,6 +450,7 @@ static void run_all(const struct rplan *p, const struct rrun *runs, int n, unsig
 		xo->caps = &caps;
 		results_caps_write(res, &caps);
 	}
+	perturb_own_cgroup(&caps, xo->scratch);
 	for (int i = 0; i < n; i++) {
 		if ((a->deadline && vm_now() >= a->deadline) || (a->guest_stop && vm_stop_asked())) {
 			results_stopped_write(res, i, "budget");
