@@ -934,7 +934,6 @@ int tp_mm_page_free(struct trace_event_raw_mm_page_free *ctx)
  * arguments, so the trace and its readers do not change.  Userspace picks
  * them where the kernel allows (record/probes.c), else the ones above.
  */
-extern const unsigned long this_cpu_off __ksym __weak;
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 const volatile __u32 nr_cpus;	/* possible CPUs, for rss_stat's per-CPU sum */
@@ -1035,27 +1034,65 @@ struct mm_struct___new {
 } __attribute__((preserve_access_index));
 
 /*
+ * Each CPU's per-CPU offset (__per_cpu_offset[cpu]) without a data ksym
+ * such as this_cpu_off (kallsyms has those only with CONFIG_KALLSYMS_ALL):
+ * a per-CPU array's element lives at pptrs[0] plus that offset on every
+ * CPU (kernel/bpf/arraymap.c, per_cpu_ptr()), and
+ * bpf_map_lookup_percpu_elem() gives each CPU's address.  Learned once;
+ * ~0 for a CPU that gives none.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pcpu_anchor SEC(".maps");
+
+__u64 cpu_offs[RSS_MAX_CPUS];
+__u32 cpu_offs_known;
+
+static __always_inline void learn_cpu_offs(void)
+{
+	__u64 at = ptr_value(&pcpu_anchor) + bpf_core_field_offset(struct bpf_array, pptrs);
+	struct callback_head *pp;	/* a struct (as the cast needs) led by a pointer */
+	__u32 zero = 0;
+	__u64 base;
+
+	pp = bpf_rdonly_cast((void *)at, bpf_core_type_id_kernel(struct callback_head));
+	base = ptr_value(pp->next);
+	for (int cpu = 0; cpu < RSS_MAX_CPUS && cpu < nr_cpus; cpu++) {
+		void *v = bpf_map_lookup_percpu_elem(&pcpu_anchor, &zero, cpu);
+
+		cpu_offs[cpu] = v ? ptr_value(v) - base : ~0ULL;
+	}
+	cpu_offs_known = 1;
+}
+
+/*
  * 6.2+ (f1a7941243c1, "mm: convert mm's rss stats into percpu_counter"):
  * rss_stat(mm, member); the counter is a percpu_counter, read here as
  * percpu_counter_sum_positive() does (its count and every CPU's delta;
  * an offline CPU's delta is 0) but without its lock: a fold racing on
  * another CPU of a multi-threaded mm may show a sum off by up to its batch.
- * Each CPU's s32 is reached through this_cpu_off and bpf_rdonly_cast() to
- * atomic_t, as lockdown denies bpf_probe_read_kernel().
+ * Each CPU's s32 is reached through its offset above and bpf_rdonly_cast(),
+ * as lockdown denies bpf_probe_read_kernel(); the cast takes a struct only
+ * (or, on newer kernels, void; never a typedef such as atomic_t).
  */
 static __always_inline long rss_sum(struct percpu_counter___new *pc)
 {
 	__u64 base = (__u64)pc->counters;
 	long sum = pc->count;
 
+	if (!cpu_offs_known)
+		learn_cpu_offs();
 	for (int cpu = 0; cpu < RSS_MAX_CPUS && cpu < nr_cpus; cpu++) {
-		const unsigned long *off = bpf_per_cpu_ptr(&this_cpu_off, cpu);
-		atomic_t *a;
+		struct refcount_struct *a;	/* a struct of one int */
 
-		if (!off)
+		if (cpu_offs[cpu] == ~0ULL)
 			continue;
-		a = bpf_rdonly_cast((void *)(base + *off), bpf_core_type_id_kernel(atomic_t));
-		sum += a->counter;
+		a = bpf_rdonly_cast((void *)(base + cpu_offs[cpu]),
+				    bpf_core_type_id_kernel(struct refcount_struct));
+		sum += a->refs.counter;
 	}
 	return sum < 0 ? 0 : sum;
 }

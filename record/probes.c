@@ -229,7 +229,7 @@ static const struct typed_tp {
 } typed_tps[] = {
 	{ MMR_K_PAGE_FAULT_USER, 3, "tb_page_fault_user", { NULL } },
 	{ MMR_K_RSS_STAT, 3, "tb_rss_stat_count", { NULL } },	/* 6.1 */
-	{ MMR_K_RSS_STAT, 2, "tb_rss_stat", { "bpf_rdonly_cast", "this_cpu_off" } },
+	{ MMR_K_RSS_STAT, 2, "tb_rss_stat", { "bpf_rdonly_cast", NULL } },
 	{ MMR_K_LRU_INSERTION, 1, "tb_mm_lru_insertion", { NULL } },
 };
 

@@ -782,6 +782,10 @@ int recorder_load(struct recorder *r)
 		mmreplay_bpf__destroy(r->skel);
 		r->coalesce = 0;	/* what the kernel refused may have been the stages */
 		err = load_once(r);
+		if (!err && r->o.warn)
+			r->o.warn("this kernel refused the typed programs of the hot tracepoints: "
+				  "recording with the classic ones, uncoalesced, which costs more "
+				  "(-v -v shows the verifier's reason)");
 	}
 	if (err)
 		return fail(r, "cannot load BPF programs: %s%s", strerror(-err),

@@ -734,6 +734,8 @@ static void test_diff_typed_vs_classic(void)
 		return;
 	}
 	ASSERT_STRCONTAINS(info, "tp_btf:mm_lru_insertion", "the typed LRU program took over");
+	/* 6.2+: its own per-CPU sum, the offsets learned from a per-CPU map */
+	ASSERT_STRCONTAINS(info, "tp_btf:rss_stat", "the typed rss_stat program ran");
 	ASSERT_STRCONTAINS(info, "events_mm_lru_insertion=", "and recorded");
 	free(info);
 	mmr(out, err, "info %s", b, "", "");
