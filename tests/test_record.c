@@ -2024,8 +2024,12 @@ static void test_record_flight_write_in_background(void)
 		ASSERT_EQ(meta_u64(t1, "overwritten"), 0, "the first holds the storm's start");
 		ASSERT_GE(mmr_trace_stat(t1, "events"), 500000,
 			  "the first: more than five times what the ring holds");
-		/* 2 MiB hold fewer than 90 k records of 24 bytes or more */
-		ASSERT_GE(mmr_trace_stat(t2, "events"), 200000,
+		/*
+		 * the ring's 2 MiB hold at most 131 k events (a staged item, the
+		 * smallest, takes 16 bytes); 200 k was the bound, a rate, and
+		 * failed at 192 k in a CI run
+		 */
+		ASSERT_GE(mmr_trace_stat(t2, "events"), (2 << 20) / 16 + 1,
 			  "the second: what came during the first's write, more than the ring holds");
 		/* a millisecond for the ring's order across CPUs */
 		ASSERT_GE(meta_u64(t2, "first_event_ns") + 1000000, meta_u64(t1, "last_event_ns"),
